@@ -1,0 +1,51 @@
+# Mercato: `make demo` runs the shop with demo data, `make test` runs the tests.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SEED ?= 1
+PYTEST_WORKERS ?= 2
+
+.PHONY: install demo run test lint format bench messages clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Mercato needs Python 3.11, found " + sys.version' 
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/mercato migrate --noinput -v0
+	$(BIN)/mercato seed-demo --seed $(SEED)
+	$(BIN)/mercato collectstatic --noinput -v0
+	$(BIN)/mercato demo-info --url http://$(HOST):$(PORT)
+	$(BIN)/gunicorn mercato.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --access-logfile -
+
+run: install
+	$(BIN)/mercato migrate --noinput -v0
+	DEBUG=1 $(BIN)/mercato runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/run.py
+
+messages: install
+	cd src/mercato && ../../$(BIN)/mercato makemessages -l zh_Hans -l en --no-obsolete && ../../$(BIN)/mercato compilemessages
+
+clean:
+	rm -rf $(VENV) var/mercato.sqlite3*

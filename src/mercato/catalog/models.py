@@ -1,0 +1,193 @@
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node
+
+from mercato.core.models import TimeStampedModel
+
+ZERO = Decimal("0.00")
+
+
+class SeoFields(models.Model):
+    seo_title = models.CharField(_("SEO title"), max_length=120, blank=True)
+    seo_keywords = models.CharField(_("SEO keywords"), max_length=255, blank=True)
+    seo_description = models.CharField(_("SEO description"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Category(MP_Node, SeoFields):
+    """A node of the category tree. Siblings are ordered by their path (treebeard)."""
+
+    name = models.CharField(_("name"), max_length=60)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    steplen = 4
+    node_order_by = None
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        constraints = [models.UniqueConstraint(fields=["path"], name="category_path_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SpecAttribute(models.Model):
+    """A spec a category's products vary by (颜色, 存储容量), with the values offered."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="specs")
+    name = models.CharField(_("name"), max_length=30)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    options = models.JSONField(_("suggested values"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["category_id", "position", "id"]
+        verbose_name = _("spec")
+        verbose_name_plural = _("specs")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "name"], name="spec_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Brand(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    name_en = models.CharField(_("English name"), max_length=80, blank=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    country = models.CharField(_("country"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ON_SALE = "on_sale", _("On sale")
+    OFF_SHELF = "off_shelf", _("Off shelf")
+
+
+class Product(TimeStampedModel, SeoFields):
+    """An SPU: a product as customers see it. Its SKUs are the sellable variants."""
+
+    code = models.CharField(_("product code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    subtitle = models.CharField(_("subtitle"), max_length=200, blank=True)
+    slug = models.SlugField(_("slug"), max_length=160, unique=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, related_name="products", null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=ProductStatus.choices, default=ProductStatus.DRAFT
+    )
+    description = models.TextField(_("description"), blank=True)
+    published_at = models.DateTimeField(_("first published"), null=True, blank=True)
+    # Denormalised from the SKUs so the list can filter and sort by price without a join.
+    min_price = models.DecimalField(
+        _("lowest price"), max_digits=12, decimal_places=2, default=ZERO
+    )
+    max_price = models.DecimalField(
+        _("highest price"), max_digits=12, decimal_places=2, default=ZERO
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        permissions = [
+            ("publish_product", "Can put products on sale and take them off"),
+            ("change_price", "Can change list prices"),
+            ("view_cost_price", "Can see cost prices"),
+            ("import_products", "Can import products from files"),
+            ("export_products", "Can export products to files"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "category"], name="product_status_cat_idx"),
+            models.Index(fields=["brand", "status"], name="product_brand_status_idx"),
+            models.Index(fields=["min_price"], name="product_min_price_idx"),
+            models.Index(fields=["updated_at"], name="product_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sku(TimeStampedModel):
+    """A sellable variant: one combination of spec values, with its own code and price."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    code = models.CharField(_("SKU code"), max_length=40, unique=True)
+    barcode = models.CharField(_("barcode (EAN-13)"), max_length=13, blank=True)
+    specs = models.JSONField(_("specs"), default=dict, blank=True)
+    spec_key = models.CharField(max_length=255, blank=True)
+    list_price = models.DecimalField(
+        _("list price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
+    )
+    cost_price = models.DecimalField(
+        _("cost price"),
+        max_digits=12,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO)],
+    )
+    weight_g = models.PositiveIntegerField(_("weight (g)"), default=0)
+    volume_cm3 = models.PositiveIntegerField(_("volume (cm³)"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["product_id", "id"]
+        verbose_name = _("SKU")
+        verbose_name_plural = _("SKUs")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "spec_key"], name="sku_spec_unique"),
+            models.UniqueConstraint(
+                fields=["barcode"], condition=~Q(barcode=""), name="sku_barcode_unique"
+            ),
+            models.CheckConstraint(condition=Q(list_price__gte=0), name="sku_list_price_gte_0"),
+            models.CheckConstraint(condition=Q(cost_price__gte=0), name="sku_cost_price_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.spec_label}".strip()
+
+    @property
+    def spec_label(self) -> str:
+        return " ".join(str(v) for v in self.specs.values())
+
+
+def product_image_path(instance, filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"products/{instance.product_id}/{instance.product_id}-{instance.position}.{ext}"
+
+
+class ProductImage(TimeStampedModel):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(
+        _("image"), upload_to=product_image_path, width_field="width", height_field="height"
+    )
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    alt = models.CharField(_("alternative text"), max_length=120, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["product_id", "position", "id"]
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+
+    def __str__(self) -> str:
+        return self.alt or self.image.name

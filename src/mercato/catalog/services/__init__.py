@@ -1,0 +1,36 @@
+"""Every operation that changes the catalogue. Views, API, commands and tasks call these."""
+
+from .categories import (
+    create_brand,
+    create_category,
+    move_category,
+    set_category_specs,
+    update_category,
+)
+from .images import add_product_image, delete_product_image
+from .pricing import PriceChange, apply_price_change, preview_price_change
+from .products import (
+    create_product,
+    generate_skus,
+    set_product_status,
+    update_product,
+    update_sku,
+)
+
+__all__ = [
+    "PriceChange",
+    "add_product_image",
+    "apply_price_change",
+    "create_brand",
+    "create_category",
+    "create_product",
+    "delete_product_image",
+    "generate_skus",
+    "move_category",
+    "preview_price_change",
+    "set_category_specs",
+    "set_product_status",
+    "update_category",
+    "update_product",
+    "update_sku",
+]

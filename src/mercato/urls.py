@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from django.views.static import serve
+
+from mercato.api.api import api
+from mercato.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("backoffice/", include("mercato.backoffice.urls")),
+    path("api/", api.urls),
+    path("", RedirectView.as_view(url="/backoffice/", permanent=False), name="home"),
+]
+
+if settings.SERVE_MEDIA:
+    # The embedded default serves uploads itself; production lets the proxy do it.
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )
+
+if settings.BENCH_VIEWS:
+    from mercato.core import bench_views
+
+    urlpatterns += bench_views.urlpatterns
