@@ -33,8 +33,8 @@ def create_category(
         candidate = Category(**fields, path="0", depth=1)
         full_clean_or_fail(candidate, exclude=["path", "depth", "numchild"])
         if parent_id:
-            return _category(parent_id).add_child(**fields)
-        return Category.objects.add_root(**fields)
+            return Category.objects.add_child(_category(parent_id), fields)
+        return Category.objects.add_root(fields)
 
 
 @transaction.atomic
@@ -64,14 +64,10 @@ def move_category(*, actor, category_id: int, target_id: int, position: str) -> 
     if target.pk == category.pk or target.is_descendant_of(category):
         raise ValidationFailed({"target": ["A category cannot move into its own subtree"]})
     with acting_as(actor):
-        category.move(
+        Category.objects.move(
+            category,
             target,
-            pos={
-                "first-child": "first-child",
-                "last-child": "last-child",
-                "left": "left",
-                "right": "right",
-            }[position],
+            pos=position,
         )
     category.refresh_from_db()
     return category

@@ -8,7 +8,9 @@ from mercato.catalog.models import Brand, Category, Product, ProductStatus, Sku
 def make_category(name: str = "手机", parent: Category | None = None, **kw) -> Category:
     n = Category.objects.count() + 1
     fields = {"name": name, "slug": kw.pop("slug", f"cat-{n}"), **kw}
-    return parent.add_child(**fields) if parent else Category.objects.add_root(**fields)
+    return (
+        Category.objects.add_child(parent, fields) if parent else Category.objects.add_root(fields)
+    )
 
 
 class BrandFactory(factory.django.DjangoModelFactory):
