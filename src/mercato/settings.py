@@ -53,8 +53,11 @@ INSTALLED_APPS = [
     "mercato.core",
     "mercato.staff",
     "mercato.catalog",
+    "mercato.inventory",
+    "mercato.customers",
     "mercato.api",
     "mercato.backoffice",
+    "mercato.demo",
 ]
 
 MIDDLEWARE = [

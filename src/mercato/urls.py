@@ -24,6 +24,6 @@ if settings.SERVE_MEDIA:
     )
 
 if settings.BENCH_VIEWS:
-    from mercato.core import bench_views
+    from mercato.demo import bench_views
 
     urlpatterns += bench_views.urlpatterns

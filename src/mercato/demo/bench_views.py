@@ -1,0 +1,3 @@
+"""Bare views for benchmarks: the floor each page is compared with. Only with MERCATO_BENCH_VIEWS."""
+
+urlpatterns: list = []
