@@ -46,3 +46,4 @@ def readiness() -> dict[str, str | None]:
     if settings.CELERY_BROKER_URL:
         checks["broker"] = check_broker()
     return checks
+

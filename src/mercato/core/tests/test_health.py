@@ -1,0 +1,74 @@
+import json
+import logging
+
+import pytest
+from django.db import connection
+
+from mercato.core.logging import JsonFormatter, RequestIdFilter
+
+
+@pytest.mark.django_db
+def test_healthz_answers_ok_without_touching_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_reports_each_check(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_and_names_the_database_when_it_is_down(client, monkeypatch):
+    def broken_cursor(*args, **kwargs):
+        raise ConnectionRefusedError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", broken_cursor)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["down"] == ["database"]
+    assert "connection refused" in body["checks"]["database"]
+
+
+@pytest.mark.django_db
+def test_readyz_names_an_unreachable_broker(client, settings):
+    # Port 9 (discard) is closed on loopback: the broker check must fail, not hang.
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["broker"]
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_readyz_checks_a_real_redis_broker(client, settings):
+    import os
+
+    settings.CELERY_BROKER_URL = os.environ["REDIS_URL"]
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["broker"] == "ok"
+
+
+@pytest.mark.django_db
+def test_every_response_carries_a_request_id(client):
+    first = client.get("/healthz")["X-Request-ID"]
+    second = client.get("/healthz")["X-Request-ID"]
+    assert len(first) == 32 and first != second
+    assert client.get("/healthz", HTTP_X_REQUEST_ID="abc-123")["X-Request-ID"] == "abc-123"
+    # A header that could inject into logs is replaced, not echoed.
+    assert client.get("/healthz", HTTP_X_REQUEST_ID="a b\nc")["X-Request-ID"] != "a b\nc"
+
+
+def test_json_log_lines_carry_the_request_id():
+    record = logging.LogRecord("mercato", logging.INFO, __file__, 1, "付款 %s", ("ok",), None)
+    RequestIdFilter().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "付款 ok"
+    assert line["request_id"] == "-"
+    assert line["level"] == "INFO"
