@@ -46,4 +46,3 @@ def readiness() -> dict[str, str | None]:
     if settings.CELERY_BROKER_URL:
         checks["broker"] = check_broker()
     return checks
-

@@ -1,0 +1,80 @@
+import pytest
+from auditlog.models import LogEntry
+from django.test import RequestFactory
+
+from mercato.catalog import services
+from mercato.catalog.models import Sku
+from mercato.catalog.tests.factories import ProductFactory
+from mercato.core.audit import acting_as
+from mercato.staff import services as staff_services
+
+
+def _entries(model_name):
+    return LogEntry.objects.filter(content_type__model=model_name).order_by("pk")
+
+
+@pytest.mark.django_db
+def test_a_service_change_records_actor_ip_and_old_and_new_values(ops_user):
+    product = ProductFactory(name="旧名")
+    with acting_as(ops_user, remote_addr="203.0.113.9"):
+        services.update_product(actor=ops_user, product_id=product.pk, name="新名")
+    entry = _entries("product").last()
+    assert entry.actor == ops_user
+    assert entry.remote_addr == "203.0.113.9"
+    assert entry.changes["name"] == ["旧名", "新名"]
+    assert entry.action == LogEntry.Action.UPDATE
+
+
+@pytest.mark.django_db
+def test_a_bulk_price_change_writes_one_entry_per_changed_sku(ops_user):
+    product = ProductFactory()
+    skus = services.generate_skus(
+        actor=ops_user,
+        product_id=product.pk,
+        spec_values={"颜色": ["黑", "白"]},
+        list_price="100.00",
+    )
+    services.apply_price_change(
+        actor=ops_user, sku_ids=[s.pk for s in skus], mode="percent", value="-10"
+    )
+    entries = [e for e in _entries("sku") if e.action == LogEntry.Action.UPDATE]
+    assert len(entries) == 2
+    assert all(e.changes["list_price"] == ["100.00", "90.00"] for e in entries)
+    assert all(e.actor == ops_user for e in entries)
+
+
+@pytest.mark.django_db
+def test_the_audit_log_never_stores_passwords_or_full_phone_numbers(make_staff):
+    hr = make_staff("hr")
+    staff_services.create_staff(
+        actor=hr,
+        username="li",
+        password="secret-Passw0rd",
+        department_code="service",
+        employee_no="S77",
+        phone="13812345678",
+    )
+    entry = _entries("user").filter(object_repr="li").first() or _entries("user").last()
+    stored = str(entry.changes)
+    assert "secret-Passw0rd" not in stored and "password" not in entry.changes
+    assert "13812345678" not in stored
+    assert entry.changes["phone"][1] == "138****5678"
+    assert entry.actor == hr
+
+
+@pytest.mark.django_db
+def test_the_request_ip_and_user_reach_the_log_through_the_middleware(client, ops_user):
+    from auditlog.middleware import AuditlogMiddleware
+
+    product = ProductFactory(name="旧名")
+    request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7")
+    request.user = ops_user
+
+    def view(req):
+        services.update_product(actor=ops_user, product_id=product.pk, name="中间件")
+        return None
+
+    AuditlogMiddleware(view)(request)
+    entry = _entries("product").last()
+    assert (entry.actor, entry.remote_addr) == (ops_user, "198.51.100.7")
+    assert Sku.objects.count() == 0
