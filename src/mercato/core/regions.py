@@ -54,3 +54,10 @@ def mainland_districts() -> tuple[tuple[str, str, str, str], ...]:
             continue
         result.append((info.adcode, *normalize_area(province.name, city.name, info.name)))
     return tuple(result)
+
+
+def area_text(province: str, city: str, district: str) -> str:
+    """The region as written on a parcel: 北京市朝阳区, 广东省深圳市南山区, 河南省济源市."""
+    if city in (province, district):
+        return province + district
+    return province + city + district

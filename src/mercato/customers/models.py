@@ -1,0 +1,86 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mercato.core.models import TimeStampedModel
+
+from .phones import cn_mobile_validator
+
+
+class Gender(models.TextChoices):
+    UNKNOWN = "unknown", _("Unknown")
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+
+
+class Channel(models.TextChoices):
+    """Where the customer signed up; marketing attributes later activity to it."""
+
+    WEB = "web", _("Website")
+    APP = "app", _("Mobile app")
+    WECHAT = "wechat", _("WeChat mini program")
+    PHONE = "phone", _("Phone order")
+    PARTNER = "partner", _("Partner site")
+
+
+class Customer(TimeStampedModel):
+    """A shopper's account. The mobile number is the customer's identity in China."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer"
+    )
+    mobile = models.CharField(
+        _("mobile number"), max_length=11, unique=True, validators=[cn_mobile_validator]
+    )
+    name = models.CharField(_("name"), max_length=40, blank=True)
+    gender = models.CharField(
+        _("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    channel = models.CharField(
+        _("sign-up channel"), max_length=12, choices=Channel.choices, default=Channel.WEB
+    )
+
+    class Meta:
+        ordering = ["-registered_at", "-id"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            models.Index(fields=["registered_at"], name="customer_registered_idx"),
+            models.Index(fields=["channel", "registered_at"], name="customer_channel_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.mobile
+
+
+class Address(TimeStampedModel):
+    """A delivery address of a customer; at most one is the default."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    recipient = models.CharField(_("recipient"), max_length=40)
+    mobile = models.CharField(_("mobile number"), max_length=11, validators=[cn_mobile_validator])
+    province = models.CharField(_("province"), max_length=20)
+    city = models.CharField(_("city"), max_length=30)
+    district = models.CharField(_("district"), max_length=30)
+    detail = models.CharField(_("street address"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=6, blank=True)
+    is_default = models.BooleanField(_("default address"), default=False)
+
+    class Meta:
+        ordering = ["customer_id", "-is_default", "id"]
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_default=True), name="address_one_default"
+            ),
+            models.CheckConstraint(condition=~Q(province=""), name="address_province_not_empty"),
+        ]
+        indexes = [models.Index(fields=["province", "city"], name="address_region_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.province}{self.city}{self.district}"

@@ -1,0 +1,185 @@
+"""Customers and their addresses."""
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from mercato.core.audit import acting_as
+from mercato.core.errors import ValidationFailed
+from mercato.core.regions import normalize_area
+
+from .models import Address, Channel, Customer
+from .phones import normalize_cn_mobile
+
+User = get_user_model()
+
+# Labels people paste along with the values ("收货人：张三"); removed before parsing.
+LABELS = re.compile(
+    r"(收货人|收件人|联系人|姓名|手机号码|手机号|联系电话|电话|手机|所在地区|详细地址|"
+    r"收货地址|地址|邮政编码|邮编)\s*[:：]?"
+)
+SEPARATORS = re.compile(r"[\s,，;；|/、]+")
+POSTCODE = re.compile(r"^\d{6}$")
+NAME_MAX_CHARS = 12
+
+
+def validate_cn_mobile(value, *, field: str = "mobile") -> str:
+    """The 11-digit national number of a mainland mobile, or ValidationFailed naming `field`."""
+    normalized = normalize_cn_mobile(value)
+    if normalized is None:
+        raise ValidationFailed(
+            {field: [f"Not a valid mainland China mobile number: {str(value)[:20]!r}"]}
+        )
+    return normalized
+
+
+@dataclass(frozen=True)
+class ParsedAddress:
+    recipient: str = ""
+    mobile: str = ""
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    detail: str = ""
+    postcode: str = ""
+
+    @property
+    def is_complete(self) -> bool:
+        return all((self.recipient, self.mobile, self.province, self.city, self.detail))
+
+
+def _find_mobile(text: str) -> tuple[str, str]:
+    """(mobile, text with the number cut out as a separator); mobile '' when none is found."""
+    for match in phonenumbers.PhoneNumberMatcher(text, "CN"):
+        mobile = normalize_cn_mobile(match.raw_string)
+        if mobile:
+            return mobile, text[: match.start] + " " + text[match.end :]
+    return "", text
+
+
+def _areas(texts: list[str]) -> list[tuple[str, str, str, str]]:
+    """cpca's (province, city, district, rest) for each text; '' where it found nothing."""
+    import cpca  # pulls in pandas: only load it when an address is parsed
+
+    frame = cpca.transform(texts)
+    result = []
+    for province, city, district, rest in zip(
+        frame["省"], frame["市"], frame["区"], frame["地址"], strict=True
+    ):
+        province, city, district = (
+            x if isinstance(x, str) else "" for x in (province, city, district)
+        )
+        if province and city and district:
+            province, city, district = normalize_area(province, city, district)
+        result.append((province, city, district, rest if isinstance(rest, str) else ""))
+    return result
+
+
+def parse_address(text: str) -> ParsedAddress:
+    """Split a pasted "张三 13812345678 广东省深圳市南山区科技园科苑路15号" into its parts.
+
+    The mobile is found by phonenumbers, the region by cpca (which also infers the province
+    from a city); the recipient is the short token that names no region. Parts that cannot
+    be found are left empty: the caller shows the form for the customer to complete.
+    """
+    text = (text or "").strip()
+    if not text:
+        return ParsedAddress()
+    mobile, rest = _find_mobile(text)
+    tokens = [t for t in SEPARATORS.split(LABELS.sub(" ", rest)) if t]
+    postcode = next((t for t in tokens if POSTCODE.match(t)), "")
+    tokens = [t for t in tokens if t != postcode]
+    if not tokens:
+        return ParsedAddress(mobile=mobile, postcode=postcode)
+    areas = _areas(tokens)
+    # The recipient: a short token without digits in which cpca sees no region, preferring
+    # the first one (people write the name first) or else the last one.
+    recipient = ""
+    candidates = [
+        i
+        for i, (token, area) in enumerate(zip(tokens, areas, strict=True))
+        if len(token) <= NAME_MAX_CHARS and not any(c.isdigit() for c in token) and not area[0]
+    ]
+    if candidates and len(tokens) > 1:
+        index = candidates[0] if candidates[0] == 0 else candidates[-1]
+        recipient = tokens.pop(index)
+    address_text = "".join(tokens)
+    province, city, district, detail = _areas([address_text])[0]
+    if not province:
+        detail = address_text
+    return ParsedAddress(
+        recipient=recipient,
+        mobile=mobile,
+        province=province,
+        city=city,
+        district=district,
+        detail=detail.strip(),
+        postcode=postcode,
+    )
+
+
+def _full_clean(instance, **kwargs) -> None:
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.message_dict) from exc
+
+
+@transaction.atomic
+def create_customer(
+    *,
+    mobile: str,
+    name: str = "",
+    channel: str = Channel.WEB,
+    password: str | None = None,
+    **fields,
+) -> Customer:
+    """A customer account; the mobile number is also the log-in name."""
+    mobile = validate_cn_mobile(mobile)
+    if (
+        Customer.objects.filter(mobile=mobile).exists()
+        or User.objects.filter(username=mobile).exists()
+    ):
+        raise ValidationFailed({"mobile": ["A customer with this mobile number exists"]})
+    user = User(username=mobile, display_name=name)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    customer = Customer(user=user, mobile=mobile, name=name, channel=channel, **fields)
+    _full_clean(customer, exclude=["user"])
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def add_address(
+    *, actor, customer_id: int, recipient: str, mobile: str, province: str, city: str,
+    district: str, detail: str, postcode: str = "", is_default: bool = False,
+) -> Address:  # fmt: skip
+    """A new address; the first one, or one marked default, becomes the only default."""
+    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    mobile = validate_cn_mobile(mobile)
+    first = not customer.addresses.exists()
+    with acting_as(actor):
+        address = Address(
+            customer=customer,
+            recipient=(recipient or "").strip(),
+            mobile=mobile,
+            province=province,
+            city=city,
+            district=district,
+            detail=(detail or "").strip(),
+            postcode=postcode,
+            is_default=is_default or first,
+        )
+        _full_clean(address, exclude=["customer"])
+        if address.is_default:
+            customer.addresses.filter(is_default=True).update(is_default=False)
+        address.save()
+    return address
