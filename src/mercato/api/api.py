@@ -1,3 +1,24 @@
-from ninja import NinjaAPI
+"""The REST API, mounted at /api/: OpenAPI document at /api/openapi.json, Swagger at /api/docs.
 
-api = NinjaAPI(title="Mercato API", version="1", urls_namespace="api")
+Catalogue reads are public; writes and token management need a staff API token
+(`Authorization: Bearer mk_...`) or a back-office session with its CSRF token.
+"""
+
+from .catalog import router as catalog_router
+from .errors import JsonErrorsAPI, install_error_handlers
+from .tokens import router as tokens_router
+
+api = JsonErrorsAPI(
+    title="Mercato API",
+    version="1",
+    urls_namespace="api",
+    description=(
+        "Mercato's REST API. Every 4xx answer has the body "
+        '`{"detail": "...", "errors": [{"field": "...", "message": "..."}]}`. '
+        "Staff create API tokens at `POST /api/staff/tokens` (logged in to the back office); "
+        "a token acts with its owner's permissions."
+    ),
+)
+install_error_handlers(api)
+api.add_router("/catalog", catalog_router)
+api.add_router("/staff", tokens_router)

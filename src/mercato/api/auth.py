@@ -1,0 +1,68 @@
+"""Who is calling: a staff API token, a logged-in staff session, or nobody.
+
+A token acts as its owner: write endpoints pass the user to the services, which check
+the owner's permissions, so a token can never do more than the person who made it.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer
+from ninja.security.apikey import APIKeyCookie
+
+from mercato.staff.services import user_for_token
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer mk_...`: the active owner of an unrevoked token."""
+
+    def authenticate(self, request, token):
+        user = user_for_token(token)
+        if user is None:
+            return None
+        # Code below reads request.user; make it the token's owner, not the anonymous user.
+        request.user = user
+        return user
+
+
+class StaffSessionAuth(APIKeyCookie):
+    """The back-office session of a logged-in staff member, with Django's CSRF check."""
+
+    def __init__(self):
+        self.param_name = settings.SESSION_COOKIE_NAME
+        super().__init__(csrf=True)
+
+    def __call__(self, request):
+        # A caller that sent a token is judged by the token alone; one with no session
+        # gets 401, not the CSRF failure (403) that checking the cookie would give.
+        if "Authorization" in request.headers or not _is_staff(request.user):
+            return None
+        return super().__call__(request)
+
+    def authenticate(self, request, key):
+        return request.user
+
+
+def _is_staff(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+# Every endpoint that changes something, and the token endpoints, require one of these.
+staff_auth = [TokenAuth(), StaffSessionAuth()]
+
+
+def viewer(request):
+    """The caller of a public endpoint: the token's owner, the session user, or anonymous.
+
+    A token that is sent but not valid is an error (401) even here, so a client with a
+    revoked token finds out instead of silently seeing the public view.
+    """
+    if "Authorization" in request.headers:
+        user = TokenAuth()(request)
+        if user is None:
+            raise AuthenticationError()
+        return user
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_active:
+        return user
+    return AnonymousUser()

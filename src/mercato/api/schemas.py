@@ -1,0 +1,39 @@
+"""Schemas and field types shared by every router."""
+
+from typing import Annotated
+
+from ninja import Field, Path, Schema
+from ninja.responses import codes_4xx
+from pydantic import AfterValidator
+
+# Ids beyond a signed 64-bit integer cannot exist; refusing them keeps them out of SQL.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL characters; refuse them at the edge instead of failing later.
+    if "\x00" in value:
+        raise ValueError("Text may not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+
+class FieldError(Schema):
+    field: str | None
+    message: str
+
+
+class ErrorOut(Schema):
+    """The body of every 4xx answer."""
+
+    detail: str
+    errors: list[FieldError] = []
+
+
+def responses(schema, status: int = 200) -> dict:
+    """The success schema plus the error format, so the OpenAPI document shows both."""
+    return {status: schema, codes_4xx: ErrorOut}
