@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
@@ -191,3 +192,67 @@ class ProductImage(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.alt or self.image.name
+
+
+def import_file_path(instance, filename: str) -> str:
+    # The stored name is ours (date and a random token); the user's name is kept in the row.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "csv"
+    return f"imports/{timezone.now():%Y/%m}/{instance.token}.{ext}"
+
+
+class ImportJob(TimeStampedModel):
+    """One upload of a product file: its mode, progress, counts and per-row errors."""
+
+    class Mode(models.TextChoices):
+        DRY_RUN = "dry_run", _("Dry run (preview, writes nothing)")
+        ALL_OR_NOTHING = "all_or_nothing", _("All or nothing")
+        PARTIAL = "partial", _("Partial (write the good rows)")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    token = models.CharField(max_length=16, editable=False)
+    file = models.FileField(_("file"), upload_to=import_file_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
+    create_brands = models.BooleanField(_("create unknown brands"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    total_rows = models.PositiveIntegerField(_("rows in the file"), null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    # {"products_created": n, "skus_updated": n, "rows_failed": n, "written": bool, ...}
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    # [{"row": 3, "column": "list_price", "message": "..."}], capped (see importing.MAX_ERRORS).
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    preview = models.JSONField(_("preview"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        indexes = [models.Index(fields=["created_by", "-id"], name="importjob_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_mode_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, self.processed_rows * 100 // self.total_rows)

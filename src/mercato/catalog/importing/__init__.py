@@ -1,0 +1,26 @@
+"""Import of products and SKUs from CSV/XLSX files (one row per SKU).
+
+engine.import_products does the work; jobs.py wraps it for the back office (an uploaded
+file, run as a Celery task, with progress) and the command line.
+"""
+
+from .columns import COLUMNS, REQUIRED, format_specs
+from .engine import CHUNK_SIZE, MAX_ERRORS, MODES, ImportResult, import_products
+from .jobs import create_import_job, job_progress, run_import_job, start_import
+from .rows import RowError
+
+__all__ = [
+    "CHUNK_SIZE",
+    "COLUMNS",
+    "MAX_ERRORS",
+    "MODES",
+    "REQUIRED",
+    "ImportResult",
+    "RowError",
+    "create_import_job",
+    "format_specs",
+    "import_products",
+    "job_progress",
+    "run_import_job",
+    "start_import",
+]

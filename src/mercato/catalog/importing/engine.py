@@ -1,0 +1,419 @@
+"""Import products and SKUs from a file: stream, check in chunks, write in bulk.
+
+Each chunk of rows costs a fixed number of queries (existing products, SKUs, barcodes and
+specs are fetched with one query each, writes are bulk), so the query count grows with the
+number of chunks, never with the number of rows. Memory holds one chunk plus the codes
+seen so far (to find duplicates across the file).
+"""
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from mercato.core.errors import ValidationFailed
+from mercato.core.permissions import require_perm
+
+from ..models import Brand, Product, ProductStatus, Sku
+from ..services.products import refresh_price_range
+from ..text import pinyin_slug
+from .columns import COLUMNS, REQUIRED, canonical_column, format_specs
+from .reader import open_sheet
+from .rows import Lookups, Row, RowError, parse_row
+
+CHUNK_SIZE = 2000
+MAX_ERRORS = 1000  # kept in the result; the count covers them all
+PREVIEW_ROWS = 20
+MODES = ("dry_run", "all_or_nothing", "partial")
+
+PRODUCT_FIELDS = [
+    "name", "category_id", "brand_id", "status",
+    "subtitle", "seo_title", "seo_keywords", "seo_description",
+]  # fmt: skip
+SKU_FIELDS = [
+    "barcode", "specs", "spec_key", "list_price", "cost_price", "weight_g", "volume_cm3",
+]  # fmt: skip
+FIELD_COLUMNS = {
+    "name": "product_name", "category_id": "category", "brand_id": "brand", "new_brand": "brand",
+}  # fmt: skip
+COUNTERS = [
+    "products_created", "products_updated", "products_unchanged",
+    "skus_created", "skus_updated", "skus_unchanged", "brands_created",
+]  # fmt: skip
+
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass
+class ImportResult:
+    mode: str
+    total_rows: int | None = None
+    processed_rows: int = 0
+    rows_failed: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    preview: list[dict] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def changes(self) -> int:
+        c = self.counts
+        return sum(c[k] for k in COUNTERS if not k.endswith("unchanged"))
+
+    def summary(self) -> dict:
+        return {
+            **self.counts,
+            "rows": self.processed_rows,
+            "rows_failed": self.rows_failed,
+            "error_count": self.error_count,
+            "written": self.written,
+        }
+
+
+@dataclass
+class _ProductState:
+    first_row: int
+    values: dict  # the product fields of its first row; later rows must agree
+    ok: bool  # the first row's product fields were valid
+    handled: bool = False  # created/updated (or counted, on a dry run) already
+    pk: int | None = None
+
+
+class _Import:
+    def __init__(self, *, actor, mode: str, create_brands: bool, columns: set[str]):
+        self.actor, self.mode, self.columns = actor, mode, columns
+        self.lookups = Lookups(create_brands=create_brands)
+        self.result = ImportResult(mode=mode)
+        self.products: dict[str, _ProductState] = {}
+        self.sku_rows: dict[str, int] = {}
+        self.barcode_rows: dict[str, int] = {}
+        self.spec_rows: dict[tuple[str, str], int] = {}
+        self.brands_planned: set[str] = set()
+        self.new_brands: dict[str, int] = {}  # name → pk once created
+        self.slugs_taken: set[str] = set()
+        self.failed = False  # all-or-nothing stops writing at the first bad row
+
+    # -- checking ---------------------------------------------------------------------------
+    def _check_in_file(self, row: Row) -> None:
+        code = row.product_code
+        state = self.products.get(code)
+        if state is None and code:
+            self.products[code] = _ProductState(row.number, row.product, not row.product_errors)
+        elif state is not None:
+            if not state.ok:
+                row.fail("product_code", f"Product {code} has errors in row {state.first_row}")
+            elif not row.product_errors:
+                for key, value in row.product.items():
+                    if state.values.get(key) != value:
+                        column = FIELD_COLUMNS.get(key, key)
+                        row.fail(
+                            column,
+                            f"Rows of product {code} must agree: row {state.first_row} differs",
+                        )
+        if row.sku_code:
+            first = self.sku_rows.setdefault(row.sku_code, row.number)
+            if first != row.number:
+                row.fail("sku_code", f"SKU code {row.sku_code} is also in row {first}")
+        barcode = row.sku.get("barcode")
+        if barcode:
+            first = self.barcode_rows.setdefault(barcode, row.number)
+            if first != row.number:
+                row.fail("barcode", f"Barcode {barcode} is also in row {first}")
+        if "spec_key" in row.sku and code:
+            first = self.spec_rows.setdefault((code, row.sku["spec_key"]), row.number)
+            if first != row.number:
+                row.fail("specs", f"Row {first} has the same specs for product {code}")
+
+    def _check_against_database(self, rows: list[Row]):
+        product_codes = {r.product_code for r in rows}
+        products = {p.code: p for p in Product.objects.filter(code__in=product_codes)}
+        skus = {
+            s.code: s
+            for s in Sku.objects.filter(code__in=[r.sku_code for r in rows]).select_related(
+                "product"
+            )
+        }
+        barcodes = [r.sku["barcode"] for r in rows if r.sku.get("barcode")]
+        barcode_owner = dict(
+            Sku.objects.filter(barcode__in=barcodes).values_list("barcode", "code")
+        )
+        keys = {r.sku["spec_key"] for r in rows if "spec_key" in r.sku}
+        spec_owner = {
+            (pcode, key): code
+            for pcode, key, code in Sku.objects.filter(
+                product__code__in=[c for c in product_codes if c in products], spec_key__in=keys
+            ).values_list("product__code", "spec_key", "code")
+        }
+        for row in rows:
+            sku = skus.get(row.sku_code)
+            if sku is not None and sku.product.code != row.product_code:
+                row.fail(
+                    "sku_code",
+                    f"SKU {row.sku_code} belongs to another product ({sku.product.code})",
+                )
+            owner = barcode_owner.get(row.sku.get("barcode"))
+            if owner and owner != row.sku_code:
+                row.fail("barcode", f"Barcode {row.sku['barcode']} is used by SKU {owner}")
+            owner = spec_owner.get((row.product_code, row.sku.get("spec_key")))
+            if owner and owner != row.sku_code:
+                row.fail("specs", f"Product {row.product_code} has SKU {owner} with these specs")
+        return products, skus
+
+    # -- planning and writing ---------------------------------------------------------------
+    def _allocate_slugs(self, model, wanted: dict[str, tuple[str, str]], max_length: int):
+        """{key: (text, suffix)} → {key: slug}, unique in the table and in this import."""
+        bases = {k: pinyin_slug(text, max_length=100) for k, (text, _) in wanted.items()}
+        second = {
+            k: f"{bases[k]}-{slugify(suffix)}"[:max_length] for k, (_, suffix) in wanted.items()
+        }
+        candidates = set(bases.values()) | set(second.values())
+        taken = set(model.objects.filter(slug__in=candidates).values_list("slug", flat=True))
+        taken |= self.slugs_taken
+        slugs = {}
+        for key in wanted:
+            for slug in (bases[key], second[key], f"{second[key][:150]}-{secrets.token_hex(3)}"):
+                if slug not in taken:
+                    break
+            taken.add(slug)
+            self.slugs_taken.add(slug)
+            slugs[key] = slug
+        return slugs
+
+    def _plan(self, rows: list[Row], products: dict, skus: dict):
+        """What the good rows would change: new/changed products and SKUs, and the counts."""
+        counts, now = self.result.counts, timezone.now()
+        new_brands = {r.new_brand for r in rows if r.new_brand} - self.brands_planned
+        self.brands_planned |= new_brands
+        counts["brands_created"] += len(new_brands)
+        plan = {"brands": new_brands, "new_products": [], "changed_products": []}
+        plan.update(new_skus=[], changed_skus=[], product_fields=set(), sku_fields=set())
+        for row in rows:
+            state = self.products[row.product_code]
+            if state.handled:
+                continue
+            state.handled = True
+            values = dict(state.values)
+            existing = products.get(row.product_code)
+            if existing is None:
+                counts["products_created"] += 1
+                plan["new_products"].append((row, values))
+                continue
+            state.pk = existing.pk
+            changed = [
+                k for k, v in values.items() if k in PRODUCT_FIELDS and getattr(existing, k) != v
+            ]
+            if values.get("new_brand"):
+                changed.append("brand_id")  # set once the brand exists (in _write)
+            if not changed:
+                counts["products_unchanged"] += 1
+                continue
+            counts["products_updated"] += 1
+            for key in changed:
+                setattr(existing, key, values[key])
+            if values.get("status") == ProductStatus.ON_SALE and existing.published_at is None:
+                existing.published_at = now
+                changed.append("published_at")
+            existing.updated_at = now
+            plan["changed_products"].append(existing)
+            plan["product_fields"].update(changed)
+        for row in rows:
+            existing = skus.get(row.sku_code)
+            action = "create"
+            if existing is None:
+                counts["skus_created"] += 1
+                plan["new_skus"].append(row)
+            else:
+                changed = [k for k, v in row.sku.items() if getattr(existing, k) != v]
+                if changed:
+                    counts["skus_updated"] += 1
+                    for key in changed:
+                        setattr(existing, key, row.sku[key])
+                    existing.updated_at = now
+                    plan["changed_skus"].append(existing)
+                    plan["sku_fields"].update(changed)
+                    action = "update"
+                else:
+                    counts["skus_unchanged"] += 1
+                    action = "unchanged"
+            self._add_preview(row, action)
+        return plan
+
+    def _add_preview(self, row: Row, action: str) -> None:
+        if len(self.result.preview) < PREVIEW_ROWS:
+            self.result.preview.append(
+                {
+                    "row": row.number,
+                    "product_code": row.product_code,
+                    "product_name": row.product.get("name", ""),
+                    "sku_code": row.sku_code,
+                    "specs": format_specs(row.sku.get("specs", {})),
+                    "list_price": str(row.sku.get("list_price", "")),
+                    "action": action,
+                }
+            )
+
+    def _write(self, plan: dict) -> None:
+        now = timezone.now()
+        if plan["brands"]:
+            names = sorted(plan["brands"])
+            slugs = self._allocate_slugs(Brand, {n: (n, "brand") for n in names}, 120)
+            created = Brand.objects.bulk_create([Brand(name=n, slug=slugs[n]) for n in names])
+            self.new_brands.update({b.name: b.pk for b in created})
+        new_products = []
+        if plan["new_products"]:
+            slugs = self._allocate_slugs(
+                Product,
+                {
+                    row.product_code: (v["name"], row.product_code)
+                    for row, v in plan["new_products"]
+                },
+                160,
+            )
+            for row, values in plan["new_products"]:
+                values = {k: v for k, v in values.items() if k in PRODUCT_FIELDS}
+                if row.new_brand:
+                    values["brand_id"] = self.new_brands[row.new_brand]
+                if values.get("status") == ProductStatus.ON_SALE:
+                    values["published_at"] = now
+                new_products.append(
+                    Product(code=row.product_code, slug=slugs[row.product_code], **values)
+                )
+            Product.objects.bulk_create(new_products)
+            for product in new_products:
+                self.products[product.code].pk = product.pk
+        for product in plan["changed_products"]:
+            new_brand = self.products[product.code].values.get("new_brand")
+            if new_brand:
+                product.brand_id = self.new_brands[new_brand]
+        if plan["changed_products"]:
+            fields = sorted(plan["product_fields"] | {"updated_at"})
+            Product.objects.bulk_update(plan["changed_products"], fields)
+        new_skus = [
+            Sku(
+                product_id=self.products[row.product_code].pk,
+                code=row.sku_code,
+                **{k: v for k, v in row.sku.items() if k in SKU_FIELDS},
+            )
+            for row in plan["new_skus"]
+        ]
+        Sku.objects.bulk_create(new_skus)
+        if plan["changed_skus"]:
+            fields = sorted(plan["sku_fields"] | {"updated_at"})
+            Sku.objects.bulk_update(plan["changed_skus"], fields)
+        touched = {s.product_id for s in new_skus} | {s.product_id for s in plan["changed_skus"]}
+        if touched:
+            refresh_price_range(touched)
+
+    def run_chunk(self, raw: list[tuple[int, dict[str, str]]]) -> None:
+        rows = [parse_row(number, cells, self.lookups) for number, cells in raw]
+        for row in rows:
+            if row.new_brand:
+                row.product["new_brand"] = row.new_brand
+            self._check_in_file(row)
+        candidates = [r for r in rows if not r.errors]
+        products, skus = self._check_against_database(candidates) if candidates else ({}, {})
+        good = [r for r in rows if not r.errors]
+        result = self.result
+        for row in rows:
+            if row.errors:
+                result.rows_failed += 1
+                result.error_count += len(row.errors)
+                room = MAX_ERRORS - len(result.errors)
+                result.errors.extend(row.errors[: max(room, 0)])
+                self._add_preview(row, "error")
+        self.failed = self.failed or (self.mode == "all_or_nothing" and result.rows_failed > 0)
+        plan = self._plan(good, products, skus)
+        if self.mode != "dry_run" and not self.failed:
+            with transaction.atomic():
+                self._write(plan)
+        result.processed_rows += len(raw)
+
+
+def _cells(header: list[str | None], values: list[str]) -> dict[str, str]:
+    return {name: values[i] if i < len(values) else "" for i, name in enumerate(header) if name}
+
+
+def _read_header(raw_header: list[str], *, actor) -> list[str | None]:
+    header = [canonical_column(h) for h in raw_header]
+    missing = [c for c in REQUIRED if c not in header]
+    problems = []
+    if missing:
+        problems.append(f"Required columns are missing: {', '.join(missing)}")
+    doubled = sorted({c for c in header if c and header.count(c) > 1})
+    if doubled:
+        problems.append(f"Columns appear twice: {', '.join(doubled)}")
+    if (
+        "cost_price" in header
+        and actor is not None
+        and not actor.has_perm("catalog.view_cost_price")
+    ):
+        problems.append("You may not import cost prices: remove the cost_price column")
+    if problems:
+        raise ValidationFailed({"columns": problems}, message=problems[0])
+    return header
+
+
+def import_products(
+    *,
+    actor,
+    file,
+    fmt: str,
+    mode: str,
+    create_brands: bool = False,
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> ImportResult:
+    """Import a CSV/XLSX file of SKU rows (see columns.py) and say what changed.
+
+    `mode`: "dry_run" checks everything and writes nothing; "all_or_nothing" writes only
+    when every row is good (one transaction); "partial" writes the good rows chunk by
+    chunk and reports the bad ones. `actor` None means the system (command line).
+    File-level problems (unreadable file, missing columns) raise ValidationFailed.
+    """
+    if actor is not None:
+        require_perm(actor, "catalog.import_products")
+    if mode not in MODES:
+        raise ValidationFailed({"mode": [f"Choose one of {', '.join(MODES)}, not {mode!r}"]})
+    with open_sheet(file, fmt=fmt) as sheet:
+        header = _read_header(sheet.header, actor=actor)
+        job = _Import(
+            actor=actor,
+            mode=mode,
+            create_brands=create_brands,
+            columns={c for c in header if c in COLUMNS},
+        )
+        job.result.total_rows = sheet.total
+        if progress:
+            progress(0, sheet.total)
+        # All or nothing: one transaction, rolled back at the end if any row failed.
+        outer = transaction.atomic() if mode == "all_or_nothing" else _nothing()
+        with outer:
+            chunk: list = []
+            for number, values in sheet.rows:
+                chunk.append((number, _cells(header, values)))
+                if len(chunk) >= chunk_size:
+                    job.run_chunk(chunk)
+                    chunk = []
+                    if progress:
+                        progress(job.result.processed_rows, sheet.total)
+            if chunk:
+                job.run_chunk(chunk)
+            if job.failed:
+                transaction.set_rollback(True)
+    result = job.result
+    result.written = mode != "dry_run" and not job.failed and result.changes > 0
+    if progress:
+        progress(result.processed_rows, sheet.total)
+    return result
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,138 @@
+"""Import jobs: an uploaded file, run in the background, with progress and results."""
+
+import secrets
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from mercato.core.audit import acting_as, record_event
+from mercato.core.errors import DomainError, NotFound, ValidationFailed
+from mercato.core.permissions import require_perm
+
+from ..models import ImportJob
+from .engine import MAX_ERRORS, MODES, Progress, import_products
+from .reader import detect_format
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+
+def progress_cache_key(job_id: int) -> str:
+    return f"catalog:import-job:{job_id}:progress"
+
+
+def job_progress(job: ImportJob) -> tuple[int, int | None]:
+    """(processed, total) rows: from the cache while an all-or-nothing run holds its
+    transaction open (its row updates are invisible to other connections until commit)."""
+    if job.status == ImportJob.Status.RUNNING:
+        cached = cache.get(progress_cache_key(job.pk))
+        if cached:
+            return cached
+    return job.processed_rows, job.total_rows
+
+
+def create_import_job(
+    *, actor, upload, mode: str, create_brands: bool = False, filename: str = ""
+) -> ImportJob:
+    """Store an uploaded file as a pending job. Checks the permission, the mode and the type."""
+    if actor is not None:
+        require_perm(actor, "catalog.import_products")
+    filename = filename or getattr(upload, "name", "") or ""
+    errors = {}
+    if mode not in MODES:
+        errors["mode"] = [f"Choose one of {', '.join(MODES)}, not {mode!r}"]
+    try:
+        detect_format(filename)
+    except ValidationFailed as exc:
+        errors.update(exc.field_errors)
+    if getattr(upload, "size", 0) > MAX_UPLOAD_BYTES:
+        errors["file"] = ["A file may be at most 100 MB"]
+    if errors:
+        raise ValidationFailed(errors)
+    job = ImportJob(
+        created_by=actor,
+        token=secrets.token_hex(8),
+        original_name=filename.rsplit("/", 1)[-1][:255],
+        mode=mode,
+        create_brands=create_brands,
+    )
+    job.file.save(job.original_name, upload, save=False)
+    job.save()
+    return job
+
+
+def start_import(*, actor, upload, mode: str, create_brands: bool = False) -> ImportJob:
+    """Create the job and queue it for a worker (run in-process when there is no broker)."""
+    from ..tasks import import_products_task
+
+    job = create_import_job(actor=actor, upload=upload, mode=mode, create_brands=create_brands)
+    transaction.on_commit(lambda: import_products_task.delay(job.pk))
+    return job
+
+
+def _report(job: ImportJob, extra: Progress | None) -> Progress:
+    key = progress_cache_key(job.pk)
+
+    def report(processed: int, total: int | None) -> None:
+        cache.set(key, (processed, total), timeout=3600)
+        if not connection.in_atomic_block:
+            ImportJob.objects.filter(pk=job.pk).update(processed_rows=processed, total_rows=total)
+        if extra:
+            extra(processed, total)
+
+    return report
+
+
+def run_import_job(*, job_id: int, progress: Progress | None = None) -> ImportJob:
+    """Run a pending job as the user who uploaded it and store the result on the job.
+
+    Row errors and file errors end as a finished job (DONE with errors, or FAILED with a
+    message), not as an exception: the page shows them.
+    """
+    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"Import job {job_id} not found")
+    if job.status != ImportJob.Status.PENDING:
+        return job  # a redelivered task: the job ran already
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now()
+    )
+    job.status = ImportJob.Status.RUNNING
+    actor = job.created_by
+    try:
+        with acting_as(actor), job.file.open("rb") as handle:
+            result = import_products(
+                actor=actor,
+                file=handle,
+                fmt=detect_format(job.file.name),
+                mode=job.mode,
+                create_brands=job.create_brands,
+                progress=_report(job, progress),
+            )
+    except DomainError as exc:
+        job.status = ImportJob.Status.FAILED
+        job.message = "; ".join(e["message"] for e in exc.errors()) or exc.message
+        job.errors = [
+            {"row": 1, "column": e["field"], "message": e["message"]} for e in exc.errors()
+        ]
+    else:
+        job.status = ImportJob.Status.DONE
+        job.total_rows = (
+            result.total_rows if result.total_rows is not None else result.processed_rows
+        )
+        job.processed_rows = result.processed_rows
+        job.summary = result.summary()
+        job.errors = [e.as_dict() for e in result.errors[:MAX_ERRORS]]
+        job.preview = result.preview
+        if job.mode != ImportJob.Mode.DRY_RUN:
+            # One audit entry for the whole import, not one per row.
+            record_event(
+                actor=actor,
+                obj=job,
+                message="Products imported" if result.written else "Import wrote nothing",
+                data={"file": job.original_name, "mode": job.mode, **result.summary()},
+            )
+    job.finished_at = timezone.now()
+    job.save()
+    cache.delete(progress_cache_key(job.pk))
+    return job

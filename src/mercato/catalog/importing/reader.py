@@ -1,0 +1,104 @@
+"""Stream the rows of a CSV or XLSX file without loading it whole."""
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from mercato.core.errors import ValidationFailed
+
+FORMATS = ("csv", "xlsx")
+
+
+def detect_format(filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if ext not in FORMATS:
+        raise ValidationFailed({"file": [f"Use a .csv or .xlsx file, not {filename!r}"]})
+    return ext
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        # Spreadsheets store 6901234567892 or 100 as floats; keep them as written.
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+@dataclass
+class Sheet:
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]  # (row number in the file, header = 1; cells)
+    total: int | None  # data rows, when known up front (for progress bars)
+
+
+def _csv_encoding(binary) -> str:
+    """UTF-8 (with or without BOM), else GB18030: what Chinese Excel saves CSV as."""
+    head = binary.read(65536)
+    binary.seek(0)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8-sig"
+
+
+def _csv_rows(reader) -> Iterator[tuple[int, list[str]]]:
+    for number, cells in enumerate(reader, start=2):
+        if any(c.strip() for c in cells):
+            yield number, [c.strip() for c in cells]
+
+
+@contextmanager
+def open_sheet(binary, *, fmt: str, count: bool = True):
+    """Yield a Sheet over `binary` (a file opened in binary mode, seekable)."""
+    if fmt == "csv":
+        encoding = _csv_encoding(binary)
+        text = io.TextIOWrapper(binary, encoding=encoding, newline="")
+        try:
+            total = None
+            if count:
+                total = sum(1 for _ in _csv_rows(csv.reader(text))) - 1
+                text.seek(0)
+            reader = csv.reader(text)
+            header = [c.strip() for c in next(reader, [])]
+            yield Sheet(
+                header=header, rows=_csv_rows(reader), total=max(total, 0) if count else None
+            )
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise ValidationFailed({"file": [f"Not a readable CSV file: {exc}"]}) from None
+        finally:
+            text.detach()
+    elif fmt == "xlsx":
+        yield from _open_xlsx(binary)
+    else:
+        raise ValidationFailed({"format": [f"Use one of {', '.join(FORMATS)}, not {fmt!r}"]})
+
+
+def _open_xlsx(binary):
+    from zipfile import BadZipFile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(binary, read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ValidationFailed({"file": [f"Not a readable XLSX file: {exc}"]}) from None
+    try:
+        sheet = book.worksheets[0]
+        values = sheet.iter_rows(values_only=True)
+        header = [_cell_text(c) for c in next(values, ())]
+        total = sheet.max_row - 1 if sheet.max_row else None
+
+        def rows():
+            for number, cells in enumerate(values, start=2):
+                texts = [_cell_text(c) for c in cells]
+                if any(texts):
+                    yield number, texts
+
+        yield Sheet(header=header, rows=rows(), total=total)
+    finally:
+        book.close()
