@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from mercato.staff import services as staff_services
 from mercato.staff.models import ApiToken
@@ -38,7 +38,7 @@ def list_tokens(request):
 @router.post("/tokens", response=responses(NewTokenOut, 201), summary="Create an API token")
 def create_token(request, payload: TokenIn):
     token, raw = staff_services.create_api_token(actor=request.auth, name=payload.name)
-    return 201, {**TokenOut.from_orm(token).dict(), "token": raw}
+    return Status(201, {**TokenOut.model_validate(token).model_dump(), "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response=responses(TokenOut), summary="Revoke an API token")

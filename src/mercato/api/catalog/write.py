@@ -1,7 +1,7 @@
 """Catalogue changes. Each endpoint parses its body and calls one catalogue service with the
 caller as actor; the service checks the permission, so a 403 changes nothing."""
 
-from ninja import File, Form
+from ninja import File, Form, Status
 from ninja.files import UploadedFile
 
 from mercato.api.auth import staff_auth
@@ -50,9 +50,9 @@ def _category_out(category) -> dict:
     summary="Create a draft product",
 )
 def create_product(request, payload: ProductIn):
-    fields = payload.dict()
+    fields = payload.model_dump()
     product = services.create_product(actor=request.auth, **fields)
-    return 201, product_detail(product.pk, request.auth)
+    return Status(201, product_detail(product.pk, request.auth))
 
 
 @router.patch(
@@ -64,7 +64,7 @@ def create_product(request, payload: ProductIn):
 )
 def update_product(request, product_id: PathId, payload: ProductPatch):
     # Only the fields the client sent; an absent field is left as it is.
-    fields = payload.dict(exclude_unset=True)
+    fields = payload.model_dump(exclude_unset=True)
     services.update_product(actor=request.auth, product_id=product_id, **fields)
     return product_detail(product_id, request.auth)
 
@@ -89,9 +89,9 @@ def set_status(request, product_id: PathId, payload: StatusIn):
     summary="Generate SKUs from spec values",
 )
 def generate_skus(request, product_id: PathId, payload: GenerateSkusIn):
-    skus = services.generate_skus(actor=request.auth, product_id=product_id, **payload.dict())
+    skus = services.generate_skus(actor=request.auth, product_id=product_id, **payload.model_dump())
     with_cost = can_see_cost(request.auth)
-    return 201, [sku_data(s, with_cost=with_cost) for s in skus]
+    return Status(201, [sku_data(s, with_cost=with_cost) for s in skus])
 
 
 @router.patch(
@@ -102,7 +102,7 @@ def generate_skus(request, product_id: PathId, payload: GenerateSkusIn):
     summary="Change a SKU",
 )
 def update_sku(request, sku_id: PathId, payload: SkuPatch):
-    fields = payload.dict(exclude_unset=True)
+    fields = payload.model_dump(exclude_unset=True)
     sku = services.update_sku(actor=request.auth, sku_id=sku_id, **fields)
     return sku_data(sku, with_cost=can_see_cost(request.auth))
 
@@ -122,7 +122,7 @@ def upload_image(
     created = services.add_product_image(
         actor=request.auth, product_id=product_id, upload=image, alt=alt
     )
-    return 201, image_data(created)
+    return Status(201, image_data(created))
 
 
 @router.post(
@@ -160,8 +160,8 @@ def apply_prices(request, payload: PriceApplyIn):
     summary="Create a category",
 )
 def create_category(request, payload: CategoryIn):
-    category = services.create_category(actor=request.auth, **payload.dict())
-    return 201, _category_out(category)
+    category = services.create_category(actor=request.auth, **payload.model_dump())
+    return Status(201, _category_out(category))
 
 
 @router.post(
@@ -184,4 +184,4 @@ def move_category(request, category_id: PathId, payload: CategoryMoveIn):
     "/brands", auth=staff_auth, response=responses(BrandOut, 201), summary="Create a brand"
 )
 def create_brand(request, payload: BrandIn):
-    return 201, services.create_brand(actor=request.auth, **payload.dict())
+    return Status(201, services.create_brand(actor=request.auth, **payload.model_dump()))
