@@ -163,6 +163,7 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "mercato.backoffice.views.lockout_response"  # our log-in page says why
 
 # I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

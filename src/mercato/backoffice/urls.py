@@ -1,11 +1,57 @@
 from django.urls import include, path
 
-from . import views
+from . import views, views_audit, views_catalog, views_categories, views_prices, views_staff
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("me/tokens/", views.token_list, name="token_list"),
+    path("me/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    # Catalogue (网站运营部)
+    path("catalog/products/", views_catalog.product_list, name="product_list"),
+    path("catalog/products/new/", views_catalog.product_create, name="product_create"),
+    path("catalog/products/<int:product_id>/", views_catalog.product_detail, name="product_detail"),
+    path(
+        "catalog/products/<int:product_id>/skus/generate/",
+        views_catalog.sku_generate,
+        name="sku_generate",
+    ),
+    path(
+        "catalog/products/<int:product_id>/images/",
+        views_catalog.image_upload,
+        name="image_upload",
+    ),
+    path(
+        "catalog/products/<int:product_id>/status/",
+        views_catalog.product_status,
+        name="product_status",
+    ),
+    path("catalog/images/<int:image_id>/delete/", views_catalog.image_delete, name="image_delete"),
+    path("catalog/skus/<int:sku_id>/", views_catalog.sku_edit, name="sku_edit"),
+    path("catalog/prices/", views_prices.price_change, name="price_change"),
+    path("catalog/prices/preview/", views_prices.price_preview, name="price_preview"),
+    path("catalog/prices/apply/", views_prices.price_apply, name="price_apply"),
+    path("catalog/categories/", views_categories.category_tree, name="category_tree"),
+    path("catalog/categories/new/", views_categories.category_create, name="category_create"),
+    path(
+        "catalog/categories/<int:category_id>/rename/",
+        views_categories.category_rename,
+        name="category_rename",
+    ),
+    path(
+        "catalog/categories/<int:category_id>/move/",
+        views_categories.category_move,
+        name="category_move",
+    ),
+    path("catalog/brands/", views_categories.brand_list, name="brand_list"),
     # Catalogue imports and exports live in their own module (views_imports.py).
     path("catalog/imports/", include("mercato.backoffice.imports_urls")),
+    # 技术部 and department leads
+    path("audit/", views_audit.audit_list, name="audit_list"),
+    # 人力资源部
+    path("staff/", views_staff.staff_list, name="staff_list"),
+    path("staff/new/", views_staff.staff_create, name="staff_create"),
+    path("staff/<int:profile_id>/", views_staff.staff_edit, name="staff_edit"),
 ]

@@ -1,0 +1,116 @@
+"""The back office's left navigation: a plain list of workspaces and their entries.
+
+Later issues add a workspace or an entry by appending here. Each entry names the permission
+it needs; the menu shows only entries the user holds, but every view checks the permission
+again itself (see access.py): the menu is a convenience, never the enforcement.
+"""
+
+from dataclasses import dataclass, field
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Entry:
+    label: str
+    url_name: str
+    # One permission, a tuple meaning "any of these", or None for every staff member.
+    perm: str | tuple[str, ...] | None = None
+    # Other URL names that highlight this entry (its detail and edit pages).
+    also_active: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Workspace:
+    code: str
+    label: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+NAVIGATION: list[Workspace] = [
+    Workspace(
+        "catalog",
+        _("Catalogue"),
+        [
+            Entry(
+                _("Products"),
+                "backoffice:product_list",
+                "catalog.view_product",
+                also_active=("backoffice:product_detail", "backoffice:sku_edit"),
+            ),
+            Entry(_("New product"), "backoffice:product_create", "catalog.add_product"),
+            Entry(
+                _("Bulk price change"),
+                "backoffice:price_change",
+                "catalog.change_price",
+                also_active=("backoffice:price_preview", "backoffice:price_apply"),
+            ),
+            Entry(_("Categories"), "backoffice:category_tree", "catalog.view_category"),
+            Entry(_("Brands"), "backoffice:brand_list", "catalog.view_brand"),
+            Entry(
+                _("Import & export"),
+                "backoffice:imports",
+                ("catalog.import_products", "catalog.export_products"),
+            ),
+        ],
+    ),
+    Workspace(
+        "hr",
+        _("People"),
+        [
+            Entry(
+                _("Staff"),
+                "backoffice:staff_list",
+                "staff.manage_staff",
+                also_active=("backoffice:staff_create", "backoffice:staff_edit"),
+            ),
+        ],
+    ),
+    Workspace(
+        "system",
+        _("System"),
+        [Entry(_("Audit log"), "backoffice:audit_list", "core.view_auditlog")],
+    ),
+    Workspace(
+        "account",
+        _("My account"),
+        [Entry(_("My API tokens"), "backoffice:token_list")],
+    ),
+]
+
+
+def user_may(user, perm: str | tuple[str, ...] | None) -> bool:
+    if perm is None:
+        return bool(user.is_authenticated and user.is_staff)
+    perms = (perm,) if isinstance(perm, str) else perm
+    return any(user.has_perm(p) for p in perms)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url: str
+    active: bool
+
+
+def menu_for(user, current_url_name: str | None) -> list[tuple[str, list[MenuItem]]]:
+    """[(workspace label, [items])] holding only what `user` may open; empty groups dropped.
+
+    An entry whose URL is not defined (yet) is left out rather than breaking the page.
+    """
+    menu = []
+    for workspace in NAVIGATION:
+        items = []
+        for entry in workspace.entries:
+            if not user_may(user, entry.perm):
+                continue
+            try:
+                url = reverse(entry.url_name)
+            except NoReverseMatch:
+                continue
+            names = (entry.url_name, *entry.also_active)
+            items.append(MenuItem(str(entry.label), url, current_url_name in names))
+        if items:
+            menu.append((str(workspace.label), items))
+    return menu

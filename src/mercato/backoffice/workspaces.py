@@ -1,0 +1,103 @@
+"""What each department's workspace says about itself (the home page).
+
+The links come from navigation.py, filtered by the user's permissions; here is only the
+department's own summary and the systems later issues bring it, named so staff know
+what is coming and nobody mistakes an empty page for a broken one.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class DepartmentWorkspace:
+    title: str
+    summary: str
+    later: tuple[str, ...] = ()
+
+
+WORKSPACES = {
+    "service": DepartmentWorkspace(
+        _("Customer service workspace"),
+        _(
+            "Answer customers' questions about products and orders. For now you can look up "
+            "any product, its SKUs and prices in the catalogue."
+        ),
+        (
+            _("Tickets across phone, chat and email"),
+            _("Customer 360° view"),
+            _("Follow-up calls"),
+            _("Knowledge base"),
+            _("QA reviews and agent KPIs"),
+        ),
+    ),
+    "marketing": DepartmentWorkspace(
+        _("Marketing workspace"),
+        _("Channels, campaigns and members. For now you can browse and export the catalogue."),
+        (
+            _("Channels and campaigns with tracked links"),
+            _("Return on spend per channel"),
+            _("Member tiers and points"),
+            _("Segments and email campaigns"),
+        ),
+    ),
+    "procurement": DepartmentWorkspace(
+        _("Procurement and logistics workspace"),
+        _(
+            "Suppliers, warehouses and deliveries. For now you can browse the catalogue with "
+            "cost prices, and export it."
+        ),
+        (
+            _("Suppliers, tenders and purchase orders"),
+            _("Stock per warehouse and transfers"),
+            _("Order review, picking, packing and shipping"),
+            _("Returns and exchanges"),
+        ),
+    ),
+    "tech": DepartmentWorkspace(
+        _("Technology workspace"),
+        _("The platform itself: who changed what, system health and the API."),
+        (_("System health and metrics"),),
+    ),
+    "operations": DepartmentWorkspace(
+        _("Website operations workspace"),
+        _(
+            "The catalogue: products and their SKUs, prices, images, categories and brands; "
+            "publishing to the shop."
+        ),
+        (
+            _("Price suggestions and competitor prices"),
+            _("Promotions and coupons"),
+            _("Sales analysis"),
+        ),
+    ),
+    "finance": DepartmentWorkspace(
+        _("Finance workspace"),
+        _(
+            "Collections, refunds and margins. For now you can browse the catalogue with cost "
+            "prices, and export it."
+        ),
+        (
+            _("Collections per payment method"),
+            _("Cash-on-delivery remittance"),
+            _("Reconciliation and gross margin"),
+        ),
+    ),
+    "hr": DepartmentWorkspace(
+        _("Human resources workspace"),
+        _(
+            "The departments and their staff: create accounts, move people between "
+            "departments, grant roles and deactivate accounts."
+        ),
+    ),
+}
+
+DEFAULT = DepartmentWorkspace(
+    _("Back office"), _("Your account is not in a department; the menu shows what you may use.")
+)
+
+
+def workspace_for(user) -> DepartmentWorkspace:
+    profile = getattr(user, "staff_profile", None)  # None for a superuser without one
+    return WORKSPACES.get(profile.department.code, DEFAULT) if profile else DEFAULT
