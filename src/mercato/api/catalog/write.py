@@ -7,6 +7,7 @@ from ninja.files import UploadedFile
 from mercato.api.auth import staff_auth
 from mercato.api.schemas import PathId, Text, responses
 from mercato.catalog import services
+from mercato.catalog.models import Category
 
 from .read import can_see_cost, image_data, product_detail, sku_data
 from .router import router
@@ -29,9 +30,12 @@ from .schemas import (
     StatusIn,
 )
 
+# ninja takes a form field with a default from its parameter default, not from Annotated.
+ALT_TEXT = Form("", max_length=120)
+
 
 def _category_out(category) -> dict:
-    parent = category.get_parent()
+    parent = Category.objects.get_parent(category)
     return {
         "id": category.pk,
         "name": category.name,
@@ -117,7 +121,7 @@ def upload_image(
     request,
     product_id: PathId,
     image: File[UploadedFile],
-    alt: Form[Text] = "",
+    alt: Text = ALT_TEXT,
 ):
     created = services.add_product_image(
         actor=request.auth, product_id=product_id, upload=image, alt=alt
