@@ -37,6 +37,7 @@ class StaffAuthenticationForm(AuthenticationForm):
 class LoginView(auth_views.LoginView):
     template_name = "backoffice/login.html"
     authentication_form = StaffAuthenticationForm
+    next_page = "backoffice:home"  # when no ?next=: the user's workspace
 
 
 login_view = LoginView.as_view()

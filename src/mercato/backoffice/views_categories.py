@@ -77,9 +77,9 @@ def category_move(request, category_id: int):
     direction = request.POST.get("direction")
     target, position = None, None
     if direction == "up":
-        target, position = category.get_prev_sibling(), "left"
+        target, position = Category.objects.get_prev_sibling(category), "left"
     elif direction == "down":
-        target, position = category.get_next_sibling(), "right"
+        target, position = Category.objects.get_next_sibling(category), "right"
     else:
         form = CategoryMoveForm(request.POST)
         if not form.is_valid():
