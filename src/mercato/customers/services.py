@@ -96,15 +96,19 @@ def parse_address(text: str) -> ParsedAddress:
     if not tokens:
         return ParsedAddress(mobile=mobile, postcode=postcode)
     areas = _areas(tokens)
-    # The recipient: a short token without digits in which cpca sees no region, preferring
-    # the first one (people write the name first) or else the last one.
-    recipient = ""
-    candidates = [
+    # The address is the token in which cpca finds the most (district, city, province);
+    # the recipient is a short token without digits among the others, preferring one that
+    # names no region (a person may be called 金华, like the city), and the first token
+    # (people write the name first) over the last.
+    best = max(range(len(tokens)), key=lambda i: ([bool(x) for x in areas[i][2::-1]], -i))
+    short = [
         i
-        for i, (token, area) in enumerate(zip(tokens, areas, strict=True))
-        if len(token) <= NAME_MAX_CHARS and not any(c.isdigit() for c in token) and not area[0]
+        for i, token in enumerate(tokens)
+        if i != best and len(token) <= NAME_MAX_CHARS and not any(c.isdigit() for c in token)
     ]
-    if candidates and len(tokens) > 1:
+    candidates = [i for i in short if not areas[i][0]] or short
+    recipient = ""
+    if candidates:
         index = candidates[0] if candidates[0] == 0 else candidates[-1]
         recipient = tokens.pop(index)
     address_text = "".join(tokens)
