@@ -8,7 +8,9 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from mercato.catalog.models import ProductStatus
@@ -27,11 +29,18 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 @pytest.fixture(autouse=True)
 def catalogue(db):
     """A small catalogue, so generated ids and filters sometimes find something."""
+    # Requests go through the real WSGI handler, which would close the test's database
+    # connection (and its transaction) after each one; Django's test client avoids it so too.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     root = make_category("手机数码")
     child = make_category("手机", parent=root)
     for i, status in enumerate(ProductStatus.values):
         product = ProductFactory(category=child, status=status, code=f"FZ-{i}")
         SkuFactory(product=product, list_price=Decimal("19.90"))
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 def error_format(ctx, response, case):
