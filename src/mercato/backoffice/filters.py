@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mercato.catalog.models import Brand, Category, Product, ProductStatus, Sku
 
@@ -93,7 +94,9 @@ class AuditFilter(django_filters.FilterSet):
         empty_label=_("Any type"),
     )
     action = django_filters.ChoiceFilter(
-        label=_("Action"), choices=LogEntry.Action.choices, empty_label=_("Any action")
+        label=pgettext_lazy("audit log column", "Action"),
+        choices=LogEntry.Action.choices,
+        empty_label=_("Any action"),
     )
     object_pk = django_filters.CharFilter(label=_("Object id"), field_name="object_pk")
     since = django_filters.DateFilter(

@@ -35,6 +35,23 @@ KNOWN = [
     gettext_noop("Token not found"),
     gettext_noop("Staff member not found"),
     gettext_noop("Invalid input"),
+    # Labels the back office shows from other apps that have no Chinese catalogue yet.
+    gettext_noop("Draft"),
+    gettext_noop("On sale"),
+    gettext_noop("Off shelf"),
+    gettext_noop("create"),
+    gettext_noop("update"),
+    gettext_noop("delete"),
+    gettext_noop("access"),
+    gettext_noop("product"),
+    gettext_noop("SKU"),
+    gettext_noop("category"),
+    gettext_noop("brand"),
+    gettext_noop("product image"),
+    gettext_noop("spec"),
+    gettext_noop("staff member"),
+    gettext_noop("API token"),
+    gettext_noop("user"),
 ]
 
 
