@@ -20,6 +20,7 @@ from mercato.core.permissions import require_perm
 from ..models import Brand, Product, ProductStatus, Sku
 from ..services.products import refresh_price_range
 from ..text import pinyin_slug
+from .bulk import insert_objects, refresh_statistics
 from .columns import COLUMNS, REQUIRED, canonical_column, format_specs
 from .reader import open_sheet
 from .rows import Lookups, Row, RowError, parse_row
@@ -95,6 +96,8 @@ class _Import:
         self.brands_planned: set[str] = set()
         self.new_brands: dict[str, int] = {}  # name → pk once created
         self.slugs_taken: set[str] = set()
+        self.rows_written = 0
+        self.analyzed_at = [1000]  # rows written at the last ANALYZE (see bulk.py)
         self.failed = False  # all-or-nothing stops writing at the first bad row
 
     # -- checking ---------------------------------------------------------------------------
@@ -282,7 +285,7 @@ class _Import:
                 new_products.append(
                     Product(code=row.product_code, slug=slugs[row.product_code], **values)
                 )
-            Product.objects.bulk_create(new_products)
+            insert_objects(Product, new_products, key="code")
             for product in new_products:
                 self.products[product.code].pk = product.pk
         for product in plan["changed_products"]:
@@ -300,10 +303,12 @@ class _Import:
             )
             for row in plan["new_skus"]
         ]
-        Sku.objects.bulk_create(new_skus)
+        insert_objects(Sku, new_skus)
         if plan["changed_skus"]:
             fields = sorted(plan["sku_fields"] | {"updated_at"})
             Sku.objects.bulk_update(plan["changed_skus"], fields)
+        self.rows_written += len(new_skus)
+        refresh_statistics([Product, Sku], rows_written=self.rows_written, last=self.analyzed_at)
         touched = {s.product_id for s in new_skus} | {s.product_id for s in plan["changed_skus"]}
         if touched:
             refresh_price_range(touched)

@@ -2,7 +2,8 @@ import itertools
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from mercato.core.audit import acting_as
@@ -40,16 +41,13 @@ def to_money(value, field: str) -> Decimal:
 
 def refresh_price_range(product_ids) -> None:
     """Keep Product.min_price/max_price equal to the range of its active SKUs' list prices."""
-    rows = (
-        Sku.objects.filter(product_id__in=product_ids, is_active=True)
-        .values("product_id")
-        .annotate(lo=Min("list_price"), hi=Max("list_price"))
+    # One UPDATE with correlated subqueries: imports call this for thousands of products,
+    # where bulk_update's CASE per row was the slowest step.
+    active = Sku.objects.filter(product_id=OuterRef("pk"), is_active=True).values("product_id")
+    Product.objects.filter(pk__in=list(product_ids)).update(
+        min_price=Coalesce(Subquery(active.annotate(lo=Min("list_price")).values("lo")), ZERO),
+        max_price=Coalesce(Subquery(active.annotate(hi=Max("list_price")).values("hi")), ZERO),
     )
-    ranges = {r["product_id"]: (r["lo"], r["hi"]) for r in rows}
-    products = list(Product.objects.filter(pk__in=product_ids).only("id", "min_price", "max_price"))
-    for product in products:
-        product.min_price, product.max_price = ranges.get(product.pk, (ZERO, ZERO))
-    Product.objects.bulk_update(products, ["min_price", "max_price"])
 
 
 def _check_refs(fields: dict) -> dict[str, list[str]]:
