@@ -246,7 +246,7 @@ class _Import:
         return plan
 
     def _add_preview(self, row: Row, action: str) -> None:
-        if len(self.result.preview) < PREVIEW_ROWS:
+        if len(self.result.preview) < PREVIEW_ROWS or self.result.preview[-1]["row"] > row.number:
             self.result.preview.append(
                 {
                     "row": row.number,
@@ -335,6 +335,7 @@ class _Import:
         if self.mode != "dry_run" and not self.failed:
             with transaction.atomic():
                 self._write(plan)
+        result.preview = sorted(result.preview, key=lambda p: p["row"])[:PREVIEW_ROWS]
         result.processed_rows += len(raw)
 
 

@@ -1,0 +1,265 @@
+"""Import of products and SKUs: checks per row, modes, writes."""
+
+from decimal import Decimal
+
+import pytest
+from auditlog.models import LogEntry
+
+from mercato.catalog.importing import import_products
+from mercato.catalog.models import Brand, Product, Sku
+from mercato.core.errors import PermissionDeniedError, ValidationFailed
+
+from .factories import SkuFactory
+from .import_helpers import catalogue_counts, csv_bytes, sku_row, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+GOOD_BARCODE = "6901234567892"  # a valid EAN-13
+OTHER_BARCODE = "4006381333931"
+
+
+def run(user, rows, mode="partial", **kw):
+    return import_products(actor=user, file=csv_bytes(rows), fmt="csv", mode=mode, **kw)
+
+
+def errors_of(result):
+    return {(e.row, e.column) for e in result.errors}
+
+
+def test_good_file_creates_products_and_skus(catalogue, ops_user):
+    """A good file creates one product per product_code with its SKUs, prices and specs."""
+    rows = [sku_row(1, barcode=GOOD_BARCODE), sku_row(2, list_price="2199.5"), sku_row(3)]
+    result = run(ops_user, rows)
+
+    assert result.error_count == 0 and result.written
+    assert result.counts["products_created"] == 2 and result.counts["skus_created"] == 3
+    product = Product.objects.get(code="P0001")
+    assert product.category == catalogue["smart"] and product.brand.name == "华为"
+    assert product.slug == "ce-shi-shou-ji-p0001"
+    assert (product.min_price, product.max_price) == (Decimal("1999.00"), Decimal("2199.50"))
+    sku = Sku.objects.get(code="P0001-S001")
+    assert sku.specs == {"颜色": "色1", "存储容量": "128GB"} and sku.barcode == GOOD_BARCODE
+    assert (sku.cost_price, sku.weight_g, sku.volume_cm3) == (Decimal("1500.00"), 200, 300)
+
+
+def test_second_import_updates_by_code_and_counts_only_changes(catalogue, ops_user):
+    """Re-importing updates products and SKUs found by code; unchanged rows count as such."""
+    run(ops_user, [sku_row(1), sku_row(2), sku_row(3)])
+    rows = [sku_row(1, list_price="1888.00"), sku_row(2), sku_row(3, product_name="新名字")]
+    result = run(ops_user, rows)
+
+    assert result.counts["skus_updated"] == 1 and result.counts["skus_unchanged"] == 2
+    assert result.counts["products_updated"] == 1 and result.counts["products_unchanged"] == 1
+    assert Sku.objects.get(code="P0001-S001").list_price == Decimal("1888.00")
+    assert Product.objects.get(code="P0001").min_price == Decimal("1888.00")
+    assert Product.objects.get(code="P0002").name == "新名字"
+    assert Sku.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("list_price", "abc", "Not a number"),
+        ("list_price", "-1", "cannot be negative"),
+        ("list_price", "9.999", "two decimal places"),
+        ("cost_price", "1,5", "Not a number"),
+        ("category", "家电/冰箱", "Unknown category"),
+        ("brand", "不存在的牌子", "Unknown brand"),
+        ("barcode", "6901234567890", "check digit"),
+        ("barcode", "12345", "13 digits"),
+        ("status", "selling", "Unknown status"),
+        ("specs", "颜色黑色", "name=value"),
+        ("specs", "颜色=黑;颜色=白", "twice"),
+        ("weight_g", "1.5", "whole number"),
+        ("sku_code", "", "must not be empty"),
+        ("product_name", "x" * 121, "At most 120"),
+    ],
+)
+def test_bad_cell_is_reported_with_row_and_column(catalogue, ops_user, column, value, message):
+    """A bad cell gives an error naming the row (header = row 1), the column and the problem."""
+    result = run(ops_user, [sku_row(1), sku_row(2, **{column: value})], mode="all_or_nothing")
+
+    assert [(e.row, e.column) for e in result.errors] == [(3, column)]
+    assert message in result.errors[0].message
+    assert not result.written and Sku.objects.count() == 0
+
+
+def test_category_by_slug_and_brand_by_english_name(catalogue, ops_user):
+    """The category cell may be the slug, the brand cell the English name."""
+    run(ops_user, [sku_row(1, category="zhi-neng-shou-ji", brand="xiaomi")])
+    product = Product.objects.get()
+    assert product.category == catalogue["smart"] and product.brand.name == "小米"
+
+
+def test_duplicates_within_the_file(catalogue, ops_user):
+    """A SKU code, barcode or spec combination twice in the file: an error on the later row."""
+    rows = [
+        sku_row(1, barcode=GOOD_BARCODE),
+        sku_row(2, sku_code="P0001-S001"),
+        sku_row(3, product="P0001", barcode=GOOD_BARCODE),
+        sku_row(4, product="P0001", specs="颜色=色1;存储容量=128GB"),
+    ]
+    result = run(ops_user, rows)
+    assert errors_of(result) == {(3, "sku_code"), (4, "barcode"), (5, "specs")}
+    assert "row 2" in result.errors[0].message
+
+
+def test_duplicates_against_the_database(catalogue, ops_user):
+    """A SKU code of another product, or a barcode another SKU holds, is refused."""
+    other = SkuFactory(code="TAKEN-1", barcode=OTHER_BARCODE)
+    rows = [sku_row(1, sku_code="TAKEN-1"), sku_row(2, barcode=OTHER_BARCODE), sku_row(3)]
+    result = run(ops_user, rows)
+
+    assert errors_of(result) == {(2, "sku_code"), (3, "barcode")}
+    assert other.product.code in result.errors[0].message
+    assert Sku.objects.filter(product__code="P0002").count() == 1  # the good row
+
+
+def test_rows_of_one_product_must_agree(catalogue, ops_user):
+    """Rows sharing a product_code must agree on the product's fields; the error says so."""
+    rows = [
+        sku_row(1),
+        sku_row(2, product_name="别的名字"),
+        sku_row(3, product="P0001", brand="小米"),
+    ]
+    result = run(ops_user, rows)
+    assert errors_of(result) == {(3, "product_name"), (4, "brand")}
+    assert "must agree" in result.errors[0].message
+
+
+def test_missing_required_columns_is_a_file_error(catalogue, ops_user):
+    """A file without a required column is refused as a whole, naming the columns."""
+    header = ["product_code", "product_name", "sku_code"]
+    with pytest.raises(ValidationFailed) as caught:
+        import_products(
+            actor=ops_user, file=csv_bytes([sku_row(1)], header), fmt="csv", mode="partial"
+        )
+    assert "category" in caught.value.message and "list_price" in caught.value.message
+    assert Product.objects.count() == 0
+
+
+def test_chinese_headers_are_accepted(catalogue, ops_user):
+    """Headers may be the Chinese names operations use (商品编码, 售价, ...)."""
+    zh = {"product_code": "商品编码", "product_name": "商品名称", "category": "分类",
+          "sku_code": "SKU编码", "list_price": "售价", "specs": "规格"}  # fmt: skip
+    row = {zh[k]: v for k, v in sku_row(1).items() if k in zh}
+    result = import_products(
+        actor=ops_user, file=csv_bytes([row], list(zh.values())), fmt="csv", mode="partial"
+    )
+    assert result.error_count == 0 and Sku.objects.get().specs["颜色"] == "色1"
+
+
+def test_dry_run_writes_nothing(catalogue, ops_user):
+    """A dry run reports the counts, errors and first rows, and writes no row anywhere."""
+    existing = SkuFactory(code="P0001-S001", product__code="P0001", list_price=Decimal("1"))
+    before = catalogue_counts()
+    rows = [sku_row(i) for i in range(1, 6)] + [sku_row(6, list_price="x")]
+    result = run(ops_user, rows, mode="dry_run")
+
+    assert catalogue_counts() == before
+    assert Sku.objects.get(pk=existing.pk).list_price == Decimal("1")
+    assert result.counts["skus_created"] == 4 and result.counts["skus_updated"] == 1
+    assert result.counts["products_created"] == 2 and result.counts["products_updated"] == 1
+    assert errors_of(result) == {(7, "list_price")}
+    assert [p["action"] for p in result.preview[:2]] == ["update", "create"]
+    assert not result.written
+
+
+def test_all_or_nothing_writes_nothing_when_one_row_fails(catalogue, ops_user):
+    """All or nothing: one bad row (even after the first chunk was written) leaves no trace."""
+    before = catalogue_counts()
+    rows = [sku_row(i) for i in range(1, 8)] + [sku_row(8, barcode="123")]
+    result = run(ops_user, rows, mode="all_or_nothing", chunk_size=3)
+
+    assert catalogue_counts() == before
+    assert errors_of(result) == {(9, "barcode")} and not result.written
+
+
+def test_partial_writes_only_the_good_rows(catalogue, ops_user):
+    """Partial: good rows are written, bad rows reported, their products not created."""
+    rows = [sku_row(1), sku_row(2, list_price="-5"), sku_row(3, category="无"), sku_row(4)]
+    result = run(ops_user, rows, chunk_size=2)
+
+    # Row 5 belongs to P0002, whose product fields failed in row 4.
+    assert errors_of(result) == {(3, "list_price"), (4, "category"), (5, "product_code")}
+    assert "row 4" in result.errors[-1].message
+    assert set(Sku.objects.values_list("code", flat=True)) == {"P0001-S001"}
+    assert set(Product.objects.values_list("code", flat=True)) == {"P0001"}
+    assert result.rows_failed == 3 and result.written
+
+
+def test_create_brands_option(catalogue, ops_user):
+    """With create_brands an unknown brand is created once, not reported."""
+    result = run(
+        ops_user, [sku_row(1, brand="新品牌"), sku_row(2, brand="新品牌")], create_brands=True
+    )
+    assert result.error_count == 0 and result.counts["brands_created"] == 1
+    assert Product.objects.get().brand == Brand.objects.get(name="新品牌")
+
+
+def test_xlsx_import(catalogue, ops_user):
+    """An XLSX file imports like a CSV; numeric cells (prices, barcodes) keep their value."""
+    rows = [sku_row(1, barcode=int(GOOD_BARCODE), list_price=99.9, weight_g=200)]
+    result = import_products(actor=ops_user, file=xlsx_bytes(rows), fmt="xlsx", mode="partial")
+    assert result.error_count == 0
+    sku = Sku.objects.get()
+    assert (sku.barcode, sku.list_price, sku.weight_g) == (GOOD_BARCODE, Decimal("99.90"), 200)
+
+
+def test_absent_cost_column_keeps_costs(catalogue, ops_user):
+    """A file without cost_price changes no cost; an empty cost cell keeps it too."""
+    run(ops_user, [sku_row(1, cost_price="1234.00"), sku_row(2, cost_price="1000.00")])
+    header = [c for c in sku_row(1) if c != "cost_price"]
+    import_products(actor=ops_user, file=csv_bytes([sku_row(1)], header), fmt="csv", mode="partial")
+    run(ops_user, [sku_row(1, cost_price="1234.00"), sku_row(2, cost_price="")])
+    costs = dict(Sku.objects.values_list("code", "cost_price"))
+    assert costs == {"P0001-S001": Decimal("1234.00"), "P0001-S002": Decimal("1000.00")}
+
+
+def test_permission_refused_writes_nothing(catalogue, make_staff):
+    """Staff without catalog.import_products are refused and nothing is written."""
+    users = [make_staff(d) for d in ("service", "marketing", "finance", "procurement")]
+    before = catalogue_counts()
+    for user in users:
+        with pytest.raises(PermissionDeniedError):
+            run(user, [sku_row(1)])
+    assert catalogue_counts() == before
+
+
+def test_cost_column_needs_view_cost_price(catalogue, make_staff):
+    """Whoever may import but not see costs cannot import a cost_price column."""
+    user = make_staff("operations")
+    user.user_permissions.clear()
+    from django.contrib.auth.models import Permission
+
+    user.groups.clear()
+    user.user_permissions.add(Permission.objects.get(codename="import_products"))
+    user = type(user).objects.get(pk=user.pk)
+    with pytest.raises(ValidationFailed, match="cost"):
+        run(user, [sku_row(1)])
+
+
+def test_query_count_does_not_grow_with_rows(catalogue, ops_user, django_assert_max_num_queries):
+    """Importing 500 rows costs the queries of 50 rows plus a few per extra chunk."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(n, offset):
+        rows = [sku_row(i, product=f"Q{offset + i // 4:05d}") for i in range(offset, offset + n)]
+        with CaptureQueriesContext(connection) as ctx:
+            result = run(ops_user, rows, chunk_size=100)
+        assert result.error_count == 0
+        return len(ctx.captured_queries)
+
+    small, big = queries(50, 0), queries(500, 10_000)
+    chunks = 500 // 100
+    # SQLite splits a bulk insert into batches of 999 parameters: allow those too.
+    batches = 500 * 16 // 999 + 500 // 4 * 18 // 999 + 2 if connection.vendor == "sqlite" else 0
+    assert big <= small + chunks * 12 + batches
+
+
+def test_audit_is_one_entry_per_import_not_per_row(catalogue, ops_user):
+    """The engine writes no audit row per SKU (the job writes one entry for the import)."""
+    before = LogEntry.objects.count()
+    run(ops_user, [sku_row(i) for i in range(1, 21)])
+    assert LogEntry.objects.count() == before
