@@ -1,5 +1,6 @@
 """Import jobs: an uploaded file, run in the background, with progress and results."""
 
+import logging
 import secrets
 
 from django.core.cache import cache
@@ -15,6 +16,7 @@ from .engine import MAX_ERRORS, MODES, Progress, import_products
 from .reader import detect_format
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 def progress_cache_key(job_id: int) -> str:
@@ -109,7 +111,10 @@ def run_import_job(*, job_id: int, progress: Progress | None = None) -> ImportJo
                 create_brands=job.create_brands,
                 progress=_report(job, progress),
             )
-    except DomainError as exc:
+    except Exception as exc:  # noqa: BLE001  the page must show a failure, never spin forever
+        if not isinstance(exc, DomainError):
+            logger.exception("Import job %s failed", job.pk)
+            exc = DomainError("The import stopped on an unexpected error; nothing more was written")
         job.status = ImportJob.Status.FAILED
         job.message = "; ".join(e["message"] for e in exc.errors()) or exc.message
         job.errors = [
