@@ -8,18 +8,18 @@ from mercato.catalog.models import Category, Product, ProductImage, Sku, SpecAtt
 from mercato.staff.models import StaffProfile
 
 
+def _count_of(model, fk: str):
+    """A correlated subquery counting `model` rows pointing at the outer row (0 when none);
+    unlike Count() over a join it needs no GROUP BY on every selected column."""
+    rows = model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk)
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+
 def product_list_rows(queryset: QuerySet[Product]) -> QuerySet[Product]:
     """Products with category, brand, SKU count and images: one query each, whatever the rows."""
-    sku_count = (
-        Sku.objects.filter(product=OuterRef("pk"))
-        .order_by()
-        .values("product")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     return (
         queryset.select_related("category", "brand")
-        .annotate(sku_count=Coalesce(Subquery(sku_count), 0))
+        .annotate(sku_count=_count_of(Sku, "product"))
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
         )
@@ -50,16 +50,7 @@ def specs_for_category(category: Category) -> list[SpecAttribute]:
 
 
 def categories_with_counts() -> QuerySet[Category]:
-    product_count = (
-        Product.objects.filter(category=OuterRef("pk"))
-        .order_by()
-        .values("category")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Category.objects.order_by("path").annotate(
-        product_count=Coalesce(Subquery(product_count), 0)
-    )
+    return Category.objects.order_by("path").annotate(product_count=_count_of(Product, "category"))
 
 
 def audit_entries() -> QuerySet[LogEntry]:
