@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from mercato.core.errors import ValidationFailed
 from mercato.core.permissions import require_perm
 
-from .importing.columns import COLUMNS, format_specs
+from .importing.columns import COLUMNS, SOURCES, format_specs
 from .importing.rows import Lookups
 from .models import Sku
 
@@ -24,35 +24,19 @@ def export_columns(actor) -> list[str]:
 
 def _rows(columns: list[str]) -> Iterator[list]:
     categories = Lookups(create_brands=False).category_labels
+    shown = {
+        "category": lambda pk: categories.get(pk, ""),
+        "brand": lambda name: name or "",
+        "specs": lambda specs: format_specs(specs or {}),
+    }
+    convert = [shown.get(c) for c in columns]
     skus = (
         Sku.objects.order_by("product_id", "id")
-        .values_list(
-            "product__code",
-            "product__name",
-            "product__category_id",
-            "product__brand__name",
-            "product__status",
-            "code",
-            "barcode",
-            "specs",
-            "list_price",
-            "cost_price",
-            "weight_g",
-            "volume_cm3",
-            "product__subtitle",
-            "product__seo_title",
-            "product__seo_keywords",
-            "product__seo_description",
-        )  # fmt: skip
+        .values_list(*[SOURCES[c] for c in columns])
         .iterator(chunk_size=CHUNK)
     )
-    wanted = [COLUMNS.index(c) for c in columns]
     for values in skus:
-        values = list(values)
-        values[2] = categories.get(values[2], "")
-        values[3] = values[3] or ""
-        values[7] = format_specs(values[7] or {})
-        yield [values[i] for i in wanted]
+        yield [f(v) if f else v for f, v in zip(convert, values, strict=True)]
 
 
 def count_export_rows() -> int:

@@ -21,6 +21,25 @@ COLUMNS = [
     "seo_keywords",
     "seo_description",
 ]
+# Where export reads each column, from a Sku row.
+SOURCES = {
+    "product_code": "product__code",
+    "product_name": "product__name",
+    "category": "product__category_id",
+    "brand": "product__brand__name",
+    "status": "product__status",
+    "sku_code": "code",
+    "barcode": "barcode",
+    "specs": "specs",
+    "list_price": "list_price",
+    "cost_price": "cost_price",
+    "weight_g": "weight_g",
+    "volume_cm3": "volume_cm3",
+    "subtitle": "product__subtitle",
+    "seo_title": "product__seo_title",
+    "seo_keywords": "product__seo_keywords",
+    "seo_description": "product__seo_description",
+}
 REQUIRED = ["product_code", "product_name", "category", "sku_code", "list_price"]
 # Fields of the product (SPU): every row of one product_code must agree on them.
 PRODUCT_COLUMNS = [

@@ -2,12 +2,13 @@
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from mercato.catalog.exporting import FORMATS, count_export_rows, export_products
 from mercato.core.errors import DomainError
+
+from ..actor import actor_from_option
 
 
 class Command(BaseCommand):
@@ -32,11 +33,7 @@ class Command(BaseCommand):
             raise CommandError(f"--format: choose csv or xlsx (FILE ends in {path.suffix!r})")
         if not path.parent.is_dir():
             raise CommandError(f"file: the folder {str(path.parent)!r} does not exist")
-        actor = None
-        if options["user"]:
-            actor = get_user_model().objects.filter(username=options["user"]).first()
-            if actor is None:
-                raise CommandError(f"--user: no user named {options['user']!r}")
+        actor = actor_from_option(options["user"])
         bar = tqdm(total=count_export_rows(), unit="rows", desc=path.name, file=self.stderr._out)
         try:
             with path.open("wb") as fh:

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -10,6 +9,8 @@ from tqdm import tqdm
 from mercato.catalog.importing import create_import_job, run_import_job
 from mercato.catalog.models import ImportJob
 from mercato.core.errors import DomainError
+
+from ..actor import actor_from_option
 
 
 class Command(BaseCommand):
@@ -44,11 +45,7 @@ class Command(BaseCommand):
             raise CommandError(f"file: no such file {str(path)!r}")
         if path.suffix.lower() not in {".csv", ".xlsx"}:
             raise CommandError(f"file: use a .csv or .xlsx file, not {path.name!r}")
-        actor = None
-        if options["user"]:
-            actor = get_user_model().objects.filter(username=options["user"]).first()
-            if actor is None:
-                raise CommandError(f"--user: no user named {options['user']!r}")
+        actor = actor_from_option(options["user"])
         mode = ImportJob.Mode.PARTIAL
         if options["dry_run"]:
             mode = ImportJob.Mode.DRY_RUN
