@@ -144,6 +144,14 @@ class _Import:
         barcode_owner = dict(
             Sku.objects.filter(barcode__in=barcodes).values_list("barcode", "code")
         )
+        if "specs" not in self.columns:
+            # New SKUs get empty specs: a product may have only one SKU without specs.
+            for row in rows:
+                if row.sku_code not in skus:
+                    row.sku["spec_key"] = ""
+                    first = self.spec_rows.setdefault((row.product_code, ""), row.number)
+                    if first != row.number:
+                        row.fail("specs", f"Row {first} is also a SKU without specs; add specs")
         keys = {r.sku["spec_key"] for r in rows if "spec_key" in r.sku}
         spec_owner = {
             (pcode, key): code

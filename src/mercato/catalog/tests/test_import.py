@@ -12,7 +12,7 @@ from mercato.core.errors import PermissionDeniedError, ValidationFailed
 from .factories import SkuFactory
 from .import_helpers import catalogue_counts, csv_bytes, sku_row, xlsx_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
 GOOD_BARCODE = "6901234567892"  # a valid EAN-13
 OTHER_BARCODE = "4006381333931"
@@ -263,3 +263,14 @@ def test_audit_is_one_entry_per_import_not_per_row(catalogue, ops_user):
     before = LogEntry.objects.count()
     run(ops_user, [sku_row(i) for i in range(1, 21)])
     assert LogEntry.objects.count() == before
+
+
+def test_without_specs_column_a_product_gets_one_new_sku(ops_user):
+    """Without a specs column, two new SKUs of one product would clash: the second is refused."""
+    header = [c for c in sku_row(1) if c != "specs"]
+    rows = [sku_row(1), sku_row(2)]
+    result = import_products(
+        actor=ops_user, file=csv_bytes(rows, header), fmt="csv", mode="partial"
+    )
+    assert errors_of(result) == {(3, "specs")}
+    assert Sku.objects.get().specs == {}
