@@ -170,7 +170,7 @@ def test_bad_command_arguments_name_the_option():
     assert not Product.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_full_size_demo_data_set():
     """The default run (2,000 products, 5,000 customers) has the shape the issue asks for.
 
