@@ -75,7 +75,7 @@ class ImportResult:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class _ProductState:
     first_row: int
     values: dict  # the product fields of its first row; later rows must agree
@@ -92,7 +92,8 @@ class _Import:
         self.products: dict[str, _ProductState] = {}
         self.sku_rows: dict[str, int] = {}
         self.barcode_rows: dict[str, int] = {}
-        self.spec_rows: dict[tuple[str, str], int] = {}
+        # Keyed by hash((product_code, spec_key)): the spec strings need not stay in memory.
+        self.spec_rows: dict[int, int] = {}
         self.brands_planned: set[str] = set()
         self.new_brands: dict[str, int] = {}  # name → pk once created
         self.slugs_taken: set[str] = set()
@@ -127,7 +128,7 @@ class _Import:
             if first != row.number:
                 row.fail("barcode", f"Barcode {barcode} is also in row {first}")
         if "spec_key" in row.sku and code:
-            first = self.spec_rows.setdefault((code, row.sku["spec_key"]), row.number)
+            first = self.spec_rows.setdefault(hash((code, row.sku["spec_key"])), row.number)
             if first != row.number:
                 row.fail("specs", f"Row {first} has the same specs for product {code}")
 
@@ -149,7 +150,7 @@ class _Import:
             for row in rows:
                 if row.sku_code not in skus:
                     row.sku["spec_key"] = ""
-                    first = self.spec_rows.setdefault((row.product_code, ""), row.number)
+                    first = self.spec_rows.setdefault(hash((row.product_code, "")), row.number)
                     if first != row.number:
                         row.fail("specs", f"Row {first} is also a SKU without specs; add specs")
         keys = {r.sku["spec_key"] for r in rows if "spec_key" in r.sku}

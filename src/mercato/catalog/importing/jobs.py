@@ -122,9 +122,7 @@ def run_import_job(*, job_id: int, progress: Progress | None = None) -> ImportJo
         ]
     else:
         job.status = ImportJob.Status.DONE
-        job.total_rows = (
-            result.total_rows if result.total_rows is not None else result.processed_rows
-        )
+        job.total_rows = result.processed_rows  # the count up front was an estimate
         job.processed_rows = result.processed_rows
         job.summary = result.summary()
         job.errors = [e.as_dict() for e in result.errors[:MAX_ERRORS]]
