@@ -24,7 +24,12 @@ def test_warehouses_serving_a_province_come_in_priority_order():
         actor=None, code="XA01", name="西安仓", provinces=["四川省"], priority=30, **ADDRESS
     )
     near = create_warehouse(
-        actor=None, code="CD01", name="成都仓", provinces=["四川省", "重庆市"], priority=10, **ADDRESS
+        actor=None,
+        code="CD01",
+        name="成都仓",
+        provinces=["四川省", "重庆市"],
+        priority=10,
+        **ADDRESS,
     )
     assert list(warehouses_serving(province="四川省")) == [near, far]
     assert list(warehouses_serving(province="重庆市")) == [near]

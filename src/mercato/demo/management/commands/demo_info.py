@@ -16,13 +16,16 @@ class Command(BaseCommand):
     def handle(self, *args, url, **options):
         base = url.rstrip("/")
         names = dict(Department.objects.values_list("code", "name"))
+        # Labels are looked up first: xgettext does not see calls inside f-strings.
+        shop, backoffice, api_docs = _("Shop"), _("Back office"), _("API docs")
+        logins, password = _("Demo log-ins"), _("password")
         lines = [
             "",
-            f"  {_('Shop')}:         {base}/",
-            f"  {_('Back office')}:  {base}/backoffice/",
-            f"  {_('API docs')}:     {base}/api/docs",
+            f"  {shop}: {base}/",
+            f"  {backoffice}: {base}/backoffice/",
+            f"  {api_docs}: {base}/api/docs",
             "",
-            f"  {_('Demo log-ins')} ({_('password')}: {DEMO_PASSWORD}):",
+            f"  {logins} ({password}: {DEMO_PASSWORD}):",
         ]
         for username, department, role_codes, _name, _title in DEMO_LOGINS:
             roles = f" + {', '.join(role_codes)}" if role_codes else ""
