@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ NAVIGATION: list[Workspace] = [
         _("Catalogue"),
         [
             Entry(
-                _("Products"),
+                pgettext_lazy("back office menu", "Products"),
                 "backoffice:product_list",
                 "catalog.view_product",
                 also_active=("backoffice:product_detail", "backoffice:sku_edit"),
