@@ -2,6 +2,7 @@
 
 import nh3
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 from stdnum import ean
 from stdnum.exceptions import ValidationError as StdnumError
@@ -58,9 +59,9 @@ def barcode_error(barcode: str) -> str | None:
     if not barcode:
         return None
     if len(barcode) != 13 or not barcode.isdigit():
-        return "An EAN-13 barcode has exactly 13 digits"
+        return _("An EAN-13 barcode has exactly 13 digits")
     try:
         ean.validate(barcode)
     except StdnumError:
-        return "The EAN-13 check digit is wrong"
+        return _("The EAN-13 check digit is wrong")
     return None

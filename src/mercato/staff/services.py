@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mercato.core.audit import acting_as
 from mercato.core.errors import NotFound, ValidationFailed
@@ -47,14 +48,14 @@ def sync_roles() -> None:
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)
     for position, (code, name, name_en, perm_names) in enumerate(roles.DEPARTMENTS):
-        group, _ = Group.objects.get_or_create(name=roles.department_group_name(code))
+        group, _created = Group.objects.get_or_create(name=roles.department_group_name(code))
         group.permissions.set(_permissions(perm_names))
         Department.objects.update_or_create(
             code=code,
             defaults={"name": name, "name_en": name_en, "position": position, "group": group},
         )
     for code, (_name, _name_en, perm_names) in roles.ROLES.items():
-        group, _ = Group.objects.get_or_create(name=roles.role_group_name(code))
+        group, _created = Group.objects.get_or_create(name=roles.role_group_name(code))
         group.permissions.set(_permissions(perm_names))
 
 
@@ -73,7 +74,9 @@ def _groups_for(department: Department, role_codes: list[str]) -> list[Group]:
 def _clean_roles(role_codes: list[str]) -> list[str]:
     unknown = [r for r in role_codes if r not in roles.ROLES]
     if unknown:
-        raise ValidationFailed({"roles": [f"Unknown role: {', '.join(unknown)}"]})
+        raise ValidationFailed(
+            {"roles": [_("Unknown role: %(roles)s") % {"roles": ", ".join(unknown)}]}
+        )
     return sorted(set(role_codes))
 
 
@@ -98,11 +101,11 @@ def create_staff(
     department = Department.objects.filter(code=department_code).first()
     errors: dict[str, list[str]] = {}
     if department is None:
-        errors["department"] = [f"Unknown department: {department_code}"]
+        errors["department"] = [_("Unknown department: %(code)s") % {"code": department_code}]
     if User.objects.filter(username=username).exists():
-        errors["username"] = ["This username is taken"]
+        errors["username"] = [_("This username is taken")]
     if StaffProfile.objects.filter(employee_no=employee_no).exists():
-        errors["employee_no"] = ["This employee number is taken"]
+        errors["employee_no"] = [_("This employee number is taken")]
     if errors:
         raise ValidationFailed(errors)
     with acting_as(actor):
@@ -149,12 +152,14 @@ def change_staff(
         .first()
     )
     if profile is None:
-        raise NotFound("Staff member not found")
+        raise NotFound(_("Staff member not found"))
     with acting_as(actor):
         if department_code is not None:
             department = Department.objects.filter(code=department_code).first()
             if department is None:
-                raise ValidationFailed({"department": [f"Unknown department: {department_code}"]})
+                raise ValidationFailed(
+                    {"department": [_("Unknown department: %(code)s") % {"code": department_code}]}
+                )
             profile.department = department
         if role_codes is not None:
             profile.roles = ",".join(_clean_roles(role_codes))
@@ -182,10 +187,10 @@ def _hash_token(raw: str) -> str:
 def create_api_token(*, actor, name: str) -> tuple[ApiToken, str]:
     """A new token for the actor; returns the row and the raw token, shown only this once."""
     if not actor.is_authenticated or not actor.is_staff:
-        raise ValidationFailed({"user": ["Only staff accounts may hold API tokens"]})
+        raise ValidationFailed({"user": [_("Only staff accounts may hold API tokens")]})
     name = (name or "").strip()
     if not name or len(name) > 60:
-        raise ValidationFailed({"name": ["Give the token a name of 1 to 60 characters"]})
+        raise ValidationFailed({"name": [_("Give the token a name of 1 to 60 characters")]})
     raw = "mk_" + secrets.token_urlsafe(32)
     with acting_as(actor):
         token = ApiToken.objects.create(
@@ -198,7 +203,7 @@ def create_api_token(*, actor, name: str) -> tuple[ApiToken, str]:
 def revoke_api_token(*, actor, token_id: int) -> ApiToken:
     token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
     if token is None or (token.user_id != actor.pk and not actor.has_perm("staff.manage_staff")):
-        raise NotFound("Token not found")
+        raise NotFound(_("Token not found"))
     with acting_as(actor):
         if token.revoked_at is None:
             token.revoked_at = timezone.now()

@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from mercato.core.audit import acting_as
 from mercato.core.errors import NotFound, ValidationFailed
@@ -14,7 +15,7 @@ MOVE_POSITIONS = {"first-child", "last-child", "left", "right"}
 def _category(category_id) -> Category:
     category = Category.objects.filter(pk=category_id).first()
     if category is None:
-        raise NotFound(f"Category {category_id} not found", field="category")
+        raise NotFound(_("Category %(id)s not found") % {"id": category_id}, field="category")
     return category
 
 
@@ -27,7 +28,7 @@ def create_category(
         require_perm(actor, "catalog.add_category")
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed({"name": ["A category needs a name"]})
+        raise ValidationFailed({"name": [_("A category needs a name")]})
     with acting_as(actor):
         fields = {"name": name, "slug": slug or unique_slug(Category, name), **seo}
         candidate = Category(**fields, path="0", depth=1)
@@ -43,7 +44,7 @@ def update_category(*, actor, category_id: int, **fields) -> Category:
     allowed = {"name", "slug", "is_active", "seo_title", "seo_keywords", "seo_description"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationFailed({f: ["This field cannot be changed here"] for f in unknown})
+        raise ValidationFailed({f: [_("This field cannot be changed here")] for f in unknown})
     with acting_as(actor):
         category = Category.objects.select_for_update().get(pk=_category(category_id).pk)
         for key, value in fields.items():
@@ -58,11 +59,17 @@ def move_category(*, actor, category_id: int, target_id: int, position: str) -> 
     """Move a category and its whole subtree: beside `target` (left/right) or into it."""
     require_perm(actor, "catalog.change_category")
     if position not in MOVE_POSITIONS:
-        raise ValidationFailed({"position": [f"Choose one of {', '.join(sorted(MOVE_POSITIONS))}"]})
+        raise ValidationFailed(
+            {
+                "position": [
+                    _("Choose one of %(choices)s") % {"choices": ", ".join(sorted(MOVE_POSITIONS))}
+                ]
+            }
+        )
     category = _category(category_id)
     target = _category(target_id)
     if target.pk == category.pk or target.is_descendant_of(category):
-        raise ValidationFailed({"target": ["A category cannot move into its own subtree"]})
+        raise ValidationFailed({"target": [_("A category cannot move into its own subtree")]})
     with acting_as(actor):
         Category.objects.move(
             category,
@@ -81,12 +88,12 @@ def set_category_specs(*, actor, category_id: int, specs: list[tuple[str, list[s
     category = _category(category_id)
     names = [name.strip() for name, _ in specs]
     if any(not n for n in names) or len(set(names)) != len(names):
-        raise ValidationFailed({"specs": ["Spec names must be present and distinct"]})
+        raise ValidationFailed({"specs": [_("Spec names must be present and distinct")]})
     with acting_as(actor):
         SpecAttribute.objects.filter(category=category).exclude(name__in=names).delete()
         result = []
         for position, (name, options) in enumerate(specs):
-            spec, _ = SpecAttribute.objects.update_or_create(
+            spec, _created = SpecAttribute.objects.update_or_create(
                 category=category,
                 name=name.strip(),
                 defaults={"position": position, "options": [str(o) for o in options]},
@@ -103,9 +110,9 @@ def create_brand(
         require_perm(actor, "catalog.add_brand")
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed({"name": ["A brand needs a name"]})
+        raise ValidationFailed({"name": [_("A brand needs a name")]})
     if Brand.objects.filter(name=name).exists():
-        raise ValidationFailed({"name": ["A brand with this name exists"]})
+        raise ValidationFailed({"name": [_("A brand with this name exists")]})
     with acting_as(actor):
         brand = Brand(
             name=name,

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 from easy_thumbnails.files import get_thumbnailer
 from PIL import Image, UnidentifiedImageError
 
@@ -16,20 +17,22 @@ MAX_PIXELS = 6000 * 6000
 
 def _check_image(upload) -> None:
     if upload.size > MAX_BYTES:
-        raise ValidationFailed({"image": ["An image may be at most 8 MB"]})
+        raise ValidationFailed({"image": [_("An image may be at most 8 MB")]})
     try:
         with Image.open(upload) as img:
             fmt = img.format
             width, height = img.size
             img.verify()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise ValidationFailed({"image": ["Not a readable image file"]}) from None
+        raise ValidationFailed({"image": [_("Not a readable image file")]}) from None
     finally:
         upload.seek(0)
     if fmt not in ALLOWED_FORMATS:
-        raise ValidationFailed({"image": [f"Use JPEG, PNG, WebP or GIF, not {fmt}"]})
+        raise ValidationFailed(
+            {"image": [_("Use JPEG, PNG, WebP or GIF, not %(format)s") % {"format": fmt}]}
+        )
     if width * height > MAX_PIXELS:
-        raise ValidationFailed({"image": ["The image has too many pixels (at most 36 MP)"]})
+        raise ValidationFailed({"image": [_("The image has too many pixels (at most 36 MP)")]})
 
 
 def make_thumbnails(image: ProductImage) -> dict[str, str]:
@@ -43,7 +46,7 @@ def add_product_image(*, actor, product_id: int, upload, alt: str = "") -> Produ
     require_perm(actor, "catalog.change_product")
     product = Product.objects.select_for_update().filter(pk=product_id).first()
     if product is None:
-        raise NotFound("Product not found")
+        raise NotFound(_("Product not found"))
     _check_image(upload)
     position = product.images.count()
     with acting_as(actor):
@@ -59,7 +62,7 @@ def delete_product_image(*, actor, image_id: int) -> None:
     require_perm(actor, "catalog.change_product")
     image = ProductImage.objects.filter(pk=image_id).first()
     if image is None:
-        raise NotFound("Image not found")
+        raise NotFound(_("Image not found"))
     with acting_as(actor):
         get_thumbnailer(image.image).delete_thumbnails()
         image.image.delete(save=False)

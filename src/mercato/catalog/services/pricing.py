@@ -3,6 +3,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mercato.core.audit import record_changes
 from mercato.core.errors import Conflict, ValidationFailed
@@ -38,23 +39,23 @@ def _new_price(old: Decimal, mode: str, value: Decimal) -> Decimal:
 def _parse(mode: str, value, sku_ids) -> tuple[Decimal, list[int]]:
     errors: dict[str, list[str]] = {}
     if mode not in MODES:
-        errors["mode"] = [f"Choose one of {', '.join(sorted(MODES))}"]
+        errors["mode"] = [_("Choose one of %(choices)s") % {"choices": ", ".join(sorted(MODES))}]
     try:
         parsed = Decimal(str(value).strip())
         if not parsed.is_finite():
             raise ValueError
     except (ValueError, ArithmeticError):
-        errors["value"] = [f"Not a number: {value!r}"]
+        errors["value"] = [_("Not a number: %(value)r") % {"value": value}]
         parsed = Decimal(0)
     if mode == "percent" and not errors and not Decimal(-99) <= parsed <= Decimal(1000):
-        errors["value"] = ["A percentage change must be between -99 and 1000"]
+        errors["value"] = [_("A percentage change must be between -99 and 1000")]
     if mode == "set" and not errors:
         parsed = to_money(parsed, "value")
     ids = sorted({int(i) for i in sku_ids or []})
     if not ids:
-        errors["skus"] = ["Choose at least one SKU"]
+        errors["skus"] = [_("Choose at least one SKU")]
     elif len(ids) > MAX_SKUS:
-        errors["skus"] = [f"At most {MAX_SKUS} SKUs at once"]
+        errors["skus"] = [_("At most %(n)s SKUs at once") % {"n": MAX_SKUS}]
     if errors:
         raise ValidationFailed(errors)
     return parsed, ids
@@ -64,7 +65,7 @@ def _changes(skus, mode: str, value: Decimal) -> list[PriceChange]:
     result = []
     for sku in skus:
         new = _new_price(sku.list_price, mode, value)
-        problem = "" if new > 0 else "The new price would not be above zero"
+        problem = "" if new > 0 else _("The new price would not be above zero")
         result.append(
             PriceChange(
                 sku_id=sku.pk,
@@ -106,7 +107,8 @@ def apply_price_change(
         moved = [s.code for s in skus if s.pk in expected and expected[s.pk] != s.list_price]
         if moved:
             raise Conflict(
-                f"Prices changed since the preview: {', '.join(moved[:10])}", code="stale_preview"
+                _("Prices changed since the preview: %(codes)s") % {"codes": ", ".join(moved[:10])},
+                code="stale_preview",
             )
     changes = _changes(skus, mode, parsed)
     bad = [c for c in changes if c.problem]

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mercato.core.audit import acting_as
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
@@ -31,11 +32,13 @@ def to_money(value, field: str) -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise ValidationFailed({field: [f"Not a valid amount: {value!r}"]}) from None
+        raise ValidationFailed(
+            {field: [_("Not a valid amount: %(value)r") % {"value": value}]}
+        ) from None
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
-        raise ValidationFailed({field: ["An amount must be between 0 and 9,999,999,999.99"]})
+        raise ValidationFailed({field: [_("An amount must be between 0 and 9,999,999,999.99")]})
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationFailed({field: ["An amount has at most two decimal places"]})
+        raise ValidationFailed({field: [_("An amount has at most two decimal places")]})
     return amount.quantize(Decimal("0.01"))
 
 
@@ -53,9 +56,9 @@ def refresh_price_range(product_ids) -> None:
 def _check_refs(fields: dict) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if "category_id" in fields and not Category.objects.filter(pk=fields["category_id"]).exists():
-        errors["category"] = ["Unknown category"]
+        errors["category"] = [_("Unknown category")]
     if fields.get("brand_id") and not Brand.objects.filter(pk=fields["brand_id"]).exists():
-        errors["brand"] = ["Unknown brand"]
+        errors["brand"] = [_("Unknown brand")]
     return errors
 
 
@@ -66,10 +69,10 @@ def create_product(*, actor, code: str, name: str, category_id: int, **fields) -
         require_perm(actor, "catalog.add_product")
     unknown = set(fields) - PRODUCT_FIELDS
     if unknown:
-        raise ValidationFailed({f: ["Unknown field"] for f in sorted(unknown)})
+        raise ValidationFailed({f: [_("Unknown field")] for f in sorted(unknown)})
     errors = _check_refs({"category_id": category_id, **fields})
     if Product.objects.filter(code=code).exists():
-        errors["code"] = ["A product with this code exists"]
+        errors["code"] = [_("A product with this code exists")]
     if errors:
         raise ValidationFailed(errors)
     fields["description"] = sanitize_html(fields.get("description", ""))
@@ -87,13 +90,13 @@ def update_product(*, actor, product_id: int, **fields) -> Product:
     require_perm(actor, "catalog.change_product")
     unknown = set(fields) - PRODUCT_FIELDS - {"code"}
     if unknown:
-        raise ValidationFailed({f: ["Unknown field"] for f in sorted(unknown)})
+        raise ValidationFailed({f: [_("Unknown field")] for f in sorted(unknown)})
     errors = _check_refs(fields)
     if errors:
         raise ValidationFailed(errors)
     product = Product.objects.select_for_update().filter(pk=product_id).first()
     if product is None:
-        raise NotFound("Product not found")
+        raise NotFound(_("Product not found"))
     if "description" in fields:
         fields["description"] = sanitize_html(fields["description"])
     if "slug" in fields and not fields["slug"]:
@@ -129,13 +132,15 @@ def generate_skus(
         require_perm(actor, "catalog.change_price")
     product = Product.objects.select_for_update().filter(pk=product_id).first()
     if product is None:
-        raise NotFound("Product not found")
+        raise NotFound(_("Product not found"))
     cleaned: dict[str, list[str]] = {}
     for name, values in spec_values.items():
         name = str(name).strip()
         values = list(dict.fromkeys(str(v).strip() for v in values if str(v).strip()))
         if not name or not values:
-            raise ValidationFailed({"specs": [f"Spec {name or '?'} needs at least one value"]})
+            raise ValidationFailed(
+                {"specs": [_("Spec %(name)s needs at least one value") % {"name": name or "?"}]}
+            )
         cleaned[name] = values
     price = to_money(list_price, "list_price")
     cost = to_money(cost_price, "cost_price")
@@ -147,7 +152,7 @@ def generate_skus(
         dict(zip(cleaned, combo, strict=True)) for combo in itertools.product(*cleaned.values())
     ]
     if len(combos) > 500:
-        raise ValidationFailed({"specs": ["More than 500 combinations; split the product"]})
+        raise ValidationFailed({"specs": [_("More than 500 combinations; split the product")]})
     new, n = [], 1
     for specs in combos or [{}]:
         key = spec_key(specs)
@@ -183,7 +188,7 @@ def update_sku(*, actor, sku_id: int, **fields) -> Sku:
     require_perm(actor, "catalog.change_product")
     unknown = set(fields) - SKU_FIELDS
     if unknown:
-        raise ValidationFailed({f: ["Unknown field"] for f in sorted(unknown)})
+        raise ValidationFailed({f: [_("Unknown field")] for f in sorted(unknown)})
     if PRICE_FIELDS & set(fields):
         require_perm(actor, "catalog.change_price")
     for f in PRICE_FIELDS & set(fields):
@@ -195,7 +200,7 @@ def update_sku(*, actor, sku_id: int, **fields) -> Sku:
             raise ValidationFailed({"barcode": [problem]})
     sku = Sku.objects.select_for_update().filter(pk=sku_id).first()
     if sku is None:
-        raise NotFound("SKU not found")
+        raise NotFound(_("SKU not found"))
     with acting_as(actor):
         for key, value in fields.items():
             setattr(sku, key, value)
@@ -210,16 +215,16 @@ def set_product_status(*, actor, product_id: int, status: str) -> Product:
     """Publish (on sale) or take off the shelf. A product on sale needs a priced active SKU."""
     require_perm(actor, "catalog.publish_product")
     if status not in ProductStatus.values:
-        raise ValidationFailed({"status": [f"Unknown status: {status}"]})
+        raise ValidationFailed({"status": [_("Unknown status: %(status)s") % {"status": status}]})
     product = Product.objects.select_for_update().filter(pk=product_id).first()
     if product is None:
-        raise NotFound("Product not found")
+        raise NotFound(_("Product not found"))
     if (
         status == ProductStatus.ON_SALE
         and not product.skus.filter(is_active=True, list_price__gt=0).exists()
     ):
         raise Conflict(
-            "A product needs at least one active SKU with a price to go on sale",
+            _("A product needs at least one active SKU with a price to go on sale"),
             field="status",
             code="no_sellable_sku",
         )

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import override
 from PIL import Image
 
 from mercato.catalog import services
@@ -32,17 +33,21 @@ def test_slugs_come_from_pinyin():
 
 
 @pytest.mark.parametrize(
-    ("code", "problem"),
+    ("code", "problem", "problem_en"),
     [
-        ("6901234567892", None),
-        ("", None),
-        ("6901234567891", "The EAN-13 check digit is wrong"),
-        ("690123456789", "An EAN-13 barcode has exactly 13 digits"),
-        ("69012345678ab", "An EAN-13 barcode has exactly 13 digits"),
+        ("6901234567892", None, None),
+        ("", None, None),
+        ("6901234567891", "EAN-13 条码校验位错误", "The EAN-13 check digit is wrong"),
+        ("690123456789", "EAN-13 条码必须是 13 位数字", "An EAN-13 barcode has exactly 13 digits"),
+        ("69012345678ab", "EAN-13 条码必须是 13 位数字", "An EAN-13 barcode has exactly 13 digits"),
     ],
 )
-def test_barcodes_are_checked_as_ean13(code, problem):
-    assert barcode_error(code) == problem
+def test_barcodes_are_checked_as_ean13_with_the_message_in_the_users_language(
+    code, problem, problem_en
+):
+    assert barcode_error(code) == problem  # Simplified Chinese is the default
+    with override("en"):
+        assert barcode_error(code) == problem_en
 
 
 @pytest.mark.django_db
