@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "mercato.catalog",
     "mercato.inventory",
     "mercato.customers",
+    "mercato.search",
+    "mercato.storefront",
     "mercato.api",
     "mercato.backoffice",
     "mercato.demo",

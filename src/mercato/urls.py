@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from django.views.static import serve
 
 from mercato.api.api import api
@@ -14,7 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("backoffice/", include("mercato.backoffice.urls")),
     path("api/", api.urls),
-    path("", RedirectView.as_view(url="/backoffice/", permanent=False), name="home"),
+    path("", include("mercato.storefront.urls")),
 ]
 
 if settings.SERVE_MEDIA:
