@@ -10,7 +10,7 @@ class CatalogConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from . import models
+        from . import models, shopcache  # noqa: F401 - shopcache connects its signals
 
         auditlog.register(models.Category, exclude_fields=["path", "depth", "numchild"])
         auditlog.register(models.Brand)

@@ -256,3 +256,162 @@ class ImportJob(TimeStampedModel):
         if not self.total_rows:
             return 0
         return min(99, self.processed_rows * 100 // self.total_rows)
+
+
+# Shop front support (issue 4) ---------------------------------------------------------------
+
+
+class SkuSpecValue(models.Model):
+    """One spec value of one active SKU, denormalised from Sku.specs for facet counts.
+
+    `catalog.services.sync_spec_values` rebuilds a product's rows; every service that
+    creates SKUs or changes their specs or `is_active` calls it (the importer too), so
+    facets count with one GROUP BY on (name, value) on SQLite and PostgreSQL alike.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="spec_values")
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="spec_values")
+    name = models.CharField(max_length=30)
+    value = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["product_id", "sku_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["sku", "name"], name="skuspecvalue_unique")]
+        indexes = [
+            models.Index(fields=["name", "value", "product"], name="skuspecvalue_lookup_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class ProductSlugHistory(models.Model):
+    """A slug a product had before: the shop answers it with a 301 to the current one."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="old_slugs")
+    slug = models.SlugField(max_length=160, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("old product slug")
+        verbose_name_plural = _("old product slugs")
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class RemovedProduct(models.Model):
+    """A product removed from the shop for good: its slugs answer 410 Gone instead of 404.
+
+    The product row itself stays (off shelf) for its history: stock ledger, orders, audit.
+    """
+
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    slug = models.SlugField(max_length=160, unique=True)
+    code = models.CharField(max_length=40)
+    name = models.CharField(max_length=120)
+    removed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-removed_at"]
+        verbose_name = _("removed product")
+        verbose_name_plural = _("removed products")
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ProductPopularity(models.Model):
+    """Placeholder for sales figures until orders exist (issue 5 fills `units_sold`).
+
+    The shop's 销量 sort reads `units_sold`; a product without a row counts as 0. The demo
+    seed fills it with made-up numbers so the sort can be seen working.
+    """
+
+    product = models.OneToOneField(
+        Product, on_delete=models.CASCADE, primary_key=True, related_name="popularity"
+    )
+    units_sold = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("product popularity")
+        verbose_name_plural = _("product popularity")
+        indexes = [models.Index(fields=["-units_sold"], name="popularity_units_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.units_sold}"
+
+
+class HomeSlot(TimeStampedModel):
+    """A merchandising slot of the home page, scheduled and ordered by operations staff.
+
+    A banner has an image, title and link; a featured slot shows one product; a category
+    block shows the best-selling products of one top category.
+    """
+
+    class Kind(models.TextChoices):
+        BANNER = "banner", _("Banner")
+        FEATURED = "featured", _("Featured product")
+        CATEGORY = "category", _("Category block")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=80, blank=True)
+    subtitle = models.CharField(_("subtitle"), max_length=160, blank=True)
+    image = models.ImageField(_("image"), upload_to="merch/%Y/%m/", blank=True)
+    link = models.CharField(
+        _("link"), max_length=300, blank=True, help_text=_("A path on this site, e.g. /c/shouji/")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    starts_at = models.DateTimeField(_("shown from"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("shown until"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["kind", "position", "id"]
+        verbose_name = _("home page slot")
+        verbose_name_plural = _("home page slots")
+        permissions = [("manage_merchandising", "Can edit home page slots")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True)
+                | Q(starts_at__isnull=True)
+                | Q(ends_at__gt=models.F("starts_at")),
+                name="homeslot_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="featured") | Q(product__isnull=False),
+                name="homeslot_featured_has_product",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="category") | Q(category__isnull=False),
+                name="homeslot_category_has_category",
+            ),
+        ]
+        indexes = [models.Index(fields=["is_active", "kind", "position"], name="homeslot_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+
+class CacheVersion(models.Model):
+    """A counter the shop front puts in its cache keys; bumping it invalidates the pages.
+
+    Kept in the database, not the cache, so every server process sees a bump at once even
+    with a per-process cache (the embedded default). See catalog/shopcache.py.
+    """
+
+    name = models.CharField(max_length=30, primary_key=True)
+    version = models.BigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.version}"

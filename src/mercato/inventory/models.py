@@ -62,3 +62,80 @@ class WarehouseProvince(models.Model):
 
     def __str__(self) -> str:
         return f"{self.warehouse_id} → {self.province}"
+
+
+class Stock(models.Model):
+    """Units of one SKU in one warehouse. `available` = on_hand - reserved.
+
+    Changed only through inventory.services, which keeps a StockMovement row per change.
+    `reserved` is held for placed, unshipped orders (reservations come with issue 5).
+    """
+
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="stocks")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stocks")
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["sku_id", "warehouse_id"]
+        verbose_name = _("stock")
+        verbose_name_plural = _("stock")
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "warehouse"], name="stock_sku_warehouse_unique"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_gte_0"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_gte_0"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=models.F("on_hand")), name="stock_reserved_lte_on_hand"
+            ),
+        ]
+        indexes = [models.Index(fields=["warehouse", "sku"], name="stock_warehouse_sku_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id}@{self.warehouse_id}: {self.on_hand}/{self.reserved}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class StockMovement(models.Model):
+    """The stock ledger: one row per change of one Stock row, never updated or deleted."""
+
+    class Reason(models.TextChoices):
+        RECEIPT = "receipt", _("Received")
+        ADJUSTMENT = "adjustment", _("Stock count adjustment")
+        RESERVATION = "reservation", _("Reserved for an order")
+        RELEASE = "release", _("Reservation released")
+        SHIPMENT = "shipment", _("Shipped")
+        RETURN = "return", _("Returned")
+        TRANSFER_OUT = "transfer_out", _("Transferred out")
+        TRANSFER_IN = "transfer_in", _("Transferred in")
+
+    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="movements")
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    # Change of on_hand (receipt +, shipment -) and of reserved (reservation +, release -).
+    on_hand_delta = models.IntegerField(default=0)
+    reserved_delta = models.IntegerField(default=0)
+    on_hand_before = models.IntegerField()
+    on_hand_after = models.IntegerField()
+    reserved_before = models.IntegerField()
+    reserved_after = models.IntegerField()
+    reference = models.CharField(_("reference"), max_length=60, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        indexes = [
+            models.Index(fields=["stock", "-id"], name="movement_stock_idx"),
+            models.Index(fields=["reference"], name="movement_reference_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.on_hand_delta:+d}/{self.reserved_delta:+d}"

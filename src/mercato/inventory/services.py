@@ -1,14 +1,21 @@
-"""Warehouses. Stock, reservations and the stock ledger come with issue 4."""
+"""Warehouses, stock and the stock ledger. Reservations build on these (issue 5).
+
+Stock changes only here: each inside a transaction, rows locked in primary-key order,
+and every change writes a StockMovement row with the before and after figures.
+"""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from mercato.catalog.models import Sku
+from mercato.catalog.shopcache import bump_shop_version
 from mercato.core.audit import acting_as
-from mercato.core.errors import ValidationFailed
+from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
 from mercato.core.regions import mainland_provinces
 
-from .models import Warehouse, WarehouseProvince
+from .models import Stock, StockMovement, Warehouse, WarehouseProvince
 
 WAREHOUSE_FIELDS = {"name", "province", "city", "district", "address", "contact", "phone"}
 
@@ -64,3 +71,117 @@ def set_served_provinces(*, actor, warehouse_id: int, provinces) -> Warehouse:
             WarehouseProvince(warehouse=warehouse, province=p) for p in served if p not in have
         )
     return warehouse
+
+
+MAX_QUANTITY = 1_000_000
+
+
+def _quantity(value, field: str = "quantity", *, allow_negative: bool = False) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed({field: [_("Not a whole number: %(v)r") % {"v": value}]}) from None
+    if abs(number) > MAX_QUANTITY or (number <= 0 and not allow_negative) or number == 0:
+        raise ValidationFailed(
+            {field: [_("Enter a non-zero number of units up to %(n)s") % {"n": MAX_QUANTITY}]}
+        )
+    return number
+
+
+def lock_stock(*, sku_id: int, warehouse_id: int) -> Stock:
+    """The Stock row of (sku, warehouse), created at zero if missing, locked for update."""
+    if not Sku.objects.filter(pk=sku_id).exists():
+        raise NotFound(_("SKU not found"))
+    if not Warehouse.objects.filter(pk=warehouse_id).exists():
+        raise NotFound(_("Warehouse not found"))
+    Stock.objects.get_or_create(sku_id=sku_id, warehouse_id=warehouse_id)
+    return Stock.objects.select_for_update().get(sku_id=sku_id, warehouse_id=warehouse_id)
+
+
+def apply_movement(
+    *,
+    stock: Stock,
+    reason: str,
+    actor=None,
+    on_hand_delta: int = 0,
+    reserved_delta: int = 0,
+    reference: str = "",
+    note: str = "",
+) -> StockMovement:
+    """Change a locked Stock row and write its ledger row. The caller holds the lock.
+
+    Refuses (Conflict, nothing written) what would break on_hand ≥ reserved ≥ 0.
+    """
+    on_hand = stock.on_hand + on_hand_delta
+    reserved = stock.reserved + reserved_delta
+    if on_hand < 0 or reserved < 0 or reserved > on_hand:
+        raise Conflict(
+            _("Not enough stock: %(available)s available, %(reserved)s reserved")
+            % {"available": stock.available, "reserved": stock.reserved},
+            field="quantity",
+            code="insufficient_stock",
+        )
+    was_available = stock.available > 0
+    movement = StockMovement.objects.create(
+        stock=stock,
+        reason=reason,
+        on_hand_delta=on_hand_delta,
+        reserved_delta=reserved_delta,
+        on_hand_before=stock.on_hand,
+        on_hand_after=on_hand,
+        reserved_before=stock.reserved,
+        reserved_after=reserved,
+        reference=reference[:60],
+        note=note[:200],
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    stock.on_hand, stock.reserved = on_hand, reserved
+    stock.save(update_fields=["on_hand", "reserved", "updated_at"])
+    if was_available != (stock.available > 0):
+        bump_shop_version()  # the shop shows 有货/无货: only a change of state matters
+    return movement
+
+
+@transaction.atomic
+def receive_stock(
+    *, actor, sku_id: int, warehouse_id: int, quantity, reference: str = "", note: str = ""
+) -> Stock:
+    """Add `quantity` units to a warehouse's stock of a SKU (goods received)."""
+    if actor is not None:
+        require_perm(actor, "inventory.change_stock")
+    quantity = _quantity(quantity)
+    stock = lock_stock(sku_id=sku_id, warehouse_id=warehouse_id)
+    apply_movement(
+        stock=stock,
+        reason=StockMovement.Reason.RECEIPT,
+        actor=actor,
+        on_hand_delta=quantity,
+        reference=reference,
+        note=note,
+    )
+    return stock
+
+
+@transaction.atomic
+def adjust_stock(
+    *, actor, sku_id: int, warehouse_id: int, delta, reason: str, reference: str = ""
+) -> Stock:
+    """Correct the on-hand count after a stock take (delta may be negative); `reason` is why.
+
+    The count cannot fall below the units reserved for orders.
+    """
+    if actor is not None:
+        require_perm(actor, "inventory.change_stock")
+    delta = _quantity(delta, "delta", allow_negative=True)
+    if not (reason or "").strip():
+        raise ValidationFailed({"reason": [_("Say why the stock is adjusted")]})
+    stock = lock_stock(sku_id=sku_id, warehouse_id=warehouse_id)
+    apply_movement(
+        stock=stock,
+        reason=StockMovement.Reason.ADJUSTMENT,
+        actor=actor,
+        on_hand_delta=delta,
+        reference=reference,
+        note=reason.strip(),
+    )
+    return stock

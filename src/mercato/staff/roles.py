@@ -37,7 +37,13 @@ DEPARTMENTS = [
         "procurement",
         "采购及物流部",
         "Procurement and logistics",
-        [*CATALOG_READ, "catalog.view_cost_price", "catalog.export_products"],
+        [
+            *CATALOG_READ,
+            "catalog.view_cost_price",
+            "catalog.export_products",
+            "inventory.view_stock",
+            "inventory.change_stock",
+        ],
     ),
     (
         "tech",
@@ -49,7 +55,14 @@ DEPARTMENTS = [
         "operations",
         "网站运营部",
         "Website operations",
-        [*CATALOG_READ, *CATALOG_EDIT, "catalog.change_price", "catalog.view_cost_price"],
+        [
+            *CATALOG_READ,
+            *CATALOG_EDIT,
+            "catalog.change_price",
+            "catalog.view_cost_price",
+            "catalog.manage_merchandising",
+            "inventory.view_stock",
+        ],
     ),
     (
         "finance",

@@ -8,6 +8,7 @@ from .categories import (
     update_category,
 )
 from .images import add_product_image, delete_product_image
+from .merchandising import create_home_slot, delete_home_slot, update_home_slot
 from .pricing import PriceChange, apply_price_change, preview_price_change
 from .products import (
     create_product,
@@ -16,6 +17,7 @@ from .products import (
     update_product,
     update_sku,
 )
+from .shop import remove_product, sync_spec_values
 
 __all__ = [
     "PriceChange",
@@ -23,14 +25,19 @@ __all__ = [
     "apply_price_change",
     "create_brand",
     "create_category",
+    "create_home_slot",
     "create_product",
+    "delete_home_slot",
     "delete_product_image",
     "generate_skus",
     "move_category",
     "preview_price_change",
+    "remove_product",
     "set_category_specs",
     "set_product_status",
+    "sync_spec_values",
     "update_category",
+    "update_home_slot",
     "update_product",
     "update_sku",
 ]

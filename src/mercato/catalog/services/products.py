@@ -12,8 +12,10 @@ from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
 
 from ..models import ZERO, Brand, Category, Product, ProductStatus, Sku
+from ..shopcache import bump_shop_version
 from ..text import barcode_error, sanitize_html, unique_slug
 from ._common import full_clean_or_fail
+from .shop import record_old_slug, sync_spec_values
 
 PRODUCT_FIELDS = {
     "name", "subtitle", "slug", "category_id", "brand_id", "description",
@@ -43,7 +45,12 @@ def to_money(value, field: str) -> Decimal:
 
 
 def refresh_price_range(product_ids) -> None:
-    """Keep Product.min_price/max_price equal to the range of its active SKUs' list prices."""
+    """Keep Product.min_price/max_price equal to the range of its active SKUs' list prices.
+
+    Every write to SKUs ends here (services, bulk price changes, imports), so this also
+    rebuilds the products' spec values for facets and invalidates the shop's cached pages.
+    """
+    product_ids = list(product_ids)
     # One UPDATE with correlated subqueries: imports call this for thousands of products,
     # where bulk_update's CASE per row was the slowest step.
     active = Sku.objects.filter(product_id=OuterRef("pk"), is_active=True).values("product_id")
@@ -51,6 +58,8 @@ def refresh_price_range(product_ids) -> None:
         min_price=Coalesce(Subquery(active.annotate(lo=Min("list_price")).values("lo")), ZERO),
         max_price=Coalesce(Subquery(active.annotate(hi=Max("list_price")).values("hi")), ZERO),
     )
+    sync_spec_values(product_ids)
+    bump_shop_version()
 
 
 def _check_refs(fields: dict) -> dict[str, list[str]]:
@@ -103,11 +112,13 @@ def update_product(*, actor, product_id: int, **fields) -> Product:
         fields["slug"] = unique_slug(
             Product, fields.get("name", product.name), exclude_pk=product.pk
         )
+    old_slug = product.slug
     with acting_as(actor):
         for key, value in fields.items():
             setattr(product, key, value)
         full_clean_or_fail(product)
         product.save()
+        record_old_slug(product=product, old_slug=old_slug)
     return product
 
 
