@@ -167,6 +167,27 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "mercato.backoffice.views.lockout_response"  # our log-in page says why
 
+# Customer accounts: SMS and email (docs/accounts.md) ------------------------------------------
+MERCATO_SMS_BACKEND = env.str(
+    "MERCATO_SMS_BACKEND", default="mercato.customers.sms.ConsoleSmsBackend"
+)
+MERCATO_SMS_FILE = env.str("MERCATO_SMS_FILE", default="")  # console backend: append codes here
+MERCATO_SMS_OPTIONS = env.json("MERCATO_SMS_OPTIONS", default={})  # the provider's keys, JSON
+MERCATO_CODE_TTL_SECONDS = 300
+MERCATO_CODE_MAX_ATTEMPTS = 5
+MERCATO_ACCOUNT_RATE_LIMITS = {  # django-ratelimit rates; counted in the default cache
+    "code_per_number": env.str("RATE_CODE_PER_NUMBER", default="5/h"),
+    "code_per_ip": env.str("RATE_CODE_PER_IP", default="20/h"),
+    "login_per_number": env.str("RATE_LOGIN_PER_NUMBER", default="10/h"),
+    "login_per_ip": env.str("RATE_LOGIN_PER_IP", default="60/h"),
+}
+if env.str("EMAIL_URL", default=""):  # smtp+tls://user:password@smtp.example.com:587
+    globals().update(env.email_url("EMAIL_URL"))
+else:  # no mail server configured: write each message as a file under var/mail
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mercato <noreply@localhost>")
+
 # I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

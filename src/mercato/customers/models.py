@@ -31,9 +31,17 @@ class Customer(TimeStampedModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer"
     )
+    # A customer signs up with a mobile number, an email address, or both; NULL (not "")
+    # when absent, so that the unique constraints ignore accounts without one.
     mobile = models.CharField(
-        _("mobile number"), max_length=11, unique=True, validators=[cn_mobile_validator]
+        _("mobile number"),
+        max_length=11,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[cn_mobile_validator],
     )
+    email = models.EmailField(_("email address"), unique=True, null=True, blank=True)
     name = models.CharField(_("name"), max_length=40, blank=True)
     gender = models.CharField(
         _("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN
@@ -48,13 +56,19 @@ class Customer(TimeStampedModel):
         ordering = ["-registered_at", "-id"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mobile__isnull=False) | Q(email__isnull=False),
+                name="customer_mobile_or_email",
+            ),
+        ]
         indexes = [
             models.Index(fields=["registered_at"], name="customer_registered_idx"),
             models.Index(fields=["channel", "registered_at"], name="customer_channel_idx"),
         ]
 
     def __str__(self) -> str:
-        return self.name or self.mobile
+        return self.name or self.mobile or self.email or ""
 
 
 class Address(TimeStampedModel):
@@ -84,3 +98,33 @@ class Address(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.recipient} {self.province}{self.city}{self.district}"
+
+
+class CodePurpose(models.TextChoices):
+    SIGNUP = "signup", _("Sign-up")
+    LOGIN = "login", _("Log-in")
+    RESET = "reset", _("Password reset")
+
+
+class OneTimeCode(models.Model):
+    """A six-digit code sent by SMS. Only its keyed hash is stored; it expires, allows a few
+    attempts, and is used once. A newer code for the same number and purpose replaces it."""
+
+    mobile = models.CharField(_("mobile number"), max_length=11)
+    purpose = models.CharField(_("purpose"), max_length=8, choices=CodePurpose.choices)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        indexes = [
+            models.Index(fields=["mobile", "purpose", "-created_at"], name="otc_lookup_idx"),
+            models.Index(fields=["expires_at"], name="otc_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code #{self.pk}"
