@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+import uuid
 from urllib.parse import urlparse
 
 import pytest
@@ -52,7 +53,17 @@ def _playwright_installed() -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _fast_tests(settings, tmp_path):
+def _fast_tests(settings, tmp_path, request):
+    # Each test gets an empty cache of its own: rate-limit counters, cached pages and
+    # progress figures must not leak between tests or between xdist workers. Tests marked
+    # `redis` use the real Redis server instead (see `redis_cache`).
+    if "redis" not in request.keywords:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": f"test-{uuid.uuid4().hex}",
+            }
+        }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.AXES_ENABLED = False
@@ -60,6 +71,22 @@ def _fast_tests(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The real Redis server as the cache, under a key prefix no other test shares."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    from django.core.cache import cache
+
+    yield cache
+    cache.clear()
 
 
 @pytest.fixture

@@ -72,3 +72,34 @@ def test_json_log_lines_carry_the_request_id():
     assert line["message"] == "付款 ok"
     assert line["request_id"] == "-"
     assert line["level"] == "INFO"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_readyz_checks_a_real_redis_cache(client, redis_cache):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["cache"] == "ok"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_readyz_names_a_cache_that_is_down(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens on the discard port
+        }
+    }
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["cache"]
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_staff_session_lives_in_redis(client, redis_cache, ops_user):
+    client.force_login(ops_user)
+    key = client.session.session_key
+    assert redis_cache.get(f"django.contrib.sessions.cached_db{key}") is not None
+    assert client.get("/backoffice/").status_code == 200
