@@ -6,3 +6,12 @@ class SearchConfig(AppConfig):
     name = "mercato.search"
     label = "search"
     verbose_name = _("Product search")
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from . import models, signals
+
+        signals.connect()
+        auditlog.register(models.SynonymGroup)
+        auditlog.register(models.HiddenHotSearch)

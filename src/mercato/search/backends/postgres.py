@@ -1,0 +1,43 @@
+"""PostgreSQL: a weighted tsvector over pre-segmented tokens, GIN-indexed; pg_trgm for
+the spelling vocabulary."""
+
+from django.db import connection
+
+from ..documents import Document
+from ..query import ParsedQuery, to_tsquery
+from .database import DatabaseBackend
+
+# Trigram similarity below which a vocabulary word is not considered (iphnoe ~ iphone: 0.27).
+TRIGRAM_LIMIT = 0.2
+
+
+class PostgresBackend(DatabaseBackend):
+    def write_text_index(self, documents: list[Document], removed: set[int]) -> None:
+        pass  # the tsvector is a generated column of SearchDocument
+
+    def clear_text_index(self) -> None:
+        pass
+
+    def match(self, query: ParsedQuery, limit: int) -> list[int]:
+        expression = to_tsquery(query)
+        if not expression:
+            return []
+        # Rank normalisation 1: divide by 1 + log(length), so a short exact name wins.
+        sql = (
+            "SELECT product_id FROM search_searchdocument, to_tsquery('simple', %s) q "
+            "WHERE vector @@ q ORDER BY ts_rank(vector, q, 1) DESC, product_id DESC LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [expression, limit])
+            return [row[0] for row in cursor.fetchall()]
+
+    def similar_candidates(self, tokens: list[str]) -> list[str]:
+        # `%` uses the trigram GIN index; its threshold is set for this query only.
+        sql = (
+            "SELECT DISTINCT term FROM search_searchterm, unnest(%s::text[]) AS t(token) "
+            "WHERE term %% t.token"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_limit(%s)", [TRIGRAM_LIMIT])
+            cursor.execute(sql, [tokens])
+            return [row[0] for row in cursor.fetchall()]

@@ -1,0 +1,63 @@
+"""Keep the index current. The catalogue does not know about search (it is a lower layer),
+so search listens to its models' signals and enqueues a reindex when the change commits.
+
+Bulk writes (imports) send no per-row signal: a finished import job re-indexes everything
+it touched, found by updated_at.
+"""
+
+import threading
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from mercato.catalog.models import ImportJob, Product, Sku
+
+_pending = threading.local()
+
+
+def _enqueue(product_id: int) -> None:
+    # Many saves in one transaction (a product and its SKUs) become one task at commit:
+    # every save registers a flush, the first flush takes all ids, the others find none.
+    # Ids of a rolled-back transaction go out with the next flush, which is harmless.
+    if not hasattr(_pending, "ids"):
+        _pending.ids = set()
+    _pending.ids.add(product_id)
+    transaction.on_commit(_flush)
+
+
+def _flush() -> None:
+    from .tasks import reindex_products_task
+
+    ids, _pending.ids = sorted(getattr(_pending, "ids", ())), set()
+    if ids:
+        reindex_products_task.delay(ids)
+
+
+def product_saved(sender, instance, **kwargs):
+    if not kwargs.get("raw"):
+        _enqueue(instance.pk)
+
+
+def sku_saved(sender, instance, **kwargs):
+    if not kwargs.get("raw"):
+        _enqueue(instance.product_id)
+
+
+def import_finished(sender, instance, **kwargs):
+    if (
+        instance.status == ImportJob.Status.DONE
+        and instance.started_at
+        and instance.summary.get("written")
+    ):
+        from .tasks import reindex_changed_since_task
+
+        since = instance.started_at.isoformat()
+        transaction.on_commit(lambda: reindex_changed_since_task.delay(since))
+
+
+def connect() -> None:
+    post_save.connect(product_saved, sender=Product, dispatch_uid="search.product_saved")
+    post_delete.connect(product_saved, sender=Product, dispatch_uid="search.product_deleted")
+    post_save.connect(sku_saved, sender=Sku, dispatch_uid="search.sku_saved")
+    post_delete.connect(sku_saved, sender=Sku, dispatch_uid="search.sku_deleted")
+    post_save.connect(import_finished, sender=ImportJob, dispatch_uid="search.import_finished")

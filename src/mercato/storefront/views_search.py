@@ -1,0 +1,67 @@
+"""The search page and search-as-you-type suggestions."""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from mercato.search import services
+
+# Query-string keys that are not facet filters.
+NOT_FILTERS = {"q", "page", "sort"}
+# The sort keys of mercato.search.listing.SORTS, as the shop names them (综合, 销量, …).
+SORT_LABELS = [
+    ("", _("Relevance")),
+    ("sales", _("Best selling")),
+    ("price", _("Price: low to high")),
+    ("-price", _("Price: high to low")),
+    ("new", _("Newest")),
+]
+
+
+def product_url(product) -> str:
+    """The product page: the model's own URL once it has one, else the shop's route."""
+    if hasattr(product, "get_absolute_url"):
+        return product.get_absolute_url()
+    try:
+        return reverse("storefront:product", kwargs={"slug": product.slug})
+    except NoReverseMatch:
+        return f"/p/{product.slug}/"
+
+
+def _filters(request) -> dict:
+    return {k: request.GET.getlist(k) for k in request.GET if k not in NOT_FILTERS}
+
+
+@require_GET
+def search_page(request):
+    query = request.GET.get("q", "")
+    result = services.search_products(
+        query=query,
+        filters=_filters(request),
+        sort=request.GET.get("sort", ""),
+        page=request.GET.get("page", 1),
+    )
+    if result.query and result.page == 1 and not _filters(request):
+        services.record_search(query=result.query, total=result.total)
+    for product in result.results:
+        product.url = product_url(product)
+    context = {
+        "result": result,
+        "query": result.query,
+        "sorts": SORT_LABELS,
+        "hot_searches": services.hot_searches() if result.total == 0 else [],
+    }
+    template = "storefront/search/_results.html" if request.htmx else "storefront/search.html"
+    return render(request, template, context)
+
+
+@require_GET
+def suggest(request):
+    """htmx: a short list of links under the search box; ?format=json for apps."""
+    products = services.suggest(prefix=request.GET.get("q", ""))
+    items = [{"name": p.name, "url": product_url(p)} for p in products]
+    if request.GET.get("format") == "json":
+        return JsonResponse({"suggestions": items})
+    return render(request, "storefront/search/_suggestions.html", {"items": items})
