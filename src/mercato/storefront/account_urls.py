@@ -1,1 +1,24 @@
-urlpatterns: list = []
+"""Customer accounts under /account/ (names live in the "storefront" namespace)."""
+
+from django.urls import path
+
+from . import views_account as views
+
+urlpatterns = [
+    path("", views.account, name="account"),
+    path("signup/", views.signup, name="signup"),
+    path("signup/email/", views.signup_email, name="signup_email"),
+    path("login/", views.login_view, name="login"),
+    path("login/code/", views.login_code, name="login_code"),
+    path("logout/", views.logout_view, name="logout"),
+    path("reset/", views.reset, name="reset"),
+    path("reset/email/", views.reset_email, name="reset_email"),
+    path("reset/<str:uidb64>/<str:token>/", views.reset_confirm, name="reset_confirm"),
+    path("profile/", views.profile, name="profile"),
+    path("addresses/", views.addresses, name="addresses"),
+    path("addresses/new/", views.address_new, name="address_new"),
+    path("addresses/regions/", views.address_regions, name="address_regions"),
+    path("addresses/<int:address_id>/", views.address_edit, name="address_edit"),
+    path("addresses/<int:address_id>/delete/", views.address_delete, name="address_delete"),
+    path("addresses/<int:address_id>/default/", views.address_default, name="address_default"),
+]
