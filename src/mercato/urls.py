@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("mercato.storefront.urls")),
 ]
 
+handler404 = "mercato.storefront.views.page_not_found"
+
 if settings.SERVE_MEDIA:
     # The embedded default serves uploads itself; production lets the proxy do it.
     urlpatterns.append(

@@ -8,3 +8,20 @@ def warehouses_serving(*, province: str) -> QuerySet[Warehouse]:
     return Warehouse.objects.filter(is_active=True, served__province=province).order_by(
         "priority", "code"
     )
+
+
+def available_sku_ids(*, sku_ids, province: str | None) -> set[int]:
+    """Which of these SKUs have stock to sell (on hand beyond reservations), in one query.
+
+    With a province: only in the active warehouses that serve it. Without: in any.
+    """
+    from django.db.models import F
+
+    from .models import Stock
+
+    stocks = Stock.objects.filter(
+        sku_id__in=list(sku_ids), warehouse__is_active=True, on_hand__gt=F("reserved")
+    )
+    if province:
+        stocks = stocks.filter(warehouse__served__province=province)
+    return set(stocks.values_list("sku_id", flat=True).distinct())

@@ -1,5 +1,324 @@
+"""Shop pages: home, category, product, province choice; robots.txt; 404.
+
+Each page's body is built by a `_build_*` function and cached (pagecache.py); the view
+around it renders the header per request (CSRF token, log-in state are never cached).
+"""
+
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from mercato.catalog import selectors
+from mercato.catalog.facets import SORTS, facets_for, filter_products, parse_params, sort_products
+from mercato.catalog.services.merchandising import live_slots
+from mercato.core.regions import mainland_provinces
+from mercato.inventory.selectors import available_sku_ids
+
+from . import seo
+from .pagecache import cached
+
+PAGE_SIZE = 24
+BLOCK_SIZE = 8
+PROVINCE_COOKIE = "province"
+PROVINCE_COOKIE_AGE = 365 * 24 * 3600
 
 
+def _province(request) -> str:
+    value = request.COOKIES.get(PROVINCE_COOKIE, "")
+    return value if value in mainland_provinces() else ""
+
+
+def _page(request, template: str, data: dict, status: int = 200):
+    return render(
+        request,
+        template,
+        {**data, "province": _province(request), "provinces": mainland_provinces()},
+        status=status,
+    )
+
+
+# Home -----------------------------------------------------------------------------------
+def _build_home(request) -> dict:
+    slots = list(live_slots())
+    banners = [s for s in slots if s.kind == "banner"]
+    featured = [s.product for s in slots if s.kind == "featured" and s.product.status == "on_sale"]
+    blocks = []
+    for slot in (s for s in slots if s.kind == "category" and s.category.is_active):
+        products = list(
+            sort_products(
+                products=selectors.products_in_category(category=slot.category),
+                params={"sort": ""},
+            ).select_related("brand")[:BLOCK_SIZE]
+        )
+        blocks.append({"slot": slot, "category": slot.category, "products": products})
+    cards = featured + [p for b in blocks for p in b["products"]]
+    prefetch_related_objects(cards, selectors.first_images())
+    context = {
+        "banners": banners,
+        "featured": featured,
+        "blocks": blocks,
+        "top_categories": list(selectors.top_categories()),
+    }
+    meta = {
+        "title": _("%(site)s - online shop") % {"site": seo.site_name()},
+        "description": _("Phones, home appliances, clothing, food and more, delivered nationwide."),
+        "canonical": request.build_absolute_uri("/"),
+        "json_ld": [seo.to_json_ld(seo.organization_ld(request))],
+    }
+    return {
+        "meta": render_to_string("storefront/partials/meta.html", {"m": meta}),
+        "title": meta["title"],
+        "body": render_to_string("storefront/partials/home_body.html", context),
+    }
+
+
+@require_GET
 def home(request):
-    return render(request, "storefront/home.html")
+    # The minute is in the key so a slot's schedule start or end shows within a minute.
+    data = cached(("home", timezone.now().strftime("%Y%m%d%H%M")), lambda: _build_home(request))
+    return _page(request, "storefront/page.html", data)
+
+
+# Category -------------------------------------------------------------------------------
+def _page_number(request) -> int:
+    raw = request.GET.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+
+
+def _build_category(request, category) -> dict:
+    params = request.GET
+    base = selectors.products_in_category(category=category)
+    products = sort_products(products=filter_products(products=base, params=params), params=params)
+    paginator = Paginator(products.order_by(*products.query.order_by), PAGE_SIZE)
+    page = paginator.get_page(_page_number(request))  # out of range → the last page
+    cards = list(selectors.product_cards(page.object_list))
+    trail = selectors.category_trail(category=category)
+    sel = parse_params(params)
+    keep = [(k, v) for k in params for v in params.getlist(k) if k != "page"]
+    path = reverse("storefront:category", args=[category.slug])
+    context = {
+        "category": category,
+        "trail": trail,
+        "children": selectors.child_categories(category=category),
+        "facets": facets_for(products=base, params=params),
+        "page": page,
+        "cards": cards,
+        "sorts": [
+            (key, label, _querystring(keep, sort=key), key == sel.sort)
+            for key, label in SORTS.items()
+        ],
+        "filtered": sel.active,
+        "clear_url": path + (f"?sort={sel.sort}" if sel.sort else ""),
+        "path": path,
+        "prev_qs": _querystring(keep, page=page.previous_page_number())
+        if page.has_previous()
+        else "",
+        "next_qs": _querystring(keep, page=page.next_page_number()) if page.has_next() else "",
+    }
+    meta = seo.category_meta(category, trail)
+    canonical = request.build_absolute_uri(path)
+    if page.number > 1 and not sel.active:
+        canonical += f"?page={page.number}"
+    meta.update(
+        canonical=canonical,
+        # Filtered and sorted variants are for people; search engines index the plain list.
+        noindex=sel.active or bool(sel.sort),
+        json_ld=[seo.to_json_ld(seo.breadcrumb_ld(request, _crumbs(trail)))],
+        og_type="website",
+    )
+    results = render_to_string("storefront/partials/category_results.html", context)
+    context["results"] = results
+    return {
+        "meta": render_to_string("storefront/partials/meta.html", {"m": meta}),
+        "title": meta["title"],
+        "results": results,
+        "body": render_to_string("storefront/partials/category_body.html", context),
+    }
+
+
+def _querystring(pairs, **override) -> str:
+    pairs = [(k, v) for k, v in pairs if k not in override]
+    pairs += [(k, v) for k, v in override.items() if v not in ("", None)]
+    return urlencode(pairs)
+
+
+def _crumbs(trail) -> list[tuple[str, str]]:
+    return [(_("Home"), "/")] + [
+        (c.name, reverse("storefront:category", args=[c.slug])) for c in trail
+    ]
+
+
+@require_GET
+def category(request, slug: str):
+    found = selectors.active_category(slug=slug)
+    if found is None:
+        raise Http404(_("No such category"))
+    query = "&".join(sorted(f"{k}={v}" for k in request.GET for v in request.GET.getlist(k)))
+    data = cached(("category", slug, query), lambda: _build_category(request, found))
+    if request.htmx:
+        response = HttpResponse(data["results"])
+    else:
+        response = _page(request, "storefront/page.html", data)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+# Product --------------------------------------------------------------------------------
+def _spec_options(skus, available: set[int], selected) -> list[dict]:
+    """[{name, values: [{value, available, checked}]}] in the order of the SKUs' spec keys.
+
+    A value is available when some SKU with it has stock; the script narrows this further
+    to combinations with the other chosen values (static/storefront/product.js).
+    """
+    names: dict[str, dict[str, bool]] = {}
+    for sku in skus:
+        for name, value in sku.specs.items():
+            values = names.setdefault(name, {})
+            values[str(value)] = values.get(str(value), False) or sku.pk in available
+    chosen = {k: str(v) for k, v in selected.specs.items()} if selected else {}
+    return [
+        {
+            "name": n,
+            "values": [
+                {"value": v, "available": a, "checked": chosen.get(n) == v} for v, a in vals.items()
+            ],
+        }
+        for n, vals in names.items()
+    ]
+
+
+def _build_product(request, slug: str, province: str, chosen: str) -> dict:
+    product = selectors.product_for_page(slug=slug)
+    if product is None:
+        if selectors.is_removed(slug=slug):
+            return {"status": 410}
+        moved = selectors.moved_product_slug(slug=slug)
+        if moved:
+            return {"redirect": reverse("storefront:product", args=[moved])}
+        return {"status": 404}
+    skus = list(product.skus.all())
+    available = available_sku_ids(sku_ids=[s.pk for s in skus], province=province)
+    trail = selectors.category_trail(category=product.category)
+    images = list(product.images.all())
+    selected = next((s for s in skus if str(s.pk) == chosen), None) or next(
+        (s for s in skus if s.pk in available), skus[0] if skus else None
+    )
+    path = reverse("storefront:product", args=[product.slug])
+    canonical = request.build_absolute_uri(path)
+    image_urls = [i.image.url for i in images]
+    sku_map = [
+        {
+            "id": s.pk,
+            "code": s.code,
+            "specs": {k: str(v) for k, v in s.specs.items()},
+            "price": str(s.list_price),
+            "available": s.pk in available,
+        }
+        for s in skus
+    ]
+    context = {
+        "product": product,
+        "trail": trail,
+        "crumbs": _crumbs(trail),
+        "images": images,
+        "skus": skus,
+        "selected": selected,
+        "available": available,
+        "in_stock": bool(available),
+        "options": _spec_options(skus, available, selected),
+        "sku_map": sku_map,
+        "province": province,
+        "provinces": mainland_provinces(),
+        "related": list(selectors.related_products(product=product)),
+        "path": path,
+    }
+    meta = seo.product_meta(product, trail)
+    meta.update(
+        canonical=canonical,
+        og_type="product",
+        image=request.build_absolute_uri(image_urls[0]) if image_urls else "",
+        json_ld=[
+            seo.to_json_ld(
+                seo.product_ld(
+                    request,
+                    product=product,
+                    skus=skus,
+                    available_ids=available,
+                    image_urls=image_urls,
+                    canonical=canonical,
+                )
+            ),
+            seo.to_json_ld(seo.breadcrumb_ld(request, [*_crumbs(trail), (product.name, path)])),
+        ],
+    )
+    return {
+        "status": 200,
+        "meta": render_to_string("storefront/partials/meta.html", {"m": meta}),
+        "title": meta["title"],
+        "body": render_to_string("storefront/partials/product_body.html", context),
+    }
+
+
+@require_GET
+def product(request, slug: str):
+    province = _province(request)
+    chosen = request.GET.get("sku", "")[:12]
+    data = cached(
+        ("product", slug, province, chosen),
+        lambda: _build_product(request, slug, province, chosen),
+    )
+    if "redirect" in data:
+        return HttpResponsePermanentRedirect(data["redirect"])
+    if data["status"] == 410:
+        return _page(request, "storefront/410.html", {}, status=410)
+    if data["status"] == 404:
+        raise Http404(_("No such product"))
+    return _page(request, "storefront/page.html", data)
+
+
+# Province, cart placeholder, robots ---------------------------------------------------------
+@require_GET
+def choose_province(request):
+    """Remember the customer's province in a cookie, then go back (a preference, no data)."""
+    province = request.GET.get("province", "")
+    target = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if province in mainland_provinces():
+        response.set_cookie(
+            PROVINCE_COOKIE, province, max_age=PROVINCE_COOKIE_AGE, samesite="Lax", httponly=True
+        )
+    elif province == "":
+        response.delete_cookie(PROVINCE_COOKIE)
+    return response
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /backoffice/",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        "Disallow: /account/",
+        "Disallow: /search/",
+        "Disallow: /province/",
+        "Allow: /",
+        f"Sitemap: {request.build_absolute_uri(reverse('storefront:sitemap_index'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def page_not_found(request, exception=None):
+    """404 with the shop's look and a way on (handler404)."""
+    return _page(request, "storefront/404.html", {}, status=404)

@@ -1,0 +1,94 @@
+"""Read queries of the shop front (with their select_related/prefetch), shared with search."""
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductSlugHistory,
+    ProductStatus,
+    RemovedProduct,
+    Sku,
+)
+
+CARD_FIELDS = ["id", "name", "slug", "subtitle", "min_price", "max_price", "brand__name"]
+
+
+def first_images() -> Prefetch:
+    """Prefetch of each product's images in position order (cards show the first)."""
+    return Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+
+
+def products_on_sale() -> QuerySet[Product]:
+    return Product.objects.filter(status=ProductStatus.ON_SALE)
+
+
+def product_cards(products: QuerySet[Product]) -> QuerySet[Product]:
+    """What a product card needs: brand name and images, in two queries for any page size."""
+    return products.select_related("brand").prefetch_related(first_images())
+
+
+def active_category(*, slug: str) -> Category | None:
+    return Category.objects.filter(slug=slug, is_active=True).first()
+
+
+def products_in_category(*, category: Category) -> QuerySet[Product]:
+    """Products on sale in the category and all its subcategories (treebeard path prefix)."""
+    return products_on_sale().filter(
+        category__path__startswith=category.path, category__is_active=True
+    )
+
+
+def category_trail(*, category: Category) -> list[Category]:
+    """The category's ancestors and itself, root first (one query)."""
+    steps = [
+        category.path[:i] for i in range(category.steplen, len(category.path), category.steplen)
+    ]
+    return [*Category.objects.filter(path__in=steps).order_by("depth"), category]
+
+
+def child_categories(*, category: Category) -> list[Category]:
+    return list(category.get_children().filter(is_active=True))
+
+
+def top_categories() -> QuerySet[Category]:
+    return Category.get_root_nodes().filter(is_active=True)
+
+
+def product_for_page(*, slug: str) -> Product | None:
+    """A product on sale with brand, category, active SKUs and images (three queries)."""
+    return (
+        products_on_sale()
+        .filter(slug=slug)
+        .select_related("brand", "category")
+        .prefetch_related(
+            first_images(),
+            Prefetch("skus", queryset=Sku.objects.filter(is_active=True).order_by("id")),
+        )
+        .first()
+    )
+
+
+def moved_product_slug(*, slug: str) -> str | None:
+    """The current slug of a product that used to be at `slug`, if it is still on sale."""
+    row = (
+        ProductSlugHistory.objects.filter(slug=slug, product__status=ProductStatus.ON_SALE)
+        .values_list("product__slug", flat=True)
+        .first()
+    )
+    return row
+
+
+def is_removed(*, slug: str) -> bool:
+    return RemovedProduct.objects.filter(slug=slug).exists()
+
+
+def related_products(*, product: Product, limit: int = 6) -> QuerySet[Product]:
+    """Other products on sale in the same category, best sellers first."""
+    return product_cards(
+        products_on_sale()
+        .filter(category_id=product.category_id)
+        .exclude(pk=product.pk)
+        .order_by("-popularity__units_sold", "-published_at", "-pk")[:limit]
+    )

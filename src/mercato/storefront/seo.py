@@ -1,0 +1,109 @@
+"""SEO data of shop pages: title, description, canonical URL, Open Graph, JSON-LD."""
+
+import json
+
+from django.conf import settings
+from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
+
+SITE_NAME = "Mercato"
+
+
+def site_name() -> str:
+    return getattr(settings, "MERCATO_SITE_NAME", SITE_NAME)
+
+
+def to_json_ld(data: dict) -> str:
+    """JSON for a <script type="application/ld+json">; `<` escaped so text cannot close it."""
+    return (
+        json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+
+
+def breadcrumb_ld(request, trail: list[tuple[str, str]]) -> dict:
+    """BreadcrumbList from [(name, path)], root first."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {
+                "@type": "ListItem",
+                "position": i,
+                "name": name,
+                "item": request.build_absolute_uri(path),
+            }
+            for i, (name, path) in enumerate(trail, start=1)
+        ],
+    }
+
+
+def organization_ld(request) -> dict:
+    return {
+        "@context": "https://schema.org",
+        "@type": "Organization",
+        "name": site_name(),
+        "url": request.build_absolute_uri("/"),
+    }
+
+
+def product_ld(request, *, product, skus, available_ids, image_urls, canonical) -> dict:
+    currency = settings.MERCATO_CURRENCY
+    offers = [
+        {
+            "@type": "Offer",
+            "sku": sku.code,
+            "price": str(sku.list_price),
+            "priceCurrency": currency,
+            "availability": "https://schema.org/InStock"
+            if sku.pk in available_ids
+            else "https://schema.org/OutOfStock",
+            "url": canonical + (f"?sku={sku.pk}" if len(skus) > 1 else ""),
+        }
+        for sku in skus
+    ]
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": product.name,
+        "description": describe(product),
+        "sku": product.code,
+        "url": canonical,
+        "image": [request.build_absolute_uri(u) for u in image_urls],
+        "offers": offers[0] if len(offers) == 1 else offers,
+    }
+    if product.brand_id:
+        data["brand"] = {"@type": "Brand", "name": product.brand.name}
+    return data
+
+
+def describe(product) -> str:
+    text = product.seo_description or product.subtitle or strip_tags(product.description)
+    return " ".join(text.split())[:300] or product.name
+
+
+def product_meta(product, category_trail) -> dict:
+    keywords = product.seo_keywords or ",".join(
+        x for x in [product.name, product.brand.name if product.brand_id else "",
+                    *(c.name for c in category_trail)] if x
+    )  # fmt: skip
+    return {
+        "title": product.seo_title
+        or _("%(name)s - %(site)s") % {"name": product.name, "site": site_name()},
+        "description": describe(product),
+        "keywords": keywords[:255],
+    }
+
+
+def category_meta(category, trail) -> dict:
+    names = [c.name for c in trail]
+    return {
+        "title": category.seo_title
+        or _("%(name)s - buy online at %(site)s") % {"name": category.name, "site": site_name()},
+        "description": category.seo_description
+        or _("%(name)s: prices, brands and specs compared, delivered from a warehouse near you.")
+        % {"name": " / ".join(names)},
+        "keywords": category.seo_keywords or ",".join(reversed(names)),
+    }
