@@ -18,7 +18,7 @@ from mercato.core.permissions import require_perm
 
 from . import text
 from .backends import SearchResult, get_backend
-from .listing import MAX_PAGE, clean_sort
+from .listing import MAX_PAGE, clean_sort, filters_active
 from .models import HiddenHotSearch, SearchQueryDay, SynonymGroup
 from .query import Alternative, ParsedQuery
 
@@ -77,8 +77,10 @@ def _parse_terms(raw: str) -> list[str]:
 
 @transaction.atomic
 def save_synonym_group(*, actor, terms: str, note: str = "", group_id: int | None = None):
-    """Create or change a group from "手机 = 移动电话, 电话". A word may be in one group only."""
-    require_perm(actor, "search.manage_search")
+    """Create or change a group from "手机 = 移动电话, 电话". A word may be in one group only.
+    `actor` None is the system (migrations, tests)."""
+    if actor is not None:
+        require_perm(actor, "search.manage_search")
     cleaned = _parse_terms(terms)
     errors = []
     if len(cleaned) < 2:
@@ -196,13 +198,14 @@ def clean_page(raw) -> int:
     return min(max(page, 1), MAX_PAGE)
 
 
-def search_products(
-    *, query: str, filters: dict | None = None, sort: str = "", page=1, per_page: int = PER_PAGE
-) -> SearchPage:
+def search_products(*, query: str, params=None, page=1, per_page: int = PER_PAGE) -> SearchPage:
     """A page of on-sale products for a customer's query, with facets and the notices to
-    show (query shortened, spelling corrected, only some words matched)."""
+    show (query shortened, spelling corrected, only some words matched). `params` are the
+    URL's filter and sort parameters, as on a category page (catalog.facets)."""
+    params = params if params is not None else {}
     cleaned, shortened = text.clean_query(query)
-    result_page = SearchPage(query=cleaned, page=clean_page(page), sort=clean_sort(sort))
+    sort = clean_sort(params.get("sort", ""))
+    result_page = SearchPage(query=cleaned, page=clean_page(page), sort=sort)
     if shortened:
         result_page.notice = _("Your search was shortened to %(n)s characters.") % {
             "n": text.MAX_QUERY_LENGTH
@@ -211,9 +214,9 @@ def search_products(
         return result_page
     parsed = parse_query(cleaned)
     backend = get_backend()
-    args = {"filters": filters or {}, "sort": result_page.sort, "per_page": per_page}
+    args = {"filters": params, "sort": sort, "per_page": per_page}
     result: SearchResult = backend.search(query=parsed, page=result_page.page, **args)
-    if result.total == 0 and len(parsed.groups) > 1 and not filters:
+    if result.total == 0 and len(parsed.groups) > 1 and not filters_active(params):
         result = backend.search(query=parsed.loosened(), page=result_page.page, **args)
         result_page.loosened = result.total > 0
     by_id = Product.objects.select_related("brand").in_bulk(result.ids)

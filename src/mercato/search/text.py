@@ -86,8 +86,12 @@ def segment(text: str, *, for_index: bool = False) -> list[str]:
             if for_index and len(parts) > 1:
                 tokens.extend(parts)  # x12 → x12, x, 12
             continue
-        cut = tokenizer().cut_for_search(run) if for_index else tokenizer().cut(run)
-        tokens.extend(w for w in cut if w.strip())
+        words = list(tokenizer().cut(run))
+        if for_index:
+            # The query is cut in precise mode: index those words too, as search mode can
+            # skip one (大容量 gives 容量 and 大容量, never the 大 a query may carry).
+            words = list(dict.fromkeys([*tokenizer().cut_for_search(run), *words]))
+        tokens.extend(w for w in words if w.strip())
     return tokens
 
 

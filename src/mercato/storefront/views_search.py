@@ -7,16 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from mercato.search import services
+from mercato.search.listing import filters_active
 
-# Query-string keys that are not facet filters.
-NOT_FILTERS = {"q", "page", "sort"}
-# The sort keys of mercato.search.listing.SORTS, as the shop names them (综合, 销量, …).
+# The sort keys of catalog.facets.SORTS; on the search page 综合 means relevance.
 SORT_LABELS = [
     ("", _("Relevance")),
-    ("sales", _("Best selling")),
-    ("price", _("Price: low to high")),
-    ("-price", _("Price: high to low")),
-    ("new", _("Newest")),
+    ("sales", _("Sales")),
+    ("price_asc", _("Price ↑")),
+    ("price_desc", _("Price ↓")),
+    ("new", _("New")),
 ]
 
 
@@ -30,20 +29,13 @@ def product_url(product) -> str:
         return f"/p/{product.slug}/"
 
 
-def _filters(request) -> dict:
-    return {k: request.GET.getlist(k) for k in request.GET if k not in NOT_FILTERS}
-
-
 @require_GET
 def search_page(request):
     query = request.GET.get("q", "")
     result = services.search_products(
-        query=query,
-        filters=_filters(request),
-        sort=request.GET.get("sort", ""),
-        page=request.GET.get("page", 1),
+        query=query, params=request.GET, page=request.GET.get("page", 1)
     )
-    if result.query and result.page == 1 and not _filters(request):
+    if result.query and result.page == 1 and not filters_active(request.GET):
         services.record_search(query=result.query, total=result.total)
     for product in result.results:
         product.url = product_url(product)

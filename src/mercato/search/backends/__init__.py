@@ -30,9 +30,10 @@ class SearchBackend(Protocol):
         """Empty the index (before a full rebuild)."""
 
     def search(
-        self, *, query: ParsedQuery, filters: dict, sort: str, page: int, per_page: int
+        self, *, query: ParsedQuery, filters, sort: str, page: int, per_page: int
     ) -> SearchResult:
-        """One page of on-sale products matching the query and the facet filters."""
+        """One page of on-sale products matching the query, narrowed by the facet filters
+        (URL parameters as catalog.facets reads them), with the facets to show."""
 
     def suggest(self, *, query: ParsedQuery, limit: int) -> list[int]:
         """Best-matching product ids for a query whose last word is still being typed."""

@@ -112,7 +112,7 @@ class DatabaseBackend:
         return [pk for pk in ranked if pk in on_sale][:limit]
 
     def search(
-        self, *, query: ParsedQuery, filters: dict, sort: str, page: int, per_page: int
+        self, *, query: ParsedQuery, filters, sort: str, page: int, per_page: int
     ) -> SearchResult:
         from ..listing import filter_sort_page  # the shared category-page machinery
 
