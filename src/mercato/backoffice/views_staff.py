@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from mercato.core.errors import DomainError
+from mercato.core.errors import DomainError, PermissionDeniedError
 from mercato.core.masking import phone_for
 from mercato.staff import services
 from mercato.staff.models import Department, StaffProfile
@@ -16,6 +16,13 @@ from .messages_i18n import add_errors_to_form
 from .selectors import staff_rows
 
 PAGE_SIZE = 50
+
+
+def _status(form, refusal: DomainError | None) -> int:
+    # A refused permission (granting sysadmin) is a 403; other errors are bad input.
+    if isinstance(refusal, PermissionDeniedError):
+        return 403
+    return 400 if form.errors else 200
 
 
 @staff_view("staff.manage_staff")
@@ -41,6 +48,7 @@ def staff_list(request):
 @staff_view("staff.manage_staff")
 def staff_create(request):
     form = StaffCreateForm(request.POST or None, may_grant_sysadmin=request.user.is_superuser)
+    refusal = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -57,12 +65,13 @@ def staff_create(request):
                 role_codes=data["roles"],
             )
         except DomainError as exc:
+            refusal = exc
             add_errors_to_form(form, exc)
         else:
             messages.success(request, _("Account %(name)s created.") % {"name": profile.user})
             return redirect("backoffice:staff_list")
     return render(
-        request, "backoffice/staff/form.html", {"form": form}, status=400 if form.errors else 200
+        request, "backoffice/staff/form.html", {"form": form}, status=_status(form, refusal)
     )
 
 
@@ -79,6 +88,10 @@ def staff_edit(request, profile_id: int):
     form = StaffEditForm(
         request.POST or None, initial=initial, may_grant_sysadmin=request.user.is_superuser
     )
+    is_self = profile.user_id == request.user.pk
+    if is_self:
+        form.fields["is_active"].help_text = _("You cannot deactivate your own account.")
+    refusal = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         roles = data["roles"]
@@ -94,6 +107,7 @@ def staff_edit(request, profile_id: int):
                 is_active=data["is_active"],
             )
         except DomainError as exc:
+            refusal = exc
             add_errors_to_form(form, exc)
         else:
             messages.success(request, _("Account %(name)s saved.") % {"name": profile.user})
@@ -101,6 +115,11 @@ def staff_edit(request, profile_id: int):
     return render(
         request,
         "backoffice/staff/form.html",
-        {"form": form, "profile": profile, "phone": phone_for(request.user, profile.user.phone)},
-        status=400 if form.errors else 200,
+        {
+            "form": form,
+            "profile": profile,
+            "phone": phone_for(request.user, profile.user.phone),
+            "holds_sysadmin": "sysadmin" in profile.role_codes,
+        },
+        status=_status(form, refusal),
     )

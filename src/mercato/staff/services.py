@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mercato.core.audit import acting_as
-from mercato.core.errors import NotFound, ValidationFailed
+from mercato.core.errors import NotFound, PermissionDeniedError, ValidationFailed
 from mercato.core.permissions import require_perm
 
 from . import roles
@@ -71,6 +71,24 @@ def _groups_for(department: Department, role_codes: list[str]) -> list[Group]:
     return list(Group.objects.filter(name__in=names))
 
 
+SUPERUSER_ROLE = "sysadmin"
+
+
+def _require_may_grant_superuser_role(actor, *, before: set[str], after: set[str]) -> None:
+    """Granting or removing the superuser-style role is a superuser's decision alone.
+
+    HR manages accounts, but an HR account that could make anyone a superuser would hold
+    every permission by proxy. The system itself (actor None: set-up, seed data) may.
+    """
+    if actor is None or actor.is_superuser:
+        return
+    if (SUPERUSER_ROLE in before) != (SUPERUSER_ROLE in after):
+        raise PermissionDeniedError(
+            _("Only a system administrator may grant or remove the sysadmin role"),
+            field="roles",
+        )
+
+
 def _clean_roles(role_codes: list[str]) -> list[str]:
     unknown = [r for r in role_codes if r not in roles.ROLES]
     if unknown:
@@ -98,6 +116,7 @@ def create_staff(
     if actor is not None:
         require_perm(actor, "staff.manage_staff")
     role_codes = _clean_roles(role_codes or [])
+    _require_may_grant_superuser_role(actor, before=set(), after=set(role_codes))
     department = Department.objects.filter(code=department_code).first()
     errors: dict[str, list[str]] = {}
     if department is None:
@@ -143,7 +162,10 @@ def change_staff(
     title: str | None = None,
     is_active: bool | None = None,
 ) -> StaffProfile:
-    """HR moves a staff member, changes roles or deactivates the account."""
+    """HR moves a staff member, changes roles or deactivates the account.
+
+    Every check runs before the first write: a refusal changes nothing.
+    """
     require_perm(actor, "staff.manage_staff")
     profile = (
         StaffProfile.objects.select_for_update()
@@ -153,6 +175,16 @@ def change_staff(
     )
     if profile is None:
         raise NotFound(_("Staff member not found"))
+    if role_codes is not None:
+        role_codes = _clean_roles(role_codes)
+        _require_may_grant_superuser_role(
+            actor, before=set(profile.role_codes), after=set(role_codes)
+        )
+    if is_active is False and profile.user_id == actor.pk:
+        # Locking oneself out by mistake leaves no one to undo it.
+        raise ValidationFailed(
+            {"is_active": [_("You cannot deactivate your own account; ask a colleague in HR")]}
+        )
     with acting_as(actor):
         if department_code is not None:
             department = Department.objects.filter(code=department_code).first()
@@ -162,7 +194,7 @@ def change_staff(
                 )
             profile.department = department
         if role_codes is not None:
-            profile.roles = ",".join(_clean_roles(role_codes))
+            profile.roles = ",".join(role_codes)
         if title is not None:
             profile.title = title
         profile.save()

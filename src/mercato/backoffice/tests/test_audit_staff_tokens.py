@@ -114,6 +114,42 @@ def test_hr_cannot_grant_the_sysadmin_role(client, login):
     assert not StaffProfile.objects.filter(employee_no="E778").exists()
 
 
+def test_only_a_sysadmin_is_offered_the_sysadmin_role(client, login, make_staff):
+    """The HR form lists the sysadmin role for a superuser only."""
+    login("hr")
+    assert 'value="sysadmin"' not in client.get("/backoffice/staff/new/").content.decode()
+    login("tech", roles=["sysadmin"])
+    assert 'value="sysadmin"' in client.get("/backoffice/staff/new/").content.decode()
+
+
+def test_hr_saving_a_sysadmin_keeps_the_role(client, login, make_staff):
+    """HR, who is not offered the role, moves a sysadmin without taking the role away."""
+    admin = make_staff("tech", roles=["sysadmin"])
+    login("hr")
+    page = client.get(f"/backoffice/staff/{admin.staff_profile.pk}/").content.decode()
+    assert 'value="sysadmin"' not in page
+    response = client.post(
+        f"/backoffice/staff/{admin.staff_profile.pk}/",
+        {"department": "tech", "roles": ["lead"], "title": "架构师", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    profile = StaffProfile.objects.select_related("user").get(pk=admin.staff_profile.pk)
+    assert profile.role_codes == ["lead", "sysadmin"] and profile.user.is_superuser
+
+
+def test_hr_cannot_deactivate_their_own_account(client, login):
+    """Unticking "account active" on one's own account: 400 on that field, still active."""
+    me = login("hr")
+    response = client.post(
+        f"/backoffice/staff/{me.staff_profile.pk}/",
+        {"department": "hr", "roles": [], "title": "HR"},
+    )
+    assert response.status_code == 400
+    assert "is_active" in response.context["form"].errors
+    profile = StaffProfile.objects.select_related("user").get(user=me)
+    assert profile.user.is_active and profile.title == ""
+
+
 def test_staff_form_errors_name_the_field(client, login, make_staff):
     """A taken username and a weak password are reported on their fields."""
     make_staff("service", username="taken")

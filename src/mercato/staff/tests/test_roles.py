@@ -153,3 +153,91 @@ def test_api_tokens_are_stored_only_as_hashes(make_staff):
     services.revoke_api_token(actor=user, token_id=token.pk)
     assert services.user_for_token(raw) is None
     assert services.user_for_token("mk_not-a-token") is None
+
+
+@pytest.mark.django_db
+def test_hr_cannot_grant_the_sysadmin_role_and_nothing_is_written(make_staff):
+    """HR creating an account with the superuser-style role is refused on the roles field."""
+    hr = make_staff("hr")
+    count = StaffProfile.objects.count()
+    with pytest.raises(PermissionDeniedError) as exc:
+        services.create_staff(
+            actor=hr,
+            username="root2",
+            password="pass-1234-word",
+            department_code="tech",
+            employee_no="T900",
+            role_codes=["sysadmin"],
+        )
+    assert exc.value.field == "roles"
+    assert StaffProfile.objects.count() == count
+    assert not type(hr).objects.filter(username="root2").exists()
+
+
+@pytest.mark.django_db
+def test_hr_cannot_grant_or_remove_the_sysadmin_role_of_an_existing_account(make_staff):
+    """change_staff by HR: adding or taking away sysadmin is refused, the account unchanged."""
+    hr = make_staff("hr")
+    agent = make_staff("service")
+    admin = make_staff("tech", roles=["sysadmin"])
+    for user, codes in [(agent, ["sysadmin"]), (admin, [])]:
+        with pytest.raises(PermissionDeniedError) as exc:
+            services.change_staff(
+                actor=hr, profile_id=user.staff_profile.pk, role_codes=codes, title="changed"
+            )
+        assert exc.value.field == "roles"
+    agent.refresh_from_db()
+    admin.refresh_from_db()
+    assert not agent.is_superuser and StaffProfile.objects.get(user=agent).role_codes == []
+    assert admin.is_superuser
+    assert StaffProfile.objects.get(user=admin).role_codes == ["sysadmin"]
+    assert StaffProfile.objects.filter(title="changed").count() == 0
+
+
+@pytest.mark.django_db
+def test_hr_may_change_other_roles_of_a_sysadmin_while_keeping_the_role(make_staff):
+    """Keeping sysadmin as it is, HR may still add a lead role or move the person."""
+    hr = make_staff("hr")
+    admin = make_staff("tech", roles=["sysadmin"])
+    profile = services.change_staff(
+        actor=hr, profile_id=admin.staff_profile.pk, role_codes=["sysadmin", "lead"]
+    )
+    assert profile.role_codes == ["lead", "sysadmin"]
+    admin.refresh_from_db()
+    assert admin.is_superuser
+
+
+@pytest.mark.django_db
+def test_a_sysadmin_grants_and_removes_the_sysadmin_role(make_staff):
+    """A superuser may make someone a sysadmin and take the role away again."""
+    root = make_staff("tech", roles=["sysadmin"])
+    user = make_staff("tech")
+    profile = services.create_staff(
+        actor=root,
+        username="root3",
+        password="pass-1234-word",
+        department_code="tech",
+        employee_no="T901",
+        role_codes=["sysadmin"],
+    )
+    assert profile.user.is_superuser
+    services.change_staff(actor=root, profile_id=user.staff_profile.pk, role_codes=["sysadmin"])
+    user.refresh_from_db()
+    assert user.is_superuser
+    services.change_staff(actor=root, profile_id=user.staff_profile.pk, role_codes=[])
+    user.refresh_from_db()
+    assert not user.is_superuser and StaffProfile.objects.get(user=user).role_codes == []
+
+
+@pytest.mark.django_db
+def test_a_staff_member_cannot_deactivate_themselves(make_staff):
+    """Deactivating one's own account is refused on is_active; the account stays active."""
+    hr = make_staff("hr")
+    with pytest.raises(ValidationFailed) as exc:
+        services.change_staff(actor=hr, profile_id=hr.staff_profile.pk, is_active=False)
+    assert [e["field"] for e in exc.value.errors()] == ["is_active"]
+    hr.refresh_from_db()
+    assert hr.is_active
+    # Saving one's own account unchanged (still active) is fine.
+    services.change_staff(actor=hr, profile_id=hr.staff_profile.pk, is_active=True, title="HR")
+    assert StaffProfile.objects.get(user=hr).title == "HR"
