@@ -151,6 +151,96 @@ class CategoryForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
 
 
+class CategorySeoForm(forms.Form):
+    """A category's name, address and search-engine fields (catalog.services.update_category)."""
+
+    name = forms.CharField(label=_("Name"), max_length=60)
+    slug = forms.SlugField(
+        label=_("Slug"),
+        max_length=120,
+        help_text=_("The category's address on the site: lower-case letters, digits and -."),
+    )
+    is_active = forms.BooleanField(
+        label=_("Active"),
+        required=False,
+        help_text=_("Inactive categories are hidden on the site; their products stay."),
+    )
+    seo_title = forms.CharField(label=_("SEO title"), max_length=120, required=False)
+    seo_keywords = forms.CharField(label=_("SEO keywords"), max_length=255, required=False)
+    seo_description = forms.CharField(
+        label=_("SEO description"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    FIELDS = ("name", "slug", "is_active", "seo_title", "seo_keywords", "seo_description")
+
+    @classmethod
+    def initial_for(cls, category: Category) -> dict:
+        return {f: getattr(category, f) for f in cls.FIELDS}
+
+
+SPEC_NAME_MAX = 30  # SpecAttribute.name
+SPEC_VALUE_MAX = 60
+SPEC_SEPARATORS = str.maketrans({"：": ":", "，": ",", "、": ","})
+
+
+def format_specs(specs) -> str:
+    """The textarea's text for a list of SpecAttribute: `颜色: 黑色, 白色`, one per line."""
+    return "\n".join(f"{spec.name}: {', '.join(spec.options)}" for spec in specs)
+
+
+class CategorySpecsForm(forms.Form):
+    """The category's specs, in order, one per line: `name: value, value, ...`."""
+
+    specs = forms.CharField(
+        label=_("Specs"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "One spec per line, in the order shown to staff and customers: the name, a colon, "
+            "then suggested values separated by commas. For example: 颜色: 黑色, 白色"
+        ),
+    )
+
+    def clean_specs(self) -> list[tuple[str, list[str]]]:
+        specs: list[tuple[str, list[str]]] = []
+        problems = []
+        seen: dict[str, int] = {}
+        lines = self.cleaned_data["specs"].translate(SPEC_SEPARATORS).splitlines()
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            name, _colon, rest = line.partition(":")
+            name = name.strip()
+            values = list(dict.fromkeys(v.strip() for v in rest.split(",") if v.strip()))
+            where = {"line": number, "name": name}
+            if not name:
+                problems.append(_("Line %(line)d: a spec needs a name before the colon") % where)
+            elif len(name) > SPEC_NAME_MAX:
+                problems.append(
+                    _("Line %(line)d: “%(name)s” is longer than %(max)d characters")
+                    % {**where, "max": SPEC_NAME_MAX}
+                )
+            elif name in seen:
+                problems.append(
+                    _("Line %(line)d: “%(name)s” is already on line %(first)d")
+                    % {**where, "first": seen[name]}
+                )
+            elif any(len(v) > SPEC_VALUE_MAX for v in values):
+                problems.append(
+                    _("Line %(line)d: a value of “%(name)s” is longer than %(max)d characters")
+                    % {**where, "max": SPEC_VALUE_MAX}
+                )
+            else:
+                seen[name] = number
+                specs.append((name, values))
+        if problems:
+            raise forms.ValidationError(problems)
+        return specs
+
+
 class CategoryMoveForm(forms.Form):
     POSITIONS = [
         ("last-child", _("into, as its last child")),

@@ -47,7 +47,12 @@ NAVIGATION: list[Workspace] = [
                 "catalog.change_price",
                 also_active=("backoffice:price_preview", "backoffice:price_apply"),
             ),
-            Entry(_("Categories"), "backoffice:category_tree", "catalog.view_category"),
+            Entry(
+                _("Categories"),
+                "backoffice:category_tree",
+                "catalog.view_category",
+                also_active=("backoffice:category_edit",),
+            ),
             Entry(_("Brands"), "backoffice:brand_list", "catalog.view_brand"),
             Entry(
                 _("Import & export"),

@@ -36,6 +36,16 @@ urlpatterns = [
     path("catalog/categories/", views_categories.category_tree, name="category_tree"),
     path("catalog/categories/new/", views_categories.category_create, name="category_create"),
     path(
+        "catalog/categories/<int:category_id>/",
+        views_categories.category_edit,
+        name="category_edit",
+    ),
+    path(
+        "catalog/categories/<int:category_id>/specs/",
+        views_categories.category_specs,
+        name="category_specs",
+    ),
+    path(
         "catalog/categories/<int:category_id>/rename/",
         views_categories.category_rename,
         name="category_rename",

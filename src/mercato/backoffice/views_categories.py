@@ -1,7 +1,8 @@
-"""Category tree (create, rename, move subtrees) and brands."""
+"""Category tree (create, rename, move subtrees), a category's specs and SEO fields, brands."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,9 +12,16 @@ from mercato.catalog.models import Brand, Category
 from mercato.core.errors import DomainError
 
 from .access import forbidden, staff_view
-from .forms_catalog import BrandForm, CategoryForm, CategoryMoveForm
-from .messages_i18n import message_of
-from .selectors import categories_with_counts
+from .forms_catalog import (
+    BrandForm,
+    CategoryForm,
+    CategoryMoveForm,
+    CategorySeoForm,
+    CategorySpecsForm,
+    format_specs,
+)
+from .messages_i18n import add_errors_to_form, message_of
+from .selectors import categories_with_counts, specs_for_category
 
 
 @staff_view("catalog.view_category")
@@ -49,6 +57,72 @@ def category_create(request):
     else:
         messages.error(request, _("A category needs a name"))
     return redirect("backoffice:category_tree")
+
+
+def _category_or_404(category_id: int) -> Category:
+    category = Category.objects.filter(pk=category_id).first()
+    if category is None:
+        raise Http404(_("Category not found"))
+    return category
+
+
+def _category_page(request, category, *, status=200, **forms):
+    """The category page; forms passed in (bound, with errors) replace the blank ones."""
+    specs = specs_for_category(category)
+    own = [s for s in specs if s.category_id == category.pk]
+    context = {
+        "category": category,
+        "ancestors": list(Category.objects.get_ancestors(category)),
+        "own_specs": own,
+        "inherited_specs": [s for s in specs if s.category_id != category.pk],
+        "may_edit": request.user.has_perm("catalog.change_category"),
+        "seo_form": forms.get("seo_form")
+        or CategorySeoForm(initial=CategorySeoForm.initial_for(category)),
+        "specs_form": forms.get("specs_form")
+        or CategorySpecsForm(initial={"specs": format_specs(own)}),
+    }
+    return render(request, "backoffice/catalog/category_edit.html", context, status=status)
+
+
+@staff_view("catalog.view_category")
+def category_edit(request, category_id: int):
+    """A category's page; POST saves its name, slug, active flag and SEO fields."""
+    category = _category_or_404(category_id)
+    if request.method != "POST":
+        return _category_page(request, category)
+    if not request.user.has_perm("catalog.change_category"):
+        return forbidden(request)
+    form = CategorySeoForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_category(
+                actor=request.user, category_id=category.pk, **form.cleaned_data
+            )
+        except DomainError as exc:
+            add_errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Category saved."))
+            return redirect("backoffice:category_edit", category_id=category.pk)
+    return _category_page(request, category, seo_form=form, status=400)
+
+
+@require_POST
+@staff_view("catalog.change_category")
+def category_specs(request, category_id: int):
+    """Replace the category's own specs (name and suggested values, in order)."""
+    category = _category_or_404(category_id)
+    form = CategorySpecsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_category_specs(
+                actor=request.user, category_id=category.pk, specs=form.cleaned_data["specs"]
+            )
+        except DomainError as exc:
+            add_errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Specs saved."))
+            return redirect("backoffice:category_edit", category_id=category.pk)
+    return _category_page(request, category, specs_form=form, status=400)
 
 
 @require_POST
