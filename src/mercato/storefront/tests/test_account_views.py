@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
 
-from mercato.customers.models import Customer, OneTimeCode
+from mercato.customers.models import Customer
 from mercato.customers.services import create_customer
 from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
 
