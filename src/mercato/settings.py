@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "mercato.customers",
     "mercato.search",
     "mercato.payments",
+    "mercato.payments",
     "mercato.storefront",
     "mercato.api",
     "mercato.backoffice",
