@@ -49,11 +49,11 @@ def category_trail(*, category: Category) -> list[Category]:
 
 
 def child_categories(*, category: Category) -> list[Category]:
-    return list(category.get_children().filter(is_active=True))
+    return list(Category.objects.get_children(category).filter(is_active=True))
 
 
 def top_categories() -> QuerySet[Category]:
-    return Category.get_root_nodes().filter(is_active=True)
+    return Category.objects.get_root_nodes().filter(is_active=True)
 
 
 def product_for_page(*, slug: str) -> Product | None:

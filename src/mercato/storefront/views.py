@@ -4,7 +4,7 @@ Each page's body is built by a `_build_*` function and cached (pagecache.py); th
 around it renders the header per request (CSRF token, log-in state are never cached).
 """
 
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
@@ -33,7 +33,8 @@ PROVINCE_COOKIE_AGE = 365 * 24 * 3600
 
 
 def _province(request) -> str:
-    value = request.COOKIES.get(PROVINCE_COOKIE, "")
+    # Cookie values are ASCII: the name is stored percent-encoded.
+    value = unquote(request.COOKIES.get(PROVINCE_COOKIE, ""))
     return value if value in mainland_provinces() else ""
 
 
@@ -296,7 +297,11 @@ def choose_province(request):
     response = HttpResponseRedirect(target)
     if province in mainland_provinces():
         response.set_cookie(
-            PROVINCE_COOKIE, province, max_age=PROVINCE_COOKIE_AGE, samesite="Lax", httponly=True
+            PROVINCE_COOKIE,
+            quote(province),
+            max_age=PROVINCE_COOKIE_AGE,
+            samesite="Lax",
+            httponly=True,
         )
     elif province == "":
         response.delete_cookie(PROVINCE_COOKIE)

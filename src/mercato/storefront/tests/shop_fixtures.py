@@ -29,8 +29,8 @@ def make_phone(category, brand, n: int, *, price="1999.00", colours=("黑色", "
     return product, skus
 
 
-@pytest.fixture
-def shop(db):
+@pytest.fixture(name="shop")
+def shop_fixture(db):
     """手机 under 数码; 2 brands, 3 phones; stock:
 
     phone 1: 黑色/128GB in the 上海 warehouse (serves 上海市, 江苏省) only;
