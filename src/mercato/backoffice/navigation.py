@@ -59,6 +59,7 @@ NAVIGATION: list[Workspace] = [
                 "backoffice:imports",
                 ("catalog.import_products", "catalog.export_products"),
             ),
+            Entry(_("Search"), "backoffice:search_overview", "search.manage_search"),
         ],
     ),
     Workspace(

@@ -58,6 +58,8 @@ urlpatterns = [
     path("catalog/brands/", views_categories.brand_list, name="brand_list"),
     # Catalogue imports and exports live in their own module (views_imports.py).
     path("catalog/imports/", include("mercato.backoffice.imports_urls")),
+    # Search: synonyms, hot searches, zero-result log (views_search.py)
+    path("search/", include("mercato.backoffice.search_urls")),
     # 技术部 and department leads
     path("audit/", views_audit.audit_list, name="audit_list"),
     # 人力资源部

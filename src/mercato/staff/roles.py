@@ -62,6 +62,7 @@ DEPARTMENTS = [
             "catalog.view_cost_price",
             "catalog.manage_merchandising",
             "inventory.view_stock",
+            "search.manage_search",
         ],
     ),
     (
