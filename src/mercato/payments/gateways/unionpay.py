@@ -1,0 +1,394 @@
+"""银联 UnionPay online payment, gateway version 5.1.0, signMethod 01 (RSA-SHA256 + certs).
+
+Signing: every field except `signature`, sorted by name, joined as `k=v&k=v`; its
+SHA-256 in lower-case hex is signed with SHA256withRSA by the merchant certificate's key;
+`certId` is that certificate's serial number in decimal. UnionPay's messages carry their
+signing certificate in `signPubKeyCert`: we accept it only when it chains to the middle
+and root certificates we configured, is valid now, and its CN names UnionPay, and then
+check the message's signature with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from . import conf, keys, remote
+from .base import (
+    ExpectedAmount,
+    GatewayError,
+    NoticeReply,
+    PaymentAction,
+    PaymentRequest,
+    RefundResult,
+    RefundStatus,
+    TradeStatus,
+    VerifiedNotice,
+    as_text,
+    check_trade,
+    parse_fen,
+    to_decimal,
+    to_fen,
+    unverified,
+)
+from .refunds import check_refund_amount
+
+NAME = "unionpay"
+PRODUCTION_URL = "https://gateway.95516.com"
+UNIONPAY_CN = "中国银联股份有限公司"
+BEIJING = ZoneInfo("Asia/Shanghai")
+CHANNELS = {"pc": "07", "mobile": "08"}
+PAID_CODES = ("00", "A6")  # A6: paid, with a partial-success remark
+PROCESSING_CODES = ("03", "04", "05")
+MAX_FIELDS = 200
+
+
+@dataclass(frozen=True)
+class UnionPayConfig:
+    mer_id: str
+    sign_key: rsa.RSAPrivateKey
+    cert_id: str  # the merchant signing certificate's serial, in decimal
+    root_cert: x509.Certificate
+    middle_cert: x509.Certificate
+    gateway_url: str = PRODUCTION_URL
+    back_url: str = ""  # back-end notices
+    front_url: str = ""  # the browser comes back here (front-end notice)
+    unionpay_cn: str = UNIONPAY_CN
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(tz=UTC), compare=False)
+
+    @classmethod
+    def from_settings(cls) -> UnionPayConfig:
+        pfx_path = conf.setting("UNIONPAY_SIGN_CERT_PFX_FILE")
+        if pfx_path:  # UnionPay issues the merchant's certificate as a .pfx
+            password = conf.setting("UNIONPAY_SIGN_CERT_PASSWORD").encode() or None
+            with open(pfx_path, "rb") as pfx:
+                key, cert, _ = pkcs12.load_key_and_certificates(pfx.read(), password)
+        else:
+            key = keys.load_private_key(conf.pem("UNIONPAY_SIGN_KEY"))
+            cert = x509.load_pem_x509_certificate(conf.pem("UNIONPAY_SIGN_CERT").encode())
+        return cls(
+            mer_id=conf.required("UNIONPAY_MER_ID"),
+            sign_key=key,
+            cert_id=str(cert.serial_number),
+            root_cert=x509.load_pem_x509_certificate(conf.pem("UNIONPAY_ROOT_CERT").encode()),
+            middle_cert=x509.load_pem_x509_certificate(conf.pem("UNIONPAY_MIDDLE_CERT").encode()),
+            gateway_url=conf.setting("UNIONPAY_GATEWAY_URL", PRODUCTION_URL),
+            back_url=conf.setting("UNIONPAY_BACK_URL"),
+            front_url=conf.setting("UNIONPAY_FRONT_URL"),
+            unionpay_cn=conf.setting("UNIONPAY_SIGN_CERT_CN", UNIONPAY_CN),
+        )
+
+
+def sign_content(params: Mapping[str, str]) -> bytes:
+    """What is signed: the SHA-256 hex of the sorted `k=v` pairs without `signature`."""
+    content = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "signature")
+    return hashlib.sha256(content.encode()).hexdigest().encode()
+
+
+def txn_time(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(tz=BEIJING)).astimezone(BEIJING).strftime("%Y%m%d%H%M%S")
+
+
+def parse_response(text: str) -> dict[str, str]:
+    """UnionPay's synchronous answers: `k=v&k=v`, not URL-encoded; values may hold `{...}`."""
+    fields, depth, start = {}, 0, 0
+    for index, char in enumerate(text + "&"):
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+        elif char == "&" and depth == 0:
+            key, sep, value = text[start:index].partition("=")
+            if sep:
+                fields[key] = value
+            start = index + 1
+    return fields
+
+
+class UnionPayGateway:
+    name = NAME
+
+    def __init__(self, config: UnionPayConfig):
+        self.config = config
+
+    @classmethod
+    def from_settings(cls) -> UnionPayGateway:
+        return cls(UnionPayConfig.from_settings())
+
+    def signed(self, params: dict[str, str]) -> dict[str, str]:
+        params = {
+            "version": "5.1.0",
+            "encoding": "UTF-8",
+            "signMethod": "01",
+            "merId": self.config.mer_id,
+            "certId": self.config.cert_id,
+            **params,
+        }
+        params = {k: v for k, v in params.items() if v != ""}  # UnionPay drops blanks too
+        params["signature"] = keys.sign_sha256(self.config.sign_key, sign_content(params))
+        return params
+
+    # -- paying ---------------------------------------------------------------------------
+    def create_payment(self, request: PaymentRequest) -> PaymentAction:
+        """The signed form the browser posts to UnionPay's front-end gateway."""
+        channel = request.channel or "pc"
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown UnionPay channel {channel!r}")
+        amount = to_decimal(request.amount)
+        params = {
+            "txnType": "01",
+            "txnSubType": "01",
+            "bizType": "000201",
+            "accessType": "0",
+            "channelType": CHANNELS[channel],
+            "currencyCode": "156",
+            "orderId": request.out_trade_no,
+            "txnTime": txn_time(request.created_at),
+            "txnAmt": str(to_fen(amount)),
+            "backUrl": request.notify_url or self.config.back_url,
+            "frontUrl": request.return_url or self.config.front_url,
+        }
+        if request.expires_at:
+            params["payTimeout"] = txn_time(request.expires_at)
+        return PaymentAction(
+            kind="form",
+            amount=amount,
+            url=f"{self.config.gateway_url}/gateway/api/frontTransReq.do",
+            fields=self.signed(params),
+        )
+
+    # -- notices --------------------------------------------------------------------------
+    def parse_notice(
+        self,
+        headers: Mapping[str, str],
+        body: bytes | str,
+        *,
+        expect: ExpectedAmount | None = None,
+        via: str = "notify",
+    ) -> VerifiedNotice:
+        """Verify a back-end notice (or, with via="return", the front-end one)."""
+        raw = as_text(body)
+        if raw is None:
+            return unverified(NAME, "the body is not UTF-8 text")
+        try:
+            pairs = parse_qsl(
+                raw, keep_blank_values=True, strict_parsing=True, max_num_fields=MAX_FIELDS
+            )
+        except ValueError:
+            return unverified(NAME, "the body is not a form", raw=raw)
+        params = dict(pairs)
+        if len(params) != len(pairs):
+            return unverified(NAME, "a parameter appears twice", raw=raw)
+        problem = self.signature_problem(params)
+        if problem:
+            return unverified(NAME, problem, raw=raw)
+        notice = self._read(params, raw=raw, via=via)
+        if notice.status in (TradeStatus.REFUNDED, TradeStatus.REFUND_FAILED):
+            return notice  # names the refund, not the trade: the refund model matches it
+        return check_trade(notice, expect)
+
+    def parse_front_notice(
+        self, headers: Mapping[str, str], body: bytes | str, *, expect: ExpectedAmount | None = None
+    ) -> VerifiedNotice:
+        """The form the browser brings back. Signed, but the return page must not mark
+        anything paid from it: query the trade, or wait for the back-end notice."""
+        return self.parse_notice(headers, body, expect=expect, via="return")
+
+    def signature_problem(self, params: Mapping[str, str]) -> str:
+        """Why a message is not UnionPay's; "" when its certificate and signature hold."""
+        if params.get("signMethod") != "01" or params.get("version") != "5.1.0":
+            return "not a version 5.1.0 message signed with method 01"
+        if not params.get("signature"):
+            return "the message has no signature"
+        cert, problem = self.check_certificate(params.get("signPubKeyCert", ""))
+        if problem:
+            return problem
+        if not keys.verify_sha256(cert.public_key(), sign_content(params), params["signature"]):
+            return "the signature does not verify"
+        return ""
+
+    def check_certificate(self, pem_text: str) -> tuple[x509.Certificate | None, str]:
+        if not pem_text:
+            return None, "the message carries no signPubKeyCert"
+        try:
+            cert = x509.load_pem_x509_certificate(pem_text.encode())
+        except ValueError:
+            return None, "signPubKeyCert is not a certificate"
+        now = self.config.clock()
+        for each in (cert, self.config.middle_cert):
+            if not each.not_valid_before_utc <= now <= each.not_valid_after_utc:
+                return None, "the signing certificate is not valid now"
+        try:
+            cert.verify_directly_issued_by(self.config.middle_cert)
+            self.config.middle_cert.verify_directly_issued_by(self.config.root_cert)
+        except (ValueError, TypeError, InvalidSignature):
+            return None, "the signing certificate does not chain to the UnionPay root"
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        parts = str(names[0].value).split("@") if names else []
+        # UnionPay's CN reads like "041@Z12@中国银联股份有限公司@00000001": the third part
+        if len(parts) < 3 or parts[2] != self.config.unionpay_cn:
+            return None, "the signing certificate is not UnionPay's"
+        return cert, ""
+
+    def _read(self, params: Mapping[str, str], *, raw: str, via: str) -> VerifiedNotice:
+        txn_type, code = params.get("txnType"), params.get("respCode")
+        if via == "query":
+            code = params.get("origRespCode")
+        if txn_type == "01":
+            status = (
+                TradeStatus.PAID
+                if code in PAID_CODES
+                else TradeStatus.PENDING
+                if code in PROCESSING_CODES
+                else TradeStatus.FAILED
+            )
+        elif txn_type == "04":
+            status = TradeStatus.REFUNDED if code == "00" else TradeStatus.REFUND_FAILED
+        else:
+            status = TradeStatus.UNKNOWN
+        is_refund = txn_type == "04"
+        amount = parse_fen(params.get("txnAmt", ""))
+        notice = VerifiedNotice(
+            gateway=NAME,
+            verified=True,
+            signature_valid=True,
+            status=status,
+            out_trade_no="" if is_refund else params.get("orderId", ""),
+            trade_no=params.get("origQryId", "") if is_refund else params.get("queryId", ""),
+            amount=None if is_refund else amount,
+            refund_no=params.get("orderId", "") if is_refund else "",
+            refund_amount=amount if is_refund else None,
+            notice_id=params.get("queryId", ""),
+            paid_at=params.get("txnTime", ""),
+            via=via,
+            raw=raw,
+            data=dict(params),
+        )
+        if params.get("merId") != self.config.mer_id:
+            return notice.refused(f"merId {params.get('merId')!r} is not ours")
+        if amount is None:
+            return notice.refused("txnAmt is missing or not a number of fen")
+        if params.get("currencyCode", "156") != "156":
+            return notice.refused(f"currencyCode {params.get('currencyCode')!r} is not CNY")
+        if status is TradeStatus.UNKNOWN:
+            return notice.refused(f"txnType {txn_type!r} is not a payment or a refund")
+        return notice
+
+    def notice_reply(self, ok: bool) -> NoticeReply:
+        # UnionPay only looks at the status: 200 stops its retries, anything else repeats.
+        return NoticeReply(status=200, body="ok") if ok else NoticeReply(400, "failure")
+
+    # -- active calls ---------------------------------------------------------------------
+    def query_trade(
+        self,
+        out_trade_no: str,
+        *,
+        created_at: datetime,
+        expect: ExpectedAmount | None = None,
+        **_,
+    ) -> VerifiedNotice:
+        """queryTrans: UnionPay finds a trade by orderId and its original txnTime."""
+        params = {
+            "txnType": "00",
+            "txnSubType": "00",
+            "bizType": "000000",
+            "accessType": "0",
+            "channelType": "07",
+            "orderId": out_trade_no,
+            "txnTime": txn_time(created_at),
+        }
+        answer, raw = self._call("/gateway/api/queryTrans.do", params)
+        if answer.get("respCode") == "34":  # no such trade
+            return VerifiedNotice(
+                gateway=NAME,
+                verified=True,
+                signature_valid=True,
+                status=TradeStatus.NOT_FOUND,
+                out_trade_no=out_trade_no,
+                via="query",
+                raw=raw,
+                data=answer,
+            )
+        if answer.get("respCode") != "00":
+            raise GatewayError(f"UnionPay refused the query: {_reason(answer)}")
+        notice = self._read({**answer, "txnType": "01"}, raw=raw, via="query")
+        if notice.out_trade_no != out_trade_no:
+            return notice.refused("the answer is about another trade")
+        return check_trade(notice, expect)
+
+    def refund(
+        self,
+        *,
+        out_trade_no: str,
+        refund_no: str,
+        amount: Decimal,
+        total: Decimal,
+        reason: str = "",
+        trade_no: str = "",
+    ) -> RefundResult:
+        """backTransReq txnType 04 against the payment's queryId (trade_no). An accepted
+        request is PROCESSING; the result comes as a back-end notice with txnType 04."""
+        amount = check_refund_amount(amount=amount, total=total)
+        if not trade_no:
+            raise GatewayError("a UnionPay refund needs the payment's queryId", field="trade_no")
+        params = {
+            "txnType": "04",
+            "txnSubType": "00",
+            "bizType": "000201",
+            "accessType": "0",
+            "channelType": "07",
+            "orderId": refund_no,
+            "origQryId": trade_no,
+            "txnTime": txn_time(),
+            "txnAmt": str(to_fen(amount)),
+            "backUrl": self.config.back_url,
+        }
+        answer, raw = self._call("/gateway/api/backTransReq.do", params)
+        code = answer.get("respCode")
+        if code in ("00", *PROCESSING_CODES):
+            if answer.get("orderId") != refund_no:
+                raise GatewayError("UnionPay's refund answer is about another refund")
+            return RefundResult(
+                NAME,
+                refund_no,
+                RefundStatus.PROCESSING,
+                amount,
+                trade_no=trade_no,
+                refund_id=answer.get("queryId", ""),
+                raw=raw,
+            )
+        return RefundResult(
+            NAME, refund_no, RefundStatus.FAILED, amount, problem=_reason(answer), raw=raw
+        )
+
+    def _call(self, path: str, params: dict[str, str]) -> tuple[dict[str, str], str]:
+        response = remote.send(
+            "POST",
+            self.config.gateway_url + path,
+            body=urlencode(self.signed(params)).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"},
+        )
+        answer = parse_response(response.text)
+        if not answer:
+            raise GatewayError(f"UnionPay's answer is empty (HTTP {response.status})")
+        problem = self.signature_problem(answer)
+        if problem:
+            raise GatewayError(f"UnionPay's answer cannot be trusted: {problem}")
+        if answer.get("merId") != self.config.mer_id:
+            raise GatewayError("UnionPay's answer is for another merchant")
+        return answer, response.text
+
+
+def _reason(answer: Mapping) -> str:
+    return f"{answer.get('respCode', '')} {answer.get('respMsg', '')}".strip() or "no reason"
