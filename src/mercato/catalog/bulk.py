@@ -1,4 +1,4 @@
-"""Bulk inserts for imports: COPY on PostgreSQL, bulk_create elsewhere.
+"""Bulk inserts (imports, spec values): COPY on PostgreSQL, bulk_create elsewhere.
 
 bulk_create spends most of its time quoting parameters into SQL text in Python; COPY
 streams the rows (values prepared by the model fields themselves, as bulk_create would)

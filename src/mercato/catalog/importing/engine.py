@@ -2,8 +2,8 @@
 
 Each chunk of rows costs a fixed number of queries (existing products, SKUs, barcodes and
 specs are fetched with one query each, writes are bulk), so the query count grows with the
-number of chunks, never with the number of rows. Memory holds one chunk plus the codes
-seen so far (to find duplicates across the file).
+number of chunks, never with the number of rows. Memory holds one chunk: what earlier
+chunks held (to find duplicates across the file) is in a temporary table (seen.py).
 """
 
 import secrets
@@ -13,19 +13,32 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from mercato.core.errors import ValidationFailed
 from mercato.core.permissions import require_perm
 
-from ..models import Brand, Product, ProductStatus, Sku
+from ..bulk import insert_objects, refresh_statistics
+from ..models import Brand, Product, ProductStatus, Sku, SkuSpecValue
 from ..services.products import refresh_price_range
 from ..text import pinyin_slug
-from .bulk import insert_objects, refresh_statistics
 from .columns import COLUMNS, REQUIRED, canonical_column, format_specs
 from .reader import open_sheet
 from .rows import Lookups, Row, RowError, parse_row
+from .seen import (
+    ChunkSeen,
+    ProductState,
+    SeenInFile,
+    barcode_key,
+    seen_in_file,
+    sku_key,
+    spec_key_of,
+)
 
 CHUNK_SIZE = 2000
+# A product's rows stay in one chunk (the on-sale rule looks at all its SKUs), up to this
+# many extra rows past the chunk size.
+MAX_CHUNK_OVERRUN = 2000
 MAX_ERRORS = 1000  # kept in the result; the count covers them all
 PREVIEW_ROWS = 20
 MODES = ("dry_run", "all_or_nothing", "partial")
@@ -75,38 +88,43 @@ class ImportResult:
         }
 
 
-@dataclass(slots=True)
-class _ProductState:
-    first_row: int
-    values: dict  # the product fields of its first row; later rows must agree
-    ok: bool  # the first row's product fields were valid
-    handled: bool = False  # created/updated (or counted, on a dry run) already
-    pk: int | None = None
-
-
 class _Import:
-    def __init__(self, *, actor, mode: str, create_brands: bool, columns: set[str]):
-        self.actor, self.mode, self.columns = actor, mode, columns
+    def __init__(
+        self, *, actor, mode: str, create_brands: bool, columns: set[str], seen: SeenInFile
+    ):
+        self.actor, self.mode, self.columns, self.seen = actor, mode, columns, seen
         self.lookups = Lookups(create_brands=create_brands)
         self.result = ImportResult(mode=mode)
-        self.products: dict[str, _ProductState] = {}
-        self.sku_rows: dict[str, int] = {}
-        self.barcode_rows: dict[str, int] = {}
-        # Keyed by hash((product_code, spec_key)): the spec strings need not stay in memory.
-        self.spec_rows: dict[int, int] = {}
+        # Brands grow with the brand table (like Lookups), not with the file's rows.
         self.brands_planned: set[str] = set()
         self.new_brands: dict[str, int] = {}  # name → pk once created
-        self.slugs_taken: set[str] = set()
         self.rows_written = 0
         self.analyzed_at = [1000]  # rows written at the last ANALYZE (see bulk.py)
         self.failed = False  # all-or-nothing stops writing at the first bad row
 
     # -- checking ---------------------------------------------------------------------------
-    def _check_in_file(self, row: Row) -> None:
+    def _load_seen(self, rows: list[Row]) -> ChunkSeen:
+        """What earlier chunks held of the codes, barcodes, specs and products of `rows`."""
+        keys, codes = set(), set()
+        no_specs = "specs" not in self.columns
+        for row in rows:
+            if row.product_code:
+                codes.add(row.product_code)
+                if no_specs:
+                    keys.add(spec_key_of(row.product_code, ""))
+                elif "spec_key" in row.sku:
+                    keys.add(spec_key_of(row.product_code, row.sku["spec_key"]))
+            if row.sku_code:
+                keys.add(sku_key(row.sku_code))
+            if row.sku.get("barcode"):
+                keys.add(barcode_key(row.sku["barcode"]))
+        return self.seen.load(keys=keys, product_codes=codes)
+
+    def _check_in_file(self, row: Row, seen: ChunkSeen) -> None:
         code = row.product_code
-        state = self.products.get(code)
+        state = seen.products.get(code)
         if state is None and code:
-            self.products[code] = _ProductState(row.number, row.product, not row.product_errors)
+            seen.add_product(code, ProductState(row.number, row.product, not row.product_errors))
         elif state is not None:
             if not state.ok:
                 row.fail("product_code", f"Product {code} has errors in row {state.first_row}")
@@ -119,20 +137,20 @@ class _Import:
                             f"Rows of product {code} must agree: row {state.first_row} differs",
                         )
         if row.sku_code:
-            first = self.sku_rows.setdefault(row.sku_code, row.number)
+            first = seen.first(sku_key(row.sku_code), row.number)
             if first != row.number:
                 row.fail("sku_code", f"SKU code {row.sku_code} is also in row {first}")
         barcode = row.sku.get("barcode")
         if barcode:
-            first = self.barcode_rows.setdefault(barcode, row.number)
+            first = seen.first(barcode_key(barcode), row.number)
             if first != row.number:
                 row.fail("barcode", f"Barcode {barcode} is also in row {first}")
         if "spec_key" in row.sku and code:
-            first = self.spec_rows.setdefault(hash((code, row.sku["spec_key"])), row.number)
+            first = seen.first(spec_key_of(code, row.sku["spec_key"]), row.number)
             if first != row.number:
                 row.fail("specs", f"Row {first} has the same specs for product {code}")
 
-    def _check_against_database(self, rows: list[Row]):
+    def _check_against_database(self, rows: list[Row], seen: ChunkSeen):
         product_codes = {r.product_code for r in rows}
         products = {p.code: p for p in Product.objects.filter(code__in=product_codes)}
         skus = {
@@ -150,7 +168,7 @@ class _Import:
             for row in rows:
                 if row.sku_code not in skus:
                     row.sku["spec_key"] = ""
-                    first = self.spec_rows.setdefault(hash((row.product_code, "")), row.number)
+                    first = seen.first(spec_key_of(row.product_code, ""), row.number)
                     if first != row.number:
                         row.fail("specs", f"Row {first} is also a SKU without specs; add specs")
         keys = {r.sku["spec_key"] for r in rows if "spec_key" in r.sku}
@@ -173,29 +191,65 @@ class _Import:
             owner = spec_owner.get((row.product_code, row.sku.get("spec_key")))
             if owner and owner != row.sku_code:
                 row.fail("specs", f"Product {row.product_code} has SKU {owner} with these specs")
+        self._check_on_sale(rows, skus, seen)
         return products, skus
+
+    def _check_on_sale(self, rows: list[Row], skus: dict, seen: ChunkSeen) -> None:
+        """A product going on sale needs an active SKU with a list price above 0 (the rule
+        of services.set_product_status): from its good rows in the file so far, or in the
+        catalogue. Otherwise its rows fail on the status column."""
+        on_sale: dict[str, list[Row]] = {}
+        for row in rows:
+            if row.errors or row.product.get("status") != ProductStatus.ON_SALE:
+                continue
+            on_sale.setdefault(row.product_code, []).append(row)
+            existing = skus.get(row.sku_code)
+            state = seen.products[row.product_code]
+            if row.sku["list_price"] > 0 and (existing is None or existing.is_active):
+                if not state.sellable:
+                    state.sellable, state.dirty = True, True
+        unsure = [code for code in on_sale if not seen.products[code].sellable]
+        if not unsure:
+            return
+        # This chunk's rows set their SKUs' prices: only the product's other SKUs count.
+        priced = set(
+            Sku.objects.filter(product__code__in=unsure, is_active=True, list_price__gt=0)
+            .exclude(code__in=[r.sku_code for r in rows])
+            .values_list("product__code", flat=True)
+        )
+        for code in unsure:
+            state = seen.products[code]
+            if code in priced:
+                state.sellable, state.dirty = True, True
+                continue
+            message = _(
+                "Product %(code)s cannot go on sale: it needs at least one active SKU "
+                "with a list price above 0"
+            ) % {"code": code}
+            for row in on_sale[code]:
+                row.fail("status", message)
 
     # -- planning and writing ---------------------------------------------------------------
     def _allocate_slugs(self, model, wanted: dict[str, tuple[str, str]], max_length: int):
-        """{key: (text, suffix)} → {key: slug}, unique in the table and in this import."""
+        """{key: (text, suffix)} → {key: slug}, unique in the table and in this chunk.
+
+        Slugs of earlier chunks are in the table already (written in this transaction)."""
         bases = {k: pinyin_slug(text, max_length=100) for k, (text, _) in wanted.items()}
         second = {
             k: f"{bases[k]}-{slugify(suffix)}"[:max_length] for k, (_, suffix) in wanted.items()
         }
         candidates = set(bases.values()) | set(second.values())
         taken = set(model.objects.filter(slug__in=candidates).values_list("slug", flat=True))
-        taken |= self.slugs_taken
         slugs = {}
         for key in wanted:
             for slug in (bases[key], second[key], f"{second[key][:150]}-{secrets.token_hex(3)}"):
                 if slug not in taken:
                     break
             taken.add(slug)
-            self.slugs_taken.add(slug)
             slugs[key] = slug
         return slugs
 
-    def _plan(self, rows: list[Row], products: dict, skus: dict):
+    def _plan(self, rows: list[Row], products: dict, skus: dict, seen: ChunkSeen):
         """What the good rows would change: new/changed products and SKUs, and the counts."""
         counts, now = self.result.counts, timezone.now()
         new_brands = {r.new_brand for r in rows if r.new_brand} - self.brands_planned
@@ -203,18 +257,20 @@ class _Import:
         counts["brands_created"] += len(new_brands)
         plan = {"brands": new_brands, "new_products": [], "changed_products": []}
         plan.update(new_skus=[], changed_skus=[], product_fields=set(), sku_fields=set())
+        # Product ids by code: products of earlier chunks are in the table already.
+        plan["product_ids"] = {code: p.pk for code, p in products.items()}
+        plan["brand_of"] = {}  # product code → a brand this chunk creates for it
         for row in rows:
-            state = self.products[row.product_code]
+            state = seen.products[row.product_code]
             if state.handled:
                 continue
-            state.handled = True
+            state.handled, state.dirty = True, True
             values = dict(state.values)
             existing = products.get(row.product_code)
             if existing is None:
                 counts["products_created"] += 1
                 plan["new_products"].append((row, values))
                 continue
-            state.pk = existing.pk
             changed = [
                 k for k, v in values.items() if k in PRODUCT_FIELDS and getattr(existing, k) != v
             ]
@@ -230,6 +286,8 @@ class _Import:
                 existing.published_at = now
                 changed.append("published_at")
             existing.updated_at = now
+            if values.get("new_brand"):
+                plan["brand_of"][existing.code] = values["new_brand"]
             plan["changed_products"].append(existing)
             plan["product_fields"].update(changed)
         for row in rows:
@@ -295,10 +353,9 @@ class _Import:
                     Product(code=row.product_code, slug=slugs[row.product_code], **values)
                 )
             insert_objects(Product, new_products, key="code")
-            for product in new_products:
-                self.products[product.code].pk = product.pk
+            plan["product_ids"].update((p.code, p.pk) for p in new_products)
         for product in plan["changed_products"]:
-            new_brand = self.products[product.code].values.get("new_brand")
+            new_brand = plan["brand_of"].get(product.code)
             if new_brand:
                 product.brand_id = self.new_brands[new_brand]
         if plan["changed_products"]:
@@ -306,7 +363,7 @@ class _Import:
             Product.objects.bulk_update(plan["changed_products"], fields)
         new_skus = [
             Sku(
-                product_id=self.products[row.product_code].pk,
+                product_id=plan["product_ids"][row.product_code],
                 code=row.sku_code,
                 **{k: v for k, v in row.sku.items() if k in SKU_FIELDS},
             )
@@ -317,7 +374,9 @@ class _Import:
             fields = sorted(plan["sku_fields"] | {"updated_at"})
             Sku.objects.bulk_update(plan["changed_skus"], fields)
         self.rows_written += len(new_skus)
-        refresh_statistics([Product, Sku], rows_written=self.rows_written, last=self.analyzed_at)
+        refresh_statistics(
+            [Product, Sku, SkuSpecValue], rows_written=self.rows_written, last=self.analyzed_at
+        )
         touched = {s.product_id for s in new_skus} | {s.product_id for s in plan["changed_skus"]}
         if touched:
             refresh_price_range(touched)
@@ -327,9 +386,11 @@ class _Import:
         for row in rows:
             if row.new_brand:
                 row.product["new_brand"] = row.new_brand
-            self._check_in_file(row)
+        seen = self._load_seen(rows)
+        for row in rows:
+            self._check_in_file(row, seen)
         candidates = [r for r in rows if not r.errors]
-        products, skus = self._check_against_database(candidates) if candidates else ({}, {})
+        products, skus = self._check_against_database(candidates, seen) if candidates else ({}, {})
         good = [r for r in rows if not r.errors]
         result = self.result
         for row in rows:
@@ -340,16 +401,23 @@ class _Import:
                 result.errors.extend(row.errors[: max(room, 0)])
                 self._add_preview(row, "error")
         self.failed = self.failed or (self.mode == "all_or_nothing" and result.rows_failed > 0)
-        plan = self._plan(good, products, skus)
+        plan = self._plan(good, products, skus, seen)
         if self.mode != "dry_run" and not self.failed:
             with transaction.atomic():
                 self._write(plan)
+        self.seen.save(seen)
         result.preview = sorted(result.preview, key=lambda p: p["row"])[:PREVIEW_ROWS]
         result.processed_rows += len(raw)
 
 
 def _cells(header: list[str | None], values: list[str]) -> dict[str, str]:
     return {name: values[i] if i < len(values) else "" for i, name in enumerate(header) if name}
+
+
+def _may_cut(chunk: list, cells: dict[str, str], chunk_size: int) -> bool:
+    """Cut a full chunk before `cells` unless it continues the last row's product."""
+    code = cells.get("product_code")
+    return code != chunk[-1][1].get("product_code") or len(chunk) >= chunk_size + MAX_CHUNK_OVERRUN
 
 
 def _read_header(raw_header: list[str], *, actor) -> list[str | None]:
@@ -393,13 +461,14 @@ def import_products(
         require_perm(actor, "catalog.import_products")
     if mode not in MODES:
         raise ValidationFailed({"mode": [f"Choose one of {', '.join(MODES)}, not {mode!r}"]})
-    with open_sheet(file, fmt=fmt) as sheet:
+    with open_sheet(file, fmt=fmt) as sheet, seen_in_file() as seen:
         header = _read_header(sheet.header, actor=actor)
         job = _Import(
             actor=actor,
             mode=mode,
             create_brands=create_brands,
             columns={c for c in header if c in COLUMNS},
+            seen=seen,
         )
         job.result.total_rows = sheet.total
         if progress:
@@ -409,12 +478,13 @@ def import_products(
         with outer:
             chunk: list = []
             for number, values in sheet.rows:
-                chunk.append((number, _cells(header, values)))
-                if len(chunk) >= chunk_size:
+                cells = _cells(header, values)
+                if len(chunk) >= chunk_size and _may_cut(chunk, cells, chunk_size):
                     job.run_chunk(chunk)
                     chunk = []
                     if progress:
                         progress(job.result.processed_rows, sheet.total)
+                chunk.append((number, cells))
             if chunk:
                 job.run_chunk(chunk)
             if job.failed:

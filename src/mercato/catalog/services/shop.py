@@ -7,6 +7,7 @@ from mercato.core.audit import acting_as
 from mercato.core.errors import NotFound
 from mercato.core.permissions import require_perm
 
+from ..bulk import insert_objects
 from ..models import (
     Product,
     ProductSlugHistory,
@@ -43,7 +44,7 @@ def sync_spec_values(product_ids) -> None:
         for name, value in (specs or {}).items()
         if str(value).strip()
     ]
-    SkuSpecValue.objects.bulk_create(rows, batch_size=1000)
+    insert_objects(SkuSpecValue, rows)  # COPY on PostgreSQL: imports write thousands
 
 
 def record_old_slug(*, product: Product, old_slug: str) -> None:
