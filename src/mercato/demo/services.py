@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from mercato.staff.services import sync_roles
 
-from . import seed_catalog, seed_people
+from . import seed_catalog, seed_people, seed_shop
 from .data import BRANDS, WAREHOUSES
 
 # Data values never depend on the wall clock: dates count back from this day.
@@ -78,6 +78,8 @@ def seed_demo(
         )
     with _Stage(report, "warehouses", len(WAREHOUSES), quiet) as bar:
         created["warehouses"] = seed_people.seed_warehouses(seed=seed, bar=bar)
+    with _Stage(report, "shop", products * 4, quiet) as bar:
+        created.update(seed_shop.seed_shop(seed=seed, bar=bar))
     people = seed_people.plan_customers(seed=seed, count=customers, base_date=BASE_DATE)
     with _Stage(report, "customers", len(people), quiet) as bar:
         created["customers"], created["addresses"] = seed_people.seed_customers(

@@ -77,6 +77,12 @@ def demo_digest() -> str:
 
 
 def wipe_demo_data() -> None:
+    from mercato.catalog.models import HomeSlot
+    from mercato.inventory.models import Stock, StockMovement
+
+    StockMovement.objects.all().delete()
+    Stock.objects.all().delete()
+    HomeSlot.objects.all().delete()
     Address.objects.all().delete()
     Customer.objects.all().delete()
     Sku.objects.all().delete()
