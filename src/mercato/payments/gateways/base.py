@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Protocol
 
 from mercato.core.errors import DomainError
 
@@ -200,3 +201,33 @@ def as_text(body: bytes | str) -> str | None:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+class Gateway(Protocol):
+    """What every gateway module's class offers; see docs/payments.md."""
+
+    name: str
+
+    @classmethod
+    def from_settings(cls) -> Gateway: ...
+
+    def create_payment(self, request: PaymentRequest) -> PaymentAction: ...
+
+    def parse_notice(
+        self, headers: Mapping[str, str], body: bytes | str, *, expect: ExpectedAmount | None = None
+    ) -> VerifiedNotice: ...
+
+    def notice_reply(self, ok: bool) -> NoticeReply: ...
+
+    def query_trade(self, out_trade_no: str, **kwargs) -> VerifiedNotice: ...
+
+    def refund(
+        self,
+        *,
+        out_trade_no: str,
+        refund_no: str,
+        amount: Decimal,
+        total: Decimal,
+        reason: str = "",
+        trade_no: str = "",
+    ) -> RefundResult: ...

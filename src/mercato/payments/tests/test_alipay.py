@@ -1,6 +1,7 @@
 """Alipay: python-alipay-sdk plays Alipay's side with keys the tests generate."""
 
 import json
+import threading
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -414,3 +415,20 @@ def test_an_unreachable_gateway_is_a_gateway_error(gateway):
     )
     with pytest.raises(GatewayError):
         gw.query_trade("P1")
+
+
+def test_the_same_notice_ten_times_at_once_reads_the_same(gateway, alipay_side):
+    """Ten threads parsing one notice together all get the same verified result."""
+    body = signed_notice(alipay_side)
+    gate, results = threading.Barrier(10), []
+
+    def parse():
+        gate.wait()
+        results.append(gateway.parse_notice({}, body, expect=expect))
+
+    threads = [threading.Thread(target=parse) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 10 and all(r == results[0] and r.verified for r in results)
