@@ -55,6 +55,12 @@ NAVIGATION: list[Workspace] = [
             ),
             Entry(_("Brands"), "backoffice:brand_list", "catalog.view_brand"),
             Entry(
+                _("Home page slots"),
+                "backoffice:merch_slots",
+                "catalog.manage_merchandising",
+                also_active=("backoffice:merch_slot_edit",),
+            ),
+            Entry(
                 _("Import & export"),
                 "backoffice:imports",
                 ("catalog.import_products", "catalog.export_products"),

@@ -58,6 +58,7 @@ urlpatterns = [
     path("catalog/brands/", views_categories.brand_list, name="brand_list"),
     # Catalogue imports and exports live in their own module (views_imports.py).
     path("catalog/imports/", include("mercato.backoffice.imports_urls")),
+    path("merch/", include("mercato.backoffice.merch_urls")),  # home-page slots (views_merch)
     # Search: synonyms, hot searches, zero-result log (views_search.py)
     path("search/", include("mercato.backoffice.search_urls")),
     # 技术部 and department leads
