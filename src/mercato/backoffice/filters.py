@@ -10,7 +10,8 @@ from django.utils.translation import pgettext_lazy
 
 from mercato.catalog.models import Brand, Category, Product, ProductStatus, Sku
 
-IDEOGRAPHIC_SPACE = "\u3000"
+from .markup import option_tags
+from .selectors import IDEOGRAPHIC_SPACE, filter_options
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
@@ -67,6 +68,19 @@ class ProductFilter(django_filters.FilterSet):
     class Meta:
         model = Product
         fields: list[str] = []
+
+    def plain_options(self) -> dict[str, str]:
+        """The category and brand <option>s, written beforehand, for `{% field_widget %}`.
+
+        Only the page that renders the form needs them (cached, see selectors.py); validating
+        a chosen value still looks the row up by its id.
+        """
+        fields = self.form.fields
+        options = filter_options()
+        return {
+            name: option_tags([("", fields[name].empty_label)]) + options[name]
+            for name in ("category", "brand")
+        }
 
     def search(self, queryset, name, value):
         value = value.strip()

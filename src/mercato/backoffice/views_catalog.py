@@ -15,6 +15,7 @@ from .access import forbidden, staff_view
 from .filters import ProductFilter
 from .forms_catalog import GenerateSkusForm, ImageForm, ProductForm, SkuForm
 from .messages_i18n import add_errors_to_form, message_of
+from .product_rows import render_product_rows
 from .selectors import product_for_page, product_list_rows, specs_for_category
 
 PAGE_SIZE = 50
@@ -24,18 +25,21 @@ ALIASES = {"category_id": "category", "brand_id": "brand"}
 @staff_view("catalog.view_product")
 def product_list(request):
     """Search, filter, sort and page through products; htmx swaps only the results."""
-    product_filter = ProductFilter(
-        request.GET or None, queryset=product_list_rows(Product.objects.all())
-    )
+    product_filter = ProductFilter(request.GET or None, queryset=Product.objects.all())
     page = Paginator(product_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counted on the bare filtered products; only the page's 50 rows are joined and counted.
+    rows = page.object_list = list(product_list_rows(page.object_list))
+    may_price = request.user.has_perm("catalog.change_price")
     context = {
         "filter": product_filter,
         "page": page,
         "htmx_results": True,
-        "statuses": ProductStatus,
+        "may_price": may_price,
+        "rows_html": render_product_rows(rows, may_price=may_price),
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "backoffice/catalog/_product_results.html", context)
+    context["select_options"] = product_filter.plain_options()
     return render(request, "backoffice/catalog/product_list.html", context)
 
 

@@ -56,3 +56,11 @@ def snapshot(product: Product) -> dict:
 
 
 ON_SALE = ProductStatus.ON_SALE
+
+
+@pytest.fixture(autouse=True)
+def fresh_filter_options():
+    """The product list caches its filter options; the database is new in every test."""
+    from mercato.backoffice.selectors import bump_catalogue_version
+
+    bump_catalogue_version()
