@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views_account as views
+from . import views_account_addresses as book
 
 urlpatterns = [
     path("", views.account, name="account"),
@@ -15,10 +16,10 @@ urlpatterns = [
     path("reset/email/", views.reset_email, name="reset_email"),
     path("reset/<str:uidb64>/<str:token>/", views.reset_confirm, name="reset_confirm"),
     path("profile/", views.profile, name="profile"),
-    path("addresses/", views.addresses, name="addresses"),
-    path("addresses/new/", views.address_new, name="address_new"),
-    path("addresses/regions/", views.address_regions, name="address_regions"),
-    path("addresses/<int:address_id>/", views.address_edit, name="address_edit"),
-    path("addresses/<int:address_id>/delete/", views.address_delete, name="address_delete"),
-    path("addresses/<int:address_id>/default/", views.address_default, name="address_default"),
+    path("addresses/", book.addresses, name="addresses"),
+    path("addresses/new/", book.address_new, name="address_new"),
+    path("addresses/regions/", book.address_regions, name="address_regions"),
+    path("addresses/<int:address_id>/", book.address_edit, name="address_edit"),
+    path("addresses/<int:address_id>/delete/", book.address_delete, name="address_delete"),
+    path("addresses/<int:address_id>/default/", book.address_default, name="address_default"),
 ]

@@ -17,6 +17,12 @@ def add_service_errors(form: forms.Form, exc: ValidationFailed) -> None:
             form.add_error(field if field in form.fields else None, str(message))
 
 
+class AccountForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # labels sit above the fields: no colon
+        super().__init__(*args, **kwargs)
+
+
 class MobileField(forms.CharField):
     default_error_messages = {
         "invalid": _("Enter a valid mainland China mobile number, e.g. 13812345678."),
@@ -64,7 +70,7 @@ def password_field(label=None, required=True, new=False) -> forms.CharField:
     )
 
 
-class MobileSignUpForm(forms.Form):
+class MobileSignUpForm(AccountForm):
     mobile = MobileField()
     code = code_field(required=False)
     password = password_field(
@@ -73,13 +79,13 @@ class MobileSignUpForm(forms.Form):
     name = forms.CharField(label=_("Name (optional)"), max_length=40, required=False)
 
 
-class EmailSignUpForm(forms.Form):
+class EmailSignUpForm(AccountForm):
     email = forms.EmailField(label=_("Email address"), max_length=254)
     password = password_field(new=True)
     name = forms.CharField(label=_("Name (optional)"), max_length=40, required=False)
 
 
-class PasswordLogInForm(forms.Form):
+class PasswordLogInForm(AccountForm):
     login = forms.CharField(
         label=_("Mobile number or email address"),
         max_length=254,
@@ -88,26 +94,26 @@ class PasswordLogInForm(forms.Form):
     password = password_field()
 
 
-class CodeLogInForm(forms.Form):
+class CodeLogInForm(AccountForm):
     mobile = MobileField()
     code = code_field(required=False)
 
 
-class CodeResetForm(forms.Form):
+class CodeResetForm(AccountForm):
     mobile = MobileField()
     code = code_field(required=False)
     password = password_field(label=_("New password"), required=False, new=True)
 
 
-class EmailResetForm(forms.Form):
+class EmailResetForm(AccountForm):
     email = forms.EmailField(label=_("Email address"), max_length=254)
 
 
-class SetPasswordForm(forms.Form):
+class SetPasswordForm(AccountForm):
     password = password_field(label=_("New password"), new=True)
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(AccountForm):
     name = forms.CharField(label=_("Name"), max_length=40, required=False)
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices)
     birthday = forms.DateField(
@@ -120,7 +126,7 @@ def _choices(values, empty) -> list[tuple[str, str]]:
     return [("", empty), *((v, v) for v in values)]
 
 
-class AddressForm(forms.Form):
+class AddressForm(AccountForm):
     recipient = forms.CharField(label=_("Recipient"), max_length=40)
     mobile = MobileField()
     province = forms.ChoiceField(label=_("Province"))

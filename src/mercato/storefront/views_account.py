@@ -14,17 +14,18 @@ from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from mercato.core.errors import ValidationFailed
 from mercato.customers import accounts, selectors, services
-from mercato.customers.models import Address, CodePurpose
+from mercato.customers.models import CodePurpose
 from mercato.customers.sms import SmsDeliveryFailed
 
 from . import forms_account as forms
@@ -32,7 +33,6 @@ from . import forms_account as forms
 logger = logging.getLogger(__name__)
 User = get_user_model()
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-PASTE_MAX_CHARS = 300
 
 
 # Helpers -------------------------------------------------------------------------------
@@ -106,15 +106,6 @@ def _send_code(request, form, *, purpose: str) -> int:
     return 200
 
 
-def _bound_fields_without(form_class, data, *, optional: tuple[str, ...]):
-    """The form, validated; the named fields only matter for the final submit."""
-    form = form_class(data)
-    form.is_valid()
-    for name in optional:
-        form.errors.pop(name, None)
-    return form
-
-
 def _next_url(request, default: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
@@ -136,104 +127,107 @@ def _require(form, name: str, message: str) -> bool:
     return True
 
 
+def _form_page(
+    request, *, form_class, template: str, submit, purpose: str = "",
+    required: tuple[tuple[str, str], ...] = (), limit: tuple[str, str] | None = None,
+):  # fmt: skip
+    """The shape shared by sign-up, log-in and reset pages.
+
+    GET shows the form. The "send" button sends an SMS code for `purpose`. Otherwise the
+    `required` fields (name, message) must be filled, the rate `limit` (action, field whose
+    value is the subject) is counted, and `submit(form)` returns the response, or raises
+    ValidationFailed whose errors go back on the form's fields.
+    """
+    form, status = form_class(), 200
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            if purpose and request.POST.get("action") == "send":
+                status = _send_code(request, form, purpose=purpose)
+            elif all([_require(form, name, message) for name, message in required]):
+                limited = ""
+                if limit:
+                    action, field = limit
+                    subject = form.cleaned_data[field].strip().lower()
+                    limited = _rate_limited(request, action=action, subject=subject)
+                if limited:
+                    form.add_error(None, limited)
+                    status = 429
+                else:
+                    try:
+                        return submit(form)
+                    except ValidationFailed as exc:
+                        forms.add_service_errors(form, exc)
+        if status == 200 and form.errors:
+            status = 400
+    context = {"form": form, "next": _next_url(request, "")}
+    return render(request, template, context, status=status)
+
+
+CODE_REQUIRED = ("code", gettext_lazy("Enter the 6-digit code from the SMS."))
+
+
 # Sign-up -------------------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
 def signup(request):
     """Sign up with a mobile number proven by an SMS code, and an optional password."""
-    form, status = forms.MobileSignUpForm(), 200
-    if request.method == "POST":
-        form = forms.MobileSignUpForm(request.POST)
-        if form.is_valid():
-            if request.POST.get("action") == "send":
-                status = _send_code(request, form, purpose=CodePurpose.SIGNUP)
-            elif _require(form, "code", _("Enter the 6-digit code from the SMS.")):
-                try:
-                    customer = accounts.sign_up_by_mobile(
-                        mobile=form.cleaned_data["mobile"],
-                        code=form.cleaned_data["code"],
-                        password=form.cleaned_data["password"],
-                        name=form.cleaned_data["name"],
-                    )
-                except ValidationFailed as exc:
-                    forms.add_service_errors(form, exc)
-                else:
-                    messages.success(request, _("Welcome! Your account is ready."))
-                    return _log_in(request, customer.user)
-        status = status if status != 200 or not form.errors else 400
-    return render(request, "storefront/account/signup.html", {"form": form}, status=status)
+
+    def submit(form):
+        customer = accounts.sign_up_by_mobile(**form.cleaned_data)
+        messages.success(request, _("Welcome! Your account is ready."))
+        return _log_in(request, customer.user)
+
+    return _form_page(
+        request, form_class=forms.MobileSignUpForm, template="storefront/account/signup.html",
+        submit=submit, purpose=CodePurpose.SIGNUP, required=(CODE_REQUIRED,),
+    )  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
 def signup_email(request):
-    form, status = forms.EmailSignUpForm(), 200
-    if request.method == "POST":
-        form = forms.EmailSignUpForm(request.POST)
-        if form.is_valid():
-            try:
-                customer = accounts.sign_up_by_email(**form.cleaned_data)
-            except ValidationFailed as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Welcome! Your account is ready."))
-                return _log_in(request, customer.user)
-        status = 400
-    return render(request, "storefront/account/signup_email.html", {"form": form}, status=status)
+    def submit(form):
+        customer = accounts.sign_up_by_email(**form.cleaned_data)
+        messages.success(request, _("Welcome! Your account is ready."))
+        return _log_in(request, customer.user)
+
+    return _form_page(
+        request, form_class=forms.EmailSignUpForm,
+        template="storefront/account/signup_email.html", submit=submit,
+    )  # fmt: skip
 
 
 # Log-in --------------------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     """Log in with a mobile number or email address and a password."""
-    form, status = forms.PasswordLogInForm(), 200
-    if request.method == "POST":
-        form = forms.PasswordLogInForm(request.POST)
-        if form.is_valid():
-            login_name = form.cleaned_data["login"].strip().lower()
-            limited = _rate_limited(request, action="login", subject=login_name)
-            if limited:
-                form.add_error(None, limited)
-                status = 429
-            else:
-                try:
-                    user = accounts.log_in_by_password(
-                        request=request, login=login_name, password=form.cleaned_data["password"]
-                    )
-                except ValidationFailed as exc:
-                    forms.add_service_errors(form, exc)
-                else:
-                    return _log_in(request, user)
-        status = status if status != 200 else 400
-    context = {"form": form, "next": _next_url(request, "")}
-    return render(request, "storefront/account/login.html", context, status=status)
+
+    def submit(form):
+        user = accounts.log_in_by_password(
+            request=request,
+            login=form.cleaned_data["login"].strip(),
+            password=form.cleaned_data["password"],
+        )
+        return _log_in(request, user)
+
+    return _form_page(
+        request, form_class=forms.PasswordLogInForm, template="storefront/account/login.html",
+        submit=submit, limit=("login", "login"),
+    )  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
 def login_code(request):
     """Log in with a mobile number and an SMS code."""
-    form, status = forms.CodeLogInForm(), 200
-    if request.method == "POST":
-        form = forms.CodeLogInForm(request.POST)
-        if form.is_valid():
-            mobile = form.cleaned_data["mobile"]
-            if request.POST.get("action") == "send":
-                status = _send_code(request, form, purpose=CodePurpose.LOGIN)
-            elif _require(form, "code", _("Enter the 6-digit code from the SMS.")):
-                limited = _rate_limited(request, action="login", subject=mobile)
-                if limited:
-                    form.add_error(None, limited)
-                    status = 429
-                else:
-                    try:
-                        user = accounts.log_in_by_code(
-                            mobile=mobile, code=form.cleaned_data["code"]
-                        )
-                    except ValidationFailed as exc:
-                        forms.add_service_errors(form, exc)
-                    else:
-                        return _log_in(request, user)
-        status = status if status != 200 or not form.errors else 400
-    context = {"form": form, "next": _next_url(request, "")}
-    return render(request, "storefront/account/login_code.html", context, status=status)
+
+    def submit(form):
+        user = accounts.log_in_by_code(**form.cleaned_data)
+        return _log_in(request, user)
+
+    return _form_page(
+        request, form_class=forms.CodeLogInForm, template="storefront/account/login_code.html",
+        submit=submit, purpose=CodePurpose.LOGIN, required=(CODE_REQUIRED,),
+        limit=("login", "mobile"),
+    )  # fmt: skip
 
 
 @require_POST
@@ -246,63 +240,36 @@ def logout_view(request):
 @require_http_methods(["GET", "POST"])
 def reset(request):
     """Reset the password with an SMS code sent to the account's mobile number."""
-    form, status = forms.CodeResetForm(), 200
-    if request.method == "POST":
-        form = forms.CodeResetForm(request.POST)
-        if form.is_valid():
-            if request.POST.get("action") == "send":
-                status = _send_code(request, form, purpose=CodePurpose.RESET)
-            elif _require(form, "code", _("Enter the 6-digit code from the SMS.")) and _require(
-                form, "password", _("Choose a new password.")
-            ):
-                mobile = form.cleaned_data["mobile"]
-                limited = _rate_limited(request, action="login", subject=mobile)
-                if limited:
-                    form.add_error(None, limited)
-                    status = 429
-                else:
-                    try:
-                        accounts.reset_password_by_code(
-                            mobile=mobile,
-                            code=form.cleaned_data["code"],
-                            password=form.cleaned_data["password"],
-                        )
-                    except ValidationFailed as exc:
-                        forms.add_service_errors(form, exc)
-                    else:
-                        messages.success(request, _("Your password was changed. Log in."))
-                        return redirect("storefront:login")
-        status = status if status != 200 or not form.errors else 400
-    return render(request, "storefront/account/reset.html", {"form": form}, status=status)
+
+    def submit(form):
+        accounts.reset_password_by_code(**form.cleaned_data)
+        messages.success(request, _("Your password was changed. Log in."))
+        return redirect("storefront:login")
+
+    return _form_page(
+        request, form_class=forms.CodeResetForm, template="storefront/account/reset.html",
+        submit=submit, purpose=CodePurpose.RESET, limit=("login", "mobile"),
+        required=(CODE_REQUIRED, ("password", gettext_lazy("Choose a new password."))),
+    )  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
 def reset_email(request):
     """Send a reset link by email; the answer is the same whether the address has an account."""
-    form, status = forms.EmailResetForm(), 200
-    if request.method == "POST":
-        form = forms.EmailResetForm(request.POST)
-        if form.is_valid():
-            email = form.cleaned_data["email"].lower()
-            limited = _rate_limited(request, action="code", subject=email)
-            if limited:
-                form.add_error(None, limited)
-                status = 429
-            else:
 
-                def reset_url(uidb64: str, token: str) -> str:
-                    path = reverse("storefront:reset_confirm", args=[uidb64, token])
-                    return request.build_absolute_uri(path)
+    def submit(form):
+        def reset_url(uidb64: str, token: str) -> str:
+            path = reverse("storefront:reset_confirm", args=[uidb64, token])
+            return request.build_absolute_uri(path)
 
-                accounts.send_password_reset_email(email=email, reset_url=reset_url)
-                messages.success(
-                    request,
-                    _("If an account uses this address, a reset link is on its way."),
-                )
-                return redirect("storefront:login")
-        else:
-            status = 400
-    return render(request, "storefront/account/reset_email.html", {"form": form}, status=status)
+        accounts.send_password_reset_email(email=form.cleaned_data["email"], reset_url=reset_url)
+        messages.success(request, _("If an account uses this address, a reset link is on its way."))
+        return redirect("storefront:login")
+
+    return _form_page(
+        request, form_class=forms.EmailResetForm, template="storefront/account/reset_email.html",
+        submit=submit, limit=("code", "email"),
+    )  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
@@ -364,128 +331,3 @@ def profile(request):
                 return redirect("storefront:account")
         status = 400
     return render(request, "storefront/account/profile.html", {"form": form}, status=status)
-
-
-# Address book --------------------------------------------------------------------------
-@customer_required
-def addresses(request):
-    context = {"addresses": selectors.addresses_of(customer=request.customer)}
-    return render(request, "storefront/account/addresses.html", context)
-
-
-def _address_of(request, address_id: int) -> Address:
-    try:
-        return request.customer.addresses.get(pk=address_id)
-    except Address.DoesNotExist:
-        raise Http404(_("No such address.")) from None
-
-
-def _clean_paste(text: str) -> str:
-    # Drop control characters and keep it short: cpca gets what a person would paste.
-    return "".join(ch if ch.isprintable() else " " for ch in text)[:PASTE_MAX_CHARS]
-
-
-def _parsed_form(pasted: str) -> tuple[forms.AddressForm, list[str]]:
-    """An unbound form filled from a pasted address, and the names of the parts not found."""
-    parsed = services.parse_address(_clean_paste(pasted))
-    initial = {
-        "recipient": parsed.recipient,
-        "mobile": parsed.mobile,
-        "province": parsed.province,
-        "city": parsed.city,
-        "district": parsed.district,
-        "detail": parsed.detail,
-        "postcode": parsed.postcode,
-    }
-    form = forms.AddressForm(initial=initial)
-    labels = {"recipient": _("recipient"), "mobile": _("mobile number"),
-              "province": _("province"), "city": _("city"),
-              "district": _("district"), "detail": _("street address")}  # fmt: skip
-    missing = [str(label) for name, label in labels.items() if not initial[name]]
-    return form, missing
-
-
-def _address_page(request, *, address: Address | None):
-    """New or edit: the paste box, the form, and saving through the customers services."""
-    initial = {}
-    if address is not None:
-        initial = {f: getattr(address, f) for f in ("recipient", "mobile", "province", "city",
-                   "district", "detail", "postcode", "is_default")}  # fmt: skip
-    form, status, parsed_missing, pasted = forms.AddressForm(initial=initial), 200, None, ""
-    if request.method == "POST" and request.POST.get("action") == "parse":
-        pasted = request.POST.get("pasted", "")
-        form, parsed_missing = _parsed_form(pasted)
-        if request.htmx:
-            context = {"form": form, "parsed_missing": parsed_missing, "parsed": True}
-            return render(request, "storefront/account/_address_fields.html", context)
-    elif request.method == "POST":
-        form = forms.AddressForm(request.POST)
-        if form.is_valid():
-            try:
-                if address is None:
-                    services.add_address(
-                        actor=request.user, customer_id=request.customer.pk, **form.cleaned_data
-                    )
-                else:
-                    services.update_address(
-                        actor=request.user, customer_id=request.customer.pk,
-                        address_id=address.pk, **form.cleaned_data,
-                    )  # fmt: skip
-            except ValidationFailed as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The address was saved."))
-                return redirect("storefront:addresses")
-        status = 400
-    context = {
-        "form": form,
-        "address": address,
-        "parsed_missing": parsed_missing,
-        "parsed": parsed_missing is not None,
-        "pasted": pasted,
-    }
-    return render(request, "storefront/account/address_form.html", context, status=status)
-
-
-@customer_required
-@require_http_methods(["GET", "POST"])
-def address_new(request):
-    return _address_page(request, address=None)
-
-
-@customer_required
-@require_http_methods(["GET", "POST"])
-def address_edit(request, address_id: int):
-    return _address_page(request, address=_address_of(request, address_id))
-
-
-@customer_required
-@require_POST
-def address_delete(request, address_id: int):
-    address = _address_of(request, address_id)
-    services.delete_address(
-        actor=request.user, customer_id=request.customer.pk, address_id=address.pk
-    )
-    messages.success(request, _("The address was deleted."))
-    return redirect("storefront:addresses")
-
-
-@customer_required
-@require_POST
-def address_default(request, address_id: int):
-    address = _address_of(request, address_id)
-    services.set_default_address(
-        actor=request.user, customer_id=request.customer.pk, address_id=address.pk
-    )
-    return redirect("storefront:addresses")
-
-
-@customer_required
-@require_GET
-def address_regions(request):
-    """The province, city and district selects for the chosen province and city (htmx)."""
-    data = {k: request.GET.get(k, "")[:30] for k in ("province", "city", "district")}
-    if data["city"] not in selectors.cities_of(data["province"]):
-        data["city"] = data["district"] = ""
-    form = forms.AddressForm(initial=data)
-    return render(request, "storefront/account/_region_fields.html", {"form": form})

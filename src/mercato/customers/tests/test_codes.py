@@ -33,7 +33,7 @@ def test_right_code_is_accepted_once():
     verify_code(mobile=MOBILE, purpose=CodePurpose.LOGIN, code=code)
     with pytest.raises(ValidationFailed) as exc:
         verify_code(mobile=MOBILE, purpose=CodePurpose.LOGIN, code=code)
-    assert "already been used" in _error(exc)
+    assert "已使用" in _error(exc)
 
 
 def test_wrong_code_is_refused_and_counted():
@@ -42,7 +42,7 @@ def test_wrong_code_is_refused_and_counted():
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     with pytest.raises(ValidationFailed) as exc:
         verify_code(mobile=MOBILE, purpose=CodePurpose.LOGIN, code=wrong)
-    assert "wrong" in _error(exc)
+    assert "验证码错误" in _error(exc)
     assert OneTimeCode.objects.get().attempts == 1
 
 
@@ -52,7 +52,7 @@ def test_expired_code_is_refused():
     OneTimeCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(ValidationFailed) as exc:
         verify_code(mobile=MOBILE, purpose=CodePurpose.LOGIN, code=code)
-    assert "expired" in _error(exc)
+    assert "已过期" in _error(exc)
 
 
 def test_too_many_wrong_codes_lock_the_code(settings):
@@ -64,7 +64,7 @@ def test_too_many_wrong_codes_lock_the_code(settings):
             verify_code(mobile=MOBILE, purpose=CodePurpose.LOGIN, code=wrong)
     with pytest.raises(ValidationFailed) as exc:
         verify_code(mobile=MOBILE, purpose=CodePurpose.LOGIN, code=code)
-    assert "Too many" in _error(exc)
+    assert "次数过多" in _error(exc)
 
 
 def test_a_new_code_replaces_the_old_one_and_purposes_do_not_mix():
@@ -86,7 +86,7 @@ def test_malformed_code_names_the_code_field(bad):
     issue_code(mobile=MOBILE, purpose=CodePurpose.LOGIN)
     with pytest.raises(ValidationFailed) as exc:
         verify_code(mobile=MOBILE, purpose=CodePurpose.LOGIN, code=bad)
-    assert "6-digit" in _error(exc)
+    assert "6 位" in _error(exc)
     assert OneTimeCode.objects.get().attempts == 0
 
 

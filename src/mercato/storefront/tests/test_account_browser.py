@@ -1,6 +1,9 @@
 """End to end in Chromium, on a phone and a desktop: sign up with an SMS code, then add an
 address by pasting it whole and confirming the filled-in form."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from mercato.customers.models import Address, Customer
@@ -58,6 +61,11 @@ def test_sign_up_then_add_an_address_by_pasting_it(live_server, page, sms_outbox
     assert not Address.objects.exists()
     # The page fits the viewport: nothing scrolls sideways on the phone.
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+    shots = os.environ.get("MERCATO_SCREENSHOT_DIR")  # set it to look at the pages
+    if shots:
+        width = page.viewport_size["width"]
+        page.screenshot(path=str(Path(shots) / f"account-address-{width}.png"), full_page=True)
 
     # The customer corrects the district with the selects (htmx refreshes the choices).
     page.select_option("#id_district", "福田区")
