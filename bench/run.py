@@ -37,10 +37,11 @@ DOCS = ROOT / "docs" / "performance.md"
 SVG = ROOT / "docs" / "img" / "bench-web.svg"
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 LUA = ROOT / "bench" / "report.lua"
-HOST, PORT = "127.0.0.1", 8110
+HOST, PORT = "127.0.0.1", int(os.environ.get("MERCATO_BENCH_PORT", "8110"))
 BASE = f"http://{HOST}:{PORT}"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-DATABASE = "mercato_bench"
+# Own names let two people bench on one machine without dropping each other's database.
+DATABASE = os.environ.get("MERCATO_BENCH_DB", "mercato_bench")
 WORKERS, THREADS = 2, 4
 WRK_THREADS = 2
 DEMO_USER, DEMO_PASSWORD = "ops", "mercato-demo"
