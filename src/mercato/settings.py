@@ -58,7 +58,6 @@ INSTALLED_APPS = [
     "mercato.customers",
     "mercato.search",
     "mercato.payments",
-    "mercato.payments",
     "mercato.storefront",
     "mercato.api",
     "mercato.backoffice",
@@ -169,6 +168,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "mercato.backoffice.views.lockout_response"  # our log-in page says why
+AXES_CLIENT_STR_CALLABLE = "mercato.customers.privacy.axes_client_str"  # no phone in logs
 
 # Customer accounts: SMS and email (docs/accounts.md) ------------------------------------------
 MERCATO_SMS_BACKEND = env.str(
