@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import conf, keys, remote
 from .base import (
+    BadNotice,
     ExpectedAmount,
     GatewayError,
     NoticeReply,
@@ -32,9 +33,9 @@ from .base import (
     RefundStatus,
     TradeStatus,
     VerifiedNotice,
-    as_text,
     check_trade,
     parse_yuan,
+    read_form,
     to_decimal,
     unverified,
 )
@@ -142,18 +143,10 @@ class AlipayGateway:
         self, headers: Mapping[str, str], body: bytes | str, *, expect: ExpectedAmount | None = None
     ) -> VerifiedNotice:
         """Verify an asynchronous notice (a form POST); anything wrong gives verified=False."""
-        raw = as_text(body)
-        if raw is None:
-            return unverified(NAME, "the body is not UTF-8 text")
         try:
-            pairs = parse_qsl(
-                raw, keep_blank_values=True, strict_parsing=True, max_num_fields=MAX_FIELDS
-            )
-        except ValueError:
-            return unverified(NAME, "the body is not a form", raw=raw)
-        params = dict(pairs)
-        if len(params) != len(pairs):  # a second value could be read by someone else
-            return unverified(NAME, "a parameter appears twice", raw=raw)
+            raw, params = read_form(body, max_fields=MAX_FIELDS)
+        except BadNotice as bad:
+            return unverified(NAME, bad.problem, raw=bad.raw)
         if not params.get("sign"):
             return unverified(NAME, "the notice has no sign", raw=raw)
         if params.get("sign_type", "RSA2") != "RSA2":

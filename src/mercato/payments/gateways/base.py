@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Protocol
+from urllib.parse import parse_qsl
 
 from mercato.core.errors import DomainError
 
@@ -231,3 +232,43 @@ class Gateway(Protocol):
         reason: str = "",
         trade_no: str = "",
     ) -> RefundResult: ...
+
+
+class BadNotice(Exception):
+    """A notice body that cannot even be read; parse_notice turns it into verified=False."""
+
+    def __init__(self, problem: str, raw: str = ""):
+        super().__init__(problem)
+        self.problem, self.raw = problem, raw
+
+
+def read_form(body: bytes | str, *, max_fields: int = 200) -> tuple[str, dict[str, str]]:
+    """A form-encoded notice as (text, fields), read strictly: a field given twice is
+    refused, since two readers could take different values of it."""
+    raw = as_text(body)
+    if raw is None:
+        raise BadNotice("the body is not UTF-8 text")
+    try:
+        pairs = parse_qsl(
+            raw, keep_blank_values=True, strict_parsing=True, max_num_fields=max_fields
+        )
+    except ValueError as error:
+        raise BadNotice("the body is not a form", raw) from error
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        raise BadNotice("a parameter appears twice", raw)
+    return raw, fields
+
+
+def not_found(gateway: str, out_trade_no: str, *, raw: str = "", data: dict) -> VerifiedNotice:
+    """A signed answer saying the gateway has no such trade (yet)."""
+    return VerifiedNotice(
+        gateway=gateway,
+        verified=True,
+        signature_valid=True,
+        status=TradeStatus.NOT_FOUND,
+        out_trade_no=out_trade_no,
+        via="query",
+        raw=raw,
+        data=data,
+    )

@@ -13,12 +13,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from django.conf import settings
 
 from . import conf
 from .base import (
+    BadNotice,
     ExpectedAmount,
     NoticeReply,
     PaymentAction,
@@ -27,9 +28,9 @@ from .base import (
     RefundStatus,
     TradeStatus,
     VerifiedNotice,
-    as_text,
     check_trade,
     parse_yuan,
+    read_form,
     to_decimal,
     unverified,
 )
@@ -122,16 +123,10 @@ class SandboxGateway:
     def parse_notice(
         self, headers: Mapping[str, str], body: bytes | str, *, expect: ExpectedAmount | None = None
     ) -> VerifiedNotice:
-        raw = as_text(body)
-        if raw is None:
-            return unverified(NAME, "the body is not UTF-8 text")
         try:
-            pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=True, max_num_fields=20)
-        except ValueError:
-            return unverified(NAME, "the body is not a form", raw=raw)
-        fields = dict(pairs)
-        if len(fields) != len(pairs):
-            return unverified(NAME, "a parameter appears twice", raw=raw)
+            raw, fields = read_form(body, max_fields=20)
+        except BadNotice as bad:
+            return unverified(NAME, bad.problem, raw=bad.raw)
         if not self.has_valid_signature(fields):
             return unverified(NAME, "the signature does not verify", raw=raw)
         status = STATUSES.get(fields.get("status", ""), TradeStatus.UNKNOWN)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
@@ -26,6 +26,7 @@ from cryptography.x509.oid import NameOID
 
 from . import conf, keys, remote
 from .base import (
+    BadNotice,
     ExpectedAmount,
     GatewayError,
     NoticeReply,
@@ -35,9 +36,10 @@ from .base import (
     RefundStatus,
     TradeStatus,
     VerifiedNotice,
-    as_text,
     check_trade,
+    not_found,
     parse_fen,
+    read_form,
     to_decimal,
     to_fen,
     unverified,
@@ -178,18 +180,10 @@ class UnionPayGateway:
         via: str = "notify",
     ) -> VerifiedNotice:
         """Verify a back-end notice (or, with via="return", the front-end one)."""
-        raw = as_text(body)
-        if raw is None:
-            return unverified(NAME, "the body is not UTF-8 text")
         try:
-            pairs = parse_qsl(
-                raw, keep_blank_values=True, strict_parsing=True, max_num_fields=MAX_FIELDS
-            )
-        except ValueError:
-            return unverified(NAME, "the body is not a form", raw=raw)
-        params = dict(pairs)
-        if len(params) != len(pairs):
-            return unverified(NAME, "a parameter appears twice", raw=raw)
+            raw, params = read_form(body, max_fields=MAX_FIELDS)
+        except BadNotice as bad:
+            return unverified(NAME, bad.problem, raw=bad.raw)
         problem = self.signature_problem(params)
         if problem:
             return unverified(NAME, problem, raw=raw)
@@ -310,16 +304,7 @@ class UnionPayGateway:
         }
         answer, raw = self._call("/gateway/api/queryTrans.do", params)
         if answer.get("respCode") == "34":  # no such trade
-            return VerifiedNotice(
-                gateway=NAME,
-                verified=True,
-                signature_valid=True,
-                status=TradeStatus.NOT_FOUND,
-                out_trade_no=out_trade_no,
-                via="query",
-                raw=raw,
-                data=answer,
-            )
+            return not_found(NAME, out_trade_no, raw=raw, data=answer)
         if answer.get("respCode") != "00":
             raise GatewayError(f"UnionPay refused the query: {_reason(answer)}")
         notice = self._read({**answer, "txnType": "01"}, raw=raw, via="query")

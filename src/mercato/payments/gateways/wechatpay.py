@@ -37,6 +37,7 @@ from .base import (
     as_text,
     check_trade,
     header,
+    not_found,
     parse_fen,
     to_decimal,
     to_fen,
@@ -255,15 +256,7 @@ class WechatPayGateway:
         path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no, safe='')}"
         status, answer = self._call("GET", f"{path}?{urlencode({'mchid': self.config.mchid})}")
         if status == 404 and answer.get("code") == "ORDER_NOT_EXIST":
-            return VerifiedNotice(
-                gateway=NAME,
-                verified=True,
-                signature_valid=True,
-                status=TradeStatus.NOT_FOUND,
-                out_trade_no=out_trade_no,
-                via="query",
-                data=answer,
-            )
+            return not_found(NAME, out_trade_no, data=answer)
         if status != 200:
             raise GatewayError(f"WeChat Pay refused the query: {_reason(answer)}")
         notice = self._read(answer, raw=json.dumps(answer, ensure_ascii=False), via="query")
