@@ -124,8 +124,46 @@ def canonical_column(header) -> str | None:
     return _HEADER_MAP.get(key)
 
 
+# In a specs cell ';' (or '；') separates pairs and '=' a name from its value; a backslash
+# makes any of them (and itself) part of a name or value: 尺寸=1\=2\;3 is {"尺寸": "1=2;3"}.
+SEPARATORS = (";", "；")
+_ESCAPE = str.maketrans({c: "\\" + c for c in ("\\", "=", *SEPARATORS)})
+
+
 def format_specs(specs: dict) -> str:
-    return ";".join(f"{name}={value}" for name, value in specs.items())
+    """{"颜色": "黑色", "尺寸": "1=2"} → "颜色=黑色;尺寸=1\\=2" (what parse_specs reads back)."""
+    return ";".join(
+        f"{str(name).translate(_ESCAPE)}={str(value).translate(_ESCAPE)}"
+        for name, value in specs.items()
+    )
+
+
+def _split_specs(text: str) -> list[tuple[str, list[str]]]:
+    """Split a specs cell at unescaped ';' and '=': [(part as written, [name, value, ...])].
+
+    A backslash before '\\', '=', ';' or '；' makes that character plain; before anything
+    else it stays as written (files from before escaping had no reason to double it).
+    """
+    if "\\" not in text:
+        return [(part, part.split("=")) for part in text.replace("；", ";").split(";")]
+    parts, pieces, current, start, i = [], [], [], 0, 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in ("\\", "=", *SEPARATORS):
+            current.append(text[i + 1])
+            i += 2
+            continue
+        if char in SEPARATORS:
+            parts.append((text[start:i], [*pieces, "".join(current)]))
+            pieces, current, start = [], [], i + 1
+        elif char == "=":
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    parts.append((text[start:], [*pieces, "".join(current)]))
+    return parts
 
 
 def parse_specs(text: str) -> tuple[dict[str, str], str | None]:
@@ -133,14 +171,15 @@ def parse_specs(text: str) -> tuple[dict[str, str], str | None]:
     specs: dict[str, str] = {}
     if not text:
         return specs, None
-    for part in text.replace("；", ";").split(";"):
-        part = part.strip()
-        if not part:
+    for part, pieces in _split_specs(text):
+        if not part.strip():
             continue
-        name, sep, value = part.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or not name or not value or "=" in value:
-            return {}, f"Write specs as name=value pairs separated by ';', not {part!r}"
+        if len(pieces) != 2 or not pieces[0].strip() or not pieces[1].strip():
+            return {}, (
+                f"Write specs as name=value pairs separated by ';' (a \\ before ; = or \\ "
+                f"makes it part of the text), not {part.strip()!r}"
+            )
+        name, value = pieces[0].strip(), pieces[1].strip()
         if name in specs:
             return {}, f"The spec {name!r} appears twice"
         if len(name) > 30:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext as _
 
 from mercato.core.errors import ValidationFailed
 from mercato.core.permissions import require_perm
@@ -22,18 +21,11 @@ from ..bulk import insert_objects, refresh_statistics
 from ..models import Brand, Product, ProductStatus, Sku, SkuSpecValue
 from ..services.products import refresh_price_range
 from ..text import pinyin_slug
+from .checks import check_against_database, check_in_file, load_seen
 from .columns import COLUMNS, REQUIRED, canonical_column, format_specs
 from .reader import open_sheet
 from .rows import Lookups, Row, RowError, parse_row
-from .seen import (
-    ChunkSeen,
-    ProductState,
-    SeenInFile,
-    barcode_key,
-    seen_in_file,
-    sku_key,
-    spec_key_of,
-)
+from .seen import ChunkSeen, SeenInFile, seen_in_file
 
 CHUNK_SIZE = 2000
 # A product's rows stay in one chunk (the on-sale rule looks at all its SKUs), up to this
@@ -50,9 +42,6 @@ PRODUCT_FIELDS = [
 SKU_FIELDS = [
     "barcode", "specs", "spec_key", "list_price", "cost_price", "weight_g", "volume_cm3",
 ]  # fmt: skip
-FIELD_COLUMNS = {
-    "name": "product_name", "category_id": "category", "brand_id": "brand", "new_brand": "brand",
-}  # fmt: skip
 COUNTERS = [
     "products_created", "products_updated", "products_unchanged",
     "skus_created", "skus_updated", "skus_unchanged", "brands_created",
@@ -102,134 +91,6 @@ class _Import:
         self.analyzed_at = [1000]  # rows written at the last ANALYZE (see bulk.py)
         self.failed = False  # all-or-nothing stops writing at the first bad row
 
-    # -- checking ---------------------------------------------------------------------------
-    def _load_seen(self, rows: list[Row]) -> ChunkSeen:
-        """What earlier chunks held of the codes, barcodes, specs and products of `rows`."""
-        keys, codes = set(), set()
-        no_specs = "specs" not in self.columns
-        for row in rows:
-            if row.product_code:
-                codes.add(row.product_code)
-                if no_specs:
-                    keys.add(spec_key_of(row.product_code, ""))
-                elif "spec_key" in row.sku:
-                    keys.add(spec_key_of(row.product_code, row.sku["spec_key"]))
-            if row.sku_code:
-                keys.add(sku_key(row.sku_code))
-            if row.sku.get("barcode"):
-                keys.add(barcode_key(row.sku["barcode"]))
-        return self.seen.load(keys=keys, product_codes=codes)
-
-    def _check_in_file(self, row: Row, seen: ChunkSeen) -> None:
-        code = row.product_code
-        state = seen.products.get(code)
-        if state is None and code:
-            seen.add_product(code, ProductState(row.number, row.product, not row.product_errors))
-        elif state is not None:
-            if not state.ok:
-                row.fail("product_code", f"Product {code} has errors in row {state.first_row}")
-            elif not row.product_errors:
-                for key, value in row.product.items():
-                    if state.values.get(key) != value:
-                        column = FIELD_COLUMNS.get(key, key)
-                        row.fail(
-                            column,
-                            f"Rows of product {code} must agree: row {state.first_row} differs",
-                        )
-        if row.sku_code:
-            first = seen.first(sku_key(row.sku_code), row.number)
-            if first != row.number:
-                row.fail("sku_code", f"SKU code {row.sku_code} is also in row {first}")
-        barcode = row.sku.get("barcode")
-        if barcode:
-            first = seen.first(barcode_key(barcode), row.number)
-            if first != row.number:
-                row.fail("barcode", f"Barcode {barcode} is also in row {first}")
-        if "spec_key" in row.sku and code:
-            first = seen.first(spec_key_of(code, row.sku["spec_key"]), row.number)
-            if first != row.number:
-                row.fail("specs", f"Row {first} has the same specs for product {code}")
-
-    def _check_against_database(self, rows: list[Row], seen: ChunkSeen):
-        product_codes = {r.product_code for r in rows}
-        products = {p.code: p for p in Product.objects.filter(code__in=product_codes)}
-        skus = {
-            s.code: s
-            for s in Sku.objects.filter(code__in=[r.sku_code for r in rows]).select_related(
-                "product"
-            )
-        }
-        barcodes = [r.sku["barcode"] for r in rows if r.sku.get("barcode")]
-        barcode_owner = dict(
-            Sku.objects.filter(barcode__in=barcodes).values_list("barcode", "code")
-        )
-        if "specs" not in self.columns:
-            # New SKUs get empty specs: a product may have only one SKU without specs.
-            for row in rows:
-                if row.sku_code not in skus:
-                    row.sku["spec_key"] = ""
-                    first = seen.first(spec_key_of(row.product_code, ""), row.number)
-                    if first != row.number:
-                        row.fail("specs", f"Row {first} is also a SKU without specs; add specs")
-        keys = {r.sku["spec_key"] for r in rows if "spec_key" in r.sku}
-        spec_owner = {
-            (pcode, key): code
-            for pcode, key, code in Sku.objects.filter(
-                product__code__in=[c for c in product_codes if c in products], spec_key__in=keys
-            ).values_list("product__code", "spec_key", "code")
-        }
-        for row in rows:
-            sku = skus.get(row.sku_code)
-            if sku is not None and sku.product.code != row.product_code:
-                row.fail(
-                    "sku_code",
-                    f"SKU {row.sku_code} belongs to another product ({sku.product.code})",
-                )
-            owner = barcode_owner.get(row.sku.get("barcode"))
-            if owner and owner != row.sku_code:
-                row.fail("barcode", f"Barcode {row.sku['barcode']} is used by SKU {owner}")
-            owner = spec_owner.get((row.product_code, row.sku.get("spec_key")))
-            if owner and owner != row.sku_code:
-                row.fail("specs", f"Product {row.product_code} has SKU {owner} with these specs")
-        self._check_on_sale(rows, skus, seen)
-        return products, skus
-
-    def _check_on_sale(self, rows: list[Row], skus: dict, seen: ChunkSeen) -> None:
-        """A product going on sale needs an active SKU with a list price above 0 (the rule
-        of services.set_product_status): from its good rows in the file so far, or in the
-        catalogue. Otherwise its rows fail on the status column."""
-        on_sale: dict[str, list[Row]] = {}
-        for row in rows:
-            if row.errors or row.product.get("status") != ProductStatus.ON_SALE:
-                continue
-            on_sale.setdefault(row.product_code, []).append(row)
-            existing = skus.get(row.sku_code)
-            state = seen.products[row.product_code]
-            if row.sku["list_price"] > 0 and (existing is None or existing.is_active):
-                if not state.sellable:
-                    state.sellable, state.dirty = True, True
-        unsure = [code for code in on_sale if not seen.products[code].sellable]
-        if not unsure:
-            return
-        # This chunk's rows set their SKUs' prices: only the product's other SKUs count.
-        priced = set(
-            Sku.objects.filter(product__code__in=unsure, is_active=True, list_price__gt=0)
-            .exclude(code__in=[r.sku_code for r in rows])
-            .values_list("product__code", flat=True)
-        )
-        for code in unsure:
-            state = seen.products[code]
-            if code in priced:
-                state.sellable, state.dirty = True, True
-                continue
-            message = _(
-                "Product %(code)s cannot go on sale: it needs at least one active SKU "
-                "with a list price above 0"
-            ) % {"code": code}
-            for row in on_sale[code]:
-                row.fail("status", message)
-
-    # -- planning and writing ---------------------------------------------------------------
     def _allocate_slugs(self, model, wanted: dict[str, tuple[str, str]], max_length: int):
         """{key: (text, suffix)} → {key: slug}, unique in the table and in this chunk.
 
@@ -386,11 +247,13 @@ class _Import:
         for row in rows:
             if row.new_brand:
                 row.product["new_brand"] = row.new_brand
-        seen = self._load_seen(rows)
+        seen = load_seen(rows, seen=self.seen, columns=self.columns)
         for row in rows:
-            self._check_in_file(row, seen)
+            check_in_file(row, seen)
         candidates = [r for r in rows if not r.errors]
-        products, skus = self._check_against_database(candidates, seen) if candidates else ({}, {})
+        products, skus = ({}, {})
+        if candidates:
+            products, skus = check_against_database(candidates, seen=seen, columns=self.columns)
         good = [r for r in rows if not r.errors]
         result = self.result
         for row in rows:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
+from django.utils import translation
 
 from mercato.catalog.importing import import_products
 from mercato.catalog.models import Brand, Product, Sku
@@ -274,3 +275,118 @@ def test_without_specs_column_a_product_gets_one_new_sku(ops_user):
     )
     assert errors_of(result) == {(3, "specs")}
     assert Sku.objects.get().specs == {}
+
+
+@pytest.mark.parametrize("mode", ["dry_run", "partial", "all_or_nothing"])
+def test_duplicates_across_chunks_name_the_earlier_row(catalogue, ops_user, mode):
+    """Duplicates far apart in the file (other chunks) are found as in one chunk, in every
+    mode: the later row fails and its message names the earlier row."""
+    rows = [sku_row(i, product=f"P{i:04d}") for i in range(1, 9)]
+    rows[0]["barcode"] = GOOD_BARCODE
+    rows += [
+        sku_row(9, sku_code="P0001-S001"),
+        sku_row(10, product="P0011", barcode=GOOD_BARCODE),
+        sku_row(11, product="P0002", specs="颜色=色2;存储容量=128GB", sku_code="X-11"),
+        sku_row(12, product="P0003", product_name="别的名字", sku_code="X-12"),
+    ]
+    result = run(ops_user, rows, mode=mode, chunk_size=2)
+
+    errors = {(e.row, e.column): e.message for e in result.errors}
+    assert set(errors) == {(10, "sku_code"), (11, "barcode"), (12, "specs"), (13, "product_name")}
+    assert "row 2" in errors[(10, "sku_code")] and "row 2" in errors[(11, "barcode")]
+    assert "Row 3" in errors[(12, "specs")] and "row 4" in errors[(13, "product_name")]
+    written = {"dry_run": 0, "partial": 8, "all_or_nothing": 0}[mode]
+    assert Sku.objects.count() == written
+
+
+def test_updating_a_sku_twice_is_a_duplicate_but_updating_once_is_not(catalogue, ops_user):
+    """A SKU that existed before the import may be updated; the same code twice in the file
+    is refused, even when the first row was written in an earlier chunk."""
+    run(ops_user, [sku_row(1), sku_row(2)])
+    rows = [sku_row(1, list_price="10.00"), sku_row(3), sku_row(1, list_price="20.00")]
+    result = run(ops_user, rows, chunk_size=1)
+
+    assert errors_of(result) == {(4, "sku_code"), (4, "specs")}
+    assert "row 2" in result.errors[0].message
+    assert Sku.objects.get(code="P0001-S001").list_price == Decimal("10.00")
+    assert result.counts["skus_updated"] == 1 and result.counts["skus_created"] == 1
+
+
+def test_a_second_import_on_the_same_connection_starts_clean(catalogue, ops_user):
+    """What one import saw does not leak into the next one (a dry run, then the real run)."""
+    rows = [sku_row(1), sku_row(2)]
+    assert run(ops_user, rows, mode="dry_run").error_count == 0
+    assert run(ops_user, rows).error_count == 0
+    assert Sku.objects.count() == 2
+
+
+def test_on_sale_needs_an_active_sku_with_a_price(catalogue, ops_user):
+    """A product imported on sale without any SKU priced above 0 is refused on the status
+    column of its rows, like set_product_status; one priced SKU is enough."""
+    rows = [
+        sku_row(1, status="on_sale", list_price="0"),
+        sku_row(2, status="on_sale", list_price="0"),
+        sku_row(3, status="on_sale", list_price="0"),
+        sku_row(4, status="on_sale", list_price="5.00"),
+        sku_row(5, status="draft", list_price="0"),
+    ]
+    with translation.override("en"):
+        result = run(ops_user, rows, mode="partial")
+
+    assert errors_of(result) == {(2, "status"), (3, "status")}
+    message = result.errors[0].message
+    assert "P0001" in message and "on sale" in message and "above 0" in message
+    assert set(Product.objects.values_list("code", "status")) == {
+        ("P0002", "on_sale"),
+        ("P0003", "draft"),
+    }
+
+
+def test_on_sale_message_is_translated(catalogue, ops_user):
+    """The on-sale row error follows the active language (Simplified Chinese first)."""
+    with translation.override("zh-hans"):
+        result = run(ops_user, [sku_row(1, status="on_sale", list_price="0")])
+    assert result.errors[0].column == "status" and "无法上架" in result.errors[0].message
+
+
+def test_on_sale_counts_priced_skus_already_in_the_catalogue(catalogue, ops_user):
+    """An existing product with an active priced SKU may take a price-0 SKU and stay on sale;
+    an inactive SKU does not count, nor a SKU the same file sets to 0."""
+    run(ops_user, [sku_row(1), sku_row(3)])  # P0001 and P0002, priced, draft
+    Sku.objects.filter(code="P0002-S003").update(is_active=False)
+    rows = [
+        sku_row(2, status="on_sale", list_price="0"),  # P0001: S001 is priced in the catalogue
+        sku_row(4, status="on_sale", list_price="0"),  # P0002: S003 is inactive
+        sku_row(5, status="on_sale", list_price="0"),  # P0003 is new
+        sku_row(6, status="on_sale", list_price="0"),
+    ]
+    result = run(ops_user, rows, mode="dry_run")
+
+    assert errors_of(result) == {(3, "status"), (4, "status"), (5, "status")}
+    # P0001's only priced SKU, set to 0 by the file itself, does not count.
+    result = run(ops_user, [sku_row(1, status="on_sale", list_price="0")], mode="dry_run")
+    assert errors_of(result) == {(2, "status")}
+
+
+def test_on_sale_product_split_by_other_rows_keeps_a_priced_sku_from_earlier(catalogue, ops_user):
+    """A priced SKU of an on-sale product in an earlier chunk counts for its later rows."""
+    rows = [
+        sku_row(1, status="on_sale", list_price="9.00"),
+        sku_row(3, product="P0009"),
+        sku_row(2, status="on_sale", list_price="0", product="P0001"),
+    ]
+    for mode in ("dry_run", "partial"):
+        result = run(ops_user, rows, mode=mode, chunk_size=1)
+        assert result.error_count == 0, result.errors
+    assert Product.objects.get(code="P0001").status == "on_sale"
+
+
+def test_specs_with_escaped_separators(catalogue, ops_user):
+    """In a specs cell a backslash makes ';', '=' and itself part of a name or value."""
+    cell = r"尺寸=10\=12;型号=A\;B;路径=C:\\x\\;接口=Type-C"
+    # Before any other character a backslash stays as written (files from before escaping).
+    result = run(ops_user, [sku_row(1, specs=cell), sku_row(2, specs=r"路径=D:\data")])
+    assert result.error_count == 0, result.errors
+    specs = Sku.objects.get(code="P0001-S001").specs
+    assert specs == {"尺寸": "10=12", "型号": "A;B", "路径": "C:\\x\\", "接口": "Type-C"}
+    assert Sku.objects.get(code="P0001-S002").specs == {"路径": "D:\\data"}
