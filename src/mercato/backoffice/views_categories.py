@@ -21,7 +21,7 @@ from .forms_catalog import (
     format_specs,
 )
 from .messages_i18n import add_errors_to_form, message_of
-from .selectors import categories_with_counts, specs_for_category
+from .selectors import bump_catalogue_version, categories_with_counts, specs_for_category
 
 
 @staff_view("catalog.view_category")
@@ -170,6 +170,7 @@ def category_move(request, category_id: int):
     except DomainError as exc:
         messages.error(request, message_of(exc))
     else:
+        bump_catalogue_version()  # treebeard's move sends no signal; the filter lists change
         messages.success(request, _("Category “%(name)s” moved.") % {"name": category})
     return redirect("backoffice:category_tree")
 
