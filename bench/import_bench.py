@@ -1,12 +1,14 @@
 """Benchmark: import 100,000 SKUs from CSV into a fresh PostgreSQL database.
 
-    .venv/bin/python bench/import_bench.py [--rows 100000] [--json] [--no-docs]
+    .venv/bin/python bench/import_bench.py [--rows 100000] [--small 20000] [--json] [--no-docs]
 
 Generates a deterministic CSV (4 SKUs per product, valid EAN-13 barcodes), creates the
 database (default mercato_bench_import), migrates it, adds the categories and brands the
 file names, then times the import in a child process (parse, validate, write: mode
-all-or-nothing, one transaction) and reports rows/s and the child's peak RSS. The result
-goes into docs/performance.md between the import-bench markers, unless --no-docs.
+all-or-nothing, one transaction) and reports rows/s and the child's peak RSS. It does so
+twice, for --small rows and for --rows rows (a fresh database each), so that memory growth
+per row shows: flat memory means the same peak for both. The result goes into
+docs/performance.md between the import-bench markers, unless --no-docs.
 """
 
 import argparse
@@ -186,8 +188,26 @@ def run(rows: int, database: str, server: str, mode: str, keep: bool) -> dict:
     return result
 
 
-def write_docs(result: dict, command: str) -> None:
+def growth_per_row(small: dict, big: dict) -> float:
+    """Bytes of peak RSS per extra row between the two runs (about 0 when memory is flat)."""
+    extra_rows = big["rows"] - small["rows"]
+    grown = (big["peak_rss_mib"] - big["rss_before_import_mib"]) - (
+        small["peak_rss_mib"] - small["rss_before_import_mib"]
+    )
+    return round(grown * 1024 * 1024 / extra_rows, 1) if extra_rows else 0.0
+
+
+def write_docs(runs: list[dict], command: str) -> None:
+    small, result = runs[0], runs[-1]
     m = result["machine"]
+    table = [
+        "| rows | CSV | time | rows/s | RSS before the import | peak RSS |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ] + [
+        f"| {r['rows']:,} | {r['csv_mib']} MiB | {r['seconds']} s | **{r['rows_per_s']:,}** "
+        f"| {r['rss_before_import_mib']} MiB | **{r['peak_rss_mib']} MiB** |"
+        for r in runs
+    ]
     section = "\n".join(
         [
             START,
@@ -196,17 +216,23 @@ def write_docs(result: dict, command: str) -> None:
             f"Command: `{command}`",
             "",
             f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM, Python {m['python']}; "
-            f"{result['database']}",
-            f"- File: {result['rows']:,} SKU rows ({result['rows'] // 4:,} products), "
-            f"{result['csv_mib']} MiB CSV; mode `{result['mode']}` (one transaction)",
-            f"- **{result['rows_per_s']:,} rows/s** end to end (parse, validate, write): "
-            f"{result['seconds']} s",
-            f"- Peak RSS of the importing process: **{result['peak_rss_mib']} MiB** "
-            f"({result['rss_before_import_mib']} MiB before the import started)",
+            f"{result['database']}; load average {result['load']} at the start",
+            f"- File: 4 SKU rows per product; mode `{result['mode']}` (one transaction); "
+            "each run in a fresh database and a fresh process",
             "",
-            "The file is streamed and handled in chunks of 2,000 rows: a fixed number of queries",
-            "per chunk (existing products, SKUs, barcodes, specs), bulk inserts and updates, one",
-            "audit entry per import. Memory holds one chunk plus the codes seen so far.",
+            *table,
+            "",
+            f"- **{result['rows_per_s']:,} rows/s** end to end (parse, validate, write) "
+            f"for {result['rows']:,} rows",
+            f"- Memory growth: **{growth_per_row(small, result)} bytes of peak RSS per extra row** "
+            f"from {small['rows']:,} to {result['rows']:,} rows (peak minus RSS before the "
+            "import, compared between the two runs)",
+            "",
+            "The file is streamed and handled in chunks of 2,000 rows (a product's rows stay in",
+            "one chunk): a fixed number of queries per chunk (existing products, SKUs, barcodes,",
+            "specs; what earlier chunks held, from a temporary table), bulk inserts (COPY) and",
+            "updates, one audit entry per import. Memory holds one chunk, whatever the file's",
+            "length: the codes, barcodes and products seen so far are in the temporary table.",
             END,
         ]
     )
@@ -227,6 +253,9 @@ def write_docs(result: dict, command: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="SKU rows (default 100000)")
+    parser.add_argument(
+        "--small", type=int, default=20_000, help="rows of the first, smaller run (default 20000)"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
     parser.add_argument("--database", default="mercato_bench_import")
@@ -238,21 +267,33 @@ def main() -> None:
     if args.child:
         child(args.child, args.mode)
         return
-    if args.rows < 1:
-        parser.error("--rows must be at least 1")
-    result = run(args.rows, args.database, args.server, args.mode, args.keep)
-    command = "python bench/import_bench.py" + (
-        f" --rows {args.rows}" if args.rows != 100_000 else ""
+    if not 1 <= args.small < args.rows:
+        parser.error("--small must be at least 1 and below --rows")
+    runs = []
+    for rows in (args.small, args.rows):
+        load = os.getloadavg()[0]
+        runs.append(
+            run(rows, args.database, args.server, args.mode, args.keep and rows == args.rows)
+        )
+        runs[-1]["load"] = round(load, 1)
+        r = runs[-1]
+        if not args.json:
+            print(
+                f"{r['rows']:,} rows in {r['seconds']} s: {r['rows_per_s']:,} rows/s, "
+                f"peak RSS {r['peak_rss_mib']} MiB ({r['rss_before_import_mib']} MiB before; "
+                f"{r['database']})"
+            )
+    command = (
+        "python bench/import_bench.py"
+        + (f" --rows {args.rows}" if args.rows != 100_000 else "")
+        + (f" --small {args.small}" if args.small != 20_000 else "")
     )
     if not args.no_docs:
-        write_docs(result, command)
+        write_docs(runs, command)
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(runs))
     else:
-        print(
-            f"{result['rows']:,} rows in {result['seconds']} s: {result['rows_per_s']:,} rows/s, "
-            f"peak RSS {result['peak_rss_mib']} MiB ({result['database']})"
-        )
+        print(f"Peak RSS growth: {growth_per_row(runs[0], runs[-1])} bytes per extra row")
 
 
 if __name__ == "__main__":
