@@ -33,7 +33,9 @@ from .base import (
     RefundStatus,
     TradeStatus,
     VerifiedNotice,
+    check_answer,
     check_trade,
+    not_found,
     parse_yuan,
     read_form,
     to_decimal,
@@ -205,21 +207,10 @@ class AlipayGateway:
         answer, raw = self._call("alipay.trade.query", {"out_trade_no": out_trade_no})
         if answer.get("code") != "10000":
             if answer.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
-                return VerifiedNotice(
-                    gateway=NAME,
-                    verified=True,
-                    signature_valid=True,
-                    status=TradeStatus.NOT_FOUND,
-                    out_trade_no=out_trade_no,
-                    via="query",
-                    raw=raw,
-                    data=answer,
-                )
+                return not_found(NAME, out_trade_no, raw=raw, data=answer)
             raise GatewayError(f"Alipay refused the query: {_reason(answer)}")
         notice = self._read_trade({k: str(v) for k, v in answer.items()}, raw=raw, via="query")
-        if notice.out_trade_no != out_trade_no:
-            return notice.refused("the answer is about another trade")
-        return check_trade(notice, expect)
+        return check_answer(notice, out_trade_no, expect)
 
     def refund(
         self,

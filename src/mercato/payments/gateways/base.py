@@ -148,6 +148,15 @@ def check_trade(notice: VerifiedNotice, expect: ExpectedAmount | None) -> Verifi
     return notice
 
 
+def check_answer(
+    notice: VerifiedNotice, out_trade_no: str, expect: ExpectedAmount | None
+) -> VerifiedNotice:
+    """A query answer must be about the trade we asked for, then match like a notice."""
+    if notice.out_trade_no != out_trade_no:
+        return notice.refused("the answer is about another trade")
+    return check_trade(notice, expect)
+
+
 def to_decimal(value) -> Decimal:
     """A money amount to the fen; refuses floats, which cannot hold fen exactly."""
     if isinstance(value, float):

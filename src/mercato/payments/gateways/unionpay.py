@@ -36,6 +36,7 @@ from .base import (
     RefundStatus,
     TradeStatus,
     VerifiedNotice,
+    check_answer,
     check_trade,
     not_found,
     parse_fen,
@@ -308,9 +309,7 @@ class UnionPayGateway:
         if answer.get("respCode") != "00":
             raise GatewayError(f"UnionPay refused the query: {_reason(answer)}")
         notice = self._read({**answer, "txnType": "01"}, raw=raw, via="query")
-        if notice.out_trade_no != out_trade_no:
-            return notice.refused("the answer is about another trade")
-        return check_trade(notice, expect)
+        return check_answer(notice, out_trade_no, expect)
 
     def refund(
         self,

@@ -35,6 +35,7 @@ from .base import (
     TradeStatus,
     VerifiedNotice,
     as_text,
+    check_answer,
     check_trade,
     header,
     not_found,
@@ -260,9 +261,7 @@ class WechatPayGateway:
         if status != 200:
             raise GatewayError(f"WeChat Pay refused the query: {_reason(answer)}")
         notice = self._read(answer, raw=json.dumps(answer, ensure_ascii=False), via="query")
-        if notice.out_trade_no != out_trade_no:
-            return notice.refused("the answer is about another trade")
-        return check_trade(notice, expect)
+        return check_answer(notice, out_trade_no, expect)
 
     def refund(
         self,
