@@ -15,6 +15,7 @@ MOBILE = "13812345678"
      ("zhang@example.com", "zh***@example.com"), ("ops1", "ops1")],
 )  # fmt: skip
 def test_log_in_names_are_masked_for_logs(login, shown):
+    """Phone numbers and email addresses are masked; staff log-in names stay readable."""
     assert mask_login(login) == shown
 
 

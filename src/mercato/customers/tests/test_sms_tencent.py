@@ -133,6 +133,7 @@ def test_a_wrong_key_fails_verification_and_raises(server):
 
 
 def test_a_refused_number_raises(server):
+    """A per-number refusal in SendStatusSet raises with the provider's code."""
     FakeTencent.reply = {
         "Response": {
             "SendStatusSet": [
@@ -146,10 +147,12 @@ def test_a_refused_number_raises(server):
 
 
 def test_an_unreachable_provider_raises():
+    """A provider that cannot be reached raises SmsDeliveryFailed."""
     with pytest.raises(SmsDeliveryFailed, match="unreachable"):
         _backend("http://127.0.0.1:9/").send(MESSAGE)
 
 
 def test_only_http_endpoints_are_accepted():
+    """A non-HTTP endpoint (file:, ...) is refused when the backend is built."""
     with pytest.raises(ValueError, match="http"):
         _backend("file:///etc/passwd")

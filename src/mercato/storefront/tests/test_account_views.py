@@ -124,6 +124,7 @@ def test_log_in_by_mobile_or_email_and_password(client, customer, login):
 
 
 def test_log_in_with_a_wrong_password_is_refused(client, customer):
+    """A wrong password is a form error and logs nobody in."""
     response = client.post("/account/login/", {"login": MOBILE, "password": "nope-nope"})
     assert response.status_code == 400
     assert "wrong" in str(response.context["form"].errors) or "错误" in str(
@@ -176,6 +177,7 @@ def test_customer_session_does_not_open_the_back_office(client, customer):
 
 
 def test_log_out(client, customer):
+    """Logging out ends the session."""
     client.force_login(customer.user)
     assert client.post("/account/logout/").status_code == 302
     assert SESSION_KEY not in client.session
@@ -263,6 +265,7 @@ def test_password_reset_by_email_link(client, customer, settings):
 
 
 def test_password_reset_email_for_an_unknown_address_looks_the_same(client, settings):
+    """An unknown address gets the same answer and no mail."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     response = client.post("/account/reset/email/", {"email": "nobody@example.com"})
     assert response.status_code == 302
@@ -270,6 +273,7 @@ def test_password_reset_email_for_an_unknown_address_looks_the_same(client, sett
 
 
 def test_bad_reset_link_is_a_clear_400(client):
+    """A forged or garbled reset link answers 400 with a way to ask for a new one."""
     response = client.get("/account/reset/Zm9v/bad-token/")
     assert response.status_code == 400
     assert response.context["valid"] is False
