@@ -77,7 +77,9 @@ class SandboxGateway:
         return hmac.new(self.config.secret, content.encode(), hashlib.sha256).hexdigest()
 
     def has_valid_signature(self, fields: Mapping[str, str]) -> bool:
-        return hmac.compare_digest(self.sign(fields), str(fields.get("signature", "")))
+        # bytes: compare_digest refuses non-ASCII str, and a forged value may hold any
+        given = str(fields.get("signature", "")).encode()
+        return hmac.compare_digest(self.sign(fields).encode(), given)
 
     def sandbox_pay_url(self, request: PaymentRequest) -> str:
         """The approve/decline page's URL, its parameters signed against tampering."""

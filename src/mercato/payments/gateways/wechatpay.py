@@ -127,7 +127,7 @@ class WechatPayGateway:
                 "payer_client_ip": request.client_ip,
                 "h5_info": {"type": "Wap"},
             }
-        status, answer = self._call("POST", f"/v3/pay/transactions/{channel}", order)
+        status, answer, _ = self._call("POST", f"/v3/pay/transactions/{channel}", order)
         if status != 200:
             raise GatewayError(f"WeChat Pay refused the order: {_reason(answer)}")
         if channel == "native":
@@ -255,12 +255,13 @@ class WechatPayGateway:
         self, out_trade_no: str, *, expect: ExpectedAmount | None = None, **_
     ) -> VerifiedNotice:
         path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no, safe='')}"
-        status, answer = self._call("GET", f"{path}?{urlencode({'mchid': self.config.mchid})}")
+        query = urlencode({"mchid": self.config.mchid})
+        status, answer, raw = self._call("GET", f"{path}?{query}")
         if status == 404 and answer.get("code") == "ORDER_NOT_EXIST":
-            return not_found(NAME, out_trade_no, data=answer)
+            return not_found(NAME, out_trade_no, raw=raw, data=answer)
         if status != 200:
             raise GatewayError(f"WeChat Pay refused the query: {_reason(answer)}")
-        notice = self._read(answer, raw=json.dumps(answer, ensure_ascii=False), via="query")
+        notice = self._read(answer, raw=raw, via="query")
         return check_answer(notice, out_trade_no, expect)
 
     def refund(
@@ -286,8 +287,7 @@ class WechatPayGateway:
         }
         if self.config.notify_url:
             request["notify_url"] = self.config.notify_url
-        status, answer = self._call("POST", "/v3/refund/domestic/refunds", request)
-        raw = json.dumps(answer, ensure_ascii=False)
+        status, answer, raw = self._call("POST", "/v3/refund/domestic/refunds", request)
         if status != 200:
             return RefundResult(
                 NAME, refund_no, RefundStatus.FAILED, amount, problem=_reason(answer), raw=raw
@@ -305,7 +305,8 @@ class WechatPayGateway:
             raw=raw,
         )
 
-    def _call(self, method: str, path: str, payload: dict | None = None) -> tuple[int, dict]:
+    def _call(self, method: str, path: str, payload: dict | None = None) -> tuple[int, dict, str]:
+        """(HTTP status, the answer, its text), once WeChat Pay's signature holds."""
         body = json.dumps(payload, ensure_ascii=False) if payload is not None else ""
         response = remote.send(
             method,
@@ -322,14 +323,14 @@ class WechatPayGateway:
         if problem:
             raise GatewayError(f"WeChat Pay's answer cannot be trusted: {problem}")
         if not response.body:
-            return response.status, {}
+            return response.status, {}, ""
         try:
             answer = json.loads(response.text)
         except ValueError as error:
             raise GatewayError("WeChat Pay's answer is not JSON") from error
         if not isinstance(answer, dict):
             raise GatewayError("WeChat Pay's answer is not an object")
-        return response.status, answer
+        return response.status, answer, response.text
 
 
 def _reason(answer: Mapping) -> str:
