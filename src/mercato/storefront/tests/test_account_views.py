@@ -277,3 +277,23 @@ def test_bad_reset_link_is_a_clear_400(client):
     response = client.get("/account/reset/Zm9v/bad-token/")
     assert response.status_code == 400
     assert response.context["valid"] is False
+
+
+@pytest.mark.redis
+def test_rate_limit_counts_in_redis_as_in_production(client, settings, outbox):
+    """With the Redis cache of a production set-up the per-number limit holds the same way."""
+    import os
+    import uuid
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": f"test-acct-{uuid.uuid4().hex}",  # no clash with other test runs
+        }
+    }
+    settings.MERCATO_ACCOUNT_RATE_LIMITS = {**settings.MERCATO_ACCOUNT_RATE_LIMITS,
+                                            "code_per_number": "1/h"}  # fmt: skip
+    assert _send(client, "/account/signup/").status_code == 200
+    assert _send(client, "/account/signup/").status_code == 429
+    assert len(outbox) == 1
