@@ -4,6 +4,8 @@ Stock changes only here: each inside a transaction, rows locked in primary-key o
 and every change writes a StockMovement row with the before and after figures.
 """
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -77,10 +79,19 @@ MAX_QUANTITY = 1_000_000
 
 
 def _quantity(value, field: str = "quantity", *, allow_negative: bool = False) -> int:
+    # int(1.5) would silently take 1 unit: only whole numbers, or their digits as text.
+    number = None
     try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed({field: [_("Not a whole number: %(v)r") % {"v": value}]}) from None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            number = int(value)
+        elif isinstance(value, float | Decimal) and value % 1 == 0:
+            number = int(value)
+    except ArithmeticError:  # Decimal("NaN") and the like
+        pass
+    if number is None:
+        raise ValidationFailed({field: [_("Not a whole number: %(v)r") % {"v": value}]})
     if abs(number) > MAX_QUANTITY or (number <= 0 and not allow_negative) or number == 0:
         raise ValidationFailed(
             {field: [_("Enter a non-zero number of units up to %(n)s") % {"n": MAX_QUANTITY}]}
@@ -110,11 +121,21 @@ def apply_movement(
 ) -> StockMovement:
     """Change a locked Stock row and write its ledger row. The caller holds the lock.
 
-    Refuses (Conflict, nothing written) what would break on_hand ≥ reserved ≥ 0.
+    Refuses (Conflict, nothing written) what would break on_hand ≥ reserved ≥ 0, and
+    (ValidationFailed) a movement that changes nothing.
     """
+    if not on_hand_delta and not reserved_delta:
+        raise ValidationFailed({"quantity": [_("A stock movement must change a quantity")]})
     on_hand = stock.on_hand + on_hand_delta
     reserved = stock.reserved + reserved_delta
-    if on_hand < 0 or reserved < 0 or reserved > on_hand:
+    if reserved < 0:
+        raise Conflict(
+            _("Cannot release %(n)s units: only %(reserved)s reserved")
+            % {"n": -reserved_delta, "reserved": stock.reserved},
+            field="quantity",
+            code="insufficient_reserved",
+        )
+    if on_hand < 0 or reserved > on_hand:
         raise Conflict(
             _("Not enough stock: %(available)s available, %(reserved)s reserved")
             % {"available": stock.available, "reserved": stock.reserved},
