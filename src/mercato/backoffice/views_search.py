@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from mercato.core.errors import DomainError
-from mercato.search import services
+from mercato.search import querylog, services
 from mercato.search.models import HiddenHotSearch, SynonymGroup
 
 from .access import staff_view
@@ -31,7 +31,7 @@ class SynonymForm(forms.Form):
 @staff_view(PERM)
 def search_overview(request):
     hidden = set(HiddenHotSearch.objects.values_list("query", flat=True))
-    popular = list(services.search_report(days=7)[:REPORT_ROWS])
+    popular = list(querylog.search_report(days=7)[:REPORT_ROWS])
     for row in popular:
         row["hidden"] = row["query"] in hidden
     return render(
@@ -40,9 +40,9 @@ def search_overview(request):
         {
             "groups": SynonymGroup.objects.all(),
             "form": SynonymForm(),
-            "hot": services.hot_searches(),
+            "hot": querylog.hot_searches(),
             "popular": popular,
-            "zero": services.search_report(days=REPORT_DAYS, zero_only=True)[:REPORT_ROWS],
+            "zero": querylog.search_report(days=REPORT_DAYS, zero_only=True)[:REPORT_ROWS],
             "report_days": REPORT_DAYS,
         },
     )

@@ -29,6 +29,11 @@ def filter_sort_page(
     facets = catalog_facets.facets_for(products=products, params=filters)
     offset = (page - 1) * per_page
     sort = clean_sort(sort)
+    if not sort and not filters_active(filters):
+        # Nothing to narrow or reorder: the ranked matches are the answer, no query needed.
+        return SearchResult(
+            ids=ranked[offset : offset + per_page], total=len(ranked), facets=facets
+        )
     if not sort:
         position = {pk: i for i, pk in enumerate(ranked)}
         ids = sorted(filtered.values_list("pk", flat=True), key=position.__getitem__)

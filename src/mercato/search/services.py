@@ -3,15 +3,14 @@ the synonyms and hidden hot searches operations staff maintain."""
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q, Sum
-from django.utils import timezone
+from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from mercato.catalog.models import Brand, Category, Product, ProductStatus, Sku, SpecAttribute
+from mercato.catalog.shopcache import bump_shop_version
 from mercato.core.audit import acting_as
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
@@ -19,10 +18,13 @@ from mercato.core.permissions import require_perm
 from . import text
 from .backends import SearchResult, get_backend
 from .listing import MAX_PAGE, clean_sort, filters_active
-from .models import HiddenHotSearch, SearchQueryDay, SynonymGroup
+from .models import HiddenHotSearch, SynonymGroup
 from .query import Alternative, ParsedQuery
+from .querylog import forget_hot_searches
+from .resultcache import cached_result_page
 
 PER_PAGE = 20
+CARD_FIELDS = ("name", "slug", "min_price", "brand__name")
 SUGGESTIONS = 8
 SYNONYMS_CACHE_KEY = "search:synonyms"
 DICTIONARY_VERSION_KEY = "search:dictionary-version"
@@ -68,6 +70,7 @@ def _synonyms_changed() -> None:
         cache.incr(DICTIONARY_VERSION_KEY)
     except ValueError:
         cache.set(DICTIONARY_VERSION_KEY, 1, None)
+    bump_shop_version()  # cached result pages were found with the old synonyms
 
 
 def _parse_terms(raw: str) -> list[str]:
@@ -130,6 +133,7 @@ def set_hot_search_hidden(*, actor, query: str, hidden: bool) -> None:
         HiddenHotSearch.objects.get_or_create(query=cleaned)
     else:
         HiddenHotSearch.objects.filter(query=cleaned).delete()
+    forget_hot_searches()
 
 
 # -- parsing -------------------------------------------------------------------------------
@@ -187,6 +191,7 @@ class SearchPage:
     corrections: dict = field(default_factory=dict)
     loosened: bool = False  # nothing matched every word; these match some
     notice: str = ""
+    cache_key: str = ""  # where search.resultcache keeps this page ("" when not cached)
 
 
 def clean_page(raw) -> int:
@@ -201,7 +206,11 @@ def clean_page(raw) -> int:
 def search_products(*, query: str, params=None, page=1, per_page: int = PER_PAGE) -> SearchPage:
     """A page of on-sale products for a customer's query, with facets and the notices to
     show (query shortened, spelling corrected, only some words matched). `params` are the
-    URL's filter and sort parameters, as on a category page (catalog.facets)."""
+    URL's filter and sort parameters, as on a category page (catalog.facets).
+
+    Pages are cached per query, filters, sort, page and catalogue version (search.resultcache):
+    popular queries are served from the cache until a product, price, stock state, synonym or
+    the index changes."""
     params = params if params is not None else {}
     cleaned, shortened = text.clean_query(query)
     sort = clean_sort(params.get("sort", ""))
@@ -212,14 +221,39 @@ def search_products(*, query: str, params=None, page=1, per_page: int = PER_PAGE
         }
     if not cleaned:
         return result_page
-    parsed = parse_query(cleaned)
+    found = cached_result_page(
+        query=cleaned,
+        params=params,
+        page=result_page.page,
+        per_page=per_page,
+        compute=lambda: _find(result_page, params=params, per_page=per_page),
+    )
+    found.notice = result_page.notice
+    return found
+
+
+def _with_query(params, query: str):
+    """The parameters with `q` as cleaned: facet links of a cached page are shared by every
+    spelling of the query that cleans to the same text."""
+    if hasattr(params, "copy") and hasattr(params, "setlist"):  # a QueryDict
+        params = params.copy()
+        params.setlist("q", [query])
+        return params
+    return {**params, "q": query}
+
+
+def _find(result_page: SearchPage, *, params, per_page: int) -> SearchPage:
+    params = _with_query(params, result_page.query)
+    parsed = parse_query(result_page.query)
     backend = get_backend()
-    args = {"filters": params, "sort": sort, "per_page": per_page}
+    args = {"filters": params, "sort": result_page.sort, "per_page": per_page}
     result: SearchResult = backend.search(query=parsed, page=result_page.page, **args)
     if result.total == 0 and len(parsed.groups) > 1 and not filters_active(params):
         result = backend.search(query=parsed.loosened(), page=result_page.page, **args)
         result_page.loosened = result.total > 0
-    by_id = Product.objects.select_related("brand").in_bulk(result.ids)
+    # Only what a result card shows: the description and SEO text stay in the database.
+    cards = Product.objects.select_related("brand").only(*CARD_FIELDS)
+    by_id = cards.in_bulk(result.ids)
     result_page.results = [by_id[pk] for pk in result.ids if pk in by_id]
     result_page.total, result_page.facets = result.total, result.facets
     result_page.pages = (result.total + per_page - 1) // per_page
@@ -237,63 +271,16 @@ def suggest(*, prefix: str, limit: int = SUGGESTIONS) -> list[Product]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-# -- query counts: hot searches and the zero-result log --------------------------------------
-
-
-def record_search(*, query: str, total: int) -> None:
-    """Count a customer's search for today (page 1 only: paging is not a new search)."""
-    cleaned = text.normalize(text.clean_query(query)[0])
-    if not cleaned:
-        return
-    now, day = timezone.now(), timezone.localdate()
-    zero = 1 if total == 0 else 0
-    changes = {"searches": F("searches") + 1, "zero_results": F("zero_results") + zero}
-    rows = SearchQueryDay.objects.filter(query=cleaned, day=day)
-    if rows.update(last_seen=now, **changes):
-        return
-    try:
-        with transaction.atomic():
-            SearchQueryDay.objects.create(
-                query=cleaned, day=day, searches=1, zero_results=zero, last_seen=now
-            )
-    except IntegrityError:  # another request created today's row first
-        rows.update(last_seen=now, **changes)
-
-
-def hot_searches(*, limit: int = 10, days: int = 7) -> list[str]:
-    """The most searched queries of the last `days` days that found something."""
-    since = timezone.localdate() - timedelta(days=days - 1)
-    hidden = HiddenHotSearch.objects.values("query")
-    rows = (
-        SearchQueryDay.objects.filter(day__gte=since)
-        .exclude(query__in=hidden)
-        .values("query")
-        .annotate(n=Sum("searches"), zero=Sum("zero_results"))
-        .filter(n__gt=F("zero"))
-        .order_by("-n", "query")[:limit]
-    )
-    return [row["query"] for row in rows]
-
-
-def search_report(*, days: int = 30, zero_only: bool = False):
-    """Per query over `days` days: searches, searches without results, last searched."""
-    since = timezone.localdate() - timedelta(days=days - 1)
-    rows = (
-        SearchQueryDay.objects.filter(day__gte=since)
-        .values("query")
-        .annotate(n=Sum("searches"), zero=Sum("zero_results"), last=Max("last_seen"))
-    )
-    if zero_only:
-        return rows.filter(zero__gt=0).order_by("-zero", "-last")
-    return rows.order_by("-n", "query")
-
-
 # -- keeping the index current ---------------------------------------------------------------
 
 
 def reindex_products(*, product_ids) -> int:
     """Index these products as they are now; those not on sale (or gone) leave the index."""
-    return get_backend().index_products(sorted(set(product_ids)))
+    written = get_backend().index_products(sorted(set(product_ids)))
+    # The product's own change bumped the version before this task ran: a search between
+    # the two cached what the old index found.
+    bump_shop_version()
+    return written
 
 
 def products_changed_since(since) -> list[int]:
@@ -322,4 +309,5 @@ def rebuild_index(*, batch: int = 500, progress=None) -> int:
         written += backend.index_products(chunk)
         if progress:
             progress(len(chunk))
+    bump_shop_version()
     return written

@@ -21,6 +21,7 @@ BATCH = 500
 
 class DatabaseBackend:
     def match(self, query: ParsedQuery, limit: int) -> list[int]:
+        """Ids of the products on sale that match, best first, at most `limit`."""
         raise NotImplementedError
 
     def write_text_index(self, documents: list[Document], removed: set[int]) -> None:
@@ -103,13 +104,7 @@ class DatabaseBackend:
     def suggest(self, *, query: ParsedQuery, limit: int) -> list[int]:
         if query.is_empty:
             return []
-        ranked = self.match(query, limit * 4)
-        on_sale = set(
-            Product.objects.filter(pk__in=ranked, status=ProductStatus.ON_SALE).values_list(
-                "pk", flat=True
-            )
-        )
-        return [pk for pk in ranked if pk in on_sale][:limit]
+        return self.match(query, limit)
 
     def search(
         self, *, query: ParsedQuery, filters, sort: str, page: int, per_page: int

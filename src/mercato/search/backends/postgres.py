@@ -3,6 +3,8 @@ the spelling vocabulary."""
 
 from django.db import connection
 
+from mercato.catalog.models import ProductStatus
+
 from ..documents import Document
 from ..query import ParsedQuery, to_tsquery
 from .database import DatabaseBackend
@@ -23,12 +25,15 @@ class PostgresBackend(DatabaseBackend):
         if not expression:
             return []
         # Rank normalisation 1: divide by 1 + log(length), so a short exact name wins.
+        # Only products on sale: the index may lag a status change by one task.
         sql = (
-            "SELECT product_id FROM search_searchdocument, to_tsquery('simple', %s) q "
-            "WHERE vector @@ q ORDER BY ts_rank(vector, q, 1) DESC, product_id DESC LIMIT %s"
+            "SELECT d.product_id FROM search_searchdocument d "
+            "JOIN catalog_product p ON p.id = d.product_id, to_tsquery('simple', %s) q "
+            "WHERE d.vector @@ q AND p.status = %s "
+            "ORDER BY ts_rank(d.vector, q, 1) DESC, d.product_id DESC LIMIT %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [expression, limit])
+            cursor.execute(sql, [expression, ProductStatus.ON_SALE, limit])
             return [row[0] for row in cursor.fetchall()]
 
     def similar_candidates(self, tokens: list[str]) -> list[str]:

@@ -2,6 +2,8 @@
 
 from django.db import DatabaseError, connection
 
+from mercato.catalog.models import ProductStatus
+
 from ..documents import Document
 from ..query import ParsedQuery, to_fts5
 from .database import DatabaseBackend
@@ -31,13 +33,15 @@ class SqliteBackend(DatabaseBackend):
         expression = to_fts5(query)
         if not expression:
             return []
+        # Only products on sale: the index may lag a status change by one task.
         sql = (
-            "SELECT rowid FROM search_fts WHERE search_fts MATCH %s "
-            "ORDER BY bm25(search_fts, %s, %s, %s), rowid DESC LIMIT %s"
+            "SELECT search_fts.rowid FROM search_fts JOIN catalog_product p "
+            "ON p.id = search_fts.rowid WHERE search_fts MATCH %s AND p.status = %s "
+            "ORDER BY bm25(search_fts, %s, %s, %s), search_fts.rowid DESC LIMIT %s"
         )
         try:
             with connection.cursor() as cursor:
-                cursor.execute(sql, [expression, *WEIGHTS, limit])
+                cursor.execute(sql, [expression, ProductStatus.ON_SALE, *WEIGHTS, limit])
                 return [row[0] for row in cursor.fetchall()]
         except DatabaseError:
             # A query FTS5 cannot parse finds nothing rather than failing the page.

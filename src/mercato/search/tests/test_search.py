@@ -3,7 +3,7 @@ from django.core.management import call_command
 
 from mercato.catalog import services as catalog
 from mercato.catalog.models import ProductStatus
-from mercato.search import services
+from mercato.search import querylog, services
 from mercato.search.models import SearchDocument
 
 from .conftest import names
@@ -93,8 +93,9 @@ def test_product_change_through_services_updates_the_index(
     assert not SearchDocument.objects.filter(product=shop["watch"]).exists()
 
 
-def test_products_changed_since_finds_bulk_writes(shop):
-    """A bulk write that sends no signal is found by its updated_at and re-indexed."""
+def test_products_changed_since_finds_bulk_writes(shop, django_capture_on_commit_callbacks):
+    """A bulk write that sends no signal is found by its updated_at and re-indexed; the
+    search page cached before the re-index is not served after it."""
     from django.utils import timezone
 
     from mercato.catalog.models import Product
@@ -104,7 +105,8 @@ def test_products_changed_since_finds_bulk_writes(shop):
         name="苹果 闪电线", updated_at=timezone.now()
     )
     assert names("闪电线") == []
-    services.reindex_products(product_ids=services.products_changed_since(before))
+    with django_capture_on_commit_callbacks(execute=True):  # the task's commit
+        services.reindex_products(product_ids=services.products_changed_since(before))
     assert names("闪电线") == ["苹果 闪电线"]
 
 
@@ -121,13 +123,33 @@ def test_zero_result_log_and_hot_searches(shop):
     and never among the hot searches."""
     for query in ["华为", "华为", "手机", "不存在的东西"]:
         page = services.search_products(query=query)
-        services.record_search(query=query, total=page.total)
-    assert services.hot_searches() == ["华为", "手机"]
-    zero = list(services.search_report(zero_only=True))
+        querylog.record_search(query=query, total=page.total)
+    assert querylog.hot_searches() == ["华为", "手机"]
+    zero = list(querylog.search_report(zero_only=True))
     assert [(r["query"], r["zero"]) for r in zero] == [("不存在的东西", 1)]
 
 
 def test_hidden_hot_search_is_not_shown(shop, ops_user):
-    services.record_search(query="华为", total=2)
+    """Hiding a query takes it out of the hot searches at once, though they are cached."""
+    querylog.record_search(query="华为", total=2)
+    assert querylog.hot_searches() == ["华为"]
     services.set_hot_search_hidden(actor=ops_user, query="华为", hidden=True)
-    assert services.hot_searches() == []
+    assert querylog.hot_searches() == []
+
+
+def test_counts_wait_in_the_process_and_add_to_the_stored_ones(shop, settings):
+    """With a counting interval, searches are written together later (the operations report
+    writes them first), added to what other server processes already wrote."""
+    from django.utils import timezone
+
+    from mercato.search.models import SearchQueryDay
+
+    settings.MERCATO_SEARCH_COUNT_SECONDS = 3600
+    SearchQueryDay.objects.create(
+        query="华为", day=timezone.localdate(), searches=5, zero_results=0, last_seen=timezone.now()
+    )
+    for query, total in [("华为", 3), ("华为", 3), ("没有的", 0)]:
+        querylog.record_search(query=query, total=total)
+    assert SearchQueryDay.objects.get(query="华为").searches == 5
+    report = {r["query"]: (r["n"], r["zero"]) for r in querylog.search_report()}
+    assert report == {"华为": (7, 0), "没有的": (1, 1)}
