@@ -159,6 +159,10 @@ class _Import:
                 plan["new_skus"].append(row)
             else:
                 changed = [k for k, v in row.sku.items() if getattr(existing, k) != v]
+                if "spec_key" in changed and existing.specs == row.sku.get("specs"):
+                    # The same specs in another order (PostgreSQL's jsonb keeps its own key
+                    # order, so an export may list them so): keep the SKU's key.
+                    changed.remove("spec_key")
                 if changed:
                     counts["skus_updated"] += 1
                     for key in changed:
