@@ -309,5 +309,6 @@ def rebuild_index(*, batch: int = 500, progress=None) -> int:
         written += backend.index_products(chunk)
         if progress:
             progress(len(chunk))
+    backend.rebuilt()
     bump_shop_version()
     return written

@@ -29,6 +29,9 @@ class SearchBackend(Protocol):
     def clear(self) -> None:
         """Empty the index (before a full rebuild)."""
 
+    def rebuilt(self) -> None:
+        """Called once a full rebuild has indexed everything (merge, optimise, analyse)."""
+
     def search(
         self, *, query: ParsedQuery, filters, sort: str, page: int, per_page: int
     ) -> SearchResult:

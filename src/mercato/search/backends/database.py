@@ -71,6 +71,9 @@ class DatabaseBackend:
             SearchDocument.objects.filter(product_id__in=ids).delete()
             self.write_text_index([], ids)
 
+    def rebuilt(self) -> None:
+        """After a full rebuild: let the database tidy the index up (nothing by default)."""
+
     def clear(self) -> None:
         with transaction.atomic():
             SearchDocument.objects.all().delete()
