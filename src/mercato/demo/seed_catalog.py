@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from stdnum import ean
 
+from mercato.catalog.bulk import insert_objects
 from mercato.catalog.models import Brand, Category, Product, ProductStatus, Sku
 from mercato.catalog.services import set_category_specs
 from mercato.catalog.services.products import spec_key
@@ -17,7 +18,7 @@ from mercato.catalog.text import pinyin_slug, sanitize_html
 from .data import BRANDS, CATALOG, Leaf
 
 FEN = Decimal("0.01")
-BATCH = 500
+BATCH = 1000
 # Specs whose later options cost more (a bigger storage, a larger size of TV).
 PRICED_SPECS = {
     "存储容量", "配置", "容量", "尺寸", "功率", "套装", "匹数", "规格", "重量", "人数",
@@ -257,13 +258,13 @@ def seed_products(*, plans, category_ids, brand_ids, bar) -> tuple[int, int]:
             )
             for p in batch
         ]
-        Product.objects.bulk_create(products)
+        insert_objects(Product, products, key="code")
         skus = [
             Sku(product_id=product.pk, spec_key=spec_key(s["specs"]), **s)
             for product, p in zip(products, batch, strict=True)
             for s in p["skus"]
         ]
-        Sku.objects.bulk_create(skus, batch_size=BATCH)
+        insert_objects(Sku, skus)
         sku_total += len(skus)
         bar.update(len(batch))
     return len(new_plans), sku_total

@@ -8,6 +8,7 @@ import random
 
 from django.db.models import F
 
+from mercato.catalog.bulk import insert_objects
 from mercato.catalog.models import (
     Category,
     HomeSlot,
@@ -39,48 +40,47 @@ def seed_spec_values() -> int:
 
 
 def seed_stock(*, seed: int, bar) -> int:
+    """Stock for every SKU that has none, and its opening receipt in the ledger.
+
+    Both tables are filled by insert_objects (COPY or executemany): the ledger rows are
+    computed here from the planned quantities, with one query for the new stock ids.
+    """
     rng = random.Random(f"mercato-demo:{seed}:stock")
     warehouses = list(Warehouse.objects.order_by("pk").values_list("pk", flat=True))
     stocked = Stock.objects.values("sku_id")
     sku_ids = list(Sku.objects.exclude(pk__in=stocked).order_by("pk").values_list("pk", flat=True))
-    created = 0
-    for start in range(0, len(sku_ids), BATCH // 4):
-        rows = []
-        for sku_id in sku_ids[start : start + BATCH // 4]:
-            nowhere = rng.random() < SOLD_OUT_EVERYWHERE
-            for warehouse_id in warehouses:
-                empty = nowhere or rng.random() < EMPTY_IN_WAREHOUSE
-                rows.append(
-                    Stock(
-                        sku_id=sku_id,
-                        warehouse_id=warehouse_id,
-                        on_hand=0 if empty else rng.randint(1, 300),
-                    )
-                )
-        Stock.objects.bulk_create(rows, batch_size=BATCH)
-        saved = Stock.objects.filter(
-            sku_id__in=sku_ids[start : start + BATCH // 4], on_hand__gt=0
-        ).values_list("pk", "on_hand")
-        StockMovement.objects.bulk_create(
-            [
-                StockMovement(
-                    stock_id=pk,
-                    reason=StockMovement.Reason.RECEIPT,
-                    on_hand_delta=n,
-                    on_hand_before=0,
-                    on_hand_after=n,
-                    reserved_before=0,
-                    reserved_after=0,
-                    reference="DEMO-OPENING",
-                    note="opening stock (demo data)",
-                )
-                for pk, n in saved
-            ],
-            batch_size=BATCH,
+    rows = []
+    for sku_id in sku_ids:
+        nowhere = rng.random() < SOLD_OUT_EVERYWHERE
+        for warehouse_id in warehouses:
+            empty = nowhere or rng.random() < EMPTY_IN_WAREHOUSE
+            on_hand = 0 if empty else rng.randint(1, 300)
+            rows.append(Stock(sku_id=sku_id, warehouse_id=warehouse_id, on_hand=on_hand))
+    insert_objects(Stock, rows)
+    bar.update(len(sku_ids) // 2)
+    units = {(r.sku_id, r.warehouse_id): r.on_hand for r in rows if r.on_hand}
+    if sku_ids:
+        new_ids = Stock.objects.filter(sku_id__gte=sku_ids[0], on_hand__gt=0).values_list(
+            "pk", "sku_id", "warehouse_id"
         )
-        created += len(rows)
-        bar.update(len(rows) // max(len(warehouses), 1))
-    return created
+        receipts = [
+            StockMovement(
+                stock_id=pk,
+                reason=StockMovement.Reason.RECEIPT,
+                on_hand_delta=units[sku_id, warehouse_id],
+                on_hand_before=0,
+                on_hand_after=units[sku_id, warehouse_id],
+                reserved_before=0,
+                reserved_after=0,
+                reference="DEMO-OPENING",
+                note="opening stock (demo data)",
+            )
+            for pk, sku_id, warehouse_id in new_ids.iterator(chunk_size=BATCH)
+            if (sku_id, warehouse_id) in units
+        ]
+        insert_objects(StockMovement, receipts)
+    bar.update(len(sku_ids) - len(sku_ids) // 2)
+    return len(rows)
 
 
 def seed_popularity(*, seed: int) -> int:
@@ -92,7 +92,7 @@ def seed_popularity(*, seed: int) -> int:
         ProductPopularity(product_id=pk, units_sold=int(rng.paretovariate(1.2) * 10) - 10)
         for pk in ids
     ]
-    ProductPopularity.objects.bulk_create(rows, batch_size=BATCH)
+    insert_objects(ProductPopularity, rows)
     return len(rows)
 
 
