@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 
 demo: install
 	$(BIN)/mercato migrate --noinput -v0
-	$(BIN)/mercato seed_demo --seed $(SEED)
+	$(BIN)/mercato seed_demo --seed $(SEED) --images
 	$(BIN)/mercato rebuild_search_index
 	$(BIN)/mercato collectstatic --noinput -v0
 	$(BIN)/mercato demo_info --url http://$(HOST):$(PORT)

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from mercato.staff.services import sync_roles
 
-from . import seed_catalog, seed_people, seed_shop
+from . import seed_catalog, seed_images, seed_people, seed_shop
 from .data import BRANDS, WAREHOUSES
 
 # Data values never depend on the wall clock: dates count back from this day.
@@ -57,9 +57,14 @@ def seed_demo(
     seed: int = 1,
     products: int = DEFAULT_PRODUCTS,
     customers: int = DEFAULT_CUSTOMERS,
+    images: bool = False,
     quiet: bool = False,
 ) -> SeedReport:
-    """Create the demo data set; one transaction, so a failed run leaves nothing behind."""
+    """Create the demo data set; one transaction, so a failed run leaves nothing behind.
+
+    `images`: a picture with WebP thumbnails per product (files in MEDIA_ROOT, which the
+    transaction does not cover: a failed run may leave files that the next run replaces).
+    """
     report = SeedReport()
     created = report.created
     with _Stage(report, "roles", 1, quiet) as bar:
@@ -80,6 +85,9 @@ def seed_demo(
         created["warehouses"] = seed_people.seed_warehouses(seed=seed, bar=bar)
     with _Stage(report, "shop", products * 4, quiet) as bar:
         created.update(seed_shop.seed_shop(seed=seed, bar=bar))
+    if images:
+        with _Stage(report, "images", products, quiet) as bar:
+            created["images"] = seed_images.seed_images(bar=bar)
     people = seed_people.plan_customers(seed=seed, count=customers, base_date=BASE_DATE)
     with _Stage(report, "customers", len(people), quiet) as bar:
         created["customers"], created["addresses"] = seed_people.seed_customers(

@@ -31,12 +31,19 @@ class Command(BaseCommand):
             default=DEFAULT_CUSTOMERS,
             help=f"number of customers (default {DEFAULT_CUSTOMERS})",
         )
+        parser.add_argument(
+            "--images",
+            action="store_true",
+            help="also draw a picture per product, with its WebP thumbnails (make demo does)",
+        )
         parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
-    def handle(self, *args, seed, products, customers, quiet, **options):
+    def handle(self, *args, seed, products, customers, images, quiet, **options):
         if seed < 0:
             raise CommandError("--seed must be zero or positive")
-        report = seed_demo(seed=seed, products=products, customers=customers, quiet=quiet)
+        report = seed_demo(
+            seed=seed, products=products, customers=customers, images=images, quiet=quiet
+        )
         created = ", ".join(f"{name} {n}" for name, n in report.created.items())
         self.stdout.write(
             f"Demo data (seed {seed}) ready in {report.total_seconds:.1f} s; created: {created}"
