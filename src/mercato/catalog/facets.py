@@ -5,7 +5,10 @@ Parameters come from the URL so a filtered page can be shared:
     brand=huawei&brand=xiaomi     brands (by slug), any of them
     price=1000-2000&price=5000-   price buckets of the lowest SKU price, any of them
     spec=颜色:黑色&spec=存储容量:256GB
-                                  spec values: any value of one spec, every spec named
+                                  spec values: any value of one spec, every spec named,
+                                  all on ONE SKU (a product with a black 128GB SKU and
+                                  a white 256GB one does not match: it sells no black
+                                  256GB phone)
     sort=sales                    one of SORTS
 
 Within a facet the values are alternatives (OR); different facets narrow each other (AND).
@@ -151,12 +154,26 @@ def _apply(products: QuerySet, sel: Selection, *, skip: str | None = None) -> Qu
         for bucket in sel.prices:
             q |= _price_q(bucket)
         products = products.filter(q)
+    skus = _skus_matching(sel, skip=skip)
+    if skus is not None:
+        products = products.filter(pk__in=skus.values("product_id"))
+    return products
+
+
+def _skus_matching(sel: Selection, *, skip: str | None = None) -> QuerySet | None:
+    """SkuSpecValue rows of the SKUs that have, for every selected spec but `skip`, one of
+    its chosen values; None when no spec is selected.
+
+    Each further spec narrows the SKUs of the previous ones (sku_id IN ...), so the values
+    must all be on one SKU, not spread over a product's SKUs.
+    """
+    rows = None
     for name, values in sel.specs.items():
         if skip == f"spec:{name}":
             continue
-        matching = SkuSpecValue.objects.filter(name=name, value__in=values).values("product_id")
-        products = products.filter(pk__in=matching)
-    return products
+        these = SkuSpecValue.objects.filter(name=name, value__in=values)
+        rows = these if rows is None else these.filter(sku_id__in=rows.values("sku_id"))
+    return rows
 
 
 def filter_products(*, products: QuerySet[Product], params) -> QuerySet[Product]:
@@ -257,10 +274,14 @@ def _price_facet(products: QuerySet, sel: Selection, params) -> Facet:
     return Facet("price", str(_("Price")), values)
 
 
-def _spec_counts(products: QuerySet) -> dict[str, dict[str, int]]:
+def _spec_counts(products: QuerySet, skus: QuerySet | None) -> dict[str, dict[str, int]]:
+    """Products per (spec, value), counting only values of the SKUs in `skus` (those that
+    match the other selected specs): a count is what ticking that value would list."""
+    rows = SkuSpecValue.objects.filter(product__in=products.order_by().values("pk"))
+    if skus is not None:
+        rows = rows.filter(sku_id__in=skus.values("sku_id"))
     rows = (
-        SkuSpecValue.objects.filter(product__in=products.order_by().values("pk"))
-        .values("name", "value")
+        rows.values("name", "value")
         .annotate(n=Count("product", distinct=True))
         .order_by("name", "value")
     )
@@ -271,10 +292,13 @@ def _spec_counts(products: QuerySet) -> dict[str, dict[str, int]]:
 
 
 def _spec_facets(products: QuerySet, sel: Selection, params) -> list[Facet]:
-    counts = _spec_counts(_apply(products, sel))
+    counts = _spec_counts(_apply(products, sel), _skus_matching(sel))
     # A spec with a selected value counts its own values without its own filter.
     for name in sel.specs:
-        counts[name] = _spec_counts(_apply(products, sel, skip=f"spec:{name}")).get(name, {})
+        skip = f"spec:{name}"
+        counts[name] = _spec_counts(
+            _apply(products, sel, skip=skip), _skus_matching(sel, skip=skip)
+        ).get(name, {})
     names = sorted(counts, key=lambda n: (n not in sel.specs, -sum(counts[n].values()), n))
     facets = []
     for name in names[:MAX_SPEC_FACETS]:
