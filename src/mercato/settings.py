@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "mercato.customers",
     "mercato.search",
     "mercato.payments",
+    "mercato.orders",
     "mercato.storefront",
     "mercato.api",
     "mercato.backoffice",
@@ -146,6 +147,12 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker (docs/orders.md)
+    "sweep-expired-orders": {
+        "task": "mercato.orders.tasks.sweep_expired_orders_task",
+        "schedule": 300.0,
+    },
+}
 
 # Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -201,6 +208,7 @@ USE_TZ = True
 
 # Money ----------------------------------------------------------------------------------
 MERCATO_CURRENCY = "CNY"
+MERCATO_UNPAID_ORDER_MINUTES = env.int("MERCATO_UNPAID_ORDER_MINUTES", default=30)
 
 # Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"

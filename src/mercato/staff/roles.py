@@ -25,7 +25,7 @@ DEPARTMENTS = [
         "service",
         "客服部",
         "Customer service",
-        [*CATALOG_READ, "core.view_full_phone"],
+        [*CATALOG_READ, "core.view_full_phone", "orders.view_order", "orders.cancel_order"],
     ),
     (
         "marketing",
@@ -43,6 +43,8 @@ DEPARTMENTS = [
             "catalog.export_products",
             "inventory.view_stock",
             "inventory.change_stock",
+            "orders.view_order",
+            "orders.cancel_order",
         ],
     ),
     (

@@ -1,0 +1,204 @@
+"""Orders: the order as history. Lines keep what was sold as it was at purchase; every
+status change is an OrderEvent row. The allowed moves live in status.py."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Round
+from django.utils.translation import gettext_lazy as _
+
+from mercato.core.models import TimeStampedModel
+from mercato.customers.phones import cn_mobile_validator
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("Pending payment")
+    PAID = "paid", _("Paid")
+    COD_CONFIRMED = "cod_confirmed", _("Cash on delivery")
+    UNDER_REVIEW = "under_review", _("Under review")
+    APPROVED = "approved", _("Approved")
+    ALLOCATED = "allocated", _("Allocated")
+    PICKING = "picking", _("Picking")
+    PACKED = "packed", _("Packed")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    CLOSED = "closed", _("Closed")
+
+
+class InvoiceType(models.TextChoices):
+    NONE = "", _("No invoice")
+    PERSONAL = "personal", _("Personal (个人)")
+    COMPANY = "company", _("Company (企业)")
+
+
+class OrderNumberCounter(models.Model):
+    """The last order sequence number handed out on one day (Asia/Shanghai date)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("order number counter")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+class Order(TimeStampedModel):
+    number = models.CharField(_("order number"), max_length=20, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    # Guests reach their order through a signed link carrying this random token (links.py);
+    # blank for members, who reach orders through their account.
+    guest_token = models.CharField(max_length=32, blank=True, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT
+    )
+    payment_method = models.CharField(_("payment method"), max_length=20)
+    payment_ref = models.CharField(_("payment reference"), max_length=64, blank=True)
+
+    lines_total = models.DecimalField(_("lines total"), **MONEY)
+    shipping_fee = models.DecimalField(_("shipping fee"), **MONEY)
+    discount_total = models.DecimalField(_("discounts"), **MONEY)
+    total = models.DecimalField(_("total"), **MONEY)
+
+    # Delivery address as it was at placement: later edits of the address book don't move it.
+    recipient = models.CharField(_("recipient"), max_length=40)
+    mobile = models.CharField(_("mobile number"), max_length=11, validators=[cn_mobile_validator])
+    province = models.CharField(_("province"), max_length=20)
+    city = models.CharField(_("city"), max_length=30)
+    district = models.CharField(_("district"), max_length=30)
+    detail = models.CharField(_("street address"), max_length=200)
+
+    invoice_type = models.CharField(
+        _("invoice type"), max_length=10, choices=InvoiceType.choices, blank=True
+    )
+    invoice_title = models.CharField(_("invoice title"), max_length=100, blank=True)
+    invoice_tax_id = models.CharField(_("taxpayer ID"), max_length=18, blank=True)
+    note = models.CharField(_("order note"), max_length=200, blank=True)
+
+    placed_at = models.DateTimeField(_("placed at"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("payment due by"), null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        permissions = [("cancel_order", "Can cancel any order with a reason")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lines_total__gte=0)
+                & Q(shipping_fee__gte=0)
+                & Q(discount_total__gte=0)
+                & Q(total__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            # Round: SQLite keeps decimals as binary floats, where 0.1 + 0.2 != 0.3.
+            models.CheckConstraint(
+                condition=Q(
+                    total=Round(F("lines_total") + F("shipping_fee") - F("discount_total"), 2)
+                ),
+                name="order_total_adds_up",
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "idempotency_key"],
+                condition=Q(customer__isnull=False) & ~Q(idempotency_key=""),
+                name="order_idempotency_per_customer",
+            ),
+            # Guests have no customer row; their keys are random per checkout session.
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(customer__isnull=True) & ~Q(idempotency_key=""),
+                name="order_idempotency_guest",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx"),
+            models.Index(fields=["customer", "placed_at"], name="order_customer_placed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(models.Model):
+    """One SKU of an order, with name, code, specs and price copied at purchase."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sku = models.ForeignKey(
+        "catalog.Sku", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    product_name = models.CharField(_("product name"), max_length=200)
+    sku_code = models.CharField(_("SKU code"), max_length=40)
+    specs = models.JSONField(_("specs"), default=dict, blank=True)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    line_total = models.DecimalField(_("line total"), **MONEY)
+    discount_share = models.DecimalField(_("discount share"), default=0, **MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0) & Q(discount_share__gte=0),
+                name="orderline_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(line_total=Round(F("unit_price") * F("quantity"), 2)),
+                name="orderline_total_is_price_times_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_share__lte=F("line_total")),
+                name="orderline_discount_within_line",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_name} × {self.quantity}"
+
+
+class OrderEvent(models.Model):
+    """One status change of an order: who, why, when. The first has from_status ""."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(
+        _("from"), max_length=20, choices=OrderStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=20, choices=OrderStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status or '-'} → {self.to_status}"

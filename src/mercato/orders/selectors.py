@@ -1,0 +1,57 @@
+"""Reading orders: for the account pages, the guest link and the services."""
+
+import secrets
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from mercato.core.errors import NotFound
+from mercato.customers.models import Customer
+
+from .links import read_guest_link_token
+from .models import Order
+
+
+def orders_for_customer(*, customer: Customer) -> QuerySet[Order]:
+    """The customer's orders, newest first, lines prefetched (two queries for any number)."""
+    return Order.objects.filter(customer=customer).prefetch_related("lines")
+
+
+def order_for_customer(*, customer: Customer, number: str) -> Order:
+    """One of the customer's orders; another customer's number is NotFound (404), the same
+    answer as a number that does not exist, so numbers cannot be probed."""
+    order = (
+        Order.objects.filter(customer=customer, number=number)
+        .prefetch_related("lines", "events")
+        .first()
+    )
+    if order is None:
+        raise NotFound(_("No such order."), field="number")
+    return order
+
+
+def order_for_guest_link(*, token: str) -> Order:
+    """The guest order a signed link points to; forged, mangled or stale links are NotFound."""
+    parsed = read_guest_link_token(token)
+    order = None
+    if parsed:
+        number, guest_token = parsed
+        order = (
+            Order.objects.filter(number=number, customer__isnull=True)
+            .prefetch_related("lines", "events")
+            .first()
+        )
+        if order and not (
+            order.guest_token and secrets.compare_digest(order.guest_token, guest_token)
+        ):
+            order = None
+    if order is None:
+        raise NotFound(_("No such order."), field="token")
+    return order
+
+
+def order_for_idempotency_key(*, customer: Customer | None, key: str) -> Order | None:
+    """The order already placed with this key, so checkout can answer a repeat at once."""
+    if not key:
+        return None
+    return Order.objects.filter(customer=customer, idempotency_key=key).first()

@@ -1,0 +1,375 @@
+"""Writing orders: the record checkout places, cancellation, payment, expiry.
+
+Every function takes the order's row lock before it looks at the status, so a payment
+notice, the expiry task and a cancellation for the same order run one after the other and
+each sees what the one before did.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from mercato.core.errors import NotFound, ValidationFailed
+from mercato.core.models import User
+from mercato.core.permissions import require_perm
+from mercato.customers.models import Customer
+from mercato.payments.gateways import METHODS
+
+from .errors import AlreadyPaid, DuplicateOrder, IllegalTransition
+from .links import new_guest_token
+from .models import InvoiceType, Order, OrderEvent, OrderLine, OrderNumberCounter, OrderStatus
+from .status import can_cancel, transition
+
+FEN = Decimal("0.01")
+MAX_AMOUNT = Decimal("9999999999.99")  # what DecimalField(max_digits=12) holds
+MAX_LINE_QUANTITY = 9999
+COD = "cod"
+
+# Event reasons are stored in English and translated when shown.
+REASON_EXPIRED = gettext_noop("Not paid in time")
+REASON_PAID = gettext_noop("Payment received")
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    """One line as checkout priced it: what the order line copies."""
+
+    sku_id: int | None
+    product_id: int | None
+    product_name: str
+    sku_code: str
+    unit_price: Decimal
+    quantity: int
+    specs: dict = field(default_factory=dict)
+    discount_share: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class DeliveryAddress:
+    recipient: str
+    mobile: str
+    province: str
+    city: str
+    district: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Invoice:
+    type: str = InvoiceType.NONE
+    title: str = ""
+    tax_id: str = ""
+
+
+def _money(value, *, name: str) -> Decimal:
+    """`value` as a Decimal to the fen, or ValidationFailed naming the field."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValidationFailed({name: [_("Amounts must be decimal numbers.")]})
+    if value != value.quantize(FEN):
+        raise ValidationFailed({name: [_("Amounts are counted to the fen (0.01).")]})
+    if value < 0 or value > MAX_AMOUNT:
+        raise ValidationFailed({name: [_("The amount is out of range.")]})
+    return value.quantize(FEN)
+
+
+def _check_amounts(
+    *,
+    lines: Sequence[PricedLine],
+    lines_total: Decimal,
+    shipping_fee: Decimal,
+    discount_total: Decimal,
+    total: Decimal,
+) -> list[OrderLine]:
+    """Unsaved OrderLines, after checking that everything adds up to the fen."""
+    if not lines:
+        raise ValidationFailed({"lines": [_("An order needs at least one line.")]})
+    amounts = {
+        "lines_total": _money(lines_total, name="lines_total"),
+        "shipping_fee": _money(shipping_fee, name="shipping_fee"),
+        "discount_total": _money(discount_total, name="discount_total"),
+        "total": _money(total, name="total"),
+    }
+    order_lines = []
+    for i, line in enumerate(lines):
+        unit_price = _money(line.unit_price, name=f"lines.{i}.unit_price")
+        share = _money(line.discount_share, name=f"lines.{i}.discount_share")
+        qty = line.quantity
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 < qty <= MAX_LINE_QUANTITY:
+            raise ValidationFailed({f"lines.{i}.quantity": [_("Enter a quantity from 1 to 9999.")]})
+        line_total = unit_price * qty
+        if line_total > MAX_AMOUNT or share > line_total:
+            raise ValidationFailed(
+                {f"lines.{i}.discount_share": [_("A line's discount exceeds the line.")]}
+            )
+        order_lines.append(
+            OrderLine(
+                product_id=line.product_id,
+                sku_id=line.sku_id,
+                product_name=line.product_name,
+                sku_code=line.sku_code,
+                specs=line.specs,
+                unit_price=unit_price,
+                quantity=qty,
+                line_total=line_total,
+                discount_share=share,
+            )
+        )
+    if sum(ol.line_total for ol in order_lines) != amounts["lines_total"]:
+        raise ValidationFailed({"lines_total": [_("The lines do not add up to this total.")]})
+    if sum(ol.discount_share for ol in order_lines) != amounts["discount_total"]:
+        raise ValidationFailed(
+            {"discount_total": [_("The lines' discounts do not add up to this total.")]}
+        )
+    expected = amounts["lines_total"] + amounts["shipping_fee"] - amounts["discount_total"]
+    if amounts["total"] != expected:
+        raise ValidationFailed({"total": [_("The total must be lines + shipping − discounts.")]})
+    return order_lines
+
+
+def next_order_number(*, now=None) -> str:
+    """The next number of the day, like 20261127-000123; call inside a transaction.
+
+    The day's counter row is bumped with F() in the caller's transaction: its row lock is
+    held until commit, so two placements never get the same number, and a rolled-back
+    placement gives its number back.
+    """
+    day = timezone.localdate(now or timezone.now())
+    if not OrderNumberCounter.objects.filter(day=day).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():  # savepoint: the first order of the day may race
+                OrderNumberCounter.objects.create(day=day, last=1)
+        except IntegrityError:
+            OrderNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
+    last = OrderNumberCounter.objects.values_list("last", flat=True).get(day=day)
+    return f"{day:%Y%m%d}-{last:06d}"
+
+
+def _unpaid_minutes() -> int:
+    return int(getattr(settings, "MERCATO_UNPAID_ORDER_MINUTES", 30))
+
+
+@transaction.atomic
+def create_order_record(
+    *,
+    customer: Customer | None,
+    lines: Sequence[PricedLine],
+    lines_total: Decimal,
+    shipping_fee: Decimal,
+    discount_total: Decimal,
+    total: Decimal,
+    payment_method: str,
+    address: DeliveryAddress,
+    invoice: Invoice | None = None,
+    note: str = "",
+    idempotency_key: str = "",
+    actor: User | None = None,
+) -> Order:
+    """Write an order, its lines and its first event in one transaction (checkout calls it
+    with lines it priced; stock is reserved by checkout with the order number as reference).
+
+    Amounts are checked again here: lines add up to `lines_total` to the fen, discount
+    shares to `discount_total`, and total = lines + shipping − discounts. A repeated
+    `idempotency_key` raises DuplicateOrder naming the first order; nothing is written.
+    Except for cash on delivery, the order waits MERCATO_UNPAID_ORDER_MINUTES for payment.
+    """
+    from .tasks import cancel_unpaid_order_task
+
+    order_lines = _check_amounts(
+        lines=lines,
+        lines_total=lines_total,
+        shipping_fee=shipping_fee,
+        discount_total=discount_total,
+        total=total,
+    )
+    if payment_method not in METHODS:
+        raise ValidationFailed({"payment_method": [_("Choose a payment method.")]})
+    invoice = invoice or Invoice()
+    if invoice.type == InvoiceType.COMPANY and not (invoice.title and invoice.tax_id):
+        raise ValidationFailed(
+            {"invoice_tax_id": [_("A company invoice needs the company name and taxpayer ID.")]}
+        )
+    if idempotency_key and (
+        existing := Order.objects.filter(customer=customer, idempotency_key=idempotency_key)
+        .values_list("number", flat=True)
+        .first()
+    ):
+        raise DuplicateOrder(number=existing)
+
+    now = timezone.now()
+    cod = payment_method == COD
+    order = Order(
+        number=next_order_number(now=now),
+        customer=customer,
+        guest_token="" if customer else new_guest_token(),
+        # Cash on delivery needs no payment step: it goes straight to review.
+        status=OrderStatus.COD_CONFIRMED if cod else OrderStatus.PENDING_PAYMENT,
+        payment_method=payment_method,
+        lines_total=lines_total,
+        shipping_fee=shipping_fee,
+        discount_total=discount_total,
+        total=total,
+        recipient=address.recipient,
+        mobile=address.mobile,
+        province=address.province,
+        city=address.city,
+        district=address.district,
+        detail=address.detail,
+        invoice_type=invoice.type,
+        invoice_title=invoice.title,
+        invoice_tax_id=invoice.tax_id,
+        note=note,
+        placed_at=now,
+        expires_at=None if cod else now + timedelta(minutes=_unpaid_minutes()),
+        idempotency_key=idempotency_key,
+    )
+    try:
+        order.full_clean(exclude=["customer"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.message_dict) from exc
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:
+        # The same key placed a moment ago by a concurrent request (a double click).
+        first = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+        if first is None:
+            raise
+        raise DuplicateOrder(number=first.number) from None
+    for line in order_lines:
+        line.order = order
+    OrderLine.objects.bulk_create(order_lines)
+    OrderEvent.objects.create(order=order, from_status="", to_status=order.status, actor=actor)
+    if not cod:
+        countdown = _unpaid_minutes() * 60
+        transaction.on_commit(
+            lambda: cancel_unpaid_order_task.apply_async((order.pk,), countdown=countdown)
+        )
+    return order
+
+
+def _locked(order_id: int) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("No such order."), field="order_id")
+    return order
+
+
+def release_stock_for(order: Order, *, reason: str = "") -> None:
+    """Give back the stock reserved for `order` (inventory.reservations)."""
+
+
+@transaction.atomic
+def cancel_order(*, order_id: int, actor: User, reason: str, by_customer: bool) -> Order:
+    """Cancel an order before it ships and release its reserved stock.
+
+    A customer (by_customer=True) cancels only an order of their own — any other order is
+    NotFound — and gives an optional reason; staff need `orders.cancel_order` and a reason.
+    A shipped, cancelled or closed order raises IllegalTransition; nothing changes.
+    """
+    reason = (reason or "").strip()
+    if by_customer:
+        customer_user = (
+            Order.objects.filter(pk=order_id).values_list("customer__user_id", flat=True).first()
+        )
+        if actor is None or customer_user is None or customer_user != actor.pk:
+            raise NotFound(_("No such order."), field="order_id")
+    else:
+        require_perm(actor, "orders.cancel_order")
+        if not reason:
+            raise ValidationFailed({"reason": [_("Give a reason for the cancellation.")]})
+    order = _locked(order_id)
+    if not can_cancel(order):
+        raise IllegalTransition(
+            current=order.status,
+            target=OrderStatus.CANCELLED,
+            message=_("This order can no longer be cancelled: it has shipped or has ended."),
+        )
+    order.cancelled_at = timezone.now()
+    order.expires_at = None
+    transition(
+        order=order,
+        to=OrderStatus.CANCELLED,
+        actor=actor,
+        reason=reason,
+        update_fields=["cancelled_at", "expires_at"],
+    )
+    release_stock_for(order, reason=reason or "cancelled")
+    return order
+
+
+@transaction.atomic
+def mark_paid(*, order_id: int, payment_ref: str, paid_at=None) -> Order:
+    """Record a verified payment (payments calls it). Idempotent: the same payment_ref
+    again changes nothing. A different payment for a paid order raises AlreadyPaid; a
+    payment for a cancelled or closed order raises IllegalTransition and does not revive it.
+    """
+    if not payment_ref:
+        raise ValidationFailed({"payment_ref": [_("A payment reference is required.")]})
+    order = _locked(order_id)
+    if order.paid_at is not None:
+        if order.payment_ref == payment_ref:
+            return order
+        raise AlreadyPaid(
+            _("Order %(number)s is already paid by another payment.") % {"number": order.number},
+            field="payment_ref",
+        )
+    order.paid_at = paid_at or timezone.now()
+    order.payment_ref = payment_ref[:64]
+    order.expires_at = None
+    transition(
+        order=order,
+        to=OrderStatus.PAID,
+        actor=None,
+        reason=REASON_PAID,
+        update_fields=["paid_at", "payment_ref", "expires_at"],
+    )
+    return order
+
+
+@transaction.atomic
+def expire_unpaid_order(*, order_id: int, now=None) -> bool:
+    """Cancel the order if it is still unpaid after its payment deadline; True if it was.
+
+    Under the row lock the status is read again: a payment that committed first wins and
+    this does nothing, and a payment arriving after finds the order cancelled.
+    """
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    now = now or timezone.now()
+    if (
+        order is None
+        or order.status != OrderStatus.PENDING_PAYMENT
+        or order.expires_at is None
+        or order.expires_at > now
+    ):
+        return False
+    order.cancelled_at = now
+    order.expires_at = None
+    transition(
+        order=order,
+        to=OrderStatus.CANCELLED,
+        actor=None,
+        reason=REASON_EXPIRED,
+        update_fields=["cancelled_at", "expires_at"],
+    )
+    release_stock_for(order, reason=REASON_EXPIRED)
+    return True
+
+
+def expired_order_ids(*, now=None, limit: int = 500) -> list[int]:
+    """Unpaid orders past their deadline, oldest first (the sweep works through them)."""
+    return list(
+        Order.objects.filter(
+            status=OrderStatus.PENDING_PAYMENT, expires_at__lte=now or timezone.now()
+        )
+        .order_by("expires_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
