@@ -1,0 +1,73 @@
+"""Races on PostgreSQL with real threads (conftest skips them elsewhere, with the reason)."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from mercato.orders import services
+from mercato.orders.errors import IllegalTransition
+from mercato.orders.models import Order, OrderEvent, OrderStatus
+
+from .factories import make_order, priced_line
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _run_together(*targets):
+    gate = threading.Barrier(len(targets))
+    errors = []
+
+    def run(target):
+        try:
+            gate.wait()
+            target()
+        except Exception as exc:  # collected: the assertions look at them
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_auto_cancel_racing_a_payment_ends_paid_or_cancelled_never_both():
+    """20 times, the expiry and a payment notice for the same overdue order start together:
+    each order ends paid XOR cancelled, with exactly one matching event after placement."""
+    line = priced_line()
+    outcomes = []
+    for i in range(20):
+        order = make_order(lines=[line])
+        Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        errors = _run_together(
+            lambda pk=order.pk: services.expire_unpaid_order(order_id=pk),
+            lambda pk=order.pk, ref=f"T{i}": services.mark_paid(order_id=pk, payment_ref=ref),
+        )
+        order.refresh_from_db()
+        moves = list(OrderEvent.objects.filter(order=order).values_list("from_status", "to_status"))
+        assert order.status in (OrderStatus.PAID, OrderStatus.CANCELLED)
+        assert moves == [("", "pending_payment"), ("pending_payment", order.status)]
+        if order.status == OrderStatus.PAID:
+            assert errors == [] and order.paid_at and order.cancelled_at is None
+        else:
+            # The payment lost: refused, so payments records it for finance.
+            assert [type(e) for e in errors] == [IllegalTransition]
+            assert order.paid_at is None and order.cancelled_at is not None
+        outcomes.append(order.status)
+    assert len(outcomes) == 20
+
+
+def test_concurrent_placements_get_distinct_consecutive_numbers():
+    """8 orders placed at once get 8 different numbers, 000001 to 000008 of the day."""
+    line = priced_line()
+    errors = _run_together(*[lambda: make_order(lines=[line]) for _ in range(8)])
+    assert errors == []
+    numbers = sorted(Order.objects.values_list("number", flat=True))
+    day = timezone.localdate()
+    assert numbers == [f"{day:%Y%m%d}-{n:06d}" for n in range(1, 9)]
