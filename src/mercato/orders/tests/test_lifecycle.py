@@ -158,3 +158,15 @@ def test_the_sweep_is_in_the_beat_schedule(settings):
     """celery beat runs the sweep; the task name resolves to the task."""
     entry = settings.CELERY_BEAT_SCHEDULE["sweep-expired-orders"]
     assert entry["task"] == tasks.sweep_expired_orders_task.name
+
+
+def test_refusals_are_in_chinese_for_chinese_users():
+    """With zh-hans active, a late cancellation is refused in Simplified Chinese."""
+    from django.utils import translation
+
+    customer = make_customer()
+    order = make_order(customer=customer)
+    _set_status(order, OrderStatus.SHIPPED)
+    with translation.override("zh-hans"), pytest.raises(IllegalTransition) as exc:
+        services.cancel_order(order_id=order.pk, actor=customer.user, reason="", by_customer=True)
+    assert exc.value.message == "该订单已发货或已结束，不能再取消。"
