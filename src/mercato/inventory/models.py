@@ -139,3 +139,48 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} {self.on_hand_delta:+d}/{self.reserved_delta:+d}"
+
+
+class Reservation(TimeStampedModel):
+    """Units of one SKU held in one warehouse for an order, named by an opaque `reference`
+    (the order number). Made, released and shipped only by inventory.reservations.
+
+    An order's reservations are its parcels: one row per (SKU, warehouse) it ships from.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Reserved")
+        RELEASED = "released", _("Released")
+        SHIPPED = "shipped", _("Shipped")
+
+    reference = models.CharField(_("reference"), max_length=60)
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["reference", "warehouse_id", "sku_id"]
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        constraints = [
+            # A retried placement cannot hold the same units twice.
+            models.UniqueConstraint(
+                fields=["reference", "sku", "warehouse"], name="reservation_once_per_reference"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "released", "shipped"]),
+                name="reservation_status_valid",
+            ),
+            models.CheckConstraint(condition=~Q(reference=""), name="reservation_reference_set"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "warehouse"], name="reservation_status_wh_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.sku_id}@{self.warehouse_id} x{self.quantity}"

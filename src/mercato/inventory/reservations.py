@@ -1,0 +1,188 @@
+"""Stock held for orders: reserve at placement, release on cancel or expiry, deduct on shipment.
+
+An order is known here only by its `reference` (the order number), so orders can call
+these services without inventory importing orders. Every change goes through
+inventory.services.apply_movement (a ledger row with the reference); rows are locked in
+primary-key order (reservations first, then stock), so two calls never deadlock.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from mercato.core.errors import Conflict, NotFound, ValidationFailed
+
+from .allocation import (
+    OutOfStock,
+    Parcel,
+    load_warehouses,
+    merge_lines,
+    plan_allocation,
+    sku_labels,
+)
+from .models import Reservation, Stock, StockMovement
+from .services import apply_movement
+
+__all__ = ["OutOfStock", "Parcel", "deduct_on_shipment", "release_reservation", "reserve_stock"]
+
+Reason = StockMovement.Reason
+Status = Reservation.Status
+
+
+def _reference(value) -> str:
+    reference = str(value or "").strip()
+    if not reference or len(reference) > 60:
+        raise ValidationFailed({"reference": [_("Give a reference of 1 to 60 characters")]})
+    return reference
+
+
+def _lock_stocks(pairs) -> dict[tuple[int, int], Stock]:
+    """Lock the Stock rows of these (sku_id, warehouse_id) pairs, in primary-key order."""
+    match = Q()
+    for sku_id, warehouse_id in set(pairs):
+        match |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
+    rows = Stock.objects.select_for_update().filter(match).order_by("pk")
+    return {(s.sku_id, s.warehouse_id): s for s in rows}
+
+
+@transaction.atomic
+def reserve_stock(*, lines, province: str, reference: str, actor=None) -> list[Reservation]:
+    """Hold the units of `lines` [(sku_id, qty)] for `reference`, delivered to `province`.
+
+    Plans on locked stock (allocation rule: nearest single warehouse, else fewest parcels)
+    and returns one Reservation per (SKU, warehouse). Raises OutOfStock naming the SKUs
+    short, and Conflict when the reference already holds a reservation; either way
+    nothing is written.
+    """
+    reference = _reference(reference)
+    wanted = merge_lines(lines)
+    if Reservation.objects.filter(reference=reference).exists():
+        raise Conflict(
+            _("Stock is already reserved for %(ref)s") % {"ref": reference},
+            field="reference",
+            code="already_reserved",
+        )
+    warehouses = load_warehouses()
+    active_ids = [w.id for w in warehouses]
+    # Lock every candidate row (pk order: the same order in every transaction, so no
+    # deadlock), then plan on what the locks show; no other buyer can change it meanwhile.
+    stocks = {
+        (s.sku_id, s.warehouse_id): s
+        for s in Stock.objects.select_for_update()
+        .filter(sku_id__in=list(wanted), warehouse_id__in=active_ids)
+        .order_by("pk")
+    }
+    available = {key: s.available for key, s in stocks.items()}
+    try:
+        parcels = plan_allocation(
+            lines=wanted.items(), province=province, warehouses=warehouses, available=available
+        )
+    except OutOfStock as exc:
+        raise OutOfStock(sku_ids=exc.sku_ids, labels=sku_labels(exc.sku_ids)) from None
+
+    reservations = []
+    for parcel in parcels:
+        for sku_id, quantity in parcel.lines:
+            apply_movement(
+                stock=stocks[(sku_id, parcel.warehouse.id)],
+                reason=Reason.RESERVATION,
+                actor=actor,
+                reserved_delta=quantity,
+                reference=reference,
+            )
+            reservations.append(
+                Reservation(
+                    reference=reference,
+                    sku_id=sku_id,
+                    warehouse_id=parcel.warehouse.id,
+                    quantity=quantity,
+                )
+            )
+    try:
+        # A savepoint, so a rival with the same reference surfaces as Conflict, not as a
+        # broken transaction.
+        with transaction.atomic():
+            return Reservation.objects.bulk_create(reservations)
+    except IntegrityError:
+        raise Conflict(
+            _("Stock is already reserved for %(ref)s") % {"ref": reference},
+            field="reference",
+            code="already_reserved",
+        ) from None
+
+
+def _settle(*, reference: str, warehouse, to: str, reason: str, note: str, actor):
+    """Move the active reservations of `reference` (one warehouse's, if given) to `to`."""
+    rows = Reservation.objects.select_for_update().filter(reference=reference).order_by("pk")
+    if warehouse is not None:
+        rows = rows.filter(warehouse_id=getattr(warehouse, "pk", warehouse))
+    rows = list(rows)
+    if not rows and to == Status.SHIPPED:
+        raise NotFound(_("No reservation for %(ref)s") % {"ref": reference})
+    other = Status.SHIPPED if to == Status.RELEASED else Status.RELEASED
+    active = [r for r in rows if r.status == Status.ACTIVE]
+    if not active:
+        if any(r.status == other for r in rows):
+            # Shipping a cancelled order's goods, or cancelling shipped goods: the caller
+            # must hear it, not get a silent success.
+            raise Conflict(
+                _("The reservation for %(ref)s was already %(status)s")
+                % {"ref": reference, "status": Status(other).label},
+                field="reference",
+                code=f"already_{other}",
+            )
+        return []  # settled before: nothing to do twice
+    stocks = _lock_stocks((r.sku_id, r.warehouse_id) for r in active)
+    shipping = to == Status.SHIPPED
+    for r in active:
+        apply_movement(
+            stock=stocks[(r.sku_id, r.warehouse_id)],
+            reason=reason,
+            actor=actor,
+            on_hand_delta=-r.quantity if shipping else 0,
+            reserved_delta=-r.quantity,
+            reference=reference,
+            note=note,
+        )
+        r.status, r.note = to, note[:200]
+    Reservation.objects.bulk_update(active, ["status", "note", "updated_at"])
+    return active
+
+
+@transaction.atomic
+def release_reservation(*, reference: str, reason: str, actor=None) -> list[Reservation]:
+    """Give back the units held for `reference` (order cancelled or expired).
+
+    Idempotent: returns the reservations released by this call, [] when there was
+    nothing left to release (or no reservation at all). Conflict if already shipped.
+    """
+    reference = _reference(reference)
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [_("Say why the reservation is released")]})
+    return _settle(
+        reference=reference,
+        warehouse=None,
+        to=Status.RELEASED,
+        reason=Reason.RELEASE,
+        note=reason,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def deduct_on_shipment(*, reference: str, warehouse=None, actor=None) -> list[Reservation]:
+    """The held units leave the warehouse: on_hand and reserved both fall by the quantity.
+
+    `warehouse` (a Warehouse or its id) ships one parcel of a split order. Idempotent:
+    returns the reservations shipped by this call, [] when they had shipped before.
+    NotFound when `reference` holds nothing (in that warehouse); Conflict if it was released.
+    """
+    return _settle(
+        reference=_reference(reference),
+        warehouse=warehouse,
+        to=Status.SHIPPED,
+        reason=Reason.SHIPMENT,
+        note="",
+        actor=actor,
+    )

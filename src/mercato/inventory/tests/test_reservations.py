@@ -1,0 +1,215 @@
+"""Reserving, releasing and shipping stock for an order reference, with the ledger."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from mercato.catalog.tests.factories import SkuFactory
+from mercato.core.errors import Conflict, NotFound, ValidationFailed
+from mercato.inventory.models import Reservation, Stock, StockMovement
+from mercato.inventory.reservations import (
+    OutOfStock,
+    deduct_on_shipment,
+    release_reservation,
+    reserve_stock,
+)
+from mercato.inventory.services import receive_stock
+from mercato.inventory.tests.helpers import make_warehouse
+
+Reason = StockMovement.Reason
+Status = Reservation.Status
+
+
+def stock_of(sku, warehouse) -> tuple[int, int]:
+    stock = Stock.objects.get(sku=sku, warehouse=warehouse)
+    return stock.on_hand, stock.reserved
+
+
+def movements(reference: str) -> list[tuple]:
+    return list(
+        StockMovement.objects.filter(reference=reference)
+        .order_by("pk")
+        .values_list("reason", "stock__sku_id", "on_hand_delta", "reserved_delta")
+    )
+
+
+@pytest.fixture
+def shop(db):
+    """Chengdu (serves 四川) holds 5 of A; Shanghai (serves 上海) holds 5 of A and 5 of B."""
+    cd, sh = make_warehouse("CD", "四川省"), make_warehouse("SH", "上海市")
+    a, b = SkuFactory(), SkuFactory()
+    for sku, warehouse in [(a, cd), (a, sh), (b, sh)]:
+        receive_stock(actor=None, sku_id=sku.pk, warehouse_id=warehouse.pk, quantity=5)
+    return cd, sh, a, b
+
+
+def test_reserving_holds_units_in_the_nearest_warehouse_and_writes_the_ledger(
+    shop, make_staff, django_assert_max_num_queries
+):
+    """A Sichuan order of 2 A is held in Chengdu: reserved rises, on hand does not, one
+    ledger row names the order and the clerk."""
+    cd, sh, a, b = shop
+    clerk = make_staff("operations")
+    with django_assert_max_num_queries(12):
+        rows = reserve_stock(lines=[(a.pk, 2)], province="四川省", reference="O-1", actor=clerk)
+    assert [(r.sku_id, r.warehouse_id, r.quantity, r.status) for r in rows] == [
+        (a.pk, cd.pk, 2, Status.ACTIVE)
+    ]
+    assert stock_of(a, cd) == (5, 2)
+    assert stock_of(a, sh) == (5, 0)
+    assert movements("O-1") == [(Reason.RESERVATION, a.pk, 0, 2)]
+    assert StockMovement.objects.get(reference="O-1").actor == clerk
+
+
+def test_an_order_no_warehouse_can_fill_alone_is_split_into_parcels(shop):
+    """8 A and 1 B to 四川: Shanghai alone cannot (5 A), so Chengdu sends 5 A and Shanghai
+    3 A and 1 B; two parcels, four units reserved in Shanghai."""
+    cd, sh, a, b = shop
+    rows = reserve_stock(lines=[(a.pk, 8), (b.pk, 1)], province="四川省", reference="O-2")
+    assert sorted((r.warehouse_id, r.sku_id, r.quantity) for r in rows) == sorted(
+        [(cd.pk, a.pk, 5), (sh.pk, a.pk, 3), (sh.pk, b.pk, 1)]
+    )
+    assert (stock_of(a, cd), stock_of(a, sh), stock_of(b, sh)) == ((5, 5), (5, 3), (5, 1))
+
+
+def test_out_of_stock_names_the_skus_and_writes_nothing(shop):
+    """11 A (10 in all) and 1 B: refused with A's code in the message; no reservation, no
+    ledger row, and B's stock untouched."""
+    cd, sh, a, b = shop
+    before = StockMovement.objects.count()
+    with pytest.raises(OutOfStock) as caught:
+        reserve_stock(lines=[(a.pk, 11), (b.pk, 1)], province="四川省", reference="O-3")
+    assert caught.value.code == "out_of_stock"
+    assert caught.value.sku_ids == [a.pk]
+    assert a.code in caught.value.message and b.code not in caught.value.message
+    assert not Reservation.objects.exists()
+    assert StockMovement.objects.count() == before
+    assert stock_of(b, sh) == (5, 0)
+
+
+def test_reserved_units_are_not_reserved_again(shop):
+    """Two orders of 5 A for 四川: the first takes Chengdu's five, the second Shanghai's;
+    a third is sold out."""
+    cd, sh, a, b = shop
+    first = reserve_stock(lines=[(a.pk, 5)], province="四川省", reference="O-4")
+    second = reserve_stock(lines=[(a.pk, 5)], province="四川省", reference="O-5")
+    assert (first[0].warehouse_id, second[0].warehouse_id) == (cd.pk, sh.pk)
+    with pytest.raises(OutOfStock):
+        reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="O-6")
+
+
+def test_inactive_warehouses_are_never_reserved_from(shop):
+    """Chengdu closed: the Sichuan order goes to Shanghai."""
+    cd, sh, a, b = shop
+    cd.is_active = False
+    cd.save()
+    rows = reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="O-7")
+    assert rows[0].warehouse_id == sh.pk
+
+
+def test_a_reference_reserves_once(shop):
+    """Placing the same order twice is a Conflict and holds nothing more."""
+    cd, sh, a, b = shop
+    reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="O-8")
+    with pytest.raises(Conflict) as caught:
+        reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="O-8")
+    assert caught.value.code == "already_reserved"
+    assert stock_of(a, cd) == (5, 1)
+
+
+def test_the_database_refuses_a_second_row_for_one_reference_sku_and_warehouse(shop):
+    """The unique constraint backs the service: one reference holds one (SKU, warehouse)."""
+    cd, sh, a, b = shop
+    Reservation.objects.create(reference="O-9", sku=a, warehouse=cd, quantity=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reservation.objects.create(reference="O-9", sku=a, warehouse=cd, quantity=2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"lines": [], "reference": "O-10"}, "lines"),
+        ({"lines": [(1, 0)], "reference": "O-10"}, "lines"),
+        ({"lines": [(1, 1)], "reference": " "}, "reference"),
+        ({"lines": [(1, 1)], "reference": "x" * 61}, "reference"),
+    ],
+)
+def test_bad_input_names_the_field(shop, kwargs, field):
+    """No lines, a zero quantity, or a blank or overlong reference: a validation error."""
+    with pytest.raises(ValidationFailed) as caught:
+        reserve_stock(province="四川省", **kwargs)
+    assert field in caught.value.field_errors
+
+
+def test_releasing_gives_the_units_back_once(shop):
+    """Cancelling a split order frees every parcel's units with a release row each; a
+    second release (a retried cancel) changes nothing."""
+    cd, sh, a, b = shop
+    reserve_stock(lines=[(a.pk, 8), (b.pk, 1)], province="四川省", reference="O-11")
+    released = release_reservation(reference="O-11", reason="customer cancelled")
+    assert len(released) == 3
+    assert (stock_of(a, cd), stock_of(a, sh), stock_of(b, sh)) == ((5, 0), (5, 0), (5, 0))
+    assert {r.status for r in Reservation.objects.filter(reference="O-11")} == {Status.RELEASED}
+    rows = movements("O-11")
+    assert [r[0] for r in rows].count(Reason.RELEASE) == 3
+
+    assert release_reservation(reference="O-11", reason="again") == []
+    assert movements("O-11") == rows
+
+
+def test_releasing_an_unknown_reference_is_a_no_op_and_a_reason_is_required(shop):
+    """An order that never reserved can be cancelled (nothing to release); a release needs
+    a reason."""
+    assert release_reservation(reference="NEVER", reason="expired") == []
+    with pytest.raises(ValidationFailed) as caught:
+        release_reservation(reference="NEVER", reason=" ")
+    assert "reason" in caught.value.field_errors
+
+
+def test_shipping_deducts_on_hand_and_reserved_once(shop):
+    """Shipment turns the hold into a deduction: on hand and reserved both fall; shipping
+    again changes nothing."""
+    cd, sh, a, b = shop
+    reserve_stock(lines=[(a.pk, 2)], province="四川省", reference="O-12")
+    shipped = deduct_on_shipment(reference="O-12")
+    assert [(r.quantity, r.status) for r in shipped] == [(2, Status.SHIPPED)]
+    assert stock_of(a, cd) == (3, 0)
+    assert movements("O-12")[-1] == (Reason.SHIPMENT, a.pk, -2, -2)
+    assert deduct_on_shipment(reference="O-12") == []
+    assert stock_of(a, cd) == (3, 0)
+
+
+def test_a_split_order_ships_parcel_by_parcel(shop):
+    """Shipping Shanghai's parcel leaves Chengdu's held until it ships too."""
+    cd, sh, a, b = shop
+    reserve_stock(lines=[(a.pk, 8), (b.pk, 1)], province="四川省", reference="O-13")
+    assert len(deduct_on_shipment(reference="O-13", warehouse=sh)) == 2
+    assert (stock_of(a, cd), stock_of(a, sh), stock_of(b, sh)) == ((5, 5), (2, 0), (4, 0))
+    assert len(deduct_on_shipment(reference="O-13", warehouse=cd.pk)) == 1
+    assert stock_of(a, cd) == (0, 0)
+
+
+def test_released_goods_cannot_ship_and_shipped_goods_cannot_be_released(shop):
+    """The late caller hears a Conflict naming what happened; stock stays as it was."""
+    cd, sh, a, b = shop
+    reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="O-14")
+    release_reservation(reference="O-14", reason="expired")
+    with pytest.raises(Conflict) as caught:
+        deduct_on_shipment(reference="O-14")
+    assert caught.value.code == "already_released"
+
+    reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="O-15")
+    deduct_on_shipment(reference="O-15")
+    with pytest.raises(Conflict) as caught:
+        release_reservation(reference="O-15", reason="too late")
+    assert caught.value.code == "already_shipped"
+    assert stock_of(a, cd) == (4, 0)
+
+
+def test_shipping_what_was_never_reserved_is_not_found(shop):
+    """An unknown reference, or a warehouse that holds nothing for it: NotFound."""
+    cd, sh, a, b = shop
+    with pytest.raises(NotFound):
+        deduct_on_shipment(reference="NEVER")
+    reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="O-16")
+    with pytest.raises(NotFound):
+        deduct_on_shipment(reference="O-16", warehouse=sh)
