@@ -22,6 +22,7 @@ from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.models import User
 from mercato.core.permissions import require_perm
 from mercato.customers.models import Customer
+from mercato.inventory.reservations import release_reservation
 from mercato.payments.gateways import METHODS
 
 from .errors import AlreadyPaid, DuplicateOrder, IllegalTransition
@@ -263,8 +264,13 @@ def _locked(order_id: int) -> Order:
     return order
 
 
-def release_stock_for(order: Order, *, reason: str = "") -> None:
-    """Give back the stock reserved for `order` (inventory.reservations)."""
+def release_stock_for(order: Order, *, reason: str, actor: User | None = None) -> None:
+    """Give back the stock reserved for `order` under its number (inventory.reservations).
+
+    Idempotent there: an order placed without a reservation, or released before, is a
+    no-op; stock already shipped raises Conflict, rolling back the caller's cancellation.
+    """
+    release_reservation(reference=order.number, reason=reason, actor=actor)
 
 
 @transaction.atomic
@@ -302,7 +308,7 @@ def cancel_order(*, order_id: int, actor: User, reason: str, by_customer: bool) 
         reason=reason,
         update_fields=["cancelled_at", "expires_at"],
     )
-    release_stock_for(order, reason=reason or "cancelled")
+    release_stock_for(order, reason=reason or "cancelled by the customer", actor=actor)
     return order
 
 

@@ -170,3 +170,49 @@ def test_refusals_are_in_chinese_for_chinese_users():
     with translation.override("zh-hans"), pytest.raises(IllegalTransition) as exc:
         services.cancel_order(order_id=order.pk, actor=customer.user, reason="", by_customer=True)
     assert exc.value.message == "该订单已发货或已结束，不能再取消。"
+
+
+@pytest.fixture
+def stocked_sku(db):
+    """One SKU with 5 units in a warehouse serving 广东省 (the test address)."""
+    from mercato.catalog.tests.factories import SkuFactory
+    from mercato.inventory.services import receive_stock
+    from mercato.inventory.tests.helpers import make_warehouse
+
+    warehouse, sku = make_warehouse("GZ", "广东省"), SkuFactory()
+    receive_stock(actor=None, sku_id=sku.pk, warehouse_id=warehouse.pk, quantity=5)
+    return sku
+
+
+def _reserved(sku):
+    from mercato.inventory.models import Stock
+
+    return Stock.objects.get(sku=sku).reserved
+
+
+def _reserve(order, sku, quantity):
+    from mercato.inventory.reservations import reserve_stock
+
+    reserve_stock(lines=[(sku.pk, quantity)], province=order.province, reference=order.number)
+
+
+@pytest.mark.parametrize("who", ["customer", "staff", "expiry"])
+def test_every_cancellation_gives_the_reserved_stock_back(who, stocked_sku, make_staff):
+    """Cancelled by the customer, by staff or by the payment deadline, the order's
+    reserved units become available again, with a ledger row naming the order."""
+    from mercato.inventory.models import StockMovement
+
+    customer = make_customer()
+    order = make_order(customer=customer)
+    _reserve(order, stocked_sku, 2)
+    assert _reserved(stocked_sku) == 2
+    if who == "customer":
+        services.cancel_order(order_id=order.pk, actor=customer.user, reason="", by_customer=True)
+    elif who == "staff":
+        agent = make_staff("service")
+        services.cancel_order(order_id=order.pk, actor=agent, reason="缺货", by_customer=False)
+    else:
+        later = order.expires_at + timedelta(seconds=1)
+        assert services.expire_unpaid_order(order_id=order.pk, now=later)
+    assert _reserved(stocked_sku) == 0
+    assert StockMovement.objects.filter(reference=order.number).count() == 2

@@ -7,6 +7,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from mercato.catalog.tests.factories import SkuFactory
+from mercato.inventory.models import Reservation, Stock
+from mercato.inventory.reservations import reserve_stock
+from mercato.inventory.services import receive_stock
+from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders import services
 from mercato.orders.errors import IllegalTransition
 from mercato.orders.models import Order, OrderEvent, OrderStatus
@@ -39,11 +44,15 @@ def _run_together(*targets):
 
 def test_auto_cancel_racing_a_payment_ends_paid_or_cancelled_never_both():
     """20 times, the expiry and a payment notice for the same overdue order start together:
-    each order ends paid XOR cancelled, with exactly one matching event after placement."""
-    line = priced_line()
+    each order ends paid XOR cancelled, with exactly one matching event after placement,
+    and its reservation held (paid) or released (cancelled)."""
+    warehouse, sku = make_warehouse("GZ", "广东省"), SkuFactory()
+    receive_stock(actor=None, sku_id=sku.pk, warehouse_id=warehouse.pk, quantity=100)
+    line = priced_line(sku=sku)
     outcomes = []
     for i in range(20):
         order = make_order(lines=[line])
+        reserve_stock(lines=[(sku.pk, 1)], province=order.province, reference=order.number)
         Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
         errors = _run_together(
             lambda pk=order.pk: services.expire_unpaid_order(order_id=pk),
@@ -53,14 +62,18 @@ def test_auto_cancel_racing_a_payment_ends_paid_or_cancelled_never_both():
         moves = list(OrderEvent.objects.filter(order=order).values_list("from_status", "to_status"))
         assert order.status in (OrderStatus.PAID, OrderStatus.CANCELLED)
         assert moves == [("", "pending_payment"), ("pending_payment", order.status)]
+        reservation = Reservation.objects.get(reference=order.number)
         if order.status == OrderStatus.PAID:
             assert errors == [] and order.paid_at and order.cancelled_at is None
+            assert reservation.status == Reservation.Status.ACTIVE
         else:
             # The payment lost: refused, so payments records it for finance.
             assert [type(e) for e in errors] == [IllegalTransition]
             assert order.paid_at is None and order.cancelled_at is not None
+            assert reservation.status == Reservation.Status.RELEASED
         outcomes.append(order.status)
-    assert len(outcomes) == 20
+    stock = Stock.objects.get(sku=sku, warehouse=warehouse)
+    assert (stock.on_hand, stock.reserved) == (100, outcomes.count(OrderStatus.PAID))
 
 
 def test_concurrent_placements_get_distinct_consecutive_numbers():
