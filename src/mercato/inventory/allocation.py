@@ -121,6 +121,21 @@ def rank_warehouses(*, warehouses, province: str) -> list[WarehouseInfo]:
     return sorted(warehouses, key=key)
 
 
+def check_province(province) -> str:
+    """The delivery province in cpca's spelling, or ValidationFailed naming `province`."""
+    from mercato.core.regions import mainland_provinces
+
+    if province not in mainland_provinces():
+        raise ValidationFailed(
+            {
+                "province": [
+                    _("Unknown province (use the full name, e.g. 四川省): %(p)s") % {"p": province}
+                ]
+            }
+        )
+    return province
+
+
 def merge_lines(lines) -> dict[int, int]:
     """{sku_id: quantity} with repeated SKUs added up; refuses non-positive quantities."""
     wanted: dict[int, int] = defaultdict(int)
@@ -228,6 +243,7 @@ def plan_parcels(*, lines, province: str) -> list[Parcel]:
     from .models import Stock
 
     wanted = merge_lines(lines)
+    province = check_province(province)
     warehouses = load_warehouses()
     available = {
         (sku_id, warehouse_id): on_hand - reserved

@@ -15,6 +15,7 @@ from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from .allocation import (
     OutOfStock,
     Parcel,
+    check_province,
     load_warehouses,
     merge_lines,
     plan_allocation,
@@ -56,6 +57,7 @@ def reserve_stock(*, lines, province: str, reference: str, actor=None) -> list[R
     """
     reference = _reference(reference)
     wanted = merge_lines(lines)
+    province = check_province(province)
     if Reservation.objects.filter(reference=reference).exists():
         raise Conflict(
             _("Stock is already reserved for %(ref)s") % {"ref": reference},

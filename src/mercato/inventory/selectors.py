@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from .models import Warehouse
+from .models import Reservation, Warehouse
 
 
 def warehouses_serving(*, province: str) -> QuerySet[Warehouse]:
@@ -25,3 +25,12 @@ def available_sku_ids(*, sku_ids, province: str | None) -> set[int]:
     if province:
         stocks = stocks.filter(warehouse__served__province=province)
     return set(stocks.values_list("sku_id", flat=True).distinct())
+
+
+def reservations_for(*, reference: str) -> QuerySet[Reservation]:
+    """The reservations held for an order reference, by warehouse: its parcels, in one query."""
+    return (
+        Reservation.objects.filter(reference=reference)
+        .select_related("warehouse", "sku")
+        .order_by("warehouse__priority", "warehouse_id", "sku_id")
+    )

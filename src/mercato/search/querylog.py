@@ -4,13 +4,13 @@ Counting is a write on every search, and popular queries all write the same row:
 synchronously, requests for one query queue on that row's lock and on the commit's disk
 flush. So each server process adds its counts up in memory and writes them in one upsert
 at most every MERCATO_SEARCH_COUNT_SECONDS (default 10; 0 writes on every search). A
-process that dies loses at most those seconds of counts, which statistics can afford.
+process that stops (a restart, a crash) loses at most those seconds of counts, which
+statistics can afford; there is deliberately no write at exit, which would reach whatever
+database the exiting process last pointed at (a test run's, for one).
 The zero-result report for operations (`search_report`) writes this process's counts
 first; the hot searches customers see are read at most once a minute per cache.
 """
 
-import atexit
-import logging
 import threading
 import time
 from datetime import timedelta
@@ -23,8 +23,6 @@ from django.utils import timezone
 
 from . import text
 from .models import HiddenHotSearch, SearchQueryDay
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_COUNT_SECONDS = 10
 HOT_CACHE_KEY = "search:hot"
@@ -102,16 +100,6 @@ def forget_pending_counts() -> None:
     """Drop counts not yet written (tests: a rolled-back test's searches)."""
     with _lock:
         _pending.clear()
-
-
-def _write_at_exit() -> None:
-    try:
-        write_search_counts()
-    except Exception:  # noqa: BLE001 - the database may be gone at shutdown
-        logger.warning("search counts of this process could not be written at exit")
-
-
-atexit.register(_write_at_exit)
 
 
 def hot_searches(*, limit: int = 10, days: int = 7) -> list[str]:

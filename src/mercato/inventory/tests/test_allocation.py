@@ -1,6 +1,10 @@
 """The allocation rule with hand-made warehouses and stock (no database but for plan_parcels)."""
 
+from itertools import combinations
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mercato.core.errors import ValidationFailed
 from mercato.core.regions import mainland_provinces
@@ -164,3 +168,53 @@ def test_plan_parcels_reads_the_database_without_changing_it(django_assert_max_n
         plan_parcels(lines=[(a.pk, 3)], province="四川省")
     assert a.code in caught.value.message
     assert StockMovement.objects.count() == ledger_rows
+
+
+def fewest_warehouses(wanted: dict, available: dict, warehouses) -> int | None:
+    """The smallest number of warehouses that together hold enough, by brute force."""
+    for size in range(1, len(warehouses) + 1):
+        for members in combinations(warehouses, size):
+            if all(
+                sum(available.get((s, w.id), 0) for w in members) >= q for s, q in wanted.items()
+            ):
+                return size
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(st.sampled_from([A, B, C]), st.integers(1, 5)), min_size=1, max_size=4
+    ),
+    available=st.dictionaries(
+        st.tuples(st.sampled_from([A, B, C]), st.sampled_from([w.id for w in ALL])),
+        st.integers(0, 6),
+    ),
+    province=st.sampled_from(["四川省", "上海市", "新疆维吾尔自治区", "海南省"]),
+)
+def test_any_plan_fills_the_order_exactly_in_the_fewest_parcels(lines, available, province):
+    """For any order and stock: either every unit is planned, from stock that exists, in as
+    few parcels as brute force finds, or OutOfStock names exactly the SKUs short."""
+    wanted: dict[int, int] = {}
+    for sku, qty in lines:
+        wanted[sku] = wanted.get(sku, 0) + qty
+    short = sorted(
+        s for s, q in wanted.items() if sum(available.get((s, w.id), 0) for w in ALL) < q
+    )
+    try:
+        parcels = plan_allocation(
+            lines=lines, province=province, warehouses=ALL, available=available
+        )
+    except OutOfStock as exc:
+        assert exc.sku_ids == short
+        return
+    assert short == []
+    planned: dict[int, int] = {}
+    for parcel in parcels:
+        assert parcel.lines
+        for sku, qty in parcel.lines:
+            assert 0 < qty <= available[(sku, parcel.warehouse.id)]
+            planned[sku] = planned.get(sku, 0) + qty
+    assert planned == wanted
+    assert len({p.warehouse.id for p in parcels}) == len(parcels)
+    assert len(parcels) == fewest_warehouses(wanted, available, ALL)

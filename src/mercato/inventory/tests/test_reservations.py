@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
@@ -12,6 +13,7 @@ from mercato.inventory.reservations import (
     release_reservation,
     reserve_stock,
 )
+from mercato.inventory.selectors import reservations_for
 from mercato.inventory.services import receive_stock
 from mercato.inventory.tests.helpers import make_warehouse
 
@@ -60,15 +62,22 @@ def test_reserving_holds_units_in_the_nearest_warehouse_and_writes_the_ledger(
     assert StockMovement.objects.get(reference="O-1").actor == clerk
 
 
-def test_an_order_no_warehouse_can_fill_alone_is_split_into_parcels(shop):
+def test_an_order_no_warehouse_can_fill_alone_is_split_into_parcels(
+    shop, django_assert_num_queries
+):
     """8 A and 1 B to 四川: Shanghai alone cannot (5 A), so Chengdu sends 5 A and Shanghai
-    3 A and 1 B; two parcels, four units reserved in Shanghai."""
+    3 A and 1 B; two parcels, four units reserved in Shanghai, listed by warehouse."""
     cd, sh, a, b = shop
     rows = reserve_stock(lines=[(a.pk, 8), (b.pk, 1)], province="四川省", reference="O-2")
     assert sorted((r.warehouse_id, r.sku_id, r.quantity) for r in rows) == sorted(
         [(cd.pk, a.pk, 5), (sh.pk, a.pk, 3), (sh.pk, b.pk, 1)]
     )
     assert (stock_of(a, cd), stock_of(a, sh), stock_of(b, sh)) == ((5, 5), (5, 3), (5, 1))
+    with django_assert_num_queries(1):
+        parcels = [
+            (r.warehouse.code, r.sku.code, r.quantity) for r in reservations_for(reference="O-2")
+        ]
+    assert parcels == [("CD", a.code, 5), ("SH", a.code, 3), ("SH", b.code, 1)]
 
 
 def test_out_of_stock_names_the_skus_and_writes_nothing(shop):
@@ -84,6 +93,14 @@ def test_out_of_stock_names_the_skus_and_writes_nothing(shop):
     assert not Reservation.objects.exists()
     assert StockMovement.objects.count() == before
     assert stock_of(b, sh) == (5, 0)
+
+
+def test_the_sold_out_message_is_in_chinese_for_chinese_customers(shop):
+    """The customer reads which SKU sold out in Simplified Chinese."""
+    cd, sh, a, b = shop
+    with translation.override("zh-hans"), pytest.raises(OutOfStock) as caught:
+        reserve_stock(lines=[(b.pk, 6)], province="四川省", reference="O-3b")
+    assert caught.value.message == f"已售罄，以下商品库存不足：{b.code}"
 
 
 def test_reserved_units_are_not_reserved_again(shop):
@@ -131,12 +148,15 @@ def test_the_database_refuses_a_second_row_for_one_reference_sku_and_warehouse(s
         ({"lines": [(1, 0)], "reference": "O-10"}, "lines"),
         ({"lines": [(1, 1)], "reference": " "}, "reference"),
         ({"lines": [(1, 1)], "reference": "x" * 61}, "reference"),
+        ({"lines": [(1, 1)], "reference": "O-10", "province": "四川"}, "province"),
+        ({"lines": [(1, 1)], "reference": "O-10", "province": "香港特别行政区"}, "province"),
     ],
 )
 def test_bad_input_names_the_field(shop, kwargs, field):
-    """No lines, a zero quantity, or a blank or overlong reference: a validation error."""
+    """No lines, a zero quantity, a blank or overlong reference, or a province outside
+    cpca's mainland list: a validation error naming the field."""
     with pytest.raises(ValidationFailed) as caught:
-        reserve_stock(province="四川省", **kwargs)
+        reserve_stock(**{"province": "四川省", **kwargs})
     assert field in caught.value.field_errors
 
 
