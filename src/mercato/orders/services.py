@@ -38,6 +38,7 @@ COD = "cod"
 # Event reasons are stored in English and translated when shown.
 REASON_EXPIRED = gettext_noop("Not paid in time")
 REASON_PAID = gettext_noop("Payment received")
+REASON_BY_CUSTOMER = gettext_noop("Cancelled by the customer")
 
 
 @dataclass(frozen=True)
@@ -241,8 +242,10 @@ def create_order_record(
             order.save()
     except IntegrityError:
         # The same key placed a moment ago by a concurrent request (a double click).
-        first = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
-        if first is None:
+        first = idempotency_key and (
+            Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+        )
+        if not first:
             raise
         raise DuplicateOrder(number=first.number) from None
     for line in order_lines:
@@ -308,7 +311,7 @@ def cancel_order(*, order_id: int, actor: User, reason: str, by_customer: bool) 
         reason=reason,
         update_fields=["cancelled_at", "expires_at"],
     )
-    release_stock_for(order, reason=reason or "cancelled by the customer", actor=actor)
+    release_stock_for(order, reason=reason or REASON_BY_CUSTOMER, actor=actor)
     return order
 
 

@@ -216,3 +216,16 @@ def test_every_cancellation_gives_the_reserved_stock_back(who, stocked_sku, make
         assert services.expire_unpaid_order(order_id=order.pk, now=later)
     assert _reserved(stocked_sku) == 0
     assert StockMovement.objects.filter(reference=order.number).count() == 2
+
+
+def test_the_sweep_command_cancels_overdue_orders():
+    """`mercato expire_unpaid_orders` runs the sweep and says how many it cancelled."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    order = make_order()
+    type(order).objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    out = StringIO()
+    call_command("expire_unpaid_orders", stdout=out)
+    assert out.getvalue().strip() == "1 unpaid orders cancelled"

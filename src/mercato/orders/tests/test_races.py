@@ -13,10 +13,10 @@ from mercato.inventory.reservations import reserve_stock
 from mercato.inventory.services import receive_stock
 from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders import services
-from mercato.orders.errors import IllegalTransition
+from mercato.orders.errors import DuplicateOrder, IllegalTransition
 from mercato.orders.models import Order, OrderEvent, OrderStatus
 
-from .factories import make_order, priced_line
+from .factories import make_customer, make_order, priced_line
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -84,3 +84,14 @@ def test_concurrent_placements_get_distinct_consecutive_numbers():
     numbers = sorted(Order.objects.values_list("number", flat=True))
     day = timezone.localdate()
     assert numbers == [f"{day:%Y%m%d}-{n:06d}" for n in range(1, 9)]
+
+
+def test_a_double_click_places_one_order():
+    """Two placements with the same customer and idempotency key at once: one order, and
+    the other request hears DuplicateOrder naming it."""
+    customer, line = make_customer(), priced_line()
+    errors = _run_together(
+        *[lambda: make_order(customer=customer, lines=[line], idempotency_key="k") for _ in "ab"]
+    )
+    order = Order.objects.get()
+    assert [(type(e), e.number) for e in errors] == [(DuplicateOrder, order.number)]
