@@ -24,12 +24,15 @@ def acting_as(actor, remote_addr: str | None = None):
     outer = auditlog_value.get(None)
     if outer is not None and remote_addr is None:
         remote_addr = outer.get("remote_addr")
+    # auditlog's set_actor leaves its context behind; this token puts back exactly what was
+    # there before (nothing, outside a request), so a later write in the same thread is not
+    # attributed to this actor.
+    token = auditlog_value.set(outer)
     try:
         with set_actor(actor, remote_addr=remote_addr):
             yield
     finally:
-        if outer is not None:
-            auditlog_value.set(outer)
+        auditlog_value.reset(token)
 
 
 def _context() -> dict:

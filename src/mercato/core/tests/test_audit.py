@@ -5,7 +5,7 @@ from django.test import RequestFactory
 from mercato.catalog import services
 from mercato.catalog.models import Sku
 from mercato.catalog.tests.factories import ProductFactory
-from mercato.core.audit import acting_as
+from mercato.core.audit import acting_as, record_event
 from mercato.staff import services as staff_services
 
 
@@ -64,7 +64,7 @@ def test_the_audit_log_never_stores_passwords_or_full_phone_numbers(make_staff):
 
 @pytest.mark.django_db
 def test_the_request_ip_and_user_reach_the_log_through_the_middleware(client, ops_user):
-    from auditlog.middleware import AuditlogMiddleware
+    from mercato.core.middleware import AuditContextMiddleware
 
     product = ProductFactory(name="旧名")
     request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7")
@@ -74,7 +74,24 @@ def test_the_request_ip_and_user_reach_the_log_through_the_middleware(client, op
         services.update_product(actor=ops_user, product_id=product.pk, name="中间件")
         return None
 
-    AuditlogMiddleware(view)(request)
+    AuditContextMiddleware(view)(request)
     entry = _entries("product").last()
     assert (entry.actor, entry.remote_addr) == (ops_user, "198.51.100.7")
+    from auditlog.context import auditlog_value
+
+    assert auditlog_value.get(None) is None  # forgotten after the request
     assert Sku.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_actor_is_forgotten_when_the_block_ends(ops_user):
+    """A later write in the same thread, outside any request, is not attributed to them."""
+    from auditlog.context import auditlog_value
+
+    product = ProductFactory(name="旧名")
+    with acting_as(ops_user, remote_addr="203.0.113.9"):
+        pass
+    assert auditlog_value.get(None) is None
+    services.update_product(actor=ops_user, product_id=product.pk, name="新名")
+    record = record_event(actor=None, obj=product, message="sweep")
+    assert record.actor is None and record.remote_addr is None

@@ -103,3 +103,14 @@ def test_a_staff_session_lives_in_redis(client, redis_cache, ops_user):
     key = client.session.session_key
     assert redis_cache.get(f"django.contrib.sessions.cached_db{key}") is not None
     assert client.get("/backoffice/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_pages_are_in_simplified_chinese_unless_the_visitor_chose_english(client):
+    """The browser's Accept-Language does not switch the language; the language switch does."""
+    page = client.get("/account/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert page["Content-Language"] == "zh-hans"
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert client.get("/account/login/")["Content-Language"] == "en"
+    client.cookies["django_language"] = "xx"  # an unknown choice falls back to Chinese
+    assert client.get("/account/login/")["Content-Language"] == "zh-hans"
