@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
 from PIL import Image
 
 from mercato.catalog import services as catalog
@@ -70,6 +71,9 @@ def browser_page(chromium_launch_args, monkeypatch):
         page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
         page.set_default_timeout(15000)
         yield page
+        # ORM calls made while Playwright's loop runs get a connection of their own, which
+        # pytest-django does not see; close it, or the test database cannot be dropped.
+        connections.close_all()
         browser.close()
 
 

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from mercato.customers.models import Address, Customer
 from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
@@ -26,6 +27,9 @@ def page(request, chromium_launch_args, monkeypatch):
         page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
         page.set_default_timeout(15000)
         yield page
+        # ORM calls made while Playwright's loop runs get a connection of their own, which
+        # pytest-django does not see; close it, or the test database cannot be dropped.
+        connections.close_all()
         browser.close()
 
 
