@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "mercato.search",
     "mercato.payments",
     "mercato.orders",
+    "mercato.cart",
+    "mercato.checkout",
     "mercato.storefront",
     "mercato.api",
     "mercato.backoffice",
