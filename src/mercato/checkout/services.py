@@ -1,0 +1,76 @@
+"""Checkout pricing services: shipping fee and invoice details."""
+
+import math
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from mercato.checkout.models import ShippingRate
+from mercato.checkout.totals import to_fen
+from mercato.core.errors import DomainError, ValidationFailed
+
+DEFAULT_FREE_SHIPPING_THRESHOLD = Decimal("99.00")
+
+INVOICE_PERSONAL = "个人"
+INVOICE_COMPANY = "企业"
+
+
+def free_shipping_threshold() -> Decimal:
+    """The goods total from which shipping is free (setting MERCATO_FREE_SHIPPING_THRESHOLD)."""
+    value = getattr(settings, "MERCATO_FREE_SHIPPING_THRESHOLD", DEFAULT_FREE_SHIPPING_THRESHOLD)
+    return Decimal(value)
+
+
+def shipping_fee(*, province: str, weight_g: int, goods_total: Decimal) -> Decimal:
+    """The fee to ship `weight_g` grams to `province`; free at or above the threshold."""
+    if weight_g < 0:
+        raise DomainError(_("The parcel weight cannot be negative."), field="weight_g")
+    rate = (
+        ShippingRate.objects.filter(zone__provinces__province=province)
+        .only("first_weight_g", "first_fee", "extra_weight_step_g", "extra_fee")
+        .first()
+    )
+    # Checked before the threshold so a wrong province is reported even on free orders.
+    if rate is None:
+        raise DomainError(
+            _("We do not ship to %(province)s.") % {"province": province or "?"},
+            field="province",
+        )
+    if goods_total >= free_shipping_threshold():
+        return Decimal("0.00")
+    extra_g = max(weight_g - rate.first_weight_g, 0)
+    steps = math.ceil(extra_g / rate.extra_weight_step_g)  # a started step is charged whole
+    return to_fen(rate.first_fee + rate.extra_fee * steps)
+
+
+def validate_invoice(*, kind: str, title: str, tax_id: str) -> dict:
+    """Clean invoice details or ValidationFailed naming each bad field.
+
+    个人 (personal): a title, no tax id. 企业 (company): a title and a valid 统一社会信用代码.
+    Returns {"kind", "title", "tax_id"} with the tax id in its compact upper-case form.
+    """
+    title = (title or "").strip()
+    tax_id = (tax_id or "").strip()
+    errors: dict[str, list[str]] = {}
+    if kind not in (INVOICE_PERSONAL, INVOICE_COMPANY):
+        errors["kind"] = [_("Choose a personal or a company invoice.")]
+    if not title:
+        errors["title"] = [_("Enter the invoice title.")]
+    if kind == INVOICE_PERSONAL and tax_id:
+        errors["tax_id"] = [_("A personal invoice has no tax id.")]
+    elif kind == INVOICE_COMPANY:
+        if not tax_id:
+            errors["tax_id"] = [_("Enter the unified social credit code.")]
+        else:
+            try:
+                tax_id = uscc.validate(tax_id)
+            except StdnumError:
+                errors["tax_id"] = [
+                    _("This is not a valid unified social credit code; check every character.")
+                ]
+    if errors:
+        raise ValidationFailed(errors)
+    return {"kind": kind, "title": title, "tax_id": tax_id}
