@@ -1,0 +1,83 @@
+"""Carts: a guest's (by session key) or a customer's (one each), and their lines."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Cart(models.Model):
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="carts",
+        verbose_name=_("customer"),
+    )
+    # A guest's cart is found by the session key; a member's by the customer.
+    session_key = models.CharField(_("session key"), max_length=40, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False) | ~Q(session_key=""),
+                name="cart_has_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(customer__isnull=False),
+                name="cart_one_per_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"cart {self.pk} ({self.customer_id or 'guest'})"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="cart_lines")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    selected = models.BooleanField(_("selected for checkout"), default=True)
+    # The unit price the customer last saw: a different list price now means a notice.
+    price_seen = models.DecimalField(
+        _("price seen"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cartline_quantity_gt_0"),
+            models.UniqueConstraint(fields=["cart", "sku"], name="cartline_one_per_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id} × {self.quantity}"
+
+
+class CartLimit(models.Model):
+    """A purchase limit operations set on a SKU (限购); no row means no limit."""
+
+    sku = models.OneToOneField(
+        "catalog.Sku", on_delete=models.CASCADE, related_name="cart_limit", verbose_name=_("SKU")
+    )
+    max_per_order = models.PositiveIntegerField(_("maximum per order"))
+
+    class Meta:
+        verbose_name = _("purchase limit")
+        verbose_name_plural = _("purchase limits")
+        constraints = [
+            models.CheckConstraint(condition=Q(max_per_order__gt=0), name="cartlimit_max_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id} ≤ {self.max_per_order}"

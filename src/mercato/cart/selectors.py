@@ -1,0 +1,86 @@
+"""What the cart page shows: current prices, price-change and stock notices, totals."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import F, Sum
+
+from mercato.catalog.models import ProductStatus
+from mercato.inventory.allocation import check_province
+from mercato.inventory.models import Stock
+
+from .models import Cart, CartLine
+
+
+@dataclass(frozen=True)
+class LineView:
+    line: CartLine
+    unit_price: Decimal  # the current list price
+    price_changed: bool
+    old_price: Decimal | None  # the price the customer last saw, when it changed
+    on_sale: bool  # the SKU is active and its product on sale
+    available: int  # units available across the active warehouses
+    insufficient: bool  # fewer available than the quantity
+    subtotal: Decimal
+
+
+@dataclass(frozen=True)
+class CartSummary:
+    cart: Cart
+    lines: list[LineView]
+    selected_count: int  # units in the selected lines that can be bought
+    total: Decimal  # of those lines at the current prices
+
+    @property
+    def has_notices(self) -> bool:
+        return any(v.price_changed or v.insufficient or not v.on_sale for v in self.lines)
+
+
+def available_units(*, sku_ids) -> dict[int, int]:
+    """Units of each SKU on hand beyond reservations in the active warehouses (one query).
+
+    Every active warehouse counts whatever the delivery province: allocation ships from
+    the nearest ones and splits the order when one cannot fill it (inventory.allocation).
+    """
+    rows = (
+        Stock.objects.filter(
+            sku_id__in=list(sku_ids), warehouse__is_active=True, on_hand__gt=F("reserved")
+        )
+        .values("sku_id")
+        .annotate(units=Sum(F("on_hand") - F("reserved")))
+    )
+    return {row["sku_id"]: row["units"] for row in rows}
+
+
+def cart_summary(*, cart: Cart, province: str | None = None) -> CartSummary:
+    """The cart re-checked against current prices and stock, in two queries."""
+    if province:
+        check_province(province)
+    lines = list(CartLine.objects.filter(cart=cart).select_related("sku__product"))
+    stock = available_units(sku_ids=[line.sku_id for line in lines]) if lines else {}
+    views = []
+    total = Decimal("0.00")
+    units = 0
+    for line in lines:
+        sku = line.sku
+        price = sku.list_price
+        changed = price != line.price_seen
+        on_sale = sku.is_active and sku.product.status == ProductStatus.ON_SALE
+        available = stock.get(line.sku_id, 0)
+        subtotal = price * line.quantity
+        views.append(
+            LineView(
+                line=line,
+                unit_price=price,
+                price_changed=changed,
+                old_price=line.price_seen if changed else None,
+                on_sale=on_sale,
+                available=available,
+                insufficient=available < line.quantity,
+                subtotal=subtotal,
+            )
+        )
+        if line.selected and on_sale:
+            total += subtotal
+            units += line.quantity
+    return CartSummary(cart=cart, lines=views, selected_count=units, total=total)

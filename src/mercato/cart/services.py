@@ -1,0 +1,200 @@
+"""Cart changes. Each service runs in one transaction and locks the cart row first, so two
+requests on the same cart (double click, two tabs) apply one after the other."""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext as _
+
+from mercato.catalog.models import ProductStatus, Sku
+from mercato.core.errors import DomainError, NotFound
+
+from .models import Cart, CartLimit, CartLine
+
+
+def max_quantity_for(*, sku_id: int) -> int:
+    """Units of one SKU a cart may hold: the SKU's purchase limit, capped by the site maximum."""
+    site_max = getattr(settings, "MERCATO_CART_MAX_QUANTITY", 99)
+    limit = CartLimit.objects.filter(sku_id=sku_id).values_list("max_per_order", flat=True).first()
+    return min(site_max, limit) if limit else site_max
+
+
+def _clean_quantity(value) -> int:
+    if isinstance(value, bool):
+        value = None
+    try:
+        quantity = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise DomainError(_("Enter a whole number of items."), field="quantity") from None
+    if quantity <= 0:
+        raise DomainError(_("The quantity must be at least 1."), field="quantity")
+    return quantity
+
+
+def _check_within_limit(*, sku_id: int, quantity: int) -> None:
+    limit = max_quantity_for(sku_id=sku_id)
+    if quantity > limit:
+        raise DomainError(
+            _("At most %(max)d of this item per order.") % {"max": limit}, field="quantity"
+        )
+
+
+def _sellable_sku(sku_id) -> Sku:
+    """The SKU if it can be bought now, else a DomainError naming `sku`."""
+    try:
+        pk = int(sku_id)
+    except (TypeError, ValueError):
+        pk = None
+    sku = Sku.objects.select_related("product").filter(pk=pk).first() if pk else None
+    if sku is None:
+        raise DomainError(_("This item does not exist."), field="sku")
+    if not sku.is_active or sku.product.status != ProductStatus.ON_SALE:
+        raise DomainError(_("This item is not on sale."), field="sku")
+    return sku
+
+
+def _lock(cart: Cart) -> Cart:
+    locked = Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    if locked is None:
+        raise NotFound(_("This cart no longer exists."), field="cart")
+    return locked
+
+
+def _line(*, cart: Cart, line_id) -> CartLine:
+    line = None
+    if str(line_id).isdigit():
+        line = CartLine.objects.filter(cart=cart, pk=line_id).first()
+    if line is None:
+        raise NotFound(_("This line is not in the cart."), field="line")
+    return line
+
+
+def _touch(cart: Cart) -> None:
+    cart.save(update_fields=["updated_at"])
+
+
+@transaction.atomic
+def get_or_create_cart(*, customer=None, session_key: str | None = None) -> Cart:
+    """The customer's cart, else the guest cart of `session_key`; created when missing."""
+    if customer is not None:
+        cart = Cart.objects.filter(customer=customer).first()
+        if cart:
+            return cart
+        try:
+            with transaction.atomic():
+                return Cart.objects.create(customer=customer)
+        except IntegrityError:  # a concurrent request created it first
+            return Cart.objects.get(customer=customer)
+    if not session_key:
+        raise DomainError(_("A guest cart needs a session."), field="session_key")
+    cart = Cart.objects.filter(customer__isnull=True, session_key=session_key).first()
+    return cart or Cart.objects.create(session_key=session_key)
+
+
+@transaction.atomic
+def add_to_cart(*, cart: Cart, sku_id, quantity) -> CartLine:
+    """Put `quantity` units of a SKU in the cart, on top of those already there."""
+    quantity = _clean_quantity(quantity)
+    sku = _sellable_sku(sku_id)
+    cart = _lock(cart)
+    line = CartLine.objects.filter(cart=cart, sku=sku).first()
+    total = quantity + (line.quantity if line else 0)
+    _check_within_limit(sku_id=sku.pk, quantity=total)
+    if line is None:
+        line = CartLine(cart=cart, sku=sku, quantity=0)
+    line.quantity = total
+    # The customer is adding from a page that shows the current price.
+    line.price_seen = sku.list_price
+    line.save()
+    _touch(cart)
+    return line
+
+
+@transaction.atomic
+def change_quantity(*, cart: Cart, line_id, quantity) -> CartLine:
+    """Set a line's quantity (to remove a line, use remove_line)."""
+    quantity = _clean_quantity(quantity)
+    cart = _lock(cart)
+    line = _line(cart=cart, line_id=line_id)
+    _check_within_limit(sku_id=line.sku_id, quantity=quantity)
+    line.quantity = quantity
+    line.save(update_fields=["quantity"])
+    _touch(cart)
+    return line
+
+
+@transaction.atomic
+def remove_line(*, cart: Cart, line_id) -> None:
+    cart = _lock(cart)
+    _line(cart=cart, line_id=line_id).delete()
+    _touch(cart)
+
+
+@transaction.atomic
+def select_lines(*, cart: Cart, line_ids, selected: bool) -> int:
+    """Mark lines for checkout (or not); returns how many lines of this cart changed."""
+    cart = _lock(cart)
+    ids = [int(pk) for pk in line_ids if str(pk).isdigit()]
+    count = CartLine.objects.filter(cart=cart, pk__in=ids).update(selected=bool(selected))
+    _touch(cart)
+    return count
+
+
+@transaction.atomic
+def acknowledge_prices(*, cart: Cart) -> int:
+    """The customer saw the current prices: the price-change notices go away."""
+    cart = _lock(cart)
+    current = Sku.objects.filter(pk=OuterRef("sku_id")).values("list_price")[:1]
+    return CartLine.objects.filter(cart=cart).update(price_seen=Subquery(current))
+
+
+@transaction.atomic
+def merge_carts(*, guest_cart: Cart | None, customer) -> Cart:
+    """On log-in: move the guest cart's lines into the customer's cart and delete it.
+
+    Quantities of a SKU in both add up, capped at the SKU's limit (log-in never fails
+    because of a limit). Merging again, or a cart already merged, changes nothing.
+    """
+    cart = _lock(get_or_create_cart(customer=customer))
+    if guest_cart is None or guest_cart.pk is None or guest_cart.pk == cart.pk:
+        return cart
+    guest = Cart.objects.select_for_update().filter(pk=guest_cart.pk, customer__isnull=True).first()
+    if guest is None:
+        return cart
+    mine = {line.sku_id: line for line in CartLine.objects.filter(cart=cart)}
+    for line in CartLine.objects.filter(cart=guest):
+        limit = max_quantity_for(sku_id=line.sku_id)
+        existing = mine.get(line.sku_id)
+        if existing:
+            existing.quantity = min(existing.quantity + line.quantity, limit)
+            existing.selected = existing.selected or line.selected
+            existing.save(update_fields=["quantity", "selected"])
+        else:
+            CartLine.objects.create(
+                cart=cart,
+                sku_id=line.sku_id,
+                quantity=min(line.quantity, limit),
+                selected=line.selected,
+                price_seen=line.price_seen,
+            )
+    guest.delete()
+    _touch(cart)
+    return cart
+
+
+@transaction.atomic
+def set_cart_limit(*, sku_id: int, max_per_order) -> CartLimit | None:
+    """Operations set (or, with None, lift) a SKU's purchase limit (限购)."""
+    if not Sku.objects.filter(pk=sku_id).exists():
+        raise DomainError(_("This item does not exist."), field="sku")
+    if max_per_order is None:
+        CartLimit.objects.filter(sku_id=sku_id).delete()
+        return None
+    try:
+        limit = _clean_quantity(max_per_order)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="max_per_order") from None
+    obj, _created = CartLimit.objects.update_or_create(
+        sku_id=sku_id, defaults={"max_per_order": limit}
+    )
+    return obj
