@@ -34,6 +34,11 @@ class Cart(models.Model):
                 condition=Q(customer__isnull=False),
                 name="cart_one_per_customer",
             ),
+            models.UniqueConstraint(
+                fields=["session_key"],
+                condition=Q(customer__isnull=True),
+                name="cart_one_per_guest_session",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -88,7 +88,13 @@ def get_or_create_cart(*, customer=None, session_key: str | None = None) -> Cart
     if not session_key:
         raise DomainError(_("A guest cart needs a session."), field="session_key")
     cart = Cart.objects.filter(customer__isnull=True, session_key=session_key).first()
-    return cart or Cart.objects.create(session_key=session_key)
+    if cart:
+        return cart
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(session_key=session_key)
+    except IntegrityError:  # a concurrent request created it first
+        return Cart.objects.get(customer__isnull=True, session_key=session_key)
 
 
 @transaction.atomic

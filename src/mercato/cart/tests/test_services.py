@@ -172,3 +172,24 @@ def test_messages_are_in_chinese(cart, sku):
     with translation.override("zh-hans"), pytest.raises(DomainError) as exc:
         add_to_cart(cart=cart, sku_id=sku.pk, quantity=3)
     assert exc.value.message == "该商品每单最多购买 2 件。"
+
+
+def test_merge_caps_at_the_site_maximum(customer, sku, settings):
+    """Two carts of 60 each merge to the site maximum of 99, not 120."""
+    member = get_or_create_cart(customer=customer)
+    add_to_cart(cart=member, sku_id=sku.pk, quantity=60)
+    guest = get_or_create_cart(session_key="guest")
+    add_to_cart(cart=guest, sku_id=sku.pk, quantity=60)
+    merge_carts(guest_cart=guest, customer=customer)
+    assert lines(member) == {sku.pk: 99}
+
+
+def test_a_member_cart_is_never_merged_as_a_guest_cart(customer, sku):
+    """Passing another customer's cart as the guest cart moves nothing."""
+    from mercato.customers.services import create_customer
+
+    other = get_or_create_cart(customer=create_customer(mobile="13900139000"))
+    add_to_cart(cart=other, sku_id=sku.pk, quantity=1)
+    cart = merge_carts(guest_cart=other, customer=customer)
+    assert lines(cart) == {}
+    assert lines(other) == {sku.pk: 1}
