@@ -4,13 +4,15 @@ import math
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.translation import gettext as _
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from mercato.checkout.models import ShippingRate
+from mercato.checkout.models import ShippingRate, ShippingZone, ShippingZoneProvince
 from mercato.checkout.totals import to_fen
 from mercato.core.errors import DomainError, ValidationFailed
+from mercato.core.regions import mainland_provinces
 
 DEFAULT_FREE_SHIPPING_THRESHOLD = Decimal("99.00")
 
@@ -22,6 +24,66 @@ def free_shipping_threshold() -> Decimal:
     """The goods total from which shipping is free (setting MERCATO_FREE_SHIPPING_THRESHOLD)."""
     value = getattr(settings, "MERCATO_FREE_SHIPPING_THRESHOLD", DEFAULT_FREE_SHIPPING_THRESHOLD)
     return Decimal(value)
+
+
+@transaction.atomic
+def save_shipping_zone(
+    *,
+    name: str,
+    provinces: list[str],
+    first_weight_g: int,
+    first_fee: Decimal,
+    extra_weight_step_g: int,
+    extra_fee: Decimal,
+) -> ShippingZone:
+    """Create or replace the zone `name` with its provinces and rate; all or nothing.
+
+    Provinces must be mainland names in cpca's spelling and not belong to another zone.
+    """
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = [_("Enter a zone name.")]
+    unknown = sorted(set(provinces) - set(mainland_provinces()))
+    taken = sorted(
+        ShippingZoneProvince.objects.filter(province__in=provinces)
+        .exclude(zone__name=name)
+        .values_list("province", flat=True)
+    )
+    if not provinces:
+        errors["provinces"] = [_("Choose at least one province.")]
+    elif unknown:
+        errors["provinces"] = [_("Unknown province: %(names)s.") % {"names": "、".join(unknown)}]
+    elif taken:
+        errors["provinces"] = [
+            _("Already in another zone: %(names)s.") % {"names": "、".join(taken)}
+        ]
+    if first_weight_g < 0:
+        errors["first_weight_g"] = [_("The first weight cannot be negative.")]
+    if extra_weight_step_g <= 0:
+        errors["extra_weight_step_g"] = [_("The extra weight step must be at least 1 g.")]
+    for field, fee in (("first_fee", first_fee), ("extra_fee", extra_fee)):
+        if fee < 0:
+            errors[field] = [_("A fee cannot be negative.")]
+    if errors:
+        raise ValidationFailed(errors)
+
+    zone, _created = ShippingZone.objects.get_or_create(name=name)
+    zone.provinces.exclude(province__in=provinces).delete()
+    existing = set(zone.provinces.values_list("province", flat=True))
+    ShippingZoneProvince.objects.bulk_create(
+        ShippingZoneProvince(zone=zone, province=p) for p in sorted(set(provinces) - existing)
+    )
+    ShippingRate.objects.update_or_create(
+        zone=zone,
+        defaults={
+            "first_weight_g": first_weight_g,
+            "first_fee": to_fen(first_fee),
+            "extra_weight_step_g": extra_weight_step_g,
+            "extra_fee": to_fen(extra_fee),
+        },
+    )
+    return zone
 
 
 def shipping_fee(*, province: str, weight_g: int, goods_total: Decimal) -> Decimal:

@@ -5,7 +5,7 @@ from django.db import IntegrityError
 from stdnum.cn import uscc
 
 from mercato.checkout.models import ShippingRate, ShippingZone, ShippingZoneProvince
-from mercato.checkout.services import shipping_fee, validate_invoice
+from mercato.checkout.services import save_shipping_zone, shipping_fee, validate_invoice
 from mercato.core.errors import DomainError, ValidationFailed
 from mercato.core.regions import mainland_provinces
 
@@ -13,18 +13,16 @@ D = Decimal
 pytestmark = pytest.mark.django_db
 
 
+RATE = {
+    "first_weight_g": 1000,
+    "first_fee": D("8.00"),
+    "extra_weight_step_g": 500,
+    "extra_fee": D("2.50"),
+}
+
+
 def make_zone(name, provinces, **rate):
-    zone = ShippingZone.objects.create(name=name)
-    for province in provinces:
-        ShippingZoneProvince.objects.create(zone=zone, province=province)
-    defaults = {
-        "first_weight_g": 1000,
-        "first_fee": D("8.00"),
-        "extra_weight_step_g": 500,
-        "extra_fee": D("2.50"),
-    }
-    ShippingRate.objects.create(zone=zone, **(defaults | rate))
-    return zone
+    return save_shipping_zone(name=name, provinces=provinces, **(RATE | rate))
 
 
 @pytest.fixture
@@ -144,3 +142,35 @@ def test_unknown_invoice_kind():
     with pytest.raises(ValidationFailed) as exc:
         validate_invoice(kind="other", title="x", tax_id="")
     assert set(exc.value.field_errors) == {"kind"}
+
+
+def test_save_zone_replaces_provinces_and_rate(zones):
+    """Saving a zone again replaces its provinces and rate; freed provinces become unknown."""
+    make_zone("江浙沪", ["上海市", "江苏省"], first_fee=D("6"))
+    assert shipping_fee(province="上海市", weight_g=1, goods_total=D("1")) == D("6.00")
+    with pytest.raises(DomainError):
+        shipping_fee(province="浙江省", weight_g=1, goods_total=D("1"))
+    assert ShippingRate.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"provinces": ["火星省"]}, "provinces"),
+        ({"provinces": ["新疆维吾尔自治区"]}, "provinces"),  # already in 偏远
+        ({"provinces": []}, "provinces"),
+        ({"name": " "}, "name"),
+        ({"first_fee": D("-0.01")}, "first_fee"),
+        ({"extra_fee": D("-1")}, "extra_fee"),
+        ({"extra_weight_step_g": 0}, "extra_weight_step_g"),
+        ({"first_weight_g": -1}, "first_weight_g"),
+    ],
+)
+def test_save_zone_refuses_bad_input_writing_nothing(zones, changes, field):
+    """Bad zone input names the field and leaves the table as it was."""
+    before = list(ShippingZoneProvince.objects.values_list("zone__name", "province"))
+    with pytest.raises(ValidationFailed) as exc:
+        save_shipping_zone(**({"name": "华北", "provinces": ["北京市"]} | RATE | changes))
+    assert field in exc.value.field_errors
+    assert list(ShippingZoneProvince.objects.values_list("zone__name", "province")) == before
+    assert not ShippingZone.objects.filter(name="华北").exists()
