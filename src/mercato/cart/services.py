@@ -77,24 +77,19 @@ def _touch(cart: Cart) -> None:
 def get_or_create_cart(*, customer=None, session_key: str | None = None) -> Cart:
     """The customer's cart, else the guest cart of `session_key`; created when missing."""
     if customer is not None:
-        cart = Cart.objects.filter(customer=customer).first()
-        if cart:
-            return cart
-        try:
-            with transaction.atomic():
-                return Cart.objects.create(customer=customer)
-        except IntegrityError:  # a concurrent request created it first
-            return Cart.objects.get(customer=customer)
-    if not session_key:
+        owner = {"customer": customer}
+    elif session_key:
+        owner = {"customer": None, "session_key": session_key}
+    else:
         raise DomainError(_("A guest cart needs a session."), field="session_key")
-    cart = Cart.objects.filter(customer__isnull=True, session_key=session_key).first()
+    cart = Cart.objects.filter(**owner).first()
     if cart:
         return cart
     try:
         with transaction.atomic():
-            return Cart.objects.create(session_key=session_key)
-    except IntegrityError:  # a concurrent request created it first
-        return Cart.objects.get(customer__isnull=True, session_key=session_key)
+            return Cart.objects.create(**owner)
+    except IntegrityError:  # a concurrent request created it first (unique constraints)
+        return Cart.objects.get(**owner)
 
 
 @transaction.atomic
