@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("backoffice/", include("mercato.backoffice.urls")),
     path("api/", api.urls),
+    path("payments/", include("mercato.payments.urls")),
     path("", include("mercato.storefront.urls")),
 ]
 

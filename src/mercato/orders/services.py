@@ -23,7 +23,6 @@ from mercato.core.models import User
 from mercato.core.permissions import require_perm
 from mercato.customers.models import Customer
 from mercato.inventory.reservations import release_reservation
-from mercato.payments.gateways import METHODS
 
 from .errors import AlreadyPaid, DuplicateOrder, IllegalTransition
 from .links import new_guest_token
@@ -192,7 +191,8 @@ def create_order_record(
         discount_total=discount_total,
         total=total,
     )
-    if payment_method not in METHODS:
+    # Checkout validates the method against payments' table (payments sits above orders).
+    if not payment_method or len(payment_method) > 20:
         raise ValidationFailed({"payment_method": [_("Choose a payment method.")]})
     invoice = invoice or Invoice()
     if invoice.type == InvoiceType.COMPANY and not (invoice.title and invoice.tax_id):

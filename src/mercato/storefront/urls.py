@@ -10,6 +10,9 @@ urlpatterns = [
     # Each part of the shop has its own module: pages (views.py), search, accounts.
     path("search/", include("mercato.storefront.search_urls")),
     path("account/", include("mercato.storefront.account_urls")),
+    path("cart/", include("mercato.storefront.cart_urls")),
+    path("checkout/", include("mercato.storefront.checkout_urls")),
+    path("orders/", include("mercato.storefront.orders_urls")),
     path("c/<slug:slug>/", views.category, name="category"),
     path("p/<slug:slug>/", views.product, name="product"),
     path("province/", views.choose_province, name="province"),

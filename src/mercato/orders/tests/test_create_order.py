@@ -133,7 +133,7 @@ def _place(**overrides):
             {"lines": lambda: [priced_line(unit_price="10", quantity=2, discount_share="21")]},
             "lines.0.discount_share",
         ),  # fmt: skip
-        ({"payment_method": "bitcoin"}, "payment_method"),
+        ({"payment_method": ""}, "payment_method"),
         ({"invoice": Invoice(type="company", title="某公司")}, "invoice_tax_id"),
         ({"address": ADDRESS.__class__(**{**ADDRESS.__dict__, "mobile": "12345"})}, "mobile"),
         ({"address": ADDRESS.__class__(**{**ADDRESS.__dict__, "recipient": ""})}, "recipient"),

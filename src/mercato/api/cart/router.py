@@ -1,0 +1,5 @@
+"""The shopper's cart over the API: /api/cart/."""
+
+from ninja import Router
+
+router = Router(tags=["cart"])

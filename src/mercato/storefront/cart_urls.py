@@ -1,0 +1,3 @@
+"""Storefront cart pages (names live in the "storefront" namespace)."""
+
+urlpatterns: list = []

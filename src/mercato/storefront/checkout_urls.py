@@ -1,0 +1,3 @@
+"""Storefront checkout pages (names live in the "storefront" namespace)."""
+
+urlpatterns: list = []

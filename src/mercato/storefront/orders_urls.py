@@ -1,0 +1,3 @@
+"""Storefront orders pages (names live in the "storefront" namespace)."""
+
+urlpatterns: list = []
