@@ -9,6 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
+from ninja.utils import check_csrf
 
 from mercato.staff.services import user_for_token
 
@@ -66,3 +67,23 @@ def viewer(request):
     if user is not None and user.is_authenticated and user.is_active:
         return user
     return AnonymousUser()
+
+
+class ShopperAuth:
+    """A shopper of the shop: a logged-in customer or a guest with a session.
+
+    The browser's session cookie identifies them, so every unsafe method passes Django's
+    CSRF check (send the `csrftoken` cookie's value in `X-CSRFToken`). A guest without a
+    session gets one on their first call; the cart and orders endpoints read the
+    customer or the session key through mercato.storefront.cartctx-like lookups.
+    """
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request):
+            return None
+        if request.session.session_key is None:
+            request.session.save()
+        return request.user if request.user.is_authenticated else AnonymousUser()
+
+
+shopper_auth = ShopperAuth()
