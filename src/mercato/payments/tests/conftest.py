@@ -86,3 +86,20 @@ def fake_gateway():
     server.shutdown()
     server.server_close()
     thread.join()
+
+
+@pytest.fixture(scope="session")
+def unionpay_pki():
+    from .counterpart import make_pki
+
+    return make_pki()
+
+
+@pytest.fixture
+def counterpart(settings, key_pairs, unionpay_pki, fake_gateway):
+    """Every gateway configured with the tests' keys and pointed at the local fake server;
+    the returned Counterpart signs notices and answers as the gateways do."""
+    from .counterpart import Counterpart, gateway_settings
+
+    settings.MERCATO_PAYMENTS = gateway_settings(key_pairs, unionpay_pki, fake_gateway.url)
+    return Counterpart(key_pairs, unionpay_pki, fake_gateway)

@@ -1,0 +1,125 @@
+"""Gateway notices, the return page and the sandbox approve/decline page, under /payments/.
+
+The notify endpoint hands the raw body and headers to handle_notice and answers exactly
+what the gateway expects. The return page never marks anything paid from what the
+browser brings: it shows the payment's state and, while waiting, asks the gateway.
+"""
+
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from mercato.core.errors import NotFound
+from mercato.orders.links import guest_link_token, read_guest_link_token
+
+from .gateways import enabled_methods, get_gateway
+from .gateways.base import GatewayNotConfigured
+from .models import Payment, PaymentStatus
+from .services import handle_notice, query_payment
+
+SANDBOX_FIELDS = ("out_trade_no", "amount", "subject", "return_url", "notify_url", "signature")
+
+
+@csrf_exempt
+@require_POST
+def notify(request, gateway: str):
+    """A gateway's asynchronous notice: stored, verified, applied once; the reply is the
+    gateway's own (Alipay's plain `success`, WeChat Pay's 204, UnionPay's 200)."""
+    try:
+        _, reply = handle_notice(gateway=gateway, headers=request.headers, body=request.body)
+    except NotFound:
+        raise Http404 from None
+    return HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
+
+
+def _may_see(request, payment: Payment) -> bool:
+    """The order's customer, logged in, or the guest holding the order's signed link."""
+    order = payment.order
+    if order.customer_id is not None:
+        user = request.user
+        return user.is_authenticated and order.customer.user_id == user.pk
+    token = request.GET.get("t", "")
+    read = read_guest_link_token(token) if token else None
+    return read == (order.number, order.guest_token) and bool(order.guest_token)
+
+
+def order_url(payment: Payment) -> str:
+    order = payment.order
+    try:
+        if order.customer_id is None:
+            token = guest_link_token(number=order.number, guest_token=order.guest_token)
+            return reverse("storefront:guest_order", args=[token])
+        return reverse("storefront:order_detail", args=[order.number])
+    except NoReverseMatch:  # the storefront's order pages are not wired yet
+        return "/"
+
+
+@csrf_exempt  # UnionPay posts its front-end notice (a browser form) to the return URL
+@require_http_methods(["GET", "POST"])
+def return_page(request, number: str):
+    """Where the customer lands after paying: paid, still confirming, or failed. Anyone
+    but the order's customer (or the guest with its link) gets 404. The parameters the
+    browser brings are never believed; a waiting payment is asked about at the gateway."""
+    payment = get_object_or_404(Payment.objects.select_related("order__customer"), number=number)
+    if not _may_see(request, payment):
+        raise Http404
+    if payment.status == PaymentStatus.PENDING:
+        payment = query_payment(payment=payment)
+    if payment.status in (
+        PaymentStatus.PAID,
+        PaymentStatus.PARTIALLY_REFUNDED,
+        PaymentStatus.REFUNDED,
+    ):
+        state = "paid"
+    elif payment.status in (PaymentStatus.FAILED, PaymentStatus.CLOSED):
+        state = "failed"
+    else:
+        state = "confirming"
+    context = {
+        "payment": payment,
+        "order": payment.order,
+        "state": state,
+        "order_url": order_url(payment),
+        "again_url": request.get_full_path(),
+    }
+    return render(request, "payments/return.html", context)
+
+
+def _sandbox():
+    if "sandbox" not in {m.gateway for m in enabled_methods()}:
+        raise Http404
+    try:
+        return get_gateway("sandbox")
+    except GatewayNotConfigured:
+        raise Http404 from None
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox_pay(request):
+    """The sandbox's cashier: shows the signed amount; approve or decline posts a signed
+    notice through handle_notice, as the notify endpoint would; then the return page."""
+    gateway = _sandbox()
+    params = request.GET if request.method == "GET" else request.POST
+    fields = {name: params.get(name, "") for name in SANDBOX_FIELDS}
+    if not gateway.has_valid_signature(fields):
+        return HttpResponseBadRequest("bad signature")
+    if request.method == "GET":
+        return render(request, "payments/sandbox_pay.html", {"fields": fields})
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "decline"):
+        return HttpResponseBadRequest("decision")
+    body = gateway.sign_notice(
+        out_trade_no=fields["out_trade_no"],
+        amount=fields["amount"],
+        status="paid" if decision == "approve" else "declined",
+    )
+    handle_notice(gateway="sandbox", headers={}, body=body)
+    target = fields["return_url"]
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    return redirect(target)
