@@ -1,3 +1,13 @@
-"""Storefront checkout pages (names live in the "storefront" namespace)."""
+"""Storefront checkout pages under /checkout/ (names live in the "storefront" namespace)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_checkout as views
+
+urlpatterns = [
+    path("", views.checkout, name="checkout"),
+    path("quote/", views.checkout_quote, name="checkout_quote"),
+    path("regions/", views.checkout_regions, name="checkout_regions"),
+    path("parse/", views.checkout_parse, name="checkout_parse"),
+    path("place/", views.checkout_place, name="checkout_place"),
+]

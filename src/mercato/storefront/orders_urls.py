@@ -1,3 +1,17 @@
-"""Storefront orders pages (names live in the "storefront" namespace)."""
+"""Storefront order pages under /orders/ (names live in the "storefront" namespace).
 
-urlpatterns: list = []
+Members reach their orders by number; guests by the signed link made at placement.
+"""
+
+from django.urls import path
+
+from . import views_orders as views
+
+urlpatterns = [
+    path("", views.orders, name="orders"),
+    path("g/<str:token>/", views.guest_order, name="guest_order"),
+    path("g/<str:token>/pay/", views.guest_order_pay, name="guest_order_pay"),
+    path("<str:number>/", views.order_detail, name="order_detail"),
+    path("<str:number>/pay/", views.order_pay, name="order_pay"),
+    path("<str:number>/cancel/", views.order_cancel, name="order_cancel"),
+]
