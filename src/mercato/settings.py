@@ -154,6 +154,10 @@ CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker 
         "task": "mercato.orders.tasks.sweep_expired_orders_task",
         "schedule": 300.0,
     },
+    "recompute-popularity": {  # the 销量 sort's units sold (orders/popularity.py)
+        "task": "mercato.orders.tasks.recompute_popularity_task",
+        "schedule": 3600.0,
+    },
 }
 
 # Auth -----------------------------------------------------------------------------------
