@@ -1239,6 +1239,27 @@ DEMO_LOGINS = [
 ]
 DEMO_PASSWORD = "mercato-demo"  # noqa: S105 - printed by demo_info, for demo log-ins
 
+# Shop customers for trying the checkout, printed by demo_info with DEMO_PASSWORD:
+# (mobile, name, (province, city, district, street address)). The numbers are fictional
+# (a 13800138xxx test range); seed_demo checks that no generated customer has them.
+DEMO_SHOPPERS = [
+    ("13800138000", "张小买", ("上海市", "上海市", "浦东新区", "世纪大道100号5栋2单元801室")),
+    (
+        "13800138001",
+        "李远方",
+        ("新疆维吾尔自治区", "乌鲁木齐市", "天山区", "解放南路88号3单元502室"),
+    ),
+]
+
+# Shipping zones (首重/续重): (name, provinces or None for "every other province",
+# first weight g, first fee, extra step g, extra fee). Free shipping above the
+# MERCATO_FREE_SHIPPING_THRESHOLD setting applies to every zone.
+SHIPPING_ZONES = [
+    ("江浙沪", ["上海市", "江苏省", "浙江省"], 1000, "6.00", 1000, "2.00"),
+    ("偏远地区", ["新疆维吾尔自治区", "西藏自治区"], 1000, "20.00", 1000, "10.00"),
+    ("全国其他地区", None, 1000, "10.00", 1000, "5.00"),
+]
+
 SURNAMES = list(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
     "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"

@@ -16,8 +16,8 @@ from tqdm import tqdm
 
 from mercato.staff.services import sync_roles
 
-from . import seed_catalog, seed_images, seed_people, seed_shop
-from .data import BRANDS, WAREHOUSES
+from . import seed_buying, seed_catalog, seed_images, seed_people, seed_shop
+from .data import BRANDS, DEMO_SHOPPERS, SHIPPING_ZONES, WAREHOUSES
 
 # Data values never depend on the wall clock: dates count back from this day.
 BASE_DATE = datetime(2025, 6, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -93,4 +93,8 @@ def seed_demo(
         created["customers"], created["addresses"] = seed_people.seed_customers(
             plans=people, bar=bar
         )
+    # Last: zones, stock for the home page's products and shoppers who can log in and buy.
+    buying_steps = len(SHIPPING_ZONES) + len(seed_buying.demo_sku_ids()) + len(DEMO_SHOPPERS)
+    with _Stage(report, "buying", buying_steps, quiet) as bar:
+        created.update(seed_buying.seed_buying(base_date=BASE_DATE, bar=bar))
     return report

@@ -14,7 +14,7 @@ from mercato.core.regions import mainland_provinces
 from mercato.customers.models import Address, Customer
 from mercato.customers.phones import normalize_cn_mobile
 from mercato.customers.services import parse_address
-from mercato.demo.data import DEMO_LOGINS, DEMO_PASSWORD
+from mercato.demo.data import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SHOPPERS
 from mercato.demo.seed_people import address_text
 from mercato.demo.services import seed_demo
 from mercato.inventory.models import Warehouse, WarehouseProvince
@@ -215,10 +215,10 @@ def test_full_size_demo_data_set():
     assert served == set(mainland_provinces())
 
     # Customers: valid, unique mobiles; addresses that cpca parses back to their fields.
-    assert Customer.objects.count() == 5000
+    assert Customer.objects.count() == 5000 + len(DEMO_SHOPPERS)  # the shop log-ins too
     mobiles = list(Customer.objects.values_list("mobile", flat=True))
     assert all(normalize_cn_mobile(m) == m for m in mobiles)
-    assert Address.objects.filter(is_default=True).count() == 5000
+    assert Address.objects.filter(is_default=True).count() == 5000 + len(DEMO_SHOPPERS)
     sample = random.Random(3).sample(list(Address.objects.order_by("pk")), 300)
     for address in sample:
         parsed = parse_address(address_text(address))

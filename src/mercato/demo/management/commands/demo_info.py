@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from mercato.demo.data import DEMO_LOGINS, DEMO_PASSWORD
+from mercato.demo.data import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SHOPPERS
 from mercato.staff.models import Department
 
 
@@ -33,4 +33,24 @@ class Command(BaseCommand):
                 f"    {username:<12} {DEMO_PASSWORD:<14} {names.get(department, department)}"
                 f" ({department}{roles})"
             )
+        lines += self.buying_lines(base)
         self.stdout.write("\n".join(lines) + "\n")
+
+    def buying_lines(self, base: str) -> list[str]:
+        """How to log in to the shop and buy: with the sandbox gateway and with COD."""
+        shoppers = _("Shop log-ins (mobile number and password)")
+        lines = ["", f"  {shoppers}:"]
+        for mobile, name, (province, *_rest) in DEMO_SHOPPERS:
+            lines.append(f"    {mobile}  {DEMO_PASSWORD:<14} {name} ({province})")
+        how = _("To buy something")
+        steps = [
+            _("log in at %(url)s with a shop log-in above,") % {"url": f"{base}/account/login/"},
+            _("open a product on the home page, choose a variant and add it to the cart,"),
+            _("in the cart press Checkout, keep the saved address and choose a payment method:"),
+            _("Sandbox: you land on the sandbox payment page; press Approve and the order is paid"),
+            _("(Decline leaves it unpaid; unpaid orders are cancelled after 30 minutes);"),
+            _("Cash on delivery: the order is placed at once, unpaid, for review before shipping;"),
+            _("your orders are under %(url)s.") % {"url": f"{base}/orders/"},
+        ]
+        lines += ["", f"  {how}:"] + [f"    {step}" for step in steps]
+        return lines
