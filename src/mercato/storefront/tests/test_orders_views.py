@@ -1,0 +1,231 @@
+"""The customer's order pages: the list, one order with its parcels and history, paying,
+cancelling; the guest's signed-link pages; and 404 for anybody else's order."""
+
+# The placement tests' fixtures are imported by name; tests take them as arguments.
+# ruff: noqa: F811
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from mercato.checkout.placement import place_order
+from mercato.checkout.tests.conftest import (  # noqa: F401
+    CHENGDU,
+    cart_with,
+    chengdu,
+    customer,
+    make_sku,
+    new_key,
+    rates,
+    shanghai,
+    shop,
+    stock,
+)
+from mercato.inventory.models import Reservation, Stock
+from mercato.orders.links import guest_link_token
+from mercato.orders.models import Order, OrderStatus
+from mercato.orders.services import mark_paid
+from mercato.orders.tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def phone(make_sku, shop):
+    sku = make_sku(price="2999.00", weight_g=500, specs={"颜色": "黑色"}, name="华为 手机 1")
+    stock(sku, shop["CD"], 3)
+    stock(sku, shop["SH"], 3)
+    return sku
+
+
+def buy(customer, sku, quantity=1, method="sandbox", cart=None) -> Order:
+    cart = cart or cart_with(customer, (sku, quantity))
+    return place_order(
+        cart=cart, customer=customer, address=CHENGDU, payment_method=method,
+        idempotency_key=new_key(),
+    ).order  # fmt: skip
+
+
+def guest_order(client, sku, method="sandbox") -> tuple[Order, str]:
+    from mercato.cart.services import add_to_cart, get_or_create_cart
+
+    session = client.session
+    cart = get_or_create_cart(session_key=session.session_key)
+    add_to_cart(cart=cart, sku_id=sku.pk, quantity=1)
+    order = buy(None, sku, method=method, cart=cart)
+    return order, guest_link_token(number=order.number, guest_token=order.guest_token)
+
+
+@pytest.fixture
+def member(client, customer):
+    client.force_login(customer.user)
+    return customer
+
+
+# The list ----------------------------------------------------------------------------------
+
+
+def test_member_lists_orders_with_status_payment_and_parcels(client, member, phone):
+    """A split order (4 units: 3 from 成都, 1 from 上海) counts 2 parcels; a paid one says so."""
+    split = buy(member, phone, quantity=4)
+    paid = buy(member, phone, quantity=1)
+    mark_paid(order_id=paid.pk, payment_ref="T1")
+    html = client.get("/orders/").content.decode()
+    assert split.number in html and paid.number in html
+    assert "已支付" in html and "待支付" in html
+    assert "¥11996.00" in html
+    rows = html.split("<tr>")
+    split_row = next(r for r in rows if split.number in r)
+    assert '<td class="num">2</td>' in split_row
+
+
+def test_the_list_is_paginated_within_a_query_budget(
+    client, member, phone, django_assert_num_queries
+):
+    """12 orders: page 1 shows 10, page 2 the rest; six queries whatever the page size
+    (the session and the shopper, the count, the page, its lines and its parcel counts)."""
+    for _ in range(12):
+        order = buy(member, phone)
+        Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
+        Reservation.objects.filter(reference=order.number).delete()
+        Stock.objects.update(reserved=0)  # room for the next one
+    with django_assert_num_queries(6):
+        html = client.get("/orders/").content.decode()
+    assert html.count('<tr><td><a href="/orders/') == 10 and "?page=2" in html
+    html = client.get("/orders/?page=2").content.decode()
+    assert html.count('<tr><td><a href="/orders/') == 2
+
+
+def test_the_list_in_english(client, member, phone):
+    buy(member, phone)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/orders/").content.decode()
+    assert "My orders" in html and "Not paid yet" in html and "Pending payment" in html
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, customer, phone):
+    order = buy(customer, phone)
+    for url in ("/orders/", f"/orders/{order.number}/", f"/orders/{order.number}/pay/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/account/login/")
+
+
+# One order ---------------------------------------------------------------------------------
+
+
+def test_order_page_shows_lines_totals_address_parcels_and_history(client, member, phone):
+    order = buy(member, phone, quantity=4, method="cod")
+    html = client.get(f"/orders/{order.number}/").content.decode()
+    assert "华为 手机 1" in html and "颜色: 黑色" in html
+    assert "¥11996.00" in html and "免运费" in html
+    assert CHENGDU.detail in html and CHENGDU.recipient in html
+    assert "从仓库CD发出" in html and "从仓库SH发出" in html
+    assert "货到付款，待审核" in html
+    assert "取消订单" in html
+    assert 'id="pay-box"' not in html
+
+
+def test_a_pending_order_offers_to_pay_within_the_deadline(client, member, phone):
+    order = buy(member, phone)
+    Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() + timedelta(minutes=12.5))
+    html = client.get(f"/orders/{order.number}/").content.decode()
+    assert "请在 12 分钟内付款" in html
+    assert f'href="/orders/{order.number}/pay/"' in html
+
+
+def test_pay_page_shows_number_amount_deadline_and_the_gateway_action(client, member, phone):
+    order = buy(member, phone)
+    response = client.get(f"/orders/{order.number}/pay/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert order.number in html and "¥2999.00" in html and "剩余" in html
+    assert "/payments/sandbox/pay/" in html
+
+
+def test_pay_page_of_a_paid_order_goes_back_to_the_order(client, member, phone):
+    order = buy(member, phone)
+    mark_paid(order_id=order.pk, payment_ref="T1")
+    response = client.get(f"/orders/{order.number}/pay/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/orders/{order.number}/"
+    assert "此订单无需付款" in response.content.decode()
+
+
+def test_customer_cancels_with_a_reason_and_the_stock_comes_back(client, member, phone):
+    order = buy(member, phone, quantity=2)
+    response = client.post(f"/orders/{order.number}/cancel/", {"reason": "买错了"}, follow=True)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert "订单已取消" in response.content.decode() and "买错了" in response.content.decode()
+    assert not Reservation.objects.filter(reference=order.number, status="active").exists()
+    # Twice is refused with a message, not an error page.
+    again = client.post(f"/orders/{order.number}/cancel/", follow=True)
+    assert again.status_code == 200 and "form-error" not in again.content.decode()
+
+
+def test_a_shipped_order_cannot_be_cancelled(client, member, phone):
+    order = buy(member, phone)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.SHIPPED)
+    html = client.get(f"/orders/{order.number}/").content.decode()
+    assert 'id="cancel-form"' not in html
+    response = client.post(f"/orders/{order.number}/cancel/", follow=True)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
+    assert "不能再取消" in response.content.decode() or "cannot" in response.content.decode()
+
+
+# Guests ------------------------------------------------------------------------------------
+
+
+def test_guest_link_shows_the_order_and_its_pay_page(client, phone):
+    order, token = guest_order(client, phone)
+    html = client.get(f"/orders/g/{token}/").content.decode()
+    assert order.number in html and "请保存此链接以查看订单" in html
+    assert f"http://testserver/orders/g/{token}/" in html
+    assert 'id="cancel-form"' not in html
+    pay = client.get(f"/orders/g/{token}/pay/")
+    assert pay.status_code == 200 and "/payments/sandbox/pay/" in pay.content.decode()
+
+
+def test_guest_link_works_in_another_browser(client, phone):
+    """The link is the key: a fresh session (another device) sees the order too."""
+    _order, token = guest_order(client, phone)
+    from django.test import Client
+
+    assert Client().get(f"/orders/g/{token}/").status_code == 200
+
+
+# 404 for anybody else's order ----------------------------------------------------------------
+
+
+def test_another_customers_order_number_is_404_everywhere(client, member, phone):
+    theirs = buy(make_customer(), phone)
+    assert client.get(f"/orders/{theirs.number}/").status_code == 404
+    assert client.get(f"/orders/{theirs.number}/pay/").status_code == 404
+    assert client.post(f"/orders/{theirs.number}/cancel/").status_code == 404
+    assert client.get("/orders/20991231-999999/").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == OrderStatus.PENDING_PAYMENT
+    assert theirs.number not in client.get("/orders/").content.decode()
+
+
+def test_a_guest_order_number_is_404_on_member_urls(client, member, phone):
+    from django.test import Client
+
+    order, _token = guest_order(Client(), phone)
+    assert client.get(f"/orders/{order.number}/").status_code == 404
+    assert client.get(f"/orders/{order.number}/pay/").status_code == 404
+
+
+@pytest.mark.parametrize("suffix", ["", "pay/"])
+def test_forged_or_mangled_guest_links_are_404(client, customer, phone, suffix):
+    order, token = guest_order(client, phone)
+    members = buy(customer, phone)
+    forged = [
+        token[:-1] + ("A" if token[-1] != "A" else "B"),  # signature changed
+        guest_link_token(number=order.number, guest_token="x" * 32),  # signed, wrong secret
+        guest_link_token(number=members.number, guest_token=""),  # a member's order
+        "nonsense",
+    ]
+    for bad in forged:
+        assert client.get(f"/orders/g/{bad}/{suffix}").status_code == 404, bad
