@@ -2,7 +2,7 @@
 session. Shared by the cart, checkout and API views."""
 
 from mercato.cart.models import Cart
-from mercato.cart.services import get_or_create_cart
+from mercato.cart.services import get_or_create_cart, merge_carts
 
 
 def request_customer(request):
@@ -29,3 +29,18 @@ def cart_for_request(request, *, create: bool = False) -> Cart | None:
     if create:
         return get_or_create_cart(session_key=session_key)
     return Cart.objects.filter(customer=None, session_key=session_key).first()
+
+
+def guest_cart_before_login(request) -> Cart | None:
+    """The guest cart of this session, read before log-in: login() cycles the session key,
+    after which the guest cart can no longer be found by it."""
+    if request_customer(request) is not None:
+        return None  # a member switching accounts brings no guest cart
+    return cart_for_request(request)
+
+
+def merge_guest_cart(*, guest_cart: Cart | None, user) -> None:
+    """After log-in (password, SMS code, sign-up): the guest's lines join the member's cart."""
+    customer = getattr(user, "customer", None)  # staff without a profile have no cart
+    if guest_cart is not None and customer is not None:
+        merge_carts(guest_cart=guest_cart, customer=customer)

@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote, urlencode
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,6 +31,7 @@ PAGE_SIZE = 24
 BLOCK_SIZE = 8
 PROVINCE_COOKIE = "province"
 PROVINCE_COOKIE_AGE = 365 * 24 * 3600
+CSRF_SLOT = "__csrf_token__"  # in partials/product_body.html
 
 
 def _province(request) -> str:
@@ -283,6 +285,8 @@ def product(request, slug: str):
         return _page(request, "storefront/410.html", {}, status=410)
     if data["status"] == 404:
         raise Http404(_("No such product"))
+    # The cached body serves every visitor; the add-to-cart form gets this one's CSRF token.
+    data = {**data, "body": data["body"].replace(CSRF_SLOT, get_token(request))}
     return _page(request, "storefront/page.html", data)
 
 

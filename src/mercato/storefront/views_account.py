@@ -28,6 +28,7 @@ from mercato.customers import accounts, selectors, services
 from mercato.customers.models import CodePurpose
 from mercato.customers.sms import SmsDeliveryFailed
 
+from . import cartctx
 from . import forms_account as forms
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,10 @@ def _next_url(request, default: str) -> str:
 
 
 def _log_in(request, user) -> HttpResponseRedirect:
+    # Read before login(), which gives the session a new key the guest cart is not under.
+    guest_cart = cartctx.guest_cart_before_login(request)
     login(request, user, backend=getattr(user, "backend", MODEL_BACKEND))
+    cartctx.merge_guest_cart(guest_cart=guest_cart, user=user)
     return redirect(_next_url(request, reverse("storefront:account")))
 
 

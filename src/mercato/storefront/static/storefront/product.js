@@ -48,6 +48,9 @@
       label.className = "out";
     }
     form.dataset.selectedSku = sku ? String(sku.id) : "";
+    // Only a complete choice of a SKU in stock can go in the cart.
+    var add = form.querySelector("button.add-to-cart");
+    if (add) add.disabled = !(sku && sku.available);
   }
   form.addEventListener("change", function (e) {
     // Choosing a value clears the other choices it cannot be combined with.

@@ -1,0 +1,234 @@
+"""Cart pages: the cart, adding from the product page, and the header's mini-cart.
+
+Every change is a plain form POST answered by a redirect, so the cart works without
+JavaScript. htmx posts the same forms and gets the cart body back, with the header's
+mini-cart swapped out of band. Bad input answers 400 with the problem named and nothing
+changed; a line of another cart is a 404.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import prefetch_related_objects
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from mercato.cart import services
+from mercato.cart.models import CartLine
+from mercato.cart.selectors import cart_summary
+from mercato.catalog.models import Sku
+from mercato.catalog.selectors import first_images
+from mercato.core.errors import DomainError, NotFound
+
+from .cartctx import cart_for_request
+
+MINI_LINES = 3  # lines listed in the header's drop-down
+
+
+# Reading --------------------------------------------------------------------------------
+def _summary(cart):
+    """The cart re-checked against current prices and stock, with each product's images."""
+    if cart is None:
+        return None
+    summary = cart_summary(cart=cart)
+    prefetch_related_objects([v.line.sku.product for v in summary.lines], first_images())
+    return summary
+
+
+def _checkout_url() -> str:
+    # The checkout pages are built alongside; until their URL exists the button waits.
+    try:
+        return reverse("storefront:checkout")
+    except NoReverseMatch:
+        return ""
+
+
+def _body_context(summary, error: str = "") -> dict:
+    lines = summary.lines if summary else []
+    return {
+        "summary": summary,
+        "lines": lines,
+        "all_selected": bool(lines) and all(v.line.selected for v in lines),
+        "price_changes": [v for v in lines if v.price_changed],
+        "off_shelf": [v for v in lines if not v.on_sale],
+        "short": [v for v in lines if v.on_sale and v.insufficient],
+        "checkout_url": _checkout_url(),
+        "max_quantity": getattr(settings, "MERCATO_CART_MAX_QUANTITY", 99),
+        "error": error,
+    }
+
+
+def _mini_context(summary) -> dict:
+    lines = summary.lines if summary else []
+    return {
+        "count": sum(v.line.quantity for v in lines),
+        "recent": sorted(lines, key=lambda v: v.line.added_at, reverse=True)[:MINI_LINES],
+        "more": max(len(lines) - MINI_LINES, 0),
+        "total": summary.total if summary else None,
+    }
+
+
+def _cart_page(request, *, error: str = "", status: int = 200):
+    summary = _summary(cart_for_request(request))
+    context = {**_body_context(summary, error), "mini": _mini_context(summary)}
+    return render(request, "storefront/cart/page.html", context, status=status)
+
+
+@never_cache
+@require_GET
+def cart(request):
+    return _cart_page(request)
+
+
+@never_cache
+@require_GET
+def mini_cart(request):
+    """The header's cart count and drop-down; the shop's cached pages load it with htmx."""
+    summary = _summary(cart_for_request(request))
+    return render(request, "storefront/cart/_mini.html", {"mini": _mini_context(summary)})
+
+
+# Changing -------------------------------------------------------------------------------
+def _answer(request, *, error: str = ""):
+    """The answer to a cart change: the cart body (htmx) or the cart page."""
+    status = 400 if error else 200
+    if not request.htmx:
+        if error:
+            return _cart_page(request, error=error, status=status)
+        return redirect("storefront:cart")
+    summary = _summary(cart_for_request(request))
+    context = {**_body_context(summary, error), "mini": _mini_context(summary), "oob": True}
+    return render(request, "storefront/cart/_changed.html", context, status=status)
+
+
+def _change(request, line_id: int, change):
+    """Run `change(cart)` on a line of the request's cart; another cart's line is a 404."""
+    cart = cart_for_request(request)
+    # Checked first, so a bad value sent for someone else's line says nothing about it.
+    item = (
+        CartLine.objects.filter(cart=cart, pk=line_id)
+        .values_list("sku__product__name", flat=True)
+        .first()
+        if cart is not None
+        else None
+    )
+    if item is None:
+        raise Http404(_("This line is not in the cart."))
+    try:
+        change(cart)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    except DomainError as exc:
+        # The service's message, prefixed with the item it is about.
+        error = _("%(item)s: %(problem)s") % {"item": item, "problem": exc.message}
+        return _answer(request, error=error)
+    return _answer(request)
+
+
+@require_POST
+def change_quantity(request, line_id: int):
+    quantity = request.POST.get("quantity", "")
+    return _change(
+        request,
+        line_id,
+        lambda cart: services.change_quantity(cart=cart, line_id=line_id, quantity=quantity),
+    )
+
+
+@require_POST
+def remove_line(request, line_id: int):
+    return _change(request, line_id, lambda cart: services.remove_line(cart=cart, line_id=line_id))
+
+
+def _selected(request) -> bool:
+    return request.POST.get("selected") == "1"
+
+
+@require_POST
+def select_line(request, line_id: int):
+    """Tick or untick one line for checkout (selected=1 or 0)."""
+
+    def select(cart):
+        if not services.select_lines(cart=cart, line_ids=[line_id], selected=_selected(request)):
+            raise NotFound(_("This line is not in the cart."), field="line")
+
+    return _change(request, line_id, select)
+
+
+@require_POST
+def select_all(request):
+    cart = cart_for_request(request)
+    if cart is not None:
+        ids = list(cart.lines.values_list("pk", flat=True))
+        services.select_lines(cart=cart, line_ids=ids, selected=_selected(request))
+    return _answer(request)
+
+
+@require_POST
+def acknowledge(request):
+    """ "Got it": the customer saw the new prices; the price notices go away."""
+    cart = cart_for_request(request)
+    if cart is not None:
+        services.acknowledge_prices(cart=cart)
+    return _answer(request)
+
+
+# Adding from the product page -----------------------------------------------------------
+def _chosen_sku_id(data) -> str:
+    """The SKU the shopper chose: the spec values sent with the form when they name one SKU of
+    the product (without JavaScript the hidden `sku` field is the one the page opened with),
+    else the `sku` field."""
+    raw = str(data.get("sku", "")).strip()
+    if not raw.isdigit() or len(raw) > 18:
+        return raw
+    sku = Sku.objects.filter(pk=raw).values("product_id", "specs").first()
+    if sku is None or not sku["specs"]:
+        return raw
+    names = list(sku["specs"])
+    chosen = {name: data.get(name) for name in names}
+    if None in chosen.values():
+        return raw
+    for pk, specs in Sku.objects.filter(product_id=sku["product_id"]).values_list("pk", "specs"):
+        if all(str(specs.get(n)) == chosen[n] for n in names):
+            return str(pk)
+    raise DomainError(_("This combination of options does not exist."), field="sku")
+
+
+def _back(request, sku_id: str) -> str:
+    """Where a plain form goes after adding: the product page it came from."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return reverse("storefront:cart")
+    return f"{target}?sku={sku_id}" if sku_id.isdigit() else target
+
+
+@require_POST
+def add(request):
+    """Put the chosen SKU in the cart: `sku` (or spec values), `quantity` (default 1)."""
+    sku_id, error = str(request.POST.get("sku", "")), ""
+    try:
+        sku_id = _chosen_sku_id(request.POST)
+        if request.session.session_key is None:
+            request.session.save()  # outside the transaction: a refusal must not undo it
+        # A guest's first add creates the cart; a refused add leaves no empty cart behind.
+        with transaction.atomic():
+            cart = cart_for_request(request, create=True)
+            services.add_to_cart(
+                cart=cart, sku_id=sku_id, quantity=request.POST.get("quantity", "1")
+            )
+    except DomainError as exc:
+        error = exc.message
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Added to your cart."))
+        return redirect(_back(request, sku_id))
+    summary = _summary(cart_for_request(request)) if not error else None
+    context = {"error": error, "mini": _mini_context(summary), "oob": not error}
+    return render(request, "storefront/cart/_added.html", context, status=400 if error else 200)
