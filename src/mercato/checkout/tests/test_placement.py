@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 from django.utils import translation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mercato.cart.models import CartLine
 from mercato.catalog.models import Sku
@@ -16,6 +18,7 @@ from mercato.inventory.allocation import OutOfStock
 from mercato.inventory.models import Reservation, Stock, StockMovement
 from mercato.orders.models import InvoiceType, Order, OrderStatus
 from mercato.orders.services import Invoice
+from mercato.payments.models import Payment
 
 from .conftest import CHENGDU, cart_with, make_customer, new_key, stock
 
@@ -349,3 +352,69 @@ def test_a_too_long_note_is_refused_naming_note(shop, make_sku, customer):
         place(cart_with(customer, (sku, 1)), customer, note="很" * 201)
     assert "note" in exc.value.field_errors
     assert nothing_written()
+
+
+def test_cash_on_delivery_goes_to_review_with_the_amount_to_collect(shop, make_sku, customer):
+    """A COD order needs no payment step: it is confirmed at once, never expires, and its
+    payment record carries the order's total for the courier to collect."""
+    sku = make_sku(price="39.90")
+    stock(sku, shop["CD"], 2)
+
+    order = place(cart_with(customer, (sku, 1)), customer, payment_method="cod").order
+
+    assert (order.status, order.expires_at) == (OrderStatus.COD_CONFIRMED, None)
+    payment = Payment.objects.get(order=order)
+    assert (payment.gateway, payment.amount) == ("cod", D("49.90"))
+    assert Stock.objects.get(sku=sku).reserved == 1
+
+
+def test_a_failing_cod_record_rolls_the_whole_placement_back(shop, make_sku, customer, monkeypatch):
+    """The last step fails: the order, its reservation and the cart change go with it."""
+    sku = make_sku()
+    stock(sku, shop["CD"], 2)
+    cart = cart_with(customer, (sku, 1))
+
+    def broken(*, order):
+        raise RuntimeError("payments down")
+
+    monkeypatch.setattr(placement, "create_cod_payment", broken)
+    with pytest.raises(RuntimeError):
+        place(cart, customer, payment_method="cod")
+
+    assert nothing_written()
+    assert Payment.objects.count() == 0
+    assert CartLine.objects.filter(cart=cart).count() == 1
+
+
+prices = st.decimals(min_value="0.01", max_value="999.99", places=2)
+
+
+# The fixtures (rates, one warehouse, a category) are shared by the examples on purpose;
+# each example makes its own customer, SKUs and stock.
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(lines=st.lists(st.tuples(prices, st.integers(1, 20)), min_size=1, max_size=4))
+def test_quoted_and_placed_totals_add_up_to_the_fen(rates, chengdu, make_sku, lines):
+    """Any prices and quantities: lines + shipping = total in the quote, the order holds
+    exactly the quoted figures, and each order line is price × quantity."""
+    customer = make_customer()
+    skus = [make_sku(price=str(price)) for price, _q in lines]
+    for sku, (_price, quantity) in zip(skus, lines, strict=True):
+        stock(sku, chengdu, quantity)
+    cart = cart_with(customer, *[(sku, q) for sku, (_p, q) in zip(skus, lines, strict=True)])
+
+    quote = quote_checkout(cart=cart, province="四川省")
+    order = place(cart, customer, expected_total=quote.totals.total).order
+
+    goods = sum((price * q for price, q in lines), D("0.00"))
+    assert quote.totals.lines_total == goods
+    assert quote.totals.total == goods + quote.shipping_fee
+    assert (order.lines_total, order.shipping_fee, order.total) == (
+        goods,
+        quote.shipping_fee,
+        quote.totals.total,
+    )
+    assert all(ln.line_total == ln.unit_price * ln.quantity for ln in order.lines.all())
