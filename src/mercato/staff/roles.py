@@ -25,7 +25,13 @@ DEPARTMENTS = [
         "service",
         "客服部",
         "Customer service",
-        [*CATALOG_READ, "core.view_full_phone", "orders.view_order", "orders.cancel_order"],
+        [
+            *CATALOG_READ,
+            "core.view_full_phone",
+            "orders.view_order",
+            "orders.cancel_order",
+            "payments.view_payment",
+        ],
     ),
     (
         "marketing",
@@ -45,6 +51,7 @@ DEPARTMENTS = [
             "inventory.change_stock",
             "orders.view_order",
             "orders.cancel_order",
+            "payments.record_collection",
         ],
     ),
     (
@@ -71,7 +78,15 @@ DEPARTMENTS = [
         "finance",
         "财务部",
         "Finance",
-        [*CATALOG_READ, "catalog.view_cost_price", "catalog.export_products"],
+        [
+            *CATALOG_READ,
+            "catalog.view_cost_price",
+            "catalog.export_products",
+            "payments.view_payment",
+            "payments.refund_payment",
+            "payments.review_payment",
+            "payments.record_collection",
+        ],
     ),
     (
         "hr",

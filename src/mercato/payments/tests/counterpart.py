@@ -110,9 +110,8 @@ class Counterpart:
 
     # -- notices ----------------------------------------------------------------------------
     def alipay_notice(self, payment, *, signer=None, **changes) -> tuple[dict, str]:
-        fields = notice_fields(
-            out_trade_no=payment.number, total_amount=str(payment.amount), **changes
-        )
+        ours = {"out_trade_no": payment.number, "total_amount": str(payment.amount)}
+        fields = notice_fields(**{**ours, **changes})
         return {}, (signer or self.alipay).sign_data(fields) + "&sign_type=RSA2"
 
     def wechat_notice(
@@ -153,7 +152,8 @@ class Counterpart:
         return self.wechat_notice(payment, resource=resource, event_type=f"REFUND.{status}")
 
     def unionpay_notice(self, payment, *, signer=None, cert=None, **changes):
-        fields = consume_notice(orderId=payment.number, txnAmt=str(fen(payment.amount)), **changes)
+        ours = {"orderId": payment.number, "txnAmt": str(fen(payment.amount))}
+        fields = consume_notice(**{**ours, **changes})
         signed = unionpay_sign(
             fields, signer or self.pki["unionpay"], cert or self.pki["unionpay_cert"]
         )
