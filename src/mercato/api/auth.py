@@ -6,11 +6,14 @@ the owner's permissions, so a token can never do more than the person who made i
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from ninja.errors import AuthenticationError
+from django.middleware.csrf import get_token
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
+from mercato.cart.models import Cart
+from mercato.cart.services import get_or_create_cart
 from mercato.staff.services import user_for_token
 
 
@@ -73,17 +76,42 @@ class ShopperAuth:
     """A shopper of the shop: a logged-in customer or a guest with a session.
 
     The browser's session cookie identifies them, so every unsafe method passes Django's
-    CSRF check (send the `csrftoken` cookie's value in `X-CSRFToken`). A guest without a
-    session gets one on their first call; the cart and orders endpoints read the
-    customer or the session key through mercato.storefront.cartctx-like lookups.
+    CSRF check (send the `csrftoken` cookie's value in `X-CSRFToken`); a failed check is a
+    403 in the API's error format. A safe call sets the `csrftoken` cookie, so a client
+    that starts with GET has the token for its first write. A guest without a session gets
+    one on their first call; the cart and orders endpoints find the customer or the guest's
+    cart through mercato.storefront.cartctx.
     """
 
     def __call__(self, request):
-        if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request):
-            return None
+        if request.method in SAFE_METHODS:
+            get_token(request)
+        elif check_csrf(request):
+            raise HttpError(
+                403, "CSRF check failed: send the csrftoken cookie's value in X-CSRFToken"
+            )
         if request.session.session_key is None:
             request.session.save()
         return request.user if request.user.is_authenticated else AnonymousUser()
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 shopper_auth = ShopperAuth()
+
+
+def shopper_customer(request):
+    """The Customer behind a shopper_auth call, or None (a guest, a user without a profile)."""
+    user = getattr(request, "auth", None) or request.user
+    return getattr(user, "customer", None) if user.is_authenticated else None
+
+
+def shopper_cart(request, *, create: bool = False) -> Cart | None:
+    """The cart the shop's pages show this shopper (storefront/cartctx.py finds the same):
+    the customer's own, else the guest cart of the session shopper_auth made sure exists."""
+    customer = shopper_customer(request)
+    session_key = request.session.session_key
+    if create:
+        return get_or_create_cart(customer=customer, session_key=session_key)
+    if customer is not None:
+        return Cart.objects.filter(customer=customer).first()
+    return Cart.objects.filter(customer=None, session_key=session_key).first()
