@@ -69,6 +69,18 @@ NAVIGATION: list[Workspace] = [
         ],
     ),
     Workspace(
+        "finance",
+        _("Finance"),
+        [
+            Entry(
+                _("Payments and refunds"),
+                "backoffice:payment_list",
+                "payments.view_payment",
+                also_active=("backoffice:payment_detail",),
+            ),
+        ],
+    ),
+    Workspace(
         "hr",
         _("People"),
         [

@@ -61,6 +61,7 @@ urlpatterns = [
     path("merch/", include("mercato.backoffice.merch_urls")),  # home-page slots (views_merch)
     # Search: synonyms, hot searches, zero-result log (views_search.py)
     path("search/", include("mercato.backoffice.search_urls")),
+    path("payments/", include("mercato.backoffice.payments_urls")),  # 财务部 (views_payments)
     # 技术部 and department leads
     path("audit/", views_audit.audit_list, name="audit_list"),
     # 人力资源部
