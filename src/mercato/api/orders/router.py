@@ -1,5 +1,321 @@
-"""Checkout and the shopper's orders over the API: /api/orders/."""
+"""Checkout and the shopper's orders over the API: /api/orders/.
 
-from ninja import Router
+The shopper is the browser session (ShopperAuth: a logged-in customer, or a guest with a
+session cart); unsafe methods need the CSRF token. Another customer's order number is 404
+everywhere, the same answer as a number that does not exist. Guests reach their order with
+the token of the signed link placement gave them: /api/orders/guest/{token}.
+"""
 
-router = Router(tags=["orders"])
+from django.core.paginator import Paginator
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+
+from mercato.api.auth import shopper_auth
+from mercato.api.schemas import responses
+from mercato.cart.models import Cart
+from mercato.checkout.placement import place_order, quote_checkout
+from mercato.checkout.services import INVOICE_COMPANY, INVOICE_PERSONAL, validate_invoice
+from mercato.core.errors import DomainError, NotFound, ValidationFailed
+from mercato.customers.models import Address
+from mercato.customers.services import check_region, validate_cn_mobile
+from mercato.inventory.selectors import reservations_for
+from mercato.orders import selectors
+from mercato.orders.links import guest_link_token
+from mercato.orders.services import DeliveryAddress, Invoice, cancel_order
+from mercato.payments.services import start_payment
+
+from .schemas import (
+    CancelIn,
+    OrderOut,
+    OrderPageOut,
+    PaymentActionOut,
+    PlacedOut,
+    PlaceIn,
+    QuoteIn,
+    QuoteOut,
+)
+
+router = Router(tags=["orders"], auth=shopper_auth)
+
+PAGE_SIZE = 20
+ADDRESS_FIELDS = ("recipient", "mobile", "province", "city", "district", "detail")
+SERVICE_INVOICE_KIND = {"personal": INVOICE_PERSONAL, "company": INVOICE_COMPANY}
+
+
+class LoginRequired(DomainError):
+    code = "login_required"
+    status = 401
+
+
+class PageIn(Schema):
+    page: int = 1
+
+
+# Who and what ------------------------------------------------------------------------------
+def _customer(request):
+    """The caller's Customer, or None for a guest (and for a user without a profile)."""
+    user = request.auth
+    return getattr(user, "customer", None) if user.is_authenticated else None
+
+
+def _cart(request, customer) -> Cart:
+    """The caller's cart as the storefront finds it; ValidationFailed when there is none."""
+    if customer is not None:
+        cart = Cart.objects.filter(customer=customer).first()
+    else:
+        cart = Cart.objects.filter(customer=None, session_key=request.session.session_key).first()
+    if cart is None:
+        raise ValidationFailed({"cart": [_("Your cart is empty.")]})
+    return cart
+
+
+def _prefixed(exc: ValidationFailed, prefix: str) -> ValidationFailed:
+    return ValidationFailed({f"{prefix}.{k}": v for k, v in exc.field_errors.items()})
+
+
+def _delivery_address(customer, payload: QuoteIn) -> DeliveryAddress:
+    """The member's saved address `address_id`, or the `address` given, checked."""
+    if payload.address_id is not None:
+        address = (
+            Address.objects.filter(customer=customer, pk=payload.address_id).first()
+            if customer is not None
+            else None
+        )
+        if address is None:  # another customer's address looks like no address at all
+            raise NotFound(_("No such address."), field="address_id")
+        return DeliveryAddress(**{k: getattr(address, k) for k in ADDRESS_FIELDS})
+    if payload.address is None:
+        raise ValidationFailed({"address": [_("Give an address or an address_id.")]})
+    data = payload.address.dict()
+    try:
+        check_region(province=data["province"], city=data["city"], district=data["district"])
+        data["mobile"] = validate_cn_mobile(data["mobile"])
+    except ValidationFailed as exc:
+        raise _prefixed(exc, "address") from None
+    return DeliveryAddress(**{k: data[k].strip() for k in ADDRESS_FIELDS})
+
+
+def _invoice(payload: PlaceIn) -> Invoice | None:
+    if payload.invoice is None:
+        return None
+    try:
+        cleaned = validate_invoice(
+            kind=SERVICE_INVOICE_KIND[payload.invoice.kind],
+            title=payload.invoice.title,
+            tax_id=payload.invoice.tax_id,
+        )
+    except ValidationFailed as exc:
+        raise _prefixed(exc, "invoice") from None
+    return Invoice(type=payload.invoice.kind, title=cleaned["title"], tax_id=cleaned["tax_id"])
+
+
+def _member_order(request, number: str):
+    customer = _customer(request)
+    if customer is None:
+        raise NotFound(_("No such order."), field="number")
+    return selectors.order_for_customer(customer=customer, number=number)
+
+
+# What goes out -----------------------------------------------------------------------------
+def _line(line, line_total) -> dict:
+    return {
+        "sku_id": line.sku_id,
+        "product_name": line.product_name,
+        "sku_code": line.sku_code,
+        "specs": line.specs,
+        "unit_price": str(line.unit_price),
+        "quantity": line.quantity,
+        "line_total": str(line_total),
+    }
+
+
+def _summary(order) -> dict:
+    return {
+        "number": order.number,
+        "status": order.status,
+        "status_label": str(order.get_status_display()),
+        "payment_method": order.payment_method,
+        "total": str(order.total),
+        "placed_at": order.placed_at,
+        "paid_at": order.paid_at,
+        "expires_at": order.expires_at,
+    }
+
+
+def _placed(request, order) -> dict:
+    data = {
+        **_summary(order),
+        "lines_total": str(order.lines_total),
+        "shipping_fee": str(order.shipping_fee),
+        "discount_total": str(order.discount_total),
+        "guest_link": None,
+    }
+    if order.customer_id is None:
+        token = guest_link_token(number=order.number, guest_token=order.guest_token)
+        data["guest_link"] = request.build_absolute_uri(
+            reverse("storefront:guest_order", args=[token])
+        )
+        data["guest_token"] = token
+    return data
+
+
+def _parcels(order) -> list[dict]:
+    parcels: dict[int, dict] = {}
+    for r in reservations_for(reference=order.number):
+        parcel = parcels.setdefault(
+            r.warehouse_id,
+            {"warehouse": r.warehouse.name, "warehouse_code": r.warehouse.code, "lines": []},
+        )
+        parcel["lines"].append({"sku_id": r.sku_id, "quantity": r.quantity})
+    return list(parcels.values())
+
+
+def _order(request, order) -> dict:
+    return {
+        **_placed(request, order),
+        "address": {k: getattr(order, k) for k in ADDRESS_FIELDS},
+        "invoice": {
+            "kind": order.invoice_type or None,
+            "title": order.invoice_title,
+            "tax_id": order.invoice_tax_id,
+        },
+        "note": order.note,
+        "lines": [_line(line, line.line_total) for line in order.lines.all()],
+        "parcels": _parcels(order),
+        "events": [
+            {
+                "status": e.to_status,
+                "from_status": e.from_status,
+                "at": e.created_at,
+                "reason": e.reason,
+            }  # fmt: skip
+            for e in order.events.all()
+        ],
+    }
+
+
+def _action(payment, action) -> dict:
+    return {
+        "kind": action.kind,
+        "amount": str(action.amount),
+        "url": action.url,
+        "fields": action.fields,
+        "qr_payload": action.qr_payload,
+        "message": str(action.message),
+        "payment_number": getattr(payment, "number", None),
+    }
+
+
+def _pay(request, order) -> dict:
+    payment, action = start_payment(
+        order=order,
+        client_ip=request.META.get("REMOTE_ADDR", ""),
+        base_url=request.build_absolute_uri("/"),
+    )
+    return _action(payment, action)
+
+
+# Endpoints ---------------------------------------------------------------------------------
+@router.post("/quote", response=responses(QuoteOut), summary="Price the cart for an address")
+def quote(request, payload: QuoteIn):
+    customer = _customer(request)
+    address = _delivery_address(customer, payload)
+    result = quote_checkout(cart=_cart(request, customer), province=address.province)
+    return {
+        "lines": [
+            _line(line, total.line_total)
+            for line, total in zip(result.lines, result.totals.lines, strict=True)
+        ],
+        "parcels": [
+            {
+                "warehouse": p.warehouse.name,
+                "warehouse_code": p.warehouse.code,
+                "lines": [{"sku_id": s, "quantity": q} for s, q in p.lines],
+            }
+            for p in result.parcels
+        ],
+        "weight_g": result.weight_g,
+        "totals": {
+            "lines_total": str(result.totals.lines_total),
+            "shipping_fee": str(result.totals.shipping_fee),
+            "discount_total": str(result.totals.discount_total),
+            "total": str(result.totals.total),
+        },
+    }
+
+
+@router.post(
+    "",
+    response={200: PlacedOut, 201: PlacedOut, **responses(PlacedOut, 201)},
+    summary="Place the cart's selected lines as an order",
+)
+def place(request, payload: PlaceIn):
+    """201 with the new order; 200 with the same order when the idempotency key was used
+    before. 409 when stock ran out (naming the SKUs); 422 on "expected_total" when the total
+    changed since the customer saw it."""
+    customer = _customer(request)
+    # No look-up of the key here: place_order finds a repeat under the cart's row lock,
+    # where a concurrent first request cannot slip between the look-up and the insert.
+    cart = _cart(request, customer)
+    placement = place_order(
+        cart=cart,
+        customer=customer,
+        address=_delivery_address(customer, payload),
+        payment_method=payload.payment_method,
+        idempotency_key=payload.idempotency_key,
+        invoice=_invoice(payload),
+        note=payload.note.strip(),
+        expected_total=payload.expected_total,
+        actor=request.auth if customer else None,
+    )
+    return Status(201 if placement.created else 200, _placed(request, placement.order))
+
+
+@router.get("", response=responses(OrderPageOut), summary="The member's orders, newest first")
+def list_orders(request, params: Query[PageIn]):
+    customer = _customer(request)
+    if customer is None:
+        raise LoginRequired(_("Log in to see your orders."))
+    page = Paginator(selectors.orders_for_customer(customer=customer), PAGE_SIZE).get_page(
+        params.page
+    )
+    return {
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "results": [_summary(order) for order in page.object_list],
+    }
+
+
+@router.get("/guest/{token}", response=responses(OrderOut), summary="A guest's order")
+def guest_order(request, token: str):
+    return _order(request, selectors.order_for_guest_link(token=token))
+
+
+@router.post(
+    "/guest/{token}/pay", response=responses(PaymentActionOut), summary="Pay a guest's order"
+)
+def guest_pay(request, token: str):
+    return _pay(request, selectors.order_for_guest_link(token=token))
+
+
+@router.get("/{number}", response=responses(OrderOut), summary="One of the member's orders")
+def order_detail(request, number: str):
+    return _order(request, _member_order(request, number))
+
+
+@router.post("/{number}/cancel", response=responses(OrderOut), summary="Cancel before shipment")
+def cancel(request, number: str, payload: CancelIn):
+    order = _member_order(request, number)
+    cancel_order(
+        order_id=order.pk, actor=request.auth, reason=payload.reason.strip(), by_customer=True
+    )
+    return _order(request, _member_order(request, number))
+
+
+@router.post("/{number}/pay", response=responses(PaymentActionOut), summary="Start paying")
+def pay(request, number: str):
+    """What to do with the buyer's browser (payments.gateways.base.PaymentAction); 409 when
+    the order is not waiting for payment."""
+    return _pay(request, _member_order(request, number))

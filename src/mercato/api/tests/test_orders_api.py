@@ -1,0 +1,237 @@
+"""The orders API as a shopper's app uses it: quote, place (idempotent), list, read, pay,
+cancel, guests by their signed link; 404 for anybody else's order; money as strings."""
+
+# The placement tests' fixtures are imported by name; tests take them as arguments.
+# ruff: noqa: F811
+
+import json
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from mercato.cart.services import add_to_cart, get_or_create_cart
+from mercato.checkout.placement import place_order
+from mercato.checkout.tests.conftest import (  # noqa: F401
+    CHENGDU,
+    cart_with,
+    chengdu,
+    customer,
+    make_sku,
+    new_key,
+    rates,
+    shanghai,
+    shop,
+    stock,
+)
+from mercato.customers.services import add_address
+from mercato.orders.models import Order, OrderStatus
+from mercato.orders.tests.factories import make_customer
+
+from .helpers import assert_error_format, fields_of
+
+pytestmark = pytest.mark.django_db
+ADDRESS = {k: getattr(CHENGDU, k) for k in ("recipient", "mobile", "province", "city",
+           "district", "detail")}  # fmt: skip
+USCC_BAD = "91110000600037341M"
+
+
+@pytest.fixture
+def phone(make_sku, shop):
+    sku = make_sku(price="2999.00", weight_g=500, specs={"颜色": "黑色"}, name="华为 手机 1")
+    stock(sku, shop["CD"], 3)
+    stock(sku, shop["SH"], 3)
+    return sku
+
+
+@pytest.fixture
+def member(client, customer):
+    client.force_login(customer.user)
+    return customer
+
+
+def post(client, path, body=None, **headers):
+    return client.post(
+        f"/api/orders{path}", json.dumps(body or {}), content_type="application/json", **headers
+    )
+
+
+def body_of(response, status):
+    assert response.status_code == status, response.content
+    return json.loads(response.content)
+
+
+def placing(**kw):
+    return {"address": ADDRESS, "payment_method": "sandbox", "idempotency_key": new_key()} | kw
+
+
+def buy(customer, sku, quantity=1):
+    return place_order(
+        cart=cart_with(customer, (sku, quantity)), customer=customer, address=CHENGDU,
+        payment_method="sandbox", idempotency_key=new_key(),
+    ).order  # fmt: skip
+
+
+# Quote and placement ---------------------------------------------------------------------------
+
+
+def test_quote_gives_lines_parcels_fee_and_totals_as_strings(client, member, phone):
+    cart_with(member, (phone, 4))
+    body = body_of(post(client, "/quote", {"address": ADDRESS}), 200)
+    assert body["totals"] == {
+        "lines_total": "11996.00", "shipping_fee": "0.00", "discount_total": "0.00",
+        "total": "11996.00",
+    }  # fmt: skip
+    assert body["lines"][0]["unit_price"] == "2999.00" and body["lines"][0]["quantity"] == 4
+    assert sorted((p["warehouse_code"], p["lines"][0]["quantity"]) for p in body["parcels"]) == [
+        ("CD", 3),
+        ("SH", 1),
+    ]
+
+
+def test_quote_by_saved_address_and_never_someone_elses(client, member, phone):
+    mine = add_address(actor=None, customer_id=member.pk, **ADDRESS)
+    theirs = add_address(actor=None, customer_id=make_customer().pk, **ADDRESS)
+    cart_with(member, (phone, 1))
+    assert body_of(post(client, "/quote", {"address_id": mine.pk}), 200)["weight_g"] == 500
+    assert_error_format(post(client, "/quote", {"address_id": theirs.pk}), 404)
+
+
+def test_place_answers_201_and_a_repeat_of_the_key_200_with_the_same_order(client, member, phone):
+    cart_with(member, (phone, 1))
+    payload = placing(expected_total="2999.00", note="工作日送")
+    first = body_of(post(client, "", payload), 201)
+    again = body_of(post(client, "", payload), 200)
+    assert first["number"] == again["number"] and Order.objects.count() == 1
+    assert first["status"] == "pending_payment" and first["total"] == "2999.00"
+    assert first["guest_link"] is None
+
+
+def test_a_changed_total_is_refused_naming_expected_total(client, member, phone):
+    cart_with(member, (phone, 1))
+    body = assert_error_format(post(client, "", placing(expected_total="1.00")), 422)
+    assert fields_of(body) == {"expected_total"}
+    assert "2999.00" in body["errors"][0]["message"]
+    assert Order.objects.count() == 0
+
+
+def test_sold_out_is_409_naming_the_product(client, member, phone):
+    cart_with(member, (phone, 7))  # 6 in stock
+    body = assert_error_format(post(client, "", placing()), 409)
+    assert "华为 手机 1" in body["detail"] and Order.objects.count() == 0
+
+
+def test_a_bad_credit_code_and_a_bad_mobile_are_named(client, member, phone):
+    cart_with(member, (phone, 1))
+    invoice = {"kind": "company", "title": "某某科技有限公司", "tax_id": USCC_BAD}
+    body = assert_error_format(post(client, "", placing(invoice=invoice)), 422)
+    assert fields_of(body) == {"invoice.tax_id"}
+    body = assert_error_format(
+        post(client, "", placing(address=ADDRESS | {"mobile": "12345"})), 422
+    )
+    assert fields_of(body) == {"address.mobile"}
+    body = assert_error_format(post(client, "", placing(payment_method="bitcoin")), 422)
+    assert fields_of(body) == {"payment_method"}
+    assert Order.objects.count() == 0
+
+
+def test_messages_follow_the_language(client, member, phone):
+    cart_with(member, (phone, 7))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = assert_error_format(post(client, "", placing()), 409)
+    assert body["detail"].startswith("Sold out")
+
+
+def test_placement_needs_the_csrf_token(customer, phone):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(customer.user)
+    cart_with(customer, (phone, 1))
+    body = assert_error_format(post(client, "", placing()), 403)
+    assert "CSRF" in body["detail"]
+    assert Order.objects.count() == 0
+
+
+def test_placement_query_budget(client, member, phone, make_sku, shop, django_assert_num_queries):
+    """The benchmark's path: a member's pre-filled cart of 3 lines, a saved address. The
+    count is exact so a new query is a decision, not an accident: 4 to read the shopper,
+    cart and address (the session is cached), the rest in place_order (cart lock, key
+    check, prices, rate, order number, order, lines, event, stock plan and locks, per stock
+    row a ledger row and an update, reservations, the cart lines removed)."""
+    address = add_address(actor=None, customer_id=member.pk, **ADDRESS)
+    skus = [phone]
+    for n in range(2):
+        sku = make_sku(price="10.00", weight_g=100, name=f"配件 {n}")
+        stock(sku, shop["CD"], 5)
+        skus.append(sku)
+    payload = {"address_id": address.pk, "payment_method": "sandbox"}
+    cart_with(member, (phone, 1))
+    body_of(post(client, "", payload | {"idempotency_key": new_key()}), 201)  # the day's first
+    cart_with(member, *((sku, 1) for sku in skus))
+    with django_assert_num_queries(PLACEMENT_QUERIES):
+        body_of(post(client, "", payload | {"idempotency_key": new_key()}), 201)
+
+
+# Reading, paying, cancelling ----------------------------------------------------------------------
+
+
+def test_member_lists_and_reads_orders(client, member, phone):
+    order = buy(member, phone, quantity=4)
+    listing = body_of(client.get("/api/orders"), 200)
+    assert listing["count"] == 1 and listing["results"][0]["number"] == order.number
+    detail = body_of(client.get(f"/api/orders/{order.number}"), 200)
+    assert detail["lines"][0]["line_total"] == "11996.00"
+    assert detail["address"]["detail"] == CHENGDU.detail
+    assert len(detail["parcels"]) == 2
+    assert [e["status"] for e in detail["events"]] == ["pending_payment"]
+
+
+def test_guests_cannot_list_orders(client, phone):
+    assert_error_format(client.get("/api/orders"), 401)
+
+
+def test_pay_gives_the_gateway_action(client, member, phone):
+    order = buy(member, phone)
+    body = body_of(post(client, f"/{order.number}/pay"), 200)
+    assert body["kind"] == "redirect" and body["amount"] == "2999.00"
+    assert "/payments/sandbox/pay/" in body["url"]
+
+
+def test_cancel_then_pay_is_409(client, member, phone):
+    order = buy(member, phone)
+    body = body_of(post(client, f"/{order.number}/cancel", {"reason": "不要了"}), 200)
+    assert body["status"] == OrderStatus.CANCELLED
+    assert body["events"][-1]["reason"] == "不要了"
+    assert_error_format(post(client, f"/{order.number}/pay"), 409)
+    assert_error_format(post(client, f"/{order.number}/cancel"), 409)
+
+
+def test_another_customers_order_is_404_everywhere(client, member, phone):
+    theirs = buy(make_customer(), phone)
+    assert_error_format(client.get(f"/api/orders/{theirs.number}"), 404)
+    assert_error_format(post(client, f"/{theirs.number}/pay"), 404)
+    assert_error_format(post(client, f"/{theirs.number}/cancel"), 404)
+    assert body_of(client.get("/api/orders"), 200)["count"] == 0
+    theirs.refresh_from_db()
+    assert theirs.status == OrderStatus.PENDING_PAYMENT
+
+
+# Guests -----------------------------------------------------------------------------------------
+
+
+def test_guest_places_and_reads_the_order_by_its_token(client, phone):
+    session = client.session
+    cart = get_or_create_cart(session_key=session.session_key)
+    add_to_cart(cart=cart, sku_id=phone.pk, quantity=1)
+    placed = body_of(post(client, "", placing()), 201)
+    token = placed["guest_token"]
+    assert placed["guest_link"] == f"http://testserver/orders/g/{token}/"
+    order = body_of(Client().get(f"/api/orders/guest/{token}"), 200)
+    assert order["number"] == placed["number"]
+    assert body_of(post(client, f"/guest/{token}/pay"), 200)["kind"] == "redirect"
+    # The member URLs know nothing of guest orders; mangled tokens are 404.
+    assert_error_format(client.get(f"/api/orders/{placed['number']}"), 404)
+    assert_error_format(client.get(f"/api/orders/guest/{token[:-2]}xx"), 404)
+    assert_error_format(client.get("/api/orders/guest/nonsense"), 404)
+
+
+PLACEMENT_QUERIES = 36
