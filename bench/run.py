@@ -1,6 +1,6 @@
 """`make bench`: the site under gunicorn on PostgreSQL with the demo data, driven by wrk.
 
-    .venv/bin/python bench/run.py [--duration 15] [--connections 16] [--skip-import]
+    .venv/bin/python bench/run.py [--duration 15] [--connections 16] [--skip-import] [--skip-buy]
 
 1. (Re)creates the database mercato_bench, migrates it, loads `seed_demo` (timed) and
    builds the search index.
@@ -10,7 +10,9 @@
    duration against every target: the bare one-row JSON view (the floor every figure is
    divided by), the bare 50-row JSON view, and the back-office product list. A target that
    does not answer 200 is reported as missing.
-4. Runs bench/import_bench.py --json when it exists.
+4. Runs bench/import_bench.py --json when it exists, then bench/buy_bench.py --reuse-db
+   (add-to-cart, order placement against a bare conditional stock update, the 50-buyer
+   race) on the same database, which writes its own "Buying" section.
 5. Writes bench/results/latest.json, docs/img/bench-web.svg and the web-bench and
    seed-bench sections of docs/performance.md.
 """
@@ -227,8 +229,18 @@ def run_wrk(url: str, cookie: str, *, connections: int, duration: int) -> dict:
 
 
 # Reporting -------------------------------------------------------------------------------
-def write_svg(targets: list[dict], when: str) -> None:
-    """A horizontal bar chart of requests/s per target, plain SVG (no script, no fonts)."""
+def write_svg(
+    targets: list[dict],
+    when: str,
+    *,
+    path: Path = SVG,
+    floor: str = "bare_row",
+    title: str = "Requests/s per target",
+) -> None:
+    """A horizontal bar chart of requests/s per target, plain SVG (no script, no fonts).
+
+    The `floor` target (the bare view every ratio divides by) is drawn grey.
+    """
     measured = [t for t in targets if t.get("rps")]
     width, bar_h, gap, left, top = 640, 26, 14, 230, 40
     height = top + len(targets) * (bar_h + gap) + 30
@@ -236,9 +248,8 @@ def write_svg(targets: list[dict], when: str) -> None:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="13">',
-        f"<title>Requests per second per target, {when}</title>",
-        f'<text x="10" y="22" font-size="15" font-weight="bold">Requests/s per target '
-        f"({when})</text>",
+        f"<title>{title}, {when}</title>",
+        f'<text x="10" y="22" font-size="15" font-weight="bold">{title} ({when})</text>',
     ]
     for i, target in enumerate(targets):
         y = top + i * (bar_h + gap)
@@ -246,7 +257,7 @@ def write_svg(targets: list[dict], when: str) -> None:
         parts.append(f'<text x="10" y="{y + 18}">{label}</text>')
         if target.get("rps"):
             w = max(2, round((width - left - 110) * target["rps"] / peak))
-            colour = "#888" if target["name"] == "bare_row" else "#2b6cb0"
+            colour = "#888" if target["name"] == floor else "#2b6cb0"
             parts.append(f'<rect x="{left}" y="{y}" width="{w}" height="{bar_h}" fill="{colour}"/>')
             ratio = f" ({target['ratio_rps']:.2f}×)" if target.get("ratio_rps") else ""
             parts.append(
@@ -256,11 +267,11 @@ def write_svg(targets: list[dict], when: str) -> None:
             parts.append(f'<text x="{left}" y="{y + 18}" fill="#b00">{target["status"]}</text>')
     parts.append(
         f'<text x="10" y="{height - 10}" font-size="11" fill="#555">ratio = requests/s '
-        f"divided by the bare one-row view's, same run</text>"
+        f"divided by the bare view's (grey), same run</text>"
     )
     parts.append("</svg>")
-    SVG.parent.mkdir(parents=True, exist_ok=True)
-    SVG.write_text("\n".join(parts) + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts) + "\n")
 
 
 def replace_section(text: str, name: str, body: str) -> str:
@@ -368,12 +379,30 @@ def run_import_bench() -> tuple[dict | None, str]:
     return None, "bench/import_bench.py printed no JSON"
 
 
+def run_buy_bench(args) -> str:
+    """bench/buy_bench.py on the database seeded above, with the same wrk settings; it
+    prints its figures and writes its own section of docs/performance.md."""
+    log("buying benchmark: bench/buy_bench.py --reuse-db")
+    done = subprocess.run(
+        [
+            str(BIN / "python"), str(ROOT / "bench" / "buy_bench.py"), "--reuse-db",
+            "--duration", str(args.duration), "--warmup", str(args.warmup),
+            "--connections", str(args.connections),
+        ],
+        cwd=ROOT,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return f"bench/buy_bench.py failed (exit {done.returncode})"
+    return "see bench/results/buy-latest.json"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=15, help="seconds per target (15)")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per target (3)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--skip-import", action="store_true", help="do not run the import bench")
+    parser.add_argument("--skip-buy", action="store_true", help="do not run the buying bench")
     args = parser.parse_args()
     if args.duration < 1 or args.connections < 1 or args.warmup < 0:
         parser.error("--duration and --connections must be at least 1, --warmup at least 0")
@@ -462,6 +491,9 @@ def main() -> None:
     imported, import_note = (None, "skipped (--skip-import)")
     if not args.skip_import:
         imported, import_note = run_import_bench()
+    buying_note = "skipped (--skip-buy)"
+    if not args.skip_buy:
+        buying_note = run_buy_bench(args)
 
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -478,6 +510,7 @@ def main() -> None:
         "targets": results,
         "import": imported,
         "import_note": import_note,
+        "buying_note": buying_note,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
