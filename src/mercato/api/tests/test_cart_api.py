@@ -1,5 +1,8 @@
 """The cart over the API: /api/cart (session shoppers, CSRF on writes, one error format)."""
 
+# The SKU fixtures are the cart pages' tests' own (imported): arguments named after them.
+# ruff: noqa: F811
+
 import json
 from decimal import Decimal
 
@@ -13,21 +16,12 @@ from mercato.catalog.models import ProductStatus, Sku
 from mercato.customers.services import create_customer
 from mercato.storefront.tests.shop_fixtures import shop_fixture  # noqa: F401
 
+# 黑色/128GB (5 in stock) and 白色/256GB (2) of 华为 手机 1, ¥2999.00 each.
+from mercato.storefront.tests.test_cart_views import black, white  # noqa: F401
+
 from .helpers import assert_error_format, fields_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def black(shop):
-    """华为 手机 1, 黑色/128GB: ¥2999.00, 5 in stock."""
-    return shop["skus"][("黑色", "128GB")]
-
-
-@pytest.fixture
-def white(shop):
-    """华为 手机 1, 白色/256GB: ¥2999.00, 2 in stock."""
-    return shop["skus"][("白色", "256GB")]
 
 
 class Shopper:
