@@ -1,0 +1,172 @@
+"""start_payment, the return page and the sandbox cashier, through the test client."""
+
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from mercato.core.errors import Conflict
+from mercato.orders.links import guest_link_token
+from mercato.orders.models import Order, OrderStatus
+from mercato.payments.models import Payment
+from mercato.payments.services import start_payment
+
+from .factories import make_customer, make_order, make_payment
+
+pytestmark = pytest.mark.django_db
+BASE = "http://testserver/"
+
+
+def start(order):
+    return start_payment(order=order, client_ip="127.0.0.1", base_url=BASE)
+
+
+def test_sandbox_payment_sends_the_customer_to_the_signed_cashier(counterpart):
+    """The amount is the order's; the notify and return URLs are ours; a second start
+    with the same method reuses the open attempt."""
+    order = make_order(payment_method="sandbox")
+    payment, action = start(order)
+    assert action.kind == "redirect" and action.amount == order.total == payment.amount
+    query = parse_qs(urlsplit(action.url).query)
+    assert query["amount"] == [str(order.total)]
+    assert query["notify_url"] == ["http://testserver/payments/notify/sandbox/"]
+    assert query["return_url"][0].startswith(f"http://testserver/payments/return/{payment.number}/")
+    again, _ = start(order)
+    assert again.pk == payment.pk and Payment.objects.count() == 1
+    assert payment.number == f"P{order.number.replace('-', '')}01"
+
+
+def test_an_order_not_waiting_for_payment_cannot_start_one(counterpart):
+    order = make_order(payment_method="sandbox")
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
+    with pytest.raises(Conflict):
+        start(order)
+    assert not Payment.objects.exists()
+
+
+def test_wechat_native_gives_a_qr_code_the_partial_draws(counterpart, rf):
+    from django.template.loader import render_to_string
+
+    counterpart.answers[("wechatpay", "/v3/pay/transactions/native")] = lambda req: (
+        200,
+        {"code_url": f"weixin://wxpay/bizpayurl?pr={req['out_trade_no']}"},
+    )
+    order = make_order(payment_method="wechat_native", customer=make_customer())
+    payment, action = start(order)
+    assert action.kind == "qr" and action.qr_payload.endswith(payment.number)
+    html = render_to_string("payments/_action.html", {"action": action, "payment": payment})
+    assert "<svg" in html and f"/payments/return/{payment.number}/" in html
+
+
+def test_unionpay_gives_an_auto_submitted_signed_form(counterpart):
+    from django.template.loader import render_to_string
+
+    payment, action = start(make_order(payment_method="unionpay_pc"))
+    assert action.kind == "form" and action.fields["orderId"] == payment.number
+    html = render_to_string("payments/_action.html", {"action": action, "payment": payment})
+    assert "data-autosubmit" in html and 'name="signature"' in html
+
+
+def test_the_return_page_never_believes_its_parameters(client, counterpart):
+    """Forged 'paid' parameters on the return page: still confirming, nothing changes."""
+    customer = make_customer()
+    payment = make_payment(method="sandbox", customer=customer)
+    client.force_login(customer.user)
+    url = f"/payments/return/{payment.number}/"
+    response = client.get(
+        url, {"status": "paid", "trade_status": "TRADE_SUCCESS", "amount": "0.01"}
+    )
+    assert response.status_code == 200 and 'data-state="confirming"' in response.content.decode()
+    response = client.post(url, {"trade_status": "TRADE_SUCCESS", "respCode": "00"})
+    assert response.status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == "pending"
+    assert Order.objects.get(pk=payment.order_id).status == OrderStatus.PENDING_PAYMENT
+
+
+def test_the_return_page_is_404_for_anyone_but_the_orders_customer(client, counterpart):
+    """Another customer, an anonymous visitor, or a guest link of another order: 404."""
+    owner, stranger = make_customer(), make_customer()
+    payment = make_payment(method="sandbox", customer=owner)
+    url = f"/payments/return/{payment.number}/"
+    assert client.get(url).status_code == 404
+    client.force_login(stranger.user)
+    assert client.get(url).status_code == 404
+    client.force_login(owner.user)
+    assert client.get(url).status_code == 200
+    assert client.get("/payments/return/P000000000000001/").status_code == 404
+
+
+def test_a_guest_sees_the_return_page_only_with_the_orders_link(client, counterpart):
+    payment = make_payment(method="sandbox")
+    other = make_payment(method="sandbox")
+    order, other_order = payment.order, other.order
+    url = f"/payments/return/{payment.number}/"
+    token = guest_link_token(number=order.number, guest_token=order.guest_token)
+    wrong = guest_link_token(number=other_order.number, guest_token=other_order.guest_token)
+    assert client.get(url).status_code == 404
+    assert client.get(url, {"t": wrong}).status_code == 404
+    assert client.get(url, {"t": token + "x"}).status_code == 404
+    assert client.get(url, {"t": token}).status_code == 200
+
+
+def test_sandbox_cashier_approve_pays_through_a_signed_notice(client, counterpart):
+    """The guest follows the cashier link, approves, lands on the return page: paid."""
+    order = make_order(payment_method="sandbox")
+    payment, action = start(order)
+    page = client.get(action.url)
+    assert page.status_code == 200 and f"¥{order.total}" in page.content.decode()
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page.content.decode()))
+    fields = {k: unescape(v) for k, v in fields.items() if k != "csrfmiddlewaretoken"}
+    response = client.post("/payments/sandbox/pay/", {**fields, "decision": "approve"})
+    assert response.status_code == 302
+    landing = client.get(response["Location"])
+    assert 'data-state="paid"' in landing.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and order.payment_ref == payment.number
+    assert payment.notices.get().verified
+
+
+def test_sandbox_cashier_decline_and_tampered_amount(client, counterpart):
+    order = make_order(payment_method="sandbox")
+    payment, action = start(order)
+    fields = {k: v[0] for k, v in parse_qs(urlsplit(action.url).query).items()}
+    tampered = {**fields, "amount": "0.01", "decision": "approve"}
+    assert client.post("/payments/sandbox/pay/", tampered).status_code == 400
+    assert client.get("/payments/sandbox/pay/", {**fields, "amount": "0.01"}).status_code == 400
+    response = client.post("/payments/sandbox/pay/", {**fields, "decision": "decline"})
+    landing = client.get(response["Location"])
+    assert 'data-state="failed"' in landing.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == "failed"
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING_PAYMENT
+
+
+def test_the_sandbox_cashier_is_gone_when_the_sandbox_is_not_offered(client, counterpart, settings):
+    settings.MERCATO_PAYMENTS = {**settings.MERCATO_PAYMENTS, "MERCATO_PAYMENT_METHODS": "cod"}
+    assert client.get("/payments/sandbox/pay/").status_code == 404
+
+
+def test_the_return_page_asks_alipay_and_a_verified_answer_pays(client, counterpart, settings):
+    """A waiting Alipay payment: the return page queries the trade; the signed TRADE_SUCCESS
+    answer marks it paid through the notice path, stored as a 'query' notice."""
+    customer = make_customer()
+    payment = make_payment(method="alipay_page", customer=customer)
+    counterpart.answers[("alipay", "alipay.trade.query")] = lambda biz: {
+        "code": "10000",
+        "msg": "Success",
+        "trade_no": "2026112722001400000000000009",
+        "out_trade_no": biz["out_trade_no"],
+        "trade_status": "TRADE_SUCCESS",
+        "total_amount": str(payment.amount),
+    }
+    client.force_login(customer.user)
+    response = client.get(f"/payments/return/{payment.number}/")
+    assert 'data-state="paid"' in response.content.decode()
+    assert "已收到付款" in response.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == "paid" and payment.notices.get().via == "query"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get(f"/payments/return/{payment.number}/")
+    assert "Payment received" in response.content.decode()
