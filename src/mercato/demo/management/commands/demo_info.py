@@ -45,12 +45,15 @@ class Command(BaseCommand):
         how = _("To buy something")
         steps = [
             _("log in at %(url)s with a shop log-in above,") % {"url": f"{base}/account/login/"},
-            _("open a product on the home page, choose a variant and add it to the cart,"),
-            _("in the cart press Checkout, keep the saved address and choose a payment method:"),
-            _("Sandbox: you land on the sandbox payment page; press Approve and the order is paid"),
+            _("open a product on the home page, choose a variant and press Add to cart,"),
+            _("in the cart press Check out, keep the saved address, choose how to pay and press "
+              "Place order:"),
+            _("Sandbox: press Pay on the next page, then Approve the payment on the sandbox "
+              "cashier: the order is paid"),
             _("(Decline leaves it unpaid; unpaid orders are cancelled after 30 minutes);"),
-            _("Cash on delivery: the order is placed at once, unpaid, for review before shipping;"),
+            _("Cash on delivery: the order is placed at once, unpaid, and awaits review before "
+              "shipping;"),
             _("your orders are under %(url)s.") % {"url": f"{base}/orders/"},
-        ]
+        ]  # fmt: skip
         lines += ["", f"  {how}:"] + [f"    {step}" for step in steps]
         return lines
