@@ -9,7 +9,9 @@ idempotency key answers with the order the first request placed.
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from mercato.cart.models import Cart, CartLine
@@ -82,11 +84,27 @@ def _selected_lines(cart: Cart) -> list[CartLine]:
             sku__product__status=ProductStatus.ON_SALE,
         )
         .select_related("sku__product")
+        # The SKU's purchase limit in the same query (NULL: no limit).
+        .annotate(purchase_limit=F("sku__cart_limit__max_per_order"))
         .order_by("added_at", "id")
     )
     if not lines:
         raise ValidationFailed({"lines": [_("Select at least one item on sale to check out.")]})
     return lines
+
+
+def _check_limits(cart_lines: list[CartLine]) -> None:
+    """Purchase limits (限购) hold at checkout too: one set after the items went into the
+    cart is not bypassed by placing the old quantity (`purchase_limit` comes with the lines)."""
+    site_max = getattr(settings, "MERCATO_CART_MAX_QUANTITY", 99)
+    errors = [
+        _("At most %(max)d of %(item)s per order; change the quantity in the cart.")
+        % {"max": cap, "item": line_label(line)}
+        for line in cart_lines
+        if line.quantity > (cap := min(site_max, line.purchase_limit or site_max))
+    ]
+    if errors:
+        raise ValidationFailed({"lines": errors})
 
 
 def line_label(line: CartLine) -> str:
@@ -129,10 +147,12 @@ def _price(cart_lines: list[CartLine], *, province: str) -> _Priced:
 def quote_checkout(*, cart, province: str) -> CheckoutQuote:
     """What the order would cost and how it would ship to `province`, read only.
 
-    ValidationFailed when no line is selected; OutOfStock naming the products short.
-    Five queries whatever the number of lines: lines, warehouses (2), stock, shipping rate.
+    ValidationFailed when no line is selected or one exceeds its purchase limit; OutOfStock
+    naming the products short. Five queries whatever the number of lines: lines with their
+    purchase limits, warehouses (2), stock, shipping rate.
     """
     cart_lines = _selected_lines(cart)
+    _check_limits(cart_lines)
     try:
         # First: it checks the province, so a wrong one is named before the rate lookup.
         parcels = plan_parcels(
@@ -275,6 +295,7 @@ def _place(
 
     # 2. Prices, weight and fee from the database as they are now.
     cart_lines = _selected_lines(cart)
+    _check_limits(cart_lines)
     priced = _price(cart_lines, province=address.province)
     totals = priced.totals
     if expected_total is not None and expected_total != totals.total:

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mercato.cart.models import CartLine
+from mercato.cart.services import set_cart_limit
 from mercato.catalog.models import Sku
 from mercato.checkout import placement
 from mercato.checkout.placement import place_order, quote_checkout
@@ -143,6 +144,23 @@ def test_sold_out_names_the_product_and_its_specs(shop, make_sku, customer):
     assert exc.value.message.startswith("已售罄")
 
 
+def test_a_purchase_limit_set_after_adding_still_holds(shop, make_sku, customer):
+    """限购 of 2 set while 3 sit in the cart: quote and placement refuse, naming the item."""
+    sku = make_sku(name="茅台", specs={"规格": "500ml"})
+    stock(sku, shop["CD"], 10)
+    cart = cart_with(customer, (sku, 3))
+    set_cart_limit(sku_id=sku.pk, max_per_order=2)
+
+    for attempt in (
+        lambda: quote_checkout(cart=cart, province="四川省"),
+        lambda: place(cart, customer),
+    ):
+        with pytest.raises(ValidationFailed) as exc:
+            attempt()
+        assert "茅台 500ml" in str(exc.value.field_errors["lines"][0])
+    assert nothing_written()
+
+
 def test_quote_of_an_unknown_province_names_province(shop, make_sku, customer):
     sku = make_sku()
     stock(sku, shop["CD"], 1)
@@ -155,8 +173,8 @@ def test_quote_of_an_unknown_province_names_province(shop, make_sku, customer):
 def test_quote_query_budget_does_not_grow_with_lines(
     shop, make_sku, customer, n_lines, django_assert_num_queries
 ):
-    """Five queries for any cart: lines with SKU and product, warehouses and the provinces
-    they serve, stock, the shipping rate."""
+    """Five queries for any cart: lines with SKU, product and purchase limit, warehouses
+    and the provinces they serve, stock, the shipping rate."""
     skus = [make_sku() for _ in range(n_lines)]
     for sku in skus:
         stock(sku, shop["SH"], 2)
