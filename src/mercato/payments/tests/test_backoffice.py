@@ -38,6 +38,7 @@ def test_the_list_filters_and_keeps_its_query_budget(
     with django_assert_max_num_queries(8):
         response = finance_client.get("/backoffice/payments/")
     assert response.status_code == 200 and response.content.decode().count("P2026") >= 6
+    assert "支付与退款" in response.content.decode()  # Chinese first
     only = finance_client.get("/backoffice/payments/", {"needs_review": "yes"}).content.decode()
     assert flagged.number in only and only.count('class="flagged"') == 1
     paid = finance_client.get("/backoffice/payments/", {"status": "pending"}).content.decode()
