@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from mercato.core.errors import DomainError
 from mercato.payments import services
 from mercato.payments.gateways import METHODS
-from mercato.payments.models import Payment, PaymentStatus
+from mercato.payments.models import Payment, PaymentNotice, PaymentStatus
 
 from .access import staff_view
 from .messages_i18n import add_errors_to_form, message_of
@@ -71,6 +71,12 @@ def payment_list(request):
     context = {"filter": payment_filter, "page": page, "htmx_results": True}
     if request.htmx and request.htmx.target == "results":
         return render(request, "backoffice/payments/_results.html", context)
+    # Flagged notices that name no payment of ours (e.g. a refund notice for an unknown
+    # trade): finance sees them here, since no payment page would show them.
+    context["unmatched"] = PaymentNotice.objects.filter(
+        needs_review=True, payment__isnull=True
+    ).order_by("-received_at", "-id")[:20]
+    context["may_review"] = request.user.has_perm("payments.review_payment")
     return render(request, "backoffice/payments/list.html", context)
 
 

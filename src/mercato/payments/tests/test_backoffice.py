@@ -138,3 +138,20 @@ def test_service_cannot_mark_reviewed(client, make_staff, counterpart):
     assert client.post(f"/backoffice/payments/notices/{notice.pk}/reviewed/").status_code == 403
     notice.refresh_from_db()
     assert notice.needs_review
+
+
+def test_a_flagged_notice_naming_no_payment_of_ours_is_on_the_list(finance_client, counterpart):
+    """A genuine UnionPay refund notice for a refund number we never issued: it names no
+    payment, so the list page shows it for finance to review."""
+    from types import SimpleNamespace
+
+    stranger = SimpleNamespace(
+        refund_no="R9999999999", amount=Decimal("5.00"), payment=SimpleNamespace(trade_no="Q1")
+    )
+    headers, body = counterpart.unionpay_refund_notice(stranger)
+    notice, reply = handle_notice(gateway="unionpay", headers=headers, body=body)
+    assert reply.status == 200 and notice.needs_review and notice.payment is None
+    page = finance_client.get("/backoffice/payments/").content.decode()
+    assert "R9999999999" in page
+    finance_client.post(f"/backoffice/payments/notices/{notice.pk}/reviewed/")
+    assert "R9999999999" not in finance_client.get("/backoffice/payments/").content.decode()
