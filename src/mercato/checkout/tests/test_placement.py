@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mercato.cart.models import CartLine
-from mercato.cart.services import set_cart_limit
+from mercato.cart.services import add_to_cart, get_or_create_cart, set_cart_limit
 from mercato.catalog.models import Sku
 from mercato.checkout import placement
 from mercato.checkout.placement import place_order, quote_checkout
@@ -436,3 +436,26 @@ def test_quoted_and_placed_totals_add_up_to_the_fen(rates, chengdu, make_sku, li
         quote.totals.total,
     )
     assert all(ln.line_total == ln.unit_price * ln.quantity for ln in order.lines.all())
+
+
+def test_a_guest_places_from_the_session_cart_and_a_repeat_finds_the_order(shop, make_sku):
+    """No customer: the guest's cart places an order reachable by its guest token; the
+    same key again answers with it; a member's cart is not the guest's to place."""
+    sku = make_sku()
+    stock(sku, shop["CD"], 3)
+    cart = get_or_create_cart(session_key="guest-session-1")
+    add_to_cart(cart=cart, sku_id=sku.pk, quantity=1)
+    key = new_key()
+
+    first = place_order(
+        cart=cart, customer=None, address=CHENGDU, payment_method="sandbox", idempotency_key=key
+    )
+    again = place_order(
+        cart=cart, customer=None, address=CHENGDU, payment_method="sandbox", idempotency_key=key
+    )
+
+    assert first.created and not again.created
+    assert again.order.pk == first.order.pk
+    assert first.order.customer_id is None and first.order.guest_token
+    with pytest.raises(NotFound):
+        place(cart_with(make_customer(), (sku, 1)), None)
