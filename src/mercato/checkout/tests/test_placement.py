@@ -17,6 +17,7 @@ from mercato.checkout.placement import place_order, quote_checkout
 from mercato.core.errors import DomainError, NotFound, ValidationFailed
 from mercato.inventory.allocation import OutOfStock
 from mercato.inventory.models import Reservation, Stock, StockMovement
+from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders.models import InvoiceType, Order, OrderStatus
 from mercato.orders.services import Invoice
 from mercato.payments.models import Payment
@@ -91,6 +92,25 @@ def test_quote_splits_across_two_warehouses_when_neither_holds_everything(shop, 
     quote = quote_checkout(cart=cart, province="四川省")
 
     assert parcels_of(quote) == sorted([("SH", a.pk, 1), ("CD", b.pk, 2)])
+
+
+def test_the_split_takes_the_fewest_parcels_and_placement_reserves_them(shop, make_sku, customer):
+    """A is only in 成都; B in 广州 (nearer to 四川) and 上海; C only in 上海. Taking each SKU
+    from the nearest warehouse would make three parcels; 成都 + 上海 make two, and
+    placement reserves exactly those."""
+    guangzhou = make_warehouse("GZ", "广东省")
+    a, b, c = make_sku(), make_sku(), make_sku()
+    stock(a, shop["CD"], 2)
+    stock(b, guangzhou, 2)
+    stock(b, shop["SH"], 2)
+    stock(c, shop["SH"], 2)
+    cart = cart_with(customer, (a, 1), (b, 1), (c, 1))
+
+    quote = quote_checkout(cart=cart, province="四川省")
+    order = place(cart, customer).order
+
+    assert parcels_of(quote) == sorted([("CD", a.pk, 1), ("SH", b.pk, 1), ("SH", c.pk, 1)])
+    assert reservations(order) == parcels_of(quote)
 
 
 def test_free_shipping_from_the_threshold(shop, make_sku, customer):
