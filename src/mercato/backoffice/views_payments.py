@@ -166,7 +166,7 @@ def payment_refund(request, payment_id: int):
     try:
         refund = services.refund_payment(
             payment=payment,
-            amount=None if lines else data["amount"],
+            amount=data["amount"],  # with lines too: the service refuses both at once
             lines=lines or None,
             refund_no=data["refund_no"],
             reason=data["reason"],

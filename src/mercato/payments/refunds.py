@@ -388,13 +388,15 @@ def apply_refund_notice(verified: VerifiedNotice):
     if refund is None or payment.gateway != verified.gateway:
         return NoticeAction.FLAGGED, REVIEW_UNKNOWN_REFUND, payment, None
     refund = Refund.objects.select_for_update().get(pk=refund.pk)
-    if verified.refund_amount is not None and verified.refund_amount != refund.amount:
-        return NoticeAction.FLAGGED, REVIEW_REFUND_MISMATCH, payment, refund
     succeeded = verified.status is TradeStatus.REFUNDED
     if refund.status not in (RefundStatus.REQUESTED, RefundStatus.PROCESSING):
+        # Settled before (Alipay answers refunds at once, then notifies; its refund_fee is
+        # the trade's running total, so the amount is compared only before a change).
         if (refund.status == RefundStatus.SUCCEEDED) != succeeded:
             return NoticeAction.FLAGGED, REVIEW_REFUND_MISMATCH, payment, refund
         return NoticeAction.DUPLICATE, "", payment, refund
+    if verified.refund_amount is not None and verified.refund_amount != refund.amount:
+        return NoticeAction.FLAGGED, REVIEW_REFUND_MISMATCH, payment, refund
     if succeeded:
         refund_succeeded(refund=refund, payment=payment, actor=None)
         return NoticeAction.REFUND_SUCCEEDED, "", payment, refund

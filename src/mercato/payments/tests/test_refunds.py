@@ -269,3 +269,36 @@ def test_cod_refund_is_a_manual_record(counterpart, finance):
     assert payment.status == "paid" and payment.events.count() == 2
     done = refund(payment, finance, "R0000000001", amount=Decimal("5.00"))
     assert done.status == "succeeded" and done.manual
+
+
+def test_alipays_refund_notice_with_the_running_total_is_a_duplicate(counterpart, finance):
+    """Alipay answers refunds at once and notifies afterwards with refund_fee = the total
+    refunded so far: the notice of a second partial refund changes nothing, flags nothing."""
+    counterpart.refunds_succeed()
+    payment = paid_payment(method="alipay_page")
+    refund(payment, finance, "R0000000001", amount=Decimal("8.00"))
+    refund(payment, finance, "R0000000002", amount=Decimal("10.00"))
+    headers, body = counterpart.alipay_notice(
+        payment, refund_fee="18.00", out_biz_no="R0000000002", gmt_refund="2026-11-27 12:00:00"
+    )
+    notice, reply = handle_notice(gateway="alipay", headers=headers, body=body)
+    assert reply.body == "success" and notice.action == NoticeAction.DUPLICATE
+    assert not notice.needs_review
+
+
+def test_a_refund_notice_with_another_amount_is_flagged_and_changes_nothing(counterpart, finance):
+    from types import SimpleNamespace
+
+    counterpart.refunds_succeed()
+    payment = paid_payment(method="wechat_native")
+    pending = refund(payment, finance, "R0000000001", amount=Decimal("8.00"))
+    other = SimpleNamespace(refund_no=pending.refund_no, amount=Decimal("80.00"))
+    notice, _ = handle_notice(
+        gateway="wechatpay",
+        **dict(
+            zip(("headers", "body"), counterpart.wechat_refund_notice(payment, other), strict=True)
+        ),
+    )
+    assert notice.needs_review and notice.action == NoticeAction.FLAGGED
+    pending.refresh_from_db()
+    assert pending.status == "processing"
