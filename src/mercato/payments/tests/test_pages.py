@@ -170,3 +170,32 @@ def test_the_return_page_asks_alipay_and_a_verified_answer_pays(client, counterp
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = client.get(f"/payments/return/{payment.number}/")
     assert "Payment received" in response.content.decode()
+
+
+def test_the_sweep_asks_about_pending_payments_whose_notice_was_lost(counterpart):
+    """An Alipay attempt pending for 5 minutes: the sweep queries it and marks it paid;
+    a fresh one and a sandbox one (no trades to query) are left alone."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mercato.payments.tasks import query_pending_payments_task
+
+    old = make_payment(method="alipay_page")
+    fresh = make_payment(method="alipay_page")
+    sandbox = make_payment(method="sandbox")
+    Payment.objects.filter(pk__in=[old.pk, sandbox.pk]).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    counterpart.answers[("alipay", "alipay.trade.query")] = lambda biz: {
+        "code": "10000",
+        "msg": "Success",
+        "trade_no": "2026112722001400000000000010",
+        "out_trade_no": biz["out_trade_no"],
+        "trade_status": "TRADE_SUCCESS",
+        "total_amount": str(old.amount),
+    }
+    assert query_pending_payments_task() == 1
+    statuses = dict(Payment.objects.values_list("pk", "status"))
+    assert statuses == {old.pk: "paid", fresh.pk: "pending", sandbox.pk: "pending"}
+    assert len(counterpart.server.calls) == 1
