@@ -223,7 +223,10 @@ def checkout_parse(request):
         "parsed": True,
         "customer": request_customer(request),
     }
-    return render(request, "storefront/checkout/_address_fields.html", context)
+    response = render(request, "storefront/checkout/_address_fields.html", context)
+    # The swap fires no change event: once the new fields are in, tell the quote panel.
+    response["HX-Trigger-After-Settle"] = "addressParsed"
+    return response
 
 
 @require_http_methods(["POST"])
