@@ -66,6 +66,9 @@ def return_page(request, number: str):
     payment = get_object_or_404(Payment.objects.select_related("order__customer"), number=number)
     if not _may_see(request, payment):
         raise Http404
+    if request.method == "POST" and payment.gateway == "unionpay":
+        # UnionPay's front-end notice: kept on record, never applied (via="return").
+        handle_notice(gateway="unionpay", headers=request.headers, body=request.body, via="return")
     if payment.status == PaymentStatus.PENDING:
         payment = query_payment(payment=payment)
     if payment.status in (

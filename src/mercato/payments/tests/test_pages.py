@@ -199,3 +199,29 @@ def test_the_sweep_asks_about_pending_payments_whose_notice_was_lost(counterpart
     statuses = dict(Payment.objects.values_list("pk", "status"))
     assert statuses == {old.pk: "paid", fresh.pk: "pending", sandbox.pk: "pending"}
     assert len(counterpart.server.calls) == 1
+
+
+def test_unionpays_front_notice_posted_to_the_return_page_is_kept_not_applied(client, counterpart):
+    """UnionPay brings the customer back with a signed form: stored as a 'return' notice,
+    verified, and still not paid until the back-end notice or a query says so."""
+    from mercato.payments.models import PaymentNotice
+
+    customer = make_customer()
+    payment = make_payment(method="unionpay_pc", customer=customer)
+    counterpart.answers[("unionpay", "/gateway/api/queryTrans.do")] = lambda req: {
+        "respCode": "34",
+        "respMsg": "查无此交易",
+        "orderId": req["orderId"],
+    }
+    client.force_login(customer.user)
+    _, body = counterpart.unionpay_notice(payment)
+    response = client.post(
+        f"/payments/return/{payment.number}/",
+        body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert 'data-state="confirming"' in response.content.decode()
+    notice = PaymentNotice.objects.get(via="return")
+    assert notice.verified and notice.action == "ignored"
+    payment.refresh_from_db()
+    assert payment.status == "pending"
