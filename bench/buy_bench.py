@@ -197,6 +197,19 @@ def race_verdict(result: dict, units: int) -> list[str]:
     return problems
 
 
+def run_profile(env: dict) -> dict | None:
+    """Medians of one request at a time, in-process: wall and database ms, queries, and how
+    long a placement holds the day's order-number counter row (bench/buy_profile.py)."""
+    done = subprocess.run(
+        [str(BIN / "python"), str(ROOT / "bench" / "buy_profile.py"), "--json", "--orders", "41"],
+        env=env, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode:
+        log(f"buy_profile.py failed: {done.stderr[-500:]}")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 # Reporting -------------------------------------------------------------------------------
 def section(result: dict) -> str:
     m, w = result["machine"], result["wrk"]
@@ -238,10 +251,27 @@ def section(result: dict) -> str:
         "",
         f"**50-buyer race** (one SKU, {r['units']} units left in two warehouses, 50 members "
         f"POST /api/orders at once, released by a barrier): wall time **{r['wall_s']} s** "
-        f"(slowest answer {r['slowest_s']} s); answers {r['statuses']}; stock reserved "
+        f"(slowest answer {r['slowest_s']} s); answers "
+        f"{', '.join(f'{n} × {code}' for code, n in r['statuses'].items())}; stock reserved "
         f"{r['database']['reserved']} of {r['database']['on_hand']}, ledger "
         f"{r['database']['ledger_reserved']}, order lines {r['database']['order_lines_units']}"
         f": **{'exactly right' if not r['problems'] else '; '.join(r['problems'])}**.",
+    ]
+    if r.get("sold_out_message"):
+        lines.append(f"The 409 answer says: “{r['sold_out_message']}”")
+    p = result.get("profile")
+    if p:
+        place, cart = p["place"], p["cart"]
+        cap = f" (at most {1000 / place['lock_ms']:,.0f} placements/s)" if place["lock_ms"] else ""
+        lines += [
+            "",
+            "One request at a time, in-process (`bench/buy_profile.py`, medians): a placement "
+            f"takes {place['ms']:.0f} ms, {place['db_ms']:.0f} ms of it in {place['queries']:.0f} "
+            f"queries, and holds the day's order-number counter row for {place['lock_ms']:.0f} "
+            f"ms, which every other placement waits for{cap}; a guest's first add-to-cart takes "
+            f"{cart['ms']:.0f} ms, {cart['db_ms']:.0f} ms in {cart['queries']:.0f} queries.",
+        ]
+    lines += [
         "",
         "Each placement request is another member's cart of 3 lines (SKUs from a pool of 60 "
         "with stock in every warehouse, addresses in six provinces): re-pricing, shipping "
@@ -278,7 +308,7 @@ def main() -> None:
     if args.duration < 1 or args.connections < 1 or args.warmup < 0 or args.members < 100:
         parser.error("--duration, --connections at least 1, --warmup 0, --members 100")
     run.ensure_wrk()
-    command = "python bench/buy_bench.py " + " ".join(sys.argv[1:])
+    command = " ".join(["python bench/buy_bench.py", *sys.argv[1:]])
     if os.environ.get("MAKELEVEL"):
         command = "make bench"
     work = Path(tempfile.mkdtemp(prefix="mercato-buy-bench-"))
@@ -318,10 +348,10 @@ def main() -> None:
             log(f"probe {name}: HTTP {status} {json.dumps(body, ensure_ascii=False)[:200]}")
         targets = []
         plan = [
-            ("bare", "bare view: one conditional stock update", "bare", bare_path, {}),
-            ("place", "order placement (cart of 3 lines)", "order", "/api/orders",
+            ("bare", "bare view: 1 stock UPDATE", "bare", bare_path, {}),
+            ("place", "order placement, 3 lines", "order", "/api/orders",
              {"shoppers": members, "offset": 1}),
-            ("cart", "add to cart (guest)", "cart", "/api/cart/lines",
+            ("cart", "add to cart, guest", "cart", "/api/cart/lines",
              {"shoppers": guests, "skus": skus}),
         ]  # fmt: skip
         for name, label, mode, path, kwargs in plan:
@@ -336,6 +366,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    log("in-process profile: bench/buy_profile.py --json")
+    profiled = run_profile(env)
     race_result["units"] = race_data["units"]
     race_result["database"] = fixtures(env, "check-race", work)
     race_result["problems"] = race_verdict(race_result, race_data["units"])
@@ -364,6 +396,7 @@ def main() -> None:
         "targets": targets,
         "placement_ratio": by_name["place"]["ratio"] if bare and "place" in by_name else None,
         "race": race_result,
+        "profile": profiled,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
@@ -384,6 +417,8 @@ def main() -> None:
         )
     if result["placement_ratio"] is not None:
         print(f"placement / bare view: {result['placement_ratio']:.1%} (target 20%)")
+    if profiled:
+        print(f"one request at a time, in-process (medians): {json.dumps(profiled)}")
     r = race_result
     verdict = "WRONG: " + "; ".join(r["problems"]) if r["problems"] else "OK"
     print(

@@ -1,6 +1,6 @@
 """Where an order placement and an add-to-cart spend their time: queries and Python.
 
-    DATABASE_URL=postgres://.../mercato_bench .venv/bin/python bench/buy_profile.py [--orders 20]
+    DATABASE_URL=postgres://.../mercato_bench .venv/bin/python bench/buy_profile.py [--orders 21]
 
 Runs in-process with Django's test client against the bench database (seeded, and
 prepared once by bench/buy_fixtures.py for its stock pool): places --orders orders, each
@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import buy_fixtures as fx  # noqa: E402 - sets Django up
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+JSON = "application/json"
 
 
 def shape(sql: str) -> str:
@@ -34,28 +35,75 @@ def shape(sql: str) -> str:
     return sql[:160]
 
 
-def profile(label: str, calls) -> None:
-    profiler = cProfile.Profile()
-    queries: Counter = Counter()
-    seconds, statuses, per_request = [], Counter(), []
-    for call in calls:
-        with CaptureQueriesContext(connection) as captured:
+class QueryTimer:
+    """Django execute wrapper: (statement, seconds, start) of every query of a request."""
+
+    def __init__(self):
+        self.queries: list[tuple[str, float, float]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.queries.append((sql, time.perf_counter() - started, started))
+
+
+LOCK_STATEMENT = "orders_ordernumbercounter"
+
+
+def timed(calls) -> list[dict]:
+    """Run (prepare, request) pairs; per request: wall ms, database ms, queries, and how
+    long the request held the day's order-number counter row (from its UPDATE to the end)."""
+    rows = []
+    for prepare, call in calls:
+        prepare()
+        timer = QueryTimer()
+        with connection.execute_wrapper(timer):
             started = time.perf_counter()
-            profiler.enable()
             status = call()
-            profiler.disable()
-            seconds.append(time.perf_counter() - started)
-        statuses[status] += 1
-        per_request.append(len(captured.captured_queries))
-        queries.update(shape(q["sql"]) for q in captured.captured_queries)
-    n = len(seconds)
-    print(f"\n== {label}: {n} requests, statuses {dict(statuses)}")
-    print(f"   median {sorted(seconds)[n // 2] * 1000:.1f} ms in-process, queries per request "
-          f"{min(per_request)}..{max(per_request)} (mean {sum(per_request) / n:.1f})")  # fmt: skip
-    print("   queries by shape (count over all requests):")
-    for sql, count in queries.most_common(40):
+            ended = time.perf_counter()
+        lock_from = next((t for sql, _d, t in timer.queries if LOCK_STATEMENT in sql and
+                          sql.lstrip().upper().startswith("UPDATE")), None)  # fmt: skip
+        rows.append(
+            {
+                "status": status,
+                "ms": (ended - started) * 1000,
+                "db_ms": sum(d for _s, d, _t in timer.queries) * 1000,
+                "queries": len(timer.queries),
+                "lock_ms": (ended - lock_from) * 1000 if lock_from else 0.0,
+                "shapes": [shape(sql) for sql, _d, _t in timer.queries],
+            }
+        )
+    return rows
+
+
+def median(values) -> float:
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def profile(label: str, calls) -> None:
+    """Half the requests timed (no profiler overhead), the other half under cProfile."""
+    half = len(calls) // 2
+    rows = timed(calls[:half])
+    print(f"\n== {label}: {len(rows)} timed requests, statuses "
+          f"{dict(Counter(r['status'] for r in rows))}")  # fmt: skip
+    print(
+        f"   median {median(r['ms'] for r in rows):.1f} ms in-process, of which "
+        f"{median(r['db_ms'] for r in rows):.1f} ms in {median(r['queries'] for r in rows)} "
+        f"queries; the order-number counter row held {median(r['lock_ms'] for r in rows):.1f} ms"
+    )
+    print("   queries by shape (count over the timed requests):")
+    for sql, count in Counter(s for r in rows for s in r["shapes"]).most_common(40):
         print(f"   {count:5d}  {sql}")
-    print("   heaviest functions (cumulative):")
+    profiler = cProfile.Profile()
+    for prepare, call in calls[half:]:
+        prepare()
+        profiler.enable()
+        call()
+        profiler.disable()
+    print("   heaviest functions (cumulative, project and Django):")
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(r"mercato/|django/(db|contrib|middleware)", 30)
     print("   heaviest functions (own time):")
@@ -66,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=21, help="orders to place, one a warm-up")
     parser.add_argument("--payment", default="sandbox")
+    parser.add_argument("--json", action="store_true", help="print the timed medians as JSON")
     args = parser.parse_args()
     pool = list(fx.sellable_skus()[: fx.POOL_SKUS])
     tag = f"prof{int(time.time())}"
@@ -74,32 +123,41 @@ def main() -> None:
         customers, [[pool[(3 * i + k) % len(pool)] for k in range(3)] for i in range(args.orders)]
     )
 
+    client = Client()
+
     def place(i: int):
-        client = Client()
-        client.force_login(customers[i].bench_user)
         body = {"address_id": customers[i].bench_address_id, "payment_method": args.payment,
                 "idempotency_key": f"{tag}-{i:04d}"}  # fmt: skip
-        return lambda: (
-            client.post(
-                "/api/orders", json.dumps(body), content_type="application/json"
-            ).status_code
+        return (
+            lambda: client.force_login(customers[i].bench_user),
+            lambda: client.post("/api/orders", json.dumps(body), content_type=JSON).status_code,
         )
 
     def add(i: int):
-        client = Client()
-        client.get("/healthz")
         body = {"sku_id": pool[i % len(pool)].pk, "quantity": 1}
-        return lambda: (
-            client.post(
-                "/api/cart/lines", json.dumps(body), content_type="application/json"
-            ).status_code
+        return (
+            client.logout,  # a guest: a new session and cart each time
+            lambda: client.post("/api/cart/lines", json.dumps(body), content_type=JSON).status_code,
         )
 
-    profile(
-        "order placement (POST /api/orders, cart of 3 lines)",
-        [place(i) for i in range(args.orders)],
-    )
-    profile("add to cart (POST /api/cart/lines, guest)", [add(i) for i in range(args.orders - 1)])
+    # One of each first, not measured: the first request imports the URL conf and the API.
+    for prepare, call in (place(args.orders - 1), add(args.orders - 1)):
+        prepare()
+        call()
+    n = args.orders - 1
+    if args.json:  # the medians only, for bench/buy_bench.py
+        summary = {}
+        for name, make in (("place", place), ("cart", add)):
+            rows = timed([make(i) for i in range(n)])
+            summary[name] = {
+                key: round(median(r[key] for r in rows), 1)
+                for key in ("ms", "db_ms", "queries", "lock_ms")
+            }
+            summary[name]["statuses"] = dict(Counter(str(r["status"]) for r in rows))
+        print(json.dumps(summary))
+        return
+    profile("order placement (POST /api/orders, cart of 3 lines)", [place(i) for i in range(n)])
+    profile("add to cart (POST /api/cart/lines, guest)", [add(i) for i in range(n)])
 
 
 if __name__ == "__main__":
