@@ -123,7 +123,12 @@ class RefundForm(forms.Form):
 def _detail(request, payment, form=None, status=200):
     payment = (
         Payment.objects.select_related("order")
-        .prefetch_related("events__actor", "refunds__events__actor", "refunds__lines__order_line")
+        .prefetch_related(
+            "events__actor",
+            "refunds__actor",
+            "refunds__events__actor",
+            "refunds__lines__order_line",
+        )
         .get(pk=payment.pk)
     )
     lines = list(payment.order.lines.all())

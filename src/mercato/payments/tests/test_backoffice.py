@@ -155,3 +155,22 @@ def test_a_flagged_notice_naming_no_payment_of_ours_is_on_the_list(finance_clien
     assert "R9999999999" in page
     finance_client.post(f"/backoffice/payments/notices/{notice.pk}/reviewed/")
     assert "R9999999999" not in finance_client.get("/backoffice/payments/").content.decode()
+
+
+def test_the_detail_page_keeps_its_query_budget(
+    finance_client, counterpart, django_assert_max_num_queries
+):
+    """Three notices, two refunds with their lines and events: a fixed number of queries."""
+    payment = make_payment(method="sandbox")
+    for _ in range(3):
+        headers, body = counterpart.notice(payment)
+        handle_notice(gateway="sandbox", headers=headers, body=body)
+    line = Order.objects.get(pk=payment.order_id).lines.get()
+    for i in range(2):
+        finance_client.post(
+            f"/backoffice/payments/{payment.pk}/refund/",
+            {"refund_no": f"R000000000{i}", "reason": "x", f"line_{line.pk}": "1"},
+        )
+    assert payment.refunds.count() == 2
+    with django_assert_max_num_queries(17):
+        assert finance_client.get(f"/backoffice/payments/{payment.pk}/").status_code == 200
