@@ -123,8 +123,10 @@ def test_guest_signs_up_at_checkout_and_pays_with_the_sandbox(
 
 
 def test_member_places_a_cash_on_delivery_order(live_server, page, shop, rates):
+    """On a phone: the checkout and order pages fit the screen's width."""
     from playwright.sync_api import expect
 
+    page.set_viewport_size({"width": 390, "height": 844})
     base = live_server.url
     customer = create_customer(mobile="13900003333", name="王五", password="Shop-Pass-2026")
     add_address(
@@ -145,6 +147,7 @@ def test_member_places_a_cash_on_delivery_order(live_server, page, shop, rates):
     # The saved address is chosen; the phone ships from 上海 in one parcel.
     expect(page.locator("input[name=address_id]:checked")).to_have_count(1)
     expect(page.locator("#parcel-summary")).to_contain_text("上海仓")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.check("input[name=payment_method][value=cod]")
     page.fill("textarea[name=note]", "工作日送货")
     page.click("#place-order")
@@ -153,6 +156,7 @@ def test_member_places_a_cash_on_delivery_order(live_server, page, shop, rates):
     expect(page.locator(".messages")).to_contain_text("货到付款，待审核")
     order = Order.objects.get()
     assert order.status == OrderStatus.COD_CONFIRMED and order.note == "工作日送货"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.get_by_role("link", name="我的订单").first.click()
     expect(page.locator("#orders tr", has_text=order.number)).to_contain_text("货到付款")
     assert not page.errors
