@@ -185,6 +185,18 @@ def test_member_lists_and_reads_orders(client, member, phone):
     assert [e["status"] for e in detail["events"]] == ["pending_payment"]
 
 
+def test_list_and_detail_query_budgets(client, member, phone, django_assert_num_queries):
+    """Five orders, the queries of one: user, customer, count, page, lines (prefetched by
+    the selector); the detail: user, customer, order, lines, events, parcels."""
+    for _ in range(5):
+        buy(member, phone)
+    number = Order.objects.first().number
+    with django_assert_num_queries(5):
+        assert body_of(client.get("/api/orders"), 200)["count"] == 5
+    with django_assert_num_queries(6):
+        assert body_of(client.get(f"/api/orders/{number}"), 200)["number"] == number
+
+
 def test_guests_cannot_list_orders(client, phone):
     assert_error_format(client.get("/api/orders"), 401)
 
