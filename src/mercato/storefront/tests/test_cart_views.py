@@ -348,7 +348,7 @@ def test_member_cart_page_query_budget(client, black, white, django_assert_num_q
 def test_mini_cart_loads_by_htmx_on_cached_pages(client, black):
     """Shop pages carry a placeholder that fetches the count, so their cache stays shared."""
     page = text(client.get("/"))
-    assert 'hx-get="/cart/mini/" hx-trigger="load"' in page
+    assert 'hx-get="/cart/mini/" hx-trigger="load" hx-target="this"' in page
     assert re.search(r'class="mini-count"[^>]*>0</b>', text(client.get("/cart/mini/")))
     assert not Cart.objects.exists()
     add(client, black, 2)
