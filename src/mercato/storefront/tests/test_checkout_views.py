@@ -332,3 +332,17 @@ def test_guest_places_an_order_and_gets_the_signed_link(client, shop, phone):
     assert "请保存此链接以查看订单" in html and order.number in html
     # The link is kept in the session: the guest's order list shows the order.
     assert order.number in client.get("/orders/").content.decode()
+
+
+def test_placement_messages_in_english(client, member, shop, phone):
+    """The changed-total notice and the COD confirmation follow the chosen language."""
+    book_address(member)
+    cart_with(member, (phone, 1))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get("/checkout/")
+    response = client.post("/checkout/place/", form_post(page, expected_total="1.00"))
+    assert "The price has changed; please check the new total and confirm." in (
+        response.content.decode()
+    )
+    placed = client.post("/checkout/place/", form_post(response), follow=True)
+    assert "Cash on delivery: your order awaits review." in placed.content.decode()
