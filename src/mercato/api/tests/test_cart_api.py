@@ -242,3 +242,14 @@ def test_cart_read_query_budget(shopper, shop, lines, django_assert_num_queries)
         shopper.add(sku, 1)
     with django_assert_num_queries(3):
         assert shopper.call("get", "/api/cart").status_code == 200
+
+
+def test_notices_follow_the_shoppers_language(shopper, black):
+    """Chinese first; English for a shopper who chose it."""
+    shopper.add(black, 1)
+    Sku.objects.filter(pk=black.pk).update(list_price=Decimal("2799.00"))
+    (notice,) = shopper.call("get", "/api/cart").json()["notices"]
+    assert notice["message"] == "华为 手机 1：价格由 2999.00 变为 2799.00。"
+    shopper.client.cookies["django_language"] = "en"
+    (notice,) = shopper.call("get", "/api/cart").json()["notices"]
+    assert notice["message"] == "华为 手机 1: the price changed from 2999.00 to 2799.00."
