@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mercato.settings")
@@ -107,7 +108,7 @@ def members(tag: str, count: int) -> list[Customer]:
 def sessions(data_per_key: dict[str, dict]) -> None:
     """Session rows as the session middleware would store them (signed, encoded data)."""
     store = SessionStore()
-    expires = timezone.now() + timezone.timedelta(days=1)
+    expires = timezone.now() + timedelta(days=1)
     Session.objects.bulk_create(
         [
             Session(session_key=key, session_data=store.encode(data), expire_date=expires)
