@@ -30,14 +30,14 @@ def _add(customer, n: int):
         add_address(actor=None, customer_id=customer.pk, **{**VALID, "detail": f"科苑路{i}号"})
 
 
-def test_account_page_shows_profile_addresses_and_an_honest_orders_placeholder(client, customer):
-    """The account page shows the profile, the addresses and says why no orders are listed."""
+def test_account_page_shows_profile_addresses_and_the_orders_link(client, customer):
+    """The account page shows the profile, the addresses and leads to the orders."""
     _add(customer, 2)
     response = client.get("/account/")
     body = response.content.decode()
     assert response.status_code == 200
     assert "13900001111" in body and "科苑路0号" in body
-    assert "checkout" in body or "结算" in body  # says why there are no orders yet
+    assert 'href="/orders/"' in body and "我的订单" in body
 
 
 def test_anonymous_visitor_is_sent_to_log_in(client):
