@@ -164,6 +164,8 @@ def apply_verified(
             notice.action, notice.payment, notice.refund = action, payment, refund
             notice.needs_review, notice.review_reason = bool(review), review
             notice.save()
+            if review and payment is not None and not payment.needs_review:
+                flag(payment, review)  # so the payment list's "needs review" shows it
         return notice
     notice.action = action
     notice.save()

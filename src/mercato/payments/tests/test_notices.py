@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from mercato.orders.models import Order, OrderStatus
 from mercato.orders.services import expire_unpaid_order
-from mercato.payments.models import NoticeAction, PaymentEvent, PaymentNotice
+from mercato.payments.models import NoticeAction, Payment, PaymentEvent, PaymentNotice
 
 from .factories import make_payment
 
@@ -229,6 +229,7 @@ def test_a_refund_notice_before_the_payment_notice_is_flagged_and_changes_nothin
     notice = PaymentNotice.objects.get()
     assert notice.verified and notice.needs_review and notice.action == NoticeAction.FLAGGED
     assert notice.review_reason.startswith("A refund notice for a payment")
+    assert Payment.objects.get(pk=payment.pk).needs_review  # on the finance list too
 
 
 def test_a_declined_sandbox_payment_is_failed_and_a_later_approval_pays(client, counterpart):
