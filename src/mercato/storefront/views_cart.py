@@ -31,12 +31,14 @@ MINI_LINES = 3  # lines listed in the header's drop-down
 
 
 # Reading --------------------------------------------------------------------------------
-def _summary(cart):
-    """The cart re-checked against current prices and stock, with each product's images."""
+def _summary(cart, *, images: bool = True):
+    """The cart re-checked against current prices and stock, with each product's images
+    (the header's drop-down shows none)."""
     if cart is None:
         return None
     summary = cart_summary(cart=cart)
-    prefetch_related_objects([v.line.sku.product for v in summary.lines], first_images())
+    if images:
+        prefetch_related_objects([v.line.sku.product for v in summary.lines], first_images())
     return summary
 
 
@@ -89,7 +91,7 @@ def cart(request):
 @require_GET
 def mini_cart(request):
     """The header's cart count and drop-down; the shop's cached pages load it with htmx."""
-    summary = _summary(cart_for_request(request))
+    summary = _summary(cart_for_request(request), images=False)
     return render(request, "storefront/cart/_mini.html", {"mini": _mini_context(summary)})
 
 
@@ -229,6 +231,6 @@ def add(request):
         else:
             messages.success(request, _("Added to your cart."))
         return redirect(_back(request, sku_id))
-    summary = _summary(cart_for_request(request)) if not error else None
+    summary = _summary(cart_for_request(request), images=False) if not error else None
     context = {"error": error, "mini": _mini_context(summary), "oob": not error}
     return render(request, "storefront/cart/_added.html", context, status=400 if error else 200)

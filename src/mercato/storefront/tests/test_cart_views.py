@@ -182,6 +182,7 @@ def test_cart_page_lists_lines_with_prices_specs_and_totals(client, black, white
     assert 'class="cart-total">¥8997.00' in page
     assert "已选 3 件" in page
     assert 'class="mini-count"' in page  # the header's count comes with the page
+    assert 'class="button checkout" href="/checkout/"' in page
 
 
 def test_cart_page_in_english(client, black):
@@ -357,6 +358,33 @@ def test_mini_cart_loads_by_htmx_on_cached_pages(client, black):
     body = text(mini)
     assert re.search(r'class="mini-count"[^>]*>2</b>', body)
     assert "华为 手机 1" in body and "¥5998.00" in body
+
+
+@pytest.mark.parametrize("lines", [1, 4])
+def test_mini_cart_query_budget_does_not_grow_with_lines(
+    client, shop, lines, django_assert_num_queries
+):
+    """Cart, lines with SKU and product, stock: asked on every shop page, so kept small."""
+    for sku in list(shop["skus"].values())[:lines]:
+        add(client, sku, 1)
+    with django_assert_num_queries(3):
+        assert client.get("/cart/mini/").status_code == 200
+
+
+def test_add_in_english(client, black, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Added to your cart." in text(add(client, black, 1, **HTMX))
+    settings.MERCATO_CART_MAX_QUANTITY = 2
+    response = add(client, black, 5, **HTMX)
+    assert response.status_code == 400
+    assert "At most 2 of this item per order." in text(response)
+
+
+def test_a_price_sent_with_the_form_is_ignored(client, black):
+    """The cart keeps the catalogue's price, whatever a tampered form says."""
+    client.post("/cart/add/", {"sku": black.pk, "quantity": 1, "price": "0.01", "next": "/"})
+    assert only_line(client).price_seen == Decimal("2999.00")
+    assert 'class="cart-total">¥2999.00' in text(client.get("/cart/"))
 
 
 # Merge at log-in ----------------------------------------------------------------------
