@@ -325,15 +325,22 @@ def test_out_of_stock_notice(client, shop):
 
 
 # Query budget -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "url, queries",
+    [
+        ("/cart/", 4),  # cart, lines with SKU and product, stock, images
+        ("/cart/mini/", 3),  # asked on every shop page: no images
+    ],
+)
 @pytest.mark.parametrize("lines", [1, 4])
-def test_cart_page_query_budget_does_not_grow_with_lines(
-    client, shop, lines, django_assert_num_queries
+def test_guest_query_budgets_do_not_grow_with_lines(
+    client, shop, lines, url, queries, django_assert_num_queries
 ):
-    """Session, cart, lines with SKU and product, stock, images: the same for any cart."""
+    """The session comes from the cache; the rest is the same for any number of lines."""
     for sku in list(shop["skus"].values())[:lines]:
         add(client, sku, 1)
-    with django_assert_num_queries(4):
-        assert client.get("/cart/").status_code == 200
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200
 
 
 def test_member_cart_page_query_budget(client, black, white, django_assert_num_queries):
@@ -358,17 +365,6 @@ def test_mini_cart_loads_by_htmx_on_cached_pages(client, black):
     body = text(mini)
     assert re.search(r'class="mini-count"[^>]*>2</b>', body)
     assert "华为 手机 1" in body and "¥5998.00" in body
-
-
-@pytest.mark.parametrize("lines", [1, 4])
-def test_mini_cart_query_budget_does_not_grow_with_lines(
-    client, shop, lines, django_assert_num_queries
-):
-    """Cart, lines with SKU and product, stock: asked on every shop page, so kept small."""
-    for sku in list(shop["skus"].values())[:lines]:
-        add(client, sku, 1)
-    with django_assert_num_queries(3):
-        assert client.get("/cart/mini/").status_code == 200
 
 
 def test_add_in_english(client, black, settings):
