@@ -158,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker 
         "task": "mercato.orders.tasks.recompute_popularity_task",
         "schedule": 3600.0,
     },
+    "query-pending-payments": {  # asks the gateway about payments whose notice is late
+        "task": "mercato.payments.tasks.query_pending_payments_task",
+        "schedule": 180.0,
+    },
 }
 
 # Auth -----------------------------------------------------------------------------------

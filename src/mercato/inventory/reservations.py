@@ -2,7 +2,7 @@
 
 An order is known here only by its `reference` (the order number), so orders can call
 these services without inventory importing orders. Every change goes through
-inventory.services.apply_movement (a ledger row with the reference); rows are locked in
+inventory.services.apply_movements (a ledger row with the reference); rows are locked in
 primary-key order (reservations first, then stock), so two calls never deadlock.
 """
 
@@ -22,7 +22,7 @@ from .allocation import (
     sku_labels,
 )
 from .models import Reservation, Stock, StockMovement
-from .services import apply_movement
+from .services import apply_movements
 
 __all__ = ["OutOfStock", "Parcel", "deduct_on_shipment", "release_reservation", "reserve_stock"]
 
@@ -82,15 +82,17 @@ def reserve_stock(*, lines, province: str, reference: str, actor=None) -> list[R
     except OutOfStock as exc:
         raise OutOfStock(sku_ids=exc.sku_ids, labels=sku_labels(exc.sku_ids)) from None
 
-    reservations = []
+    reservations, changes = [], []
     for parcel in parcels:
         for sku_id, quantity in parcel.lines:
-            apply_movement(
-                stock=stocks[(sku_id, parcel.warehouse.id)],
-                reason=Reason.RESERVATION,
-                actor=actor,
-                reserved_delta=quantity,
-                reference=reference,
+            changes.append(
+                {
+                    "stock": stocks[(sku_id, parcel.warehouse.id)],
+                    "reason": Reason.RESERVATION,
+                    "actor": actor,
+                    "reserved_delta": quantity,
+                    "reference": reference,
+                }
             )
             reservations.append(
                 Reservation(
@@ -100,6 +102,7 @@ def reserve_stock(*, lines, province: str, reference: str, actor=None) -> list[R
                     quantity=quantity,
                 )
             )
+    apply_movements(changes)  # one UPDATE and one ledger INSERT for all rows
     try:
         # A savepoint, so a rival with the same reference surfaces as Conflict, not as a
         # broken transaction.
@@ -136,16 +139,21 @@ def _settle(*, reference: str, warehouse, to: str, reason: str, note: str, actor
         return []  # settled before: nothing to do twice
     stocks = _lock_stocks((r.sku_id, r.warehouse_id) for r in active)
     shipping = to == Status.SHIPPED
+    apply_movements(
+        [
+            {
+                "stock": stocks[(r.sku_id, r.warehouse_id)],
+                "reason": reason,
+                "actor": actor,
+                "on_hand_delta": -r.quantity if shipping else 0,
+                "reserved_delta": -r.quantity,
+                "reference": reference,
+                "note": note,
+            }
+            for r in active
+        ]
+    )
     for r in active:
-        apply_movement(
-            stock=stocks[(r.sku_id, r.warehouse_id)],
-            reason=reason,
-            actor=actor,
-            on_hand_delta=-r.quantity if shipping else 0,
-            reserved_delta=-r.quantity,
-            reference=reference,
-            note=note,
-        )
         r.status, r.note = to, note[:200]
     Reservation.objects.bulk_update(active, ["status", "note", "updated_at"])
     return active

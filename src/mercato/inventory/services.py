@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mercato.catalog.models import Sku
@@ -109,7 +110,7 @@ def lock_stock(*, sku_id: int, warehouse_id: int) -> Stock:
     return Stock.objects.select_for_update().get(sku_id=sku_id, warehouse_id=warehouse_id)
 
 
-def apply_movement(
+def _movement(
     *,
     stock: Stock,
     reason: str,
@@ -119,7 +120,7 @@ def apply_movement(
     reference: str = "",
     note: str = "",
 ) -> StockMovement:
-    """Change a locked Stock row and write its ledger row. The caller holds the lock.
+    """The unsaved ledger row of one change, after checking it; `stock` is changed in memory.
 
     Refuses (Conflict, nothing written) what would break on_hand ≥ reserved ≥ 0, and
     (ValidationFailed) a movement that changes nothing.
@@ -142,8 +143,7 @@ def apply_movement(
             field="quantity",
             code="insufficient_stock",
         )
-    was_available = stock.available > 0
-    movement = StockMovement.objects.create(
+    movement = StockMovement(
         stock=stock,
         reason=reason,
         on_hand_delta=on_hand_delta,
@@ -157,10 +157,45 @@ def apply_movement(
         actor=actor if getattr(actor, "pk", None) else None,
     )
     stock.on_hand, stock.reserved = on_hand, reserved
+    return movement
+
+
+def apply_movement(*, stock: Stock, **change) -> StockMovement:
+    """Change a locked Stock row and write its ledger row. The caller holds the lock.
+
+    `change` is reason, actor, on_hand_delta, reserved_delta, reference, note; see
+    _movement for what is refused.
+    """
+    was_available = stock.available > 0
+    movement = _movement(stock=stock, **change)
+    movement.save()
     stock.save(update_fields=["on_hand", "reserved", "updated_at"])
     if was_available != (stock.available > 0):
         bump_shop_version()  # the shop shows 有货/无货: only a change of state matters
     return movement
+
+
+def apply_movements(changes) -> list[StockMovement]:
+    """apply_movement for many locked rows at once: one UPDATE and one INSERT in all.
+
+    `changes` is a list of dicts of apply_movement's arguments, each row at most once.
+    All are checked before anything is written; the first refusal writes nothing.
+    """
+    stocks = [change["stock"] for change in changes]
+    if len({stock.pk for stock in stocks}) != len(stocks):
+        raise ValueError("apply_movements changes each stock row at most once")
+    was_available = [stock.available > 0 for stock in stocks]
+    movements = [_movement(**change) for change in changes]
+    if not movements:
+        return []
+    now = timezone.now()
+    for stock in stocks:
+        stock.updated_at = now
+    Stock.objects.bulk_update(stocks, ["on_hand", "reserved", "updated_at"])
+    StockMovement.objects.bulk_create(movements)
+    if any(before != (s.available > 0) for before, s in zip(was_available, stocks, strict=True)):
+        bump_shop_version()
+    return movements
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -136,14 +136,26 @@ def _check_amounts(
     return order_lines
 
 
-def next_order_number(*, now=None) -> str:
-    """The next number of the day, like 20261127-000123; call inside a transaction.
+ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"  # created by migration 0002
 
-    The day's counter row is bumped with F() in the caller's transaction: its row lock is
-    held until commit, so two placements never get the same number, and a rolled-back
-    placement gives its number back.
+
+def next_order_number(*, now=None) -> str:
+    """The next order number, like 20261127-000123: the day, then a sequence number.
+
+    On PostgreSQL the sequence number comes from a database sequence, which hands out
+    values without a row lock: placements never queue on the number (a counter row bumped
+    in the placement's transaction would be locked until its commit, making every other
+    placement wait for it). Numbers run on across days there and skip after a rollback.
+    On SQLite, which lets one writer in at a time anyway, the day's counter row counts
+    1, 2, 3 … per day; call it inside a transaction so a rolled-back placement gives its
+    number back.
     """
     day = timezone.localdate(now or timezone.now())
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [ORDER_NUMBER_SEQUENCE])
+            (last,) = cursor.fetchone()
+        return f"{day:%Y%m%d}-{last:06d}"
     if not OrderNumberCounter.objects.filter(day=day).update(last=F("last") + 1):
         try:
             with transaction.atomic():  # savepoint: the first order of the day may race
