@@ -54,11 +54,24 @@ def pay_url(order) -> str:
     return reverse("storefront:guest_order_pay", args=[token])
 
 
+def guest_links(request) -> dict[str, str]:
+    """The guest orders of this session: order number → signed link token."""
+    links = request.session.get(GUEST_LINKS_KEY)
+    return links if isinstance(links, dict) else {}
+
+
 def remember_guest_order(request, order) -> None:
-    """Keep the guest's signed link in the session so they can come back to the order."""
+    """Keep the guest's signed link in the session so they can come back to the order.
+
+    One per order: a link token carries the time it was signed, so two tokens of the same
+    order differ (both valid); the first one kept is the one shown again.
+    """
+    links = guest_links(request)
+    if order.number in links:
+        return
     token = guest_link_token(number=order.number, guest_token=order.guest_token)
-    links = [t for t in request.session.get(GUEST_LINKS_KEY, []) if t != token]
-    request.session[GUEST_LINKS_KEY] = [token, *links][:GUEST_LINKS_KEPT]
+    kept = list(links.items())[-(GUEST_LINKS_KEPT - 1) :]
+    request.session[GUEST_LINKS_KEY] = dict([*kept, (order.number, token)])
 
 
 def _after_placement(order):

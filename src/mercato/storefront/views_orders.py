@@ -32,7 +32,7 @@ from mercato.payments.services import start_payment
 
 from .cartctx import request_customer
 from .views_account import customer_required
-from .views_checkout import GUEST_LINKS_KEY, order_url, pay_url, remember_guest_order
+from .views_checkout import guest_links, order_url, pay_url, remember_guest_order
 
 ORDERS_PER_PAGE = 10
 CANCEL_REASON_MAX = 200
@@ -111,7 +111,7 @@ def _order_page(request, order, *, guest_link: str = ""):
 def _guest_orders(request) -> list:
     """The orders this browser placed as a guest, from the links kept in the session."""
     # One query for all of them; a link the secret key no longer signs is skipped.
-    pairs = dict(filter(None, map(read_guest_link_token, request.session.get(GUEST_LINKS_KEY, []))))
+    pairs = dict(filter(None, map(read_guest_link_token, guest_links(request).values())))
     candidates = Order.objects.filter(number__in=list(pairs), customer__isnull=True)
     return [
         order
@@ -148,8 +148,8 @@ def order_detail(request, number: str):
 @require_GET
 def guest_order(request, token: str):
     order = _guest_order(token)
-    # The guest's only way back: show the link to keep, as an absolute URL.
-    link = request.build_absolute_uri(order_url(order))
+    # The guest's only way back: show the link they hold, as an absolute URL.
+    link = request.build_absolute_uri(reverse("storefront:guest_order", args=[token]))
     remember_guest_order(request, order)
     return _order_page(request, order, guest_link=link)
 

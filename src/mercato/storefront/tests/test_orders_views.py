@@ -187,6 +187,22 @@ def test_guest_link_shows_the_order_and_its_pay_page(client, phone):
     assert pay.status_code == 200 and "/payments/sandbox/pay/" in pay.content.decode()
 
 
+def test_a_link_signed_at_another_time_works_and_is_the_one_shown(client, phone, monkeypatch):
+    """Link tokens carry the time they were signed: every one of an order opens it, the
+    page shows the one the guest holds, and the session keeps one link per order."""
+    import time
+
+    order, _token = guest_order(client, phone)
+    later = time.time() + 90
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    token = guest_link_token(number=order.number, guest_token=order.guest_token)
+    monkeypatch.undo()
+    html = client.get(f"/orders/g/{token}/").content.decode()
+    assert f"http://testserver/orders/g/{token}/" in html
+    client.get(f"/orders/g/{_token}/")
+    assert client.get("/orders/").content.decode().count(order.number) == 1
+
+
 def test_guest_link_works_in_another_browser(client, phone):
     """The link is the key: a fresh session (another device) sees the order too."""
     _order, token = guest_order(client, phone)
