@@ -3,10 +3,13 @@
 # The SKU fixtures are the cart pages' tests' own (imported): arguments named after them.
 # ruff: noqa: F811
 
+import copy
 import json
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 
@@ -253,3 +256,32 @@ def test_notices_follow_the_shoppers_language(shopper, black):
     shopper.client.cookies["django_language"] = "en"
     (notice,) = shopper.call("get", "/api/cart").json()["notices"]
     assert notice["message"] == "华为 手机 1: the price changed from 2999.00 to 2799.00."
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_adds_of_one_guest_land_in_one_cart(shop):
+    """Four clicks at once from a guest without a cart yet: one cart, all four units."""
+    sku = shop["skus"][("黑色", "128GB")]
+    first = Shopper()
+    first.call("get", "/api/cart")  # the session exists; the cart does not
+    gate, statuses = threading.Barrier(4), []
+
+    def click():
+        shopper = Shopper()
+        shopper.client.cookies = copy.deepcopy(first.client.cookies)
+        shopper.token = first.token
+        try:
+            gate.wait()
+            statuses.append(shopper.add(sku, 1).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [201] * 4
+    cart = Cart.objects.get()
+    assert dict(cart.lines.values_list("sku_id", "quantity")) == {sku.pk: 4}
