@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from mercato.cart.services import add_to_cart, get_or_create_cart
@@ -168,7 +169,7 @@ def test_placement_query_budget(client, member, phone, make_sku, shop, django_as
     cart_with(member, (phone, 1))
     body_of(post(client, "", payload | {"idempotency_key": new_key()}), 201)  # the day's first
     cart_with(member, *((sku, 1) for sku in skus))
-    with django_assert_num_queries(PLACEMENT_QUERIES):
+    with django_assert_num_queries(PLACEMENT_QUERIES[connection.vendor]):
         body_of(post(client, "", payload | {"idempotency_key": new_key()}), 201)
 
 
@@ -249,4 +250,6 @@ def test_guest_places_and_reads_the_order_by_its_token(client, phone):
     assert_error_format(client.get("/api/orders/guest/nonsense"), 404)
 
 
-PLACEMENT_QUERIES = 32
+# PostgreSQL takes the order number from a sequence in one query; SQLite bumps a counter
+# row and reads it back.
+PLACEMENT_QUERIES = {"postgresql": 31, "sqlite": 32}
