@@ -346,3 +346,23 @@ def test_placement_messages_in_english(client, member, shop, phone):
     )
     placed = client.post("/checkout/place/", form_post(response), follow=True)
     assert "Cash on delivery: your order awaits review." in placed.content.decode()
+
+
+def test_the_page_runs_the_same_queries_for_one_line_or_three(
+    client, member, shop, make_sku, django_assert_max_num_queries
+):
+    """No query per line: the checkout page of a 3-line cart costs what a 1-line one does."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    book_address(member)
+    skus = [make_sku(price="10.00", weight_g=100, name=f"配件 {n}") for n in range(3)]
+    for sku in skus:
+        stock(sku, shop["CD"], 5)
+    cart = cart_with(member, (skus[0], 1))
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/checkout/").status_code == 200
+    for sku in skus[1:]:
+        add_to_cart(cart=cart, sku_id=sku.pk, quantity=1)
+    with django_assert_max_num_queries(len(one)):
+        assert client.get("/checkout/").status_code == 200
