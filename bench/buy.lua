@@ -80,8 +80,10 @@ end
 
 function done(summary, latency, requests)
   local t = {s2xx = 0, s409 = 0, s4xx = 0, s5xx = 0, used = 0, exhausted = 0}
+  local most = 0  -- members used by the busiest thread: the next run skips that many rounds
   for _, thread in ipairs(threads) do
     for name, _ in pairs(t) do t[name] = t[name] + (thread:get(name) or 0) end
+    most = math.max(most, thread:get("used") or 0)
   end
   local seconds = summary.duration / 1e6
   local errors = summary.errors
@@ -89,10 +91,10 @@ function done(summary, latency, requests)
     'BENCH {"requests":%d,"seconds":%.3f,"rps":%.2f,"p50_ms":%.3f,"p90_ms":%.3f,' ..
     '"p99_ms":%.3f,"max_ms":%.3f,"non_2xx_3xx":%d,"socket_errors":%d,' ..
     '"status":{"2xx":%d,"409":%d,"other_4xx":%d,"5xx":%d},"shoppers_used":%d,' ..
-    '"shoppers_exhausted":%d}\n',
+    '"shoppers_exhausted":%d,"rounds_used":%d}\n',
     summary.requests, seconds, summary.requests / seconds,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000,
     latency:percentile(99) / 1000, latency.max / 1000,
     errors.status, errors.connect + errors.read + errors.write + errors.timeout,
-    t.s2xx, t.s409, t.s4xx, t.s5xx, t.used, t.exhausted))
+    t.s2xx, t.s409, t.s4xx, t.s5xx, t.used, t.exhausted, most))
 end

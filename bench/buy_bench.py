@@ -145,8 +145,9 @@ def measure(name, label, mode, path, args, **kwargs) -> dict:
     offset = kwargs.pop("offset", 0)
     if args.warmup:
         warm = run_wrk(mode, path, args, offset=offset, duration=args.warmup, **kwargs)
-        # wrk may have sent one request per connection more than it counted
-        offset += warm["requests"] + args.connections
+        # Thread k took lines k, k+T, ...: skip as many rounds as the busiest thread used,
+        # counting requests still in flight when the warm-up stopped.
+        offset += warm["rounds_used"] * run.WRK_THREADS
     result = run_wrk(mode, path, args, offset=offset, duration=args.duration, **kwargs)
     return {"name": name, "label": label, "path": path, **result}
 
@@ -262,14 +263,19 @@ def section(result: dict) -> str:
     p = result.get("profile")
     if p:
         place, cart = p["place"], p["cart"]
-        cap = f" (at most {1000 / place['lock_ms']:,.0f} placements/s)" if place["lock_ms"] else ""
+        counter = (
+            f", and holds the day's order-number counter row for {place['lock_ms']:.0f} ms, "
+            "which every other placement waits for (at most "
+            f"{1000 / place['lock_ms']:,.0f} placements/s)"
+            if place["lock_ms"]
+            else ""
+        )
         lines += [
             "",
             "One request at a time, in-process (`bench/buy_profile.py`, medians): a placement "
             f"takes {place['ms']:.0f} ms, {place['db_ms']:.0f} ms of it in {place['queries']:.0f} "
-            f"queries, and holds the day's order-number counter row for {place['lock_ms']:.0f} "
-            f"ms, which every other placement waits for{cap}; a guest's first add-to-cart takes "
-            f"{cart['ms']:.0f} ms, {cart['db_ms']:.0f} ms in {cart['queries']:.0f} queries.",
+            f"queries{counter}; a guest's first add-to-cart takes {cart['ms']:.0f} ms, "
+            f"{cart['db_ms']:.0f} ms in {cart['queries']:.0f} queries.",
         ]
     lines += [
         "",
