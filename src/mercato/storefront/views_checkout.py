@@ -6,6 +6,8 @@ click or a retried POST answers with the order the first POST placed), and the t
 customer saw (expected_total), which checkout.placement compares with the total now.
 """
 
+import dataclasses
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -323,7 +325,7 @@ def _keep_address(request, customer, address_form, address: DeliveryAddress) -> 
         return
     try:
         customer_services.add_address(
-            actor=request.user, customer_id=customer.pk, **address.__dict__
+            actor=request.user, customer_id=customer.pk, **dataclasses.asdict(address)
         )
     except ValidationFailed:
         messages.warning(request, _("The order was placed, but the address could not be saved."))
