@@ -245,3 +245,15 @@ def test_forged_or_mangled_guest_links_are_404(client, customer, phone, suffix):
     ]
     for bad in forged:
         assert client.get(f"/orders/g/{bad}/{suffix}").status_code == 404, bad
+
+
+def test_a_gateway_that_is_not_set_up_says_so_on_the_pay_page(client, member, phone, settings):
+    """Alipay offered without its keys: the pay page explains instead of failing, and the
+    order stays payable."""
+    settings.MERCATO_PAYMENTS = {"MERCATO_PAYMENT_METHODS": "cod,sandbox,alipay_page"}
+    order = buy(member, phone, method="alipay_page")
+    response = client.get(f"/orders/{order.number}/pay/")
+    assert response.status_code == 503
+    assert 'role="alert"' in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
