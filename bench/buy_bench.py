@@ -198,11 +198,14 @@ def race_verdict(result: dict, units: int) -> list[str]:
     return problems
 
 
-def run_profile(env: dict) -> dict | None:
+def run_profile(env: dict, bare_stock_id: int) -> dict | None:
     """Medians of one request at a time, in-process: wall and database ms, queries, and how
     long a placement holds the day's order-number counter row (bench/buy_profile.py)."""
     done = subprocess.run(
-        [str(BIN / "python"), str(ROOT / "bench" / "buy_profile.py"), "--json", "--orders", "41"],
+        [
+            str(BIN / "python"), str(ROOT / "bench" / "buy_profile.py"), "--json",
+            "--orders", "41", "--bare-stock", str(bare_stock_id),
+        ],
         env=env, cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
     if done.returncode:
@@ -277,6 +280,12 @@ def section(result: dict) -> str:
             f"queries{counter}; a guest's first add-to-cart takes {cart['ms']:.0f} ms, "
             f"{cart['db_ms']:.0f} ms in {cart['queries']:.0f} queries.",
         ]
+        if p.get("bare"):
+            lines[-1] += (
+                f" The bare view takes {p['bare']['ms']:.1f} ms the same way: placement costs "
+                f"{place['ms'] / p['bare']['ms']:.0f} times as much "
+                f"({p['bare']['ms'] / place['ms']:.0%} in-process)."
+            )
     lines += [
         "",
         "Each placement request is another member's cart of 3 lines (SKUs from a pool of 60 "
@@ -373,7 +382,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     log("in-process profile: bench/buy_profile.py --json")
-    profiled = run_profile(env)
+    profiled = run_profile(env, prepared["bare_stock_id"])
     race_result["units"] = race_data["units"]
     race_result["database"] = fixtures(env, "check-race", work)
     race_result["problems"] = race_verdict(race_result, race_data["units"])

@@ -114,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=21, help="orders to place, one a warm-up")
     parser.add_argument("--payment", default="sandbox")
+    parser.add_argument("--bare-stock", type=int, help="stock id for the bare view's timing")
     parser.add_argument("--json", action="store_true", help="print the timed medians as JSON")
     args = parser.parse_args()
     pool = list(fx.sellable_skus()[: fx.POOL_SKUS])
@@ -147,7 +148,13 @@ def main() -> None:
     n = args.orders - 1
     if args.json:  # the medians only, for bench/buy_bench.py
         summary = {}
-        for name, make in (("place", place), ("cart", add)):
+        makers = [("place", place), ("cart", add)]
+        if args.bare_stock:  # the floor, timed the same way (needs MERCATO_BENCH_VIEWS=1)
+            bare_url = f"/bench/reserve/{args.bare_stock}/"
+            makers.append(
+                ("bare", lambda i: (client.logout, lambda: client.post(bare_url).status_code))
+            )
+        for name, make in makers:
             rows = timed([make(i) for i in range(n)])
             summary[name] = {
                 key: round(median(r[key] for r in rows), 1)
