@@ -31,7 +31,6 @@ from mercato.payments.gateways import enabled_methods
 
 from . import forms_checkout as forms
 from .cartctx import cart_for_request, request_customer
-from .forms_account import add_service_errors
 from .forms_checkout import ADDRESS_FIELDS
 from .views import _province
 from .views_account_addresses import _parsed_form
@@ -109,7 +108,7 @@ def _address_form(request, data, *, bound: bool) -> forms.CheckoutAddressForm:
     return forms.CheckoutAddressForm(initial=initial)
 
 
-def _quote_province(data, book_address: Address | None, address_form) -> str:
+def _quote_province(book_address: Address | None, address_form) -> str:
     if book_address is not None:
         return book_address.province
     if address_form.is_bound:
@@ -156,8 +155,7 @@ def _to_cart(request):
     return redirect("storefront:cart")
 
 
-def _page(request, *, cart, data=None, bound=False, form=None, address_form=None, status=200,
-          notice=""):  # fmt: skip
+def _page(request, *, cart, data=None, form=None, address_form=None, status=200, notice=""):
     """The checkout page for the data given (GET parameters, or a POST that failed)."""
     data = data if data is not None else {}
     customer = request_customer(request)
@@ -173,7 +171,7 @@ def _page(request, *, cart, data=None, bound=False, form=None, address_form=None
             "payment_method": methods[0].code if methods else "",
         }
         form = forms.CheckoutForm(initial=initial, methods=methods)
-    province = _quote_province(data, book_address, address_form)
+    province = _quote_province(book_address, address_form)
     context = {
         "form": form,
         "address_form": address_form,
@@ -298,11 +296,12 @@ def checkout_place(request):
             # The page shows the new totals (and carries the new expected_total with them);
             # the customer confirms by placing again.
             return again(409, _("The price has changed; please check the new total and confirm."))
-        add_service_errors(form, exc)
+        # Each error goes to the form that has its field; the rest show above the form.
         for field, errors in exc.field_errors.items():
-            if field in address_form.fields and address_form.is_bound:
-                for message in errors:
-                    address_form.add_error(field, str(message))
+            on_address = address_form.is_bound and field in address_form.fields
+            target = address_form if on_address else form
+            for message in errors:
+                target.add_error(field if field in target.fields else None, str(message))
         return again(400)
     except DomainError as exc:
         return again(exc.status, exc.message)
