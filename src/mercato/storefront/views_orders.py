@@ -183,6 +183,8 @@ def _pay_page(request, order):
         "method_label": _method_label(order),
         "minutes_left": minutes_left(order),
         "order_url": order_url(order),
+        # A guest who leaves before paying needs the link to come back: show it here too.
+        "guest_link": "" if order.customer_id else request.build_absolute_uri(order_url(order)),
     }
     return render(request, "storefront/orders/pay.html", context)
 

@@ -327,6 +327,7 @@ def test_guest_places_an_order_and_gets_the_signed_link(client, shop, phone):
     order = Order.objects.get()
     assert order.customer is None and order.mobile == CHENGDU.mobile
     assert response["Location"].startswith("/orders/g/") and response["Location"].endswith("/pay/")
+    assert "请保存此链接以查看订单" in client.get(response["Location"]).content.decode()
     order_page = response["Location"].removesuffix("pay/")
     html = client.get(order_page).content.decode()
     assert "请保存此链接以查看订单" in html and order.number in html
