@@ -320,17 +320,19 @@ def _place(
         idempotency_key=idempotency_key,
         actor=actor,
     )
+    _remove_placed_lines(cart_lines)
+    if payment_method == COD:
+        create_cod_payment(order=order)
+    # 4. Stock last: its row locks are held until commit, so everything else is written
+    #    first and other buyers of the same SKUs wait only for this step and the commit.
+    #    Plans again on locked stock rows: the parcels may differ from the quote's if stock
+    #    moved since, and the reservation rows are the parcels that ship.
     try:
-        # Plans again on locked stock rows: the parcels may differ from the quote's if
-        # stock moved since, and the reservation rows are the parcels that ship.
         reserve_stock(
             lines=priced.wanted, province=address.province, reference=order.number, actor=actor
         )
     except OutOfStock as exc:
         raise _sold_out(exc, cart_lines) from None
-    _remove_placed_lines(cart_lines)
-    if payment_method == COD:
-        create_cod_payment(order=order)
     return Placement(order=order, created=True)
 
 

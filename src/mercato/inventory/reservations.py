@@ -46,14 +46,64 @@ def _lock_stocks(pairs) -> dict[tuple[int, int], Stock]:
     return {(s.sku_id, s.warehouse_id): s for s in rows}
 
 
+class _PlanOutdated(Exception):
+    """The rows a snapshot plan chose no longer hold its units (another buyer took them)."""
+
+
+def _plan_on_locked_rows(wanted: dict[int, int], *, province: str, warehouses):
+    """(parcels, locked Stock rows by (sku_id, warehouse_id)) for the `wanted` units.
+
+    Two ways, both locking rows in primary-key order (so no two buyers deadlock):
+    1. plan on an unlocked snapshot, then lock only the rows that plan uses and check they
+       still hold its units: three rows for a 3-line order instead of every warehouse's,
+       so buyers of the same SKUs in other warehouses do not wait for each other;
+    2. when that check fails, or the snapshot looks short, give those locks back (the
+       savepoint's rollback releases them) and lock every candidate row, then plan on
+       what the locks show; no other buyer can change it meanwhile.
+    """
+    active_ids = [w.id for w in warehouses]
+    candidates = Stock.objects.filter(sku_id__in=list(wanted), warehouse_id__in=active_ids)
+    snapshot = {
+        (sku_id, warehouse_id): on_hand - reserved
+        for sku_id, warehouse_id, on_hand, reserved in candidates.values_list(
+            "sku_id", "warehouse_id", "on_hand", "reserved"
+        )
+    }
+    try:
+        parcels = plan_allocation(
+            lines=wanted.items(), province=province, warehouses=warehouses, available=snapshot
+        )
+        with transaction.atomic():
+            stocks = _lock_stocks(
+                (sku_id, parcel.warehouse.id) for parcel in parcels for sku_id, _q in parcel.lines
+            )
+            for parcel in parcels:
+                for sku_id, quantity in parcel.lines:
+                    row = stocks.get((sku_id, parcel.warehouse.id))
+                    if row is None or row.available < quantity:
+                        raise _PlanOutdated
+        return parcels, stocks
+    except (OutOfStock, _PlanOutdated):
+        pass
+    stocks = {(s.sku_id, s.warehouse_id): s for s in candidates.select_for_update().order_by("pk")}
+    available = {key: s.available for key, s in stocks.items()}
+    try:
+        parcels = plan_allocation(
+            lines=wanted.items(), province=province, warehouses=warehouses, available=available
+        )
+    except OutOfStock as exc:
+        raise OutOfStock(sku_ids=exc.sku_ids, labels=sku_labels(exc.sku_ids)) from None
+    return parcels, stocks
+
+
 @transaction.atomic
 def reserve_stock(*, lines, province: str, reference: str, actor=None) -> list[Reservation]:
     """Hold the units of `lines` [(sku_id, qty)] for `reference`, delivered to `province`.
 
-    Plans on locked stock (allocation rule: nearest single warehouse, else fewest parcels)
-    and returns one Reservation per (SKU, warehouse). Raises OutOfStock naming the SKUs
-    short, and Conflict when the reference already holds a reservation; either way
-    nothing is written.
+    Plans on locked stock (allocation rule: nearest single warehouse, else fewest parcels;
+    _plan_on_locked_rows says which rows are locked) and returns one Reservation per
+    (SKU, warehouse). Raises OutOfStock naming the SKUs short, and Conflict when the
+    reference already holds a reservation; either way nothing is written.
     """
     reference = _reference(reference)
     wanted = merge_lines(lines)
@@ -65,22 +115,7 @@ def reserve_stock(*, lines, province: str, reference: str, actor=None) -> list[R
             code="already_reserved",
         )
     warehouses = load_warehouses()
-    active_ids = [w.id for w in warehouses]
-    # Lock every candidate row (pk order: the same order in every transaction, so no
-    # deadlock), then plan on what the locks show; no other buyer can change it meanwhile.
-    stocks = {
-        (s.sku_id, s.warehouse_id): s
-        for s in Stock.objects.select_for_update()
-        .filter(sku_id__in=list(wanted), warehouse_id__in=active_ids)
-        .order_by("pk")
-    }
-    available = {key: s.available for key, s in stocks.items()}
-    try:
-        parcels = plan_allocation(
-            lines=wanted.items(), province=province, warehouses=warehouses, available=available
-        )
-    except OutOfStock as exc:
-        raise OutOfStock(sku_ids=exc.sku_ids, labels=sku_labels(exc.sku_ids)) from None
+    parcels, stocks = _plan_on_locked_rows(wanted, province=province, warehouses=warehouses)
 
     reservations, changes = [], []
     for parcel in parcels:

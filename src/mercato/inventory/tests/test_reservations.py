@@ -44,6 +44,31 @@ def shop(db):
     return cd, sh, a, b
 
 
+def test_a_plan_made_stale_by_another_buyer_is_made_again_on_locked_rows(shop, monkeypatch):
+    """Reservation plans on a snapshot and locks only the rows of that plan. When another
+    buyer took those units in between, the locked rows show it and the plan is made again
+    on every locked row: the Sichuan order goes to Shanghai, Chengdu is not oversold."""
+    from mercato.inventory import reservations
+
+    cd, sh, a, b = shop
+    real_plan, calls = reservations.plan_allocation, []
+
+    def rival_takes_chengdu_after_the_snapshot(**kwargs):
+        calls.append(kwargs["available"].copy())
+        plan = real_plan(**kwargs)
+        if len(calls) == 1:  # the snapshot plan; the rival commits before our locks
+            Stock.objects.filter(sku=a, warehouse=cd).update(reserved=5)
+        return plan
+
+    monkeypatch.setattr(reservations, "plan_allocation", rival_takes_chengdu_after_the_snapshot)
+    rows = reserve_stock(lines=[(a.pk, 2)], province="四川省", reference="O-stale")
+    assert [(r.warehouse_id, r.quantity) for r in rows] == [(sh.pk, 2)]
+    assert stock_of(a, cd) == (5, 5)  # the rival's 5, none of ours
+    assert stock_of(a, sh) == (5, 2)
+    assert movements("O-stale") == [(Reason.RESERVATION, a.pk, 0, 2)]
+    assert calls[1][(a.pk, cd.pk)] == 0  # planned again on what the locks show
+
+
 def test_reserving_holds_units_in_the_nearest_warehouse_and_writes_the_ledger(
     shop, make_staff, django_assert_max_num_queries
 ):
@@ -51,7 +76,7 @@ def test_reserving_holds_units_in_the_nearest_warehouse_and_writes_the_ledger(
     ledger row names the order and the clerk."""
     cd, sh, a, b = shop
     clerk = make_staff("operations")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         rows = reserve_stock(lines=[(a.pk, 2)], province="四川省", reference="O-1", actor=clerk)
     assert [(r.sku_id, r.warehouse_id, r.quantity, r.status) for r in rows] == [
         (a.pk, cd.pk, 2, Status.ACTIVE)
