@@ -367,3 +367,17 @@ def test_the_page_runs_the_same_queries_for_one_line_or_three(
         add_to_cart(cart=cart, sku_id=sku.pk, quantity=1)
     with django_assert_max_num_queries(len(one)):
         assert client.get("/checkout/").status_code == 200
+
+
+def test_a_guests_double_click_places_one_order_too(client, shop, phone):
+    guest_cart(client, (phone, 1))
+    page = client.get("/checkout/")
+    address = {k: getattr(CHENGDU, k) for k in ("recipient", "mobile", "province", "city",
+               "district", "detail")}  # fmt: skip
+    data = form_post(page, payment_method="sandbox", expected_total="2999.00", **address)
+    first = client.post("/checkout/place/", data)
+    second = client.post("/checkout/place/", data)
+    assert Order.objects.count() == 1
+    assert first["Location"].startswith("/orders/g/") and second.status_code == 302
+    # Both answers lead to the same order (their tokens may differ by the signing time).
+    assert Order.objects.get().number in client.get(second["Location"]).content.decode()
