@@ -40,6 +40,7 @@ from django.utils.crypto import get_random_string  # noqa: E402
 from mercato.cart.models import Cart, CartLine  # noqa: E402
 from mercato.catalog.bulk import insert_objects  # noqa: E402
 from mercato.catalog.models import ProductStatus, Sku  # noqa: E402
+from mercato.core.db import refresh_planner_statistics  # noqa: E402
 from mercato.customers.models import Address, Customer  # noqa: E402
 from mercato.inventory.models import Reservation, Stock, StockMovement, Warehouse  # noqa: E402
 from mercato.inventory.services import receive_stock  # noqa: E402
@@ -202,6 +203,7 @@ def prepare(*, member_count: int, guest_count: int, out: Path) -> dict:
         "seconds": round(time.perf_counter() - started, 1),
     }
     (out / "fixtures.json").write_text(json.dumps(fixtures))
+    refresh_planner_statistics()  # thousands of new members, carts and sessions
     return fixtures
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from tqdm import tqdm
 
+from mercato.core.db import refresh_planner_statistics
 from mercato.staff.services import sync_roles
 
 from . import seed_buying, seed_catalog, seed_images, seed_people, seed_shop
@@ -97,4 +98,5 @@ def seed_demo(
     buying_steps = len(SHIPPING_ZONES) + len(seed_buying.demo_sku_ids()) + len(DEMO_SHOPPERS)
     with _Stage(report, "buying", buying_steps, quiet) as bar:
         created.update(seed_buying.seed_buying(base_date=BASE_DATE, bar=bar))
+    refresh_planner_statistics()
     return report
