@@ -230,13 +230,15 @@ def checkout_parse(request):
             return _to_cart(request)
         data = {"address_id": forms.NEW_ADDRESS, **address_form.initial}
         return _page(request, cart=cart, data=data, address_form=address_form)
+    customer = request_customer(request)
     context = {
         "address_form": address_form,
         "parsed_missing": missing,
         "parsed": True,
-        "customer": request_customer(request),
+        "customer": customer,
+        "addresses": list(customer_selectors.addresses_of(customer=customer)) if customer else [],
     }
-    response = render(request, "storefront/checkout/_address_fields.html", context)
+    response = render(request, "storefront/checkout/_parsed.html", context)
     # The swap fires no change event: once the new fields are in, tell the quote panel.
     response["HX-Trigger-After-Settle"] = "addressParsed"
     return response

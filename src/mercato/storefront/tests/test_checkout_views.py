@@ -381,3 +381,14 @@ def test_a_guests_double_click_places_one_order_too(client, shop, phone):
     assert first["Location"].startswith("/orders/g/") and second.status_code == 302
     # Both answers lead to the same order (their tokens may differ by the signing time).
     assert Order.objects.get().number in client.get(second["Location"]).content.decode()
+
+
+def test_a_pasted_address_is_chosen_over_the_saved_one(client, member, shop, phone):
+    """A member with a saved address pastes another: the answer also switches the choice
+    to the new address (out of band), so the order goes where the paste said."""
+    book_address(member)
+    cart_with(member, (phone, 1))
+    pasted = "李四 13912345678 上海市浦东新区世纪大道1号"
+    html = client.post("/checkout/parse/", {"pasted": pasted}, **HTMX).content.decode()
+    assert 'id="address-choices" hx-swap-oob="true"' in html
+    assert 'value="new" checked' in html and 'value="李四"' in html
