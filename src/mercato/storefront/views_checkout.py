@@ -215,7 +215,15 @@ def checkout_regions(request):
     if data["city"] not in customer_selectors.cities_of(data["province"]):
         data["city"] = data["district"] = ""
     form = forms.CheckoutAddressForm(initial=data)
-    return render(request, "storefront/checkout/_region_fields.html", {"address_form": form})
+    customer = request_customer(request)
+    addresses = list(customer_selectors.addresses_of(customer=customer)) if customer else []
+    context = {"address_form": form, "addresses": addresses}
+    response = render(request, "storefront/checkout/_regions_answer.html", context)
+    if addresses:
+        # The choice moved to the new address after the quote for this change was asked
+        # for: ask again once the swap is in.
+        response["HX-Trigger-After-Settle"] = "addressChanged"
+    return response
 
 
 @require_POST
@@ -240,7 +248,7 @@ def checkout_parse(request):
     }
     response = render(request, "storefront/checkout/_parsed.html", context)
     # The swap fires no change event: once the new fields are in, tell the quote panel.
-    response["HX-Trigger-After-Settle"] = "addressParsed"
+    response["HX-Trigger-After-Settle"] = "addressChanged"
     return response
 
 

@@ -392,3 +392,11 @@ def test_a_pasted_address_is_chosen_over_the_saved_one(client, member, shop, pho
     html = client.post("/checkout/parse/", {"pasted": pasted}, **HTMX).content.decode()
     assert 'id="address-choices" hx-swap-oob="true"' in html
     assert 'value="new" checked' in html and 'value="李四"' in html
+
+
+def test_choosing_a_region_switches_a_member_to_the_new_address(client, member, shop, phone):
+    book_address(member)
+    response = client.get("/checkout/regions/", {"province": "上海市"}, **HTMX)
+    html = response.content.decode()
+    assert 'value="new" checked' in html and 'hx-swap-oob="true"' in html
+    assert response["HX-Trigger-After-Settle"] == "addressChanged"
