@@ -24,6 +24,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from mercato.core.errors import DomainError, ValidationFailed
@@ -207,8 +209,21 @@ def _plan_greedy(wanted, candidates, available) -> list[Parcel]:
     return _fill(wanted, members, available)
 
 
+WAREHOUSES_CACHE_KEY = "inventory:active-warehouses"
+WAREHOUSES_CACHE_SECONDS = 300  # a safety net: every change forgets the list at once
+
+
 def load_warehouses() -> list[WarehouseInfo]:
-    """Active warehouses with the provinces they serve (two queries)."""
+    """Active warehouses with the provinces they serve.
+
+    Read on every placement and quote but changed rarely, so the list is kept in the
+    cache; every save or delete of a warehouse or a served province forgets it
+    (forget_warehouses, connected in apps.py, and called by the services that write in
+    bulk). Two queries when it is not cached.
+    """
+    cached = cache.get(WAREHOUSES_CACHE_KEY)
+    if cached is not None:
+        return cached
     from .models import Warehouse, WarehouseProvince
 
     serves: dict[int, set[str]] = defaultdict(set)
@@ -216,7 +231,7 @@ def load_warehouses() -> list[WarehouseInfo]:
         warehouse__is_active=True
     ).values_list("warehouse_id", "province"):
         serves[warehouse_id].add(prov)
-    return [
+    warehouses = [
         WarehouseInfo(
             id=pk, code=code, name=name, province=prov, priority=prio, serves=frozenset(serves[pk])
         )
@@ -224,6 +239,15 @@ def load_warehouses() -> list[WarehouseInfo]:
             "pk", "code", "name", "province", "priority"
         )
     ]
+    cache.set(WAREHOUSES_CACHE_KEY, warehouses, WAREHOUSES_CACHE_SECONDS)
+    return warehouses
+
+
+def forget_warehouses(**_signal_kwargs) -> None:
+    """Drop the cached warehouse list now and again at commit, so a request that read the
+    old rows while the change was uncommitted cannot leave a stale list behind."""
+    cache.delete(WAREHOUSES_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(WAREHOUSES_CACHE_KEY))
 
 
 def sku_labels(sku_ids) -> list[str]:

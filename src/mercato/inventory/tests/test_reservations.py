@@ -258,3 +258,28 @@ def test_shipping_what_was_never_reserved_is_not_found(shop):
     reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="O-16")
     with pytest.raises(NotFound):
         deduct_on_shipment(reference="O-16", warehouse=sh)
+
+
+def test_the_cached_warehouse_list_follows_every_change(
+    shop, make_staff, django_assert_num_queries
+):
+    """Placement reads the warehouse list from the cache; a new warehouse, new served
+    provinces and a deactivated warehouse all show at once."""
+    from mercato.inventory.allocation import load_warehouses
+    from mercato.inventory.services import set_served_provinces
+
+    cd, sh, a, b = shop
+    assert {w.code for w in load_warehouses()} == {"CD", "SH"}
+    with django_assert_num_queries(0):
+        load_warehouses()
+    make_warehouse("GZ", "广东省")
+    assert {w.code for w in load_warehouses()} == {"CD", "SH", "GZ"}
+    set_served_provinces(
+        actor=make_staff("tech", roles=["sysadmin"]),
+        warehouse_id=cd.pk,
+        provinces=["四川省", "重庆市"],
+    )
+    assert next(w for w in load_warehouses() if w.code == "CD").serves == {"四川省", "重庆市"}
+    cd.is_active = False
+    cd.save()
+    assert {w.code for w in load_warehouses()} == {"SH", "GZ"}
