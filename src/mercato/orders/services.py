@@ -5,6 +5,7 @@ notice, the expiry task and a cancellation for the same order run one after the 
 each sees what the one before did.
 """
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -289,19 +290,32 @@ def release_stock_for(order: Order, *, reason: str, actor: User | None = None) -
 
 
 @transaction.atomic
-def cancel_order(*, order_id: int, actor: User, reason: str, by_customer: bool) -> Order:
+def cancel_order(
+    *, order_id: int, actor: User | None, reason: str, by_customer: bool, guest_token: str = ""
+) -> Order:
     """Cancel an order before it ships and release its reserved stock.
 
     A customer (by_customer=True) cancels only an order of their own — any other order is
-    NotFound — and gives an optional reason; staff need `orders.cancel_order` and a reason.
-    A shipped, cancelled or closed order raises IllegalTransition; nothing changes.
+    NotFound — and gives an optional reason: a member as `actor`, a guest by the order's
+    `guest_token` (from the signed link; actor None). Staff need `orders.cancel_order` and
+    a reason. A shipped, cancelled or closed order raises IllegalTransition; nothing changes.
     """
     reason = (reason or "").strip()
     if by_customer:
-        customer_user = (
-            Order.objects.filter(pk=order_id).values_list("customer__user_id", flat=True).first()
+        owner = (
+            Order.objects.filter(pk=order_id)
+            .values_list("customer__user_id", "guest_token")
+            .first()
         )
-        if actor is None or customer_user is None or customer_user != actor.pk:
+        customer_user, token = owner or (None, "")
+        member_owns = actor is not None and customer_user is not None and customer_user == actor.pk
+        guest_owns = (
+            customer_user is None
+            and bool(token)
+            and bool(guest_token)
+            and secrets.compare_digest(token, guest_token)
+        )
+        if not (member_owns or guest_owns):
             raise NotFound(_("No such order."), field="order_id")
     else:
         require_perm(actor, "orders.cancel_order")

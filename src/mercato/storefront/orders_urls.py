@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.orders, name="orders"),
     path("g/<str:token>/", views.guest_order, name="guest_order"),
     path("g/<str:token>/pay/", views.guest_order_pay, name="guest_order_pay"),
+    path("g/<str:token>/cancel/", views.guest_order_cancel, name="guest_order_cancel"),
     path("<str:number>/", views.order_detail, name="order_detail"),
     path("<str:number>/pay/", views.order_pay, name="order_pay"),
     path("<str:number>/cancel/", views.order_cancel, name="order_cancel"),

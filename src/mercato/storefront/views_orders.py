@@ -92,7 +92,7 @@ def _method_label(order) -> str:
     return str(method.label) if method else order.payment_method
 
 
-def _order_page(request, order, *, guest_link: str = ""):
+def _order_page(request, order, *, guest_link: str = "", guest_token: str = ""):
     context = {
         "order": order,
         "lines": list(order.lines.all()),
@@ -101,7 +101,12 @@ def _order_page(request, order, *, guest_link: str = ""):
         "method_label": _method_label(order),
         "minutes_left": minutes_left(order),
         "pay_url": pay_url(order) if order.status == OrderStatus.PENDING_PAYMENT else "",
-        "can_cancel": bool(order.customer_id) and can_cancel(order),
+        "can_cancel": can_cancel(order),
+        "cancel_url": (
+            reverse("storefront:guest_order_cancel", args=[guest_token])
+            if guest_token
+            else reverse("storefront:order_cancel", args=[order.number])
+        ),
         "guest_link": guest_link,
     }
     return render(request, "storefront/orders/detail.html", context)
@@ -151,7 +156,7 @@ def guest_order(request, token: str):
     # The guest's only way back: show the link they hold, as an absolute URL.
     link = request.build_absolute_uri(reverse("storefront:guest_order", args=[token]))
     remember_guest_order(request, order)
-    return _order_page(request, order, guest_link=link)
+    return _order_page(request, order, guest_link=link, guest_token=token)
 
 
 def _pay_page(request, order):
@@ -214,3 +219,23 @@ def order_cancel(request, number: str):
     else:
         messages.success(request, _("The order was cancelled."))
     return redirect(order_url(order))
+
+
+@require_POST
+def guest_order_cancel(request, token: str):
+    """A guest cancels through the signed link they hold, like a member from the account."""
+    order = _guest_order(token)
+    reason = request.POST.get("reason", "").strip()[:CANCEL_REASON_MAX]
+    try:
+        cancel_order(
+            order_id=order.pk,
+            actor=None,
+            reason=reason,
+            by_customer=True,
+            guest_token=order.guest_token,
+        )
+    except DomainError as exc:  # shipped or ended meanwhile
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The order was cancelled."))
+    return redirect("storefront:guest_order", token=token)

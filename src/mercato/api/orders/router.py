@@ -294,6 +294,21 @@ def guest_order(request, token: str):
 
 
 @router.post(
+    "/guest/{token}/cancel", response=responses(OrderOut), summary="Cancel a guest's order"
+)
+def guest_cancel(request, token: str, payload: CancelIn):
+    order = selectors.order_for_guest_link(token=token)
+    cancel_order(
+        order_id=order.pk,
+        actor=None,
+        reason=payload.reason.strip(),
+        by_customer=True,
+        guest_token=order.guest_token,
+    )
+    return _order(request, selectors.order_for_guest_link(token=token))
+
+
+@router.post(
     "/guest/{token}/pay", response=responses(PaymentActionOut), summary="Pay a guest's order"
 )
 def guest_pay(request, token: str):

@@ -248,6 +248,10 @@ def test_guest_places_and_reads_the_order_by_its_token(client, phone):
     assert_error_format(client.get(f"/api/orders/{placed['number']}"), 404)
     assert_error_format(client.get(f"/api/orders/guest/{token[:-2]}xx"), 404)
     assert_error_format(client.get("/api/orders/guest/nonsense"), 404)
+    # The guest cancels by the token; a mangled one cancels nothing.
+    assert_error_format(post(client, f"/guest/{token[:-2]}xx/cancel", {"reason": ""}), 404)
+    cancelled = body_of(post(client, f"/guest/{token}/cancel", {"reason": "不要了"}), 200)
+    assert cancelled["status"] == "cancelled"
 
 
 # PostgreSQL takes the order number from a sequence in one query; SQLite bumps a counter

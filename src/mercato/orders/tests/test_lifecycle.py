@@ -49,6 +49,34 @@ def test_a_customer_cannot_cancel_someone_elses_order():
     assert order.status == OrderStatus.PENDING_PAYMENT
 
 
+def test_a_guest_cancels_with_the_orders_token_and_nothing_else():
+    """A guest order is cancelled by its guest token (from the signed link), actor None; a
+    wrong or empty token, or a member without it, is NotFound and changes nothing."""
+    guest_order = make_order()
+    for actor, token in [(None, "x" * 32), (None, ""), (make_customer().user, "")]:
+        with pytest.raises(NotFound):
+            services.cancel_order(
+                order_id=guest_order.pk, actor=actor, reason="", by_customer=True, guest_token=token
+            )
+    guest_order.refresh_from_db()
+    assert guest_order.status == OrderStatus.PENDING_PAYMENT
+    member_order = make_order(customer=make_customer())
+    with pytest.raises(NotFound):  # a member's order has no guest token to match
+        services.cancel_order(
+            order_id=member_order.pk, actor=None, reason="", by_customer=True, guest_token=""
+        )
+    services.cancel_order(
+        order_id=guest_order.pk,
+        actor=None,
+        reason="",
+        by_customer=True,
+        guest_token=guest_order.guest_token,
+    )
+    guest_order.refresh_from_db()
+    assert guest_order.status == OrderStatus.CANCELLED
+    assert guest_order.events.last().actor is None
+
+
 @pytest.mark.parametrize(
     "status", [OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED]
 )

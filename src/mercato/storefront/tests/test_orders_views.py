@@ -182,9 +182,27 @@ def test_guest_link_shows_the_order_and_its_pay_page(client, phone):
     html = client.get(f"/orders/g/{token}/").content.decode()
     assert order.number in html and "请保存此链接以查看订单" in html
     assert f"http://testserver/orders/g/{token}/" in html
-    assert 'id="cancel-form"' not in html
+    assert f'action="/orders/g/{token}/cancel/"' in html
     pay = client.get(f"/orders/g/{token}/pay/")
     assert pay.status_code == 200 and "/payments/sandbox/pay/" in pay.content.decode()
+
+
+def test_a_guest_cancels_through_the_link_and_the_stock_comes_back(client, phone):
+    order, token = guest_order(client, phone)
+    response = client.post(f"/orders/g/{token}/cancel/", {"reason": "不要了"}, follow=True)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert "订单已取消" in response.content.decode()
+    assert not Reservation.objects.filter(reference=order.number, status="active").exists()
+    assert order.events.last().actor is None and order.events.last().reason == "不要了"
+
+
+def test_a_forged_guest_link_cancels_nothing(client, phone):
+    order, token = guest_order(client, phone)
+    forged = guest_link_token(number=order.number, guest_token="x" * 32)
+    assert client.post(f"/orders/g/{forged}/cancel/").status_code == 404
+    assert client.post(f"/orders/g/{token[:-2]}xx/cancel/").status_code == 404
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING_PAYMENT
 
 
 def test_a_link_signed_at_another_time_works_and_is_the_one_shown(client, phone, monkeypatch):
