@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -19,8 +19,7 @@ from mercato.catalog.models import ProductStatus
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.inventory.allocation import OutOfStock, Parcel, plan_parcels
-from mercato.inventory.reservations import reserve_stock
-from mercato.orders.errors import DuplicateOrder
+from mercato.inventory.reservations import reserve_stock_for_new_reference
 from mercato.orders.models import InvoiceType, Order
 from mercato.orders.selectors import order_for_idempotency_key
 from mercato.orders.services import (
@@ -28,7 +27,7 @@ from mercato.orders.services import (
     DeliveryAddress,
     Invoice,
     PricedLine,
-    create_order_record,
+    write_order_record,
 )
 from mercato.payments.gateways import enabled_methods
 from mercato.payments.services import create_cod_payment
@@ -265,10 +264,13 @@ def place_order(
     }
     try:
         return _place(cart=cart, customer=customer, actor=actor, **request)
-    except DuplicateOrder as exc:
+    except IntegrityError:
         # The same key won the order's unique constraint in another cart or session a
         # moment ago; everything this request wrote was rolled back with the exception.
-        return Placement(order=Order.objects.get(number=exc.number), created=False)
+        first = order_for_idempotency_key(customer=customer, key=request["idempotency_key"])
+        if first is None:
+            raise
+        return Placement(order=first, created=False)
 
 
 @transaction.atomic
@@ -306,7 +308,7 @@ def _place(
     #    slot first, so a concurrent repeat waits there and never locks or plans stock (else
     #    it could answer "sold out" for units its own first request holds). Any error from
     #    here on rolls back order, reservation, ledger rows and the cart change together.
-    order = create_order_record(
+    order = write_order_record(
         customer=customer,
         lines=priced.lines,
         lines_total=totals.lines_total,
@@ -328,7 +330,7 @@ def _place(
     #    Plans again on locked stock rows: the parcels may differ from the quote's if stock
     #    moved since, and the reservation rows are the parcels that ship.
     try:
-        reserve_stock(
+        reserve_stock_for_new_reference(
             lines=priced.wanted, province=address.province, reference=order.number, actor=actor
         )
     except OutOfStock as exc:

@@ -24,7 +24,14 @@ from .allocation import (
 from .models import Reservation, Stock, StockMovement
 from .services import apply_movements
 
-__all__ = ["OutOfStock", "Parcel", "deduct_on_shipment", "release_reservation", "reserve_stock"]
+__all__ = [
+    "OutOfStock",
+    "Parcel",
+    "deduct_on_shipment",
+    "release_reservation",
+    "reserve_stock",
+    "reserve_stock_for_new_reference",
+]
 
 Reason = StockMovement.Reason
 Status = Reservation.Status
@@ -96,6 +103,14 @@ def _plan_on_locked_rows(wanted: dict[int, int], *, province: str, warehouses):
     return parcels, stocks
 
 
+def _already_reserved(reference: str) -> Conflict:
+    return Conflict(
+        _("Stock is already reserved for %(ref)s") % {"ref": reference},
+        field="reference",
+        code="already_reserved",
+    )
+
+
 @transaction.atomic
 def reserve_stock(*, lines, province: str, reference: str, actor=None) -> list[Reservation]:
     """Hold the units of `lines` [(sku_id, qty)] for `reference`, delivered to `province`.
@@ -106,14 +121,29 @@ def reserve_stock(*, lines, province: str, reference: str, actor=None) -> list[R
     reference already holds a reservation; either way nothing is written.
     """
     reference = _reference(reference)
+    if Reservation.objects.filter(reference=reference).exists():
+        raise _already_reserved(reference)
+    try:
+        # A savepoint, so a rival with the same reference surfaces as Conflict, not as a
+        # broken transaction.
+        with transaction.atomic():
+            return reserve_stock_for_new_reference(
+                lines=lines, province=province, reference=reference, actor=actor
+            )
+    except IntegrityError:
+        raise _already_reserved(reference) from None
+
+
+def reserve_stock_for_new_reference(
+    *, lines, province: str, reference: str, actor=None
+) -> list[Reservation]:
+    """reserve_stock inside the caller's transaction, for a reference that cannot hold a
+    reservation yet (checkout's placement: a new order number). No look-up of the
+    reference and no savepoint of its own; on any error the caller rolls everything back.
+    """
+    reference = _reference(reference)
     wanted = merge_lines(lines)
     province = check_province(province)
-    if Reservation.objects.filter(reference=reference).exists():
-        raise Conflict(
-            _("Stock is already reserved for %(ref)s") % {"ref": reference},
-            field="reference",
-            code="already_reserved",
-        )
     warehouses = load_warehouses()
     parcels, stocks = _plan_on_locked_rows(wanted, province=province, warehouses=warehouses)
 
@@ -138,17 +168,7 @@ def reserve_stock(*, lines, province: str, reference: str, actor=None) -> list[R
                 )
             )
     apply_movements(changes)  # one UPDATE and one ledger INSERT for all rows
-    try:
-        # A savepoint, so a rival with the same reference surfaces as Conflict, not as a
-        # broken transaction.
-        with transaction.atomic():
-            return Reservation.objects.bulk_create(reservations)
-    except IntegrityError:
-        raise Conflict(
-            _("Stock is already reserved for %(ref)s") % {"ref": reference},
-            field="reference",
-            code="already_reserved",
-        ) from None
+    return Reservation.objects.bulk_create(reservations)
 
 
 def _settle(*, reference: str, warehouse, to: str, reason: str, note: str, actor):

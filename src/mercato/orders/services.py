@@ -172,7 +172,34 @@ def _unpaid_minutes() -> int:
 
 
 @transaction.atomic
-def create_order_record(
+def create_order_record(*, idempotency_key: str = "", customer: Customer | None, **order) -> Order:
+    """Write an order, its lines and its first event in one transaction (see
+    write_order_record for the arguments and the checks).
+
+    A repeated `idempotency_key` of this customer raises DuplicateOrder naming the first
+    order; nothing is written. Except for cash on delivery, the order waits
+    MERCATO_UNPAID_ORDER_MINUTES for payment.
+    """
+    if idempotency_key and (
+        existing := Order.objects.filter(customer=customer, idempotency_key=idempotency_key)
+        .values_list("number", flat=True)
+        .first()
+    ):
+        raise DuplicateOrder(number=existing)
+    try:
+        with transaction.atomic():
+            return write_order_record(idempotency_key=idempotency_key, customer=customer, **order)
+    except IntegrityError:
+        # The same key placed a moment ago by a concurrent request (a double click).
+        first = idempotency_key and (
+            Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+        )
+        if not first:
+            raise
+        raise DuplicateOrder(number=first.number) from None
+
+
+def write_order_record(
     *,
     customer: Customer | None,
     lines: Sequence[PricedLine],
@@ -187,13 +214,13 @@ def create_order_record(
     idempotency_key: str = "",
     actor: User | None = None,
 ) -> Order:
-    """Write an order, its lines and its first event in one transaction (checkout calls it
-    with lines it priced; stock is reserved by checkout with the order number as reference).
+    """The order, its lines and its first event, inside the caller's transaction.
 
-    Amounts are checked again here: lines add up to `lines_total` to the fen, discount
-    shares to `discount_total`, and total = lines + shipping − discounts. A repeated
-    `idempotency_key` raises DuplicateOrder naming the first order; nothing is written.
-    Except for cash on delivery, the order waits MERCATO_UNPAID_ORDER_MINUTES for payment.
+    For checkout's placement, which already looked the idempotency key up under the cart's
+    row lock: no look-up and no savepoint here (a concurrent repeat of the key from another
+    cart surfaces as IntegrityError and rolls the caller back). Amounts are checked again:
+    lines add up to `lines_total` to the fen, discount shares to `discount_total`, and
+    total = lines + shipping − discounts.
     """
     from .tasks import cancel_unpaid_order_task
 
@@ -212,13 +239,6 @@ def create_order_record(
         raise ValidationFailed(
             {"invoice_tax_id": [_("A company invoice needs the company name and taxpayer ID.")]}
         )
-    if idempotency_key and (
-        existing := Order.objects.filter(customer=customer, idempotency_key=idempotency_key)
-        .values_list("number", flat=True)
-        .first()
-    ):
-        raise DuplicateOrder(number=existing)
-
     now = timezone.now()
     cod = payment_method == COD
     order = Order(
@@ -250,17 +270,7 @@ def create_order_record(
         order.full_clean(exclude=["customer"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise ValidationFailed(exc.message_dict) from exc
-    try:
-        with transaction.atomic():
-            order.save()
-    except IntegrityError:
-        # The same key placed a moment ago by a concurrent request (a double click).
-        first = idempotency_key and (
-            Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
-        )
-        if not first:
-            raise
-        raise DuplicateOrder(number=first.number) from None
+    order.save()
     for line in order_lines:
         line.order = order
     OrderLine.objects.bulk_create(order_lines)

@@ -256,6 +256,7 @@ def test_guest_places_and_reads_the_order_by_its_token(client, phone):
 
 # PostgreSQL takes the order number from a sequence in one query; SQLite bumps a counter
 # row and reads it back. The reservation reads a snapshot, then locks only the planned
-# rows inside a savepoint (3 statements more than locking every warehouse's rows); the
-# warehouse list comes from the cache after the first placement (2 queries fewer).
-PLACEMENT_QUERIES = {"postgresql": 32, "sqlite": 33}
+# rows inside a savepoint; the warehouse list comes from the cache after the first
+# placement. The order and the reservation are written inside placement's transaction
+# with no savepoints of their own and no second look-up of the key or the reference.
+PLACEMENT_QUERIES = {"postgresql": 22, "sqlite": 23}

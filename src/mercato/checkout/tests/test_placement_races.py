@@ -107,3 +107,29 @@ def test_a_double_submit_at_the_same_moment_places_one_order(shop, make_sku):
     assert Order.objects.count() == 1
     assert Stock.objects.get(sku=sku).reserved == 3
     assert_stock_matches_reservations_and_ledger()
+
+
+def test_two_guest_carts_sending_one_key_at_once_place_one_order(shop, make_sku):
+    """A retried request from another session with the same guest key: the second insert
+    meets the first order on the key's unique index, its whole placement rolls back, and
+    it answers with the first order; one order, units reserved once."""
+    from mercato.cart.services import add_to_cart, get_or_create_cart
+
+    sku = make_sku()
+    stock(sku, shop["CD"], 10)
+    carts = []
+    for session_key in ("guest-session-a", "guest-session-b"):
+        cart = get_or_create_cart(session_key=session_key)
+        add_to_cart(cart=cart, sku_id=sku.pk, quantity=2)
+        carts.append(cart)
+    key = new_key()
+
+    outcomes = run_concurrently([buy(carts[0], None, key), buy(carts[1], None, key)])
+
+    assert all(isinstance(o, Placement) for o in outcomes), outcomes
+    assert sorted(o.created for o in outcomes) == [False, True]
+    assert len({o.order.pk for o in outcomes}) == 1
+    assert Order.objects.count() == 1
+    assert Stock.objects.get(sku=sku).reserved == 2
+    assert CartLine.objects.count() == 1  # the losing cart keeps its line
+    assert_stock_matches_reservations_and_ledger()
