@@ -338,7 +338,21 @@ def cancel_order(
             target=OrderStatus.CANCELLED,
             message=_("This order can no longer be cancelled: it has shipped or has ended."),
         )
-    order.cancelled_at = timezone.now()
+    cancel_locked_order(
+        order=order, actor=actor, reason=reason, release_reason=reason or REASON_BY_CUSTOMER
+    )
+    return order
+
+
+def cancel_locked_order(
+    *, order: Order, actor: User | None, reason: str, release_reason="", now=None
+):
+    """Move `order`, whose row lock the caller holds, to cancelled and give its stock back.
+
+    The one way every cancellation ends (customer, staff, expiry, a full refund); the caller
+    has checked who may cancel and that the status allows it (IllegalTransition otherwise).
+    """
+    order.cancelled_at = now or timezone.now()
     order.expires_at = None
     transition(
         order=order,
@@ -347,8 +361,7 @@ def cancel_order(
         reason=reason,
         update_fields=["cancelled_at", "expires_at"],
     )
-    release_stock_for(order, reason=reason or REASON_BY_CUSTOMER, actor=actor)
-    return order
+    release_stock_for(order, reason=release_reason or reason, actor=actor)
 
 
 @transaction.atomic
@@ -396,16 +409,7 @@ def expire_unpaid_order(*, order_id: int, now=None) -> bool:
         or order.expires_at > now
     ):
         return False
-    order.cancelled_at = now
-    order.expires_at = None
-    transition(
-        order=order,
-        to=OrderStatus.CANCELLED,
-        actor=None,
-        reason=REASON_EXPIRED,
-        update_fields=["cancelled_at", "expires_at"],
-    )
-    release_stock_for(order, reason=REASON_EXPIRED)
+    cancel_locked_order(order=order, actor=None, reason=REASON_EXPIRED, now=now)
     return True
 
 

@@ -23,7 +23,7 @@ from mercato.core.permissions import require_perm
 from mercato.inventory.models import Reservation, StockMovement
 from mercato.inventory.services import apply_movement, lock_stock
 from mercato.orders.models import Order, OrderLine, OrderStatus
-from mercato.orders.services import release_stock_for
+from mercato.orders.services import cancel_locked_order
 from mercato.orders.status import can_cancel, transition
 
 from .gateways import get_gateway
@@ -334,15 +334,7 @@ def _order_after_full_refund(order: Order, *, refund: Refund, actor) -> None:
     """Before shipment the order is cancelled and its stock released; after, closed."""
     reason = _("Refunded in full (%(no)s)") % {"no": refund.refund_no}
     if can_cancel(order):
-        order.cancelled_at, order.expires_at = timezone.now(), None
-        transition(
-            order=order,
-            to=OrderStatus.CANCELLED,
-            actor=actor,
-            reason=reason,
-            update_fields=["cancelled_at", "expires_at"],
-        )
-        release_stock_for(order, reason=reason, actor=actor)
+        cancel_locked_order(order=order, actor=actor, reason=reason)
     elif order.status in SHIPPED_STATES:
         transition(order=order, to=OrderStatus.CLOSED, actor=actor, reason=reason)
 
