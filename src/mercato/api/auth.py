@@ -13,6 +13,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
 from mercato.cart.models import Cart
+from mercato.cart.selectors import find_cart
 from mercato.cart.services import get_or_create_cart
 from mercato.staff.services import user_for_token
 
@@ -112,6 +113,4 @@ def shopper_cart(request, *, create: bool = False) -> Cart | None:
     session_key = request.session.session_key
     if create:
         return get_or_create_cart(customer=customer, session_key=session_key)
-    if customer is not None:
-        return Cart.objects.filter(customer=customer).first()
-    return Cart.objects.filter(customer=None, session_key=session_key).first()
+    return find_cart(customer=customer, session_key=session_key)

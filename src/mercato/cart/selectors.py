@@ -36,6 +36,17 @@ class CartSummary:
         return any(v.price_changed or v.insufficient or not v.on_sale for v in self.lines)
 
 
+def find_cart(*, customer=None, session_key: str | None = None) -> Cart | None:
+    """The customer's cart, else the guest cart of `session_key`; None when there is none.
+
+    The one lookup the shop's pages, the cart API and the orders API share (no write)."""
+    if customer is not None:
+        return Cart.objects.filter(customer=customer).first()
+    if not session_key:
+        return None
+    return Cart.objects.filter(customer=None, session_key=session_key).first()
+
+
 def available_units(*, sku_ids) -> dict[int, int]:
     """Units of each SKU on hand beyond reservations in the active warehouses (one query).
 

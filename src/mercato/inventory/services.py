@@ -169,13 +169,7 @@ def apply_movement(*, stock: Stock, **change) -> StockMovement:
     `change` is reason, actor, on_hand_delta, reserved_delta, reference, note; see
     _movement for what is refused.
     """
-    was_available = stock.available > 0
-    movement = _movement(stock=stock, **change)
-    movement.save()
-    stock.save(update_fields=["on_hand", "reserved", "updated_at"])
-    if was_available != (stock.available > 0):
-        bump_shop_version()  # the shop shows 有货/无货: only a change of state matters
-    return movement
+    return apply_movements([{"stock": stock, **change}])[0]
 
 
 def _write_stock_rows(stocks: list[Stock]) -> None:

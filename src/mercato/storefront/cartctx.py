@@ -2,6 +2,7 @@
 session. Shared by the cart, checkout and API views."""
 
 from mercato.cart.models import Cart
+from mercato.cart.selectors import find_cart
 from mercato.cart.services import get_or_create_cart, merge_carts
 
 
@@ -16,19 +17,11 @@ def request_customer(request):
 def cart_for_request(request, *, create: bool = False) -> Cart | None:
     """The request's cart; with create=False, None when there is none yet (no write)."""
     customer = request_customer(request)
-    if customer is not None:
-        if create:
-            return get_or_create_cart(customer=customer)
-        return Cart.objects.filter(customer=customer).first()
-    session_key = request.session.session_key
-    if session_key is None:
-        if not create:
-            return None
+    if not create:
+        return find_cart(customer=customer, session_key=request.session.session_key)
+    if customer is None and request.session.session_key is None:
         request.session.save()  # a guest cart is keyed on the session: make one now
-        session_key = request.session.session_key
-    if create:
-        return get_or_create_cart(session_key=session_key)
-    return Cart.objects.filter(customer=None, session_key=session_key).first()
+    return get_or_create_cart(customer=customer, session_key=request.session.session_key)
 
 
 def guest_cart_before_login(request) -> Cart | None:

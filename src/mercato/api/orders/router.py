@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from mercato.api.auth import shopper_auth
+from mercato.api.auth import shopper_auth, shopper_customer
 from mercato.api.schemas import responses
 from mercato.cart.models import Cart
+from mercato.cart.selectors import find_cart
 from mercato.checkout.placement import place_order, quote_checkout
 from mercato.checkout.services import INVOICE_COMPANY, INVOICE_PERSONAL, validate_invoice
 from mercato.core.errors import DomainError, NotFound, ValidationFailed
@@ -53,18 +54,9 @@ class PageIn(Schema):
 
 
 # Who and what ------------------------------------------------------------------------------
-def _customer(request):
-    """The caller's Customer, or None for a guest (and for a user without a profile)."""
-    user = request.auth
-    return getattr(user, "customer", None) if user.is_authenticated else None
-
-
 def _cart(request, customer) -> Cart:
     """The caller's cart as the storefront finds it; ValidationFailed when there is none."""
-    if customer is not None:
-        cart = Cart.objects.filter(customer=customer).first()
-    else:
-        cart = Cart.objects.filter(customer=None, session_key=request.session.session_key).first()
+    cart = find_cart(customer=customer, session_key=request.session.session_key)
     if cart is None:
         raise ValidationFailed({"cart": [_("Your cart is empty.")]})
     return cart
@@ -111,7 +103,7 @@ def _invoice(payload: PlaceIn) -> Invoice | None:
 
 
 def _member_order(request, number: str):
-    customer = _customer(request)
+    customer = shopper_customer(request)
     if customer is None:
         raise NotFound(_("No such order."), field="number")
     return selectors.order_for_customer(customer=customer, number=number)
@@ -219,7 +211,7 @@ def _pay(request, order) -> dict:
 # Endpoints ---------------------------------------------------------------------------------
 @router.post("/quote", response=responses(QuoteOut), summary="Price the cart for an address")
 def quote(request, payload: QuoteIn):
-    customer = _customer(request)
+    customer = shopper_customer(request)
     address = _delivery_address(customer, payload)
     result = quote_checkout(cart=_cart(request, customer), province=address.province)
     return {
@@ -254,7 +246,7 @@ def place(request, payload: PlaceIn):
     """201 with the new order; 200 with the same order when the idempotency key was used
     before. 409 when stock ran out (naming the SKUs); 422 on "expected_total" when the total
     changed since the customer saw it."""
-    customer = _customer(request)
+    customer = shopper_customer(request)
     # No look-up of the key here: place_order finds a repeat under the cart's row lock,
     # where a concurrent first request cannot slip between the look-up and the insert.
     cart = _cart(request, customer)
@@ -274,7 +266,7 @@ def place(request, payload: PlaceIn):
 
 @router.get("", response=responses(OrderPageOut), summary="The member's orders, newest first")
 def list_orders(request, params: Query[PageIn]):
-    customer = _customer(request)
+    customer = shopper_customer(request)
     if customer is None:
         raise LoginRequired(_("Log in to see your orders."))
     page = Paginator(selectors.orders_for_customer(customer=customer), PAGE_SIZE).get_page(
