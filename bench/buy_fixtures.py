@@ -30,8 +30,10 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedSessionStore  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.contrib.sessions.models import Session  # noqa: E402
+from django.core.cache import caches  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.db.models import Sum  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -61,7 +63,7 @@ PROVINCES = [
     ("湖北省", "武汉市", "洪山区"),
     ("陕西省", "西安市", "雁塔区"),
 ]
-AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+AUTH_BACKEND = "mercato.customers.backends.ModelBackend"
 UNUSABLE = "!bench-member"  # noqa: S105 - matches no password: members come in by session
 KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -107,7 +109,9 @@ def members(tag: str, count: int) -> list[Customer]:
 
 
 def sessions(data_per_key: dict[str, dict]) -> None:
-    """Session rows as the session middleware would store them (signed, encoded data)."""
+    """Sessions as the session middleware stores them at log-in: a row (signed, encoded
+    data) and, with the cached_db engine the settings use, the same data in the cache,
+    where the shop reads it on every request of that visitor."""
     store = SessionStore()
     expires = timezone.now() + timedelta(days=1)
     Session.objects.bulk_create(
@@ -117,6 +121,11 @@ def sessions(data_per_key: dict[str, dict]) -> None:
         ],
         batch_size=2000,
     )
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db":
+        caches[settings.SESSION_CACHE_ALIAS].set_many(
+            {f"{CachedSessionStore.cache_key_prefix}{k}": d for k, d in data_per_key.items()},
+            timeout=int(timedelta(days=1).total_seconds()),
+        )
 
 
 def logged_in(customers) -> list[tuple[str, str, int]]:

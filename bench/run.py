@@ -161,10 +161,16 @@ def page_weight(url: str) -> dict:
 
 # Server ----------------------------------------------------------------------------------
 def start_gunicorn(env: dict, log_path: Path) -> subprocess.Popen:
+    """gunicorn as the benches run it, each worker with its own listening socket
+    (--reuse-port: gunicorn opens one per worker, and the kernel spreads new connections
+    over them). With one shared socket, whichever worker woke first accepted most of the
+    connections wrk opens at once and kept them for the whole run (keep-alive): one worker
+    busy, the other idle, and a figure that depended on that luck (seen here: the bare
+    view at 339 and at 659 requests/s in two runs, gunicorn at 100% CPU of 200%)."""
     command = [
         str(BIN / "gunicorn"), "mercato.wsgi", "-b", f"{HOST}:{PORT}",
         "-w", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread",
-        "--log-level", "warning",
+        "--reuse-port", "--log-level", "warning",
     ]  # fmt: skip
     server = subprocess.Popen(
         command, env=env, cwd=ROOT, stdout=log_path.open("w"), stderr=subprocess.STDOUT

@@ -6,33 +6,42 @@ from the client), write the order, reserve stock in the warehouses allocation pi
 idempotency key answers with the order the first request placed.
 """
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
-from mercato.cart.models import Cart, CartLine
 from mercato.catalog.models import ProductStatus
+from mercato.core.db import db_decimal
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.inventory.allocation import OutOfStock, Parcel, plan_parcels
 from mercato.inventory.reservations import reserve_stock_for_new_reference
 from mercato.orders.models import InvoiceType, Order
-from mercato.orders.selectors import order_for_idempotency_key
+from mercato.orders.selectors import stored_idempotency_key
 from mercato.orders.services import (
     COD,
+    ORDER_NUMBER_SEQUENCE,
     DeliveryAddress,
     Invoice,
     PricedLine,
+    order_number,
     write_order_record,
 )
 from mercato.payments.gateways import enabled_methods
 from mercato.payments.services import create_cod_payment
 
-from .services import INVOICE_COMPANY, INVOICE_PERSONAL, shipping_fee, validate_invoice
+from .services import (
+    INVOICE_COMPANY,
+    INVOICE_PERSONAL,
+    RATE_COLUMNS,
+    RATE_FROM,
+    fee_at_rate,
+    validate_invoice,
+)
 from .totals import ZERO, Totals, compute_totals, to_fen
 
 MAX_KEY_LENGTH = 64  # Order.idempotency_key
@@ -55,10 +64,32 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class SelectedLine:
+    """A selected cart line that can be bought now, with what pricing and the order need."""
+
+    id: int
+    sku_id: int
+    quantity: int
+    purchase_limit: int | None  # the SKU's 限购 per order; None: only the site maximum
+    product_id: int
+    product_name: str
+    sku_code: str
+    specs: dict
+    list_price: Decimal
+    weight_g: int
+
+    @property
+    def label(self) -> str:
+        """What a customer calls the line: 'product 红色/XL', never a bare SKU code."""
+        specs = "/".join(str(v) for v in self.specs.values())
+        return f"{self.product_name} {specs}".strip()
+
+
+@dataclass(frozen=True)
 class _Priced:
     """The selected lines priced now: what both the quote and placement start from."""
 
-    cart_lines: list[CartLine]
+    cart_lines: list[SelectedLine]
     lines: list[PricedLine]
     weight_g: int
     shipping_fee: Decimal
@@ -69,36 +100,59 @@ class _Priced:
         return [(line.sku_id, line.quantity) for line in self.cart_lines]
 
 
-def _selected_lines(cart: Cart) -> list[CartLine]:
-    """The cart's selected lines that can be bought now, SKU and product joined (one query).
+# Written out, as the other statements of placement's hot path (docs/performance.md): the
+# ORM built this join in more Python time than the database took to run it. The shipping
+# rate of the delivery province comes along on every row (NULLs: no rate there).
+SELECTED_LINES_SQL = f"""
+    SELECT l.id, l.sku_id, l.quantity, lim.max_per_order, s.product_id, p.name, s.code,
+           s.specs, s.list_price, s.weight_g, rate.*
+    FROM cart_cartline l
+    JOIN catalog_sku s ON s.id = l.sku_id
+    JOIN catalog_product p ON p.id = s.product_id
+    LEFT JOIN cart_cartlimit lim ON lim.sku_id = s.id
+    LEFT JOIN (SELECT {RATE_COLUMNS} FROM {RATE_FROM} WHERE zp.province = %s) rate ON 1 = 1
+    WHERE l.cart_id = %s AND l.selected = %s AND s.is_active = %s AND p.status = %s
+    ORDER BY l.added_at, l.id
+"""  # noqa: S608 - the rate's SQL is constant text from checkout.services
+
+
+def _selected_lines(cart_id: int, *, province: str) -> tuple[list[SelectedLine], tuple]:
+    """The cart's selected lines that can be bought now, in the order they were added, and
+    the shipping rate row for `province` (checkout.services.RATE_COLUMNS). One query.
 
     A line whose SKU or product went off sale stays in the cart (the cart page says so)
     but is neither quoted nor placed.
     """
-    lines = list(
-        CartLine.objects.filter(
-            cart=cart,
-            selected=True,
-            sku__is_active=True,
-            sku__product__status=ProductStatus.ON_SALE,
-        )
-        .select_related("sku__product")
-        # The SKU's purchase limit in the same query (NULL: no limit).
-        .annotate(purchase_limit=F("sku__cart_limit__max_per_order"))
-        .order_by("added_at", "id")
-    )
-    if not lines:
+    with connection.cursor() as cursor:
+        cursor.execute(SELECTED_LINES_SQL, [province, cart_id, True, True, ProductStatus.ON_SALE])
+        rows = cursor.fetchall()
+    if not rows:
         raise ValidationFailed({"lines": [_("Select at least one item on sale to check out.")]})
-    return lines
+    lines = [
+        SelectedLine(
+            id=row[0],
+            sku_id=row[1],
+            quantity=row[2],
+            purchase_limit=row[3],
+            product_id=row[4],
+            product_name=row[5],
+            sku_code=row[6],
+            specs=json.loads(row[7]) if isinstance(row[7], str) else (row[7] or {}),
+            list_price=db_decimal(row[8]),
+            weight_g=row[9],
+        )
+        for row in rows
+    ]
+    return lines, rows[0][10:]
 
 
-def _check_limits(cart_lines: list[CartLine]) -> None:
+def _check_limits(cart_lines: list[SelectedLine]) -> None:
     """Purchase limits (限购) hold at checkout too: one set after the items went into the
-    cart is not bypassed by placing the old quantity (`purchase_limit` comes with the lines)."""
+    cart is not bypassed by placing the old quantity."""
     site_max = getattr(settings, "MERCATO_CART_MAX_QUANTITY", 99)
     errors = [
         _("At most %(max)d of %(item)s per order; change the quantity in the cart.")
-        % {"max": cap, "item": line_label(line)}
+        % {"max": cap, "item": line.label}
         for line in cart_lines
         if line.quantity > (cap := min(site_max, line.purchase_limit or site_max))
     ]
@@ -106,36 +160,30 @@ def _check_limits(cart_lines: list[CartLine]) -> None:
         raise ValidationFailed({"lines": errors})
 
 
-def line_label(line: CartLine) -> str:
-    """What a customer calls a cart line: 'product 红色/XL', never a bare SKU code."""
-    specs = "/".join(str(v) for v in (line.sku.specs or {}).values())
-    return f"{line.sku.product.name} {specs}".strip()
-
-
-def _sold_out(exc: OutOfStock, cart_lines: list[CartLine]) -> OutOfStock:
+def _sold_out(exc: OutOfStock, cart_lines: list[SelectedLine]) -> OutOfStock:
     """The same OutOfStock, naming the products and specs the customer chose."""
-    labels = {line.sku_id: line_label(line) for line in cart_lines}
+    labels = {line.sku_id: line.label for line in cart_lines}
     return OutOfStock(sku_ids=exc.sku_ids, labels=[labels.get(pk, str(pk)) for pk in exc.sku_ids])
 
 
-def _price(cart_lines: list[CartLine], *, province: str) -> _Priced:
-    """Current list prices and weights, the shipping fee and the totals (one query: the rate)."""
-    weight_g = sum(line.sku.weight_g * line.quantity for line in cart_lines)
-    goods = [(line.sku.list_price, line.quantity) for line in cart_lines]
+def _price(cart_lines: list[SelectedLine], *, province: str, rate) -> _Priced:
+    """Current list prices and weights, the shipping fee at `rate` and the totals."""
+    weight_g = sum(line.weight_g * line.quantity for line in cart_lines)
+    goods = [(line.list_price, line.quantity) for line in cart_lines]
     goods_total = sum((to_fen(price * qty) for price, qty in goods), ZERO)
     # One fee for the whole order, by its total weight: a split (拆单) is the shop's
     # choice, so the customer does not pay for a second parcel.
-    fee = shipping_fee(province=province, weight_g=weight_g, goods_total=goods_total)
+    fee = fee_at_rate(rate, province=province, weight_g=weight_g, goods_total=goods_total)
     totals = compute_totals(lines=goods, shipping_fee=fee)
     lines = [
         PricedLine(
             sku_id=line.sku_id,
-            product_id=line.sku.product_id,
-            product_name=line.sku.product.name,
-            sku_code=line.sku.code,
-            unit_price=line.sku.list_price,
+            product_id=line.product_id,
+            product_name=line.product_name,
+            sku_code=line.sku_code,
+            unit_price=line.list_price,
             quantity=line.quantity,
-            specs=dict(line.sku.specs or {}),
+            specs=line.specs,
             discount_share=share.discount_share,
         )
         for line, share in zip(cart_lines, totals.lines, strict=True)
@@ -147,19 +195,19 @@ def quote_checkout(*, cart, province: str) -> CheckoutQuote:
     """What the order would cost and how it would ship to `province`, read only.
 
     ValidationFailed when no line is selected or one exceeds its purchase limit; OutOfStock
-    naming the products short. Five queries whatever the number of lines: lines with their
-    purchase limits, warehouses (2), stock, shipping rate.
+    naming the products short. Four queries whatever the number of lines: lines with their
+    purchase limits and the shipping rate, warehouses (2), stock.
     """
-    cart_lines = _selected_lines(cart)
+    cart_lines, rate = _selected_lines(cart.pk, province=province)
     _check_limits(cart_lines)
     try:
-        # First: it checks the province, so a wrong one is named before the rate lookup.
+        # First: it checks the province, so a wrong one is named before the missing rate.
         parcels = plan_parcels(
             lines=[(line.sku_id, line.quantity) for line in cart_lines], province=province
         )
     except OutOfStock as exc:
         raise _sold_out(exc, cart_lines) from None
-    priced = _price(cart_lines, province=province)
+    priced = _price(cart_lines, province=province, rate=rate)
     return CheckoutQuote(
         lines=priced.lines,
         parcels=parcels,
@@ -237,8 +285,9 @@ def _check_expected_total(expected_total) -> Decimal | None:
 
 def place_order(
     *,
-    cart,
     customer,
+    cart=None,
+    session_key: str = "",
     address: DeliveryAddress,
     payment_method: str,
     idempotency_key: str,
@@ -249,35 +298,90 @@ def place_order(
 ) -> Placement:
     """Place the cart's selected lines as one order, all or nothing.
 
-    `payment_method` must be one of payments.gateways.enabled_methods(). When
-    `expected_total` (what the customer saw) differs from the total computed now, raises
-    ValidationFailed on "expected_total" and changes nothing. OutOfStock names the products
-    that ran out. A repeated `idempotency_key` returns Placement(created=False).
+    The cart is `cart` if given, else the customer's, else the guest cart of `session_key`
+    (the storefront's and the API's lookup: mercato.cart.selectors.find_cart); with none,
+    ValidationFailed on "cart". `payment_method` must be one of
+    payments.gateways.enabled_methods(). When `expected_total` (what the customer saw)
+    differs from the total computed now, raises ValidationFailed on "expected_total" and
+    changes nothing. OutOfStock names the products that ran out. A repeated
+    `idempotency_key` returns Placement(created=False).
     """
+    if cart is not None:
+        session_key = cart.session_key
+    key = _check_key(idempotency_key)
     request = {
         "payment_method": _check_payment_method(payment_method),
-        "idempotency_key": _check_key(idempotency_key),
+        # A guest's key is bound to the guest's session (orders.selectors).
+        "idempotency_key": stored_idempotency_key(
+            customer=customer, key=key, session_key=session_key or ""
+        ),
         "address": clean_address(address),
         "invoice": _clean_invoice(invoice),
         "note": (note or "").strip(),
         "expected_total": _check_expected_total(expected_total),
     }
     try:
-        return _place(cart=cart, customer=customer, actor=actor, **request)
+        return _place(
+            cart_id=cart.pk if cart is not None else None,
+            customer=customer,
+            session_key=session_key or "",
+            actor=actor,
+            **request,
+        )
     except IntegrityError:
         # The same key won the order's unique constraint in another cart or session a
         # moment ago; everything this request wrote was rolled back with the exception.
-        first = order_for_idempotency_key(customer=customer, key=request["idempotency_key"])
+        first = Order.objects.filter(
+            customer=customer, idempotency_key=request["idempotency_key"]
+        ).first()
         if first is None:
             raise
         return Placement(order=first, created=False)
 
 
+def _lock_cart(*, cart_id, customer, session_key: str, key: str) -> tuple[int, int | None, str]:
+    """(cart id, id of the order this customer already placed with `key` or None, the new
+    order's number on PostgreSQL or ""), the cart row locked until the transaction ends:
+    one query for all three.
+
+    The cart row lock makes a double submit of this cart wait for the first one to
+    commit; the second then finds the first order by its key instead of an empty cart or
+    a sold-out SKU. The number comes from orders' sequence (orders.services.order_number),
+    which skips the values of placements that end in an error, as it does after rollbacks.
+    """
+    if customer is not None:
+        owner, params = "c.customer_id = %s", [customer.pk]
+        placed, placed_params = "o.customer_id = %s", [customer.pk]
+    else:
+        owner, params = "c.customer_id IS NULL AND c.session_key = %s", [session_key]
+        placed, placed_params = "o.customer_id IS NULL", []
+    if cart_id is not None:
+        owner, params = f"{owner} AND c.id = %s", [*params, cart_id]
+    postgres = connection.vendor == "postgresql"
+    number = ", nextval(%s)" if postgres else ""
+    sql = (
+        f"SELECT c.id, (SELECT o.id FROM orders_order o WHERE {placed} "  # noqa: S608
+        f"AND o.idempotency_key = %s){number} FROM cart_cart c WHERE {owner}"
+    )
+    sequence = [ORDER_NUMBER_SEQUENCE] if postgres else []
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE OF c"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*placed_params, key, *sequence, *params])
+        row = cursor.fetchone()
+    if row is None:
+        if cart_id is not None:
+            raise NotFound(_("This cart no longer exists."), field="cart")
+        raise ValidationFailed({"cart": [_("Your cart is empty.")]})
+    return row[0], row[1], order_number(row[2]) if postgres else ""
+
+
 @transaction.atomic
 def _place(
     *,
-    cart,
+    cart_id: int | None,
     customer,
+    session_key: str,
     payment_method: str,
     idempotency_key: str,
     address: DeliveryAddress,
@@ -286,19 +390,26 @@ def _place(
     expected_total: Decimal | None,
     actor,
 ) -> Placement:
-    # 1. The cart row lock makes a double submit of this cart wait for the first one to
-    #    commit; the second then finds the first order by its key (next step) instead of
-    #    an empty cart or a sold-out SKU.
-    locked = Cart.objects.select_for_update().filter(pk=cart.pk, customer=customer)
-    if not list(locked.values_list("pk", flat=True)):
-        raise NotFound(_("This cart no longer exists."), field="cart")
-    if first := order_for_idempotency_key(customer=customer, key=idempotency_key):
-        return Placement(order=first, created=False)
+    # 1. The cart, locked, and an order placed before with the same key.
+    cart_id, placed_id, number = _lock_cart(
+        cart_id=cart_id, customer=customer, session_key=session_key, key=idempotency_key
+    )
+    if placed_id is not None:
+        return Placement(order=Order.objects.get(pk=placed_id), created=False)
 
     # 2. Prices, weight and fee from the database as they are now.
-    cart_lines = _selected_lines(cart)
+    try:
+        cart_lines, rate = _selected_lines(cart_id, province=address.province)
+    except ValidationFailed:
+        # A double submit that waited for the cart lock: the look-up above ran on the
+        # snapshot taken before the wait, so it missed the order the first submit placed
+        # (and this cart's lines are gone with it). A new statement sees that order.
+        first = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+        if first is None:
+            raise
+        return Placement(order=first, created=False)
     _check_limits(cart_lines)
-    priced = _price(cart_lines, province=address.province)
+    priced = _price(cart_lines, province=address.province, rate=rate)
     totals = priced.totals
     if expected_total is not None and expected_total != totals.total:
         changed = _("Prices have changed: the total is now ¥%(total)s. Check it and submit again.")
@@ -321,8 +432,10 @@ def _place(
         note=note,
         idempotency_key=idempotency_key,
         actor=actor,
+        number=number,
+        # Written with the order's lines, one round trip on PostgreSQL.
+        also_execute=[_remove_placed_lines(cart_lines)],
     )
-    _remove_placed_lines(cart_lines)
     if payment_method == COD:
         create_cod_payment(order=order)
     # 4. Stock last: its row locks are held until commit, so everything else is written
@@ -338,6 +451,8 @@ def _place(
     return Placement(order=order, created=True)
 
 
-def _remove_placed_lines(cart_lines: list[CartLine]) -> None:
-    """Take the placed lines out of the cart; unselected and off-sale lines stay."""
-    CartLine.objects.filter(pk__in=[line.pk for line in cart_lines]).delete()
+def _remove_placed_lines(cart_lines: list[SelectedLine]) -> tuple[str, list]:
+    """The DELETE taking the placed lines out of the cart; unselected and off-sale lines
+    stay."""
+    ids = [line.id for line in cart_lines]
+    return f"DELETE FROM cart_cartline WHERE id IN ({', '.join(['%s'] * len(ids))})", ids  # noqa: S608

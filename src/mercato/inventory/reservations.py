@@ -6,7 +6,7 @@ inventory.services.apply_movements (a ledger row with the reference); rows are l
 primary-key order (reservations first, then stock), so two calls never deadlock.
 """
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -57,6 +57,38 @@ class _PlanOutdated(Exception):
     """The rows a snapshot plan chose no longer hold its units (another buyer took them)."""
 
 
+def _stock_rows(where: str, params: list, *, lock: bool) -> dict[tuple[int, int], Stock]:
+    """Stock rows by (sku_id, warehouse_id), read (and locked) in primary-key order.
+
+    Written out: placement reads stock twice, and the ORM's query building cost more
+    Python time than the two reads took in the database.
+    """
+    table = connection.ops.quote_name(Stock._meta.db_table)
+    sql = (
+        f"SELECT id, sku_id, warehouse_id, on_hand, reserved FROM {table} "  # noqa: S608
+        f"WHERE {where} ORDER BY id"
+    )
+    if lock and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {
+        (sku_id, warehouse_id): Stock(
+            id=pk, sku_id=sku_id, warehouse_id=warehouse_id, on_hand=on_hand, reserved=reserved
+        )
+        for pk, sku_id, warehouse_id, on_hand, reserved in rows
+    }
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+class _PlanOutdated(Exception):
+    """The rows a snapshot plan chose no longer hold its units (another buyer took them)."""
+
+
 def _plan_on_locked_rows(wanted: dict[int, int], *, province: str, warehouses):
     """(parcels, locked Stock rows by (sku_id, warehouse_id)) for the `wanted` units.
 
@@ -68,22 +100,26 @@ def _plan_on_locked_rows(wanted: dict[int, int], *, province: str, warehouses):
        savepoint's rollback releases them) and lock every candidate row, then plan on
        what the locks show; no other buyer can change it meanwhile.
     """
-    active_ids = [w.id for w in warehouses]
-    candidates = Stock.objects.filter(sku_id__in=list(wanted), warehouse_id__in=active_ids)
-    snapshot = {
-        (sku_id, warehouse_id): on_hand - reserved
-        for sku_id, warehouse_id, on_hand, reserved in candidates.values_list(
-            "sku_id", "warehouse_id", "on_hand", "reserved"
-        )
-    }
+    sku_ids, active_ids = list(wanted), [w.id for w in warehouses]
+    candidates = (
+        f"sku_id IN ({_placeholders(sku_ids)}) AND warehouse_id IN ({_placeholders(active_ids)})",
+        [*sku_ids, *active_ids],
+    )
+    snapshot = _stock_rows(*candidates, lock=False)
     try:
         parcels = plan_allocation(
-            lines=wanted.items(), province=province, warehouses=warehouses, available=snapshot
+            lines=wanted.items(),
+            province=province,
+            warehouses=warehouses,
+            available={key: s.available for key, s in snapshot.items()},
         )
+        planned = [
+            snapshot[(sku_id, parcel.warehouse.id)].pk
+            for parcel in parcels
+            for sku_id, _q in parcel.lines
+        ]
         with transaction.atomic():
-            stocks = _lock_stocks(
-                (sku_id, parcel.warehouse.id) for parcel in parcels for sku_id, _q in parcel.lines
-            )
+            stocks = _stock_rows(f"id IN ({_placeholders(planned)})", planned, lock=True)
             for parcel in parcels:
                 for sku_id, quantity in parcel.lines:
                     row = stocks.get((sku_id, parcel.warehouse.id))
@@ -92,7 +128,7 @@ def _plan_on_locked_rows(wanted: dict[int, int], *, province: str, warehouses):
         return parcels, stocks
     except (OutOfStock, _PlanOutdated):
         pass
-    stocks = {(s.sku_id, s.warehouse_id): s for s in candidates.select_for_update().order_by("pk")}
+    stocks = _stock_rows(*candidates, lock=True)
     available = {key: s.available for key, s in stocks.items()}
     try:
         parcels = plan_allocation(
@@ -167,8 +203,9 @@ def reserve_stock_for_new_reference(
                     quantity=quantity,
                 )
             )
-    apply_movements(changes)  # one UPDATE and one ledger INSERT for all rows
-    return Reservation.objects.bulk_create(reservations)
+    # Stock rows, ledger rows and reservations: one round trip on PostgreSQL.
+    apply_movements(changes, also_insert=reservations)
+    return reservations
 
 
 def _settle(*, reference: str, warehouse, to: str, reason: str, note: str, actor):

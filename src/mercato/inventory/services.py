@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from mercato.catalog.models import Sku
 from mercato.catalog.shopcache import bump_shop_version
 from mercato.core.audit import acting_as
+from mercato.core.db import execute_together, insert_statement
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
 from mercato.core.regions import mainland_provinces
@@ -172,8 +173,8 @@ def apply_movement(*, stock: Stock, **change) -> StockMovement:
     return apply_movements([{"stock": stock, **change}])[0]
 
 
-def _write_stock_rows(stocks: list[Stock]) -> None:
-    """Save on_hand and reserved of locked rows in one UPDATE … FROM (VALUES …).
+def _stock_update(stocks: list[Stock]) -> tuple[str, list]:
+    """The UPDATE … FROM (VALUES …) saving on_hand and reserved of locked rows.
 
     Written out because bulk_update's CASE WHEN per field cost more Python time than the
     rest of a reservation. The VALUES columns are column1… on PostgreSQL and SQLite alike.
@@ -184,21 +185,21 @@ def _write_stock_rows(stocks: list[Stock]) -> None:
     table = connection.ops.quote_name(Stock._meta.db_table)
     rows = ", ".join(["(%s, %s, %s)"] * len(stocks))
     params = [value for s in stocks for value in (s.pk, s.on_hand, s.reserved)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET on_hand = v.column2, reserved = v.column3, updated_at = %s "  # noqa: S608
-            f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1",
-            [connection.ops.adapt_datetimefield_value(now), *params],
-        )
-        if cursor.rowcount != len(stocks):
-            raise RuntimeError("a locked stock row vanished during the update")
+    return (
+        f"UPDATE {table} SET on_hand = v.column2, reserved = v.column3, updated_at = %s "  # noqa: S608
+        f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1",
+        [connection.ops.adapt_datetimefield_value(now), *params],
+    )
 
 
-def apply_movements(changes) -> list[StockMovement]:
+def apply_movements(changes, *, also_insert=()) -> list[StockMovement]:
     """apply_movement for many locked rows at once: one UPDATE and one INSERT in all.
 
     `changes` is a list of dicts of apply_movement's arguments, each row at most once.
     All are checked before anything is written; the first refusal writes nothing.
+    `also_insert`: unsaved rows of another model written with them (a reservation's rows),
+    all in one round trip on PostgreSQL (core.db.execute_together); their primary keys
+    are not read back.
     """
     stocks = [change["stock"] for change in changes]
     if len({stock.pk for stock in stocks}) != len(stocks):
@@ -207,8 +208,12 @@ def apply_movements(changes) -> list[StockMovement]:
     movements = [_movement(**change) for change in changes]
     if not movements:
         return []
-    _write_stock_rows(stocks)
-    StockMovement.objects.bulk_create(movements)
+    inserts = [insert_statement(movements)]
+    if also_insert:
+        inserts.append(insert_statement(list(also_insert)))
+    # The UPDATE last: its row count is the one returned.
+    if execute_together([*inserts, _stock_update(stocks)]) != len(stocks):
+        raise RuntimeError("a locked stock row vanished during the update")
     if any(before != (s.available > 0) for before, s in zip(was_available, stocks, strict=True)):
         bump_shop_version()
     return movements

@@ -1,5 +1,6 @@
 """Reading orders: for the account pages, the guest link and the services."""
 
+import hashlib
 import secrets
 
 from django.db.models import QuerySet
@@ -50,8 +51,25 @@ def order_for_guest_link(*, token: str) -> Order:
     return order
 
 
-def order_for_idempotency_key(*, customer: Customer | None, key: str) -> Order | None:
+def stored_idempotency_key(*, customer: Customer | None, key: str, session_key: str = "") -> str:
+    """The idempotency key as the order stores it.
+
+    A member's key is unique per customer, so it is stored as given. Guests share one
+    namespace (no customer row), so a guest's key is bound to the guest's session: another
+    visitor who sends the same key (a predictable one from an API client, say) places their
+    own order and never receives this guest's order and its signed link.
+    """
+    if customer is not None or not key:
+        return key
+    digest = hashlib.sha256(f"{session_key}\0{key}".encode()).hexdigest()
+    return f"g:{digest[:62]}"  # Order.idempotency_key holds 64 characters
+
+
+def order_for_idempotency_key(
+    *, customer: Customer | None, key: str, session_key: str = ""
+) -> Order | None:
     """The order already placed with this key, so checkout can answer a repeat at once."""
     if not key:
         return None
-    return Order.objects.filter(customer=customer, idempotency_key=key).first()
+    stored = stored_idempotency_key(customer=customer, key=key, session_key=session_key)
+    return Order.objects.filter(customer=customer, idempotency_key=stored).first()

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mercato.core.db import execute_together, insert_rows, insert_statement
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.models import User
 from mercato.core.permissions import require_perm
@@ -156,7 +157,7 @@ def next_order_number(*, now=None) -> str:
         with connection.cursor() as cursor:
             cursor.execute("SELECT nextval(%s)", [ORDER_NUMBER_SEQUENCE])
             (last,) = cursor.fetchone()
-        return f"{day:%Y%m%d}-{last:06d}"
+        return order_number(last, now=now)
     if not OrderNumberCounter.objects.filter(day=day).update(last=F("last") + 1):
         try:
             with transaction.atomic():  # savepoint: the first order of the day may race
@@ -165,6 +166,12 @@ def next_order_number(*, now=None) -> str:
             OrderNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
     last = OrderNumberCounter.objects.values_list("last", flat=True).get(day=day)
     return f"{day:%Y%m%d}-{last:06d}"
+
+
+def order_number(sequence_value: int, *, now=None) -> str:
+    """The order number of a value of ORDER_NUMBER_SEQUENCE (PostgreSQL), for a caller
+    that took the value in one of its own queries (checkout, with the cart's lock)."""
+    return f"{timezone.localdate(now or timezone.now()):%Y%m%d}-{sequence_value:06d}"
 
 
 def _unpaid_minutes() -> int:
@@ -213,8 +220,15 @@ def write_order_record(
     note: str = "",
     idempotency_key: str = "",
     actor: User | None = None,
+    number: str = "",
+    also_execute: Sequence[tuple[str, list]] = (),
 ) -> Order:
     """The order, its lines and its first event, inside the caller's transaction.
+
+    `number` is one next_order_number() or order_number() gave; without it, this asks.
+    `also_execute`: the caller's own statements (sql, params) run with the lines' INSERT,
+    in one round trip on PostgreSQL (core.db.execute_together): checkout removes the
+    placed cart lines so.
 
     For checkout's placement, which already looked the idempotency key up under the cart's
     row lock: no look-up and no savepoint here (a concurrent repeat of the key from another
@@ -242,7 +256,7 @@ def write_order_record(
     now = timezone.now()
     cod = payment_method == COD
     order = Order(
-        number=next_order_number(now=now),
+        number=number or next_order_number(now=now),
         customer=customer,
         guest_token="" if customer else new_guest_token(),
         # Cash on delivery needs no payment step: it goes straight to review.
@@ -270,11 +284,13 @@ def write_order_record(
         order.full_clean(exclude=["customer"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise ValidationFailed(exc.message_dict) from exc
-    order.save()
+    # Written out (core.db): this is placement's hot path. The order first, for its id;
+    # lines and first event then go together, one round trip on PostgreSQL.
+    insert_rows([order])
     for line in order_lines:
         line.order = order
-    OrderLine.objects.bulk_create(order_lines)
-    OrderEvent.objects.create(order=order, from_status="", to_status=order.status, actor=actor)
+    event = OrderEvent(order=order, from_status="", to_status=order.status, actor=actor)
+    execute_together([*also_execute, insert_statement(order_lines), insert_statement([event])])
     if not cod:
         countdown = _unpaid_minutes() * 60
         transaction.on_commit(

@@ -33,7 +33,7 @@ from . import forms_account as forms
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "mercato.customers.backends.ModelBackend"
 
 
 # Helpers -------------------------------------------------------------------------------

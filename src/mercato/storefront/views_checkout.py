@@ -259,7 +259,9 @@ def checkout_place(request):
     # The second POST of a double click finds the cart emptied by the first: answer it with
     # the order the first one placed before looking at the cart.
     if forms.KEY_PATTERN.match(key) and (
-        placed := order_for_idempotency_key(customer=customer, key=key)
+        placed := order_for_idempotency_key(
+            customer=customer, key=key, session_key=request.session.session_key or ""
+        )
     ):
         return _after_placement(placed)
     cart = cart_for_request(request)

@@ -18,7 +18,7 @@ from mercato.cart.selectors import find_cart
 from mercato.checkout.placement import place_order, quote_checkout
 from mercato.checkout.services import INVOICE_COMPANY, INVOICE_PERSONAL, validate_invoice
 from mercato.core.errors import DomainError, NotFound, ValidationFailed
-from mercato.customers.models import Address
+from mercato.customers.selectors import address_fields
 from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.inventory.selectors import reservations_for
 from mercato.orders import selectors
@@ -70,13 +70,13 @@ def _delivery_address(customer, payload: QuoteIn) -> DeliveryAddress:
     """The member's saved address `address_id`, or the `address` given, checked."""
     if payload.address_id is not None:
         address = (
-            Address.objects.filter(customer=customer, pk=payload.address_id).first()
+            address_fields(customer_id=customer.pk, address_id=payload.address_id)
             if customer is not None
             else None
         )
         if address is None:  # another customer's address looks like no address at all
             raise NotFound(_("No such address."), field="address_id")
-        return DeliveryAddress(**{k: getattr(address, k) for k in ADDRESS_FIELDS})
+        return DeliveryAddress(**address)
     if payload.address is None:
         raise ValidationFailed({"address": [_("Give an address or an address_id.")]})
     data = payload.address.dict()
@@ -247,12 +247,11 @@ def place(request, payload: PlaceIn):
     before. 409 when stock ran out (naming the SKUs); 422 on "expected_total" when the total
     changed since the customer saw it."""
     customer = shopper_customer(request)
-    # No look-up of the key here: place_order finds a repeat under the cart's row lock,
+    # No look-up of cart or key here: place_order finds both under the cart's row lock,
     # where a concurrent first request cannot slip between the look-up and the insert.
-    cart = _cart(request, customer)
     placement = place_order(
-        cart=cart,
         customer=customer,
+        session_key=request.session.session_key,
         address=_delivery_address(customer, payload),
         payment_method=payload.payment_method,
         idempotency_key=payload.idempotency_key,

@@ -193,13 +193,13 @@ def test_quote_of_an_unknown_province_names_province(shop, make_sku, customer):
 def test_quote_query_budget_does_not_grow_with_lines(
     shop, make_sku, customer, n_lines, django_assert_num_queries
 ):
-    """Five queries for any cart: lines with SKU, product and purchase limit, warehouses
-    and the provinces they serve, stock, the shipping rate."""
+    """Four queries for any cart: lines with SKU, product, purchase limit and the shipping
+    rate, warehouses and the provinces they serve, stock."""
     skus = [make_sku() for _ in range(n_lines)]
     for sku in skus:
         stock(sku, shop["SH"], 2)
     cart = cart_with(customer, *[(sku, 1) for sku in skus])
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         quote_checkout(cart=cart, province="四川省")
 
 
@@ -364,16 +364,20 @@ def test_another_customers_cart_is_not_found(shop, make_sku, customer):
 
 
 def test_a_crash_after_the_reservation_leaves_nothing_behind(shop, make_sku, customer, monkeypatch):
-    """The cart step fails after order and reservation were written: no order, no
-    reservation, no ledger row, no reserved unit, and the cart unchanged."""
+    """Placement fails after order, cart change and reservation were written (the last
+    step): no order, no reservation, no ledger row, no reserved unit, and the cart
+    unchanged."""
     sku = make_sku()
     stock(sku, shop["CD"], 3)
     cart = cart_with(customer, (sku, 2))
+    reserve = placement.reserve_stock_for_new_reference
 
-    def crash(cart_lines):
+    def reserve_then_crash(**kwargs):
+        reserve(**kwargs)
+        assert Reservation.objects.exists()  # written, inside the transaction
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(placement, "_remove_placed_lines", crash)
+    monkeypatch.setattr(placement, "reserve_stock_for_new_reference", reserve_then_crash)
     with pytest.raises(RuntimeError):
         place(cart, customer)
 

@@ -54,6 +54,6 @@ class PostgresBackend(DatabaseBackend):
             "WHERE term %% t.token"
         )
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_limit(%s)", [TRIGRAM_LIMIT])
+            cursor.execute("SELECT set_limit(%s::real)", [TRIGRAM_LIMIT])
             cursor.execute(sql, [tokens])
             return [row[0] for row in cursor.fetchall()]

@@ -348,7 +348,7 @@ def test_member_cart_page_query_budget(client, black, white, django_assert_num_q
     client.force_login(customer.user)
     add(client, black, 1)
     add(client, white, 1)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert client.get("/cart/").status_code == 200
 
 

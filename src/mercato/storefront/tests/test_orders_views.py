@@ -84,14 +84,14 @@ def test_member_lists_orders_with_status_payment_and_parcels(client, member, pho
 def test_the_list_is_paginated_within_a_query_budget(
     client, member, phone, django_assert_num_queries
 ):
-    """12 orders: page 1 shows 10, page 2 the rest; six queries whatever the page size
-    (the session and the shopper, the count, the page, its lines and its parcel counts)."""
+    """12 orders: page 1 shows 10, page 2 the rest; five queries whatever the page size
+    (the user with the customer, the count, the page, its lines and its parcel counts)."""
     for _ in range(12):
         order = buy(member, phone)
         Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
         Reservation.objects.filter(reference=order.number).delete()
         Stock.objects.update(reserved=0)  # room for the next one
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         html = client.get("/orders/").content.decode()
     assert html.count('<tr><td><a href="/orders/') == 10 and "?page=2" in html
     html = client.get("/orders/?page=2").content.decode()
