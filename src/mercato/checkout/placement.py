@@ -9,6 +9,7 @@ idempotency key answers with the order the first request placed.
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -19,7 +20,7 @@ from mercato.core.db import db_decimal
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.inventory.allocation import OutOfStock, Parcel, plan_parcels
-from mercato.inventory.reservations import reserve_stock_for_new_reference
+from mercato.inventory.reservations import PlanOutdated, reserve_stock_for_new_reference
 from mercato.orders.models import InvoiceType, Order
 from mercato.orders.selectors import stored_idempotency_key
 from mercato.orders.services import (
@@ -320,14 +321,21 @@ def place_order(
         "note": (note or "").strip(),
         "expected_total": _check_expected_total(expected_total),
     }
+    place = partial(
+        _place,
+        cart_id=cart.pk if cart is not None else None,
+        customer=customer,
+        session_key=session_key or "",
+        actor=actor,
+        **request,
+    )
     try:
-        return _place(
-            cart_id=cart.pk if cart is not None else None,
-            customer=customer,
-            session_key=session_key or "",
-            actor=actor,
-            **request,
-        )
+        try:
+            return place(lock_all=False)
+        except PlanOutdated:
+            # Another buyer took units the stock plan chose (inventory.reservations); this
+            # try was rolled back whole, locks included: place again, planning on locked rows.
+            return place(lock_all=True)
     except IntegrityError:
         # The same key won the order's unique constraint in another cart or session a
         # moment ago; everything this request wrote was rolled back with the exception.
@@ -389,6 +397,7 @@ def _place(
     note: str,
     expected_total: Decimal | None,
     actor,
+    lock_all: bool,
 ) -> Placement:
     # 1. The cart, locked, and an order placed before with the same key.
     cart_id, placed_id, number = _lock_cart(
@@ -444,7 +453,11 @@ def _place(
     #    moved since, and the reservation rows are the parcels that ship.
     try:
         reserve_stock_for_new_reference(
-            lines=priced.wanted, province=address.province, reference=order.number, actor=actor
+            lines=priced.wanted,
+            province=address.province,
+            reference=order.number,
+            actor=actor,
+            lock_all=lock_all,
         )
     except OutOfStock as exc:
         raise _sold_out(exc, cart_lines) from None

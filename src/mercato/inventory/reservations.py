@@ -2,7 +2,8 @@
 
 An order is known here only by its `reference` (the order number), so orders can call
 these services without inventory importing orders. Every change goes through
-inventory.services.apply_movements (a ledger row with the reference); rows are locked in
+inventory.services (apply_movements, or reserve_as_planned for placement on PostgreSQL:
+a ledger row with the reference each time); rows are locked in
 primary-key order (reservations first, then stock), so two calls never deadlock.
 """
 
@@ -22,11 +23,12 @@ from .allocation import (
     sku_labels,
 )
 from .models import Reservation, Stock, StockMovement
-from .services import apply_movements
+from .services import PlanOutdated, apply_movements, reserve_as_planned
 
 __all__ = [
     "OutOfStock",
     "Parcel",
+    "PlanOutdated",
     "deduct_on_shipment",
     "release_reservation",
     "reserve_stock",
@@ -51,10 +53,6 @@ def _lock_stocks(pairs) -> dict[tuple[int, int], Stock]:
         match |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
     rows = Stock.objects.select_for_update().filter(match).order_by("pk")
     return {(s.sku_id, s.warehouse_id): s for s in rows}
-
-
-class _PlanOutdated(Exception):
-    """The rows a snapshot plan chose no longer hold its units (another buyer took them)."""
 
 
 def _stock_rows(where: str, params: list, *, lock: bool) -> dict[tuple[int, int], Stock]:
@@ -89,7 +87,16 @@ class _PlanOutdated(Exception):
     """The rows a snapshot plan chose no longer hold its units (another buyer took them)."""
 
 
-def _plan_on_locked_rows(wanted: dict[int, int], *, province: str, warehouses):
+def _candidates(wanted: dict[int, int], warehouses) -> tuple[str, list]:
+    """The WHERE of the stock rows that could fill `wanted`: its SKUs in active warehouses."""
+    sku_ids, active_ids = list(wanted), [w.id for w in warehouses]
+    return (
+        f"sku_id IN ({_placeholders(sku_ids)}) AND warehouse_id IN ({_placeholders(active_ids)})",
+        [*sku_ids, *active_ids],
+    )
+
+
+def _plan_on_locked_rows(wanted: dict[int, int], *, province: str, warehouses, lock_all=False):
     """(parcels, locked Stock rows by (sku_id, warehouse_id)) for the `wanted` units.
 
     Two ways, both locking rows in primary-key order (so no two buyers deadlock):
@@ -99,14 +106,13 @@ def _plan_on_locked_rows(wanted: dict[int, int], *, province: str, warehouses):
     2. when that check fails, or the snapshot looks short, give those locks back (the
        savepoint's rollback releases them) and lock every candidate row, then plan on
        what the locks show; no other buyer can change it meanwhile.
+    `lock_all` goes straight to the second way.
     """
-    sku_ids, active_ids = list(wanted), [w.id for w in warehouses]
-    candidates = (
-        f"sku_id IN ({_placeholders(sku_ids)}) AND warehouse_id IN ({_placeholders(active_ids)})",
-        [*sku_ids, *active_ids],
-    )
-    snapshot = _stock_rows(*candidates, lock=False)
+    candidates = _candidates(wanted, warehouses)
     try:
+        if lock_all:
+            raise _PlanOutdated
+        snapshot = _stock_rows(*candidates, lock=False)
         parcels = plan_allocation(
             lines=wanted.items(),
             province=province,
@@ -159,29 +165,59 @@ def reserve_stock(*, lines, province: str, reference: str, actor=None) -> list[R
     reference = _reference(reference)
     if Reservation.objects.filter(reference=reference).exists():
         raise _already_reserved(reference)
+    request = {"lines": lines, "province": province, "reference": reference, "actor": actor}
     try:
         # A savepoint, so a rival with the same reference surfaces as Conflict, not as a
-        # broken transaction.
-        with transaction.atomic():
-            return reserve_stock_for_new_reference(
-                lines=lines, province=province, reference=reference, actor=actor
-            )
+        # broken transaction; and so an outdated plan's locks can be given back.
+        try:
+            with transaction.atomic():
+                return reserve_stock_for_new_reference(**request)
+        except PlanOutdated:
+            with transaction.atomic():
+                return reserve_stock_for_new_reference(**request, lock_all=True)
     except IntegrityError:
         raise _already_reserved(reference) from None
 
 
 def reserve_stock_for_new_reference(
-    *, lines, province: str, reference: str, actor=None
+    *, lines, province: str, reference: str, actor=None, lock_all: bool = False
 ) -> list[Reservation]:
     """reserve_stock inside the caller's transaction, for a reference that cannot hold a
     reservation yet (checkout's placement: a new order number). No look-up of the
     reference and no savepoint of its own; on any error the caller rolls everything back.
+
+    On PostgreSQL, unless `lock_all`, two statements: the snapshot to plan on, then one
+    that locks the planned rows in primary-key order, reserves the units where they are
+    still free and writes ledger rows and reservations (services.reserve_as_planned).
+    When a row no longer holds its units, PlanOutdated: roll back, then call again with
+    lock_all=True, which locks every candidate row (in primary-key order) and plans on
+    what it sees.
     """
     reference = _reference(reference)
     wanted = merge_lines(lines)
     province = check_province(province)
     warehouses = load_warehouses()
-    parcels, stocks = _plan_on_locked_rows(wanted, province=province, warehouses=warehouses)
+    if connection.vendor == "postgresql" and not lock_all:
+        snapshot = _stock_rows(*_candidates(wanted, warehouses), lock=False)
+        try:
+            parcels = plan_allocation(
+                lines=wanted.items(),
+                province=province,
+                warehouses=warehouses,
+                available={key: s.available for key, s in snapshot.items()},
+            )
+        except OutOfStock:
+            parcels = None  # perhaps only on the snapshot: decide on locked rows below
+        if parcels is not None:
+            planned = [
+                (snapshot[(sku_id, parcel.warehouse.id)].pk, sku_id, parcel.warehouse.id, qty)
+                for parcel in parcels
+                for sku_id, qty in parcel.lines
+            ]
+            return reserve_as_planned(planned, reference=reference, actor=actor)
+    parcels, stocks = _plan_on_locked_rows(
+        wanted, province=province, warehouses=warehouses, lock_all=lock_all
+    )
 
     reservations, changes = [], []
     for parcel in parcels:

@@ -109,9 +109,7 @@ def test_a_double_submit_at_the_same_moment_places_one_order(shop, make_sku):
     assert_stock_matches_reservations_and_ledger()
 
 
-def test_two_guest_sessions_sending_one_key_at_once_each_place_their_own_order(
-    shop, make_sku
-):
+def test_two_guest_sessions_sending_one_key_at_once_each_place_their_own_order(shop, make_sku):
     """Two guests (two sessions) whose clients send the same idempotency key at once: a
     guest's key is bound to the session (orders.selectors.stored_idempotency_key), so each
     places their own order and neither answer is the other guest's order (with its signed
