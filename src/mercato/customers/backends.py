@@ -1,7 +1,10 @@
 """The authentication backend: Django's ModelBackend, with the shopper's Customer row."""
 
+from functools import cache
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from .models import Customer
@@ -10,6 +13,22 @@ from .models import Customer
 def _columns(model, alias: str) -> list[str]:
     quote = connection.ops.quote_name
     return [f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields]
+
+
+@cache
+def _user_query() -> tuple[str, list[str], list[str]]:
+    """The SELECT of a user and their customer row, and the two models' field names."""
+    user_model = get_user_model()
+    sql = (
+        f"SELECT {', '.join(_columns(user_model, 'u') + _columns(Customer, 'c'))} "  # noqa: S608
+        f"FROM {user_model._meta.db_table} u "
+        f"LEFT JOIN {Customer._meta.db_table} c ON c.user_id = u.id WHERE u.id = %s"
+    )
+    return (
+        sql,
+        [f.attname for f in user_model._meta.concrete_fields],
+        [f.attname for f in Customer._meta.concrete_fields],
+    )
 
 
 class ModelBackend(DjangoModelBackend):
@@ -27,17 +46,13 @@ class ModelBackend(DjangoModelBackend):
         if not isinstance(user_id, int):
             try:
                 user_id = user_model._meta.pk.to_python(user_id)
-            except Exception:  # noqa: BLE001 - a session with a mangled id: nobody
+            except ValidationError:  # a session with a mangled id: nobody
                 return None
-        user_fields = [f.attname for f in user_model._meta.concrete_fields]
-        customer_fields = [f.attname for f in Customer._meta.concrete_fields]
+        if not isinstance(user_id, int) or not 0 < user_id < 2**63:  # not a row id at all
+            return None
+        sql, user_fields, customer_fields = _user_query()
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {', '.join(_columns(user_model, 'u') + _columns(Customer, 'c'))} "  # noqa: S608
-                f"FROM {user_model._meta.db_table} u "
-                f"LEFT JOIN {Customer._meta.db_table} c ON c.user_id = u.id WHERE u.id = %s",
-                [user_id],
-            )
+            cursor.execute(sql, [user_id])
             row = cursor.fetchone()
         if row is None:
             return None
