@@ -225,8 +225,9 @@ def section(result: dict) -> str:
         "",
         f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM; PostgreSQL "
         f"{m['postgresql']}; Python {m['python']}; {m['wrk']}",
-        f"- Server: gunicorn {run.WORKERS} workers x {run.THREADS} threads (gthread), DEBUG "
-        f"off, demo data; {result['redis_note']}",
+        f"- Server: gunicorn {run.WORKERS} workers x {run.THREADS} threads (gthread, "
+        f"--reuse-port: a listening socket per worker), DEBUG off, demo data; "
+        f"{result['redis_note']}",
         f"- Load: wrk -t{run.WRK_THREADS} -c{w['connections']} -d{w['duration']}s after "
         f"{w['warmup']} s of warm-up per target, payment method `{result['payment']}`",
         "",

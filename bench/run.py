@@ -296,7 +296,8 @@ def web_section(result: dict) -> str:
         "",
         f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM; PostgreSQL "
         f"{m['postgresql']}; Python {m['python']}; {m['wrk']}",
-        f"- Server: gunicorn {WORKERS} workers x {THREADS} threads (gthread) on {BASE}, "
+        f"- Server: gunicorn {WORKERS} workers x {THREADS} threads (gthread, --reuse-port) "
+        f"on {BASE}, "
         "DEBUG off, demo data (2,000 products / 8,000 SKUs), same machine as the load",
         f"- Load: wrk -t{WRK_THREADS} -c{w['connections']} -d{w['duration']}s over loopback, "
         f"after {w['warmup']} s of warm-up per target; the back-office list logged in as "
