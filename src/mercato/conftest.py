@@ -125,6 +125,29 @@ def ops_user(make_staff):
 
 
 @pytest.fixture
+def browser_page(chromium_launch_args, monkeypatch):
+    """A Chromium page (1280 × 800, zh-CN, 15 s timeouts) for the browser tests; the
+    page's script errors collect in `page.errors`. Resize it with set_viewport_size."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are
+    # plain synchronous code, so tell Django not to refuse them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**chromium_launch_args)
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        page.set_default_timeout(15000)
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        yield page
+        # ORM calls made while Playwright's loop runs get a connection of their own, which
+        # pytest-django does not see; close it, or the test database cannot be dropped.
+        connections.close_all()
+        browser.close()
+
+
+@pytest.fixture
 def chromium_launch_args():
     return {
         "executable_path": CHROMIUM,

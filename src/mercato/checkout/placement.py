@@ -22,7 +22,7 @@ from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.inventory.allocation import OutOfStock, Parcel, plan_parcels
 from mercato.inventory.reservations import PlanOutdated, reserve_stock_for_new_reference
 from mercato.orders.models import InvoiceType, Order
-from mercato.orders.selectors import stored_idempotency_key
+from mercato.orders.selectors import order_for_stored_key, stored_idempotency_key
 from mercato.orders.services import (
     COD,
     ORDER_NUMBER_SEQUENCE,
@@ -138,7 +138,7 @@ def _selected_lines(cart_id: int, *, province: str) -> tuple[list[SelectedLine],
             product_id=row[4],
             product_name=row[5],
             sku_code=row[6],
-            specs=json.loads(row[7]) if isinstance(row[7], str) else (row[7] or {}),
+            specs=json.loads(row[7]),  # JSON text on PostgreSQL (Django's loader) and SQLite
             list_price=db_decimal(row[8]),
             weight_g=row[9],
         )
@@ -339,9 +339,7 @@ def place_order(
     except IntegrityError:
         # The same key won the order's unique constraint in another cart or session a
         # moment ago; everything this request wrote was rolled back with the exception.
-        first = Order.objects.filter(
-            customer=customer, idempotency_key=request["idempotency_key"]
-        ).first()
+        first = order_for_stored_key(customer=customer, stored_key=request["idempotency_key"])
         if first is None:
             raise
         return Placement(order=first, created=False)
@@ -413,7 +411,7 @@ def _place(
         # A double submit that waited for the cart lock: the look-up above ran on the
         # snapshot taken before the wait, so it missed the order the first submit placed
         # (and this cart's lines are gone with it). A new statement sees that order.
-        first = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+        first = order_for_stored_key(customer=customer, stored_key=idempotency_key)
         if first is None:
             raise
         return Placement(order=first, created=False)

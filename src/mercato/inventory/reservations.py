@@ -8,7 +8,6 @@ primary-key order (reservations first, then stock), so two calls never deadlock.
 """
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
@@ -48,11 +47,9 @@ def _reference(value) -> str:
 
 def _lock_stocks(pairs) -> dict[tuple[int, int], Stock]:
     """Lock the Stock rows of these (sku_id, warehouse_id) pairs, in primary-key order."""
-    match = Q()
-    for sku_id, warehouse_id in set(pairs):
-        match |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
-    rows = Stock.objects.select_for_update().filter(match).order_by("pk")
-    return {(s.sku_id, s.warehouse_id): s for s in rows}
+    pairs = sorted(set(pairs))
+    where = " OR ".join(["(sku_id = %s AND warehouse_id = %s)"] * len(pairs))
+    return _locked_stock_rows(where, [value for pair in pairs for value in pair])
 
 
 def _locked_stock_rows(where: str, params: list) -> dict[tuple[int, int], Stock]:

@@ -72,4 +72,9 @@ def order_for_idempotency_key(
     if not key:
         return None
     stored = stored_idempotency_key(customer=customer, key=key, session_key=session_key)
-    return Order.objects.filter(customer=customer, idempotency_key=stored).first()
+    return order_for_stored_key(customer=customer, stored_key=stored)
+
+
+def order_for_stored_key(*, customer: Customer | None, stored_key: str) -> Order | None:
+    """The order placed with a key as stored_idempotency_key gave it (checkout has it)."""
+    return Order.objects.filter(customer=customer, idempotency_key=stored_key).first()

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections
 from PIL import Image
 
 from mercato.catalog import services as catalog
@@ -57,24 +56,6 @@ def _add_examples(shop, ops):
         upload = SimpleUploadedFile(f"{code}.png", _png(colour), content_type="image/png")
         catalog.add_product_image(actor=ops, product_id=product.pk, upload=upload)
         catalog.set_product_status(actor=ops, product_id=product.pk, status="on_sale")
-
-
-@pytest.fixture
-def browser_page(chromium_launch_args, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still plain synchronous code, so tell Django not to refuse them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(**chromium_launch_args)
-        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-        page.set_default_timeout(15000)
-        yield page
-        # ORM calls made while Playwright's loop runs get a connection of their own, which
-        # pytest-django does not see; close it, or the test database cannot be dropped.
-        connections.close_all()
-        browser.close()
 
 
 def _log_in(page, base, username):

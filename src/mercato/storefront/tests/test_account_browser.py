@@ -5,7 +5,6 @@ import os
 from pathlib import Path
 
 import pytest
-from django.db import connections
 
 from mercato.customers.models import Address, Customer
 from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
@@ -15,22 +14,10 @@ PASTED = "张三 13812345678 广东省深圳市南山区科技园科苑路15号"
 
 
 @pytest.fixture(params=[(390, 844), (1280, 800)], ids=["phone", "desktop"])
-def page(request, chromium_launch_args, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are
-    # plain synchronous code, so tell Django not to refuse them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def page(request, browser_page):
     width, height = request.param
-    with sync_playwright() as p:
-        browser = p.chromium.launch(**chromium_launch_args)
-        page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
-        page.set_default_timeout(15000)
-        yield page
-        # ORM calls made while Playwright's loop runs get a connection of their own, which
-        # pytest-django does not see; close it, or the test database cannot be dropped.
-        connections.close_all()
-        browser.close()
+    browser_page.set_viewport_size({"width": width, "height": height})
+    return browser_page
 
 
 def test_sign_up_then_add_an_address_by_pasting_it(live_server, page, sms_outbox):  # noqa: F811

@@ -12,7 +12,6 @@
 import re
 
 import pytest
-from django.db import connections
 
 from mercato.catalog.services import create_home_slot
 from mercato.checkout.tests.conftest import rates  # noqa: F401
@@ -27,24 +26,9 @@ PASTED = "张三 13812345678 四川省成都市武侯区人民南路四段1号"
 
 
 @pytest.fixture
-def page(chromium_launch_args, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are
-    # plain synchronous code, so tell Django not to refuse them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(**chromium_launch_args)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        page.set_default_timeout(15000)
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.errors = errors
-        yield page
-        # ORM calls made while Playwright's loop runs get a connection of their own, which
-        # pytest-django does not see; close it, or the test database cannot be dropped.
-        connections.close_all()
-        browser.close()
+def page(browser_page):
+    browser_page.set_viewport_size({"width": 1280, "height": 900})
+    return browser_page
 
 
 def add_sku(page, colour: str, storage: str):

@@ -2,7 +2,6 @@
 change a quantity and remove a line on the cart page, all without a page reload."""
 
 import pytest
-from django.db import connections
 
 from mercato.cart.models import CartLine
 
@@ -11,30 +10,15 @@ from .shop_fixtures import shop_fixture  # noqa: F401
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def page(chromium_launch_args, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # The test's ORM calls run while Playwright's event loop runs in this thread.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(**chromium_launch_args)
-        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-        page.set_default_timeout(15000)
-        yield page
-        # Connections opened inside Playwright's loop are not pytest-django's: close them,
-        # or the test database cannot be dropped.
-        connections.close_all()
-        browser.close()
-
-
 def _choose(page, *values):
     for value in values:
         page.locator("label.chip", has_text=value).click()
 
 
-def test_add_to_cart_then_change_and_remove_in_place(live_server, shop, page):
+def test_add_to_cart_then_change_and_remove_in_place(live_server, shop, browser_page):
     from playwright.sync_api import expect
+
+    page = browser_page
 
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
