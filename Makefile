@@ -26,7 +26,7 @@ demo: install
 	$(BIN)/mercato collectstatic --noinput -v0
 	$(BIN)/mercato demo_info --url http://$(HOST):$(PORT)
 	@# web, Celery worker and beat (Procfile) on the embedded broker and cache (demo.env)
-	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) $(BIN)/honcho -f Procfile -e demo.env -p $(PORT) start
+	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) $(BIN)/honcho -f Procfile -e demo.env start -p $(PORT)
 
 run: install
 	$(BIN)/mercato migrate --noinput -v0
