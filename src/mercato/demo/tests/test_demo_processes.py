@@ -7,6 +7,7 @@ beat's sweep (an order whose timer was lost), with no Redis or RabbitMQ involved
 """
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -98,6 +99,9 @@ class Processes:
             time.sleep(0.5)
 
     def stop(self) -> None:
+        """Stop honcho as Ctrl-C would (it stops its processes), then make sure nothing of
+        theirs is left: honcho starts each in a process group of its own, named by the pid
+        it logs ("worker.1 started (pid=123)"), and a pool child can outlive its parent."""
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -105,6 +109,11 @@ class Processes:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        for group in re.findall(r"started \(pid=(\d+)\)", self.log.read_text()):
+            try:
+                os.killpg(int(group), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def place_order_on_the_web_side(state, *, minutes: int) -> str:
