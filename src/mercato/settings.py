@@ -37,7 +37,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 BENCH_VIEWS = env.bool("MERCATO_BENCH_VIEWS", default=False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "mercato.staff.admin_site.MercatoAdminConfig",  # Django's admin, for 技术部 only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
