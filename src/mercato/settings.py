@@ -37,7 +37,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 BENCH_VIEWS = env.bool("MERCATO_BENCH_VIEWS", default=False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "mercato.staff.admin_site.MercatoAdminConfig",  # Django's admin, for 技术部 only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -220,6 +220,13 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "mercato.backoffice.views.lockout_response"  # our log-in page says why
 AXES_CLIENT_STR_CALLABLE = "mercato.customers.privacy.axes_client_str"  # no phone in logs
+AXES_CLIENT_IP_CALLABLE = "mercato.core.http.client_ip"  # the same client IP as everywhere
+
+# The client's IP (mercato.core.http.client_ip, docs/operator.md "Web server"): the proxies
+# in front of gunicorn, one entry per hop (an address or a network), the nearest last. Only
+# requests that came through them are judged by X-Forwarded-For; empty: the header is ignored.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+RATELIMIT_IP_META_KEY = "mercato.core.http.client_ip"  # django-ratelimit's "ip" key
 
 # Customer accounts: SMS and email (docs/accounts.md) ------------------------------------------
 MERCATO_SMS_BACKEND = env.str(
@@ -229,11 +236,15 @@ MERCATO_SMS_FILE = env.str("MERCATO_SMS_FILE", default="")  # console backend: a
 MERCATO_SMS_OPTIONS = env.json("MERCATO_SMS_OPTIONS", default={})  # the provider's keys, JSON
 MERCATO_CODE_TTL_SECONDS = 300
 MERCATO_CODE_MAX_ATTEMPTS = 5
-MERCATO_ACCOUNT_RATE_LIMITS = {  # django-ratelimit rates; counted in the default cache
+# django-ratelimit rates, counted in the default cache; keys in mercato/core/ratelimit.py.
+# Each action is counted per subject (number, email, staff account) and per client IP.
+MERCATO_ACCOUNT_RATE_LIMITS = {
     "code_per_number": env.str("RATE_CODE_PER_NUMBER", default="5/h"),
     "code_per_ip": env.str("RATE_CODE_PER_IP", default="20/h"),
     "login_per_number": env.str("RATE_LOGIN_PER_NUMBER", default="10/h"),
     "login_per_ip": env.str("RATE_LOGIN_PER_IP", default="60/h"),
+    "staff_login_per_number": env.str("RATE_STAFF_LOGIN_PER_ACCOUNT", default="20/h"),
+    "staff_login_per_ip": env.str("RATE_STAFF_LOGIN_PER_IP", default="60/h"),
 }
 if env.str("EMAIL_URL", default=""):  # smtp+tls://user:password@smtp.example.com:587
     globals().update(env.email_url("EMAIL_URL"))
@@ -314,7 +325,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "mercato.core.logging.RequestIdFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s [%(request_id)s %(client_ip)s] %(name)s: "
+            "%(message)s"
+        },
         "json": {"()": "mercato.core.logging.JsonFormatter"},
     },
     "handlers": {

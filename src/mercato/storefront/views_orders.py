@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from mercato.core.errors import Conflict, DomainError, NotFound
+from mercato.core.http import client_ip
 from mercato.inventory.models import Reservation
 from mercato.inventory.selectors import reservations_for
 from mercato.orders import selectors
@@ -169,7 +170,7 @@ def _pay_page(request, order):
     try:
         payment, action = start_payment(
             order=order,
-            client_ip=request.META.get("REMOTE_ADDR", ""),
+            client_ip=client_ip(request),
             base_url=request.build_absolute_uri("/"),
         )
     except Conflict as exc:

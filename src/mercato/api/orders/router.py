@@ -18,6 +18,7 @@ from mercato.cart.selectors import find_cart
 from mercato.checkout.placement import place_order, quote_checkout
 from mercato.checkout.services import INVOICE_COMPANY, INVOICE_PERSONAL, validate_invoice
 from mercato.core.errors import DomainError, NotFound, ValidationFailed
+from mercato.core.http import client_ip
 from mercato.customers.selectors import address_fields
 from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.inventory.selectors import reservations_for
@@ -223,7 +224,7 @@ def _action(payment, action) -> dict:
 def _pay(request, order) -> dict:
     payment, action = start_payment(
         order=order,
-        client_ip=request.META.get("REMOTE_ADDR", ""),
+        client_ip=client_ip(request),
         base_url=request.build_absolute_uri("/"),
     )
     return _action(payment, action)
