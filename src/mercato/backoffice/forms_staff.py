@@ -10,8 +10,8 @@ from mercato.staff.models import Department
 def role_choices(*, may_grant_sysadmin: bool):
     # Granting the superuser-style role is itself a superuser's decision, not HR's alone.
     return [
-        (code, f"{name} / {name_en}")
-        for code, (name, name_en, _perms) in roles.ROLES.items()
+        (code, roles.role_label(code))
+        for code in roles.ROLES
         if code != "sysadmin" or may_grant_sysadmin
     ]
 

@@ -124,3 +124,14 @@ def department_group_name(code: str) -> str:
 
 def role_group_name(code: str) -> str:
     return f"role:{code}"
+
+
+def role_label(code: str) -> str:
+    """A role's name in the current language (部门主管 / Department lead); the code when the
+    role is unknown."""
+    from django.utils.translation import get_language
+
+    if code not in ROLES:
+        return code
+    name, name_en, _perms = ROLES[code]
+    return name if (get_language() or "zh").startswith("zh") else name_en

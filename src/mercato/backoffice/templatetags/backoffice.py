@@ -3,6 +3,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from mercato.catalog.thumbs import thumb_url
+from mercato.staff import roles
 from mercato.staff.models import Department
 
 from ..markup import mark_selected, option_tags
@@ -79,3 +80,9 @@ def field_widget(bound_field, options=None):
     parts.append(mark_selected(options_html, _selected_values(bound_field)))
     parts.append("</select>")
     return mark_safe("".join(parts))  # noqa: S308 - every value and label is escaped
+
+
+@register.filter
+def role_labels(codes: str) -> str:
+    """A staff member's extra roles ("lead,sysadmin") by name, in the page's language."""
+    return "、".join(roles.role_label(c.strip()) for c in (codes or "").split(",") if c.strip())
