@@ -159,10 +159,10 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker (docs/orders.md)
-    "sweep-expired-orders": {
-        "task": "mercato.orders.tasks.sweep_expired_orders_task",
-        "schedule": 300.0,
+CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker (docs/operator.md)
+    "sweep-expired-orders": {  # unpaid orders past their deadline: gateway asked, cancelled
+        "task": "mercato.payments.tasks.sweep_expired_orders_task",
+        "schedule": 60.0,
     },
     "recompute-popularity": {  # the 销量 sort's units sold (orders/popularity.py)
         "task": "mercato.orders.tasks.recompute_popularity_task",
@@ -171,6 +171,18 @@ CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker 
     "query-pending-payments": {  # asks the gateway about payments whose notice is late
         "task": "mercato.payments.tasks.query_pending_payments_task",
         "schedule": 180.0,
+    },
+    "settle-due-refunds": {  # refunds not settled: queried, the same number sent again
+        "task": "mercato.payments.tasks.settle_due_refunds_task",
+        "schedule": 60.0,
+    },
+    "close-ended-attempts": {  # open payment attempts of ended orders: closed at the gateway
+        "task": "mercato.payments.tasks.close_ended_attempts_task",
+        "schedule": 300.0,
+    },
+    "refresh-wechatpay-certificates": {  # WeChat Pay platform certificates (rotation)
+        "task": "mercato.payments.tasks.refresh_wechatpay_certificates_task",
+        "schedule": 6 * 3600.0,
     },
 }
 
@@ -240,6 +252,10 @@ USE_TZ = True
 # Money ----------------------------------------------------------------------------------
 MERCATO_CURRENCY = "CNY"
 MERCATO_UNPAID_ORDER_MINUTES = env.int("MERCATO_UNPAID_ORDER_MINUTES", default=30)
+# How long a guest's signed order link works (orders/links.py).
+MERCATO_GUEST_LINK_DAYS = env.int("MERCATO_GUEST_LINK_DAYS", default=60)
+# After the deadline, a short wait before the gateway is asked and the order expired.
+MERCATO_UNPAID_ORDER_GRACE_SECONDS = env.int("MERCATO_UNPAID_ORDER_GRACE_SECONDS", default=60)
 
 # Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
