@@ -18,6 +18,11 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The demo offers the sandbox gateway (approve your own payment, no money moves). It is off
+# unless switched on, and a process without DEBUG refuses it unless told it is unsafe.
+demo run: export MERCATO_PAYMENT_METHODS ?= cod,sandbox
+demo: export MERCATO_UNSAFE_ALLOW_SANDBOX ?= 1
+
 demo: install
 	$(BIN)/mercato migrate --noinput -v0
 	$(BIN)/mercato seed_demo --seed $(SEED) --images

@@ -81,6 +81,9 @@ def bench_env(work: Path, redis: str | None) -> dict:
         "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
         "DATABASE_URL": f"{run.PG_SERVER}/{run.DATABASE}",
         "MERCATO_BENCH_VIEWS": "1",
+        # The buyers pay with the sandbox, which is off unless switched on (issue 10).
+        "MERCATO_PAYMENT_METHODS": "cod,sandbox",
+        "MERCATO_UNSAFE_ALLOW_SANDBOX": "1",
     }
     for name in ("REDIS_URL", "CACHE_URL", "CELERY_BROKER_URL"):
         env.pop(name, None)

@@ -20,7 +20,7 @@ from mercato.core.permissions import require_perm
 from mercato.orders.errors import AlreadyPaid, IllegalTransition
 from mercato.orders.services import mark_paid
 
-from .gateways import GATEWAYS, get_gateway
+from .gateways import GATEWAYS, SANDBOX, get_gateway, sandbox_enabled
 from .gateways.base import (
     ExpectedAmount,
     GatewayNotConfigured,
@@ -177,7 +177,8 @@ def handle_notice(
 ) -> tuple[PaymentNotice, NoticeReply]:
     """Take one notice: store it raw, verify it, apply it once; with the reply the gateway
     expects. NotFound for a gateway we do not have."""
-    if gateway not in GATEWAYS:
+    if gateway not in GATEWAYS or (gateway == SANDBOX and not sandbox_enabled()):
+        # The sandbox switched off is no gateway at all: its notices pay nothing.
         raise NotFound(_("No such payment gateway."), field="gateway")
     notice = store_raw(gateway=gateway, via=via, headers=headers, body=body)
     try:

@@ -41,7 +41,11 @@ METHODS = {
         PaymentMethod("sandbox", "sandbox", "", _("Sandbox (test payments, no money moves)")),
     )
 }
-DEFAULT_METHODS = "cod,sandbox"
+# The sandbox approves payments where no money moves: never on unless switched on
+# (`make demo` and the tests do), and checks.py refuses it without DEBUG unless
+# MERCATO_UNSAFE_ALLOW_SANDBOX says so as well.
+DEFAULT_METHODS = "cod"
+SANDBOX = "sandbox"
 
 
 def get_gateway(name: str) -> Gateway:
@@ -61,3 +65,8 @@ def enabled_methods() -> list[PaymentMethod]:
             field="MERCATO_PAYMENT_METHODS",
         )
     return [METHODS[code] for code in codes if code]
+
+
+def sandbox_enabled() -> bool:
+    """True when the sandbox is among MERCATO_PAYMENT_METHODS (so it can be chosen)."""
+    return any(method.gateway == SANDBOX for method in enabled_methods())
