@@ -137,7 +137,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache, sessions ------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-if env.str("CACHE_URL", default=""):
+if env.str("CACHE_URL", default="") == "filecache://":
+    # No path: the file cache under var/, shared by every process on this machine (make
+    # demo's web, worker and beat); see demo.env.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+elif env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
 elif REDIS_URL:
     CACHES = {"default": {"BACKEND": "mercato.core.cache.RedisCache", "LOCATION": REDIS_URL}}
@@ -152,8 +161,23 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
-# No broker: run tasks in the calling process so the embedded default needs no worker.
+# No broker: run tasks in the calling process (tests, `make run`); there is no worker, no
+# beat, so no scheduled job runs. `make demo` runs a worker and beat (Procfile) on kombu's
+# file-system broker, "filesystem://": messages are files under var/broker/, shared by the
+# processes of one machine, with no Redis or RabbitMQ.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_BROKER_URL == "filesystem://":
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # One folder both ways: every process puts messages in and takes them out there.
+        "data_folder_in": str(_broker_dir / "messages"),
+        "data_folder_out": str(_broker_dir / "messages"),
+        "control_folder": str(_broker_dir / "control"),
+        "processed_folder": str(_broker_dir / "processed"),
+    }
+    for _folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():
+        Path(_folder).mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
