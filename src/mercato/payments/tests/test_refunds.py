@@ -4,15 +4,14 @@ from decimal import Decimal
 
 import pytest
 
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.errors import Conflict, PermissionDeniedError, ValidationFailed
 from mercato.inventory.models import Reservation, Stock, StockMovement
 from mercato.inventory.reservations import deduct_on_shipment, reserve_stock
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders.models import Order, OrderStatus
 from mercato.payments.models import NoticeAction, Payment, PaymentEvent, Refund, RefundEvent
 from mercato.payments.services import handle_notice, record_cod_collection, refund_payment
+from mercato.testing.factories import SkuFactory, make_warehouse
 
 from .factories import make_order, paid_payment, priced_line
 

@@ -1,9 +1,6 @@
 """The customer's order pages: the list, one order with its parcels and history, paying,
 cancelling; the guest's signed-link pages; and 404 for anybody else's order."""
 
-# The placement tests' fixtures are imported by name; tests take them as arguments.
-# ruff: noqa: F811
-
 from datetime import timedelta
 
 import pytest
@@ -11,23 +8,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from mercato.checkout.placement import place_order
-from mercato.checkout.tests.conftest import (  # noqa: F401
-    CHENGDU,
-    cart_with,
-    chengdu,
-    customer,
-    make_sku,
-    new_key,
-    rates,
-    shanghai,
-    shop,
-    stock,
-)
 from mercato.inventory.models import Reservation, Stock
 from mercato.orders.links import guest_link_token
 from mercato.orders.models import Order, OrderStatus
 from mercato.orders.services import mark_paid
-from mercato.orders.tests.factories import make_customer
+from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
+from mercato.testing.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 
