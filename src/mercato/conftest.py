@@ -10,6 +10,9 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 
+# The shared fixtures (factories and set-ups live beside them in mercato.testing).
+pytest_plugins = ["mercato.testing.fixtures"]
+
 
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)

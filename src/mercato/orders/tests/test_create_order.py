@@ -12,8 +12,8 @@ from mercato.orders import services
 from mercato.orders.errors import DuplicateOrder
 from mercato.orders.models import Order, OrderLine, OrderNumberCounter, OrderStatus
 from mercato.orders.services import Invoice, create_order_record
-
-from .factories import ADDRESS, make_customer, make_order, priced_line
+from mercato.testing.factories import ORDER_ADDRESS as ADDRESS
+from mercato.testing.factories import make_customer, make_order, priced_line
 
 pytestmark = pytest.mark.django_db
 
