@@ -18,7 +18,7 @@ from . import TermLookup
 BATCH = 500
 # Ranked matches considered for filters and sorting: beyond this, nobody pages.
 MAX_MATCHES = 1000
-TERM_COLUMNS = "term, spell, initials, fuzzy, kind, docs"
+TERM_COLUMNS = 'term, spell, initials, fuzzy, kind, docs, "primary", sold'
 
 
 def quote(model) -> str:
