@@ -105,7 +105,9 @@ def _spelled(synonyms) -> dict[str, tuple[str, ...]]:
         if " " in word or not text.is_cjk(word) or not all(text.is_cjk(c) for c in word):
             continue
         syllables = text.syllables(word)
-        keys = {"".join(syllables)} | ({"".join(s[0] for s in syllables)} if len(word) > 1 else set())
+        keys = {"".join(syllables)}
+        if len(word) > 1:
+            keys.add("".join(s[0] for s in syllables))
         for key in keys:
             out.setdefault(key, []).append(word)
     return {k: tuple(v) for k, v in out.items()}

@@ -15,9 +15,9 @@ from mercato.catalog.shopcache import shop_version
 from . import text
 from .backends import SearchResult, get_backend
 from .backends.database import MAX_MATCHES
+from .documents import whole
 from .listing import MAX_PAGE, clean_sort, filter_sort_page, filters_active
 from .parsing import parse_query
-from .documents import whole
 from .query import Alternative, Group, ParsedQuery
 from .resultcache import cached_result_page
 
