@@ -4,7 +4,8 @@ Shared by the shop's search page, the API and `mercato evaluate_search`, which r
 exactly as the page does.
 """
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext as _
 
@@ -14,9 +15,10 @@ from mercato.catalog.shopcache import shop_version
 from . import text
 from .backends import SearchResult, get_backend
 from .backends.database import MAX_MATCHES
+from .documents import whole
 from .listing import MAX_PAGE, clean_sort, filter_sort_page, filters_active
 from .parsing import parse_query
-from .query import ParsedQuery
+from .query import Alternative, Group, ParsedQuery
 from .resultcache import cached_result_page
 
 PER_PAGE = 20
@@ -24,6 +26,7 @@ RELATED = 12  # at most this many related products below a short list
 CARD_FIELDS = ("name", "slug", "min_price", "max_price", "brand__name")
 SUGGESTIONS = 8
 TERM_SUGGESTIONS = 3
+HINT_SAMPLE = 40  # matches of a left-out word whose categories are counted
 
 
 @dataclass
@@ -75,13 +78,40 @@ def rank(
     if not ids and not filtered:
         loose = parsed.loosened()
         if loose is not None:
+            loose = with_category_hints(loose)
             ranking.ids = backend.match(loose, limit=MAX_MATCHES)
             ranking.kept = loose if ranking.ids else None
     elif ids and len(ids) < fill and not filtered:
         loose = parsed.loosened()
         if loose is not None:
+            loose = with_category_hints(loose)
             ranking.related = backend.match(loose, limit=min(RELATED, fill - len(ids)), exclude=ids)
     return ranking
+
+
+def with_category_hints(loose: ParsedQuery) -> ParsedQuery:
+    """A loosened query whose left-out words still order it: the own category most of
+    their matches share becomes a boost (安踏 跑步鞋, with no Anta running shoe: Anta's
+    运动鞋 first). One query per left-out word and one for their categories."""
+    backend = get_backend()
+    samples = []
+    for index, group in enumerate(loose.groups):
+        if loose.required is not None and index not in loose.required:
+            single = ParsedQuery(text=group.text, groups=[group])
+            samples.append((group, backend.match(single, limit=HINT_SAMPLE)))
+    every = {pk for _group, ids in samples for pk in ids}
+    if not every:
+        return loose
+    leaf_of = dict(Product.objects.filter(pk__in=every).values_list("pk", "category__name"))
+    hints = []
+    for group, ids in samples:
+        leaves = Counter(leaf_of[pk] for pk in ids if pk in leaf_of)
+        if leaves:
+            leaf, n = leaves.most_common(1)[0]
+            if n * 2 >= len(ids):
+                hint = Alternative((whole(leaf),))
+                hints.append(Group([hint], group.weight, group.text, entity=True))
+    return replace(loose, boosts=[*loose.boosts, *hints]) if hints else loose
 
 
 def search_products(*, query: str, params=None, page=1, per_page: int = PER_PAGE) -> SearchPage:

@@ -16,9 +16,10 @@ from ..vocabulary import TermRow, write_terms
 from . import TermLookup
 
 BATCH = 500
+MAX_CANDIDATES = 400  # spellings compared with one misspelt word
 # Ranked matches considered for filters and sorting: beyond this, nobody pages.
 MAX_MATCHES = 1000
-TERM_COLUMNS = "term, spell, initials, fuzzy, kind, docs"
+TERM_COLUMNS = 'term, spell, initials, fuzzy, kind, docs, "primary", sold'
 
 
 def quote(model) -> str:
@@ -54,7 +55,25 @@ class DatabaseBackend:
         raise NotImplementedError
 
     def similar_spellings(self, tokens: list[str]) -> list[TermRow]:
-        raise NotImplementedError
+        """Spellings of a similar length that begin with the token's first or second letter
+        (a typo rarely changes both): a few hundred rows for the edit distance."""
+        conditions, params = [], []
+        for token in tokens:
+            for head in dict.fromkeys(token[:2]):
+                conditions.append(
+                    f"({self.prefix_condition('spell')} AND length BETWEEN %s AND %s)"
+                )
+                params += [*self.prefix_param(head), len(token) - 2, len(token) + 2]
+        if not conditions:
+            return []
+        sql = (
+            f"SELECT {TERM_COLUMNS} FROM {quote(SearchTerm)} WHERE "  # noqa: S608
+            + " OR ".join(conditions)
+            + f" LIMIT {MAX_CANDIDATES * len(tokens)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [TermRow(*row) for row in cursor.fetchall()]
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -59,7 +59,9 @@ class PostgresBackend(DatabaseBackend):
         return [escaped + "%"]
 
     def similar_spellings(self, tokens: list[str]) -> list[TermRow]:
-        # `%` uses the trigram GIN index; its threshold is set for this query only.
+        # Trigrams find typos anywhere in a long word (`%` uses the GIN index; its
+        # threshold is set for this session); the shared prefix ranges find those of
+        # short words that share few trigrams (nkie, nike).
         sql = (
             f"SELECT DISTINCT {TERM_COLUMNS} FROM {quote(SearchTerm)}, "  # noqa: S608
             "unnest(%s::text[]) AS t(token) WHERE spell %% t.token"
@@ -67,4 +69,5 @@ class PostgresBackend(DatabaseBackend):
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_limit(%s::real)", [TRIGRAM_LIMIT])
             cursor.execute(sql, [tokens])
-            return [TermRow(*row) for row in cursor.fetchall()]
+            rows = {TermRow(*row) for row in cursor.fetchall()}
+        return list(rows | set(super().similar_spellings(tokens)))

@@ -6,12 +6,8 @@ import json
 from django.db import DatabaseError, connection
 
 from ..documents import Document
-from ..models import SearchTerm
 from ..query import Fts5Dialect, ParsedQuery
-from ..vocabulary import TermRow
-from .database import TERM_COLUMNS, DatabaseBackend, quote
-
-MAX_CANDIDATES = 400
+from .database import DatabaseBackend
 
 
 class SqliteBackend(DatabaseBackend):
@@ -67,22 +63,3 @@ class SqliteBackend(DatabaseBackend):
 
     def prefix_param(self, prefix: str):
         return [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
-
-    def similar_spellings(self, tokens: list[str]) -> list[TermRow]:
-        # Spellings of a similar length that begin with the token's first or second letter
-        # (a typo rarely changes both): a few hundred rows for the edit distance.
-        conditions, params = [], []
-        for token in tokens:
-            for head in dict.fromkeys(token[:2]):
-                conditions.append("(spell >= %s AND spell < %s AND length BETWEEN %s AND %s)")
-                params += [head, chr(ord(head) + 1), len(token) - 2, len(token) + 2]
-        if not conditions:
-            return []
-        sql = (
-            f"SELECT {TERM_COLUMNS} FROM {quote(SearchTerm)} WHERE "  # noqa: S608
-            + " OR ".join(conditions)
-            + f" LIMIT {MAX_CANDIDATES * len(tokens)}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [TermRow(*row) for row in cursor.fetchall()]

@@ -140,6 +140,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="searchterm", name="docs", field=models.PositiveIntegerField(default=0)
         ),
+        migrations.AddField(
+            model_name="searchterm", name="primary", field=models.BooleanField(default=True)
+        ),
+        migrations.AddField(
+            model_name="searchterm", name="sold", field=models.PositiveIntegerField(default=0)
+        ),
         migrations.AddConstraint(
             model_name="searchterm",
             constraint=models.UniqueConstraint(
