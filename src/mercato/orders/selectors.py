@@ -10,7 +10,7 @@ from mercato.core.errors import NotFound
 from mercato.customers.models import Customer
 
 from .links import read_guest_link_token
-from .models import Order
+from .models import Order, OrderEvent
 
 
 def orders_for_customer(*, customer: Customer) -> QuerySet[Order]:
@@ -78,3 +78,14 @@ def order_for_idempotency_key(
 def order_for_stored_key(*, customer: Customer | None, stored_key: str) -> Order | None:
     """The order placed with a key as stored_idempotency_key gave it (checkout has it)."""
     return Order.objects.filter(customer=customer, idempotency_key=stored_key).first()
+
+
+# The audit timeline (back office) reads order events through these two.
+def order_events(*, number: str = "") -> QuerySet[OrderEvent]:
+    """Every order status change, or those of the order numbered `number`."""
+    events = OrderEvent.objects.all()
+    return events.filter(order__number=number) if number else events
+
+
+def order_events_by_id(ids) -> dict[int, OrderEvent]:
+    return OrderEvent.objects.select_related("order").in_bulk(list(ids))

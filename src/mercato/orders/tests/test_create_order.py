@@ -86,12 +86,14 @@ def test_an_unpaid_order_is_due_after_the_configured_minutes(settings):
 def test_placement_schedules_the_auto_cancel_after_commit(
     settings, django_capture_on_commit_callbacks
 ):
-    """The auto-cancel task is queued once the order is committed, with the deadline."""
+    """The auto-cancel task is queued once the order is committed, for the deadline plus
+    the grace a last-second payment gets."""
     settings.MERCATO_UNPAID_ORDER_MINUTES = 30
+    settings.MERCATO_UNPAID_ORDER_GRACE_SECONDS = 60
     with mock.patch("mercato.orders.tasks.cancel_unpaid_order_task.apply_async") as queued:
         with django_capture_on_commit_callbacks(execute=True):
             order = make_order()
-    queued.assert_called_once_with((order.pk,), countdown=1800)
+    queued.assert_called_once_with((order.pk,), countdown=1860)
 
 
 def test_cash_on_delivery_goes_to_review_without_a_deadline(django_capture_on_commit_callbacks):
