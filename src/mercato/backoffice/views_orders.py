@@ -53,14 +53,12 @@ def order_list(request):
     return render(request, "backoffice/orders/list.html", context)
 
 
-@staff_view(VIEW)
+@staff_view("orders.export_orders")
 def order_export(request):
     """The filtered list as CSV or XLSX (masked as the page is)."""
     fmt = request.GET.get("format", "csv")
     if fmt not in exports.FORMATS:
         raise Http404("Unknown format")
-    if not request.user.has_perm("orders.export_orders"):
-        return forbidden(request)
     order_filter = console.console_orders(request.GET)
     if not order_filter.is_valid():
         messages.error(request, _("Correct the filters before exporting."))

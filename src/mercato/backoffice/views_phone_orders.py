@@ -6,6 +6,7 @@ import uuid
 
 from django import forms
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -107,8 +108,7 @@ def phone_order(request, cart_id: int):
     try:
         cart = _cart(request, cart_id)
     except DomainError:
-        messages.error(request, _("This phone order is gone (placed or cancelled)."))
-        return redirect("backoffice:phone_order_start")
+        raise Http404("No such phone order (placed or discarded)") from None
     return _page(request, cart)
 
 

@@ -7,8 +7,8 @@ import io
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mercato.core import masking
 from mercato.core.errors import ValidationFailed
-from mercato.core.masking import mask_phone, mask_text
 from mercato.core.permissions import require_perm
 from mercato.orders.models import OrderChannel, OrderStatus
 
@@ -20,7 +20,7 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def _rows(queryset, *, full: bool):
+def _rows(queryset, *, actor):
     statuses, channels = dict(OrderStatus.choices), dict(OrderChannel.choices)
     for row in queryset.values_list(*COLUMNS).iterator(chunk_size=2000):
         values = dict(zip(COLUMNS, row, strict=True))
@@ -31,10 +31,9 @@ def _rows(queryset, *, full: bool):
             values[name] = timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S") if at else ""
         values["total"] = str(values["total"])
         values["on_hold"] = _("yes") if values["on_hold"] else ""
-        if not full:
-            values["recipient"] = mask_text(values["recipient"], keep=1)
-            values["mobile"] = mask_phone(values["mobile"])
-            values["detail"] = mask_text(values["detail"])
+        values["recipient"] = masking.name_for(actor, values["recipient"])
+        values["mobile"] = masking.phone_for(actor, values["mobile"])
+        values["detail"] = masking.address_for(actor, values["detail"])
         yield [values[c] for c in COLUMNS]
 
 
@@ -48,13 +47,12 @@ def export_orders(*, actor, queryset, file, fmt: str) -> int:
         raise ValidationFailed(
             {"q": [_("More than %(n)s orders: narrow the filters.") % {"n": MAX_ROWS}]}
         )
-    full = actor.has_perm("core.view_full_phone")
     count = 0
     if fmt == "csv":
         text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="", write_through=True)
         writer = csv.writer(text)
         writer.writerow(COLUMNS)
-        for row in _rows(queryset, full=full):
+        for row in _rows(queryset, actor=actor):
             writer.writerow(row)
             count += 1
         text.flush()
@@ -65,7 +63,7 @@ def export_orders(*, actor, queryset, file, fmt: str) -> int:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("orders")
     sheet.append(list(COLUMNS))
-    for row in _rows(queryset, full=full):
+    for row in _rows(queryset, actor=actor):
         sheet.append(row)
         count += 1
     book.save(file)

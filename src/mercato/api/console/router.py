@@ -12,8 +12,8 @@ from ninja import Field, Query, Router, Schema, Status
 from mercato.api.auth import staff_auth
 from mercato.api.schemas import Text, responses
 from mercato.checkout import phone
+from mercato.core import masking
 from mercato.core.errors import NotFound, PermissionDeniedError, ValidationFailed
-from mercato.core.masking import mask_phone, mask_text
 from mercato.core.permissions import require_perm
 from mercato.fulfillment import console, exports
 from mercato.orders import actions
@@ -57,11 +57,10 @@ def _filtered(filters: OrderFilterIn):
 
 
 def _personal(user, order) -> dict:
-    full = user.has_perm("core.view_full_phone")
     return {
-        "recipient": order.recipient if full else mask_text(order.recipient, keep=1),
-        "mobile": order.mobile if full else mask_phone(order.mobile),
-        "detail": order.detail if full else mask_text(order.detail),
+        "recipient": masking.name_for(user, order.recipient),
+        "mobile": masking.phone_for(user, order.mobile),
+        "detail": masking.address_for(user, order.detail),
     }
 
 
@@ -186,12 +185,16 @@ def _detail(user, number: str) -> dict:
                 "from_status": e.from_status,
                 "to_status": e.to_status,
                 "by": str(e.actor) if e.actor else None,
-                "reason": e.reason,
+                "reason": masking.text_for(user, e.reason),
             }
             for e in page.events
         ],
         "notes": [
-            {"at": n.created_at, "by": str(n.author) if n.author else None, "text": n.text}
+            {
+                "at": n.created_at,
+                "by": str(n.author) if n.author else None,
+                "text": masking.text_for(user, n.text),
+            }
             for n in page.notes
         ],
         "review": page.review

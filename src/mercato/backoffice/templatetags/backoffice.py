@@ -3,7 +3,6 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from mercato.catalog.thumbs import thumb_url
-from mercato.core.masking import mask_phone, mask_text
 from mercato.staff.models import Department
 
 from ..markup import mark_selected, option_tags
@@ -80,26 +79,3 @@ def field_widget(bound_field, options=None):
     parts.append(mark_selected(options_html, _selected_values(bound_field)))
     parts.append("</select>")
     return mark_safe("".join(parts))  # noqa: S308 - every value and label is escaped
-
-
-# Personal data on back-office pages: in full only with core.view_full_phone (docs/roles.md).
-def _full(user) -> bool:
-    return bool(user and user.has_perm("core.view_full_phone"))
-
-
-@register.filter
-def shown_phone(phone, user) -> str:
-    """{{ order.mobile|shown_phone:user }} → 13812345678 or 138****5678."""
-    return phone if _full(user) else mask_phone(phone)
-
-
-@register.filter
-def shown_name(name, user) -> str:
-    """A recipient's name: 张三 or 张*."""
-    return name if _full(user) else mask_text(name, keep=1)
-
-
-@register.filter
-def shown_street(detail, user) -> str:
-    """A street address: in full, or its first two characters and stars."""
-    return detail if _full(user) else mask_text(detail)

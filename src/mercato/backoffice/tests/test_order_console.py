@@ -227,7 +227,7 @@ def test_address_cannot_change_after_shipment(client, login, shop):
 
 def test_hold_and_release_are_events(client, login, shop):
     order = place(shop)
-    login("procurement")
+    login("procurement", roles=["order_processing"])
     client.post(reverse("backoffice:order_hold", args=[order.number]), {"reason": "客户要求暂缓"})
     order.refresh_from_db()
     assert order.on_hold and order.hold_reason == "客户要求暂缓"

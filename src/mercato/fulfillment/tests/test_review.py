@@ -117,7 +117,7 @@ def test_a_customer_who_refused_cod_before_is_a_cod_risk(shop):
 
 
 def test_blacklisted_phone_address_ip_and_name_are_held(shop, make_staff):
-    lead = make_staff("procurement")
+    lead = make_staff("procurement", roles=["order_processing"])
     services.add_to_blacklist(actor=lead, kind="phone", value="+86 137 0000 1111", reason="骗单")
     services.add_to_blacklist(
         actor=lead, kind="address", value="武侯区人民南路九段 8 号", reason="x"
@@ -136,7 +136,7 @@ def test_blacklisted_phone_address_ip_and_name_are_held(shop, make_staff):
 
 
 def test_the_lead_switches_rules_and_sets_thresholds(shop, make_staff):
-    lead = make_staff("procurement", roles=["lead"])
+    lead = make_staff("procurement", roles=["lead", "order_processing"])
     clerk = make_staff("procurement")
     with pytest.raises(PermissionDeniedError):
         services.set_rule(actor=clerk, code="large_quantity", enabled=False)
@@ -160,7 +160,7 @@ def test_orders_on_hold_wait_for_the_release(shop, make_staff):
 
 
 def test_reviewer_fixes_the_address_and_approves(shop, make_staff):
-    reviewer = make_staff("procurement")
+    reviewer = make_staff("procurement", roles=["order_processing"])
     o = order(shop, address=at("江苏省", "南京市", "鼓楼区", "附近"))
     review()
     fixed = at("江苏省", "南京市", "鼓楼区", "汉口路22号南京大学")
@@ -181,7 +181,7 @@ def test_reviewer_fixes_the_address_and_approves(shop, make_staff):
 
 
 def test_reviewer_cancels_with_a_reason_and_stock_is_released(shop, make_staff):
-    reviewer = make_staff("procurement")
+    reviewer = make_staff("procurement", roles=["order_processing"])
     o = order(shop, quantity=3, address=at("江苏省", "南京市", "鼓楼区", "附近", recipient="测试"))
     review()
     with pytest.raises(ValidationFailed):
@@ -196,7 +196,9 @@ def test_reviewer_cancels_with_a_reason_and_stock_is_released(shop, make_staff):
 def test_decisions_need_the_permission_and_a_waiting_order(shop, make_staff):
     o = order(shop)
     with pytest.raises(IllegalTransition):
-        services.approve_order(order_id=o.pk, actor=make_staff("procurement"))
+        services.approve_order(
+            order_id=o.pk, actor=make_staff("procurement", roles=["order_processing"])
+        )
     with pytest.raises(PermissionDeniedError):
         services.approve_order(order_id=o.pk, actor=make_staff("finance"))
 
