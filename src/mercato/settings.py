@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "mercato.orders",
     "mercato.cart",
     "mercato.checkout",
+    "mercato.fulfillment",
+    "mercato.aftersales",
     "mercato.storefront",
     "mercato.api",
     "mercato.backoffice",

@@ -31,6 +31,24 @@ class Workspace:
 
 NAVIGATION: list[Workspace] = [
     Workspace(
+        "orders",
+        _("Orders"),
+        [
+            Entry(
+                _("Order console"),
+                "backoffice:order_list",
+                "orders.view_order",
+                also_active=("backoffice:order_detail",),
+            ),
+            Entry(
+                _("New phone order"),
+                "backoffice:phone_order_start",
+                "orders.place_phone_order",
+                also_active=("backoffice:phone_order",),
+            ),
+        ],
+    ),
+    Workspace(
         "catalog",
         _("Catalogue"),
         [

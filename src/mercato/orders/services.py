@@ -28,8 +28,16 @@ from mercato.inventory.reservations import release_reservation
 
 from .errors import AlreadyPaid, DuplicateOrder, IllegalTransition
 from .links import new_guest_token
-from .models import InvoiceType, Order, OrderEvent, OrderLine, OrderNumberCounter, OrderStatus
-from .signals import orders_cancelled
+from .models import (
+    InvoiceType,
+    Order,
+    OrderChannel,
+    OrderEvent,
+    OrderLine,
+    OrderNumberCounter,
+    OrderStatus,
+)
+from .signals import order_cancelled, orders_cancelled
 from .status import ALLOWED, can_cancel, transition
 
 FEN = Decimal("0.01")
@@ -230,10 +238,14 @@ def write_order_record(
     actor: User | None = None,
     number: str = "",
     also_execute: Sequence[tuple[str, list]] = (),
+    channel: str = OrderChannel.WEB,
+    client_ip: str | None = None,
 ) -> Order:
     """The order, its lines and its first event, inside the caller's transaction.
 
     `number` is one next_order_number() or order_number() gave; without it, this asks.
+    `channel`: where the order came from (the shop, the API, a phone call to customer
+    service); `client_ip`: the buyer's address (review counts orders per IP).
     `also_execute`: the caller's own statements (sql, params) run with the lines' INSERT,
     in one round trip on PostgreSQL (core.db.execute_together): checkout removes the
     placed cart lines so.
@@ -287,6 +299,8 @@ def write_order_record(
         placed_at=now,
         expires_at=None if cod else now + timedelta(minutes=_unpaid_minutes()),
         idempotency_key=idempotency_key,
+        channel=channel,
+        client_ip=client_ip or None,
     )
     try:
         order.full_clean(exclude=["customer"], validate_unique=False, validate_constraints=False)
@@ -388,6 +402,7 @@ def cancel_locked_order(
         update_fields=["cancelled_at", "expires_at"],
     )
     release_stock_for(order, reason=release_reason or reason, actor=actor)
+    order_cancelled.send(sender=Order, order=order, actor=actor, reason=reason)
     _announce_cancelled([order.pk])
 
 
