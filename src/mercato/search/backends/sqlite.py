@@ -13,7 +13,6 @@ from ..models import SearchDocument
 from ..query import Fts5Dialect, ParsedQuery
 from .database import DatabaseBackend, quote
 
-
 # Not correlated: SQLite runs the subquery once per statement and keeps its rows.
 ARM = "search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)"
 
