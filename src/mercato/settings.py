@@ -157,6 +157,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "mercato",
+            # Django's default of 300 entries is a few searches' product cards: every page
+            # cache would evict itself. 10,000 small fragments are a few tens of MB.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -27,6 +27,25 @@ def available_sku_ids(*, sku_ids, province: str | None) -> set[int]:
     return set(stocks.values_list("sku_id", flat=True).distinct())
 
 
+def products_in_stock(*, product_ids) -> set[int]:
+    """Which of these products have an active SKU with stock to sell in an active warehouse
+    (product cards' stock state), in one query."""
+    from django.db.models import F
+
+    from .models import Stock
+
+    return set(
+        Stock.objects.filter(
+            sku__product_id__in=list(product_ids),
+            sku__is_active=True,
+            warehouse__is_active=True,
+            on_hand__gt=F("reserved"),
+        )
+        .values_list("sku__product_id", flat=True)
+        .distinct()
+    )
+
+
 def reservations_for(*, reference: str) -> QuerySet[Reservation]:
     """The reservations held for an order reference, by warehouse: its parcels, in one query."""
     return (

@@ -25,6 +25,7 @@ class Document:
     fallback: str  # D: parent categories' inner words, single Chinese characters
     terms: dict  # {token: TermKind} the best kind each token has in this product
     sold: int = 0  # units sold (catalog.ProductPopularity)
+    spec_values: str = ""  # "name\tvalue" lines of its active SKUs' specs
 
 
 def _ancestor_paths(path: str, steplen: int) -> list[str]:
@@ -72,7 +73,8 @@ def _document(product, categories: list[str], specs, analyzer: Analyzer, sold: i
     own = mark(analyzer.tokens(leaf, for_index=True), TermKind.WORD)
     if leaf:
         own = mark([whole(leaf)], TermKind.CATEGORY) + own
-    detail_text = [product.subtitle, product.seo_keywords, product.code, *sorted(specs)]
+    detail_text = [product.subtitle, product.seo_keywords, product.code]
+    detail_text += sorted({value for _name, value in specs})
     detail = mark(analyzer.tokens(" ".join(detail_text), for_index=True), TermKind.SPEC)
     detail += mark([whole(p) for p in parents if p], TermKind.CATEGORY)
     inner = [t for p in parents for t in analyzer.tokens(p, for_index=True)]
@@ -91,6 +93,7 @@ def _document(product, categories: list[str], specs, analyzer: Analyzer, sold: i
         fallback=field(fallback),
         terms=kinds,
         sold=sold,
+        spec_values="\n".join(f"{name}\t{value}" for name, value in sorted(specs)),
     )
 
 
@@ -105,11 +108,13 @@ def build_documents(product_ids) -> tuple[list[Document], set[int]]:
     steplen = Category.steplen
     paths = {p for product in products for p in _ancestor_paths(product.category.path, steplen)}
     names_by_path = dict(Category.objects.filter(path__in=paths).values_list("path", "name"))
-    specs: dict[int, set[str]] = {}
+    specs: dict[int, set[tuple[str, str]]] = {}
     for product_id, values in Sku.objects.filter(product__in=products, is_active=True).values_list(
         "product_id", "specs"
     ):
-        specs.setdefault(product_id, set()).update(str(v) for v in (values or {}).values())
+        specs.setdefault(product_id, set()).update(
+            (str(k), str(v)) for k, v in (values or {}).items()
+        )
     sold = dict(
         ProductPopularity.objects.filter(product__in=products).values_list(
             "product_id", "units_sold"

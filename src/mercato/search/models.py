@@ -40,6 +40,9 @@ class SearchDocument(models.Model):
     category_tokens = models.TextField(blank=True)
     detail_tokens = models.TextField(blank=True)
     fallback_tokens = models.TextField(blank=True)
+    # The spec values of the product's active SKUs, "name\tvalue" a line: search counts its
+    # spec facets from the matches without another query (search.facets).
+    spec_values = models.TextField(blank=True)
     indexed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

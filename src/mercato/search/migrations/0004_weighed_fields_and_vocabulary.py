@@ -104,6 +104,11 @@ class Migration(migrations.Migration):
             name="fallback_tokens",
             field=models.TextField(blank=True),
         ),
+        migrations.AddField(
+            model_name="searchdocument",
+            name="spec_values",
+            field=models.TextField(blank=True),
+        ),
         migrations.AlterField(
             model_name="searchterm", name="term", field=models.CharField(max_length=60)
         ),
