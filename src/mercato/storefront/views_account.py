@@ -21,9 +21,9 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_de
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from mercato.core.errors import ValidationFailed
+from mercato.core.ratelimits import OnOutage, is_limited
 from mercato.customers import accounts, selectors, services
 from mercato.customers.models import CodePurpose
 from mercato.customers.sms import SmsDeliveryFailed
@@ -60,19 +60,21 @@ def _rate_limited(request, *, action: str, subject: str) -> str:
     """'' when allowed, else the message to show. Counts this request against the rates per
     IP address and per number (or email address) for the action ("code" or "login")."""
     rates = settings.MERCATO_ACCOUNT_RATE_LIMITS
-    by_subject = is_ratelimited(
+    # Log-in and SMS codes keep counting in the database while the cache is away
+    # (core.ratelimits): never unlimited guessing, never a 500.
+    by_subject = is_limited(
         request,
         group=f"account-{action}-subject",
         key=lambda _group, _request: subject,
         rate=rates[f"{action}_per_number"],
-        increment=True,
+        on_outage=OnOutage.DATABASE,
     )
-    by_ip = is_ratelimited(
+    by_ip = is_limited(
         request,
         group=f"account-{action}-ip",
         key="ip",
         rate=rates[f"{action}_per_ip"],
-        increment=True,
+        on_outage=OnOutage.DATABASE,
     )
     if by_subject:
         return (
