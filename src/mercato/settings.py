@@ -172,6 +172,7 @@ MERCATO_READINESS_CHECKS = [
     ("broker", "mercato.core.health.check_broker", "degraded"),
     ("workers", "mercato.core.health.check_workers", "degraded"),
     ("outbox", "mercato.core.health.check_outbox", "degraded"),
+    ("expiry", "mercato.orders.selectors.check_overdue_orders", "degraded"),
 ]
 MERCATO_WORKER_STALE_SECONDS = env.int("WORKER_STALE_SECONDS", default=60)
 MERCATO_OUTBOX_ALARM_SECONDS = env.int("OUTBOX_ALARM_SECONDS", default=120)

@@ -29,7 +29,8 @@ from mercato.inventory.models import Reservation, Stock
 from mercato.orders.models import Order
 
 ADDRESS = {
-    k: getattr(CHENGDU, k) for k in ("recipient", "mobile", "province", "city", "district", "detail")
+    k: getattr(CHENGDU, k)
+    for k in ("recipient", "mobile", "province", "city", "district", "detail")
 }
 
 
@@ -111,9 +112,10 @@ def test_a_locked_stock_row_answers_busy_and_the_same_key_places_once_later(
     again = place(client, key)
     assert json.loads(again.content)["number"] == json.loads(placed.content)["number"]
     assert Order.objects.count() == 1
-    assert Stock.objects.filter(sku=sku).values_list("reserved", flat=True).order_by(
-        "reserved"
-    ).last() == 1
+    assert (
+        Stock.objects.filter(sku=sku).values_list("reserved", flat=True).order_by("reserved").last()
+        == 1
+    )
 
 
 @pytest.mark.postgres
@@ -126,7 +128,9 @@ def test_web_and_task_processes_get_their_own_timeouts(settings):
 
     def shown():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')")
+            cursor.execute(
+                "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
+            )
             return cursor.fetchone()
 
     try:

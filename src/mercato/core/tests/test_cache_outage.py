@@ -89,9 +89,7 @@ def test_the_django_cached_db_backend_fails_where_ours_does_not(settings):
 
 
 @pytest.mark.django_db
-def test_log_in_limits_count_in_the_database_while_the_cache_is_down(
-    client, settings, cache_down
-):
+def test_log_in_limits_count_in_the_database_while_the_cache_is_down(client, settings, cache_down):
     """The per-number log-in limit still holds, counted in RateLimitCount: a 429, never a
     500, and never unlimited guessing."""
     create_customer(mobile=MOBILE, password=PASSWORD, name="张三")
@@ -117,7 +115,10 @@ def test_log_in_limits_count_in_the_database_while_the_cache_is_down(
 
 @pytest.mark.django_db
 def test_sms_codes_are_limited_in_the_database_while_the_cache_is_down(
-    client, settings, cache_down, sms_outbox  # noqa: F811
+    client,
+    settings,
+    cache_down,
+    sms_outbox,  # noqa: F811
 ):
     settings.MERCATO_ACCOUNT_RATE_LIMITS = {
         **settings.MERCATO_ACCOUNT_RATE_LIMITS,
@@ -135,9 +136,7 @@ def test_each_limit_chooses_what_an_outage_means(rf, cache_down, on_outage, limi
     from mercato.core.ratelimits import OnOutage, is_limited
 
     request = rf.get("/")
-    outcome = is_limited(
-        request, group="g", key="ip", rate="100/h", on_outage=OnOutage(on_outage)
-    )
+    outcome = is_limited(request, group="g", key="ip", rate="100/h", on_outage=OnOutage(on_outage))
     assert outcome is limited
     assert not RateLimitCount.objects.exists()
 

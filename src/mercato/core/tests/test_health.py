@@ -21,7 +21,7 @@ def test_readyz_reports_each_check(client):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "cache": "ok", "outbox": "ok"},
+        "checks": {"database": "ok", "cache": "ok", "outbox": "ok", "expiry": "ok"},
     }
 
 

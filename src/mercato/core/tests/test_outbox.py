@@ -94,7 +94,9 @@ def test_readyz_names_a_backlog_older_than_the_alarm(client, settings):
     OutboxMessage.objects.create(task=TASK, args=[1], created_at=old, next_attempt_at=old)
     body = client.get("/readyz").json()
     assert body["degraded"] == ["outbox"]
-    assert re.fullmatch(r"1 outbox messages waiting, the oldest for 3\d\d s", body["checks"]["outbox"])
+    assert re.fullmatch(
+        r"1 outbox messages waiting, the oldest for 3\d\d s", body["checks"]["outbox"]
+    )
 
 
 @pytest.mark.postgres
@@ -103,8 +105,7 @@ def test_two_relays_never_send_the_same_message():
     """Batches are taken with SKIP LOCKED: two relays running at once split the work."""
     now = timezone.now()
     OutboxMessage.objects.bulk_create(
-        OutboxMessage(task=TASK, args=[n], created_at=now, next_attempt_at=now)
-        for n in range(40)
+        OutboxMessage(task=TASK, args=[n], created_at=now, next_attempt_at=now) for n in range(40)
     )
     sent, gate = [], threading.Barrier(2)
     lock = threading.Lock()
