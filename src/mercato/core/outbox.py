@@ -132,15 +132,16 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 300))
 
 
-def relay_outbox(*, batch: int = BATCH, limit: int | None = None) -> int:
+def relay_outbox(*, batch: int = BATCH, limit: int | None = None, everything=False) -> int:
     """Send the messages that are due, oldest first, in batches taken with SKIP LOCKED
     (two relays never send the same row); returns how many were sent. Stops at the first
     message the broker refuses: that one is tried again after a backoff, and the rest wait
-    for the next run."""
+    for the next run. `everything`: also the ones not due yet (new rows the fast path may
+    still send, failed ones backing off): for an operator emptying the outbox at once."""
     total = 0
     while limit is None or total < limit:
         size = batch if limit is None else min(batch, limit - total)
-        sent, failed = _relay_batch(size)
+        sent, failed = _relay_batch(size, everything=everything)
         total += sent
         if failed or sent < size:
             break
@@ -148,13 +149,12 @@ def relay_outbox(*, batch: int = BATCH, limit: int | None = None) -> int:
 
 
 @transaction.atomic
-def _relay_batch(size: int) -> tuple[int, bool]:
+def _relay_batch(size: int, *, everything: bool = False) -> tuple[int, bool]:
     now = timezone.now()
-    rows = list(
-        OutboxMessage.objects.select_for_update(skip_locked=True)
-        .filter(next_attempt_at__lte=now)
-        .order_by("next_attempt_at")[:size]
-    )
+    rows = OutboxMessage.objects.select_for_update(skip_locked=True)
+    if not everything:
+        rows = rows.filter(next_attempt_at__lte=now)
+    rows = list(rows.order_by("next_attempt_at")[:size])
     sent = []
     failed = False
     for row in rows:
