@@ -37,6 +37,7 @@ class Stack:
     worker: Process
     base: str
     cache_port: int
+    database: dict
 
     @property
     def http(self) -> Http:
@@ -46,6 +47,14 @@ class Stack:
         answer = self.http.get("/readyz?deep=1" if deep else "/readyz")
         body = answer.json() if answer.status in (200, 503) else {}
         return {"status_code": answer.status, **body}
+
+    def our_backend_pids(self) -> list[int]:
+        """This test process's own database connection: never terminated by a test."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return [cursor.fetchone()[0]]
 
     def ensure_running(self) -> None:
         """What a test stopped or killed, started again (for the next test)."""
@@ -102,7 +111,7 @@ def stack(django_db_setup, django_db_blocker):
             started.append(process)
         yield Stack(
             root, env, cache_redis, broker_redis, web, worker,
-            base=f"http://127.0.0.1:{web_port}", cache_port=cache_port,
+            base=f"http://127.0.0.1:{web_port}", cache_port=cache_port, database=database,
         )  # fmt: skip
     finally:
         for process in reversed(started):

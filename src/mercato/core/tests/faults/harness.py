@@ -500,3 +500,52 @@ class Load:
                 if r.at >= moment and 200 <= r.status < 300 and (kinds is None or r.kind in kinds)
             ]
         return min(times) - moment if times else None
+
+
+# The database, from the side --------------------------------------------------------------
+def _connect(database: dict):
+    import psycopg
+
+    return psycopg.connect(
+        dbname=database["NAME"], user=database.get("USER") or None,
+        password=database.get("PASSWORD") or None, host=database.get("HOST") or "127.0.0.1",
+        port=database.get("PORT") or 5432, autocommit=True,
+    )  # fmt: skip
+
+
+class RowLock:
+    """Rows held FOR UPDATE by a connection of our own (another client of the database)
+    until release(): what a long transaction elsewhere does to the shop."""
+
+    def __init__(self, database: dict, sql: str, params: list):
+        self.connection = _connect(database)
+        self.pid = self.connection.info.backend_pid
+        self.connection.execute("BEGIN")
+        self.rows = self.connection.execute(sql, params).fetchall()
+
+    def release(self) -> None:
+        if not self.connection.closed:
+            self.connection.execute("ROLLBACK")
+            self.connection.close()
+
+
+def backends(database: dict, *, waiting_on_lock: bool = False, exclude=()) -> list[int]:
+    """Backend pids of the processes using `database` (gunicorn's, the worker's), not
+    ours; with `waiting_on_lock`, only those waiting for a row lock."""
+    with _connect(database) as conn:
+        sql = (
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend' AND NOT (pid = ANY(%s))"
+        )
+        if waiting_on_lock:
+            sql += " AND wait_event_type = 'Lock'"
+        return [pid for (pid,) in conn.execute(sql, [database["NAME"], list(exclude)])]
+
+
+def terminate(database: dict, pids) -> int:
+    """pg_terminate_backend for each pid (of our own test database's clients)."""
+    with _connect(database) as conn:
+        return sum(
+            bool(conn.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0])
+            for pid in pids
+        )
