@@ -169,7 +169,7 @@ def prepare(*, member_count: int, guest_count: int, out: Path) -> dict:
     started = time.perf_counter()
     tag = f"b{int(time.time())}"
     warehouses = dict(Warehouse.objects.values_list("code", "pk"))
-    pool = list(sellable_skus()[:POOL_SKUS])
+    pool = list(sellable_skus().select_related("product")[:POOL_SKUS])
     if len(pool) < POOL_SKUS:
         raise SystemExit("the bench database has too few sellable SKUs: run seed_demo first")
     for sku in pool:
@@ -203,6 +203,8 @@ def prepare(*, member_count: int, guest_count: int, out: Path) -> dict:
         "session_cookie": settings.SESSION_COOKIE_NAME,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
         "pool_sku_ids": [s.pk for s in pool],
+        # The product page of each pool SKU: where a guest's add-to-cart form is.
+        "pool_pages": {str(s.pk): f"/p/{s.product.slug}/" for s in pool},
         "bare_stock_id": bare_stock.pk,
         "members": member_count,
         "guests": guest_count,

@@ -68,6 +68,9 @@ def _fast_tests(settings, tmp_path, request):
             }
         }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The sandbox gateway is off by default; the tests switch it on (as `make demo` does).
+    # payments/tests/test_sandbox_default.py checks the default itself.
+    settings.MERCATO_PAYMENTS = {"MERCATO_PAYMENT_METHODS": "cod,sandbox"}
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.AXES_ENABLED = False
     settings.STORAGES = {

@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .masking import looks_like_mobile, mask_phone
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -27,7 +29,10 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
-        return self.display_name or self.get_full_name() or self.username
+        # A customer's username is their mobile number: a name shown anywhere (an event's
+        # "by", an audit entry, a log line) never carries it in full.
+        name = self.display_name or self.get_full_name() or self.username
+        return mask_phone(name) if looks_like_mobile(name) else name
 
 
 class OutboxMessage(models.Model):

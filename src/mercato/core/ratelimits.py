@@ -1,6 +1,7 @@
 """Rate limits that decide, each for itself, what to do when the cache is unreachable.
 
-Counting is django-ratelimit's, in the cache (`is_ratelimited`). When the cache cannot be
+Counting is django-ratelimit's, in the cache (`get_usage`); which limits exist and what
+they count by is core.ratelimit's. When the cache cannot be
 reached, django-ratelimit alone would refuse everything (or allow everything, for the
 whole site); here each limit says which, with `on_outage`:
 
@@ -24,7 +25,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.utils import timezone
-from django_ratelimit.core import _split_rate, is_ratelimited
+from django_ratelimit.core import _split_rate, get_usage
 
 from .models import RateLimitCount
 
@@ -50,31 +51,35 @@ def _failures(cache) -> int | None:
     return getattr(state, "failures", None)
 
 
-def is_limited(request, *, group: str, key, rate: str, on_outage: OnOutage) -> bool:
-    """Count this request against `rate` for `key` and say whether it is over the limit.
-
-    `key` is what django-ratelimit takes: a callable (group, request) → str, or one of its
-    names ("ip", "user", ...). Counts every call (increment=True).
-    """
+def over_limit(
+    request, *, group: str, key, rate: str, on_outage: OnOutage, increment: bool = True
+) -> bool:
+    """Whether this request is over `rate` for `key` (django-ratelimit's key: a callable
+    (group, request) → str, or one of its names). With `increment`, this request is
+    counted and may be the limit-th; without, only asks whether the limit is used up (for
+    actions that count only when they fail)."""
     cache = _cache()
     before = _failures(cache)
     try:
-        limited = is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
+        usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
     except Exception as exc:  # noqa: BLE001 - a cache backend that raises when it is down
         logger.warning("Rate limit %s: cache failed (%r), %s", group, exc, on_outage)
-        return _on_outage(request, group=group, key=key, rate=rate, on_outage=on_outage)
+        return _on_outage(request, group, key, rate, on_outage, increment)
     unavailable = not getattr(cache, "available", True)
-    if before is None or (_failures(cache) == before and not unavailable):
-        return limited
-    return _on_outage(request, group=group, key=key, rate=rate, on_outage=on_outage)
+    if before is not None and (_failures(cache) != before or unavailable):
+        return _on_outage(request, group, key, rate, on_outage, increment)
+    if usage is None:  # a rate of None: no limit
+        return False
+    return usage["should_limit"] if increment else usage["count"] >= usage["limit"]
 
 
-def _on_outage(request, *, group, key, rate, on_outage: OnOutage) -> bool:
+def _on_outage(request, group, key, rate, on_outage: OnOutage, increment: bool) -> bool:
     if on_outage == OnOutage.OPEN:
         return False
     if on_outage == OnOutage.CLOSED:
         return True
-    return count_in_database(group=group, value=_key_value(request, group, key), rate=rate)
+    value = _key_value(request, group, key)
+    return count_in_database(group=group, value=value, rate=rate, increment=increment)
 
 
 def _key_value(request, group: str, key) -> str:
@@ -85,16 +90,19 @@ def _key_value(request, group: str, key) -> str:
     return str(_SIMPLE_KEYS[key](request))
 
 
-def count_in_database(*, group: str, value: str, rate: str) -> bool:
-    """Count one hit of `value` in the current window of `rate` in the database; True when
-    over the limit. One statement (an upsert returning the count), atomic under
-    concurrency on PostgreSQL and SQLite."""
+def count_in_database(*, group: str, value: str, rate: str, increment: bool = True) -> bool:
+    """The limit counted in the database: one hit of `value` in the current window of
+    `rate` (with `increment`: one statement, an upsert returning the count, atomic under
+    concurrency on PostgreSQL and SQLite); True when over the limit."""
     limit, period = _split_rate(rate)
     now = timezone.now()
     window = int(now.timestamp()) // period
     digest = hashlib.sha256(
         f"{settings.SECRET_KEY}|{group}|{rate}|{value}|{window}".encode()
     ).hexdigest()
+    if not increment:
+        count = RateLimitCount.objects.filter(key=digest).values_list("count", flat=True).first()
+        return (count or 0) >= limit
     expires = now + timedelta(seconds=period - int(now.timestamp()) % period)
     table = connection.ops.quote_name(RateLimitCount._meta.db_table)
     key = connection.ops.quote_name("key")

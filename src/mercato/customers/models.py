@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mercato.core.masking import mask_phone
 from mercato.core.models import TimeStampedModel
 
 from .phones import cn_mobile_validator
@@ -68,7 +69,8 @@ class Customer(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.name or self.mobile or self.email or ""
+        # Shown wherever a customer is named (admin, audit entries): never the full number.
+        return self.name or (mask_phone(self.mobile) if self.mobile else "") or self.email or ""
 
 
 class Address(TimeStampedModel):

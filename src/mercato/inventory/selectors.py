@@ -1,6 +1,6 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from .models import Reservation, Warehouse
+from .models import Reservation, StockMovement, Warehouse
 
 
 def warehouses_serving(*, province: str) -> QuerySet[Warehouse]:
@@ -75,3 +75,17 @@ def stock_disagreements(*, limit: int = 20) -> list[str]:
         f"active reservations {held}; ledger on hand {l_on_hand}, reserved {l_reserved}"
         for pk, sku, wh, on_hand, reserved, held, l_on_hand, l_reserved in rows
     ]
+
+
+# The audit timeline (back office) reads the stock ledger through these two.
+def stock_movements(*, reference: str = "") -> QuerySet[StockMovement]:
+    """Every stock-ledger row, or those naming `reference` (an order number, a receipt) or
+    of the SKU whose code it is."""
+    movements = StockMovement.objects.all()
+    if reference:
+        movements = movements.filter(Q(reference=reference) | Q(stock__sku__code=reference))
+    return movements
+
+
+def stock_movements_by_id(ids) -> dict[int, StockMovement]:
+    return StockMovement.objects.select_related("stock__sku", "stock__warehouse").in_bulk(list(ids))

@@ -10,7 +10,7 @@ from mercato.core.errors import NotFound
 from mercato.customers.models import Customer
 
 from .links import read_guest_link_token
-from .models import Order
+from .models import Order, OrderEvent
 
 
 def orders_for_customer(*, customer: Customer) -> QuerySet[Order]:
@@ -135,3 +135,14 @@ def check_overdue_orders() -> str | None:
     if not count:
         return None
     return f"{count} unpaid orders more than {int(grace.total_seconds())} s past their deadline"
+
+
+# The audit timeline (back office) reads order events through these two.
+def order_events(*, number: str = "") -> QuerySet[OrderEvent]:
+    """Every order status change, or those of the order numbered `number`."""
+    events = OrderEvent.objects.all()
+    return events.filter(order__number=number) if number else events
+
+
+def order_events_by_id(ids) -> dict[int, OrderEvent]:
+    return OrderEvent.objects.select_related("order").in_bulk(list(ids))

@@ -6,3 +6,6 @@ class PaymentsConfig(AppConfig):
     name = "mercato.payments"
     label = "payments"
     verbose_name = _("Payments")
+
+    def ready(self):
+        from . import checks, receivers  # noqa: F401  (registers checks and receivers)

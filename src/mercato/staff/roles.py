@@ -58,7 +58,7 @@ DEPARTMENTS = [
         "tech",
         "技术部",
         "Technology",
-        [*CATALOG_READ, "core.view_auditlog"],
+        [*CATALOG_READ, "core.view_auditlog", "staff.use_admin"],
     ),
     (
         "operations",
@@ -105,6 +105,13 @@ DEPARTMENTS = [
 # "sysadmin" is 技术部's superuser-style role: it is granted every permission.
 ROLES = {
     "lead": ("部门主管", "Department lead", ["core.view_auditlog"]),
+    # 订单处理 in 采购及物流部 (and later order review, packing): ships to the customer, so it
+    # sees phone numbers and addresses in full; the rest of the department sees them masked.
+    "order_processing": (
+        "订单处理",
+        "Order processing",
+        ["core.view_full_phone", "orders.view_order", "orders.cancel_order"],
+    ),
     "sysadmin": ("系统管理员", "System administrator", ["*"]),
 }
 

@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from mercato.search import querylog, services
+from mercato.search import querylog, selectors
 from mercato.search.listing import filters_active
 from mercato.search.resultcache import cached_text
 
@@ -62,7 +62,7 @@ def _listing_html(request, result) -> str:
 @require_GET
 def search_page(request):
     query = request.GET.get("q", "")
-    result = services.search_products(
+    result = selectors.search_products(
         query=query, params=request.GET, page=request.GET.get("page", 1)
     )
     if result.query and result.page == 1 and not filters_active(request.GET):
@@ -80,8 +80,8 @@ def search_page(request):
 @require_GET
 def suggest(request):
     """htmx: a short list of links under the search box; ?format=json for apps."""
-    products = services.suggest(prefix=request.GET.get("q", ""))
-    items = [{"name": p.name, "url": product_url(p)} for p in products]
+    found = selectors.suggest(prefix=request.GET.get("q", ""))
+    items = [{"name": p.name, "url": product_url(p)} for p in found.products]
     if request.GET.get("format") == "json":
         return JsonResponse({"suggestions": items})
     return render(request, "storefront/search/_suggestions.html", {"items": items})

@@ -147,6 +147,7 @@ def test_database_counting_keeps_the_window(rf):
 
     counts = [count_in_database(group="g", value="v", rate="2/h") for _ in range(3)]
     assert counts == [False, False, True]
+    assert count_in_database(group="g", value="v", rate="2/h", increment=False) is True
     assert count_in_database(group="g", value="other", rate="2/h") is False
 
 

@@ -88,18 +88,21 @@ def test_the_auto_cancel_is_written_with_the_order_and_sent_after_commit(
     settings, django_capture_on_commit_callbacks
 ):
     """The auto-cancel timer is an outbox row written in the order's transaction; after the
-    commit it goes to the broker due at the deadline, and the row is deleted."""
+    commit it goes to the broker, due at the deadline plus the grace a last-second payment
+    gets, and the row is deleted."""
     settings.MERCATO_UNPAID_ORDER_MINUTES = 30
+    settings.MERCATO_UNPAID_ORDER_GRACE_SECONDS = 60
     with mock.patch("mercato.orders.tasks.cancel_unpaid_order_task.apply_async") as queued:
         with django_capture_on_commit_callbacks() as callbacks:
             order = make_order()
         row = OutboxMessage.objects.get(task="mercato.orders.tasks.cancel_unpaid_order_task")
+        due = order.placed_at + timedelta(minutes=31)
         assert row.args == [order.pk]
-        assert row.eta == order.expires_at == order.placed_at + timedelta(minutes=30)
+        assert row.eta == order.expires_at + timedelta(seconds=60) == due
         queued.assert_not_called()  # nothing leaves before the commit
         for callback in callbacks:
             callback()
-    queued.assert_called_once_with(args=[order.pk], kwargs={}, retry=False, eta=order.expires_at)
+    queued.assert_called_once_with(args=[order.pk], kwargs={}, retry=False, eta=due)
     assert not OutboxMessage.objects.filter(pk=row.pk).exists()
 
 

@@ -41,13 +41,30 @@ METHODS = {
         PaymentMethod("sandbox", "sandbox", "", _("Sandbox (test payments, no money moves)")),
     )
 }
-DEFAULT_METHODS = "cod,sandbox"
+# The sandbox approves payments where no money moves: never on unless switched on
+# (`make demo` and the tests do), and checks.py refuses it without DEBUG unless
+# MERCATO_UNSAFE_ALLOW_SANDBOX says so as well.
+DEFAULT_METHODS = "cod"
+SANDBOX = "sandbox"
 
 
 def get_gateway(name: str) -> Gateway:
-    """The gateway `name`, configured from settings/environment (docs/payments.md)."""
+    """The gateway `name`, configured from settings/environment (docs/payments.md).
+
+    WeChat Pay also gets the platform certificates downloaded into the database
+    (payments.certificates), and a loader that fetches a serial it does not hold yet."""
     if name not in GATEWAYS:
         raise GatewayNotConfigured(f"unknown payment gateway {name!r}", field="gateway")
+    if name == "wechatpay":
+        from dataclasses import replace
+
+        from ..certificates import keys_after_refresh, stored_platform_keys
+
+        config = wechatpay.WechatPayConfig.from_settings()
+        keys = {**stored_platform_keys(), **config.platform_keys}
+        return wechatpay.WechatPayGateway(
+            replace(config, platform_keys=keys, key_loader=keys_after_refresh)
+        )
     return GATEWAYS[name].from_settings()
 
 
@@ -61,3 +78,8 @@ def enabled_methods() -> list[PaymentMethod]:
             field="MERCATO_PAYMENT_METHODS",
         )
     return [METHODS[code] for code in codes if code]
+
+
+def sandbox_enabled() -> bool:
+    """True when the sandbox is among MERCATO_PAYMENT_METHODS (so it can be chosen)."""
+    return any(method.gateway == SANDBOX for method in enabled_methods())

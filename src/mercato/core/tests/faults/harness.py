@@ -192,6 +192,9 @@ def stack_env(
         "MERCATO_VAR_DIR": str(var_dir),
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
+        # Unpaid orders need a method that is paid later: the sandbox, allowed for a test.
+        "MERCATO_PAYMENT_METHODS": "cod,sandbox",
+        "MERCATO_UNSAFE_ALLOW_SANDBOX": "1",
     }
     env.pop("CACHE_URL", None)
     env.update(extra or {})
