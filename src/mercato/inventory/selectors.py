@@ -55,6 +55,47 @@ def reservations_for(*, reference: str) -> QuerySet[Reservation]:
     )
 
 
+def stock_disagreements(*, limit: int = 20) -> list[str]:
+    """Stock rows whose figures disagree with what should add up to them: reserved ≠ the
+    active reservations, reserved ≠ the ledger's reserved changes, on hand ≠ the ledger's
+    on-hand changes. [] when all agree (what the fault suite and `mercato check_data`
+    check after every fault). Two subqueries over the whole table: an operator's check,
+    not a page."""
+    from django.db.models import F, OuterRef, Subquery, Sum
+    from django.db.models.functions import Coalesce
+
+    from .models import Stock, StockMovement
+
+    held = Reservation.objects.filter(
+        sku=OuterRef("sku"), warehouse=OuterRef("warehouse"), status=Reservation.Status.ACTIVE
+    ).values("sku")
+    ledger = StockMovement.objects.filter(stock=OuterRef("pk")).values("stock")
+    rows = (
+        Stock.objects.annotate(
+            held=Coalesce(
+                Subquery(held.annotate(n=Sum("quantity")).values("n")[:1]), 0
+            ),
+            ledger_on_hand=Coalesce(
+                Subquery(ledger.annotate(n=Sum("on_hand_delta")).values("n")[:1]), 0
+            ),
+            ledger_reserved=Coalesce(
+                Subquery(ledger.annotate(n=Sum("reserved_delta")).values("n")[:1]), 0
+            ),
+        )
+        .exclude(
+            reserved=F("held"), on_hand=F("ledger_on_hand"), reserved__exact=F("ledger_reserved")
+        )
+        .order_by("pk")
+        .values_list("pk", "sku_id", "warehouse_id", "on_hand", "reserved", "held",
+                     "ledger_on_hand", "ledger_reserved")[:limit]
+    )  # fmt: skip
+    return [
+        f"stock {pk} (SKU {sku}, warehouse {wh}): on hand {on_hand}, reserved {reserved}; "
+        f"active reservations {held}; ledger on hand {l_on_hand}, reserved {l_reserved}"
+        for pk, sku, wh, on_hand, reserved, held, l_on_hand, l_reserved in rows
+    ]
+
+
 # The audit timeline (back office) reads the stock ledger through these two.
 def stock_movements(*, reference: str = "") -> QuerySet[StockMovement]:
     """Every stock-ledger row, or those naming `reference` (an order number, a receipt) or
