@@ -49,6 +49,25 @@ NAVIGATION: list[Workspace] = [
         ],
     ),
     Workspace(
+        "logistics",
+        _("Order processing"),
+        [
+            Entry(
+                _("Order review"),
+                "backoffice:review_queue",
+                "fulfillment.review_order",
+                also_active=("backoffice:review_detail",),
+            ),
+            Entry(_("Review rules"), "backoffice:review_rules", "fulfillment.manage_review_rules"),
+            Entry(_("Blacklist"), "backoffice:blacklist", "fulfillment.manage_blacklist"),
+            Entry(
+                _("Check an address"),
+                "backoffice:address_check",
+                ("fulfillment.review_order", "fulfillment.manage_review_rules"),
+            ),
+        ],
+    ),
+    Workspace(
         "catalog",
         _("Catalogue"),
         [
