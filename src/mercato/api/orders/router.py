@@ -281,6 +281,8 @@ def place(request, payload: PlaceIn):
         note=payload.note.strip(),
         expected_total=payload.expected_total,
         actor=request.auth if customer else None,
+        channel="api",
+        client_ip=request.META.get("REMOTE_ADDR", ""),
     )
     return Status(201 if placement.created else 200, _placed(request, placement.order))
 
