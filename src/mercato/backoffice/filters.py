@@ -50,7 +50,7 @@ class ProductFilter(django_filters.FilterSet):
         label=_("Lowest price from"), field_name="min_price", lookup_expr="gte", min_value=0
     )
     price_max = django_filters.NumberFilter(
-        label=pgettext_lazy("price range", "to"),
+        label=pgettext_lazy("range", "to"),
         field_name="min_price",
         lookup_expr="lte",
         min_value=0,

@@ -19,6 +19,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mercato.core.errors import NotFound
 from mercato.customers.phones import normalize_cn_mobile
@@ -117,7 +118,7 @@ class OrderConsoleFilter(django_filters.FilterSet):
         label=_("Placed from"), method="placed_from_day", widget=forms.DateInput({"type": "date"})
     )
     placed_to = django_filters.DateFilter(
-        label=_("to"), method="placed_to_day", widget=forms.DateInput({"type": "date"})
+        label=pgettext_lazy("range", "to"), method="placed_to_day", widget=forms.DateInput({"type": "date"})
     )
 
     class Meta:

@@ -4,9 +4,8 @@ import re
 
 import pytest
 
-from mercato.catalog.tests.factories import ProductFactory
-from mercato.orders.tests.factories import make_order
-from mercato.payments.tests.factories import make_payment, paid_payment
+from mercato.testing.factories import ProductFactory, make_order
+from mercato.testing.payments import make_payment, paid_payment
 
 pytestmark = pytest.mark.django_db
 
