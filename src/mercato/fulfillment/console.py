@@ -118,7 +118,9 @@ class OrderConsoleFilter(django_filters.FilterSet):
         label=_("Placed from"), method="placed_from_day", widget=forms.DateInput({"type": "date"})
     )
     placed_to = django_filters.DateFilter(
-        label=pgettext_lazy("range", "to"), method="placed_to_day", widget=forms.DateInput({"type": "date"})
+        label=pgettext_lazy("range", "to"),
+        method="placed_to_day",
+        widget=forms.DateInput({"type": "date"}),
     )
 
     class Meta:
