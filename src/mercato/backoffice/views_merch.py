@@ -28,6 +28,8 @@ class SlotForm(forms.ModelForm):
             "kind", "title", "subtitle", "link", "category", "position", "starts_at", "ends_at",
             "is_active", "image",
         ]  # fmt: skip
+        # HomeSlot's links carry no verbose_name of their own.
+        labels = {"category": gettext_lazy("Category (block)")}
         widgets = {
             "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),

@@ -1,6 +1,7 @@
 from django import forms, template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from mercato.catalog.thumbs import thumb_url
 from mercato.staff import roles
@@ -86,3 +87,12 @@ def field_widget(bound_field, options=None):
 def role_labels(codes: str) -> str:
     """A staff member's extra roles ("lead,sysadmin") by name, in the page's language."""
     return "、".join(roles.role_label(c.strip()) for c in (codes or "").split(",") if c.strip())
+
+
+# Notes the software wrote itself (search's migration marks the synonyms it ships "default").
+SYSTEM_NOTES = {"default": gettext_lazy("Shipped with Mercato")}
+
+
+@register.filter
+def synonym_note(note: str) -> str:
+    return str(SYSTEM_NOTES.get(note, note))
