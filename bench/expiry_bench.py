@@ -69,9 +69,8 @@ def setup_django() -> None:
 
 
 def make_stock():
-    from mercato.catalog.tests.factories import SkuFactory
     from mercato.inventory.services import receive_stock
-    from mercato.inventory.tests.helpers import make_warehouse
+    from mercato.testing.factories import SkuFactory, make_warehouse
 
     warehouses = [make_warehouse(f"W{i}", "广东省") for i in range(WAREHOUSES)]
     skus = [SkuFactory() for _ in range(SKUS)]

@@ -41,6 +41,9 @@ def staff_view(perm: str | tuple[str, ...] | None = None):
                 # A service refused: e.g. a finer permission the page alone does not need.
                 return forbidden(request)
 
+        # Read by the role walk test (tests/test_role_walk.py): who may open this page.
+        wrapped.staff_permission = perm
+        wrapped.is_staff_view = True
         return wrapped
 
     return decorate

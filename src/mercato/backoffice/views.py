@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from mercato.core import ratelimit
 from mercato.core.errors import DomainError
 from mercato.staff import services as staff_services
 from mercato.staff.models import ApiToken
@@ -35,9 +36,29 @@ class StaffAuthenticationForm(AuthenticationForm):
 
 
 class LoginView(auth_views.LoginView):
+    """Failed log-ins count per account and per client IP (core/ratelimit.py), beside
+    django-axes' lock-out of one account from one address: one account cannot be tried from
+    many addresses, and colleagues behind one office address do not lock each other out."""
+
     template_name = "backoffice/login.html"
     authentication_form = StaffAuthenticationForm
     next_page = "backoffice:home"  # when no ?next=: the user's workspace
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        if ratelimit.check(request, action="staff_login", subject=username, increment=False):
+            # An unbound form: a bound one would try the password when the page shows errors.
+            form = self.get_form_class()(request, initial={"username": username})
+            response = self.render_to_response(self.get_context_data(form=form, throttled=True))
+            response.status_code = 429
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        ratelimit.check(
+            self.request, action="staff_login", subject=self.request.POST.get("username", "")
+        )
+        return super().form_invalid(form)
 
 
 login_view = LoginView.as_view()

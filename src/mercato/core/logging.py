@@ -1,15 +1,22 @@
-"""Request IDs in every log line, and an optional JSON log format."""
+"""Request IDs and the client IP in every log line, and an optional JSON log format."""
 
 import contextvars
 import json
 import logging
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# The request being served; its client IP is worked out only when a line is logged.
+request_var: contextvars.ContextVar = contextvars.ContextVar("request", default=None)
 
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        from .http import client_ip
+
         record.request_id = request_id_var.get()
+        # django.request and django.security pass the request with the record.
+        request = getattr(record, "request", None) or request_var.get()
+        record.client_ip = client_ip(request) if hasattr(request, "META") else "-"
         return True
 
 
@@ -20,6 +27,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", "-"),
+            "client_ip": getattr(record, "client_ip", "-"),
             "message": record.getMessage(),
         }
         if record.exc_info:

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
-from .logging import request_id_var
+from .http import client_ip
+from .logging import request_id_var, request_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -23,9 +24,11 @@ class RequestIdMiddleware:
         rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = rid
         token = request_id_var.set(rid)
+        request_token = request_var.set(request)  # log lines name the client IP (logging.py)
         try:
             response = self.get_response(request)
         finally:
+            request_var.reset(request_token)
             request_id_var.reset(token)
         response["X-Request-ID"] = rid
         return response
@@ -49,7 +52,18 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
 class AuditContextMiddleware(AuditlogMiddleware):
     """auditlog's middleware, which also forgets the request's actor and IP afterwards:
     auditlog leaves them in the thread's context, where a later write in the same thread
-    (a test, a task run eagerly) would be attributed to this request's user."""
+    (a test, a task run eagerly) would be attributed to this request's user.
+
+    The IP is the client's (core/http.py), not the first X-Forwarded-For entry that
+    auditlog would take from anyone who sends the header."""
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return client_ip(request) or None
+
+    @staticmethod
+    def _get_remote_port(request):
+        return None  # X-Forwarded-Port is the client's word; the port is not needed
 
     def __call__(self, request):
         token = auditlog_value.set(None)

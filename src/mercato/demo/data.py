@@ -1233,6 +1233,7 @@ DEMO_LOGINS = [
     ("service", "service", [], "陈客服", "客服专员"),
     ("marketing", "marketing", [], "赵市场", "市场专员"),
     ("procurement", "procurement", [], "孙采购", "采购专员"),
+    ("orders", "procurement", ["order_processing"], "刘订单", "订单处理专员"),
     ("tech", "tech", ["sysadmin"], "周技术", "系统管理员"),
     ("finance", "finance", [], "吴财务", "会计"),
     ("hr", "hr", [], "郑人事", "人事专员"),

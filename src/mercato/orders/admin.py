@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from mercato.core.admin import PersonalDataAdminMixin
+
 from .models import Order, OrderEvent, OrderLine
 
 
@@ -32,7 +34,7 @@ class OrderEventInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OrderAdmin(PersonalDataAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("number", "status", "payment_method", "total", "province", "placed_at",
                     "paid_at")  # fmt: skip
     list_filter = ("status", "payment_method", "province")
@@ -41,6 +43,7 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("customer",)
     inlines = [OrderLineInline, OrderEventInline]
     exclude = ("guest_token", "idempotency_key")
+    personal_fields = {"recipient": "name", "mobile": "phone", "detail": "address"}
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("orders.view_order")

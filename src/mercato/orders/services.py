@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mercato.core import outbox
 from mercato.core.db import execute_together, insert_rows, insert_statement
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.models import User
@@ -28,8 +29,16 @@ from mercato.inventory.reservations import release_reservation, release_reservat
 
 from .errors import AlreadyPaid, DuplicateOrder, IllegalTransition
 from .links import new_guest_token
-from .models import InvoiceType, Order, OrderEvent, OrderLine, OrderNumberCounter, OrderStatus
-from .signals import orders_cancelled
+from .models import (
+    InvoiceType,
+    Order,
+    OrderChannel,
+    OrderEvent,
+    OrderLine,
+    OrderNumberCounter,
+    OrderStatus,
+)
+from .signals import order_cancelled, orders_cancelled
 from .status import ALLOWED, can_cancel, transition
 
 FEN = Decimal("0.01")
@@ -230,10 +239,14 @@ def write_order_record(
     actor: User | None = None,
     number: str = "",
     also_execute: Sequence[tuple[str, list]] = (),
+    channel: str = OrderChannel.WEB,
+    client_ip: str | None = None,
 ) -> Order:
     """The order, its lines and its first event, inside the caller's transaction.
 
     `number` is one next_order_number() or order_number() gave; without it, this asks.
+    `channel`: where the order came from (the shop, the API, a phone call to customer
+    service); `client_ip`: the buyer's address (review counts orders per IP).
     `also_execute`: the caller's own statements (sql, params) run with the lines' INSERT,
     in one round trip on PostgreSQL (core.db.execute_together): checkout removes the
     placed cart lines so.
@@ -287,6 +300,8 @@ def write_order_record(
         placed_at=now,
         expires_at=None if cod else now + timedelta(minutes=_unpaid_minutes()),
         idempotency_key=idempotency_key,
+        channel=channel,
+        client_ip=client_ip or None,
     )
     try:
         order.full_clean(exclude=["customer"], validate_unique=False, validate_constraints=False)
@@ -298,12 +313,20 @@ def write_order_record(
     for line in order_lines:
         line.order = order
     event = OrderEvent(order=order, from_status="", to_status=order.status, actor=actor)
-    execute_together([*also_execute, insert_statement(order_lines), insert_statement([event])])
+    statements = [*also_execute, insert_statement(order_lines), insert_statement([event])]
+    timer = None
     if not cod:
-        countdown = _unpaid_minutes() * 60 + int(expiry_grace().total_seconds())
-        transaction.on_commit(
-            lambda: cancel_unpaid_order_task.apply_async((order.pk,), countdown=countdown)
+        # The cancel timer goes into the outbox with the order (core.outbox): sent to the
+        # broker after the commit, or later by the relay when the broker is away; the
+        # expiry sweep cancels the order at its deadline even if the timer never runs.
+        # Due after the grace the deadline gets (expiry_grace).
+        timer = outbox.message(
+            cancel_unpaid_order_task, args=[order.pk], eta=order.expires_at + expiry_grace()
         )
+        statements.append(insert_statement([timer]))
+    execute_together(statements)
+    if timer is not None:
+        outbox.after_commit([timer])
     return order
 
 
@@ -388,6 +411,7 @@ def cancel_locked_order(
         update_fields=["cancelled_at", "expires_at"],
     )
     release_stock_for(order, reason=release_reason or reason, actor=actor)
+    order_cancelled.send(sender=Order, order=order, actor=actor, reason=reason)
     _announce_cancelled([order.pk])
 
 

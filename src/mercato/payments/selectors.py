@@ -1,11 +1,14 @@
-"""Reads shared by the back office and the API."""
+"""Reading payments and refunds for other apps: the back office (finance's queue, the audit
+timeline), the shopper's order pages and the API."""
 
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import Refund, RefundStatus
+from .models import Payment, PaymentEvent, PaymentStatus, Refund, RefundEvent, RefundStatus
 
 # A refund processing this long without a settlement is shown to finance.
 SLOW_REFUND = timedelta(hours=1)
@@ -28,3 +31,65 @@ def refunds_needing_attention(*, now=None) -> QuerySet[Refund]:
         .select_related("payment__order")
         .order_by("created_at", "pk")
     )
+
+
+REFUNDED_STATES = (PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+
+
+@dataclass(frozen=True)
+class OrderRefunds:
+    """An order's refunds as its shopper sees them."""
+
+    refunds: list[Refund]  # oldest first, every state (labels: get_status_display())
+    refunded_total: Decimal  # what came back: the succeeded refunds
+    payment: Payment | None  # the paid payment, when a refund moved it on
+
+    @property
+    def payment_label(self) -> str:
+        """部分退款 / 已退款 from the payment's status; "" while nothing was refunded."""
+        if self.payment is None or self.payment.status not in REFUNDED_STATES:
+            return ""
+        return str(self.payment.get_status_display())
+
+
+def refunds_for_order(*, order_id: int) -> OrderRefunds:
+    """The refunds of the order's payments (one query, with their payment)."""
+    refunds = list(
+        Refund.objects.filter(payment__order_id=order_id)
+        .select_related("payment")
+        .order_by("created_at", "id")
+    )
+    refunded = sum(
+        (r.amount for r in refunds if r.status == RefundStatus.SUCCEEDED), Decimal("0.00")
+    )
+    payments = [r.payment for r in refunds if r.payment.status in REFUNDED_STATES]
+    return OrderRefunds(refunds=refunds, refunded_total=refunded, payment=(payments or [None])[-1])
+
+
+def payment_events(*, number: str = "") -> QuerySet[PaymentEvent]:
+    """Every payment status change, or those of one payment or of one order's payments
+    (`number` is a payment or an order number)."""
+    events = PaymentEvent.objects.all()
+    if number:
+        events = events.filter(Q(payment__number=number) | Q(payment__order__number=number))
+    return events
+
+
+def refund_events(*, number: str = "") -> QuerySet[RefundEvent]:
+    """Every refund status change, or those of one refund, payment or order (`number`)."""
+    events = RefundEvent.objects.all()
+    if number:
+        events = events.filter(
+            Q(refund__refund_no=number)
+            | Q(refund__payment__number=number)
+            | Q(refund__payment__order__number=number)
+        )
+    return events
+
+
+def payment_events_by_id(ids) -> dict[int, PaymentEvent]:
+    return PaymentEvent.objects.select_related("payment__order").in_bulk(list(ids))
+
+
+def refund_events_by_id(ids) -> dict[int, RefundEvent]:
+    return RefundEvent.objects.select_related("refund__payment__order").in_bulk(list(ids))

@@ -43,7 +43,10 @@ class StaffProfile(TimeStampedModel):
     class Meta:
         verbose_name = _("staff member")
         verbose_name_plural = _("staff")
-        permissions = [("manage_staff", "Can create, change and deactivate staff accounts")]
+        permissions = [
+            ("manage_staff", "Can create, change and deactivate staff accounts"),
+            ("use_admin", "Can use Django's admin at /admin/"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.employee_no} {self.user}"

@@ -8,7 +8,6 @@ address form from a pasted address.
 import logging
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.tokens import default_token_generator
@@ -21,8 +20,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_de
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
+from mercato.core import ratelimit
 from mercato.core.errors import ValidationFailed
 from mercato.customers import accounts, selectors, services
 from mercato.customers.models import CodePurpose
@@ -58,29 +57,15 @@ def customer_required(view):
 
 def _rate_limited(request, *, action: str, subject: str) -> str:
     """'' when allowed, else the message to show. Counts this request against the rates per
-    IP address and per number (or email address) for the action ("code" or "login")."""
-    rates = settings.MERCATO_ACCOUNT_RATE_LIMITS
-    by_subject = is_ratelimited(
-        request,
-        group=f"account-{action}-subject",
-        key=lambda _group, _request: subject,
-        rate=rates[f"{action}_per_number"],
-        increment=True,
-    )
-    by_ip = is_ratelimited(
-        request,
-        group=f"account-{action}-ip",
-        key="ip",
-        rate=rates[f"{action}_per_ip"],
-        increment=True,
-    )
-    if by_subject:
+    number (or email address) and per client IP for the action ("code" or "login")."""
+    limited = ratelimit.check(request, action=action, subject=subject)
+    if limited is ratelimit.Limited.SUBJECT:
         return (
             _("Too many codes were requested for this number. Please try again later.")
             if action == "code"
             else _("Too many log-in attempts for this account. Please try again later.")
         )
-    if by_ip:
+    if limited is ratelimit.Limited.IP:
         return _("Too many requests from your network. Please try again later.")
     return ""
 

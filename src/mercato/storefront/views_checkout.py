@@ -300,6 +300,7 @@ def checkout_place(request):
             note=form.cleaned_data["note"].strip(),
             expected_total=form.cleaned_data["expected_total"],
             actor=request.user if customer else None,
+            client_ip=request.META.get("REMOTE_ADDR", ""),
         )
     except OutOfStock as exc:
         return again(409, exc.message)

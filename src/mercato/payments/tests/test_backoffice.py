@@ -11,8 +11,7 @@ from mercato.orders.models import Order
 from mercato.orders.services import expire_unpaid_order
 from mercato.payments.models import PaymentNotice, Refund
 from mercato.payments.services import handle_notice
-
-from .factories import make_payment, paid_payment
+from mercato.testing.payments import make_payment, paid_payment
 
 pytestmark = pytest.mark.django_db
 

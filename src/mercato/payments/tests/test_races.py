@@ -8,12 +8,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.errors import Conflict, ValidationFailed
 from mercato.inventory.models import Reservation, Stock, StockMovement
 from mercato.inventory.reservations import reserve_stock
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders.models import Order, OrderEvent, OrderStatus
 from mercato.orders.services import cancel_order
 from mercato.payments.expiry import sweep_expired_orders
@@ -26,8 +24,8 @@ from mercato.payments.models import (
 )
 from mercato.payments.refund_checks import settle_refund
 from mercato.payments.services import handle_notice, refund_payment
-
-from .factories import make_customer, make_payment, paid_payment, priced_line
+from mercato.testing.factories import SkuFactory, make_warehouse
+from mercato.testing.payments import make_customer, make_payment, paid_payment, priced_line
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -57,11 +57,26 @@ def test_sync_roles_is_idempotent():
         ("tech", "catalog.change_price", False),
         ("operations", "core.view_auditlog", False),
         ("operations", "staff.manage_staff", False),
+        ("procurement", "core.view_full_phone", False),
+        ("tech", "staff.use_admin", True),
+        ("procurement", "staff.use_admin", False),
+        ("hr", "staff.use_admin", False),
     ],
 )
 def test_role_matrix(make_staff, department, perm, allowed):
     user = make_staff(department)
     assert user.has_perm(perm) is allowed
+
+
+@pytest.mark.django_db
+def test_the_order_processing_role_sees_phone_numbers_in_full(make_staff):
+    """Procurement and logistics sees customers' numbers masked; its order processors, who
+    ship to the customer, see them in full (and the orders)."""
+    buyer = make_staff("procurement")
+    processor = make_staff("procurement", roles=["order_processing"])
+    assert not buyer.has_perm("core.view_full_phone")
+    assert processor.has_perm("core.view_full_phone") and processor.has_perm("orders.view_order")
+    assert not processor.has_perm("staff.use_admin")
 
 
 @pytest.mark.django_db

@@ -8,7 +8,6 @@ from django.core import mail
 
 from mercato.customers.models import Customer
 from mercato.customers.services import create_customer
-from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sms_outbox")]
 MOBILE = "13812345678"
@@ -16,7 +15,7 @@ PASSWORD = "Sh0pping-2026!"
 
 
 @pytest.fixture
-def outbox(sms_outbox):  # noqa: F811
+def outbox(sms_outbox):
     return sms_outbox
 
 
@@ -297,3 +296,25 @@ def test_rate_limit_counts_in_redis_as_in_production(client, settings, outbox):
     assert _send(client, "/account/signup/").status_code == 200
     assert _send(client, "/account/signup/").status_code == 429
     assert len(outbox) == 1
+
+
+# Log-out ---------------------------------------------------------------------------------
+def _logout_buttons(html: str) -> list[str]:
+    """The labels of the buttons of forms that post to the log-out URL."""
+    forms = re.findall(r'<form[^>]*action="/account/logout/"[^>]*>(.*?)</form>', html, re.S)
+    return [label for form in forms for label in re.findall(r"<button[^>]*>(.*?)</button>", form)]
+
+
+@pytest.mark.parametrize("path", ["/", "/cart/", "/account/"])
+def test_log_out_is_in_the_header_and_says_tui_chu_deng_lu(client, path):
+    """A logged-in shopper finds 退出登录 (never 注销, which reads as closing the account)
+    in the header of every page, and pressing it logs them out."""
+    customer = create_customer(mobile=MOBILE, password=PASSWORD)
+    client.force_login(customer.user)
+    html = client.get(path).content.decode()
+    header = html[html.index('<header class="site-header">') : html.index("</header>")]
+    assert _logout_buttons(header) == ["退出登录"]
+    assert "注销" not in html
+    response = client.post("/account/logout/")
+    assert response.status_code == 302 and _logged_in_customer(client) is None
+    assert _logout_buttons(client.get(path).content.decode()) == []
