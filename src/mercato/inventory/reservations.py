@@ -8,6 +8,7 @@ primary-key order (reservations first, then stock), so two calls never deadlock.
 """
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
@@ -30,6 +31,7 @@ __all__ = [
     "PlanOutdated",
     "deduct_on_shipment",
     "release_reservation",
+    "release_reservations",
     "reserve_stock",
     "reserve_stock_for_new_reference",
 ]
@@ -313,6 +315,55 @@ def release_reservation(*, reference: str, reason: str, actor=None) -> list[Rese
         note=reason,
         actor=actor,
     )
+
+
+@transaction.atomic
+def release_reservations(*, references, reason: str, actor=None) -> list[Reservation]:
+    """release_reservation for many references at once (the expiry sweep's batches): the
+    reservations locked in primary-key order, each stock row locked once, one ledger row
+    per reservation naming its own reference, one UPDATE of the stock rows. Idempotent;
+    Conflict if one of them had only shipped reservations left."""
+    references = sorted({_reference(reference) for reference in references})
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [_("Say why the reservation is released")]})
+    if not references:
+        return []
+    rows = list(
+        Reservation.objects.select_for_update().filter(reference__in=references).order_by("pk")
+    )
+    active = [r for r in rows if r.status == Status.ACTIVE]
+    settled = {r.reference for r in rows} - {r.reference for r in active}
+    if any(r.status == Status.SHIPPED for r in rows if r.reference in settled):
+        raise Conflict(
+            _("The reservation for %(ref)s was already %(status)s")
+            % {"ref": sorted(settled)[0], "status": Status.SHIPPED.label},
+            field="reference",
+            code="already_shipped",
+        )
+    if not active:
+        return []
+    stocks = _lock_stocks((r.sku_id, r.warehouse_id) for r in active)
+    apply_movements(
+        [
+            {
+                "stock": stocks[(r.sku_id, r.warehouse_id)],
+                "reason": Reason.RELEASE,
+                "actor": actor,
+                "reserved_delta": -r.quantity,
+                "reference": r.reference,
+                "note": reason,
+            }
+            for r in active
+        ]
+    )
+    # One plain UPDATE: every row gets the same status and note.
+    Reservation.objects.filter(pk__in=[r.pk for r in active]).update(
+        status=Status.RELEASED, note=reason[:200], updated_at=timezone.now()
+    )
+    for r in active:
+        r.status, r.note = Status.RELEASED, reason[:200]
+    return active
 
 
 @transaction.atomic

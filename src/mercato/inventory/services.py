@@ -195,15 +195,18 @@ def _stock_update(stocks: list[Stock]) -> tuple[str, list]:
 def apply_movements(changes, *, also_insert=()) -> list[StockMovement]:
     """apply_movement for many locked rows at once: one UPDATE and one INSERT in all.
 
-    `changes` is a list of dicts of apply_movement's arguments, each row at most once.
+    `changes` is a list of dicts of apply_movement's arguments; a row may be changed more
+    than once (pass the same Stock object: one ledger row per change, one UPDATE).
     All are checked before anything is written; the first refusal writes nothing.
     `also_insert`: unsaved rows of another model written with them (a reservation's rows),
     all in one round trip on PostgreSQL (core.db.execute_together); their primary keys
     are not read back.
     """
-    stocks = [change["stock"] for change in changes]
+    # A row changed twice must be the same object: its second ledger row then starts
+    # from the first one's result, and the row is saved once with the last.
+    stocks = list({id(change["stock"]): change["stock"] for change in changes}.values())
     if len({stock.pk for stock in stocks}) != len(stocks):
-        raise ValueError("apply_movements changes each stock row at most once")
+        raise ValueError("apply_movements: two objects for one stock row")
     was_available = [stock.available > 0 for stock in stocks]
     movements = [_movement(**change) for change in changes]
     if not movements:

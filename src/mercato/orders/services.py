@@ -25,7 +25,7 @@ from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.models import User
 from mercato.core.permissions import require_perm
 from mercato.customers.models import Customer
-from mercato.inventory.reservations import release_reservation
+from mercato.inventory.reservations import release_reservation, release_reservations
 
 from .errors import AlreadyPaid, DuplicateOrder, IllegalTransition
 from .links import new_guest_token
@@ -422,8 +422,9 @@ def _announce_cancelled(order_ids: list[int]) -> None:
 def expire_locked_orders(*, orders: Sequence[Order], now=None) -> int:
     """Cancel unpaid orders past their deadline whose row locks the caller holds (the
     payments sweep, which asked the gateways first), in bulk: one UPDATE, the events in
-    one INSERT, then each order's reserved stock released. Each must be pending_payment
-    and overdue (IllegalTransition / ValueError otherwise, and nothing is written)."""
+    one INSERT, the reserved stock of all of them released together (one ledger row per
+    reservation). Each must be pending_payment and overdue (IllegalTransition /
+    ValueError otherwise, and nothing is written)."""
     now = now or timezone.now()
     for order in orders:
         if OrderStatus.CANCELLED not in ALLOWED[order.status]:
@@ -450,7 +451,7 @@ def expire_locked_orders(*, orders: Sequence[Order], now=None) -> int:
     )
     for order in orders:
         order.status, order.cancelled_at, order.expires_at = OrderStatus.CANCELLED, now, None
-        release_stock_for(order, reason=REASON_EXPIRED)
+    release_reservations(references=[order.number for order in orders], reason=REASON_EXPIRED)
     _announce_cancelled(ids)
     return len(ids)
 

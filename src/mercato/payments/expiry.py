@@ -30,7 +30,7 @@ from mercato.orders.services import expire_locked_orders, expire_unpaid_order, e
 
 from .gateways import conf, get_gateway
 from .gateways.base import TradeStatus
-from .models import Payment, PaymentStatus
+from .models import Payment, PaymentEvent, PaymentStatus
 from .notices import apply_verified, expected_amount
 from .status import move_payment
 
@@ -43,6 +43,9 @@ REASON_CLOSED_AT_GATEWAY = gettext_noop("The order ended: the trade is closed at
 CHECK_LEASE = timedelta(minutes=2)
 BATCH_SIZE = 500
 CHECK_LIMIT = 500
+# With a broker, the sweep hands overdue attempts to the workers in chunks this big: the
+# gateway calls (tens of milliseconds each) then run side by side, one per worker slot.
+FAN_OUT_CHUNK = 50
 
 
 def max_wait() -> timedelta:
@@ -204,12 +207,43 @@ def _expire_batch(*, now, batch_size: int) -> int:
             .filter(Q(expires_at__lte=now - max_wait()) | ~Exists(_open_at_gateway()))
             .order_by("expires_at", "pk")[:batch_size]
         )
-        return expire_locked_orders(orders=orders, now=now)
+        cancelled = expire_locked_orders(orders=orders, now=now)
+        _close_local_attempts(order_ids=[order.pk for order in orders], now=now)
+        return cancelled
+
+
+def _close_local_attempts(*, order_ids, now) -> int:
+    """The batch's open attempts with no remote trade (the sandbox): closed in bulk, an
+    event each. Rows a notice holds are skipped (it is changing them; the
+    orders_cancelled receiver or the beat sweep closes what is left), so the sweep never
+    waits on a payment lock while it holds order locks."""
+    payments = list(
+        Payment.objects.select_for_update(skip_locked=True)
+        .filter(order_id__in=order_ids, status=PaymentStatus.PENDING)
+        .exclude(gateway__in=QUERYABLE_GATEWAYS)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not payments:
+        return 0
+    Payment.objects.filter(pk__in=payments).update(
+        status=PaymentStatus.CLOSED, next_check_at=None, updated_at=now
+    )
+    PaymentEvent.objects.bulk_create(
+        PaymentEvent(
+            payment_id=pk,
+            from_status=PaymentStatus.PENDING,
+            to_status=PaymentStatus.CLOSED,
+            reason=REASON_CLOSED,
+        )
+        for pk in payments
+    )
+    return len(payments)
 
 
 @dataclass(frozen=True)
 class SweepResult:
-    checked: int  # attempts closed or found paid at their gateway
+    checked: int  # attempts closed or found paid at their gateway (inline; 0 when fanned out)
     cancelled: int  # orders cancelled
 
 
@@ -220,15 +254,33 @@ def sweep_expired_orders(*, now=None, batch_size: int = BATCH_SIZE) -> SweepResu
     orders_cancelled receiver."""
     now = now or timezone.now()
     checked = 0
+    fan_out = not _tasks_run_inline()
     while ids := _claim_overdue_attempts(now=now, limit=CHECK_LIMIT):
-        checked += sum(
-            check_attempt(payment_id=pk, force=True, now=now).status != PaymentStatus.PENDING
-            for pk in ids
-        )
+        if fan_out:  # workers ask the gateways side by side; the next sweep cancels
+            from .tasks import check_attempts_task
+
+            for start in range(0, len(ids), FAN_OUT_CHUNK):
+                check_attempts_task.delay(ids[start : start + FAN_OUT_CHUNK])
+            continue
+        checked += check_attempts(payment_ids=ids, now=now)
     cancelled = 0
     while batch := _expire_batch(now=now, batch_size=batch_size):
         cancelled += batch
     return SweepResult(checked=checked, cancelled=cancelled)
+
+
+def check_attempts(*, payment_ids, now=None) -> int:
+    """check_attempt for each (claimed) attempt; how many are no longer pending."""
+    return sum(
+        check_attempt(payment_id=pk, force=True, now=now).status != PaymentStatus.PENDING
+        for pk in payment_ids
+    )
+
+
+def _tasks_run_inline() -> bool:
+    from celery import current_app
+
+    return bool(current_app.conf.task_always_eager)
 
 
 def expire_order(*, order_id: int, now=None) -> bool:

@@ -174,7 +174,9 @@ def _check_restock(order: Order, *, lines, full: bool) -> None:
 @transaction.atomic
 def _record_request(
     *, payment_id: int, amount, lines, refund_no: str, reason: str, restock: bool, actor
-) -> Refund:
+) -> tuple[Refund, bool]:
+    """Step 1 under the payment's row lock: (the refund, True) once recorded, or (the
+    refund a rival request recorded under this number, False)."""
     payment = Payment.objects.select_for_update().select_related("order").get(pk=payment_id)
     if payment.status not in REFUNDABLE:
         raise Conflict(
@@ -182,6 +184,14 @@ def _record_request(
             % {"status": payment.get_status_display()},
             field="payment",
             code="not_refundable",
+        )
+    same = Refund.objects.filter(refund_no=refund_no).first()
+    if same is not None and same.payment_id == payment.pk:
+        return same, False  # recorded a moment ago by a rival request with this number
+    if same is not None:
+        raise Conflict(
+            _("Refund number %(no)s belongs to another payment.") % {"no": refund_no},
+            field="refund_no",
         )
     unresolved = payment.refunds.filter(status__in=UNRESOLVED_REFUNDS).first()
     if unresolved is not None:
@@ -223,7 +233,7 @@ def _record_request(
     RefundEvent.objects.create(
         refund=refund, to_status=RefundStatus.REQUESTED, actor=actor, reason=REASON_REQUESTED
     )
-    return refund
+    return refund, True
 
 
 def _payment_to_refund(payment: Payment | None, order: Order | None) -> Payment:
@@ -277,7 +287,7 @@ def refund_payment(
     existing = Refund.objects.filter(refund_no=refund_no).first()
     if existing is None:
         try:
-            existing = _record_request(
+            existing, created = _record_request(
                 payment_id=payment.pk,
                 amount=amount,
                 lines=list(lines or []),
@@ -288,6 +298,8 @@ def refund_payment(
             )
         except IntegrityError:  # the same number recorded a moment ago by a rival request
             return Refund.objects.get(refund_no=refund_no)
+        if not created:
+            return existing  # a rival request recorded this number and is sending it
         return send_refund(refund=existing, actor=actor)
     if existing.payment_id != payment.pk:
         raise Conflict(
@@ -369,7 +381,7 @@ def apply_refund_result(*, refund_id: int, result: RefundResult, actor) -> Refun
     elif status in (GatewayRefundStatus.PROCESSING, GatewayRefundStatus.UNKNOWN):
         unknown = status is GatewayRefundStatus.UNKNOWN
         if unknown:
-            refund.problem = (_(REASON_UNKNOWN) + ": " + refund.problem)[:300]
+            refund.problem = (REASON_UNKNOWN + ": " + refund.problem)[:300]
         from .refund_checks import next_check
 
         refund.next_check_at = next_check(refund, unknown=unknown)

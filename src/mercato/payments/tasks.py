@@ -27,6 +27,13 @@ def sweep_expired_orders_task() -> int:
 
 
 @shared_task
+def check_attempts_task(payment_ids: list[int]) -> int:
+    """From the expiry sweep: close these overdue attempts at their gateways (or find them
+    paid); the next sweep cancels the orders left unpaid."""
+    return expiry.check_attempts(payment_ids=payment_ids)
+
+
+@shared_task
 def close_attempts_task(order_ids: list[int]) -> int:
     """After a cancellation: close the orders' open attempts at their gateways."""
     return expiry.close_attempts_of(order_ids=order_ids)

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import functools
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -9,8 +10,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 
+@functools.lru_cache(maxsize=32)
 def load_private_key(text: str, password: bytes | None = None) -> rsa.RSAPrivateKey:
-    """A PEM private key, or the bare base64 (PKCS#1 or PKCS#8) that Alipay's tool prints."""
+    """A PEM private key, or the bare base64 (PKCS#1 or PKCS#8) that Alipay's tool prints.
+
+    Cached by its text: loading checks the key, which takes milliseconds, and every
+    notice, query and refund builds its gateway from the settings again."""
     text = text.strip()
     if text.startswith("-----BEGIN"):
         key = serialization.load_pem_private_key(text.encode(), password=password)
@@ -21,6 +26,7 @@ def load_private_key(text: str, password: bytes | None = None) -> rsa.RSAPrivate
     return key
 
 
+@functools.lru_cache(maxsize=64)
 def load_public_key(text: str) -> rsa.RSAPublicKey:
     """A PEM public key or certificate, or a bare base64 public key (Alipay's console)."""
     text = text.strip()
