@@ -1,4 +1,5 @@
-# Mercato: `make demo` runs the shop with demo data, `make test` runs the tests.
+# Mercato: `make demo` runs the shop with demo data (web, worker and beat), `make test` runs
+# the tests.
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -29,7 +30,8 @@ demo: install
 	$(BIN)/mercato rebuild_search_index
 	$(BIN)/mercato collectstatic --noinput -v0
 	$(BIN)/mercato demo_info --url http://$(HOST):$(PORT)
-	$(BIN)/gunicorn mercato.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --access-logfile -
+	@# web, Celery worker and beat (Procfile) on the embedded broker and cache (demo.env)
+	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) $(BIN)/honcho -f Procfile -e demo.env start -p $(PORT)
 
 run: install
 	$(BIN)/mercato migrate --noinput -v0

@@ -57,19 +57,8 @@ def log(message: str) -> None:
 
 # Set-up ----------------------------------------------------------------------------------
 def redis_url() -> str | None:
-    url = os.environ.get("MERCATO_BENCH_REDIS", "redis://127.0.0.1:6379/15")
-    if url == "none":
-        return None
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url)
-        client.ping()
-        client.flushdb()  # our own database number: stale sessions and queued tasks go
-    except redis.RedisError as exc:
-        log(f"Redis at {url} does not answer ({exc}); cache, sessions and tasks stay embedded")
-        return None
-    return url
+    """MERCATO_BENCH_REDIS, flushed (our own database number), or None (see bench/run.py)."""
+    return run.redis_for_bench()
 
 
 def bench_env(work: Path, redis: str | None) -> dict:
@@ -218,6 +207,23 @@ def run_profile(env: dict, bare_stock_id: int) -> dict | None:
 
 
 # Reporting -------------------------------------------------------------------------------
+def race_lines(r: dict) -> list[str]:
+    """The race's paragraph of docs/performance.md (also written by bench/run.py)."""
+    lines = [
+        "",
+        f"**50-buyer race** (one SKU, {r['units']} units left in two warehouses, 50 members "
+        f"POST /api/orders at once, released by a barrier): wall time **{r['wall_s']} s** "
+        f"(slowest answer {r['slowest_s']} s); answers "
+        f"{', '.join(f'{n} × {code}' for code, n in r['statuses'].items())}; stock reserved "
+        f"{r['database']['reserved']} of {r['database']['on_hand']}, ledger "
+        f"{r['database']['ledger_reserved']}, order lines {r['database']['order_lines_units']}"
+        f": **{'exactly right' if not r['problems'] else '; '.join(r['problems'])}**.",
+    ]
+    if r.get("sold_out_message"):
+        lines.append(f"The 409 answer says: “{r['sold_out_message']}”")
+    return lines
+
+
 def section(result: dict) -> str:
     m, w = result["machine"], result["wrk"]
     targets = {t["name"]: t for t in result["targets"]}
@@ -254,19 +260,7 @@ def section(result: dict) -> str:
             f"conditional update** ({targets['bare']['rps']:,.0f}/s), p99 "
             f"{targets['place']['p99_ms']:.0f} ms; this {verdict} the issue's 20%.",
         ]
-    r = result["race"]
-    lines += [
-        "",
-        f"**50-buyer race** (one SKU, {r['units']} units left in two warehouses, 50 members "
-        f"POST /api/orders at once, released by a barrier): wall time **{r['wall_s']} s** "
-        f"(slowest answer {r['slowest_s']} s); answers "
-        f"{', '.join(f'{n} × {code}' for code, n in r['statuses'].items())}; stock reserved "
-        f"{r['database']['reserved']} of {r['database']['on_hand']}, ledger "
-        f"{r['database']['ledger_reserved']}, order lines {r['database']['order_lines_units']}"
-        f": **{'exactly right' if not r['problems'] else '; '.join(r['problems'])}**.",
-    ]
-    if r.get("sold_out_message"):
-        lines.append(f"The 409 answer says: “{r['sold_out_message']}”")
+    lines += race_lines(result["race"])
     p = result.get("profile")
     if p:
         place, cart = p["place"], p["cart"]

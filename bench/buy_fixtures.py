@@ -121,7 +121,10 @@ def sessions(data_per_key: dict[str, dict]) -> None:
         ],
         batch_size=2000,
     )
-    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db":
+    if settings.SESSION_ENGINE in (
+        "django.contrib.sessions.backends.cached_db",
+        "mercato.core.sessions",  # cached_db that works on without the cache
+    ):
         caches[settings.SESSION_CACHE_ALIAS].set_many(
             {f"{CachedSessionStore.cache_key_prefix}{k}": d for k, d in data_per_key.items()},
             timeout=int(timedelta(days=1).total_seconds()),
@@ -166,7 +169,7 @@ def prepare(*, member_count: int, guest_count: int, out: Path) -> dict:
     started = time.perf_counter()
     tag = f"b{int(time.time())}"
     warehouses = dict(Warehouse.objects.values_list("code", "pk"))
-    pool = list(sellable_skus()[:POOL_SKUS])
+    pool = list(sellable_skus().select_related("product")[:POOL_SKUS])
     if len(pool) < POOL_SKUS:
         raise SystemExit("the bench database has too few sellable SKUs: run seed_demo first")
     for sku in pool:
@@ -200,6 +203,8 @@ def prepare(*, member_count: int, guest_count: int, out: Path) -> dict:
         "session_cookie": settings.SESSION_COOKIE_NAME,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
         "pool_sku_ids": [s.pk for s in pool],
+        # The product page of each pool SKU: where a guest's add-to-cart form is.
+        "pool_pages": {str(s.pk): f"/p/{s.product.slug}/" for s in pool},
         "bare_stock_id": bare_stock.pk,
         "members": member_count,
         "guests": guest_count,

@@ -6,6 +6,7 @@ Catalogue reads are public; writes and token management need a staff API token
 
 from .cart.router import router as cart_router
 from .catalog import router as catalog_router
+from .console.router import router as console_router
 from .errors import JsonErrorsAPI, install_error_handlers
 from .orders.router import router as orders_router
 from .tokens import router as tokens_router
@@ -24,5 +25,6 @@ api = JsonErrorsAPI(
 install_error_handlers(api)
 api.add_router("/catalog", catalog_router)
 api.add_router("/staff", tokens_router)
+api.add_router("/staff", console_router)
 api.add_router("/cart", cart_router)
 api.add_router("/orders", orders_router)

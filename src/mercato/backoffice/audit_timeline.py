@@ -106,11 +106,12 @@ def _rows(code: str, queryset: QuerySet, when: str) -> QuerySet:
         queryset.order_by()
         .annotate(
             ts=F(when),
-            kind=Value(code, output_field=CharField()),
+            # "source", not "kind": OrderEvent has a field of that name.
+            source=Value(code, output_field=CharField()),
             row_id=F("pk"),
             who=F("actor_id"),
         )
-        .values_list("ts", "kind", "row_id", "who")
+        .values_list("ts", "source", "row_id", "who")
     )
 
 
@@ -151,7 +152,7 @@ class Timeline:
             )
             for code, queryset, when in self.parts
         ]
-        rows = list(_union(newest).order_by("-ts", "kind", "-row_id")[start:stop])
+        rows = list(_union(newest).order_by("-ts", "source", "-row_id")[start:stop])
         return _entries(rows, self.viewer)
 
 

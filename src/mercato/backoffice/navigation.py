@@ -31,6 +31,43 @@ class Workspace:
 
 NAVIGATION: list[Workspace] = [
     Workspace(
+        "orders",
+        _("Orders"),
+        [
+            Entry(
+                _("Order console"),
+                "backoffice:order_list",
+                "orders.view_order",
+                also_active=("backoffice:order_detail",),
+            ),
+            Entry(
+                _("New phone order"),
+                "backoffice:phone_order_start",
+                "orders.place_phone_order",
+                also_active=("backoffice:phone_order",),
+            ),
+        ],
+    ),
+    Workspace(
+        "logistics",
+        _("Order processing"),
+        [
+            Entry(
+                _("Order review"),
+                "backoffice:review_queue",
+                "fulfillment.review_order",
+                also_active=("backoffice:review_detail",),
+            ),
+            Entry(_("Review rules"), "backoffice:review_rules", "fulfillment.manage_review_rules"),
+            Entry(_("Blacklist"), "backoffice:blacklist", "fulfillment.manage_blacklist"),
+            Entry(
+                _("Check an address"),
+                "backoffice:address_check",
+                ("fulfillment.review_order", "fulfillment.manage_review_rules"),
+            ),
+        ],
+    ),
+    Workspace(
         "catalog",
         _("Catalogue"),
         [

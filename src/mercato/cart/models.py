@@ -7,6 +7,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class CartPurpose(models.TextChoices):
+    SHOP = "shop", _("Shopping cart")
+    # Customer service builds an order taken by phone (电话下单) in a cart of its own, so
+    # the customer's shopping cart is left as it is; it is placed like any cart.
+    PHONE = "phone", _("Phone order")
+
+
 class Cart(models.Model):
     customer = models.ForeignKey(
         "customers.Customer",
@@ -18,6 +25,9 @@ class Cart(models.Model):
     )
     # A guest's cart is found by the session key; a member's by the customer.
     session_key = models.CharField(_("session key"), max_length=40, blank=True, db_index=True)
+    purpose = models.CharField(
+        _("purpose"), max_length=10, choices=CartPurpose.choices, default=CartPurpose.SHOP
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -31,7 +41,7 @@ class Cart(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["customer"],
-                condition=Q(customer__isnull=False),
+                condition=Q(customer__isnull=False, purpose="shop"),
                 name="cart_one_per_customer",
             ),
             models.UniqueConstraint(

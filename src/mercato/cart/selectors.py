@@ -9,7 +9,7 @@ from mercato.catalog.models import ProductStatus
 from mercato.inventory.allocation import check_province
 from mercato.inventory.models import Stock
 
-from .models import Cart, CartLine
+from .models import Cart, CartLine, CartPurpose
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def find_cart(*, customer=None, session_key: str | None = None) -> Cart | None:
 
     The one lookup the shop's pages, the cart API and the orders API share (no write)."""
     if customer is not None:
-        return Cart.objects.filter(customer=customer).first()
+        return Cart.objects.filter(customer=customer, purpose=CartPurpose.SHOP).first()
     if not session_key:
         return None
     return Cart.objects.filter(customer=None, session_key=session_key).first()

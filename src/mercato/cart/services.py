@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from mercato.catalog.models import ProductStatus, Sku
 from mercato.core.errors import DomainError, NotFound
 
-from .models import Cart, CartLimit, CartLine
+from .models import Cart, CartLimit, CartLine, CartPurpose
 
 
 def max_quantity_for(*, sku_id: int) -> int:
@@ -77,7 +77,7 @@ def _touch(cart: Cart) -> None:
 def get_or_create_cart(*, customer=None, session_key: str | None = None) -> Cart:
     """The customer's cart, else the guest cart of `session_key`; created when missing."""
     if customer is not None:
-        owner = {"customer": customer}
+        owner = {"customer": customer, "purpose": CartPurpose.SHOP}
     elif session_key:
         owner = {"customer": None, "session_key": session_key}
     else:
@@ -199,3 +199,21 @@ def set_cart_limit(*, sku_id: int, max_per_order) -> CartLimit | None:
         sku_id=sku_id, defaults={"max_per_order": limit}
     )
     return obj
+
+
+@transaction.atomic
+def start_phone_cart(*, customer) -> Cart:
+    """A new, empty cart in which customer service builds an order taken by phone for
+    `customer` (their shopping cart is not touched). Placed through checkout like any
+    cart; discard_cart removes it when the call ends without an order."""
+    if customer is None:
+        raise DomainError(_("A phone order is for a customer."), field="customer")
+    return Cart.objects.create(customer=customer, purpose=CartPurpose.PHONE)
+
+
+@transaction.atomic
+def discard_cart(*, cart: Cart) -> None:
+    """Delete a phone order's cart and its lines (a shopping cart is never discarded)."""
+    if cart.purpose != CartPurpose.PHONE:
+        raise DomainError(_("Only a phone order's cart can be discarded."), field="cart")
+    Cart.objects.filter(pk=cart.pk).delete()

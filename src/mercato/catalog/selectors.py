@@ -2,6 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
+from .facets import sort_products
 from .models import (
     Category,
     Product,
@@ -38,6 +39,19 @@ def products_in_category(*, category: Category) -> QuerySet[Product]:
     return products_on_sale().filter(
         category__path__startswith=category.path, category__is_active=True
     )
+
+
+HOME_BLOCK_SIZE = 8  # products in a category block of the home page
+
+
+def home_block_products(*, category: Category, sort: str = "") -> QuerySet[Product]:
+    """The products a category block of the home page shows: the category's first
+    HOME_BLOCK_SIZE in the order `sort` names (facets.SORTS; "" is 综合: sales, then the
+    newest), with their brand."""
+    products = sort_products(
+        products=products_in_category(category=category), params={"sort": sort}
+    )
+    return products.select_related("brand")[:HOME_BLOCK_SIZE]
 
 
 def category_trail(*, category: Category) -> list[Category]:

@@ -6,6 +6,7 @@ from the client), write the order, reserve stock in the warehouses allocation pi
 idempotency key answers with the order the first request placed.
 """
 
+import ipaddress
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -284,6 +285,14 @@ def _check_expected_total(expected_total) -> Decimal | None:
     return value
 
 
+def _check_ip(value) -> str:
+    """The client's IP address as given by the caller, or "" when it is not one."""
+    try:
+        return str(ipaddress.ip_address(str(value or "").strip()))
+    except ValueError:
+        return ""
+
+
 def place_order(
     *,
     customer,
@@ -296,6 +305,8 @@ def place_order(
     note: str = "",
     expected_total: Decimal | None = None,
     actor=None,
+    channel: str = "web",
+    client_ip: str = "",
 ) -> Placement:
     """Place the cart's selected lines as one order, all or nothing.
 
@@ -305,7 +316,8 @@ def place_order(
     payments.gateways.enabled_methods(). When `expected_total` (what the customer saw)
     differs from the total computed now, raises ValidationFailed on "expected_total" and
     changes nothing. OutOfStock names the products that ran out. A repeated
-    `idempotency_key` returns Placement(created=False).
+    `idempotency_key` returns Placement(created=False). `channel` (web, api, phone) and
+    `client_ip` are stored on the order for the order console and review.
     """
     if cart is not None:
         session_key = cart.session_key
@@ -320,6 +332,8 @@ def place_order(
         "invoice": _clean_invoice(invoice),
         "note": (note or "").strip(),
         "expected_total": _check_expected_total(expected_total),
+        "channel": channel,
+        "client_ip": _check_ip(client_ip),
     }
     place = partial(
         _place,
@@ -356,7 +370,10 @@ def _lock_cart(*, cart_id, customer, session_key: str, key: str) -> tuple[int, i
     which skips the values of placements that end in an error, as it does after rollbacks.
     """
     if customer is not None:
+        # Without a cart named, the customer's shopping cart (not a phone order's).
         owner, params = "c.customer_id = %s", [customer.pk]
+        if cart_id is None:
+            owner, params = f"{owner} AND c.purpose = %s", [*params, "shop"]
         placed, placed_params = "o.customer_id = %s", [customer.pk]
     else:
         owner, params = "c.customer_id IS NULL AND c.session_key = %s", [session_key]
@@ -396,6 +413,8 @@ def _place(
     expected_total: Decimal | None,
     actor,
     lock_all: bool,
+    channel: str,
+    client_ip: str,
 ) -> Placement:
     # 1. The cart, locked, and an order placed before with the same key.
     cart_id, placed_id, number = _lock_cart(
@@ -440,6 +459,8 @@ def _place(
         idempotency_key=idempotency_key,
         actor=actor,
         number=number,
+        channel=channel,
+        client_ip=client_ip,
         # Written with the order's lines, one round trip on PostgreSQL.
         also_execute=[_remove_placed_lines(cart_lines)],
     )

@@ -1,5 +1,6 @@
 """Demo data for buying: shipping zones for all 31 provinces, stock on the home page's
-products in every warehouse, and shop customers who can log in and check out.
+products in every warehouse (featured and category blocks), and shop customers who can log
+in and check out.
 
 Everything goes through the owning app's services (zones validated against cpca, stock
 receipts written to the ledger, passwords hashed), and only what is missing is created,
@@ -9,6 +10,8 @@ so a second run creates nothing.
 from decimal import Decimal
 
 from mercato.catalog.models import HomeSlot, Sku
+from mercato.catalog.selectors import home_block_products
+from mercato.catalog.services.merchandising import live_slots
 from mercato.checkout.models import ShippingZone
 from mercato.checkout.services import save_shipping_zone
 from mercato.core.regions import mainland_provinces
@@ -53,11 +56,32 @@ def seed_shipping_zones(*, bar) -> int:
     return created
 
 
+# The home page's category blocks, in the order they show now (the demo's made-up sales)
+# and once beat's hourly popularity job has put real sales in their place (none yet, so the
+# newest first: the "new" order): whatever a newcomer opens from the home page is stocked.
+HOME_BLOCK_SORTS = ("", "new")
+
+
+def home_page_product_ids() -> set[int]:
+    """The products the home page links to: featured slots and category blocks, built by
+    the same selector as the page (catalog.selectors.home_block_products)."""
+    ids: set[int] = set()
+    for slot in live_slots():
+        if slot.kind == HomeSlot.Kind.FEATURED and slot.product_id:
+            ids.add(slot.product_id)
+        elif slot.kind == HomeSlot.Kind.CATEGORY and slot.category_id:
+            for sort in HOME_BLOCK_SORTS:
+                block = home_block_products(category=slot.category, sort=sort)
+                ids.update(product.pk for product in block)
+    return ids
+
+
 def demo_sku_ids() -> list[int]:
-    """The SKUs of the products on the home page (featured slots), in id order."""
-    featured = HomeSlot.objects.filter(kind=HomeSlot.Kind.FEATURED).values("product_id")
+    """The SKUs of the products on the home page, in id order."""
     return list(
-        Sku.objects.filter(product__in=featured).order_by("pk").values_list("pk", flat=True)
+        Sku.objects.filter(product__in=home_page_product_ids())
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 

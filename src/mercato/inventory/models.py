@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mercato.core.models import TimeStampedModel
 
@@ -64,6 +65,50 @@ class WarehouseProvince(models.Model):
         return f"{self.warehouse_id} → {self.province}"
 
 
+class Zone(models.Model):
+    """An area of a warehouse (A: small items, B: bulky ...): bins belong to one."""
+
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="zones")
+    code = models.CharField(_("code"), max_length=10)
+    name = models.CharField(_("name"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["warehouse_id", "code"]
+        verbose_name = _("zone")
+        verbose_name_plural = _("zones")
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "code"], name="zone_code_unique"),
+            models.CheckConstraint(condition=~Q(code=""), name="zone_code_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Bin(models.Model):
+    """A storage location (货位) in a zone, like A-03-02-1 (zone, aisle, shelf, level).
+
+    Pickers walk the bins in `walk_order` (then code): pick lists are sorted by it.
+    """
+
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="bins")
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="bins")
+    code = models.CharField(_("bin"), max_length=20)
+    walk_order = models.PositiveIntegerField(_("walk order"), default=0)
+
+    class Meta:
+        ordering = ["warehouse_id", "walk_order", "code"]
+        verbose_name = _("bin")
+        verbose_name_plural = _("bins")
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "code"], name="bin_code_unique"),
+            models.CheckConstraint(condition=~Q(code=""), name="bin_code_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
 class Stock(models.Model):
     """Units of one SKU in one warehouse. `available` = on_hand - reserved.
 
@@ -75,6 +120,11 @@ class Stock(models.Model):
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stocks")
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
+    # Where the units are kept in the warehouse (pick lists are sorted by it).
+    bin = models.ForeignKey(
+        Bin, verbose_name=_("bin"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="stocks",
+    )  # fmt: skip
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -107,10 +157,11 @@ class StockMovement(models.Model):
         ADJUSTMENT = "adjustment", _("Stock count adjustment")
         RESERVATION = "reservation", _("Reserved for an order")
         RELEASE = "release", _("Reservation released")
-        SHIPMENT = "shipment", _("Shipped")
+        SHIPMENT = "shipment", pgettext_lazy("stock movement", "Shipped")
         RETURN = "return", _("Returned")
         TRANSFER_OUT = "transfer_out", _("Transferred out")
         TRANSFER_IN = "transfer_in", _("Transferred in")
+        WRITE_OFF = "write_off", _("Written off")
 
     stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="movements")
     reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)

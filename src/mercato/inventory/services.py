@@ -347,3 +347,59 @@ def adjust_stock(
         note=reason.strip(),
     )
     return stock
+
+
+@transaction.atomic
+def receive_returned_goods(
+    *, actor, sku_id: int, warehouse_id: int, quantity, reference: str, note: str = ""
+) -> Stock:
+    """Goods a customer sent back (or a refused parcel) go into stock again: a RETURN
+    ledger row with `reference` (the return or shipment number)."""
+    quantity = _quantity(quantity)
+    if not str(reference or "").strip():
+        raise ValidationFailed({"reference": [_("Give the return's reference")]})
+    stock = lock_stock(sku_id=sku_id, warehouse_id=warehouse_id)
+    apply_movement(
+        stock=stock,
+        reason=StockMovement.Reason.RETURN,
+        actor=actor,
+        on_hand_delta=quantity,
+        reference=reference,
+        note=note,
+    )
+    return stock
+
+
+@transaction.atomic
+def write_off_returned_goods(
+    *, actor, sku_id: int, warehouse_id: int, quantity, reference: str, reason: str
+) -> Stock:
+    """Goods that came back damaged: received (RETURN) and written off (WRITE_OFF) in one
+    transaction, two ledger rows, so the ledger shows both that they came back and why
+    they are not for sale. On hand is unchanged in the end."""
+    quantity = _quantity(quantity)
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": [_("Say why the goods are written off")]})
+    stock = lock_stock(sku_id=sku_id, warehouse_id=warehouse_id)
+    apply_movements(
+        [
+            {
+                "stock": stock,
+                "reason": StockMovement.Reason.RETURN,
+                "actor": actor,
+                "on_hand_delta": quantity,
+                "reference": reference,
+                "note": reason,
+            }
+        ]
+    )
+    apply_movement(
+        stock=stock,
+        reason=StockMovement.Reason.WRITE_OFF,
+        actor=actor,
+        on_hand_delta=-quantity,
+        reference=reference,
+        note=reason,
+    )
+    return stock

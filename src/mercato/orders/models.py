@@ -24,9 +24,30 @@ class OrderStatus(models.TextChoices):
     PACKED = "packed", _("Packed")
     SHIPPED = "shipped", _("Shipped")
     DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Delivery exception")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
     CLOSED = "closed", _("Closed")
+
+
+class OrderChannel(models.TextChoices):
+    WEB = "web", _("Shop")
+    API = "api", _("API")
+    PHONE = "phone", _("Phone order")
+
+
+class EventKind(models.TextChoices):
+    """What an OrderEvent records: a status move, or something else that happened to the
+    order without moving it (from_status == to_status then)."""
+
+    STATUS = "status", _("Status change")
+    ADDRESS = "address", _("Delivery address changed")
+    HOLD = "hold", _("Put on hold")
+    RELEASE = "release", _("Hold released")
+    REVIEW = "review", _("Review")
+    PAYMENT_LINK = "payment_link", _("Payment link sent")
+    SPLIT = "split", _("Parcels split")
+    PARCEL = "parcel", _("Parcel")
 
 
 class InvoiceType(models.TextChoices):
@@ -86,6 +107,16 @@ class Order(TimeStampedModel):
     invoice_title = models.CharField(_("invoice title"), max_length=100, blank=True)
     invoice_tax_id = models.CharField(_("taxpayer ID"), max_length=18, blank=True)
     note = models.CharField(_("order note"), max_length=200, blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=OrderChannel.choices, default=OrderChannel.WEB
+    )
+    # The buyer's address as the placing request came (review counts orders per IP).
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    # A held order stays where it is: no allocation, wave, packing or shipping until released.
+    # The carrier the customer chose (a carrier's code), when the shop offers a choice.
+    carrier_choice = models.CharField(_("chosen carrier"), max_length=20, blank=True)
+    on_hold = models.BooleanField(_("on hold"), default=False)
+    hold_reason = models.CharField(_("hold reason"), max_length=200, blank=True)
 
     placed_at = models.DateTimeField(_("placed at"))
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
@@ -97,7 +128,14 @@ class Order(TimeStampedModel):
         ordering = ["-placed_at", "-id"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")
-        permissions = [("cancel_order", "Can cancel any order with a reason")]
+        permissions = [
+            ("cancel_order", "Can cancel any order with a reason"),
+            ("change_delivery", "Can change an order's address or phone before shipment"),
+            ("hold_order", "Can hold and release orders"),
+            ("place_phone_order", "Can place orders taken by phone for a customer"),
+            ("export_orders", "Can export the order list"),
+            ("send_payment_link", "Can send an unpaid order's payment link again"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(lines_total__gte=0)
@@ -128,6 +166,22 @@ class Order(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx"),
             models.Index(fields=["customer", "placed_at"], name="order_customer_placed_idx"),
+            # The order console (docs/backoffice.md): every filter has an index that also
+            # gives the newest-first order, so a page of 1,000,000 orders reads a few rows.
+            models.Index(fields=["-placed_at", "-id"], name="order_placed_idx"),
+            models.Index(fields=["status", "-placed_at"], name="order_status_placed_idx"),
+            models.Index(fields=["payment_method", "-placed_at"], name="order_method_placed_idx"),
+            models.Index(fields=["mobile", "-placed_at"], name="order_mobile_placed_idx"),
+            models.Index(fields=["recipient", "-placed_at"], name="order_recipient_placed_idx"),
+            models.Index(
+                fields=["number"], name="order_number_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["client_ip", "placed_at"], name="order_ip_placed_idx"),
+            models.Index(
+                fields=["on_hold", "status"],
+                name="order_held_idx",
+                condition=Q(on_hold=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -177,7 +231,9 @@ class OrderLine(models.Model):
 
 
 class OrderEvent(models.Model):
-    """One status change of an order: who, why, when. The first has from_status ""."""
+    """One thing that happened to an order: who, why, when. A status change (kind
+    "status"; the first has from_status ""), or an action that left the status as it was
+    (address change, hold, review finding, ...: from_status == to_status)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(
@@ -193,12 +249,43 @@ class OrderEvent(models.Model):
         related_name="+",
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=EventKind.choices, default=EventKind.STATUS
+    )
+    # What changed, for kinds that carry it (the old and new address, the review's
+    # findings); shown masked to staff without core.view_full_phone.
+    data = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"], name="orderevent_order_idx")]
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status or '-'} → {self.to_status}"
+
+
+class OrderNote(models.Model):
+    """A note staff wrote on an order (a call with the customer, a promise made)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    text = models.CharField(_("note"), max_length=500)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("order note")
+        verbose_name_plural = _("order notes")
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="ordernote_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.text[:30]}"

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mercato.core import outbox
 from mercato.core.db import execute_together, insert_rows, insert_statement
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.models import User
@@ -28,8 +29,17 @@ from mercato.inventory.reservations import release_reservation
 
 from .errors import AlreadyPaid, DuplicateOrder, IllegalTransition
 from .links import new_guest_token
-from .models import InvoiceType, Order, OrderEvent, OrderLine, OrderNumberCounter, OrderStatus
-from .status import can_cancel, transition
+from .models import (
+    InvoiceType,
+    Order,
+    OrderChannel,
+    OrderEvent,
+    OrderLine,
+    OrderNumberCounter,
+    OrderStatus,
+)
+from .signals import order_cancelled, orders_cancelled
+from .status import ALLOWED, can_cancel, transition
 
 FEN = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999.99")  # what DecimalField(max_digits=12) holds
@@ -178,6 +188,13 @@ def _unpaid_minutes() -> int:
     return int(getattr(settings, "MERCATO_UNPAID_ORDER_MINUTES", 30))
 
 
+def expiry_grace() -> timedelta:
+    """How long after its deadline an unpaid order is left before it is expired: a buyer
+    who paid in the last seconds, and their notice, get time to arrive
+    (MERCATO_UNPAID_ORDER_GRACE_SECONDS, default 60)."""
+    return timedelta(seconds=int(getattr(settings, "MERCATO_UNPAID_ORDER_GRACE_SECONDS", 60)))
+
+
 @transaction.atomic
 def create_order_record(*, idempotency_key: str = "", customer: Customer | None, **order) -> Order:
     """Write an order, its lines and its first event in one transaction (see
@@ -222,10 +239,14 @@ def write_order_record(
     actor: User | None = None,
     number: str = "",
     also_execute: Sequence[tuple[str, list]] = (),
+    channel: str = OrderChannel.WEB,
+    client_ip: str | None = None,
 ) -> Order:
     """The order, its lines and its first event, inside the caller's transaction.
 
     `number` is one next_order_number() or order_number() gave; without it, this asks.
+    `channel`: where the order came from (the shop, the API, a phone call to customer
+    service); `client_ip`: the buyer's address (review counts orders per IP).
     `also_execute`: the caller's own statements (sql, params) run with the lines' INSERT,
     in one round trip on PostgreSQL (core.db.execute_together): checkout removes the
     placed cart lines so.
@@ -279,6 +300,8 @@ def write_order_record(
         placed_at=now,
         expires_at=None if cod else now + timedelta(minutes=_unpaid_minutes()),
         idempotency_key=idempotency_key,
+        channel=channel,
+        client_ip=client_ip or None,
     )
     try:
         order.full_clean(exclude=["customer"], validate_unique=False, validate_constraints=False)
@@ -290,12 +313,20 @@ def write_order_record(
     for line in order_lines:
         line.order = order
     event = OrderEvent(order=order, from_status="", to_status=order.status, actor=actor)
-    execute_together([*also_execute, insert_statement(order_lines), insert_statement([event])])
+    statements = [*also_execute, insert_statement(order_lines), insert_statement([event])]
+    timer = None
     if not cod:
-        countdown = _unpaid_minutes() * 60
-        transaction.on_commit(
-            lambda: cancel_unpaid_order_task.apply_async((order.pk,), countdown=countdown)
+        # The cancel timer goes into the outbox with the order (core.outbox): sent to the
+        # broker after the commit, or later by the relay when the broker is away; the
+        # expiry sweep cancels the order at its deadline even if the timer never runs.
+        # Due after the grace the deadline gets (expiry_grace).
+        timer = outbox.message(
+            cancel_unpaid_order_task, args=[order.pk], eta=order.expires_at + expiry_grace()
         )
+        statements.append(insert_statement([timer]))
+    execute_together(statements)
+    if timer is not None:
+        outbox.after_commit([timer])
     return order
 
 
@@ -367,6 +398,8 @@ def cancel_locked_order(
 
     The one way every cancellation ends (customer, staff, expiry, a full refund); the caller
     has checked who may cancel and that the status allows it (IllegalTransition otherwise).
+    After the commit, `orders_cancelled` tells payments to close the order's open payment
+    attempts at their gateways.
     """
     order.cancelled_at = now or timezone.now()
     order.expires_at = None
@@ -378,6 +411,48 @@ def cancel_locked_order(
         update_fields=["cancelled_at", "expires_at"],
     )
     release_stock_for(order, reason=release_reason or reason, actor=actor)
+    order_cancelled.send(sender=Order, order=order, actor=actor, reason=reason)
+    _announce_cancelled([order.pk])
+
+
+def _announce_cancelled(order_ids: list[int]) -> None:
+    transaction.on_commit(lambda: orders_cancelled.send(sender=Order, order_ids=order_ids))
+
+
+def expire_locked_orders(*, orders: Sequence[Order], now=None) -> int:
+    """Cancel unpaid orders past their deadline whose row locks the caller holds (the
+    payments sweep, which asked the gateways first), in bulk: one UPDATE, the events in
+    one INSERT, then each order's reserved stock released. Each must be pending_payment
+    and overdue (IllegalTransition / ValueError otherwise, and nothing is written)."""
+    now = now or timezone.now()
+    for order in orders:
+        if OrderStatus.CANCELLED not in ALLOWED[order.status]:
+            raise IllegalTransition(current=order.status, target=OrderStatus.CANCELLED)
+        if order.status != OrderStatus.PENDING_PAYMENT or not order.expires_at:
+            raise ValueError(f"order {order.number} is not an unpaid order with a deadline")
+        if order.expires_at > now:
+            raise ValueError(f"order {order.number} is not past its deadline")
+    if not orders:
+        return 0
+    ids = [order.pk for order in orders]
+    Order.objects.filter(pk__in=ids).update(
+        status=OrderStatus.CANCELLED, cancelled_at=now, expires_at=None, updated_at=now
+    )
+    OrderEvent.objects.bulk_create(
+        OrderEvent(
+            order_id=order.pk,
+            from_status=OrderStatus.PENDING_PAYMENT,
+            to_status=OrderStatus.CANCELLED,
+            actor=None,
+            reason=REASON_EXPIRED,
+        )
+        for order in orders
+    )
+    for order in orders:
+        order.status, order.cancelled_at, order.expires_at = OrderStatus.CANCELLED, now, None
+        release_stock_for(order, reason=REASON_EXPIRED)
+    _announce_cancelled(ids)
+    return len(ids)
 
 
 @transaction.atomic
@@ -427,14 +502,3 @@ def expire_unpaid_order(*, order_id: int, now=None) -> bool:
         return False
     cancel_locked_order(order=order, actor=None, reason=REASON_EXPIRED, now=now)
     return True
-
-
-def expired_order_ids(*, now=None, limit: int = 500) -> list[int]:
-    """Unpaid orders past their deadline, oldest first (the sweep works through them)."""
-    return list(
-        Order.objects.filter(
-            status=OrderStatus.PENDING_PAYMENT, expires_at__lte=now or timezone.now()
-        )
-        .order_by("expires_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )

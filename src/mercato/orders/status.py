@@ -1,10 +1,12 @@
 """The order status machine: the allowed moves, written out, and the one function that
 makes a move. docs/orders.md draws it."""
 
+from django.utils import timezone
+
 from mercato.core.models import User
 
 from .errors import IllegalTransition
-from .models import Order, OrderEvent, OrderStatus
+from .models import EventKind, Order, OrderEvent, OrderStatus
 
 S = OrderStatus
 
@@ -12,21 +14,40 @@ S = OrderStatus
 # (closed) or completion follow. "closed" ends an order without completing it after money
 # or goods moved back: a gateway reporting an unpaid trade closed, a refused or lost parcel,
 # or a full return after delivery.
+#
+# Order processing (fulfillment): a paid or COD order passes the automatic review straight
+# to approved, or waits under review for a person; approved orders are allocated (their
+# parcels made), picked in a wave (picking; back to allocated when the wave is cancelled),
+# packed, shipped. A split order ships when its first parcel leaves (picking → shipped);
+# it is delivered when the last one arrives. A carrier's exception (damaged, lost, held
+# up) moves a shipped order to exception, from where it moves on again, is delivered, or
+# closed (lost, refused and returned).
 ALLOWED: dict[str, frozenset[str]] = {
     S.PENDING_PAYMENT: frozenset({S.PAID, S.COD_CONFIRMED, S.CANCELLED, S.CLOSED}),
-    S.PAID: frozenset({S.UNDER_REVIEW, S.CANCELLED}),
-    S.COD_CONFIRMED: frozenset({S.UNDER_REVIEW, S.CANCELLED}),
+    S.PAID: frozenset({S.UNDER_REVIEW, S.APPROVED, S.CANCELLED}),
+    S.COD_CONFIRMED: frozenset({S.UNDER_REVIEW, S.APPROVED, S.CANCELLED}),
     S.UNDER_REVIEW: frozenset({S.APPROVED, S.CANCELLED}),
     S.APPROVED: frozenset({S.ALLOCATED, S.CANCELLED}),
     S.ALLOCATED: frozenset({S.PICKING, S.CANCELLED}),
-    S.PICKING: frozenset({S.PACKED, S.CANCELLED}),
+    S.PICKING: frozenset({S.PACKED, S.SHIPPED, S.ALLOCATED, S.CANCELLED}),
     S.PACKED: frozenset({S.SHIPPED, S.CANCELLED}),
-    S.SHIPPED: frozenset({S.DELIVERED, S.CLOSED}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.EXCEPTION, S.CLOSED}),
+    S.EXCEPTION: frozenset({S.SHIPPED, S.DELIVERED, S.CLOSED}),
     S.DELIVERED: frozenset({S.COMPLETED, S.CLOSED}),
     S.COMPLETED: frozenset({S.CLOSED}),
     S.CANCELLED: frozenset(),
     S.CLOSED: frozenset(),
 }
+
+# Before the goods leave: the delivery address or phone may still change.
+BEFORE_SHIPMENT = frozenset(
+    {S.PENDING_PAYMENT, S.PAID, S.COD_CONFIRMED, S.UNDER_REVIEW, S.APPROVED, S.ALLOCATED,
+     S.PICKING, S.PACKED}
+)  # fmt: skip
+# Paid (or COD) and not yet ended: orders the warehouse works on.
+IN_FULFILLMENT = frozenset(
+    {S.PAID, S.COD_CONFIRMED, S.UNDER_REVIEW, S.APPROVED, S.ALLOCATED, S.PICKING, S.PACKED}
+)
 
 
 def can_cancel(order: Order) -> bool:
@@ -34,7 +55,13 @@ def can_cancel(order: Order) -> bool:
 
 
 def transition(
-    *, order: Order, to: str, actor: User | None, reason: str = "", update_fields=()
+    *,
+    order: Order,
+    to: str,
+    actor: User | None,
+    reason: str = "",
+    update_fields=(),
+    data: dict | None = None,
 ) -> OrderEvent:
     """Move `order` to `to` and write its event; the caller holds the order's row lock.
 
@@ -44,8 +71,59 @@ def transition(
     if to not in ALLOWED[order.status]:
         raise IllegalTransition(current=order.status, target=to)
     event = OrderEvent.objects.create(
-        order=order, from_status=order.status, to_status=to, actor=actor, reason=reason[:200]
+        order=order,
+        from_status=order.status,
+        to_status=to,
+        actor=actor,
+        reason=reason[:200],
+        data=data or {},
     )
     order.status = to
     order.save(update_fields=["status", "updated_at", *update_fields])
     return event
+
+
+def record_event(
+    *, order: Order, kind: str, actor: User | None, reason: str = "", data: dict | None = None
+) -> OrderEvent:
+    """An event that leaves the status as it is (address change, hold, review finding):
+    from_status == to_status == the current status."""
+    if kind == EventKind.STATUS:
+        raise ValueError("status events are written by transition()")
+    return OrderEvent.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        actor=actor,
+        reason=reason[:200],
+        kind=kind,
+        data=data or {},
+    )
+
+
+def bulk_transition(
+    *, orders: list[Order], to: str, actor: User | None, reason: str = "", data=None
+) -> list[OrderEvent]:
+    """transition() for many orders at once (the batch jobs of order processing): every
+    move is checked against ALLOWED first, and one illegal move raises IllegalTransition
+    with nothing written; then one UPDATE and one INSERT of the events. The caller holds
+    the rows' locks. `data`: {order id: dict} for each event's details."""
+    for order in orders:
+        if to not in ALLOWED[order.status]:
+            raise IllegalTransition(current=order.status, target=to)
+    if not orders:
+        return []
+    data = data or {}
+    events = [
+        OrderEvent(
+            order=order, from_status=order.status, to_status=to, actor=actor,
+            reason=reason[:200], data=data.get(order.pk, {}),
+        )
+        for order in orders
+    ]  # fmt: skip
+    OrderEvent.objects.bulk_create(events)
+    now = timezone.now()
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=to, updated_at=now)
+    for order in orders:
+        order.status, order.updated_at = to, now
+    return events

@@ -3,19 +3,19 @@
 from celery import shared_task
 
 from . import popularity, services
+from .models import Order
+from .signals import unpaid_order_due
 
 
 @shared_task
 def cancel_unpaid_order_task(order_id: int) -> bool:
-    """Scheduled at placement for when the payment deadline passes."""
+    """Queued at placement for the payment deadline plus the grace: a shortcut. payments
+    (a receiver of unpaid_order_due) asks the gateway and closes the trade before expiring
+    the order; its beat sweep cancels overdue orders whatever happened to this task."""
+    answers = unpaid_order_due.send(sender=Order, order_id=order_id)
+    if answers:
+        return any(bool(result) for _receiver, result in answers)
     return services.expire_unpaid_order(order_id=order_id)
-
-
-@shared_task
-def sweep_expired_orders_task() -> int:
-    """Safety net run by celery beat: cancels unpaid orders whose task was lost."""
-    # One transaction per order: one order's lock wait doesn't hold the others.
-    return sum(services.expire_unpaid_order(order_id=pk) for pk in services.expired_order_ids())
 
 
 @shared_task

@@ -8,4 +8,4 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, receivers  # noqa: F401  (registers checks and receivers)

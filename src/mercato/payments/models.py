@@ -27,10 +27,21 @@ class PaymentStatus(models.TextChoices):
 
 
 class RefundStatus(models.TextChoices):
+    """What a refund's money is doing; docs/payments.md ("Refunds") describes each.
+
+    requested: recorded, not sent yet (or sending found the gateway not configured);
+    processing: sent and accepted, or sent with no definite answer (outcome unknown: the
+    same number is sent again and queried until the gateway settles it; `problem` says
+    why); succeeded: the money went back; failed: refused for good, nothing went back;
+    abnormal: the gateway could not get the money to the buyer (WeChat Pay ABNORMAL, a
+    cancelled card): finance settles it by hand. Only failed frees the amount again.
+    """
+
     REQUESTED = "requested", _("Requested")
     PROCESSING = "processing", _("Processing")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
+    ABNORMAL = "abnormal", _("Abnormal: finance to act")
 
 
 class Payment(TimeStampedModel):
@@ -51,6 +62,10 @@ class Payment(TimeStampedModel):
     last_action = models.JSONField(_("last action"), default=dict, blank=True)
     needs_review = models.BooleanField(_("needs review"), default=False)
     review_reason = models.CharField(_("review reason"), max_length=200, blank=True)
+    # When the background checks may next ask the gateway about this attempt (query, close);
+    # a check claims it by moving this forward, so two workers never ask at once.
+    next_check_at = models.DateTimeField(_("next gateway check"), null=True, blank=True)
+    checks = models.PositiveIntegerField(_("gateway checks"), default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -74,6 +89,7 @@ class Payment(TimeStampedModel):
             models.Index(fields=["status", "created_at"], name="payment_status_idx"),
             models.Index(fields=["method", "created_at"], name="payment_method_idx"),
             models.Index(fields=["needs_review", "created_at"], name="payment_review_idx"),
+            models.Index(fields=["status", "next_check_at"], name="payment_check_idx"),
         ]
 
     def __str__(self) -> str:
@@ -139,6 +155,9 @@ class Refund(TimeStampedModel):
         related_name="+",
     )
     succeeded_at = models.DateTimeField(_("succeeded at"), null=True, blank=True)
+    # Sending again and querying a refund not settled yet: when next, and how often so far.
+    next_check_at = models.DateTimeField(_("next gateway check"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("gateway checks"), default=0)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -147,7 +166,10 @@ class Refund(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="refund_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="refund_status_idx"),
+            models.Index(fields=["status", "next_check_at"], name="refund_check_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.refund_no
@@ -201,6 +223,7 @@ class NoticeAction(models.TextChoices):
     CLOSED = "closed", _("Payment closed")
     REFUND_SUCCEEDED = "refund_succeeded", _("Refund succeeded")
     REFUND_FAILED = "refund_failed", _("Refund failed")
+    REFUND_ABNORMAL = "refund_abnormal", _("Refund abnormal: finance to act")
     FLAGGED = "flagged", _("Recorded and flagged for finance")
     IGNORED = "ignored", _("Recorded, nothing to change")
 
@@ -252,3 +275,22 @@ class PaymentNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.via} {self.out_trade_no or self.pk}"
+
+
+class WechatPayCertificate(models.Model):
+    """A WeChat Pay platform certificate downloaded from /v3/certificates (decrypted with
+    the APIv3 key), so every process verifies notices signed with any current serial."""
+
+    serial_no = models.CharField(_("serial number"), max_length=64, unique=True)
+    pem = models.TextField(_("certificate (PEM)"))
+    effective_time = models.CharField(_("valid from"), max_length=40, blank=True)
+    expire_time = models.CharField(_("valid until"), max_length=40, blank=True)
+    fetched_at = models.DateTimeField(_("downloaded at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-fetched_at", "-id"]
+        verbose_name = _("WeChat Pay platform certificate")
+        verbose_name_plural = _("WeChat Pay platform certificates")
+
+    def __str__(self) -> str:
+        return self.serial_no

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mercato.core import outbox
 from mercato.core.errors import NotFound
 from mercato.core.models import User
 from mercato.core.permissions import require_perm
@@ -22,6 +23,7 @@ from mercato.orders.services import mark_paid
 
 from .gateways import GATEWAYS, SANDBOX, get_gateway, sandbox_enabled
 from .gateways.base import (
+    REFUND_NOTICE_STATUSES,
     ExpectedAmount,
     GatewayNotConfigured,
     NoticeReply,
@@ -30,6 +32,7 @@ from .gateways.base import (
     as_text,
 )
 from .models import NoticeAction, Payment, PaymentNotice, PaymentStatus
+from .refund_checks import refund_stray_payment
 from .refunds import apply_refund_notice, flag
 from .status import PAID_STATES, move_payment
 
@@ -42,9 +45,29 @@ REVIEW_ORDER_ENDED = gettext_noop(
     "Paid, but the order was cancelled or closed: refund the customer or revive the order"
 )
 REVIEW_SECOND_PAYMENT = gettext_noop("A second payment for an order that is already paid")
+REVIEW_ORDER_ENDED_REFUNDED = gettext_noop(
+    "Paid after the order was cancelled or closed: refunded automatically"
+)
+REVIEW_SECOND_PAYMENT_REFUNDED = gettext_noop(
+    "A second payment for an order that is already paid: refunded automatically"
+)
 
-# Never stored: credentials a proxy or a browser might add.
-SECRET_HEADERS = {"cookie", "authorization", "proxy-authorization"}
+# The headers kept with a notice: what verification reads (WeChat Pay's signature
+# headers) and what tells one sender from another. Nothing else (cookies, credentials a
+# proxy adds, whatever a stranger invents) is stored.
+KEPT_HEADERS = {
+    "content-type",
+    "user-agent",
+    "request-id",
+    "x-request-id",
+    "x-forwarded-for",
+    "wechatpay-serial",
+    "wechatpay-signature",
+    "wechatpay-timestamp",
+    "wechatpay-nonce",
+    "wechatpay-signature-type",
+}
+MAX_HEADER_CHARS = 1000
 
 
 def expected_amount(gateway: str) -> ExpectedAmount:
@@ -62,7 +85,11 @@ def expected_amount(gateway: str) -> ExpectedAmount:
 
 
 def _storable_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {str(k): str(v) for k, v in headers.items() if str(k).lower() not in SECRET_HEADERS}
+    return {
+        str(k): str(v)[:MAX_HEADER_CHARS]
+        for k, v in headers.items()
+        if str(k).lower() in KEPT_HEADERS
+    }
 
 
 def store_raw(*, gateway: str, via: str, headers: Mapping[str, str], body) -> PaymentNotice:
@@ -89,33 +116,53 @@ def _record_verification(notice: PaymentNotice, verified: VerifiedNotice) -> Non
 def apply_paid(*, payment: Payment, trade_no: str, reason: str, actor: User | None = None):
     """A verified "paid" for a locked payment: (NoticeAction, review reason or "").
 
-    The payment becomes paid once; then the order is marked paid. An order that was
-    cancelled or closed meanwhile, or paid by another payment, is left as it is and the
-    payment is flagged: the money moved, and finance decides.
+    The payment becomes paid once; then the order is marked paid, and its other open
+    attempts are closed after the commit. Money for an order that was cancelled or closed
+    meanwhile, or a second payment of a paid order, leaves that order as it is: the
+    payment is flagged for finance and refunded in full automatically (unless
+    MERCATO_AUTO_REFUND_STRAY_PAYMENTS is off), once, under one refund number.
     """
     if payment.status in PAID_STATES:
         return NoticeAction.DUPLICATE, ""
     payment.trade_no = trade_no[:64] or payment.trade_no
     payment.paid_at = timezone.now()
+    payment.next_check_at = None
     move_payment(
         payment=payment,
         to=PaymentStatus.PAID,
         actor=actor,
         reason=reason,
-        update_fields=["trade_no", "paid_at"],
+        update_fields=["trade_no", "paid_at", "next_check_at"],
     )
     try:
         with transaction.atomic():
             mark_paid(
                 order_id=payment.order_id, payment_ref=payment.number, paid_at=payment.paid_at
             )
-    except IllegalTransition:
-        flag(payment, REVIEW_ORDER_ENDED)
-        return NoticeAction.FLAGGED, REVIEW_ORDER_ENDED
-    except AlreadyPaid:
-        flag(payment, REVIEW_SECOND_PAYMENT)
-        return NoticeAction.FLAGGED, REVIEW_SECOND_PAYMENT
+    except (IllegalTransition, AlreadyPaid) as error:
+        second = isinstance(error, AlreadyPaid)
+        refunded = refund_stray_payment(payment=payment, second=second) is not None
+        review = {
+            (False, False): REVIEW_ORDER_ENDED,
+            (True, False): REVIEW_SECOND_PAYMENT,
+            (False, True): REVIEW_ORDER_ENDED_REFUNDED,
+            (True, True): REVIEW_SECOND_PAYMENT_REFUNDED,
+        }[(second, refunded)]
+        flag(payment, review)
+        return NoticeAction.FLAGGED, review
+    order_id = payment.order_id
+    transaction.on_commit(lambda: _close_other_attempts(order_id))
     return NoticeAction.PAID, ""
+
+
+def _close_other_attempts(order_id: int) -> None:
+    """The order is paid: its other open attempts must not take money too."""
+    from .expiry import ended_attempts
+
+    if ended_attempts().filter(order_id=order_id).exists():
+        from .tasks import close_attempts_task
+
+        outbox.enqueue(close_attempts_task, args=[[order_id]])  # a broker away: sent later
 
 
 def _apply_trade(verified: VerifiedNotice, notice: PaymentNotice):
@@ -157,7 +204,7 @@ def apply_verified(
         action = NoticeAction.REFUSED
     else:
         with transaction.atomic():
-            if verified.status in (TradeStatus.REFUNDED, TradeStatus.REFUND_FAILED):
+            if verified.status in REFUND_NOTICE_STATUSES:
                 action, review, payment, refund = apply_refund_notice(verified)
             else:
                 action, review, payment = _apply_trade(verified, notice)

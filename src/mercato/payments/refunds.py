@@ -1,14 +1,21 @@
 """Refunds: full or partial, by amount or per order line, through the original gateway.
 
 Three steps, after Saleor's checkout completion: (1) under the payment's row lock, check
-that the refund fits in what is left of the paid amount and record it as requested;
-(2) with no lock held, send it to the gateway; (3) lock again and apply the answer. The
-refund number is the idempotency key: the same number again returns the first refund.
-When a payment is refunded in full the order follows (cancelled before shipment, stock
-released; closed after); goods that came back go into stock with a ledger row.
+that the refund fits in what is left of the paid amount, and that no other refund of the
+payment is unresolved, and record it as requested; (2) with no lock held, send it to the
+gateway; (3) lock again and apply the answer. The refund number is the idempotency key:
+the same number again returns the first refund, and the gateways pay one number once.
+
+An answer that leaves the outcome unknown (Alipay ACQ.SYSTEM_ERROR / 20000, WeChat Pay
+5xx SYSTEM_ERROR, a timeout, an untrustworthy answer) keeps the refund `processing` with
+its amount held; refund_checks.py queries it and sends the same number again, with
+backoff, until the gateway settles it. When a payment is refunded in full the order
+follows (cancelled before shipment, stock released; closed after); goods that came back
+go into stock with a ledger row.
 """
 
 from collections.abc import Sequence
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
@@ -27,7 +34,7 @@ from mercato.orders.services import cancel_locked_order
 from mercato.orders.status import can_cancel, transition
 
 from .gateways import get_gateway
-from .gateways.base import RefundResult, TradeStatus, VerifiedNotice
+from .gateways.base import GatewayError, RefundResult, TradeStatus, VerifiedNotice
 from .gateways.base import RefundStatus as GatewayRefundStatus
 from .models import (
     NoticeAction,
@@ -38,7 +45,13 @@ from .models import (
     RefundLine,
     RefundStatus,
 )
-from .status import OPEN_OR_DONE_REFUNDS, PAID_STATES, move_payment, move_refund
+from .status import (
+    OPEN_OR_DONE_REFUNDS,
+    PAID_STATES,
+    UNRESOLVED_REFUNDS,
+    move_payment,
+    move_refund,
+)
 
 FEN = Decimal("0.01")
 REFUNDABLE = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
@@ -50,6 +63,17 @@ REASON_PARTLY = gettext_noop("Refunded in part")
 REVIEW_REFUND_BEFORE_PAYMENT = gettext_noop("A refund notice for a payment we have not seen paid")
 REVIEW_UNKNOWN_REFUND = gettext_noop("A refund notice for a refund we did not request")
 REVIEW_REFUND_MISMATCH = gettext_noop("The refund notice does not match our refund")
+REVIEW_REFUND_OTHER_TRADE = gettext_noop("The refund notice names another trade than ours")
+REVIEW_REFUND_ABNORMAL = gettext_noop(
+    "A refund could not reach the buyer (abnormal): pay it back another way"
+)
+REASON_UNKNOWN = gettext_noop("Outcome unknown: sending the same refund number again")
+REASON_ABNORMAL = gettext_noop("The gateway could not pay the buyer back")
+
+# A refund just recorded is sent by its caller; if that process dies, the sweep sends it
+# after this long. An accepted refund is asked about when its notice is this late.
+SEND_GRACE = timedelta(minutes=2)
+NOTICE_GRACE = timedelta(minutes=10)
 
 
 def flag(payment: Payment, reason: str) -> None:
@@ -159,6 +183,16 @@ def _record_request(
             field="payment",
             code="not_refundable",
         )
+    unresolved = payment.refunds.filter(status__in=UNRESOLVED_REFUNDS).first()
+    if unresolved is not None:
+        # Its money may already be on the way: a second refund now could pay out twice
+        # what the books show (and gateways refuse parallel refunds of one trade).
+        raise Conflict(
+            _("Refund %(no)s of this payment is not settled yet (%(status)s): wait until it is.")
+            % {"no": unresolved.refund_no, "status": unresolved.get_status_display()},
+            field="payment",
+            code="refund_in_progress",
+        )
     refund_lines = []
     if lines:
         refund_lines = _price_lines(payment, lines)
@@ -181,6 +215,7 @@ def _record_request(
         reason=reason,
         restock=restock,
         actor=actor,
+        next_check_at=timezone.now() + SEND_GRACE,  # the sweep's turn if sending dies
     )
     for rl in refund_lines:
         rl.refund = refund
@@ -220,11 +255,16 @@ def refund_payment(
     """Refund `amount`, or the given order lines [(order_line_id, quantity)], of a paid
     payment (or of the order's paid payment) through its own gateway.
 
-    All refunds of a payment (requested, processing, succeeded) never add up to more than
-    it paid; ValidationFailed names `amount` (or the line) otherwise, and nothing is
-    written. The same `refund_no` again returns the first refund and changes nothing (a
-    refund whose sending failed is sent again: the gateways refund one number once).
-    Cash on delivery has no remote side: the refund is recorded as paid back by hand.
+    All refunds of a payment (requested, processing, abnormal, succeeded) never add up to
+    more than it paid; ValidationFailed names `amount` (or the line) otherwise, and
+    nothing is written. While a refund of the payment is unresolved (requested, processing
+    or abnormal) a new one is refused: Conflict with code "refund_in_progress".
+
+    The same `refund_no` again returns that refund; if it is not settled yet it is sent
+    again with the same number at once (the gateways refund one number once) and queried.
+    The result's status: succeeded, processing (accepted, or outcome unknown: checked
+    again in the background), failed, abnormal, or requested (not sent: the gateway is not
+    configured; `problem` says why). Cash on delivery: recorded as paid back by hand.
     """
     require_perm(actor, "payments.refund_payment")
     refund_no = _clean_refund_no(refund_no)
@@ -248,71 +288,131 @@ def refund_payment(
             )
         except IntegrityError:  # the same number recorded a moment ago by a rival request
             return Refund.objects.get(refund_no=refund_no)
-    elif existing.payment_id != payment.pk:
+        return send_refund(refund=existing, actor=actor)
+    if existing.payment_id != payment.pk:
         raise Conflict(
             _("Refund number %(no)s belongs to another payment.") % {"no": refund_no},
             field="refund_no",
         )
-    elif existing.status != RefundStatus.REQUESTED:
-        return existing
-    return _send(existing, actor=actor)
+    if existing.status in (RefundStatus.REQUESTED, RefundStatus.PROCESSING):
+        from .refund_checks import settle_refund  # the same number, checked again now
+
+        return settle_refund(refund_id=existing.pk, force=True)
+    return existing
 
 
-def _send(refund: Refund, *, actor) -> Refund:
-    """Step 2: the gateway call, no lock held. Trouble leaves the refund requested."""
+def send_refund(*, refund: Refund, actor) -> Refund:
+    """Step 2: the gateway call, no lock held; then step 3. A gateway not configured (or a
+    refund it cannot take) leaves the refund requested with the problem; an error while
+    talking to it leaves the outcome unknown: processing, checked again later."""
+    result = call_gateway_refund(refund)
+    if result is None:
+        refund.refresh_from_db()
+        return refund
+    return apply_refund_result(refund_id=refund.pk, result=result, actor=actor)
+
+
+def call_gateway_refund(refund: Refund) -> RefundResult | None:
+    """Send `refund` (its own number) to the payment's gateway: the answer, an UNKNOWN
+    result when no trustworthy answer came, or None when nothing was sent."""
     payment = refund.payment
     try:
-        result = get_gateway(payment.gateway).refund(
+        return get_gateway(payment.gateway).refund(
             out_trade_no=payment.number,
             refund_no=refund.refund_no,
             amount=refund.amount,
             total=payment.amount,
             reason=refund.reason,
             trade_no=payment.trade_no,
+            requested_at=refund.created_at,
+            trade_created_at=payment.created_at,
         )
-    except DomainError as error:  # unreachable, untrusted answer, not configured
+    except GatewayError as error:  # sent, perhaps received: the money may have moved
+        return RefundResult(
+            payment.gateway,
+            refund.refund_no,
+            GatewayRefundStatus.UNKNOWN,
+            refund.amount,
+            problem=str(error.message),
+        )
+    except DomainError as error:  # not configured, or refused before any call
         Refund.objects.filter(pk=refund.pk).update(problem=str(error.message)[:300])
-        refund.refresh_from_db()
-        return refund
-    return apply_refund_result(refund_id=refund.pk, result=result, actor=actor)
+        return None
 
 
 @transaction.atomic
 def apply_refund_result(*, refund_id: int, result: RefundResult, actor) -> Refund:
-    """Step 3: lock payment then refund, re-check, and apply the gateway's answer once."""
+    """Step 3: lock payment then refund, re-check, and apply the gateway's answer once.
+
+    success/manual → succeeded; processing → processing (a notice or a query settles it);
+    unknown → processing, checked again with backoff (the amount stays held); abnormal →
+    abnormal, and the payment is flagged for finance; failed → failed (amount freed);
+    not_found (a query) changes nothing."""
     payment_id = Refund.objects.values_list("payment_id", flat=True).get(pk=refund_id)
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     refund = Refund.objects.select_for_update().get(pk=refund_id)
-    if refund.status not in (RefundStatus.REQUESTED, RefundStatus.PROCESSING):
+    status = result.status
+    if refund.status not in (RefundStatus.REQUESTED, RefundStatus.PROCESSING) or (
+        status is GatewayRefundStatus.NOT_FOUND
+    ):
         return refund
     refund.gateway_refund_id = result.refund_id[:64] or refund.gateway_refund_id
-    refund.raw_result, refund.problem = result.raw, result.problem[:300]
-    fields = ["gateway_refund_id", "raw_result", "problem"]
-    status = result.status
+    refund.raw_result = result.raw or refund.raw_result
+    refund.problem = result.problem[:300]
+    fields = ["gateway_refund_id", "raw_result", "problem", "next_check_at"]
     if status in (GatewayRefundStatus.SUCCESS, GatewayRefundStatus.MANUAL):
         refund.manual = status is GatewayRefundStatus.MANUAL
+        refund.next_check_at = None
         refund_succeeded(
             refund=refund, payment=payment, actor=actor, update_fields=[*fields, "manual"]
         )
-    elif status is GatewayRefundStatus.PROCESSING:
+    elif status in (GatewayRefundStatus.PROCESSING, GatewayRefundStatus.UNKNOWN):
+        unknown = status is GatewayRefundStatus.UNKNOWN
+        if unknown:
+            refund.problem = (_(REASON_UNKNOWN) + ": " + refund.problem)[:300]
+        from .refund_checks import next_check
+
+        refund.next_check_at = next_check(refund, unknown=unknown)
         if refund.status == RefundStatus.REQUESTED:
             move_refund(
-                refund=refund, to=RefundStatus.PROCESSING, actor=actor, update_fields=fields
+                refund=refund,
+                to=RefundStatus.PROCESSING,
+                actor=actor,
+                reason=REASON_UNKNOWN if unknown else "",
+                update_fields=fields,
             )
         else:
             refund.save(update_fields=fields)
+        if unknown:
+            from .refund_checks import schedule_check
+
+            schedule_check(refund)
+    elif status is GatewayRefundStatus.ABNORMAL:
+        refund.next_check_at = None
+        move_refund(
+            refund=refund,
+            to=RefundStatus.ABNORMAL,
+            actor=actor,
+            reason=REASON_ABNORMAL,
+            update_fields=fields,
+        )
+        flag(payment, REVIEW_REFUND_ABNORMAL)
     else:
+        refund.next_check_at = None
         move_refund(refund=refund, to=RefundStatus.FAILED, actor=actor, update_fields=fields)
     return refund
 
 
-def refund_succeeded(*, refund: Refund, payment: Payment, actor, update_fields=()) -> None:
+def refund_succeeded(
+    *, refund: Refund, payment: Payment, actor, update_fields=(), reason: str = ""
+) -> None:
     """The money went back (both locked): payment, order and stock follow."""
     refund.succeeded_at = timezone.now()
     move_refund(
         refund=refund,
         to=RefundStatus.SUCCEEDED,
         actor=actor,
+        reason=reason,
         update_fields=[*update_fields, "succeeded_at"],
     )
     refunded = _held(payment, statuses=(RefundStatus.SUCCEEDED,))
@@ -365,8 +465,10 @@ def _restock(refund: Refund, *, order: Order, actor) -> None:
 
 def apply_refund_notice(verified: VerifiedNotice):
     """A verified refund notice: (action, review reason, payment, refund). The caller
-    holds a transaction. A refund notice for a payment we never saw paid, or for a
-    refund we did not ask for, is flagged and changes nothing."""
+    holds a transaction. It must name a refund we asked for, of a payment we saw paid, on
+    the same trade (our out_trade_no, or UnionPay's origQryId = the payment's queryId),
+    for the same amount (Alipay's refund_fee: the running total including this refund);
+    anything else is flagged and changes nothing."""
     refund = Refund.objects.filter(refund_no=verified.refund_no).first()
     payment_query = Payment.objects.select_for_update()
     if refund is not None:
@@ -379,18 +481,57 @@ def apply_refund_notice(verified: VerifiedNotice):
         return NoticeAction.FLAGGED, REVIEW_REFUND_BEFORE_PAYMENT, payment, refund
     if refund is None or payment.gateway != verified.gateway:
         return NoticeAction.FLAGGED, REVIEW_UNKNOWN_REFUND, payment, None
+    if not _same_trade(verified, payment):
+        return NoticeAction.FLAGGED, REVIEW_REFUND_OTHER_TRADE, payment, refund
     refund = Refund.objects.select_for_update().get(pk=refund.pk)
-    succeeded = verified.status is TradeStatus.REFUNDED
+    outcome = {
+        TradeStatus.REFUNDED: RefundStatus.SUCCEEDED,
+        TradeStatus.REFUND_ABNORMAL: RefundStatus.ABNORMAL,
+    }.get(verified.status, RefundStatus.FAILED)
     if refund.status not in (RefundStatus.REQUESTED, RefundStatus.PROCESSING):
-        # Settled before (Alipay answers refunds at once, then notifies; its refund_fee is
-        # the trade's running total, so the amount is compared only before a change).
-        if (refund.status == RefundStatus.SUCCEEDED) != succeeded:
+        # Settled before (Alipay answers refunds at once, then notifies; a query may have
+        # settled it first): the same outcome again is a duplicate.
+        if refund.status != outcome:
             return NoticeAction.FLAGGED, REVIEW_REFUND_MISMATCH, payment, refund
         return NoticeAction.DUPLICATE, "", payment, refund
-    if verified.refund_amount is not None and verified.refund_amount != refund.amount:
+    if not _amount_matches(verified, refund, payment):
         return NoticeAction.FLAGGED, REVIEW_REFUND_MISMATCH, payment, refund
-    if succeeded:
-        refund_succeeded(refund=refund, payment=payment, actor=None)
+    refund.next_check_at = None
+    if outcome == RefundStatus.SUCCEEDED:
+        refund_succeeded(
+            refund=refund, payment=payment, actor=None, update_fields=["next_check_at"]
+        )
         return NoticeAction.REFUND_SUCCEEDED, "", payment, refund
-    move_refund(refund=refund, to=RefundStatus.FAILED, actor=None)
+    if outcome == RefundStatus.ABNORMAL:
+        move_refund(
+            refund=refund,
+            to=RefundStatus.ABNORMAL,
+            actor=None,
+            reason=REASON_ABNORMAL,
+            update_fields=["next_check_at"],
+        )
+        return NoticeAction.REFUND_ABNORMAL, REVIEW_REFUND_ABNORMAL, payment, refund
+    move_refund(refund=refund, to=RefundStatus.FAILED, actor=None, update_fields=["next_check_at"])
     return NoticeAction.REFUND_FAILED, "", payment, refund
+
+
+def _same_trade(verified: VerifiedNotice, payment: Payment) -> bool:
+    """The notice is about this payment's trade: it names our out_trade_no, or (UnionPay,
+    whose refund notices name the refund and the payment's queryId) the gateway's number."""
+    if verified.out_trade_no:
+        return verified.out_trade_no == payment.number
+    return bool(verified.trade_no) and verified.trade_no == payment.trade_no
+
+
+def _amount_matches(verified: VerifiedNotice, refund: Refund, payment: Payment) -> bool:
+    if verified.refund_amount is not None and verified.refund_amount != refund.amount:
+        return False
+    if verified.refund_total is not None:
+        # Alipay: refund_fee = everything refunded on the trade, this refund included.
+        before = (
+            payment.refunds.filter(status=RefundStatus.SUCCEEDED)
+            .exclude(pk=refund.pk)
+            .aggregate(s=Sum("amount"))["s"]
+        ) or Decimal("0.00")
+        return verified.refund_total == before + refund.amount
+    return True

@@ -1,8 +1,69 @@
-"""Reading payments and refunds for other apps (the back office's audit timeline)."""
+"""Reading payments and refunds for other apps: the back office (finance's queue, the audit
+timeline), the shopper's order pages and the API."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from .models import PaymentEvent, RefundEvent
+from .models import Payment, PaymentEvent, PaymentStatus, Refund, RefundEvent, RefundStatus
+
+# A refund processing this long without a settlement is shown to finance.
+SLOW_REFUND = timedelta(hours=1)
+UNSENT = timedelta(minutes=5)  # a refund recorded and not sent for this long
+
+
+def refunds_needing_attention(*, now=None) -> QuerySet[Refund]:
+    """The finance queue: abnormal refunds (finance must act), refunds not sent because
+    of a problem, and refunds whose outcome is still unknown or that have waited over an
+    hour; oldest first, with their payments."""
+    now = now or timezone.now()
+    return (
+        Refund.objects.filter(
+            Q(status=RefundStatus.ABNORMAL)
+            | Q(status=RefundStatus.REQUESTED, created_at__lte=now - timedelta(minutes=2))
+            | Q(status=RefundStatus.REQUESTED) & ~Q(problem="")
+            | Q(status=RefundStatus.PROCESSING)
+            & (~Q(problem="") | Q(created_at__lte=now - SLOW_REFUND))
+        )
+        .select_related("payment__order")
+        .order_by("created_at", "pk")
+    )
+
+
+REFUNDED_STATES = (PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+
+
+@dataclass(frozen=True)
+class OrderRefunds:
+    """An order's refunds as its shopper sees them."""
+
+    refunds: list[Refund]  # oldest first, every state (labels: get_status_display())
+    refunded_total: Decimal  # what came back: the succeeded refunds
+    payment: Payment | None  # the paid payment, when a refund moved it on
+
+    @property
+    def payment_label(self) -> str:
+        """部分退款 / 已退款 from the payment's status; "" while nothing was refunded."""
+        if self.payment is None or self.payment.status not in REFUNDED_STATES:
+            return ""
+        return str(self.payment.get_status_display())
+
+
+def refunds_for_order(*, order_id: int) -> OrderRefunds:
+    """The refunds of the order's payments (one query, with their payment)."""
+    refunds = list(
+        Refund.objects.filter(payment__order_id=order_id)
+        .select_related("payment")
+        .order_by("created_at", "id")
+    )
+    refunded = sum(
+        (r.amount for r in refunds if r.status == RefundStatus.SUCCEEDED), Decimal("0.00")
+    )
+    payments = [r.payment for r in refunds if r.payment.status in REFUNDED_STATES]
+    return OrderRefunds(refunds=refunds, refunded_total=refunded, payment=(payments or [None])[-1])
 
 
 def payment_events(*, number: str = "") -> QuerySet[PaymentEvent]:

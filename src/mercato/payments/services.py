@@ -20,9 +20,9 @@ from django.utils.translation import gettext_noop
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.core.models import User
 from mercato.core.permissions import require_perm
-from mercato.orders.links import guest_link_token
 from mercato.orders.models import Order, OrderStatus
 
+from .expiry import QUERYABLE_GATEWAYS, sweep_expired_orders
 from .gateways import METHODS, enabled_methods, get_gateway
 from .gateways.base import (
     GatewayError,
@@ -33,6 +33,7 @@ from .gateways.base import (
 )
 from .models import Payment, PaymentEvent, PaymentStatus
 from .notices import apply_verified, expected_amount, handle_notice, mark_notice_reviewed
+from .refund_checks import resolve_abnormal_refund, settle_due_refunds, settle_refund
 from .refunds import refund_payment
 from .status import move_payment
 
@@ -75,14 +76,10 @@ def _absolute(base_url: str, path: str) -> str:
 
 
 def return_path(payment: Payment) -> str:
-    """The return page of `payment`; a guest's carries the order's signed link token, which
-    is what lets the guest (and only them) see it."""
-    path = reverse("payments:return", args=[payment.number])
-    order = payment.order
-    if order.customer_id is None:
-        token = guest_link_token(number=order.number, guest_token=order.guest_token)
-        path += f"?t={token}"
-    return path
+    """The return page of `payment`, handed to the gateway: it carries nothing secret (a
+    guest is recognised by the order link kept in their session, never by a token in a
+    URL a third party sees)."""
+    return reverse("payments:return", args=[payment.number])
 
 
 def action_as_json(action: PaymentAction) -> dict:
@@ -112,6 +109,13 @@ def start_payment(*, order: Order, client_ip: str, base_url: str):
                 _("Order %(number)s is not waiting for payment.") % {"number": locked.number},
                 field="order",
                 code="not_payable",
+            )
+        if locked.expires_at is not None and locked.expires_at <= timezone.now():
+            # The gateways were told this deadline (time_expire): past it, no new attempt.
+            raise Conflict(
+                _("The time to pay order %(number)s is over.") % {"number": locked.number},
+                field="order",
+                code="payment_time_over",
             )
         payment = Payment.objects.filter(
             order=locked, method=method.code, status=PaymentStatus.PENDING
@@ -231,10 +235,6 @@ def query_payment(*, payment: Payment) -> Payment:
     return Payment.objects.get(pk=payment.pk)
 
 
-# Gateways that answer a trade query (the sandbox and cash on delivery keep no trades).
-QUERYABLE_GATEWAYS = ("alipay", "wechatpay", "unionpay")
-
-
 def query_pending_payments(*, min_age_minutes: int = 2, max_age_hours: int = 24, limit=100):
     """Ask the gateways about attempts still pending after a while: a notice may have been
     lost. Returns how many turned out paid. Each query is query_payment: no lock is held
@@ -263,5 +263,9 @@ __all__ = [
     "query_pending_payments",
     "record_cod_collection",
     "refund_payment",
+    "resolve_abnormal_refund",
+    "settle_due_refunds",
+    "settle_refund",
     "start_payment",
+    "sweep_expired_orders",
 ]

@@ -25,16 +25,22 @@ PAYMENT_ALLOWED: dict[str, frozenset[str]] = {
     P.REFUNDED: frozenset(),
 }
 
+# An abnormal refund (the bank could not pay the buyer back) is settled by finance: paid
+# back another way (succeeded) or the money stayed with us (failed).
 REFUND_ALLOWED: dict[str, frozenset[str]] = {
-    R.REQUESTED: frozenset({R.PROCESSING, R.SUCCEEDED, R.FAILED}),
-    R.PROCESSING: frozenset({R.SUCCEEDED, R.FAILED}),
+    R.REQUESTED: frozenset({R.PROCESSING, R.SUCCEEDED, R.FAILED, R.ABNORMAL}),
+    R.PROCESSING: frozenset({R.SUCCEEDED, R.FAILED, R.ABNORMAL}),
+    R.ABNORMAL: frozenset({R.SUCCEEDED, R.FAILED}),
     R.SUCCEEDED: frozenset(),
     R.FAILED: frozenset(),
 }
 
 PAID_STATES = frozenset({P.PAID, P.PARTIALLY_REFUNDED, P.REFUNDED})
-# Refunds that hold part of the paid amount: their sum never exceeds it.
-OPEN_OR_DONE_REFUNDS = (R.REQUESTED, R.PROCESSING, R.SUCCEEDED)
+# Refunds that hold part of the paid amount: their sum never exceeds it. Only a failed
+# refund gives its amount back: an unknown outcome may still have paid out.
+OPEN_OR_DONE_REFUNDS = (R.REQUESTED, R.PROCESSING, R.ABNORMAL, R.SUCCEEDED)
+# Refunds not settled yet: while a payment has one, no new refund of it starts.
+UNRESOLVED_REFUNDS = (R.REQUESTED, R.PROCESSING, R.ABNORMAL)
 
 
 class IllegalPaymentTransition(Conflict):

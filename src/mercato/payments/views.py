@@ -6,16 +6,17 @@ browser brings: it shows the payment's state and, while waiting, asks the gatewa
 """
 
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from mercato.core.errors import NotFound
-from mercato.orders.links import guest_link_token, read_guest_link_token
+from mercato.orders.links import guest_link_token, session_holds_guest_order
 
-from .gateways import enabled_methods, get_gateway
+from .gateways import GATEWAYS, conf, enabled_methods, get_gateway
 from .gateways.base import GatewayNotConfigured
 from .models import Payment, PaymentStatus
 from .services import handle_notice, query_payment
@@ -23,11 +24,37 @@ from .services import handle_notice, query_payment
 SANDBOX_FIELDS = ("out_trade_no", "amount", "subject", "return_url", "notify_url", "signature")
 
 
+# Real notices are a few kilobytes (UnionPay's, with its certificate, the largest).
+DEFAULT_MAX_NOTICE_BYTES = 64 * 1024
+# Per client address: the gateways post from a handful of addresses, at most a few
+# notices a second each even on a busy day.
+DEFAULT_NOTIFY_RATE = "600/m"
+
+
+def _max_notice_bytes() -> int:
+    return int(conf.setting("MERCATO_NOTIFY_MAX_BYTES", str(DEFAULT_MAX_NOTICE_BYTES)))
+
+
 @csrf_exempt
 @require_POST
 def notify(request, gateway: str):
     """A gateway's asynchronous notice: stored, verified, applied once; the reply is the
-    gateway's own (Alipay's plain `success`, WeChat Pay's 204, UnionPay's 200)."""
+    gateway's own (Alipay's plain `success`, WeChat Pay's 204, UnionPay's 200).
+
+    Anyone can post here, so before anything is stored: an unknown gateway is 404, more
+    than MERCATO_NOTIFY_RATE posts from one address are 429, and a body over
+    MERCATO_NOTIFY_MAX_BYTES is 413 without being read. The gateways send again later."""
+    if gateway not in GATEWAYS:
+        raise Http404
+    rate = conf.setting("MERCATO_NOTIFY_RATE", DEFAULT_NOTIFY_RATE)
+    if is_ratelimited(request, group="payments-notify", key="ip", rate=rate, increment=True):
+        return HttpResponse("too many notices", status=429, content_type="text/plain")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return HttpResponseBadRequest("bad Content-Length")
+    if length > _max_notice_bytes():
+        return HttpResponse("notice too large", status=413, content_type="text/plain")
     try:
         _, reply = handle_notice(gateway=gateway, headers=request.headers, body=request.body)
     except NotFound:
@@ -36,14 +63,15 @@ def notify(request, gateway: str):
 
 
 def _may_see(request, payment: Payment) -> bool:
-    """The order's customer, logged in, or the guest holding the order's signed link."""
+    """The order's customer, logged in, or the guest whose session keeps the order's
+    signed link (from placing or opening the order in this browser)."""
     order = payment.order
     if order.customer_id is not None:
         user = request.user
         return user.is_authenticated and order.customer.user_id == user.pk
-    token = request.GET.get("t", "")
-    read = read_guest_link_token(token) if token else None
-    return read == (order.number, order.guest_token) and bool(order.guest_token)
+    return session_holds_guest_order(
+        request.session, number=order.number, guest_token=order.guest_token
+    )
 
 
 def order_url(payment: Payment) -> str:
@@ -60,12 +88,15 @@ def order_url(payment: Payment) -> str:
 @csrf_exempt  # UnionPay posts its front-end notice (a browser form) to the return URL
 @require_http_methods(["GET", "POST"])
 def return_page(request, number: str):
-    """Where the customer lands after paying: paid, still confirming, or failed. Anyone
-    but the order's customer (or the guest with its link) gets 404. The parameters the
-    browser brings are never believed; a waiting payment is asked about at the gateway."""
-    payment = get_object_or_404(Payment.objects.select_related("order__customer"), number=number)
-    if not _may_see(request, payment):
-        raise Http404
+    """Where the customer lands after paying: paid, still confirming, or failed, for the
+    order's customer (or the guest whose session holds its link). The parameters the
+    browser brings are never believed; a waiting payment is asked about at the gateway.
+    Anyone else gets a neutral page that names no order and asks no gateway."""
+    payment = Payment.objects.select_related("order__customer").filter(number=number).first()
+    if payment is None or not _may_see(request, payment):
+        # Another browser (the gateway's app opened the return URL), or a stranger: a
+        # page that names nothing and asks nothing, the same for every number.
+        return render(request, "payments/return_elsewhere.html")
     if request.method == "POST" and payment.gateway == "unionpay":
         # UnionPay's front-end notice: kept on record, never applied (via="return").
         handle_notice(gateway="unionpay", headers=request.headers, body=request.body, via="return")

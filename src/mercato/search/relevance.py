@@ -1,5 +1,8 @@
 """Relevance measured on a judged set of queries: nDCG@10 and the zero-result rate.
 
+Each query is ranked as the search page ranks it (search.selectors.rank): the products
+matching it, then, below a list shorter than ten, the related ones the page shows.
+
 The judged set (tests/judged_queries.json) grades products by rules over the demo
 catalogue (seed_demo --seed 1): {"code": ...}, {"brand": ...}, {"category": ...} or a
 combination; a product's grade for a query is the highest grade of the rules it meets.
@@ -11,10 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mercato.catalog.models import Category, Product, ProductStatus
+from mercato.catalog.models import Category, Product, ProductStatus, Sku
 
-from .backends import get_backend
-from .services import parse_query
+from . import text
+from .selectors import rank
 
 JUDGED_QUERIES = Path(__file__).parent / "tests" / "judged_queries.json"
 K = 10
@@ -63,28 +66,44 @@ def dcg(grades: list[int]) -> float:
 
 
 def _catalogue() -> list[dict]:
-    """Every product on sale as {id, code, brand, categories} for grading."""
+    """Every product on sale as {id, code, brand, leaf, categories, name, specs} for grading."""
     names = dict(Category.objects.values_list("path", "name"))
     step = Category.steplen
     rows = Product.objects.filter(status=ProductStatus.ON_SALE).values_list(
-        "pk", "code", "brand__name", "category__path"
+        "pk", "code", "brand__name", "category__path", "name"
     )
+    specs: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for product_id, values in Sku.objects.filter(
+        is_active=True, product__status=ProductStatus.ON_SALE
+    ).values_list("product_id", "specs"):
+        specs[product_id].update((str(k), str(v)) for k, v in (values or {}).items())
     return [
         {
             "id": pk,
             "code": code,
             "brand": brand,
+            "leaf": names.get(path),
             "categories": {names.get(path[:i]) for i in range(step, len(path) + 1, step)},
+            "name": name,
+            "specs": specs[pk],
         }
-        for pk, code, brand, path in rows
+        for pk, code, brand, path, name in rows
     ]
 
 
+def _holds(product: dict, key: str, value: str) -> bool:
+    if key == "category":
+        return value in product["categories"]
+    if key == "name":
+        return value.lower() in product["name"].lower()
+    if key == "spec":
+        spec, _sep, wanted = value.partition(":")
+        return any(k == spec and wanted.lower() in v.lower() for k, v in product["specs"])
+    return product.get(key) == value
+
+
 def _meets(product: dict, rule: dict) -> bool:
-    return all(
-        (product["categories"] if key == "category" else {product.get(key)}).__contains__(value)
-        for key, value in rule.items()
-    )
+    return all(_holds(product, key, value) for key, value in rule.items())
 
 
 def grades_for(judged: dict, catalogue: list[dict]) -> dict[int, int]:
@@ -100,25 +119,21 @@ def evaluate(*, path: Path = JUDGED_QUERIES) -> Report:
     """Run every judged query through the search backend (relevance order, no filters)."""
     judged_set = json.loads(Path(path).read_text(encoding="utf-8"))["queries"]
     catalogue = _catalogue()
-    backend = get_backend()
     scores = []
     for judged in judged_set:
         grades = grades_for(judged, catalogue)
-        parsed = parse_query(judged["q"])
-        result = backend.search(query=parsed, filters={}, sort="", page=1, per_page=K)
-        if result.total == 0 and len(parsed.groups) > 1:
-            result = backend.search(
-                query=parsed.loosened(), filters={}, sort="", page=1, per_page=K
-            )
+        cleaned = text.clean_query(judged["q"])[0]
+        ranking = rank(cleaned, fill=K)
+        top = (ranking.ids + ranking.related)[:K]
         ideal = dcg(sorted(grades.values(), reverse=True))
-        got = dcg([grades.get(pk, 0) for pk in result.ids])
+        got = dcg([grades.get(pk, 0) for pk in top])
         scores.append(
             QueryScore(
                 query=judged["q"],
                 kind=judged["class"],
                 ndcg=got / ideal if ideal else 0.0,
-                found=result.total,
-                top=result.ids,
+                found=len(ranking.ids),
+                top=top,
             )
         )
     return Report(scores)

@@ -40,21 +40,25 @@ def _filter_pairs(params) -> list[tuple[str, str]]:
     return pairs
 
 
-def result_key(*, query: str, params, page: int, per_page: int) -> str:
+def result_key(*, query: str, params, page: int, per_page: int, version: int | None = None) -> str:
     raw = json.dumps(
         [query, _filter_pairs(params), page, per_page, get_language()], ensure_ascii=False
     )
     digest = hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()
-    return f"{KEY_PREFIX}:{shop_version()}:{digest}"
+    version = shop_version() if version is None else version
+    return f"{KEY_PREFIX}:{version}:{digest}"
 
 
-def cached_result_page(*, query: str, params, page: int, per_page: int, compute):
+def cached_result_page(
+    *, query: str, params, page: int, per_page: int, compute, version: int | None = None
+):
     """The cached page for these arguments, else `compute()`'s, cached for next time. The
-    page's `cache_key` is set, so callers can keep what they make of it beside it."""
+    page's `cache_key` is set, so callers can keep what they make of it beside it.
+    `version`: the shop version the caller has read (else read here)."""
     seconds = cache_seconds()
     if seconds <= 0:
         return compute()
-    key = result_key(query=query, params=params, page=page, per_page=per_page)
+    key = result_key(query=query, params=params, page=page, per_page=per_page, version=version)
     found = cache.get(key)
     if found is None:
         found = compute()

@@ -2,7 +2,9 @@
 so search listens to its models' signals and enqueues a reindex when the change commits.
 
 Bulk writes (imports) send no per-row signal: a finished import job re-indexes everything
-it touched, found by updated_at.
+it touched, found by updated_at. A brand or category saved changes the dictionary (its
+name is a word jieba keeps whole) and the text of its products: once per transaction,
+search.services.catalogue_changed brings both up to date.
 """
 
 import threading
@@ -10,7 +12,8 @@ import threading
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from mercato.catalog.models import ImportJob, Product, Sku
+from mercato.catalog.models import Brand, Category, ImportJob, Product, Sku
+from mercato.core import outbox
 
 _pending = threading.local()
 
@@ -30,7 +33,34 @@ def _flush() -> None:
 
     ids, _pending.ids = sorted(getattr(_pending, "ids", ())), set()
     if ids:
-        reindex_products_task.delay(ids)
+        # Through the outbox (core.outbox): a broker that is away delays the reindex
+        # instead of failing the request that saved the product.
+        outbox.enqueue(reindex_products_task, args=[ids])
+
+
+def _catalogue_flush() -> None:
+    from .services import catalogue_changed
+
+    brands, _pending.brands = sorted(getattr(_pending, "brands", ())), set()
+    categories, _pending.categories = sorted(getattr(_pending, "categories", ())), set()
+    if brands or categories:
+        catalogue_changed(brand_ids=brands, category_ids=categories)
+
+
+def brand_saved(sender, instance, **kwargs):
+    if not kwargs.get("raw"):
+        if not hasattr(_pending, "brands"):
+            _pending.brands = set()
+        _pending.brands.add(instance.pk)
+        transaction.on_commit(_catalogue_flush)
+
+
+def category_saved(sender, instance, **kwargs):
+    if not kwargs.get("raw"):
+        if not hasattr(_pending, "categories"):
+            _pending.categories = set()
+        _pending.categories.add(instance.pk)
+        transaction.on_commit(_catalogue_flush)
 
 
 def product_saved(sender, instance, **kwargs):
@@ -52,7 +82,7 @@ def import_finished(sender, instance, **kwargs):
         from .tasks import reindex_changed_since_task
 
         since = instance.started_at.isoformat()
-        transaction.on_commit(lambda: reindex_changed_since_task.delay(since))
+        transaction.on_commit(lambda: outbox.enqueue(reindex_changed_since_task, args=[since]))
 
 
 def connect() -> None:
@@ -61,3 +91,7 @@ def connect() -> None:
     post_save.connect(sku_saved, sender=Sku, dispatch_uid="search.sku_saved")
     post_delete.connect(sku_saved, sender=Sku, dispatch_uid="search.sku_deleted")
     post_save.connect(import_finished, sender=ImportJob, dispatch_uid="search.import_finished")
+    for model, handler in ((Brand, brand_saved), (Category, category_saved)):
+        name = model.__name__.lower()
+        post_save.connect(handler, sender=model, dispatch_uid=f"search.{name}_saved")
+        post_delete.connect(handler, sender=model, dispatch_uid=f"search.{name}_deleted")

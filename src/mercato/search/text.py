@@ -1,31 +1,65 @@
-"""Text to search tokens: cleaning, jieba segmentation, pinyin and pinyin initials.
+"""Text to search tokens, the same way for documents and queries: cleaning, normalising,
+units, Latin words, pinyin readings. Chinese segmentation is `search.analyzer`'s.
 
-Documents and queries go through the same functions, so a token in the index and a token
-in a query always compare equal. Tokens hold only letters and digits (lower case, half
-width), which makes them safe to quote in an FTS5 MATCH or a PostgreSQL tsquery.
+A token is lower case and half width and holds letters, digits and Chinese characters;
+a number keeps its decimal point (1.5匹). Tokens never hold quotes or spaces, so they are
+safe to quote in an FTS5 MATCH or a PostgreSQL tsquery.
 """
 
-import logging
+import itertools
 import re
-import threading
 import unicodedata
 
-import jieba
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 MAX_QUERY_LENGTH = 100
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_RUNS = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
 _IS_CJK = re.compile(rf"[{_CJK}]")
 _LATIN = re.compile(r"[a-z]+")
-_LETTERS_DIGITS = re.compile(r"[a-z]+|[0-9]+")
+_LETTERS_DIGITS = re.compile(r"[a-z]+|[0-9]+(?:\.[0-9]+)?")
+# Apostrophes inside a word join it (L'Oréal → loreal, Arc'teryx → arcteryx).
+_APOSTROPHES = re.compile(r"['’‘`´ʼ′]")
 
-jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter is not our log
+# Units a shopper writes in many ways, to one spelling each: 256G = 256GB, 65寸 = 65英寸,
+# 2万毫安 = 20000mAh. Storage and weight share g and t (256G, 500g): the other words of a
+# query tell a phone from a bag of nuts. 码 (shoe and clothes sizes) is the bare number.
+UNITS = {
+    "g": ["gb", "g", "克", "千兆"],
+    "t": ["tb", "t"],
+    "kg": ["kg", "公斤", "千克"],
+    "mg": ["mg", "毫克"],
+    "ml": ["ml", "毫升"],
+    "l": ["l", "升", "公升"],
+    "mah": ["mah", "毫安时", "毫安"],
+    "w": ["w", "瓦"],
+    "in": ["英寸", "寸", "吋", "inch", "in", '"'],
+    "mm": ["mm", "毫米"],
+    "cm": ["cm", "厘米"],
+    "m": ["m", "米"],
+    "hz": ["hz", "赫兹"],
+    "p": ["p"],
+    "k": ["k"],
+    "": ["码"],
+}
+# Counting words kept with their number as one token (3包, 80抽, 1.5匹), so a lone 包 in
+# "80抽×3包" never matches a query's 包.
+COUNTERS = "匹人段岁片抽包条罐袋盒瓶支只件套层档挡级代核色"
+_UNIT_OF = {alias: unit for unit, aliases in UNITS.items() for alias in aliases}
+_UNIT_ALIASES = sorted(_UNIT_OF, key=len, reverse=True)
+_NUMBER_UNIT = re.compile(
+    r"(?<![a-z0-9.])(\d+(?:\.\d+)?)\s*(万)?\s*("
+    + "|".join(re.escape(a) for a in _UNIT_ALIASES)
+    + rf"|[{COUNTERS}])(?![a-z])"
+)
+# Runs the segmenter sees: a unit token, a run of Chinese, a run of letters and digits
+# (joined by - or . inside: type-c, 1.5, wi-fi).
+_RUNS = re.compile(rf"\x01([^\x02]+)\x02|([{_CJK}]+)|([a-z0-9]+(?:[-.][a-z0-9]+)*)")
 
-_lock = threading.Lock()
-_tokenizer: jieba.Tokenizer | None = None
-_user_words: set[str] = set()
+# Similar-sounding initials and finals that shoppers (and input methods) mix up.
+_FUZZY_INITIALS = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("r", "l"), ("h", "f")]
+_FUZZY_FINALS = [("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in")]
+MAX_READINGS = 4
 
 
 def clean_query(raw: str | None) -> tuple[str, bool]:
@@ -40,8 +74,11 @@ def clean_query(raw: str | None) -> tuple[str, bool]:
 
 
 def normalize(text: str) -> str:
-    """Full-width to half-width (NFKC) and lower case."""
-    return unicodedata.normalize("NFKC", text or "").lower()
+    """Full width to half width, lower case, accents and apostrophes removed:
+    ＮＩＫＥ → nike, L'Oréal → loreal, Lancôme → lancome."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text or "").lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _APOSTROPHES.sub("", text)
 
 
 def is_cjk(token: str) -> bool:
@@ -52,69 +89,90 @@ def is_latin(token: str) -> bool:
     return bool(_LATIN.fullmatch(token))
 
 
-def tokenizer() -> jieba.Tokenizer:
-    """Our own jieba instance (the global one is left to others), built once per process."""
-    global _tokenizer
-    if _tokenizer is None:
-        with _lock:
-            if _tokenizer is None:
-                tok = jieba.Tokenizer()
-                tok.initialize()
-                _tokenizer = tok
-    return _tokenizer
+def _number(digits: str, wan: str | None) -> str:
+    if wan:
+        value = float(digits) * 10000
+        digits = str(int(value)) if value == int(value) else str(value)
+    if "." in digits:
+        digits = digits.rstrip("0").rstrip(".")
+    return digits
 
 
-def add_user_words(words) -> None:
-    """Teach jieba catalogue words (brands, categories, specs, synonyms) so they stay whole."""
-    tok = tokenizer()
-    for word in words:
-        word = normalize(word).strip()
-        if word and is_cjk(word) and word not in _user_words:
-            # A high frequency makes jieba prefer the whole word over its parts.
-            tok.add_word(word, freq=200000)
-            _user_words.add(word)
+def _unit_token(match: re.Match) -> str:
+    digits, wan, unit = match.groups()
+    return f" \x01{_number(digits, wan)}{_UNIT_OF.get(unit, unit)}\x02 "
 
 
-def segment(text: str, *, for_index: bool = False) -> list[str]:
-    """Tokens of `text` in order. For documents, also the shorter words inside long ones
-    (智能手机 → 智能, 手机, 智能手机) so a query for either part finds them."""
-    tokens: list[str] = []
-    for run in _RUNS.findall(normalize(text)):
-        if not is_cjk(run):
-            tokens.append(run)
-            parts = _LETTERS_DIGITS.findall(run)
-            if for_index and len(parts) > 1:
-                tokens.extend(parts)  # x12 → x12, x, 12
-            continue
-        words = list(tokenizer().cut(run))
-        if for_index:
-            # The query is cut in precise mode: index those words too, as search mode can
-            # skip one (大容量 gives 容量 and 大容量, never the 大 a query may carry).
-            words = list(dict.fromkeys([*tokenizer().cut_for_search(run), *words]))
-        tokens.extend(w for w in words if w.strip())
-    return tokens
-
-
-def pinyin_of(word: str) -> tuple[str, str]:
-    """手机 → ("shouji", "sj"); ("", "") for a word without Chinese characters."""
-    if not is_cjk(word):
-        return "", ""
-    syllables = [s for s in lazy_pinyin(word, style=Style.NORMAL, errors="ignore") if s]
-    return "".join(syllables), "".join(s[0] for s in syllables)
-
-
-def index_tokens(text: str) -> list[str]:
-    """Document tokens: each word, its pinyin and (for words of two or more characters) its
-    initials. 华为手机 → 华为 huawei hw 手机 shouji sj."""
-    out: list[str] = []
-    for token in segment(text, for_index=True):
-        out.append(token)
-        full, initials = pinyin_of(token)
-        if full:
-            out.append(full)
-            if len(token) >= 2:
-                out.append(initials)
+def runs(text: str) -> list[tuple[str, str]]:
+    """The text as (kind, run): kind "unit" (256g, 65in, 1.5匹), "cjk" or "latin"
+    (letters and digits, maybe joined by - or .), in order."""
+    marked = _NUMBER_UNIT.sub(_unit_token, normalize(text))
+    out = []
+    for unit, cjk, latin in _RUNS.findall(marked):
+        if unit:
+            out.append(("unit", unit))
+        elif cjk:
+            out.append(("cjk", cjk))
+        else:
+            out.append(("latin", latin))
     return out
+
+
+def latin_tokens(run: str, *, for_index: bool = False) -> list[str]:
+    """type-c → typec (and type, c); x12 → x12 (a document also holds x and 12)."""
+    parts = [p for p in re.split(r"-", run) if p]
+    joined = "".join(parts)
+    tokens = [joined] if joined else []
+    if for_index:
+        if len(parts) > 1:
+            tokens += parts
+        pieces = _LETTERS_DIGITS.findall(joined)
+        if len(pieces) > 1:
+            tokens += pieces
+    return list(dict.fromkeys(t for t in tokens if t))
+
+
+def syllables(word: str) -> list[str]:
+    """The pinyin syllables of a Chinese word in context: 空调 → [kong, tiao]."""
+    return [s for s in lazy_pinyin(word, style=Style.NORMAL, errors="ignore") if s]
+
+
+def readings(word: str) -> list[list[str]]:
+    """Every likely way to type `word` in pinyin, as syllable lists: the reading in context
+    first, then those of characters with several (美的 → mei de, mei di), at most
+    MAX_READINGS."""
+    if not is_cjk(word):
+        return []
+    first = syllables(word)
+    # Character by character: for a whole word pypinyin gives only its reading in context.
+    options = [pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore") for ch in word]
+    options = [o[0] if o else [] for o in options]
+    if len(options) != len(first) or not all(options):
+        return [first] if first else []
+    found = [first]
+    for combo in itertools.product(*[[s for s in opts if s][:3] for opts in options]):
+        if len(found) >= MAX_READINGS:
+            break
+        if list(combo) not in found:
+            found.append(list(combo))
+    return found
+
+
+def fuzzy_syllable(syllable: str) -> str:
+    """zhong → zon, ling → lin, fei → fei, hui → fui: sounds that are often confused."""
+    for a, b in _FUZZY_INITIALS:
+        if syllable.startswith(a):
+            syllable = b + syllable[len(a) :]
+            break
+    for a, b in _FUZZY_FINALS:
+        if syllable.endswith(a):
+            syllable = syllable[: -len(a)] + b
+            break
+    return syllable
+
+
+def fuzzy_key(syllable_list: list[str]) -> str:
+    return "".join(fuzzy_syllable(s) for s in syllable_list)
 
 
 def damerau_distance(a: str, b: str, limit: int) -> int:

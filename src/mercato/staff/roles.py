@@ -19,6 +19,9 @@ CATALOG_EDIT = [
     "catalog.export_products",
 ]
 
+# The order console (issue 13): who sees orders and what each may do to them.
+ORDER_CONSOLE = ["orders.view_order", "orders.export_orders", "fulfillment.view_shipment"]
+
 # (code, Chinese name, English name, permissions)
 DEPARTMENTS = [
     (
@@ -27,10 +30,17 @@ DEPARTMENTS = [
         "Customer service",
         [
             *CATALOG_READ,
+            *ORDER_CONSOLE,
             "core.view_full_phone",
-            "orders.view_order",
             "orders.cancel_order",
+            "orders.change_delivery",
+            "orders.hold_order",
+            "orders.place_phone_order",
+            "orders.send_payment_link",
             "payments.view_payment",
+            "fulfillment.view_delivery_audit",
+            "aftersales.view_returnrequest",
+            "aftersales.decide_return",
         ],
     ),
     (
@@ -49,9 +59,15 @@ DEPARTMENTS = [
             "catalog.export_products",
             "inventory.view_stock",
             "inventory.change_stock",
-            "orders.view_order",
+            "inventory.change_warehouse",
+            *ORDER_CONSOLE,
             "orders.cancel_order",
             "payments.record_collection",
+            # Reviewing, picking, packing and shipping: the order_processing role below.
+            "fulfillment.manage_carriers",
+            "fulfillment.upload_tracking",
+            "fulfillment.view_delivery_audit",
+            "aftersales.view_returnrequest",
         ],
     ),
     (
@@ -86,6 +102,11 @@ DEPARTMENTS = [
             "payments.refund_payment",
             "payments.review_payment",
             "payments.record_collection",
+            *ORDER_CONSOLE,
+            "fulfillment.view_delivery_audit",
+            "fulfillment.export_penalties",
+            "fulfillment.reconcile_cod",
+            "aftersales.view_returnrequest",
         ],
     ),
     (
@@ -104,13 +125,37 @@ DEPARTMENTS = [
 # Extra roles a staff member may hold on top of the department's permissions.
 # "sysadmin" is 技术部's superuser-style role: it is granted every permission.
 ROLES = {
-    "lead": ("部门主管", "Department lead", ["core.view_auditlog"]),
-    # 订单处理 in 采购及物流部 (and later order review, packing): ships to the customer, so it
+    "lead": (
+        "部门主管",
+        "Department lead",
+        [
+            "core.view_auditlog",
+            # Order processing's lead sets the review rules and the carriers' penalties.
+            "fulfillment.manage_review_rules",
+            "fulfillment.manage_penalties",
+            "aftersales.manage_return_windows",
+        ],
+    ),
+    # 订单处理 in 采购及物流部: reviews, picks, packs and ships orders to the customer, so it
     # sees phone numbers and addresses in full; the rest of the department sees them masked.
     "order_processing": (
         "订单处理",
         "Order processing",
-        ["core.view_full_phone", "orders.view_order", "orders.cancel_order"],
+        [
+            "core.view_full_phone",
+            "orders.view_order",
+            "orders.cancel_order",
+            "orders.change_delivery",
+            "orders.hold_order",
+            "fulfillment.view_shipment",
+            "fulfillment.review_order",
+            "fulfillment.manage_blacklist",
+            "fulfillment.manage_waves",
+            "fulfillment.pack_parcel",
+            "fulfillment.ship_parcel",
+            "aftersales.view_returnrequest",
+            "aftersales.receive_return",
+        ],
     ),
     "sysadmin": ("系统管理员", "System administrator", ["*"]),
 }

@@ -28,7 +28,6 @@ from . import seo
 from .pagecache import cached
 
 PAGE_SIZE = 24
-BLOCK_SIZE = 8
 PROVINCE_COOKIE = "province"
 PROVINCE_COOKIE_AGE = 365 * 24 * 3600
 CSRF_SLOT = "__csrf_token__"  # in partials/product_body.html
@@ -56,12 +55,7 @@ def _build_home(request) -> dict:
     featured = [s.product for s in slots if s.kind == "featured" and s.product.status == "on_sale"]
     blocks = []
     for slot in (s for s in slots if s.kind == "category" and s.category.is_active):
-        products = list(
-            sort_products(
-                products=selectors.products_in_category(category=slot.category),
-                params={"sort": ""},
-            ).select_related("brand")[:BLOCK_SIZE]
-        )
+        products = list(selectors.home_block_products(category=slot.category))
         blocks.append({"slot": slot, "category": slot.category, "products": products})
     cards = featured + [p for b in blocks for p in b["products"]]
     prefetch_related_objects(cards, selectors.first_images())

@@ -23,7 +23,7 @@ from mercato.customers import selectors as customer_selectors
 from mercato.customers import services as customer_services
 from mercato.customers.models import Address
 from mercato.inventory.allocation import OutOfStock
-from mercato.orders.links import guest_link_token
+from mercato.orders.links import GUEST_LINKS_SESSION_KEY, guest_link_token
 from mercato.orders.models import OrderStatus
 from mercato.orders.selectors import order_for_idempotency_key
 from mercato.orders.services import DeliveryAddress
@@ -35,7 +35,7 @@ from .forms_checkout import ADDRESS_FIELDS
 from .views import _province
 from .views_account_addresses import _parsed_form
 
-GUEST_LINKS_KEY = "guest_order_links"
+GUEST_LINKS_KEY = GUEST_LINKS_SESSION_KEY
 GUEST_LINKS_KEPT = 20
 
 
@@ -300,6 +300,7 @@ def checkout_place(request):
             note=form.cleaned_data["note"].strip(),
             expected_total=form.cleaned_data["expected_total"],
             actor=request.user if customer else None,
+            client_ip=request.META.get("REMOTE_ADDR", ""),
         )
     except OutOfStock as exc:
         return again(409, exc.message)

@@ -29,6 +29,7 @@ from mercato.orders.models import Order, OrderStatus
 from mercato.orders.services import cancel_order
 from mercato.orders.status import can_cancel
 from mercato.payments.gateways import METHODS
+from mercato.payments.selectors import refunds_for_order
 from mercato.payments.services import start_payment
 
 from .cartctx import request_customer
@@ -100,6 +101,7 @@ def _order_page(request, order, *, guest_link: str = "", guest_token: str = ""):
         "events": list(order.events.all()),
         "parcels": parcels_of(order),
         "method_label": _method_label(order),
+        "refunds": refunds_for_order(order_id=order.pk),
         "minutes_left": minutes_left(order),
         "pay_url": pay_url(order) if order.status == OrderStatus.PENDING_PAYMENT else "",
         "can_cancel": can_cancel(order),

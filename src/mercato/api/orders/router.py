@@ -25,6 +25,7 @@ from mercato.inventory.selectors import reservations_for
 from mercato.orders import selectors
 from mercato.orders.links import guest_link_token
 from mercato.orders.services import DeliveryAddress, Invoice, cancel_order
+from mercato.payments.selectors import refunds_for_order
 from mercato.payments.services import start_payment
 
 from .schemas import (
@@ -164,6 +165,25 @@ def _parcels(order) -> list[dict]:
     return list(parcels.values())
 
 
+def _refunds(order) -> dict:
+    found = refunds_for_order(order_id=order.pk)
+    return {
+        "refunds": [
+            {
+                "refund_no": r.refund_no,
+                "amount": str(r.amount),
+                "status": r.status,
+                "status_label": str(r.get_status_display()),
+                "requested_at": r.created_at,
+                "refunded_at": r.succeeded_at,
+            }
+            for r in found.refunds
+        ],
+        "refunded_total": str(found.refunded_total),
+        "payment_status_label": found.payment_label,
+    }
+
+
 def _order(request, order) -> dict:
     return {
         **_placed(request, order),
@@ -185,6 +205,7 @@ def _order(request, order) -> dict:
             }  # fmt: skip
             for e in order.events.all()
         ],
+        **_refunds(order),
     }
 
 
@@ -260,6 +281,8 @@ def place(request, payload: PlaceIn):
         note=payload.note.strip(),
         expected_total=payload.expected_total,
         actor=request.auth if customer else None,
+        channel="api",
+        client_ip=request.META.get("REMOTE_ADDR", ""),
     )
     return Status(201 if placement.created else 200, _placed(request, placement.order))
 

@@ -87,6 +87,15 @@ class EventOut(Schema):
     reason: str
 
 
+class RefundOut(Schema):
+    refund_no: str
+    amount: str
+    status: str  # requested, processing, succeeded, failed, ... (payments.RefundStatus)
+    status_label: str  # the status in the request's language
+    requested_at: datetime
+    refunded_at: datetime | None  # when the money went back (succeeded)
+
+
 class OrderSummaryOut(Schema):
     number: str
     status: str
@@ -115,6 +124,9 @@ class OrderOut(PlacedOut):
     lines: list[LineOut]
     parcels: list[ParcelOut]
     events: list[EventOut]
+    refunds: list[RefundOut]  # every refund of the order's payments, oldest first
+    refunded_total: str  # the sum of the succeeded refunds
+    payment_status_label: str  # 部分退款 / 已退款 once a refund moved the payment on, else ""
 
 
 class OrderPageOut(Schema):

@@ -1,9 +1,6 @@
 """The orders API as a shopper's app uses it: quote, place (idempotent), list, read, pay,
 cancel, guests by their signed link; 404 for anybody else's order; money as strings."""
 
-# The placement tests' fixtures are imported by name; tests take them as arguments.
-# ruff: noqa: F811
-
 import json
 
 import pytest
@@ -13,23 +10,14 @@ from django.test import Client
 
 from mercato.cart.services import add_to_cart, get_or_create_cart
 from mercato.checkout.placement import place_order
-from mercato.checkout.tests.conftest import (  # noqa: F401
-    CHENGDU,
-    cart_with,
-    chengdu,
-    customer,
-    make_sku,
-    new_key,
-    rates,
-    shanghai,
-    shop,
-    stock,
-)
 from mercato.customers.services import add_address
 from mercato.orders.models import Order, OrderStatus
-from mercato.orders.tests.factories import make_customer
-
-from .helpers import assert_error_format, fields_of
+from mercato.payments.models import Payment
+from mercato.payments.refunds import refund_payment
+from mercato.testing.api import assert_error_format, fields_of
+from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
+from mercato.testing.factories import make_customer
+from mercato.testing.payments import paid_payment
 
 pytestmark = pytest.mark.django_db
 ADDRESS = {k: getattr(CHENGDU, k) for k in ("recipient", "mobile", "province", "city",
@@ -191,13 +179,14 @@ def test_member_lists_and_reads_orders(client, member, phone):
 
 def test_list_and_detail_query_budgets(client, member, phone, django_assert_num_queries):
     """Five orders, the queries of one: user with customer, count, page, lines (prefetched
-    by the selector); the detail: user with customer, order, lines, events, parcels."""
+    by the selector); the detail: user with customer, order, lines, events, parcels,
+    refunds (with their payment)."""
     for _ in range(5):
         buy(member, phone)
     number = Order.objects.first().number
     with django_assert_num_queries(4):
         assert body_of(client.get("/api/orders"), 200)["count"] == 5
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert body_of(client.get(f"/api/orders/{number}"), 200)["number"] == number
 
 
@@ -262,3 +251,50 @@ def test_guest_places_and_reads_the_order_by_its_token(client, phone):
 # placement. The order and the reservation are written inside placement's transaction
 # with no savepoints of their own and no second look-up of the key or the reference.
 PLACEMENT_QUERIES = {"postgresql": 10, "sqlite": 19}
+
+
+def refund(order, finance, refund_no, amount):
+    payment = Payment.objects.filter(order=order).first() or paid_payment(
+        order=order, method="sandbox"
+    )
+    return refund_payment(
+        payment=payment, refund_no=refund_no, amount=amount, reason="少发一件", actor=finance
+    )
+
+
+def test_refunds_are_in_the_order_with_amount_state_and_dates(client, member, phone, make_staff):
+    """A member's order in the API lists its refunds (number, amount, state with its label,
+    requested and refunded times), what came back in total, and the payment's refund state."""
+    order = buy(member, phone, quantity=2)
+    finance = make_staff("finance")
+    paid_payment(order=order, method="sandbox")
+    detail = body_of(client.get(f"/api/orders/{order.number}"), 200)
+    assert detail["refunds"] == [] and detail["refunded_total"] == "0.00"
+    assert detail["payment_status_label"] == ""
+    refund(order, finance, "RF00000001", "100.00")
+    detail = body_of(client.get(f"/api/orders/{order.number}"), 200)
+    (first,) = detail["refunds"]
+    assert first["refund_no"] == "RF00000001" and first["amount"] == "100.00"
+    assert (first["status"], first["status_label"]) == ("succeeded", "成功")
+    assert first["requested_at"] and first["refunded_at"]
+    assert detail["refunded_total"] == "100.00" and detail["payment_status_label"] == "部分退款"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    detail = body_of(client.get(f"/api/orders/{order.number}"), 200)
+    assert detail["refunds"][0]["status_label"] == "Succeeded"
+    assert detail["payment_status_label"] == "Partially refunded"
+
+
+def test_a_guest_sees_refunds_through_the_token(client, phone, make_staff):
+    """The guest's order read by its token shows a full refund: 已退款, and the order
+    cancelled before shipment."""
+    session = client.session
+    add_to_cart(
+        cart=get_or_create_cart(session_key=session.session_key), sku_id=phone.pk, quantity=1
+    )
+    token = body_of(post(client, "", placing()), 201)["guest_token"]
+    order = Order.objects.get()
+    refund(order, make_staff("finance"), "RF00000002", str(order.total))
+    detail = body_of(Client().get(f"/api/orders/guest/{token}"), 200)
+    assert [r["amount"] for r in detail["refunds"]] == [str(order.total)]
+    assert detail["refunded_total"] == str(order.total)
+    assert detail["payment_status_label"] == "已退款" and detail["status"] == "cancelled"

@@ -25,18 +25,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from mercato.api.api import api
 from mercato.backoffice.navigation import user_may
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.masking import mask_phone
 from mercato.customers.services import create_customer
 from mercato.demo.data import DEMO_LOGINS
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders.services import cancel_order
-from mercato.orders.tests.factories import ADDRESS, make_order
 from mercato.payments.models import PaymentNotice
 from mercato.payments.services import refund_payment
-from mercato.payments.tests.factories import paid_payment
 from mercato.staff import services as staff_services
+from mercato.testing.factories import ORDER_ADDRESS as ADDRESS
+from mercato.testing.factories import SkuFactory, make_order, make_warehouse
+from mercato.testing.payments import paid_payment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("role_walk")]
 User = get_user_model()

@@ -8,8 +8,7 @@ from mercato.core.errors import NotFound, PermissionDeniedError, ValidationFaile
 from mercato.orders import services, tasks
 from mercato.orders.errors import AlreadyPaid, IllegalTransition
 from mercato.orders.models import OrderStatus
-
-from .factories import make_customer, make_order
+from mercato.testing.factories import make_customer, make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -165,29 +164,6 @@ def test_a_paid_order_is_never_expired():
     assert order.status == OrderStatus.PAID
 
 
-def test_the_sweep_cancels_only_overdue_unpaid_orders():
-    """The periodic sweep cancels unpaid orders past their deadline, nothing else."""
-    overdue, fresh, paid = make_order(), make_order(), make_order()
-    services.mark_paid(order_id=paid.pk, payment_ref="T1")
-    for order in (overdue, paid):
-        type(order).objects.filter(pk=order.pk).update(
-            expires_at=timezone.now() - timedelta(minutes=1)
-        )
-    assert tasks.sweep_expired_orders_task() == 1
-    statuses = {o.pk: o.status for o in type(overdue).objects.all()}
-    assert statuses == {
-        overdue.pk: OrderStatus.CANCELLED,
-        fresh.pk: OrderStatus.PENDING_PAYMENT,
-        paid.pk: OrderStatus.PAID,
-    }
-
-
-def test_the_sweep_is_in_the_beat_schedule(settings):
-    """celery beat runs the sweep; the task name resolves to the task."""
-    entry = settings.CELERY_BEAT_SCHEDULE["sweep-expired-orders"]
-    assert entry["task"] == tasks.sweep_expired_orders_task.name
-
-
 def test_refusals_are_in_chinese_for_chinese_users():
     """With zh-hans active, a late cancellation is refused in Simplified Chinese."""
     from django.utils import translation
@@ -203,9 +179,8 @@ def test_refusals_are_in_chinese_for_chinese_users():
 @pytest.fixture
 def stocked_sku(db):
     """One SKU with 5 units in a warehouse serving 广东省 (the test address)."""
-    from mercato.catalog.tests.factories import SkuFactory
     from mercato.inventory.services import receive_stock
-    from mercato.inventory.tests.helpers import make_warehouse
+    from mercato.testing.factories import SkuFactory, make_warehouse
 
     warehouse, sku = make_warehouse("GZ", "广东省"), SkuFactory()
     receive_stock(actor=None, sku_id=sku.pk, warehouse_id=warehouse.pk, quantity=5)
@@ -244,16 +219,3 @@ def test_every_cancellation_gives_the_reserved_stock_back(who, stocked_sku, make
         assert services.expire_unpaid_order(order_id=order.pk, now=later)
     assert _reserved(stocked_sku) == 0
     assert StockMovement.objects.filter(reference=order.number).count() == 2
-
-
-def test_the_sweep_command_cancels_overdue_orders():
-    """`mercato expire_unpaid_orders` runs the sweep and says how many it cancelled."""
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    order = make_order()
-    type(order).objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
-    out = StringIO()
-    call_command("expire_unpaid_orders", stdout=out)
-    assert out.getvalue().strip() == "1 unpaid orders cancelled"

@@ -49,9 +49,22 @@ SANDBOX = "sandbox"
 
 
 def get_gateway(name: str) -> Gateway:
-    """The gateway `name`, configured from settings/environment (docs/payments.md)."""
+    """The gateway `name`, configured from settings/environment (docs/payments.md).
+
+    WeChat Pay also gets the platform certificates downloaded into the database
+    (payments.certificates), and a loader that fetches a serial it does not hold yet."""
     if name not in GATEWAYS:
         raise GatewayNotConfigured(f"unknown payment gateway {name!r}", field="gateway")
+    if name == "wechatpay":
+        from dataclasses import replace
+
+        from ..certificates import keys_after_refresh, stored_platform_keys
+
+        config = wechatpay.WechatPayConfig.from_settings()
+        keys = {**stored_platform_keys(), **config.platform_keys}
+        return wechatpay.WechatPayGateway(
+            replace(config, platform_keys=keys, key_loader=keys_after_refresh)
+        )
     return GATEWAYS[name].from_settings()
 
 

@@ -173,7 +173,8 @@ class AlipayGateway:
             trade_no=params.get("trade_no", ""),
             amount=parse_yuan(params.get("total_amount", "")),
             refund_no=params.get("out_biz_no", "") if is_refund else "",
-            refund_amount=parse_yuan(params.get("refund_fee", "")) if is_refund else None,
+            # refund_fee is the trade's running total, not this refund's amount
+            refund_total=parse_yuan(params.get("refund_fee", "")) if is_refund else None,
             notice_id=params.get("notify_id", ""),
             paid_at=params.get("gmt_payment", "") or params.get("send_pay_date", ""),
             via=via,
@@ -221,10 +222,11 @@ class AlipayGateway:
         total: Decimal,
         reason: str = "",
         trade_no: str = "",
+        **_,
     ) -> RefundResult:
-        """Refund part or all of a paid trade (alipay.trade.refund); the answer is final.
-
-        Retrying with the same refund_no is safe: Alipay refunds it once (fund_change "N").
+        """Refund part or all of a paid trade (alipay.trade.refund). Code 10000 is final;
+        ACQ.SYSTEM_ERROR / code 20000 is UNKNOWN: the refund may have gone through, so it is
+        retried with the same out_request_no (Alipay refunds one number once) and queried.
         """
         amount = check_refund_amount(amount=amount, total=total)
         biz = {
@@ -235,9 +237,8 @@ class AlipayGateway:
         }
         answer, raw = self._call("alipay.trade.refund", biz)
         if answer.get("code") != "10000":
-            return RefundResult(
-                NAME, refund_no, RefundStatus.FAILED, amount, problem=_reason(answer), raw=raw
-            )
+            status = RefundStatus.UNKNOWN if _retry_later(answer) else RefundStatus.FAILED
+            return RefundResult(NAME, refund_no, status, amount, problem=_reason(answer), raw=raw)
         if answer.get("out_trade_no") != out_trade_no:
             raise GatewayError("Alipay's refund answer is about another trade")
         return RefundResult(
@@ -248,6 +249,53 @@ class AlipayGateway:
             trade_no=answer.get("trade_no", ""),
             raw=raw,
         )
+
+    def query_refund(
+        self, *, out_trade_no: str, refund_no: str, amount: Decimal, **_
+    ) -> RefundResult:
+        """alipay.trade.fastpay.refund.query: an answer naming our out_request_no with its
+        amount (refund_status empty or REFUND_SUCCESS) means refunded; an answer without
+        the refund means Alipay never refunded it (send it again, same number)."""
+        amount = to_decimal(amount)
+        biz = {
+            "out_trade_no": out_trade_no,
+            "out_request_no": refund_no,
+            "query_options": ["gmt_refund_pay"],
+        }
+        answer, raw = self._call("alipay.trade.fastpay.refund.query", biz)
+        if answer.get("code") != "10000":
+            raise GatewayError(f"Alipay refused the refund query: {_reason(answer)}")
+        if not answer.get("out_request_no") or not answer.get("refund_amount"):
+            return RefundResult(NAME, refund_no, RefundStatus.NOT_FOUND, amount, raw=raw)
+        if answer.get("out_request_no") != refund_no or answer.get("out_trade_no") not in (
+            None,
+            out_trade_no,
+        ):
+            raise GatewayError("Alipay's refund query answer is about another refund")
+        if parse_yuan(str(answer.get("refund_amount"))) != amount:
+            raise GatewayError(
+                f"Alipay refunded {answer.get('refund_amount')} under {refund_no}, not {amount}"
+            )
+        if answer.get("refund_status", "REFUND_SUCCESS") not in ("", "REFUND_SUCCESS"):
+            return RefundResult(NAME, refund_no, RefundStatus.PROCESSING, amount, raw=raw)
+        trade_no = answer.get("trade_no", "")
+        return RefundResult(
+            NAME, refund_no, RefundStatus.SUCCESS, amount, trade_no=trade_no, raw=raw
+        )
+
+    def close_trade(self, out_trade_no: str, **_) -> TradeStatus:
+        """alipay.trade.close: an unpaid trade can no longer be paid. A trade Alipay never
+        saw (the buyer never opened the cashier) is NOT_FOUND; one that is paid or already
+        finished cannot be closed (UNKNOWN: query it)."""
+        answer, _raw = self._call("alipay.trade.close", {"out_trade_no": out_trade_no})
+        if answer.get("code") == "10000":
+            return TradeStatus.CLOSED
+        sub_code = answer.get("sub_code")
+        if sub_code == "ACQ.TRADE_NOT_EXIST":
+            return TradeStatus.NOT_FOUND
+        if sub_code == "ACQ.TRADE_STATUS_ERROR":
+            return TradeStatus.UNKNOWN
+        raise GatewayError(f"Alipay did not close the trade: {_reason(answer)}")
 
     def _call(self, method: str, biz: dict) -> tuple[dict, str]:
         params = self.signed_params(method, biz)
@@ -280,6 +328,14 @@ def signed_part(raw: str, key: str) -> tuple[str, str]:
         raise GatewayError(f"cannot find {key} in Alipay's answer")
     _, end = json.JSONDecoder().raw_decode(raw, match.end())
     return raw[match.end() : end], document["sign"]
+
+
+def _retry_later(answer: Mapping) -> bool:
+    """Alipay's "system busy, try again with the same request": the outcome is unknown."""
+    return answer.get("code") == "20000" or answer.get("sub_code") in (
+        "ACQ.SYSTEM_ERROR",
+        "aop.ACQ.SYSTEM_ERROR",
+    )
 
 
 def _reason(answer: Mapping) -> str:

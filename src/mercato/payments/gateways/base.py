@@ -26,17 +26,30 @@ class TradeStatus(enum.StrEnum):
     PAID = "paid"
     REFUNDED = "refunded"  # a refund (full or partial) went through
     REFUND_FAILED = "refund_failed"
+    REFUND_ABNORMAL = "refund_abnormal"  # WeChat Pay: the bank could not pay the buyer back
     CLOSED = "closed"  # closed unpaid, or nothing left after refunds
     FAILED = "failed"
     NOT_FOUND = "not_found"  # the gateway has no such trade (yet)
     UNKNOWN = "unknown"
 
 
+# A notice with one of these is about a refund (refund_no names it), never a payment.
+REFUND_NOTICE_STATUSES = frozenset(
+    {TradeStatus.REFUNDED, TradeStatus.REFUND_FAILED, TradeStatus.REFUND_ABNORMAL}
+)
+
+
 class RefundStatus(enum.StrEnum):
     SUCCESS = "success"
     PROCESSING = "processing"  # accepted; the result comes later by notice or query
-    FAILED = "failed"
+    FAILED = "failed"  # refused for good: nothing was paid back
     MANUAL = "manual"  # no remote side (cash on delivery): finance pays it back
+    # The gateway said "system error, retry" (Alipay ACQ.SYSTEM_ERROR / 20000, WeChat Pay
+    # 5xx SYSTEM_ERROR), or no trustworthy answer came (timeout): the money may have moved.
+    # Retry with the SAME refund number and query it; never free the amount.
+    UNKNOWN = "unknown"
+    ABNORMAL = "abnormal"  # WeChat Pay: the money could not reach the buyer; finance acts
+    NOT_FOUND = "not_found"  # a refund query: the gateway has no refund of that number
 
 
 class GatewayError(DomainError):
@@ -93,7 +106,9 @@ class VerifiedNotice:
     trade_no: str = ""  # the gateway's own number
     amount: Decimal | None = None  # the trade's total
     refund_no: str = ""
-    refund_amount: Decimal | None = None
+    refund_amount: Decimal | None = None  # what this refund paid back
+    # Alipay's refund_fee: the total refunded on the trade so far, this refund included
+    refund_total: Decimal | None = None
     notice_id: str = ""  # the gateway's id of this message, when it has one
     paid_at: str = ""  # as the gateway wrote it
     via: str = "notify"  # "notify", "return" (through the browser) or "query"
@@ -231,6 +246,12 @@ class Gateway(Protocol):
 
     def query_trade(self, out_trade_no: str, **kwargs) -> VerifiedNotice: ...
 
+    def close_trade(self, out_trade_no: str, *, created_at: datetime | None = None) -> TradeStatus:
+        """Close an unpaid trade so it can no longer be paid: CLOSED (closed, or nothing
+        payable was left), NOT_FOUND (the gateway never saw it), UNKNOWN (refused for its
+        status, e.g. paid meanwhile: query it). GatewayError when no answer came."""
+        ...
+
     def refund(
         self,
         *,
@@ -240,7 +261,27 @@ class Gateway(Protocol):
         total: Decimal,
         reason: str = "",
         trade_no: str = "",
-    ) -> RefundResult: ...
+        requested_at: datetime | None = None,
+        trade_created_at: datetime | None = None,
+    ) -> RefundResult:
+        """Send a refund. `refund_no` is the idempotency key: sending the same number
+        again never pays twice. `requested_at` is the refund's own time (UnionPay's txnTime,
+        which a query needs again); `trade_created_at` the payment's. UNKNOWN when the
+        outcome is not known (retry with the same number); GatewayError is treated so too."""
+        ...
+
+    def query_refund(
+        self,
+        *,
+        out_trade_no: str,
+        refund_no: str,
+        amount: Decimal,
+        trade_no: str = "",
+        requested_at: datetime | None = None,
+    ) -> RefundResult:
+        """Ask about a refund sent before: SUCCESS, PROCESSING, FAILED, ABNORMAL, or
+        NOT_FOUND (never received, or refused: send it again with the same number)."""
+        ...
 
 
 class BadNotice(Exception):

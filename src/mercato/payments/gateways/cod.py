@@ -15,6 +15,7 @@ from .base import (
     PaymentRequest,
     RefundResult,
     RefundStatus,
+    TradeStatus,
     VerifiedNotice,
     to_decimal,
     unverified,
@@ -60,7 +61,15 @@ class CodGateway:
         total: Decimal,
         reason: str = "",
         trade_no: str = "",
+        **_,
     ) -> RefundResult:
         """Nothing to send: finance pays the money back by hand (bank transfer, cash)."""
         amount = check_refund_amount(amount=amount, total=total)
         return RefundResult(NAME, refund_no, RefundStatus.MANUAL, amount)
+
+    def close_trade(self, out_trade_no: str, **_) -> TradeStatus:
+        return TradeStatus.CLOSED  # nothing remote to close
+
+    def query_refund(self, *, refund_no: str, amount: Decimal, **_) -> RefundResult:
+        """Nothing remote: a refund never recorded is recorded (again) as manual."""
+        return RefundResult(NAME, refund_no, RefundStatus.NOT_FOUND, to_decimal(amount))

@@ -37,3 +37,15 @@ def pem(name: str, *, required_: bool = True) -> str:
     if required_:
         raise GatewayNotConfigured(f"{name} or {name}_FILE is not set", field=name)
     return ""
+
+
+def site_notify_url(gateway: str) -> str:
+    """https://<MERCATO_SITE_URL>/payments/notify/<gateway>/, or "" without the setting:
+    where refund notices go when no URL of their own is set (a refund is sent from a
+    task or the back office, with no request to take the shop's address from)."""
+    site = setting("MERCATO_SITE_URL").rstrip("/")
+    if not site:
+        return ""
+    from django.urls import reverse
+
+    return site + reverse("payments:notify", args=[gateway])

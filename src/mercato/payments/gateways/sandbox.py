@@ -167,6 +167,7 @@ class SandboxGateway:
         total: Decimal,
         reason: str = "",
         trade_no: str = "",
+        **_,
     ) -> RefundResult:
         """Refunds succeed at once; the sandbox has no money to move."""
         amount = check_refund_amount(amount=amount, total=total)
@@ -178,3 +179,11 @@ class SandboxGateway:
             trade_no=trade_no,
             refund_id=f"SBR{refund_no}",
         )
+
+    def close_trade(self, out_trade_no: str, **_) -> TradeStatus:
+        """The sandbox keeps no trades: nothing to close."""
+        return TradeStatus.CLOSED
+
+    def query_refund(self, *, refund_no: str, amount: Decimal, **_) -> RefundResult:
+        """Sandbox refunds succeed when sent: one never sent is sent again."""
+        return RefundResult(NAME, refund_no, RefundStatus.NOT_FOUND, to_decimal(amount))

@@ -24,11 +24,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from mercato.core.errors import DomainError
+
 from . import conf, keys, remote
 from .base import (
+    REFUND_NOTICE_STATUSES,
     BadNotice,
     ExpectedAmount,
     GatewayError,
+    GatewayNotConfigured,
     NoticeReply,
     PaymentAction,
     PaymentRequest,
@@ -54,6 +58,10 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 CHANNELS = {"pc": "07", "mobile": "08"}
 PAID_CODES = ("00", "A6")  # A6: paid, with a partial-success remark
 PROCESSING_CODES = ("03", "04", "05")
+REFUND_TYPES = ("04", "31")  # 04 refund (退货), 31 consume cancellation (消费撤销)
+NOT_FOUND_CODE = "34"
+# A consumption can be cancelled (instead of refunded) on its own day, before the cut-off.
+CANCELLATION_CUTOFF_HOUR = 23
 MAX_FIELDS = 200
 
 
@@ -67,6 +75,7 @@ class UnionPayConfig:
     gateway_url: str = PRODUCTION_URL
     back_url: str = ""  # back-end notices
     front_url: str = ""  # the browser comes back here (front-end notice)
+    refund_back_url: str = ""  # where refund notices go; UnionPay requires one
     unionpay_cn: str = UNIONPAY_CN
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(tz=UTC), compare=False)
 
@@ -89,6 +98,9 @@ class UnionPayConfig:
             gateway_url=conf.setting("UNIONPAY_GATEWAY_URL", PRODUCTION_URL),
             back_url=conf.setting("UNIONPAY_BACK_URL"),
             front_url=conf.setting("UNIONPAY_FRONT_URL"),
+            refund_back_url=conf.setting("UNIONPAY_REFUND_BACK_URL")
+            or conf.setting("UNIONPAY_BACK_URL")
+            or conf.site_notify_url(NAME),
             unionpay_cn=conf.setting("UNIONPAY_SIGN_CERT_CN", UNIONPAY_CN),
         )
 
@@ -189,7 +201,7 @@ class UnionPayGateway:
         if problem:
             return unverified(NAME, problem, raw=raw)
         notice = self._read(params, raw=raw, via=via)
-        if notice.status in (TradeStatus.REFUNDED, TradeStatus.REFUND_FAILED):
+        if notice.status in REFUND_NOTICE_STATUSES:
             return notice  # names the refund, not the trade: the refund model matches it
         return check_trade(notice, expect)
 
@@ -248,11 +260,11 @@ class UnionPayGateway:
                 if code in PROCESSING_CODES
                 else TradeStatus.FAILED
             )
-        elif txn_type == "04":
+        elif txn_type in REFUND_TYPES:
             status = TradeStatus.REFUNDED if code == "00" else TradeStatus.REFUND_FAILED
         else:
             status = TradeStatus.UNKNOWN
-        is_refund = txn_type == "04"
+        is_refund = txn_type in REFUND_TYPES
         amount = parse_fen(params.get("txnAmt", ""))
         notice = VerifiedNotice(
             gateway=NAME,
@@ -304,7 +316,7 @@ class UnionPayGateway:
             "txnTime": txn_time(created_at),
         }
         answer, raw = self._call("/gateway/api/queryTrans.do", params)
-        if answer.get("respCode") == "34":  # no such trade
+        if answer.get("respCode") == NOT_FOUND_CODE:  # no such trade
             return not_found(NAME, out_trade_no, raw=raw, data=answer)
         if answer.get("respCode") != "00":
             raise GatewayError(f"UnionPay refused the query: {_reason(answer)}")
@@ -320,23 +332,34 @@ class UnionPayGateway:
         total: Decimal,
         reason: str = "",
         trade_no: str = "",
+        requested_at: datetime | None = None,
+        trade_created_at: datetime | None = None,
     ) -> RefundResult:
-        """backTransReq txnType 04 against the payment's queryId (trade_no). An accepted
-        request is PROCESSING; the result comes as a back-end notice with txnType 04."""
+        """backTransReq against the payment's queryId (trade_no): a consume cancellation
+        (txnType 31) for the whole amount on the payment's own day, a refund (04) otherwise.
+        An accepted request is PROCESSING; the result comes as a back-end notice, or a
+        query by orderId (our refund number) and txnTime (`requested_at`)."""
         amount = check_refund_amount(amount=amount, total=total)
         if not trade_no:
-            raise GatewayError("a UnionPay refund needs the payment's queryId", field="trade_no")
+            raise DomainError("a UnionPay refund needs the payment's queryId", field="trade_no")
+        back_url = self.config.refund_back_url or self.config.back_url
+        if not back_url:
+            raise GatewayNotConfigured(
+                "UNIONPAY_REFUND_BACK_URL is not set (UnionPay requires a backUrl)",
+                field="UNIONPAY_REFUND_BACK_URL",
+            )
+        cancel = self.may_cancel(amount=amount, total=total, trade_created_at=trade_created_at)
         params = {
-            "txnType": "04",
+            "txnType": "31" if cancel else "04",
             "txnSubType": "00",
             "bizType": "000201",
             "accessType": "0",
             "channelType": "07",
             "orderId": refund_no,
             "origQryId": trade_no,
-            "txnTime": txn_time(),
+            "txnTime": txn_time(requested_at),
             "txnAmt": str(to_fen(amount)),
-            "backUrl": self.config.back_url,
+            "backUrl": back_url,
         }
         answer, raw = self._call("/gateway/api/backTransReq.do", params)
         code = answer.get("respCode")
@@ -355,6 +378,64 @@ class UnionPayGateway:
         return RefundResult(
             NAME, refund_no, RefundStatus.FAILED, amount, problem=_reason(answer), raw=raw
         )
+
+    def may_cancel(self, *, amount: Decimal, total: Decimal, trade_created_at) -> bool:
+        """A whole consumption made today (Beijing), before the cut-off, is cancelled."""
+        if trade_created_at is None or to_decimal(amount) != to_decimal(total):
+            return False
+        now = self.config.clock().astimezone(BEIJING)
+        made = trade_created_at.astimezone(BEIJING)
+        return made.date() == now.date() and now.hour < CANCELLATION_CUTOFF_HOUR
+
+    def query_refund(
+        self, *, refund_no: str, amount: Decimal, requested_at: datetime | None = None, **_
+    ) -> RefundResult:
+        """queryTrans by the refund's orderId and txnTime: origRespCode 00 is refunded,
+        03/04/05 still processing, another code failed; respCode 34: never received."""
+        amount = to_decimal(amount)
+        if requested_at is None:
+            raise GatewayError("a UnionPay refund query needs the refund's txnTime")
+        params = {
+            "txnType": "00",
+            "txnSubType": "00",
+            "bizType": "000000",
+            "accessType": "0",
+            "channelType": "07",
+            "orderId": refund_no,
+            "txnTime": txn_time(requested_at),
+        }
+        answer, raw = self._call("/gateway/api/queryTrans.do", params)
+        if answer.get("respCode") == NOT_FOUND_CODE:
+            return RefundResult(NAME, refund_no, RefundStatus.NOT_FOUND, amount, raw=raw)
+        if answer.get("respCode") != "00":
+            raise GatewayError(f"UnionPay refused the refund query: {_reason(answer)}")
+        if answer.get("orderId") != refund_no:
+            raise GatewayError("UnionPay's query answer is about another refund")
+        original = answer.get("origRespCode")
+        if original == "00":
+            status = RefundStatus.SUCCESS
+        elif original in PROCESSING_CODES:
+            status = RefundStatus.PROCESSING
+        else:
+            status = RefundStatus.FAILED
+        problem = "" if status is not RefundStatus.FAILED else _reason(answer)
+        return RefundResult(
+            NAME,
+            refund_no,
+            status,
+            amount,
+            trade_no=answer.get("origQryId", ""),
+            refund_id=answer.get("queryId", ""),
+            problem=problem,
+            raw=raw,
+        )
+
+    def close_trade(self, out_trade_no: str, **_) -> TradeStatus:
+        """UnionPay has no call that closes an unpaid consumption: payTimeout (= the
+        order's deadline) ends it. Nothing is sent: UNKNOWN, so the caller queries the
+        trade; a payment that still arrives is refunded (a consume cancellation on its
+        own day, txnType 31)."""
+        return TradeStatus.UNKNOWN
 
     def _call(self, path: str, params: dict[str, str]) -> tuple[dict[str, str], str]:
         response = remote.send(

@@ -15,10 +15,13 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
+from cryptography import x509
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -47,6 +50,7 @@ from .base import (
 from .refunds import check_refund_amount
 
 NAME = "wechatpay"
+BEIJING = ZoneInfo("Asia/Shanghai")
 PRODUCTION_URL = "https://api.mch.weixin.qq.com"
 MAX_CLOCK_SKEW_SECONDS = 5 * 60
 TRADE_STATUSES = {
@@ -62,8 +66,11 @@ REFUND_STATUSES = {
     "SUCCESS": RefundStatus.SUCCESS,
     "PROCESSING": RefundStatus.PROCESSING,
     "CLOSED": RefundStatus.FAILED,
-    "ABNORMAL": RefundStatus.FAILED,  # e.g. the buyer's card was cancelled: finance acts
+    "ABNORMAL": RefundStatus.ABNORMAL,  # e.g. the buyer's card was cancelled: finance acts
 }
+# Answers that mean "try again later with the same request": the outcome is unknown.
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+RETRY_CODES = ("SYSTEM_ERROR", "FREQUENCY_LIMITED", "BANK_ERROR")
 
 
 @dataclass(frozen=True)
@@ -73,24 +80,50 @@ class WechatPayConfig:
     serial_no: str  # the serial of the merchant's API certificate
     private_key: rsa.RSAPrivateKey
     apiv3_key: str  # 32 characters
-    platform_keys: dict[str, rsa.RSAPublicKey]  # serial (or public key id) -> key
+    # serial (or public key id) -> key: the configured ones and the downloaded platform
+    # certificates. Several at once: during a rotation WeChat Pay signs with old and new.
+    platform_keys: dict[str, rsa.RSAPublicKey]
     base_url: str = PRODUCTION_URL
     notify_url: str = ""
+    refund_notify_url: str = ""
     clock: Callable[[], float] = field(default=time.time, compare=False)
+    # Called with a serial we do not hold; returns the keys known after looking again
+    # (payments.certificates downloads /v3/certificates, at most once a minute).
+    key_loader: Callable[[str], Mapping[str, rsa.RSAPublicKey]] | None = field(
+        default=None, compare=False
+    )
 
     @classmethod
     def from_settings(cls) -> WechatPayConfig:
-        platform_key = keys.load_public_key(conf.pem("WECHATPAY_PLATFORM_KEY"))
         return cls(
             mchid=conf.required("WECHATPAY_MCHID"),
             appid=conf.required("WECHATPAY_APPID"),
             serial_no=conf.required("WECHATPAY_SERIAL_NO"),
             private_key=keys.load_private_key(conf.pem("WECHATPAY_PRIVATE_KEY")),
             apiv3_key=conf.required("WECHATPAY_APIV3_KEY"),
-            platform_keys={conf.required("WECHATPAY_PLATFORM_SERIAL"): platform_key},
+            platform_keys=configured_platform_keys(),
             base_url=conf.setting("WECHATPAY_BASE_URL", PRODUCTION_URL),
             notify_url=conf.setting("WECHATPAY_NOTIFY_URL"),
+            refund_notify_url=conf.setting("WECHATPAY_REFUND_NOTIFY_URL")
+            or conf.setting("WECHATPAY_NOTIFY_URL")
+            or conf.site_notify_url(NAME),
         )
+
+
+def configured_platform_keys() -> dict[str, rsa.RSAPublicKey]:
+    """The platform keys an operator set: WECHATPAY_PLATFORM_SERIAL + WECHATPAY_PLATFORM_KEY
+    (a platform certificate, or the WeChat Pay public key with its PUB_KEY_ID_...), and
+    every `<serial or key id>.pem` in WECHATPAY_PLATFORM_KEYS_DIR (for a rotation: put
+    the new key beside the old one). Optional: certificates can be downloaded instead."""
+    found = {}
+    serial = conf.setting("WECHATPAY_PLATFORM_SERIAL")
+    if serial:
+        found[serial] = keys.load_public_key(conf.pem("WECHATPAY_PLATFORM_KEY"))
+    directory = conf.setting("WECHATPAY_PLATFORM_KEYS_DIR")
+    if directory:
+        for path in sorted(Path(directory).glob("*.pem")):
+            found[path.stem] = keys.load_public_key(path.read_text())
+    return found
 
 
 class WechatPayGateway:
@@ -120,8 +153,10 @@ class WechatPayGateway:
             "notify_url": request.notify_url or self.config.notify_url,
             "amount": {"total": to_fen(amount), "currency": "CNY"},
         }
-        if request.expires_at:
-            order["time_expire"] = request.expires_at.isoformat(timespec="seconds")
+        if request.expires_at:  # RFC 3339 in Beijing time, e.g. 2026-11-27T12:30:00+08:00
+            order["time_expire"] = request.expires_at.astimezone(BEIJING).isoformat(
+                timespec="seconds"
+            )
         if channel == "h5":
             order["scene_info"] = {
                 "payer_client_ip": request.client_ip,
@@ -151,7 +186,7 @@ class WechatPayGateway:
     def signature_problem(self, headers: Mapping[str, str], body: str) -> str:
         """Why a notice or an answer is not WeChat Pay's own and fresh; "" when it is."""
         serial = header(headers, "Wechatpay-Serial")
-        key = self.config.platform_keys.get(serial)
+        key = self.platform_key(serial)
         if key is None:
             return f"unknown platform serial {serial!r}"
         timestamp = header(headers, "Wechatpay-Timestamp")
@@ -164,6 +199,16 @@ class WechatPayGateway:
         if not keys.verify_sha256(key, message, header(headers, "Wechatpay-Signature")):
             return "the signature does not verify"
         return ""
+
+    def platform_key(self, serial: str) -> rsa.RSAPublicKey | None:
+        """The platform key of `serial`; an unknown serial (a rotation we have not seen)
+        asks the key loader once, so the new certificate is fetched instead of every notice
+        signed with it being refused as forged."""
+        key = self.config.platform_keys.get(serial)
+        if key is None and serial and self.config.key_loader is not None:
+            self.config.platform_keys.update(self.config.key_loader(serial))
+            key = self.config.platform_keys.get(serial)
+        return key
 
     def parse_notice(
         self, headers: Mapping[str, str], body: bytes | str, *, expect: ExpectedAmount | None = None
@@ -208,11 +253,10 @@ class WechatPayGateway:
         is_refund = bool(data.get("out_refund_no"))
         if is_refund:
             refund_status = REFUND_STATUSES.get(data.get("refund_status"))
-            status = (
-                TradeStatus.REFUNDED
-                if refund_status is RefundStatus.SUCCESS
-                else TradeStatus.REFUND_FAILED
-            )
+            status = {
+                RefundStatus.SUCCESS: TradeStatus.REFUNDED,
+                RefundStatus.ABNORMAL: TradeStatus.REFUND_ABNORMAL,
+            }.get(refund_status, TradeStatus.REFUND_FAILED)
         else:
             status = TRADE_STATUSES.get(data.get("trade_state"), TradeStatus.UNKNOWN)
         notice = VerifiedNotice(
@@ -273,11 +317,11 @@ class WechatPayGateway:
         total: Decimal,
         reason: str = "",
         trade_no: str = "",
+        **_,
     ) -> RefundResult:
         """Ask for a refund; WeChat Pay answers PROCESSING or SUCCESS, and later a notice.
-
-        Retrying with the same refund_no is safe: WeChat Pay refunds it once.
-        """
+        A 5xx SYSTEM_ERROR (or 429) is UNKNOWN: retried with the same out_refund_no, which
+        WeChat Pay refunds once, and queried."""
         amount = check_refund_amount(amount=amount, total=total)
         request = {
             "out_trade_no": out_trade_no,
@@ -285,30 +329,100 @@ class WechatPayGateway:
             "reason": reason[:80],
             "amount": {"refund": to_fen(amount), "total": to_fen(total), "currency": "CNY"},
         }
-        if self.config.notify_url:
-            request["notify_url"] = self.config.notify_url
+        if self.config.refund_notify_url:
+            request["notify_url"] = self.config.refund_notify_url
         status, answer, raw = self._call("POST", "/v3/refund/domestic/refunds", request)
         if status != 200:
-            return RefundResult(
-                NAME, refund_no, RefundStatus.FAILED, amount, problem=_reason(answer), raw=raw
-            )
-        result = REFUND_STATUSES.get(answer.get("status"), RefundStatus.PROCESSING)
+            unknown = status in RETRY_STATUSES or answer.get("code") in RETRY_CODES
+            result = RefundStatus.UNKNOWN if unknown else RefundStatus.FAILED
+            return RefundResult(NAME, refund_no, result, amount, problem=_reason(answer), raw=raw)
+        return self._refund_answer(answer, raw, refund_no, amount)
+
+    def query_refund(self, *, refund_no: str, amount: Decimal, **_) -> RefundResult:
+        """GET /v3/refund/domestic/refunds/{out_refund_no}: SUCCESS, PROCESSING, CLOSED
+        (failed), ABNORMAL; 404 RESOURCE_NOT_EXISTS when WeChat Pay never took it."""
+        amount = to_decimal(amount)
+        path = f"/v3/refund/domestic/refunds/{quote(refund_no, safe='')}"
+        status, answer, raw = self._call("GET", path)
+        if status == 404 and answer.get("code") in ("RESOURCE_NOT_EXISTS", "ORDER_NOT_EXIST"):
+            return RefundResult(NAME, refund_no, RefundStatus.NOT_FOUND, amount, raw=raw)
+        if status != 200:
+            raise GatewayError(f"WeChat Pay refused the refund query: {_reason(answer)}")
+        return self._refund_answer(answer, raw, refund_no, amount)
+
+    def _refund_answer(self, answer: dict, raw: str, refund_no: str, amount: Decimal):
         if answer.get("out_refund_no") != refund_no:
             raise GatewayError("WeChat Pay's refund answer is about another refund")
+        amounts = answer.get("amount") if isinstance(answer.get("amount"), dict) else {}
+        refunded = amounts.get("refund")
+        if refunded is not None and parse_fen(refunded) != to_decimal(amount):
+            raise GatewayError(f"WeChat Pay's refund {refund_no} is {refunded} fen, not {amount}")
+        result = REFUND_STATUSES.get(answer.get("status"), RefundStatus.PROCESSING)
+        problem = ""
+        if result is RefundStatus.ABNORMAL:
+            problem = f"ABNORMAL ({answer.get('user_received_account', '')})"
         return RefundResult(
             NAME,
             refund_no,
             result,
-            amount,
+            to_decimal(amount),
             trade_no=str(answer.get("transaction_id", "")),
             refund_id=str(answer.get("refund_id", "")),
+            problem=problem,
             raw=raw,
         )
 
-    def _call(self, method: str, path: str, payload: dict | None = None) -> tuple[int, dict, str]:
-        """(HTTP status, the answer, its text), once WeChat Pay's signature holds."""
-        body = json.dumps(payload, ensure_ascii=False) if payload is not None else ""
-        response = remote.send(
+    def close_trade(self, out_trade_no: str, **_) -> TradeStatus:
+        """POST .../out-trade-no/{out_trade_no}/close: 204 once closed. An order WeChat Pay
+        never saw is NOT_FOUND; one it refuses to close (paid meanwhile) is UNKNOWN."""
+        path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no, safe='')}/close"
+        status, answer, _raw = self._call("POST", path, {"mchid": self.config.mchid})
+        if status in (200, 204):
+            return TradeStatus.CLOSED
+        if status == 404 or answer.get("code") in ("ORDER_NOT_EXIST", "ORDERNOTEXIST"):
+            return TradeStatus.NOT_FOUND
+        if status in RETRY_STATUSES or answer.get("code") in RETRY_CODES:
+            raise GatewayError(f"WeChat Pay did not close the order: {_reason(answer)}")
+        return TradeStatus.UNKNOWN  # e.g. ORDERPAID: the query says what it is
+
+    def download_certificates(self) -> list[PlatformCertificate]:
+        """GET /v3/certificates: the platform certificates now in use (several during a
+        rotation), each decrypted with the APIv3 key. The answer's own signature is checked
+        with the keys we hold plus the ones just decrypted: only WeChat Pay and we know the
+        APIv3 key, so a certificate that decrypts is WeChat Pay's."""
+        path = "/v3/certificates"
+        response = self._send("GET", path, "")
+        try:
+            data = json.loads(response.text)["data"]
+            found = [self._read_certificate(item) for item in data]
+        except (ValueError, KeyError, TypeError, binascii.Error, InvalidTag) as error:
+            raise GatewayError(f"WeChat Pay's certificate list cannot be read: {error}") from error
+        keys_now = {**self.config.platform_keys, **{c.serial_no: c.public_key for c in found}}
+        serial = header(response.headers, "Wechatpay-Serial")
+        known = WechatPayGateway(replace(self.config, platform_keys=keys_now, key_loader=None))
+        problem = known.signature_problem(response.headers, response.text)
+        if problem:
+            raise GatewayError(f"WeChat Pay's certificate list cannot be trusted: {problem}")
+        if serial not in keys_now:
+            raise GatewayError("the certificate list is signed with a key it does not hold")
+        return found
+
+    def _read_certificate(self, item: dict) -> PlatformCertificate:
+        encrypted = item["encrypt_certificate"]
+        pem_text = self.decrypt(
+            encrypted["nonce"], encrypted["ciphertext"], encrypted.get("associated_data", "")
+        )
+        certificate = x509.load_pem_x509_certificate(pem_text.encode())
+        return PlatformCertificate(
+            serial_no=str(item["serial_no"]),
+            pem=pem_text,
+            public_key=certificate.public_key(),
+            effective_time=str(item.get("effective_time", "")),
+            expire_time=str(item.get("expire_time", "")),
+        )
+
+    def _send(self, method: str, path: str, body: str) -> remote.Response:
+        return remote.send(
             method,
             self.config.base_url + path,
             body=body.encode(),
@@ -319,6 +433,11 @@ class WechatPayGateway:
                 "User-Agent": "mercato-payments",
             },
         )
+
+    def _call(self, method: str, path: str, payload: dict | None = None) -> tuple[int, dict, str]:
+        """(HTTP status, the answer, its text), once WeChat Pay's signature holds."""
+        body = json.dumps(payload, ensure_ascii=False) if payload is not None else ""
+        response = self._send(method, path, body)
         problem = self.signature_problem(response.headers, response.text)
         if problem:
             raise GatewayError(f"WeChat Pay's answer cannot be trusted: {problem}")
@@ -331,6 +450,17 @@ class WechatPayGateway:
         if not isinstance(answer, dict):
             raise GatewayError("WeChat Pay's answer is not an object")
         return response.status, answer, response.text
+
+
+@dataclass(frozen=True)
+class PlatformCertificate:
+    """One WeChat Pay platform certificate from /v3/certificates, decrypted."""
+
+    serial_no: str
+    pem: str
+    public_key: rsa.RSAPublicKey
+    effective_time: str = ""
+    expire_time: str = ""
 
 
 def _reason(answer: Mapping) -> str:

@@ -62,7 +62,10 @@ def gateway_settings(key_pairs, pki, url: str) -> dict:
         .decode()
     )
     return {
-        "MERCATO_PAYMENT_METHODS": "cod,sandbox,alipay_page,wechat_native,unionpay_pc",
+        "MERCATO_PAYMENT_METHODS": (
+            "cod,sandbox,alipay_page,alipay_wap,wechat_native,wechat_h5,unionpay_pc"
+        ),
+        "MERCATO_UNSAFE_ALLOW_SANDBOX": "1",
         "MERCATO_SANDBOX_PAY_SECRET": "sandbox-test-secret",
         "ALIPAY_APP_ID": APP_ID,
         "ALIPAY_SELLER_ID": SELLER_ID,
@@ -99,6 +102,11 @@ class Counterpart:
     pki: dict
     server: object  # conftest.FakeGateway
     answers: dict = field(default_factory=dict)  # (gateway, what) -> fn(request) -> dict
+    # The gateways' own books: (gateway, refund number) -> amount paid back. Like the real
+    # gateways, one refund number pays out once however often it is sent.
+    paid_out: dict = field(default_factory=dict)
+    # (gateway, out_trade_no) of every trade the gateway was asked to close
+    closed: list = field(default_factory=list)
 
     def __post_init__(self):
         self.alipay = AliPay(
@@ -187,7 +195,7 @@ class Counterpart:
         }[payment.gateway]
         return make(payment, **changes)
 
-    # -- the remote API ---------------------------------------------------------------------
+    # -- the remote API ----------------------------------------------------------------------
     def respond(self, call):
         if call.path.startswith("/gateway.do"):
             params = dict(parse_qsl(call.body.decode()))
@@ -200,8 +208,17 @@ class Counterpart:
             )
         if call.path.startswith("/v3/"):
             request = json.loads(call.body.decode() or "{}")
-            status, answer = self.answers[("wechatpay", call.path.split("?")[0])](request)
-            text = json.dumps(answer, ensure_ascii=False)
+            path = call.path.split("?")[0]
+            key = ("wechatpay", path)
+            if key not in self.answers:  # paths naming a number: /close, /refunds/<no>
+                if path.endswith("/close"):
+                    key = ("wechatpay", "close")
+                    request = {**request, "out_trade_no": path.split("/")[-2]}
+                elif path.startswith("/v3/refund/domestic/refunds/"):
+                    key = ("wechatpay", "refund-query")
+                    request = {"out_refund_no": path.rsplit("/", 1)[-1]}
+            status, answer = self.answers[key](request)
+            text = "" if answer is None else json.dumps(answer, ensure_ascii=False)
             headers = signed_headers(self.key_pairs["gateway"], text, timestamp=int(time.time()))
             return status, {"Content-Type": "application/json", **headers}, text.encode()
         request = dict(parse_qsl(call.body.decode()))
@@ -210,32 +227,132 @@ class Counterpart:
         signed = unionpay_sign(fields, self.pki["unionpay"], self.pki["unionpay_cert"])
         return 200, {}, answer_text(signed)
 
+    def pay_out(self, gateway: str, refund_no: str, amount) -> bool:
+        """Book a refund at the gateway's side; False when that number was paid before."""
+        if (gateway, refund_no) in self.paid_out:
+            return False
+        self.paid_out[(gateway, refund_no)] = Decimal(str(amount))
+        return True
+
+    def total_paid_out(self, gateway: str) -> Decimal:
+        return sum((a for (g, _), a in self.paid_out.items() if g == gateway), Decimal("0"))
+
+    def refunds_answer_unknown_first(self):
+        """The first sending of each refund pays out, but the answer is "system error"
+        (Alipay 20000 ACQ.SYSTEM_ERROR, WeChat Pay 500 SYSTEM_ERROR); later sendings of
+        the same number answer as the gateways do for a number already refunded."""
+        self.refunds_succeed()
+        alipay_refund = self.answers[("alipay", "alipay.trade.refund")]
+        wechat_refund = self.answers[("wechatpay", "/v3/refund/domestic/refunds")]
+
+        def alipay(biz):
+            if (("alipay", biz["out_request_no"])) not in self.paid_out:
+                self.pay_out("alipay", biz["out_request_no"], biz["refund_amount"])
+                return {
+                    "code": "20000",
+                    "msg": "Service Currently Unavailable",
+                    "sub_code": "ACQ.SYSTEM_ERROR",
+                    "sub_msg": "系统错误",
+                }
+            return alipay_refund(biz)
+
+        def wechat(req):
+            if ("wechatpay", req["out_refund_no"]) not in self.paid_out:
+                self.pay_out(
+                    "wechatpay", req["out_refund_no"], Decimal(req["amount"]["refund"]) / 100
+                )
+                return 500, {"code": "SYSTEM_ERROR", "message": "系统错误"}
+            return wechat_refund(req)
+
+        self.answers[("alipay", "alipay.trade.refund")] = alipay
+        self.answers[("wechatpay", "/v3/refund/domestic/refunds")] = wechat
+
+    def trades_close(self, *, paid: set = frozenset()):
+        """Close calls succeed for unpaid trades; the numbers in `paid` are paid (Alipay:
+        ACQ.TRADE_STATUS_ERROR; WeChat Pay: 400 ORDERPAID), and a query says so."""
+
+        def alipay_close(biz):
+            self.closed.append(("alipay", biz["out_trade_no"]))
+            if biz["out_trade_no"] in paid:
+                return {
+                    "code": "40004",
+                    "msg": "Business Failed",
+                    "sub_code": "ACQ.TRADE_STATUS_ERROR",
+                }
+            return {"code": "10000", "msg": "Success", "out_trade_no": biz["out_trade_no"]}
+
+        def wechat_close(req):
+            self.closed.append(("wechatpay", req["out_trade_no"]))
+            if req["out_trade_no"] in paid:
+                return 400, {"code": "ORDERPAID", "message": "订单已支付"}
+            return 204, None
+
+        self.answers[("alipay", "alipay.trade.close")] = alipay_close
+        self.answers[("wechatpay", "close")] = wechat_close
+
     def refunds_succeed(self):
-        """Every gateway accepts refunds: Alipay and WeChat at once, UnionPay processing."""
-        self.answers[("alipay", "alipay.trade.refund")] = lambda biz: {
-            "code": "10000",
-            "msg": "Success",
-            "out_trade_no": biz["out_trade_no"],
-            "trade_no": "2026112722001400000000000001",
-            "refund_fee": biz["refund_amount"],
-            "fund_change": "Y",
-        }
-        self.answers[("wechatpay", "/v3/refund/domestic/refunds")] = lambda req: (
-            200,
-            {
+        """Every gateway accepts refunds: Alipay and WeChat at once, UnionPay processing.
+        Each refund number pays out once (self.paid_out); queries answer from those books."""
+
+        def alipay_refund(biz):
+            fresh = self.pay_out("alipay", biz["out_request_no"], biz["refund_amount"])
+            return {
+                "code": "10000",
+                "msg": "Success",
+                "out_trade_no": biz["out_trade_no"],
+                "trade_no": "2026112722001400000000000001",
+                "refund_fee": biz["refund_amount"],
+                "fund_change": "Y" if fresh else "N",
+            }
+
+        def alipay_query(biz):
+            amount = self.paid_out.get(("alipay", biz["out_request_no"]))
+            if amount is None:  # Alipay answers 10000 without the refund's fields
+                return {"code": "10000", "msg": "Success"}
+            return {
+                "code": "10000",
+                "msg": "Success",
+                "out_trade_no": biz["out_trade_no"],
+                "out_request_no": biz["out_request_no"],
+                "trade_no": "2026112722001400000000000001",
+                "refund_amount": str(amount),
+                "total_amount": "208.00",
+                "refund_status": "REFUND_SUCCESS",
+            }
+
+        def wechat_answer(req, amount):
+            return {
                 "refund_id": f"5030{req['out_refund_no']}",
                 "out_refund_no": req["out_refund_no"],
                 "transaction_id": "4200000000",
-                "out_trade_no": req["out_trade_no"],
+                "out_trade_no": req.get("out_trade_no", ""),
                 "status": "PROCESSING",
-                "amount": req["amount"],
-            },
-        )
-        self.answers[("unionpay", "/gateway/api/backTransReq.do")] = lambda req: {
-            "respCode": "00",
-            "respMsg": "成功[0000000]",
-            "orderId": req["orderId"],
-            "origQryId": req["origQryId"],
-            "queryId": f"Q{req['orderId']}",
-            "txnAmt": req["txnAmt"],
-        }
+                "amount": {"refund": int(amount * 100), "total": 20800, "currency": "CNY"},
+            }
+
+        def wechat_refund(req):
+            self.pay_out("wechatpay", req["out_refund_no"], Decimal(req["amount"]["refund"]) / 100)
+            return 200, wechat_answer(req, self.paid_out[("wechatpay", req["out_refund_no"])])
+
+        def wechat_query(req):
+            amount = self.paid_out.get(("wechatpay", req["out_refund_no"]))
+            if amount is None:
+                return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"}
+            return 200, {**wechat_answer(req, amount), "status": "SUCCESS"}
+
+        def unionpay_refund(req):
+            self.pay_out("unionpay", req["orderId"], Decimal(req["txnAmt"]) / 100)
+            return {
+                "respCode": "00",
+                "respMsg": "成功[0000000]",
+                "orderId": req["orderId"],
+                "origQryId": req["origQryId"],
+                "queryId": f"Q{req['orderId']}",
+                "txnAmt": req["txnAmt"],
+            }
+
+        self.answers[("alipay", "alipay.trade.refund")] = alipay_refund
+        self.answers[("alipay", "alipay.trade.fastpay.refund.query")] = alipay_query
+        self.answers[("wechatpay", "/v3/refund/domestic/refunds")] = wechat_refund
+        self.answers[("wechatpay", "refund-query")] = wechat_query
+        self.answers[("unionpay", "/gateway/api/backTransReq.do")] = unionpay_refund

@@ -244,14 +244,16 @@ def test_a_replayed_notice_reads_the_same_every_time(gateway, alipay_side):
 
 
 def test_a_refund_notice_is_a_refund_not_a_payment(gateway, alipay_side):
-    """A partial-refund notice says TRADE_SUCCESS, yet it is read as a refund, never as paid."""
+    """A partial-refund notice says TRADE_SUCCESS, yet it is read as a refund, never as paid;
+    its refund_fee is the trade's running total, not this refund's amount."""
     body = signed_notice(
         alipay_side, refund_fee="10.00", out_biz_no="R20260102000001", gmt_refund="2026-01-02"
     )
     notice = gateway.parse_notice({}, body, expect=expect)
     assert notice.verified, notice.problem
     assert notice.status is TradeStatus.REFUNDED
-    assert notice.refund_no == "R20260102000001" and notice.refund_amount == Decimal("10.00")
+    assert notice.refund_no == "R20260102000001" and notice.refund_total == Decimal("10.00")
+    assert notice.refund_amount is None
 
 
 def alipay_answer(alipay_side, method: str, member: dict) -> bytes:

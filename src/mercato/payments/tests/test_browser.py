@@ -1,11 +1,12 @@
 """The sandbox cashier in Chromium: a guest approves, lands on the return page, is paid."""
 
 import pytest
+from django.urls import reverse
 
+from mercato.orders.links import guest_link_token
 from mercato.orders.models import Order, OrderStatus
 from mercato.payments.services import start_payment
-
-from .factories import make_order
+from mercato.testing.payments import make_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,6 +28,9 @@ def test_guest_pays_or_declines_at_the_sandbox_cashier(
         page = browser.new_page(locale="zh-CN")
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # The guest placed the order in this browser: its link is in the session.
+        token = guest_link_token(number=order.number, guest_token=order.guest_token)
+        page.goto(live_server.url + reverse("storefront:guest_order", args=[token]))
         page.goto(live_server.url + action.url)
         expect(page.locator("#sandbox-amount")).to_have_text(f"¥{order.total}")
         page.get_by_role("button", name=decision).click()

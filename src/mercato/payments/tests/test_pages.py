@@ -7,12 +7,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from mercato.core.errors import Conflict
-from mercato.orders.links import guest_link_token
+from mercato.orders.links import GUEST_LINKS_SESSION_KEY, guest_link_token
 from mercato.orders.models import Order, OrderStatus
 from mercato.payments.models import Payment
 from mercato.payments.services import start_payment
-
-from .factories import make_customer, make_order, make_payment
+from mercato.testing.payments import make_customer, make_order, make_payment
 
 pytestmark = pytest.mark.django_db
 BASE = "http://testserver/"
@@ -20,6 +19,17 @@ BASE = "http://testserver/"
 
 def start(order):
     return start_payment(order=order, client_ip="127.0.0.1", base_url=BASE)
+
+
+def keep_guest_link(client, order, *, token=None):
+    """What placing the order in this browser does: its signed link kept in the session."""
+    session = client.session
+    links = dict(session.get(GUEST_LINKS_SESSION_KEY) or {})
+    links[order.number] = token or guest_link_token(
+        number=order.number, guest_token=order.guest_token
+    )
+    session[GUEST_LINKS_SESSION_KEY] = links
+    session.save()
 
 
 def test_sandbox_payment_sends_the_customer_to_the_signed_cashier(counterpart):
@@ -85,35 +95,90 @@ def test_the_return_page_never_believes_its_parameters(client, counterpart):
     assert Order.objects.get(pk=payment.order_id).status == OrderStatus.PENDING_PAYMENT
 
 
-def test_the_return_page_is_404_for_anyone_but_the_orders_customer(client, counterpart):
-    """Another customer, an anonymous visitor, or a guest link of another order: 404."""
+def test_the_return_page_tells_nobody_else_anything(client, counterpart):
+    """Another customer, an anonymous visitor, or a number that does not exist: the same
+    neutral page, naming no order and no state, and no gateway is asked."""
     owner, stranger = make_customer(), make_customer()
-    payment = make_payment(method="sandbox", customer=owner)
+    payment = make_payment(method="alipay_page", customer=owner)
     url = f"/payments/return/{payment.number}/"
-    assert client.get(url).status_code == 404
+
+    def neutral(response):
+        html = response.content.decode()
+        return (
+            response.status_code == 200
+            and 'data-state="elsewhere"' in html
+            and payment.order.number not in html
+            and str(payment.amount) not in html
+        )
+
+    assert neutral(client.get(url))
     client.force_login(stranger.user)
-    assert client.get(url).status_code == 404
+    assert neutral(client.get(url))
+    assert neutral(client.get("/payments/return/P000000000000001/"))
+    assert counterpart.server.calls == []
+    counterpart.answers[("alipay", "alipay.trade.query")] = lambda biz: {
+        "code": "40004",
+        "msg": "Business Failed",
+        "sub_code": "ACQ.TRADE_NOT_EXIST",
+    }
     client.force_login(owner.user)
-    assert client.get(url).status_code == 200
-    assert client.get("/payments/return/P000000000000001/").status_code == 404
+    response = client.get(url)
+    assert 'data-state="confirming"' in response.content.decode()
 
 
-def test_a_guest_sees_the_return_page_only_with_the_orders_link(client, counterpart):
+def test_a_guest_sees_the_return_page_only_in_the_browser_holding_the_orders_link(
+    client, counterpart, settings
+):
+    """The return URL carries no token; the guest is known by the link their session
+    keeps. A token in the URL counts for nothing; another order's link, a mangled one
+    or an expired one shows the neutral page."""
     payment = make_payment(method="sandbox")
     other = make_payment(method="sandbox")
-    order, other_order = payment.order, other.order
+    order = payment.order
     url = f"/payments/return/{payment.number}/"
     token = guest_link_token(number=order.number, guest_token=order.guest_token)
-    wrong = guest_link_token(number=other_order.number, guest_token=other_order.guest_token)
-    assert client.get(url).status_code == 404
-    assert client.get(url, {"t": wrong}).status_code == 404
-    assert client.get(url, {"t": token + "x"}).status_code == 404
-    assert client.get(url, {"t": token}).status_code == 200
+
+    def state():
+        return client.get(url).content.decode().split('data-state="', 1)[1].split('"', 1)[0]
+
+    assert state() == "elsewhere"
+    assert client.get(url, {"t": token}).content.decode().count('data-state="elsewhere"') == 1
+    keep_guest_link(client, other.order)
+    assert state() == "elsewhere"
+    keep_guest_link(client, order, token=token + "x")
+    assert state() == "elsewhere"
+    keep_guest_link(client, order, token=token)
+    assert state() == "confirming"
+    settings.MERCATO_GUEST_LINK_DAYS = 0  # the link has outlived its lifetime
+    assert state() == "elsewhere"
+
+
+def test_the_url_handed_to_the_gateway_carries_no_guest_token(counterpart):
+    """Alipay's return_url and quit_url, WeChat H5's redirect_url: the bare return page."""
+    from urllib.parse import unquote
+
+    counterpart.answers[("wechatpay", "/v3/pay/transactions/h5")] = lambda req: (
+        200,
+        {"h5_url": "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1"},
+    )
+    for method in ("alipay_wap", "wechat_h5"):
+        order = make_order(payment_method=method)
+        assert order.customer_id is None and order.guest_token
+        counterpart.server.calls.clear()
+        payment, action = start(order)
+        url = unquote(unquote(action.url)) + "".join(
+            c.body.decode() for c in counterpart.server.calls
+        )
+        assert f"/payments/return/{payment.number}/" in url
+        token = guest_link_token(number=order.number, guest_token=order.guest_token)
+        assert token.split(":")[0] not in url and order.guest_token not in url
+        assert "?t=" not in url and "&t=" not in url
 
 
 def test_sandbox_cashier_approve_pays_through_a_signed_notice(client, counterpart):
     """The guest follows the cashier link, approves, lands on the return page: paid."""
     order = make_order(payment_method="sandbox")
+    keep_guest_link(client, order)
     payment, action = start(order)
     page = client.get(action.url)
     assert page.status_code == 200 and f"¥{order.total}" in page.content.decode()
@@ -130,6 +195,7 @@ def test_sandbox_cashier_approve_pays_through_a_signed_notice(client, counterpar
 
 def test_sandbox_cashier_decline_and_tampered_amount(client, counterpart):
     order = make_order(payment_method="sandbox")
+    keep_guest_link(client, order)
     payment, action = start(order)
     fields = {k: v[0] for k, v in parse_qs(urlsplit(action.url).query).items()}
     tampered = {**fields, "amount": "0.01", "decision": "approve"}

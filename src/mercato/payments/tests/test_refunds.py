@@ -1,20 +1,19 @@
 """Refunds: amounts, lines, idempotency, the gateways' other side, the order and stock."""
 
 from decimal import Decimal
+from urllib.parse import parse_qsl
 
 import pytest
 
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.errors import Conflict, PermissionDeniedError, ValidationFailed
 from mercato.inventory.models import Reservation, Stock, StockMovement
 from mercato.inventory.reservations import deduct_on_shipment, reserve_stock
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders.models import Order, OrderStatus
 from mercato.payments.models import NoticeAction, Payment, PaymentEvent, Refund, RefundEvent
 from mercato.payments.services import handle_notice, record_cod_collection, refund_payment
-
-from .factories import make_order, paid_payment, priced_line
+from mercato.testing.factories import SkuFactory, make_warehouse
+from mercato.testing.payments import make_order, paid_payment, priced_line
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +104,7 @@ def test_refund_needs_the_permission(counterpart, make_staff):
 
 
 def test_an_unpaid_payment_cannot_be_refunded(counterpart, finance):
-    from .factories import make_payment
+    from mercato.testing.payments import make_payment
 
     payment = make_payment(method="sandbox")
     with pytest.raises(Conflict):
@@ -235,9 +234,12 @@ def test_a_refund_the_gateway_refuses_is_failed_and_frees_the_amount(counterpart
     assert refund(payment, finance, "R0000000002", amount=payment.amount).status == "succeeded"
 
 
-def test_an_unreachable_gateway_leaves_the_refund_requested_and_a_retry_sends_it(
+def test_an_unreachable_gateway_leaves_the_outcome_unknown_and_the_same_number_settles_it(
     counterpart, finance, settings
 ):
+    """A timeout says nothing about the money: the refund stays processing with its amount
+    held, no other refund of the payment may start, and sending the same number again
+    (the gateway queried first: it never got it) settles it."""
     payment = paid_payment(method="alipay_page")
     url = settings.MERCATO_PAYMENTS["ALIPAY_GATEWAY_URL"]
     settings.MERCATO_PAYMENTS = {
@@ -245,11 +247,17 @@ def test_an_unreachable_gateway_leaves_the_refund_requested_and_a_retry_sends_it
         "ALIPAY_GATEWAY_URL": "http://127.0.0.1:9/",
     }
     pending = refund(payment, finance, "R0000000001", amount=Decimal("5.00"))
-    assert pending.status == "requested" and pending.problem
+    assert pending.status == "processing" and "unknown" in pending.problem.lower()
+    with pytest.raises(Conflict) as error:
+        refund(payment, finance, "R0000000002", amount=Decimal("5.00"))
+    assert error.value.code == "refund_in_progress"
     settings.MERCATO_PAYMENTS = {**settings.MERCATO_PAYMENTS, "ALIPAY_GATEWAY_URL": url}
     counterpart.refunds_succeed()
     again = refund(payment, finance, "R0000000001", amount=Decimal("5.00"))
     assert again.pk == pending.pk and again.status == "succeeded"
+    methods = [dict(parse_qsl(c.body.decode()))["method"] for c in counterpart.server.calls]
+    assert methods == ["alipay.trade.fastpay.refund.query", "alipay.trade.refund"]
+    assert counterpart.paid_out == {("alipay", "R0000000001"): Decimal("5.00")}
 
 
 def test_cod_refund_is_a_manual_record(counterpart, finance):

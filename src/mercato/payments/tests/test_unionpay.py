@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
+from mercato.core.errors import DomainError
 from mercato.payments.gateways import keys
 from mercato.payments.gateways.base import (
     GatewayError,
@@ -241,7 +242,7 @@ def test_tampered_amount_breaks_the_signature(gateway, pki):
         ({"orderId": "PNOTOURS"}, "unknown out_trade_no"),
         ({"txnAmt": "-5"}, "txnAmt is missing"),
         ({"currencyCode": "840"}, "currencyCode '840'"),
-        ({"txnType": "31"}, "is not a payment or a refund"),
+        ({"txnType": "02"}, "is not a payment or a refund"),
     ],
 )
 def test_genuine_notices_that_do_not_match_our_trade_are_refused(gateway, pki, changes, problem):
@@ -373,8 +374,9 @@ def test_refund_refused_by_unionpay_is_failed(unionpay_api):
 
 
 def test_refund_needs_the_query_id(gateway):
-    """Without the payment's queryId there is nothing to refund against."""
-    with pytest.raises(GatewayError) as error:
+    """Without the payment's queryId there is nothing to refund against: refused before
+    any call (a DomainError, so the refund stays requested instead of "unknown")."""
+    with pytest.raises(DomainError) as error:
         gateway.refund(out_trade_no="P1", refund_no="R1", amount=Decimal("1"), total=Decimal("2"))
     assert error.value.field == "trade_no"
 

@@ -9,19 +9,31 @@ from typing import Protocol
 from django.db import connection
 
 from ..query import ParsedQuery
+from ..vocabulary import TermRow
 
 
 @dataclass
-class SearchResult:
-    ids: list[int]  # the page's product ids, in display order
-    total: int  # products matching query and filters
-    facets: list = field(default_factory=list)  # as catalog.facets.facets_for returns them
+class TermLookup:
+    """What a query needs from the vocabulary, asked in one go."""
+
+    terms: set[str] = field(default_factory=set)  # tokens as they are
+    spells: set[str] = field(default_factory=set)  # pinyin or Latin spellings
+    initials: set[str] = field(default_factory=set)
+    fuzzy: set[str] = field(default_factory=set)  # fuzzy-sound keys
+    spell_prefixes: set[str] = field(default_factory=set)  # unfinished Latin words
+    term_prefixes: set[str] = field(default_factory=set)  # unfinished Chinese words
+
+    def __bool__(self) -> bool:
+        return any(
+            (self.terms, self.spells, self.initials, self.fuzzy, self.spell_prefixes,
+             self.term_prefixes)
+        )  # fmt: skip
 
 
 class SearchBackend(Protocol):
-    def index_products(self, ids) -> int:
+    def index_products(self, ids, *, full: bool = False) -> int:
         """(Re)index these products; those not on sale leave the index. Returns how many
-        documents were written."""
+        documents were written. `full`: part of a rebuild (vocabulary counts add up)."""
 
     def remove(self, ids) -> None:
         """Take these products out of the index."""
@@ -32,20 +44,16 @@ class SearchBackend(Protocol):
     def rebuilt(self) -> None:
         """Called once a full rebuild has indexed everything (merge, optimise, analyse)."""
 
-    def search(
-        self, *, query: ParsedQuery, filters, sort: str, page: int, per_page: int
-    ) -> SearchResult:
-        """One page of on-sale products matching the query, narrowed by the facet filters
-        (URL parameters as catalog.facets reads them), with the facets to show."""
+    def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list:
+        """The products on sale matching the query's required groups, best first
+        (docs/search.md, "Relevance"), at most `limit`, without the ids in `exclude`: one
+        search.facets.Hit each (brand, category, price, ... for filters and facets)."""
 
-    def suggest(self, *, query: ParsedQuery, limit: int) -> list[int]:
-        """Best-matching product ids for a query whose last word is still being typed."""
+    def lookup_terms(self, lookup: TermLookup) -> list[TermRow]:
+        """Vocabulary rows for what a query needs to be read."""
 
-    def similar_terms(self, tokens: list[str]) -> dict[str, list[str]]:
-        """For each misspelt Latin word, the vocabulary words it may have meant."""
-
-    def known_terms(self, tokens: list[str]) -> set[str]:
-        """Which of these Latin words are in the vocabulary."""
+    def similar_spellings(self, tokens: list[str]) -> list[TermRow]:
+        """Vocabulary rows whose spelling may be a misspelt token's (a cheap pre-filter)."""
 
 
 _backends: dict[str, SearchBackend] = {}

@@ -1,28 +1,36 @@
-"""What the PostgreSQL and SQLite backends share: documents, vocabulary, filters, sorting.
+"""What the PostgreSQL and SQLite backends share: documents, vocabulary, the ranking SQL.
 
-The database finds and ranks the matching products (`match`, per vendor); filters,
-facets, sorting and paging then run on the product table like a category page.
+The database finds and ranks the matching products (`match`, per vendor through a
+`Dialect` and a few statements); filters, facets, sorting and paging then run on the
+product table like a category page (search.listing).
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 
-from mercato.catalog.models import Product, ProductStatus
+from mercato.catalog.models import Brand, Category, Product, ProductPopularity
 
-from .. import text
-from ..documents import Document, build_documents
+from ..documents import Document, build_documents, term_counts
+from ..facets import Hit
 from ..models import SearchDocument, SearchTerm
-from ..query import ParsedQuery
-from . import SearchResult
+from ..query import Dialect, ParsedQuery
+from ..vocabulary import TermRow, write_terms
+from . import TermLookup
 
+BATCH = 500
+MAX_CANDIDATES = 400  # spellings compared with one misspelt word
 # Ranked matches considered for filters and sorting: beyond this, nobody pages.
 MAX_MATCHES = 1000
-BATCH = 500
+TERM_COLUMNS = 'term, spell, initials, fuzzy, kind, docs, "primary", sold'
+
+
+def quote(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 class DatabaseBackend:
-    def match(self, query: ParsedQuery, limit: int) -> list[int]:
-        """Ids of the products on sale that match, best first, at most `limit`."""
-        raise NotImplementedError
+    dialect: Dialect
+
+    # -- per vendor -------------------------------------------------------------------------
 
     def write_text_index(self, documents: list[Document], removed: set[int]) -> None:
         raise NotImplementedError
@@ -30,14 +38,37 @@ class DatabaseBackend:
     def clear_text_index(self) -> None:
         raise NotImplementedError
 
-    def similar_candidates(self, tokens: list[str]) -> list[str]:
-        """Vocabulary words that might be near these tokens (a cheap pre-filter)."""
-        lengths = {n for t in tokens for n in range(len(t) - 2, len(t) + 3)}
-        return list(SearchTerm.objects.filter(length__in=lengths).values_list("term", flat=True))
+    def prefix_condition(self, column: str) -> str:
+        """An SQL condition: `column` starts with the (one) parameter."""
+        raise NotImplementedError
 
-    # -- writing ------------------------------------------------------------------------
+    def prefix_param(self, prefix: str):
+        raise NotImplementedError
 
-    def index_products(self, ids) -> int:
+    def similar_spellings(self, tokens: list[str]) -> list[TermRow]:
+        """Spellings of a similar length that begin with the token's first or second letter
+        (a typo rarely changes both): a few hundred rows for the edit distance."""
+        conditions, params = [], []
+        for token in tokens:
+            for head in dict.fromkeys(token[:2]):
+                conditions.append(
+                    f"({self.prefix_condition('spell')} AND length BETWEEN %s AND %s)"
+                )
+                params += [*self.prefix_param(head), len(token) - 2, len(token) + 2]
+        if not conditions:
+            return []
+        sql = (
+            f"SELECT {TERM_COLUMNS} FROM {quote(SearchTerm)} WHERE "  # noqa: S608
+            + " OR ".join(conditions)
+            + f" LIMIT {MAX_CANDIDATES * len(tokens)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [TermRow(*row) for row in cursor.fetchall()]
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def index_products(self, ids, *, full: bool = False) -> int:
         ids = list(ids)
         written = 0
         for start in range(0, len(ids), BATCH):
@@ -50,18 +81,15 @@ class DatabaseBackend:
                     SearchDocument(
                         product_id=d.product_id,
                         name_tokens=d.name,
-                        meta_tokens=d.meta,
-                        body_tokens=d.body,
+                        category_tokens=d.category,
+                        detail_tokens=d.detail,
+                        fallback_tokens=d.fallback,
+                        spec_values=d.spec_values,
                     )
                     for d in documents
                 )
                 self.write_text_index(documents, removed)
-                terms = set().union(*(d.latin_terms() for d in documents)) if documents else set()
-                SearchTerm.objects.bulk_create(
-                    [SearchTerm(term=t, length=len(t)) for t in sorted(terms)],
-                    ignore_conflicts=True,
-                    batch_size=BATCH,
-                )
+                write_terms(term_counts(documents), full=full)
             written += len(documents)
         return written
 
@@ -80,47 +108,50 @@ class DatabaseBackend:
             SearchTerm.objects.all().delete()
             self.clear_text_index()
 
-    # -- reading ------------------------------------------------------------------------
+    # -- reading ----------------------------------------------------------------------------
 
-    def known_terms(self, tokens: list[str]) -> set[str]:
-        if not tokens:
-            return set()
-        return set(SearchTerm.objects.filter(term__in=tokens).values_list("term", flat=True))
-
-    def similar_terms(self, tokens: list[str]) -> dict[str, list[str]]:
-        tokens = [t for t in tokens if text.typo_budget(t)]
-        if not tokens:
-            return {}
-        candidates = self.similar_candidates(tokens)
-        found: dict[str, list[str]] = {}
-        for token in tokens:
-            budget = text.typo_budget(token)
-            scored = sorted(
-                (text.damerau_distance(token, c, budget), c) for c in candidates if c != token
-            )
-            best = [c for d, c in scored if d <= budget]
-            if best:
-                nearest = min(d for d, c in scored if d <= budget)
-                found[token] = [c for d, c in scored if d == nearest][:3]
-        return found
-
-    def suggest(self, *, query: ParsedQuery, limit: int) -> list[int]:
-        if query.is_empty:
+    def lookup_terms(self, lookup: TermLookup) -> list[TermRow]:
+        conditions, params = [], []
+        for column, values in [
+            ("term", lookup.terms),
+            ("spell", lookup.spells),
+            ("initials", lookup.initials),
+            ("fuzzy", lookup.fuzzy),
+        ]:
+            values = sorted(v for v in values if v)
+            if values:
+                conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+                params += values
+        for column, prefixes in [("spell", lookup.spell_prefixes), ("term", lookup.term_prefixes)]:
+            for prefix in sorted(p for p in prefixes if p):
+                conditions.append(self.prefix_condition(column))
+                params += self.prefix_param(prefix)
+        if not conditions:
             return []
-        return self.match(query, limit)
-
-    def search(
-        self, *, query: ParsedQuery, filters, sort: str, page: int, per_page: int
-    ) -> SearchResult:
-        from ..listing import filter_sort_page  # the shared category-page machinery
-
-        ranked = [] if query.is_empty else self.match(query, MAX_MATCHES)
-        products = Product.objects.filter(pk__in=ranked, status=ProductStatus.ON_SALE)
-        return filter_sort_page(
-            products=products,
-            ranked=ranked,
-            filters=filters,
-            sort=sort,
-            page=page,
-            per_page=per_page,
+        sql = (
+            f"SELECT {TERM_COLUMNS} FROM {quote(SearchTerm)} WHERE "  # noqa: S608
+            + " OR ".join(conditions)
         )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [TermRow(*row) for row in cursor.fetchall()]
+
+    def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list[Hit]:
+        raise NotImplementedError
+
+    @staticmethod
+    def listed(document_id: str, document: str = "d") -> tuple[str, str]:
+        """(columns, joins) that give each match what the listing needs (search.facets.Hit),
+        for the document id column `document_id` (SearchDocument's alias `document`).
+        Only products on sale are listed: the index may lag a status change by one task."""
+        columns = (
+            f"{document_id}, b.slug, b.name, p.category_id, c.slug, c.name, p.min_price, "
+            f"p.published_at, COALESCE(pp.units_sold, 0), {document}.spec_values"
+        )
+        joins = (
+            f"JOIN {quote(Product)} p ON p.id = {document_id} "
+            f"JOIN {quote(Category)} c ON c.id = p.category_id "
+            f"LEFT JOIN {quote(Brand)} b ON b.id = p.brand_id "
+            f"LEFT JOIN {quote(ProductPopularity)} pp ON pp.product_id = {document_id}"
+        )
+        return columns, joins

@@ -1,19 +1,24 @@
-"""PostgreSQL: a weighted tsvector over pre-segmented tokens, GIN-indexed; pg_trgm for
-the spelling vocabulary."""
+"""PostgreSQL: a weighted tsvector over the token lists (A name and brand, B own category,
+C details, D fallback), GIN-indexed; pg_trgm on the vocabulary's spellings for typos."""
 
 from django.db import connection
 
 from mercato.catalog.models import ProductStatus
 
 from ..documents import Document
-from ..query import ParsedQuery, to_tsquery
-from .database import DatabaseBackend
+from ..facets import Hit
+from ..models import SearchDocument, SearchTerm
+from ..query import ParsedQuery, TsQueryDialect
+from ..vocabulary import TermRow
+from .database import TERM_COLUMNS, DatabaseBackend, quote
 
-# Trigram similarity below which a vocabulary word is not considered (iphnoe ~ iphone: 0.27).
+# Trigram similarity below which a spelling is not considered (iphnoe ~ iphone: 0.27).
 TRIGRAM_LIMIT = 0.2
 
 
 class PostgresBackend(DatabaseBackend):
+    dialect = TsQueryDialect()
+
     def write_text_index(self, documents: list[Document], removed: set[int]) -> None:
         pass  # the tsvector is a generated column of SearchDocument
 
@@ -26,34 +31,55 @@ class PostgresBackend(DatabaseBackend):
         with connection.cursor() as cursor:
             cursor.execute("SELECT gin_clean_pending_list('search_document_vector_idx')")
             cursor.execute("SELECT gin_clean_pending_list('search_term_trgm_idx')")
-            cursor.execute("ANALYZE search_searchdocument")
-            cursor.execute("ANALYZE search_searchterm")
+            cursor.execute(f"ANALYZE {quote(SearchDocument)}")
+            cursor.execute(f"ANALYZE {quote(SearchTerm)}")
 
-    def match(self, query: ParsedQuery, limit: int) -> list[int]:
-        expression = to_tsquery(query)
-        if not expression:
+    def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list[Hit]:
+        """One statement whatever the query: the score's arms go in as arrays (group,
+        tsquery, value) and each group counts its best arm, so PostgreSQL prepares the
+        statement once and plans it no more (it spent longer planning than running the
+        CASE expressions of other queries)."""
+        expression = self.dialect.match(query)
+        if not expression or limit <= 0:
             return []
-        # Rank normalisation 1: divide by 1 + log(length), so a short exact name wins.
-        # Only products on sale (the index may lag a status change by one task), checked
-        # per matching row by primary key: a join lets the planner start from the product
-        # table, which without fresh statistics means a scan of the catalogue per query.
+        groups, expressions, values = [], [], []
+        for index, arms in enumerate(self.dialect.score_clauses(query)):
+            for arm_expression, value in arms:
+                groups.append(index)
+                expressions.append(arm_expression)
+                values.append(value)
+        columns, joins = self.listed("d.product_id")
         sql = (
-            "SELECT d.product_id FROM search_searchdocument d, to_tsquery('simple', %s) q "
-            "WHERE d.vector @@ q "
-            "AND (SELECT p.status FROM catalog_product p WHERE p.id = d.product_id) = %s "
-            "ORDER BY ts_rank(d.vector, q, 1) DESC, d.product_id DESC LIMIT %s"
+            f"SELECT {columns} FROM {quote(SearchDocument)} d {joins} "  # noqa: S608
+            "WHERE d.vector @@ %s::tsquery AND p.status = %s "
+            "AND NOT (d.product_id = ANY(%s)) "
+            "ORDER BY (SELECT COALESCE(sum(best), 0) FROM (SELECT max(a.v) AS best "
+            "FROM unnest(%s::int[], %s::tsquery[], %s::float8[]) AS a(g, q, v) "
+            "WHERE d.vector @@ a.q GROUP BY a.g) AS s) DESC, "
+            "COALESCE(pp.units_sold, 0) DESC, d.product_id DESC LIMIT %s"
         )
+        params = [expression, ProductStatus.ON_SALE, list(exclude), groups, expressions]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [expression, ProductStatus.ON_SALE, limit])
-            return [row[0] for row in cursor.fetchall()]
+            cursor.execute(sql, [*params, values, limit])
+            return [Hit(*row) for row in cursor.fetchall()]
 
-    def similar_candidates(self, tokens: list[str]) -> list[str]:
-        # `%` uses the trigram GIN index; its threshold is set for this query only.
+    def prefix_condition(self, column: str) -> str:
+        return f"{column} LIKE %s"
+
+    def prefix_param(self, prefix: str):
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return [escaped + "%"]
+
+    def similar_spellings(self, tokens: list[str]) -> list[TermRow]:
+        # Trigrams find typos anywhere in a long word (`%` uses the GIN index; its
+        # threshold is set for this session); the shared prefix ranges find those of
+        # short words that share few trigrams (nkie, nike).
         sql = (
-            "SELECT DISTINCT term FROM search_searchterm, unnest(%s::text[]) AS t(token) "
-            "WHERE term %% t.token"
+            f"SELECT DISTINCT {TERM_COLUMNS} FROM {quote(SearchTerm)}, "  # noqa: S608
+            "unnest(%s::text[]) AS t(token) WHERE spell %% t.token"
         )
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_limit(%s::real)", [TRIGRAM_LIMIT])
             cursor.execute(sql, [tokens])
-            return [row[0] for row in cursor.fetchall()]
+            rows = {TermRow(*row) for row in cursor.fetchall()}
+        return list(rows | set(super().similar_spellings(tokens)))

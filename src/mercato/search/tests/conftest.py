@@ -5,13 +5,14 @@ import pytest
 from django.core.cache import cache
 
 from mercato.catalog.models import Brand, ProductStatus
-from mercato.catalog.tests.factories import ProductFactory, SkuFactory, make_category
-from mercato.search import querylog, services
+from mercato.search import dictionary, querylog, selectors, services
+from mercato.testing.factories import ProductFactory, SkuFactory, make_category
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings):
-    cache.clear()  # synonyms and the dictionary version live in the cache
+    cache.clear()
+    dictionary.forget()  # each test's database has its own brands, categories and synonyms
     # Counts are written at once, so a test reads what it searched and a query count is
     # the same on every run; none are left over from an earlier test.
     settings.MERCATO_SEARCH_COUNT_SECONDS = 0
@@ -62,4 +63,4 @@ def shop(db, django_capture_on_commit_callbacks):
 
 
 def names(query, **kwargs):
-    return [p.name for p in services.search_products(query=query, **kwargs).results]
+    return [p.name for p in selectors.search_products(query=query, **kwargs).results]

@@ -1,33 +1,23 @@
 """The customer's order pages: the list, one order with its parcels and history, paying,
 cancelling; the guest's signed-link pages; and 404 for anybody else's order."""
 
-# The placement tests' fixtures are imported by name; tests take them as arguments.
-# ruff: noqa: F811
-
+import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
 from mercato.checkout.placement import place_order
-from mercato.checkout.tests.conftest import (  # noqa: F401
-    CHENGDU,
-    cart_with,
-    chengdu,
-    customer,
-    make_sku,
-    new_key,
-    rates,
-    shanghai,
-    shop,
-    stock,
-)
 from mercato.inventory.models import Reservation, Stock
 from mercato.orders.links import guest_link_token
 from mercato.orders.models import Order, OrderStatus
 from mercato.orders.services import mark_paid
-from mercato.orders.tests.factories import make_customer
+from mercato.payments.refunds import refund_payment
+from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
+from mercato.testing.factories import make_customer
+from mercato.testing.payments import paid_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -275,3 +265,58 @@ def test_a_gateway_that_is_not_set_up_says_so_on_the_pay_page(client, member, ph
     assert 'role="alert"' in response.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
+
+
+# Refunds -----------------------------------------------------------------------------------
+def _section(html: str, section_id: str) -> str:
+    start = html.index(f'id="{section_id}"')
+    return html[start : html.index("</section>", start)]
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_refunds_show_on_the_member_order_page(client, member, phone, make_staff):
+    """A paid order shows 已支付 and no refund; a partial refund then shows with its number,
+    amount, state and dates, and the payment reads 部分退款; refunding the rest reads 已退款,
+    totals the refunds and cancels the unshipped order."""
+    order = buy(member, phone, quantity=2)
+    payment = paid_payment(order=order, method="sandbox")
+    finance = make_staff("finance")
+    html = client.get(f"/orders/{order.number}/").content.decode()
+    assert 'id="refunds"' not in html and "已支付" in _text(_section(html, "payment-status"))
+
+    refund_payment(
+        payment=payment, refund_no="RF00000001", amount="100.00", reason="少发一件",
+        actor=finance,
+    )  # fmt: skip
+    html = client.get(f"/orders/{order.number}/").content.decode()
+    refunds = _text(_section(html, "refunds"))
+    today = timezone.localtime().strftime("%Y-%m-%d")
+    assert "RF00000001 ¥100.00 成功" in refunds and refunds.count(today) == 2
+    assert "已退款合计：¥100.00" in refunds
+    assert "部分退款" in html[html.index('id="payment-status"') :].split("</dd>")[0]
+
+    rest = order.total - Decimal("100.00")
+    refund_payment(
+        payment=payment, refund_no="RF00000002", amount=rest, reason="整单退款", actor=finance
+    )
+    html = client.get(f"/orders/{order.number}/").content.decode()
+    refunds = _text(_section(html, "refunds"))
+    assert refunds.index("RF00000001") < refunds.index("RF00000002")
+    assert f"RF00000002 ¥{rest} 成功" in refunds and f"已退款合计：¥{order.total}" in refunds
+    assert "已退款" in html[html.index('id="payment-status"') :].split("</dd>")[0]
+    assert _text(html[html.index('id="order-status"') :].split("</span>")[0]).endswith("已取消")
+
+
+def test_refunds_show_on_the_guest_order_page(client, phone, make_staff):
+    """The guest's signed-link page shows the refund the same way."""
+    order, token = guest_order(client, phone)
+    refund_payment(
+        payment=paid_payment(order=order, method="sandbox"), refund_no="RF00000003",
+        amount="9.90", reason="运费补偿", actor=make_staff("finance"),
+    )  # fmt: skip
+    html = client.get(f"/orders/g/{token}/").content.decode()
+    refunds = _text(_section(html, "refunds"))
+    assert "RF00000003 ¥9.90 成功" in refunds and "已退款合计：¥9.90" in refunds

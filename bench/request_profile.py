@@ -1,0 +1,125 @@
+"""The fixed cost of a request, in-process: the WSGI application called directly.
+
+    .venv/bin/python bench/request_profile.py [--project mercato|floor] [-n 400]
+        [--cookie "k=v; ..."] [--profile] PATH [PATH ...]
+
+Calls the project's WSGI application (gunicorn's entry point, middleware and all) for each
+PATH in turn, -n rounds, and prints per path the median and 10th percentile of the wall
+time and of this thread's CPU time, and the queries of one request. `--project floor` runs
+the minimal floor project (bench/minimal) instead of Mercato; `--profile` adds cProfile's
+heaviest functions. Needs DATABASE_URL (the bench database) and, for Mercato's bare views,
+MERCATO_BENCH_VIEWS=1. Timers in-process are steadier than requests/s on a shared machine.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def environ_for(path: str, cookie: str, method: str = "GET", body: bytes = b"") -> dict:
+    path, _, query = path.partition("?")
+    env = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_USER_AGENT": "request_profile",
+        "HTTP_ACCEPT": "*/*",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }
+    if cookie:
+        env["HTTP_COOKIE"] = cookie
+    if body:
+        env["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+        env["CONTENT_LENGTH"] = str(len(body))
+    return env
+
+
+def call(app, path: str, cookie: str) -> tuple[str, int]:
+    status = []
+
+    def start_response(s, headers, exc_info=None):
+        status.append(s)
+
+    chunks = app(environ_for(path, cookie), start_response)
+    size = sum(len(c) for c in chunks)
+    if hasattr(chunks, "close"):
+        chunks.close()
+    return status[0], size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--project", choices=["mercato", "floor"], default="mercato")
+    parser.add_argument("-n", type=int, default=400, help="rounds (400)")
+    parser.add_argument("--cookie", default="")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    if args.project == "floor":
+        sys.path.insert(0, str(ROOT / "bench" / "minimal"))
+        os.environ["DJANGO_SETTINGS_MODULE"] = "floor.settings"
+        from floor.wsgi import application as app
+    else:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mercato.settings")
+        from mercato.wsgi import application as app
+    from django.db import connection
+
+    for path in args.paths:
+        # "@FILE": a different path of FILE for each request, in turn.
+        rotation = Path(path[1:]).read_text().split() if path.startswith("@") else [path]
+        for i in range(20):  # warm: imports, URL resolver, templates, prepared statements
+            call(app, rotation[-1 - i % len(rotation)], args.cookie)
+        queries: list[str] = []
+
+        def record(execute, sql, *rest, queries=queries):
+            queries.append(sql)
+            return execute(sql, *rest)
+
+        with connection.execute_wrapper(record):
+            status, size = call(app, rotation[-21 % len(rotation)], args.cookie)
+        wall, cpu = [], []
+        profiler = cProfile.Profile() if args.profile else None
+        for i in range(args.n):
+            w, c = time.perf_counter(), time.thread_time()
+            if profiler:
+                profiler.enable()
+            call(app, rotation[i % len(rotation)], args.cookie)
+            if profiler:
+                profiler.disable()
+            cpu.append(time.thread_time() - c)
+            wall.append(time.perf_counter() - w)
+        q = statistics.quantiles
+        print(
+            f"{path}: {status}, {size} bytes, {len(queries)} queries; wall median "
+            f"{statistics.median(wall) * 1000:.3f} ms (p10 {q(wall, n=10)[0] * 1000:.3f}); "
+            f"CPU median {statistics.median(cpu) * 1000:.3f} ms (p10 {q(cpu, n=10)[0] * 1000:.3f})"
+        )
+        for sql in queries:
+            print(f"    {sql[:200]}")
+        if profiler:
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("cumulative").print_stats(45)
+            stats.sort_stats("tottime").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""`make demo` runs the scheduled jobs: the Procfile's Celery worker and beat, started by
+honcho with demo.env exactly as `make demo` starts them, on kombu's file-system broker.
+
+Real processes against this test's database: an unpaid order whose payment deadline passed
+is cancelled by the worker (its timer, queued by the web side through the broker) and by
+beat's sweep (an order whose timer was lost), with no Redis or RabbitMQ involved.
+"""
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from honcho.environ import parse as parse_env_file
+
+from mercato.orders.models import Order, OrderStatus
+from mercato.testing.factories import make_order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REPO = Path(__file__).resolve().parents[4]
+BIN = Path(sys.executable).parent
+FAST_BEAT = "mercato.demo.tests.fast_beat_settings"  # every beat job due each second
+WAIT_SECONDS = 120
+
+
+def demo_env() -> dict[str, str]:
+    """What the Procfile's processes get under `make demo`: demo.env over this environment."""
+    return parse_env_file((REPO / "demo.env").read_text())
+
+
+@pytest.fixture
+def state(tmp_path):
+    """This test's database, reachable by other processes, and a var/ of its own (broker
+    folders, cache, beat's schedule). On SQLite the in-memory test database is copied to a
+    file the processes open; on PostgreSQL they open the test database itself."""
+    env = {
+        **os.environ,
+        "MERCATO_VAR_DIR": str(tmp_path),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DJANGO_SETTINGS_MODULE": FAST_BEAT,
+    }
+    env.pop("REDIS_URL", None)
+    env.pop("CACHE_URL", None)
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'mercato.sqlite3'}"
+    else:
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        env["DATABASE_URL"] = f"postgres://{auth}@{host}/{db['NAME']}"
+    return {"env": env, "dir": tmp_path}
+
+
+def hand_over(state) -> None:
+    """On SQLite: copy the test database (schema and rows) to the file the processes use."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        with sqlite3.connect(state["dir"] / "mercato.sqlite3") as target:
+            connection.connection.backup(target)
+
+
+def status(state, number: str) -> str:
+    if connection.vendor == "sqlite":
+        with sqlite3.connect(state["dir"] / "mercato.sqlite3") as db:
+            row = db.execute("SELECT status FROM orders_order WHERE number = ?", [number])
+            return row.fetchone()[0]
+    return Order.objects.get(number=number).status
+
+
+class Processes:
+    """`honcho -f Procfile -e demo.env start <names>`, as make demo runs it, in a process
+    group of its own that the test stops."""
+
+    def __init__(self, state, *names):
+        self.log = state["dir"] / f"honcho-{'-'.join(names)}.log"
+        self.proc = subprocess.Popen(
+            [str(BIN / "honcho"), "-f", "Procfile", "-e", "demo.env", "start", *names],
+            cwd=REPO,
+            env=state["env"],
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_until(self, condition, what: str) -> None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not condition():
+            assert self.proc.poll() is None, f"honcho stopped:\n{self.log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"{what}:\n{self.log.read_text()[-3000:]}"
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """Stop honcho as Ctrl-C would (it stops its processes), then make sure nothing of
+        theirs is left: honcho starts each in a process group of its own, named by the pid
+        it logs ("worker.1 started (pid=123)"), and a pool child can outlive its parent."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        for group in re.findall(r"started \(pid=(\d+)\)", self.log.read_text()):
+            try:
+                os.killpg(int(group), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def place_order_on_the_web_side(state, *, minutes: int) -> str:
+    """An order placed by a process configured as make demo's web process: its payment
+    timer goes to the worker through the file-system broker. Returns the order number."""
+    script = (
+        "from mercato.catalog.models import Sku\n"
+        "from mercato.testing.factories import make_order, priced_line\n"
+        "print(make_order(lines=[priced_line(sku=Sku.objects.first())]).number)\n"
+    )
+    env = {**state["env"], **demo_env(), "MERCATO_UNPAID_ORDER_MINUTES": str(minutes)}
+    done = subprocess.run(
+        [str(BIN / "mercato"), "shell", "-c", script],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_demo_cancels_expired_unpaid_orders_through_worker_and_beat(state):
+    """The demo's worker cancels an order when its payment timer fires; an expired order
+    whose timer was lost stays unpaid while no beat runs, and beat's sweep cancels it."""
+    # given: an unpaid order past its deadline whose timer is gone (it ran in-process,
+    # before the deadline, and did nothing)
+    lost = make_order()
+    Order.objects.filter(pk=lost.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
+    hand_over(state)
+    # and an order placed on the web side with a payment deadline of 0 minutes
+    timed = place_order_on_the_web_side(state, minutes=0)
+    assert status(state, timed) == OrderStatus.PENDING_PAYMENT
+    assert list((state["dir"] / "broker" / "messages").iterdir()), "the timer is queued"
+
+    # when the worker runs alone, its timer cancels the first; nothing sweeps the other
+    worker = Processes(state, "worker")
+    try:
+        worker.wait_until(
+            lambda: status(state, timed) == OrderStatus.CANCELLED,
+            "the worker did not cancel the order when its timer fired",
+        )
+        assert status(state, lost.number) == OrderStatus.PENDING_PAYMENT
+
+        # when beat starts beside it, beat's sweep cancels the order whose timer was lost
+        beat = Processes(state, "beat")
+        try:
+            beat.wait_until(
+                lambda: status(state, lost.number) == OrderStatus.CANCELLED,
+                "beat's sweep did not cancel the expired order",
+            )
+        finally:
+            beat.stop()
+    finally:
+        worker.stop()
+    assert "sweep" in beat.log.read_text()
+    assert "sweep_expired_orders_task" in worker.log.read_text()
+
+
+def test_make_demo_starts_web_worker_and_beat_with_the_demo_env():
+    """`make demo` ends by starting every Procfile process through honcho with demo.env:
+    web, worker and beat; demo.env names the embedded broker and a shared cache."""
+    procfile = (REPO / "Procfile").read_text()
+    names = [line.split(":", 1)[0] for line in procfile.splitlines() if line[:1].isalpha()]
+    assert names == ["web", "worker", "beat"]
+    dry_run = subprocess.run(
+        ["make", "-n", "demo"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    last = dry_run.strip().splitlines()[-1]
+    assert "honcho -f Procfile -e demo.env start -p 8000" in last  # every process
+    assert demo_env() == {"CELERY_BROKER_URL": "filesystem://", "CACHE_URL": "filecache://"}

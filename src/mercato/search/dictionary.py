@@ -1,0 +1,161 @@
+"""The shop's dictionary, one per server process: the words jieba keeps whole (brands,
+categories, every word of the synonym and colloquial groups) and the groups themselves.
+
+It is built from the database the first time a process segments text, whether it indexes
+(`mercato rebuild_search_index`, the re-index task) or searches, so two processes looking
+at the same database cut text alike. Its fingerprint is kept in `DictionaryState`: when
+synonyms, brands or categories change, `refresh()` writes the new fingerprint and bumps the
+shop version; each process notices the bump at its next search, reads the fingerprint and
+builds its dictionary again if it differs.
+"""
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from mercato.catalog.models import Brand, Category
+from mercato.catalog.shopcache import bump_shop_version
+
+from . import text
+from .analyzer import Analyzer, dictionary_words
+from .models import DictionaryState, SynonymGroup
+
+_lock = threading.Lock()
+
+
+@dataclass
+class Dictionary:
+    analyzer: Analyzer
+    # word → what else it means, each a phrase of one or more words (normalised)
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    fingerprint: str = ""
+    # pinyin or initials → the dictionary's Chinese words typed so (dsj → 电视机): words a
+    # shopper types that the index may not hold
+    spelled: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass
+class _State:
+    current: Dictionary | None = None
+    shop_version: int | None = None  # the shop version at the last check
+    stored: str | None = None  # the fingerprint read from the database at the last check
+
+
+_state = _State()
+
+
+def synonym_map(groups) -> dict[str, tuple[str, ...]]:
+    """{word: other words} from (terms, one_way) pairs: every word of a two-way group means
+    the others; in a one-way group only the first means the rest."""
+    out: dict[str, list[str]] = {}
+    for terms, one_way in groups:
+        terms = [text.normalize(t).strip() for t in terms if t and t.strip()]
+        keys = terms[:1] if one_way else terms
+        for key in keys:
+            others = [t for t in terms if t != key]
+            out.setdefault(key, [])
+            out[key] += [t for t in others if t not in out[key]]
+    return {k: tuple(v) for k, v in out.items() if v}
+
+
+def _read() -> tuple[list[str], list[tuple[list[str], bool]]]:
+    groups = [
+        (list(terms), bool(one_way))
+        for terms, one_way in SynonymGroup.objects.order_by("pk").values_list("terms", "one_way")
+    ]
+    words = [
+        *Brand.objects.values_list("name", flat=True),
+        *Category.objects.values_list("name", flat=True),
+        *(term for terms, _one_way in groups for term in terms),
+    ]
+    return words, groups
+
+
+def _fingerprint(words, groups) -> str:
+    raw = json.dumps([sorted(set(words)), groups], ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _stored_fingerprint() -> str:
+    return DictionaryState.objects.values_list("fingerprint", flat=True).first() or ""
+
+
+def _load() -> Dictionary:
+    words, groups = _read()
+    fingerprint = _fingerprint(words, groups)
+    current = _state.current
+    if current is not None and current.fingerprint == fingerprint:
+        return current
+    analyzer = (
+        current.analyzer
+        if current is not None and current.analyzer.words == dictionary_words(words)
+        else Analyzer(words)
+    )
+    synonyms = synonym_map(groups)
+    _state.current = Dictionary(analyzer, synonyms, fingerprint, _spelled(synonyms))
+    return _state.current
+
+
+def _spelled(synonyms) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for word in synonyms:
+        if " " in word or not text.is_cjk(word) or not all(text.is_cjk(c) for c in word):
+            continue
+        syllables = text.syllables(word)
+        keys = {"".join(syllables)}
+        if len(word) > 1:
+            keys.add("".join(s[0] for s in syllables))
+        for key in keys:
+            out.setdefault(key, []).append(word)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def current(*, shop_version: int | None = None) -> Dictionary:
+    """This process's dictionary, rebuilt if the database's has changed. With the shop
+    version the caller has just read, the database is asked only when that version moved
+    since the last call; without it, always (indexing: one small query per batch)."""
+    with _lock:
+        if _state.current is None:
+            _state.stored = _stored_fingerprint()
+            _state.shop_version = shop_version
+            return _load()
+        if shop_version is not None and shop_version == _state.shop_version:
+            return _state.current
+        stored = _stored_fingerprint()
+        _state.shop_version = shop_version
+        if stored != _state.stored:
+            _state.stored = stored
+            if stored != _state.current.fingerprint:
+                return _load()
+        return _state.current
+
+
+def refresh() -> bool:
+    """Read the dictionary's words from the database again; when they differ from the
+    stored fingerprint, store the new one and bump the shop version (cached result pages
+    were found with the old words): every process, this one included, builds its
+    tokenizer again when it next cuts text. True when it changed."""
+    fingerprint = _fingerprint(*_read())
+    with transaction.atomic():
+        row = DictionaryState.objects.select_for_update().first()
+        if row is not None and row.fingerprint == fingerprint:
+            return False
+        if row is None:
+            DictionaryState.objects.create(fingerprint=fingerprint)
+        else:
+            row.fingerprint = fingerprint
+            row.save(update_fields=["fingerprint", "changed_at"])
+        bump_shop_version()
+    with _lock:
+        # This process builds its tokenizer again when it next cuts text.
+        _state.shop_version = None
+    return True
+
+
+def forget() -> None:
+    """Drop this process's dictionary (tests that switch databases)."""
+    with _lock:
+        _state.current, _state.shop_version, _state.stored = None, None, None
