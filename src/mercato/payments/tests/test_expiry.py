@@ -28,8 +28,8 @@ from mercato.payments.expiry import (
 )
 from mercato.payments.models import NoticeAction, Payment, PaymentEvent, Refund
 from mercato.payments.services import handle_notice, start_payment
-
-from .factories import make_customer, make_order, make_payment
+from mercato.testing.factories import make_customer, make_order
+from mercato.testing.payments import make_payment
 
 pytestmark = pytest.mark.django_db
 BASE = "http://testserver/"

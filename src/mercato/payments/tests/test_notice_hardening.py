@@ -22,9 +22,10 @@ from mercato.payments.models import (
 )
 from mercato.payments.services import handle_notice, refund_payment
 from mercato.payments.tasks import refresh_wechatpay_certificates_task
+from mercato.testing.factories import make_order
+from mercato.testing.payments import make_payment, paid_payment
 
 from .conftest import make_key_pair
-from .factories import make_order, make_payment, paid_payment
 from .test_notices import post_notice
 from .test_unionpay import make_cert, pem
 from .test_wechatpay import APIV3_KEY, MCHID, PLATFORM_SERIAL, signed_headers

@@ -23,8 +23,7 @@ from mercato.payments.refund_checks import (
     settle_refund,
 )
 from mercato.payments.services import handle_notice, refund_payment
-
-from .factories import paid_payment
+from mercato.testing.payments import paid_payment
 
 pytestmark = pytest.mark.django_db
 
