@@ -12,21 +12,10 @@ import pytest
 from django.db import connection, connections, transaction
 from django.test import Client
 
-from mercato.checkout.tests.conftest import (  # noqa: F401
-    CHENGDU,
-    cart_with,
-    chengdu,
-    customer,
-    make_sku,
-    new_key,
-    rates,
-    shanghai,
-    shop,
-    stock,
-)
 from mercato.core.db import use_timeouts
 from mercato.inventory.models import Reservation, Stock
 from mercato.orders.models import Order
+from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
 
 ADDRESS = {
     k: getattr(CHENGDU, k)

@@ -124,8 +124,10 @@ def test_api_write_is_audited_with_token_user_and_ip(client, ops_user):
     assert entry.remote_addr == "203.0.113.7"
 
 
-def test_bulk_price_change_is_audited_with_token_user_and_ip(client, ops_user):
-    """Bulk price changes, which write no signals, still log the token user and IP per SKU."""
+def test_bulk_price_change_is_audited_with_token_user_and_ip(client, ops_user, settings):
+    """Bulk price changes, which write no signals, still log the token user and the
+    client's IP (through the trusted proxy) per SKU."""
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's address plays nginx
     skus = SkuFactory.create_batch(2, list_price=Decimal("100.00"))
     response = client.post(
         "/api/catalog/prices/apply",

@@ -12,7 +12,6 @@ from django.core.cache import cache
 from mercato.core import cache as cache_module
 from mercato.core.models import RateLimitCount
 from mercato.customers.services import create_customer
-from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
 
 DOWN = "redis://127.0.0.1:9/0"  # the discard port: connection refused
 MOBILE = "13812345678"

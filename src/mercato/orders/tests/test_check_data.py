@@ -8,16 +8,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.inventory.models import Stock
 from mercato.inventory.reservations import reserve_stock
 from mercato.inventory.selectors import stock_disagreements
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders.models import Order, OrderLine
 from mercato.orders.selectors import order_problems
-
-from .factories import make_order
+from mercato.testing.factories import SkuFactory, make_order, make_warehouse
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,8 @@ from mercato.payments.expiry import (
 )
 from mercato.payments.models import NoticeAction, Payment, PaymentEvent, Refund
 from mercato.payments.services import handle_notice, start_payment
-from mercato.testing.payments import make_customer, make_order, make_payment
+from mercato.testing.factories import make_customer, make_order
+from mercato.testing.payments import make_payment
 
 pytestmark = pytest.mark.django_db
 BASE = "http://testserver/"
@@ -350,27 +351,3 @@ def test_every_attempt_move_writes_an_event(counterpart):
     moves = list(PaymentEvent.objects.filter(payment=payment).values_list("to_status", "actor"))
     assert moves == [("pending", None), ("closed", None)]
     assert Decimal(payment.amount) > 0
-
-
-def test_with_a_broker_the_sweep_hands_overdue_attempts_to_the_workers(counterpart, monkeypatch):
-    """Outside the embedded mode the gateway calls run in the workers, side by side, in
-    chunks; the orders are cancelled by the next sweep, once their attempts are closed."""
-    from celery import current_app
-
-    from mercato.payments.expiry import FAN_OUT_CHUNK
-
-    sent = []
-    monkeypatch.setitem(current_app.conf, "task_always_eager", False)
-    monkeypatch.setattr(tasks.check_attempts_task, "delay", lambda ids: sent.append(ids))
-    payments = [make_payment(method="wechat_native") for _ in range(FAN_OUT_CHUNK + 1)]
-    for payment in payments:
-        overdue(payment.order)
-    result = sweep_expired_orders()
-    assert (result.checked, result.cancelled) == (0, 0)
-    assert sorted(len(chunk) for chunk in sent) == [1, FAN_OUT_CHUNK]
-    assert sorted(pk for chunk in sent for pk in chunk) == sorted(p.pk for p in payments)
-    assert counterpart.server.calls == []
-    counterpart.trades_close()
-    for chunk in sent:  # what the workers do
-        tasks.check_attempts_task(chunk)
-    assert sweep_expired_orders().cancelled == FAN_OUT_CHUNK + 1

@@ -22,7 +22,8 @@ from mercato.payments.models import (
 )
 from mercato.payments.services import handle_notice, refund_payment
 from mercato.payments.tasks import refresh_wechatpay_certificates_task
-from mercato.testing.payments import make_order, make_payment, paid_payment
+from mercato.testing.factories import make_order
+from mercato.testing.payments import make_payment, paid_payment
 
 from .conftest import make_key_pair
 from .test_notices import post_notice

@@ -297,12 +297,16 @@ def make_shop(*, skus: int = 8, members: int = 12, units: int = 100_000) -> Shop
     from django.utils.crypto import get_random_string
 
     from mercato.catalog.models import ProductStatus
-    from mercato.catalog.tests.factories import ProductFactory, SkuFactory, make_category
     from mercato.checkout.services import save_shipping_zone
     from mercato.core.regions import mainland_provinces
     from mercato.inventory.services import receive_stock
-    from mercato.inventory.tests.helpers import make_warehouse
-    from mercato.orders.tests.factories import make_customer
+    from mercato.testing.factories import (
+        ProductFactory,
+        SkuFactory,
+        make_category,
+        make_customer,
+        make_warehouse,
+    )
 
     save_shipping_zone(
         name="全国", provinces=list(mainland_provinces()), first_weight_g=1000,
