@@ -31,11 +31,14 @@ class PostgresBackend(DatabaseBackend):
     def rebuilt(self) -> None:
         # Rows added in bulk wait in the GIN index's pending list, which every search then
         # scans until a vacuum merges it; merge it now and give the planner statistics.
+        # A rebuild deletes every row and writes it again: vacuum the dead ones away (not
+        # possible inside a transaction, where ANALYZE alone runs).
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
         with connection.cursor() as cursor:
             cursor.execute("SELECT gin_clean_pending_list('search_document_vector_idx')")
             cursor.execute("SELECT gin_clean_pending_list('search_term_trgm_idx')")
-            cursor.execute(f"ANALYZE {quote(SearchDocument)}")
-            cursor.execute(f"ANALYZE {quote(SearchTerm)}")
+            cursor.execute(f"{command} {quote(SearchDocument)}")
+            cursor.execute(f"{command} {quote(SearchTerm)}")
 
     def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list[Hit]:
         """One statement whatever the query: the score's arms go in as arrays (group,
