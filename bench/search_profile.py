@@ -60,6 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=2, help="passes over the queries")
     parser.add_argument("--profile", type=int, default=25, help="functions to list")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order (tottime, ...)")
     args = parser.parse_args()
     from django.conf import settings
 
@@ -93,7 +94,7 @@ def main() -> None:
     print("queries per request:")
     for sql, k in counts.most_common():
         print(f"  {k / n:5.2f}  {sql}")
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
+    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.profile)
 
 
 if __name__ == "__main__":

@@ -12,3 +12,9 @@ from mercato.payments.checks import refuse_to_serve_if_misconfigured  # noqa: E4
 
 refuse_to_serve_if_misconfigured()
 use_timeouts("web")  # web requests wait briefly for locks (MERCATO_DB_TIMEOUTS)
+
+# A server process reads its first search with jieba's dictionary and the shop's loaded;
+# load them now, beside the first requests, rather than inside one (1 to 4 s).
+from mercato.search.warmup import warm_up_in_background  # noqa: E402
+
+warm_up_in_background()

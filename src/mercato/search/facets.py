@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
 
@@ -54,6 +55,27 @@ class Listing:
     facets: list
 
 
+class Toggles:
+    """Query strings that add or remove one filter value, as catalog.facets' toggle gives
+    them: the page's own pairs are encoded once, not once per facet value."""
+
+    def __init__(self, params):
+        keys = list(params.keys()) if hasattr(params, "keys") else []
+        self.pairs = [
+            (k, v) for k in keys if k != "page" for v in catalog_facets.getlist(params, k)
+        ]
+        self.base = urlencode(self.pairs)
+
+    def __call__(self, key: str, value: str) -> str:
+        if (key, value) in self.pairs:
+            return urlencode([p for p in self.pairs if p != (key, value)])
+        added = urlencode([(key, value)])
+        return f"{self.base}&{added}" if self.base else added
+
+
+BUCKETS = [(key, *catalog_facets.price_range(key)) for key in catalog_facets.bucket_keys()]
+
+
 def categories_chosen(params) -> tuple[str, ...]:
     return tuple(catalog_facets.getlist(params, CATEGORY_PARAM))
 
@@ -68,6 +90,13 @@ def _in_price(hit: Hit, buckets) -> bool:
         if hit.min_price >= low and (high is None or hit.min_price < high):
             return True
     return False
+
+
+def _bucket(hit: Hit) -> str | None:
+    for key, low, high in BUCKETS:
+        if hit.min_price >= low and (high is None or hit.min_price < high):
+            return key
+    return None
 
 
 def _filter(hits, sel, cats, spec_ids, *, skip: str = "") -> list[Hit]:
@@ -102,42 +131,35 @@ def _stamp(hit: Hit) -> float:
     return hit.published_at.timestamp() if hit.published_at else 0.0
 
 
-def _counted(params, key, counts: Counter, labels: dict, chosen, label: str):
+def _counted(toggle, key, counts: Counter, labels: dict, chosen, label: str):
     values = [
         catalog_facets.FacetValue(
             value=value,
             label=labels.get(value, value),
             count=n,
             selected=value in chosen,
-            url_params=catalog_facets.toggle_params(params, key, value),
+            url_params=toggle(key, value),
         )
         for value, n in sorted(counts.items(), key=lambda kv: (-kv[1], labels.get(kv[0], kv[0])))
     ]
     values += [
-        catalog_facets.FacetValue(
-            v, labels.get(v, v), 0, True, catalog_facets.toggle_params(params, key, v)
-        )
+        catalog_facets.FacetValue(v, labels.get(v, v), 0, True, toggle(key, v))
         for v in chosen
         if v not in counts
     ]
     return catalog_facets.Facet(key, label, values)
 
 
-def _price_facet(hits, sel, params):
+def _price_facet(hits, sel, toggle):
     keys = catalog_facets.bucket_keys()
-    counts = Counter()
-    for hit in hits:
-        for key in keys:
-            if _in_price(hit, (key,)):
-                counts[key] += 1
-                break
+    counts = Counter(_bucket(hit) for hit in hits)
     values = [
         catalog_facets.FacetValue(
             value=key,
             label=catalog_facets.price_label(key),
             count=counts[key],
             selected=key in sel.prices,
-            url_params=catalog_facets.toggle_params(params, "price", key),
+            url_params=toggle("price", key),
         )
         for key in keys
         if counts[key] or key in sel.prices
@@ -145,7 +167,7 @@ def _price_facet(hits, sel, params):
     return catalog_facets.Facet("price", _("Price"), values)
 
 
-def _spec_facets(hits: list[Hit], sel, params) -> list:
+def _spec_facets(hits: list[Hit], sel, params, toggle) -> list:
     """Spec facets of the specs a third of `hits` have (and any spec chosen), counted like
     catalog.facets: products per value, the most common specs and values first."""
     if len(hits) < 2 and not sel.specs:
@@ -176,7 +198,7 @@ def _spec_facets(hits: list[Hit], sel, params) -> list:
                 label=value,
                 count=n,
                 selected=False,
-                url_params=catalog_facets.toggle_params(params, "spec", f"{name}:{value}"),
+                url_params=toggle("spec", f"{name}:{value}"),
             )
             for value, n in ordered[: catalog_facets.MAX_SPEC_VALUES]
         ]
@@ -189,6 +211,7 @@ def list_hits(*, hits: list[Hit], params, sort: str, page: int, per_page: int) -
     the facets of every match (each facet counted with the other facets' filters)."""
     sel = catalog_facets.parse_params(params)
     cats = categories_chosen(params)
+    toggle = Toggles(params)
     spec_ids = None
     if sel.specs and hits:
         spec_ids = set(
@@ -201,7 +224,7 @@ def list_hits(*, hits: list[Hit], params, sort: str, page: int, per_page: int) -
     brands = {h.brand_slug: h.brand_name for h in hits if h.brand_slug}
     facets = [
         _counted(
-            params,
+            toggle,
             CATEGORY_PARAM,
             Counter(h.category_slug for h in _filter(hits, sel, cats, spec_ids, skip="cat")),
             names,
@@ -209,7 +232,7 @@ def list_hits(*, hits: list[Hit], params, sort: str, page: int, per_page: int) -
             _("Category"),
         ),
         _counted(
-            params,
+            toggle,
             "brand",
             Counter(
                 h.brand_slug
@@ -220,10 +243,10 @@ def list_hits(*, hits: list[Hit], params, sort: str, page: int, per_page: int) -
             sel.brands,
             _("Brand"),
         ),
-        _price_facet(_filter(hits, sel, cats, spec_ids, skip="price"), sel, params),
+        _price_facet(_filter(hits, sel, cats, spec_ids, skip="price"), sel, toggle),
     ]
     # Spec counts cover the matches other filters leave (spec filters count themselves).
-    facets += _spec_facets(_filter(hits, sel, cats, None), sel, params)
+    facets += _spec_facets(_filter(hits, sel, cats, None), sel, params, toggle)
     ordered = _sorted(chosen, sort)
     offset = (page - 1) * per_page
     return Listing(

@@ -10,7 +10,10 @@ from ..facets import Hit
 from ..models import SearchDocument, SearchTerm
 from ..query import ParsedQuery, TsQueryDialect
 from ..vocabulary import TermRow
+from . import TermLookup
 from .database import TERM_COLUMNS, DatabaseBackend, quote
+
+TERM_ALIASED = ", ".join(f"t.{c.strip()}" for c in TERM_COLUMNS.split(","))
 
 # Trigram similarity below which a spelling is not considered (iphnoe ~ iphone: 0.27).
 TRIGRAM_LIMIT = 0.2
@@ -28,11 +31,14 @@ class PostgresBackend(DatabaseBackend):
     def rebuilt(self) -> None:
         # Rows added in bulk wait in the GIN index's pending list, which every search then
         # scans until a vacuum merges it; merge it now and give the planner statistics.
+        # A rebuild deletes every row and writes it again: vacuum the dead ones away (not
+        # possible inside a transaction, where ANALYZE alone runs).
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
         with connection.cursor() as cursor:
             cursor.execute("SELECT gin_clean_pending_list('search_document_vector_idx')")
             cursor.execute("SELECT gin_clean_pending_list('search_term_trgm_idx')")
-            cursor.execute(f"ANALYZE {quote(SearchDocument)}")
-            cursor.execute(f"ANALYZE {quote(SearchTerm)}")
+            cursor.execute(f"{command} {quote(SearchDocument)}")
+            cursor.execute(f"{command} {quote(SearchTerm)}")
 
     def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list[Hit]:
         """One statement whatever the query: the score's arms go in as arrays (group,
@@ -62,6 +68,34 @@ class PostgresBackend(DatabaseBackend):
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, values, limit])
             return [Hit(*row) for row in cursor.fetchall()]
+
+    def lookup_terms(self, lookup: TermLookup) -> list[TermRow]:
+        """One statement whatever the query (arrays for the words, the spellings and the
+        ranges of unfinished ones), so it is prepared once: the generic form's OR lists
+        changed with every query and were planned every time."""
+
+        def ranges(prefixes):
+            prefixes = sorted(p for p in prefixes if p)
+            return prefixes, [p[:-1] + chr(ord(p[-1]) + 1) for p in prefixes]
+
+        spell_low, spell_high = ranges(lookup.spell_prefixes)
+        term_low, term_high = ranges(lookup.term_prefixes)
+        table = quote(SearchTerm)
+        sql = (
+            f"SELECT {TERM_COLUMNS} FROM {table} WHERE term = ANY(%s) OR spell = ANY(%s) "  # noqa: S608
+            "OR initials = ANY(%s) OR fuzzy = ANY(%s) "
+            f"UNION SELECT {TERM_ALIASED} FROM unnest(%s::text[], %s::text[]) AS r(low, high) "
+            f"JOIN {table} t ON t.spell ~>=~ r.low AND t.spell ~<~ r.high "
+            f"UNION SELECT {TERM_ALIASED} FROM unnest(%s::text[], %s::text[]) AS r(low, high) "
+            f"JOIN {table} t ON t.term ~>=~ r.low AND t.term ~<~ r.high"
+        )
+        params = [
+            sorted(lookup.terms), sorted(lookup.spells), sorted(lookup.initials),
+            sorted(lookup.fuzzy), spell_low, spell_high, term_low, term_high,
+        ]  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [TermRow(*row) for row in cursor.fetchall()]
 
     def prefix_condition(self, column: str) -> str:
         return f"{column} LIKE %s"
