@@ -120,3 +120,34 @@ def place(customer, *lines, address=ADDRESS, method="sandbox", paid=True, **kw):
 def at(province: str, city: str, district: str, detail: str, **kw) -> DeliveryAddress:
     fields = {"recipient": "李四", "mobile": "13912345678", **kw}
     return DeliveryAddress(province=province, city=city, district=district, detail=detail, **fields)
+
+
+def carriers():
+    """The five carriers, rates, levels, boxes and promises of data/carriers.json."""
+    from mercato.fulfillment.setup import load_carriers
+
+    load_carriers()
+
+
+def to_picking(*orders):
+    """Review, allocate and put into waves (the scheduled jobs' steps) → the orders'
+    parcels, in order."""
+    from mercato.fulfillment.allocation import allocate_approved_orders
+    from mercato.fulfillment.models import Shipment
+    from mercato.fulfillment.review.services import review_paid_orders
+    from mercato.fulfillment.waves import create_waves
+
+    review_paid_orders()
+    allocate_approved_orders()
+    create_waves(actor=None)
+    return [list(Shipment.objects.filter(order=o).order_by("pk")) for o in orders]
+
+
+def packed(shipment, actor):
+    """Scan every item of a parcel and close it."""
+    from mercato.fulfillment import packing
+
+    for line in shipment.lines.select_related("sku"):
+        for _unit in range(line.quantity):
+            packing.scan_item(actor=actor, shipment_id=shipment.pk, code=line.sku.barcode)
+    return packing.finish_packing(actor=actor, shipment_id=shipment.pk, weight_g=900)
