@@ -121,7 +121,10 @@ def sessions(data_per_key: dict[str, dict]) -> None:
         ],
         batch_size=2000,
     )
-    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db":
+    if settings.SESSION_ENGINE in (
+        "django.contrib.sessions.backends.cached_db",
+        "mercato.core.sessions",  # cached_db that works on without the cache
+    ):
         caches[settings.SESSION_CACHE_ALIAS].set_many(
             {f"{CachedSessionStore.cache_key_prefix}{k}": d for k, d in data_per_key.items()},
             timeout=int(timedelta(days=1).total_seconds()),

@@ -7,6 +7,8 @@ application = get_asgi_application()
 
 # gunicorn runs no system checks: refuse to serve with unsafe payment settings (the sandbox
 # offered in production), as `mercato check` would report them.
+from mercato.core.db import use_timeouts  # noqa: E402 - needs the settings loaded
 from mercato.payments.checks import refuse_to_serve_if_misconfigured  # noqa: E402
 
 refuse_to_serve_if_misconfigured()
+use_timeouts("web")  # web requests wait briefly for locks (MERCATO_DB_TIMEOUTS)

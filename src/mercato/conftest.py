@@ -10,6 +10,9 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 
+# The shared fixtures (factories and set-ups live beside them in mercato.testing).
+pytest_plugins = ["mercato.testing.fixtures"]
+
 
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
@@ -37,6 +40,9 @@ def pytest_collection_modifyitems(config, items):
         "browser": None
         if shutil.which(CHROMIUM) and _playwright_installed()
         else "needs Chromium at /usr/bin/chromium and playwright (apt-get install chromium)",
+        "faults": None
+        if shutil.which("redis-server") and vendor == "postgresql"
+        else "needs PostgreSQL and redis-server (apt-get install redis-server; CI has both)",
     }
     for item in items:
         for mark, reason in skips.items():

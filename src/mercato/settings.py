@@ -157,9 +157,42 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "mercato",
+            # Django's default of 300 entries is a few searches' product cards: every page
+            # cache would evict itself. 10,000 small fragments are a few tens of MB.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# In the database, read through the cache; working on when the cache is down (core.sessions).
+SESSION_ENGINE = "mercato.core.sessions"
+
+# Database timeouts per kind of process, in milliseconds (core.db.use_timeouts): a web
+# request never waits long for a row another holds (it answers 503 "busy, try again"
+# with Retry-After instead of holding a thread); tasks may wait longer. Management
+# commands and migrations keep the database's own (none).
+MERCATO_DB_TIMEOUTS = {
+    "web": {
+        "lock_timeout": env.int("WEB_DB_LOCK_TIMEOUT_MS", default=2000),
+        "statement_timeout": env.int("WEB_DB_STATEMENT_TIMEOUT_MS", default=15000),
+    },
+    "task": {
+        "lock_timeout": env.int("TASK_DB_LOCK_TIMEOUT_MS", default=30000),
+        "statement_timeout": env.int("TASK_DB_STATEMENT_TIMEOUT_MS", default=600000),
+    },
+}
+MERCATO_BUSY_RETRY_AFTER = 2  # seconds, in the Retry-After of a "busy, try again" answer
+
+# /readyz (core.health): "down" takes the node out of the load balancer (503), "degraded"
+# is named with 200 (and 503 under /readyz?deep, for alarms).
+MERCATO_READINESS_CHECKS = [
+    ("database", "mercato.core.health.check_database", "down"),
+    ("cache", "mercato.core.health.check_cache", "degraded"),
+    ("broker", "mercato.core.health.check_broker", "degraded"),
+    ("workers", "mercato.core.health.check_workers", "degraded"),
+    ("outbox", "mercato.core.health.check_outbox", "degraded"),
+    ("expiry", "mercato.orders.selectors.check_overdue_orders", "degraded"),
+]
+MERCATO_WORKER_STALE_SECONDS = env.int("WORKER_STALE_SECONDS", default=60)
+MERCATO_OUTBOX_ALARM_SECONDS = env.int("OUTBOX_ALARM_SECONDS", default=120)
 
 # Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -168,6 +201,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # file-system broker, "filesystem://": messages are files under var/broker/, shared by the
 # processes of one machine, with no Redis or RabbitMQ.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -182,10 +216,32 @@ if CELERY_BROKER_URL == "filesystem://":
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
-CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Surviving a broker or worker that goes away (docs/operator.md, "When things fail"):
+# a task is acknowledged when it has run, so one held by a worker that died or lost its
+# broker is delivered again: every task loads by id and re-checks, so a second run
+# changes nothing. On Redis, a message taken but not acknowledged goes back to the queue
+# after the visibility timeout, which must exceed the longest countdown (the unpaid-order
+# timer, MERCATO_UNPAID_ORDER_MINUTES) or held countdown tasks would be delivered twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # keep trying: a worker never gives up on its broker
+CELERY_WORKER_CONSUMER = "mercato.celery:Consumer"  # survives losing Redis (mercato/celery.py)
 CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker (docs/operator.md)
+    "relay-outbox": {  # work written after commits that the broker could not take (core.outbox)
+        "task": "mercato.core.tasks.relay_outbox_task",
+        "schedule": 10.0,
+        "options": {"expires": 10},  # a worker that was away runs the latest one, not a pile
+    },
     "sweep-expired-orders": {  # unpaid orders past their deadline: gateway asked, cancelled
         "task": "mercato.payments.tasks.sweep_expired_orders_task",
         "schedule": 60.0,

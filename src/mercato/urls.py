@@ -18,6 +18,7 @@ urlpatterns = [
 ]
 
 handler404 = "mercato.storefront.views.page_not_found"
+handler500 = "mercato.storefront.views_errors.server_error"
 
 if settings.SERVE_MEDIA:
     # The embedded default serves uploads itself; production lets the proxy do it.

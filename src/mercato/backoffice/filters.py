@@ -44,7 +44,10 @@ class ProductFilter(django_filters.FilterSet):
         label=_("Lowest price from"), field_name="min_price", lookup_expr="gte", min_value=0
     )
     price_max = django_filters.NumberFilter(
-        label=_("to"), field_name="min_price", lookup_expr="lte", min_value=0
+        label=pgettext_lazy("price range", "to"),
+        field_name="min_price",
+        lookup_expr="lte",
+        min_value=0,
     )
     sort = django_filters.OrderingFilter(
         label=_("Sort by"),

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mercato.staff import roles
 from mercato.staff.models import Department
@@ -41,7 +42,7 @@ class StaffCreateForm(StaffEditForm):
     username = forms.CharField(label=_("Username"), max_length=150)
     password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput)
     employee_no = forms.CharField(label=_("Employee number"), max_length=20)
-    display_name = forms.CharField(label=_("Name"), max_length=60)
+    display_name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=60)
     email = forms.EmailField(label=_("Email"), required=False)
     phone = forms.CharField(label=_("Mobile number"), max_length=20, required=False)
 

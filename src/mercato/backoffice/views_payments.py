@@ -20,12 +20,14 @@ from django.views.decorators.http import require_POST
 from mercato.core.errors import DomainError
 from mercato.payments import services
 from mercato.payments.gateways import METHODS
-from mercato.payments.models import Payment, PaymentNotice, PaymentStatus
+from mercato.payments.models import Payment, PaymentNotice, PaymentStatus, Refund
+from mercato.payments.selectors import refunds_needing_attention
 
 from .access import staff_view
 from .messages_i18n import add_errors_to_form, message_of
 
 PAGE_SIZE = 50
+QUEUE_SIZE = 50
 
 
 class PaymentFilter(django_filters.FilterSet):
@@ -77,6 +79,8 @@ def payment_list(request):
         needs_review=True, payment__isnull=True
     ).order_by("-received_at", "-id")[:20]
     context["may_review"] = request.user.has_perm("payments.review_payment")
+    # The refunds finance must look at: abnormal ones, and ones not settled in time.
+    context["refund_queue"] = refunds_needing_attention()[:QUEUE_SIZE]
     return render(request, "backoffice/payments/list.html", context)
 
 
@@ -200,3 +204,43 @@ def notice_review(request, notice_id: int):
     if notice.payment_id:
         return redirect("backoffice:payment_detail", payment_id=notice.payment_id)
     return redirect("backoffice:payment_list")
+
+
+@require_POST
+@staff_view("payments.refund_payment")
+def refund_resolve(request, refund_id: int):
+    """Finance settles an abnormal refund: paid back another way, or not paid back."""
+    refund = get_object_or_404(Refund, pk=refund_id)
+    outcome = request.POST.get("outcome")
+    if outcome not in ("paid_back", "not_paid_back"):
+        messages.error(request, _("Choose what happened to the money."))
+        return redirect("backoffice:payment_detail", payment_id=refund.payment_id)
+    try:
+        services.resolve_abnormal_refund(
+            refund_id=refund.pk,
+            paid_back=outcome == "paid_back",
+            note=request.POST.get("note", ""),
+            actor=request.user,
+        )
+    except DomainError as exc:
+        if exc.status == 403:
+            raise
+        messages.error(request, message_of(exc))
+    else:
+        messages.success(request, _("Refund %(no)s settled.") % {"no": refund.refund_no})
+    return redirect("backoffice:payment_detail", payment_id=refund.payment_id)
+
+
+@require_POST
+@staff_view("payments.refund_payment")
+def refund_check(request, refund_id: int):
+    """Ask the gateway about an unsettled refund now (the same number is sent again if the
+    gateway never got it); the background checks would do it later."""
+    refund = get_object_or_404(Refund, pk=refund_id)
+    refund = services.settle_refund(refund_id=refund.pk, force=True)
+    messages.info(
+        request,
+        _("Refund %(no)s: %(status)s.")
+        % {"no": refund.refund_no, "status": refund.get_status_display()},
+    )
+    return redirect("backoffice:payment_detail", payment_id=refund.payment_id)

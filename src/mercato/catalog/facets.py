@@ -328,3 +328,13 @@ def facets_for(*, products: QuerySet[Product], params) -> list[Facet]:
     facets = [_brand_facet(products, sel, params), _price_facet(products, sel, params)]
     facets += _spec_facets(products, sel, params)
     return [f for f in facets if f.values]
+
+
+# Search filters, counts and sorts its ranked matches itself (search.facets) with the same
+# rules, labels and links; these are the pieces it shares.
+toggle_params = _toggle
+price_label = _price_label
+price_range = _price_range
+skus_matching = _skus_matching
+spec_facets = _spec_facets
+getlist = _getlist

@@ -23,12 +23,13 @@ def insert_statement(objs) -> tuple[str, list]:
 
     What bulk_create does, written out for order placement's hot path, where bulk_create's
     query compiler cost more Python time than the statement took in the database. Every
-    concrete field but the generated primary key is written (auto_now and auto_now_add
-    fields get their time as save() would give it); no signals are sent, as with
-    bulk_create. (catalog.bulk.insert_objects is the one for imports of many rows.)
+    concrete field but a generated primary key is written (a UUID key made in Python is;
+    auto_now and auto_now_add fields get their time as save() would give it); no signals
+    are sent, as with bulk_create. (catalog.bulk.insert_objects is the one for imports of
+    many rows.)
     """
     meta = objs[0]._meta
-    fields = [f for f in meta.concrete_fields if f is not meta.pk]
+    fields = [f for f in meta.concrete_fields if not (f is meta.pk and f.db_returning)]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -83,3 +84,66 @@ def db_decimal(value, *, places: int = 2) -> Decimal:
     if isinstance(value, Decimal):
         return value
     return Decimal(str(value)).quantize(Decimal(1).scaleb(-places))
+
+
+def use_timeouts(kind: str | None) -> None:
+    """Give this process's database connections the timeouts of MERCATO_DB_TIMEOUTS[kind]:
+    "web" (wsgi.py, asgi.py) or "task" (the Celery worker, at start); None gives back the
+    database's own (none), which other processes (management commands, migrations, the
+    tests) keep.
+
+    On PostgreSQL `lock_timeout` bounds how long one statement waits for a row lock and
+    `statement_timeout` how long it may run; both are sent when the connection opens
+    (libpq `options`), so they cost no round trip. A statement that exceeds them fails
+    with LockNotAvailable or QueryCanceled, which the web answers as 503 "busy, try again"
+    with Retry-After (mercato.core.errors_http). On SQLite, `lock_timeout` becomes the
+    busy timeout: how long a writer waits for the one write lock.
+    """
+    from django.conf import settings
+    from django.db import connections
+
+    if kind is None:
+        limits = {"lock_timeout": None, "statement_timeout": None}
+    else:
+        limits = settings.MERCATO_DB_TIMEOUTS[kind]
+    for alias in connections:
+        options = connections[alias].settings_dict.setdefault("OPTIONS", {})
+        if connections[alias].vendor == "postgresql":
+            options["options"] = _with_settings(options.get("options", ""), limits)
+        elif connections[alias].vendor == "sqlite":
+            options["timeout"] = (limits.get("lock_timeout") or 20000) / 1000
+        connections[alias].close()  # the next query opens a connection with them
+
+
+def _with_settings(options: str, limits: dict) -> str:
+    """libpq `options` with `-c name=value` for each limit, replacing earlier values."""
+    words, kept = options.split(), []
+    while words:
+        word = words.pop(0)
+        if word == "-c" and words and words[0].split("=", 1)[0] in limits:
+            words.pop(0)
+            continue
+        kept.append(word)
+    flags = [f"-c {name}={int(value)}" for name, value in limits.items() if value is not None]
+    return " ".join([*kept, *flags])
+
+
+# SQLSTATEs of a statement that gave up waiting (use_timeouts): lock_not_available when
+# lock_timeout passed, query_canceled when statement_timeout did.
+_BUSY_SQLSTATES = {"55P03", "57014"}
+
+
+def database_trouble(exc: BaseException | None) -> str:
+    """Why the database did not answer, when `exc` says so: "busy" (it gave up waiting
+    for a lock or on a slow statement), "unavailable" (the connection failed: a restart,
+    a killed backend, the server away), else "" (not the database's fault: a bug, bad
+    data). Either way the request did nothing that stays and can be tried again."""
+    from django.db import InterfaceError, OperationalError
+
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return ""
+    if getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES:
+        return "busy"
+    if "database is locked" in str(exc):  # SQLite's busy timeout
+        return "busy"
+    return "unavailable"

@@ -8,16 +8,17 @@ Every limited action is counted twice, and either count can refuse it:
   of the whole shop sharing nginx's.
 
 Rates are `settings.MERCATO_ACCOUNT_RATE_LIMITS["<action>_per_number"/"<action>_per_ip"]`
-(django-ratelimit rates such as "10/h"); counts live in the default cache. The subject is
+(django-ratelimit rates such as "10/h"); counts live in the default cache, and in the
+database while the cache is unreachable (core.ratelimits). The subject is
 lower-cased and never appears in a cache key as it is (django-ratelimit hashes its keys).
 """
 
 from enum import StrEnum
 
 from django.conf import settings
-from django_ratelimit.core import get_usage
 
 from .http import client_ip
+from .ratelimits import OnOutage, over_limit
 
 
 class Limited(StrEnum):
@@ -33,13 +34,14 @@ def _ip_key(_group, request) -> str:
 
 
 def _over(request, *, group: str, key, rate: str, increment: bool) -> bool:
-    usage = get_usage(request, group=group, key=key, rate=rate, increment=increment)
-    if usage is None:  # a rate of None: no limit
-        return False
     # Counting this request: it may be the limit-th. Only asking (increment=False, before a
     # try that counts only if it fails): the limit-th failure has already happened.
-    # (A cache that fails answers count 0, limit 0: refused either way.)
-    return usage["should_limit"] if increment else usage["count"] >= usage["limit"]
+    # While the cache is unreachable these limits count in the database (core.ratelimits):
+    # a password or a code is never open to unlimited guessing, and log-in still works.
+    return over_limit(
+        request, group=group, key=key, rate=rate, increment=increment,
+        on_outage=OnOutage.DATABASE,
+    )  # fmt: skip
 
 
 def check(request, *, action: str, subject: str, increment: bool = True) -> Limited:

@@ -1,7 +1,7 @@
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
-from .health import readiness
+from .health import DOWN, readiness
 
 
 @never_cache
@@ -11,12 +11,26 @@ def healthz(request):
 
 @never_cache
 def readyz(request):
-    checks = readiness()
-    down = sorted(name for name, problem in checks.items() if problem)
+    """200 while this node can serve, 503 when it cannot (the database is down).
+
+    The body names every check: {"status": "ok" | "degraded" | "unavailable", "checks":
+    {name: "ok" or the reason}, "down": [...], "degraded": [...]}. With ?deep, anything
+    degraded answers 503 too: that is the URL to alarm on (docs/operator.md).
+    """
+    results = readiness()
+    down = sorted(
+        name for name, (severity, problem) in results.items() if problem and severity == DOWN
+    )
+    degraded = sorted(
+        name for name, (severity, problem) in results.items() if problem and severity != DOWN
+    )
     body = {
-        "status": "ok" if not down else "unavailable",
-        "checks": {name: problem or "ok" for name, problem in checks.items()},
+        "status": "unavailable" if down else "degraded" if degraded else "ok",
+        "checks": {name: problem or "ok" for name, (_severity, problem) in results.items()},
     }
     if down:
         body["down"] = down
-    return JsonResponse(body, status=503 if down else 200)
+    if degraded:
+        body["degraded"] = degraded
+    failing = down or ("deep" in request.GET and degraded)
+    return JsonResponse(body, status=503 if failing else 200)

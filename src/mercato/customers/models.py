@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mercato.core.masking import mask_phone
 from mercato.core.models import TimeStampedModel
@@ -43,7 +44,7 @@ class Customer(TimeStampedModel):
         validators=[cn_mobile_validator],
     )
     email = models.EmailField(_("email address"), unique=True, null=True, blank=True)
-    name = models.CharField(_("name"), max_length=40, blank=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=40, blank=True)
     gender = models.CharField(
         _("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN
     )
@@ -105,7 +106,7 @@ class Address(TimeStampedModel):
 class CodePurpose(models.TextChoices):
     SIGNUP = "signup", _("Sign-up")
     LOGIN = "login", _("Log-in")
-    RESET = "reset", _("Password reset")
+    RESET = "reset", pgettext_lazy("purpose of a code", "Password reset")
 
 
 class OneTimeCode(models.Model):

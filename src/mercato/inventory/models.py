@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mercato.core.models import TimeStampedModel
 
@@ -156,7 +157,7 @@ class StockMovement(models.Model):
         ADJUSTMENT = "adjustment", _("Stock count adjustment")
         RESERVATION = "reservation", _("Reserved for an order")
         RELEASE = "release", _("Reservation released")
-        SHIPMENT = "shipment", _("Shipped")
+        SHIPMENT = "shipment", pgettext_lazy("stock movement", "Shipped")
         RETURN = "return", _("Returned")
         TRANSFER_OUT = "transfer_out", _("Transferred out")
         TRANSFER_IN = "transfer_in", _("Transferred in")

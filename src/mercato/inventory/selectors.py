@@ -27,6 +27,25 @@ def available_sku_ids(*, sku_ids, province: str | None) -> set[int]:
     return set(stocks.values_list("sku_id", flat=True).distinct())
 
 
+def products_in_stock(*, product_ids) -> set[int]:
+    """Which of these products have an active SKU with stock to sell in an active warehouse
+    (product cards' stock state), in one query."""
+    from django.db.models import F
+
+    from .models import Stock
+
+    return set(
+        Stock.objects.filter(
+            sku__product_id__in=list(product_ids),
+            sku__is_active=True,
+            warehouse__is_active=True,
+            on_hand__gt=F("reserved"),
+        )
+        .values_list("sku__product_id", flat=True)
+        .distinct()
+    )
+
+
 def reservations_for(*, reference: str) -> QuerySet[Reservation]:
     """The reservations held for an order reference, by warehouse: its parcels, in one query."""
     return (
@@ -34,6 +53,47 @@ def reservations_for(*, reference: str) -> QuerySet[Reservation]:
         .select_related("warehouse", "sku")
         .order_by("warehouse__priority", "warehouse_id", "sku_id")
     )
+
+
+def stock_disagreements(*, limit: int = 20) -> list[str]:
+    """Stock rows whose figures disagree with what should add up to them: reserved ≠ the
+    active reservations, reserved ≠ the ledger's reserved changes, on hand ≠ the ledger's
+    on-hand changes. [] when all agree (what the fault suite and `mercato check_data`
+    check after every fault). Two subqueries over the whole table: an operator's check,
+    not a page."""
+    from django.db.models import F, OuterRef, Subquery, Sum
+    from django.db.models.functions import Coalesce
+
+    from .models import Stock, StockMovement
+
+    held = Reservation.objects.filter(
+        sku=OuterRef("sku"), warehouse=OuterRef("warehouse"), status=Reservation.Status.ACTIVE
+    ).values("sku")
+    ledger = StockMovement.objects.filter(stock=OuterRef("pk")).values("stock")
+    rows = (
+        Stock.objects.annotate(
+            held=Coalesce(
+                Subquery(held.annotate(n=Sum("quantity")).values("n")[:1]), 0
+            ),
+            ledger_on_hand=Coalesce(
+                Subquery(ledger.annotate(n=Sum("on_hand_delta")).values("n")[:1]), 0
+            ),
+            ledger_reserved=Coalesce(
+                Subquery(ledger.annotate(n=Sum("reserved_delta")).values("n")[:1]), 0
+            ),
+        )
+        .exclude(
+            reserved=F("held"), on_hand=F("ledger_on_hand"), reserved__exact=F("ledger_reserved")
+        )
+        .order_by("pk")
+        .values_list("pk", "sku_id", "warehouse_id", "on_hand", "reserved", "held",
+                     "ledger_on_hand", "ledger_reserved")[:limit]
+    )  # fmt: skip
+    return [
+        f"stock {pk} (SKU {sku}, warehouse {wh}): on hand {on_hand}, reserved {reserved}; "
+        f"active reservations {held}; ledger on hand {l_on_hand}, reserved {l_reserved}"
+        for pk, sku, wh, on_hand, reserved, held, l_on_hand, l_reserved in rows
+    ]
 
 
 # The audit timeline (back office) reads the stock ledger through these two.

@@ -80,6 +80,63 @@ def order_for_stored_key(*, customer: Customer | None, stored_key: str) -> Order
     return Order.objects.filter(customer=customer, idempotency_key=stored_key).first()
 
 
+def order_problems(*, now=None, overdue_after=None, limit: int = 20) -> list[str]:
+    """What must never be found after any fault (the fault suite and `mercato check_data`
+    check it): an order without lines, and an unpaid order still open longer than
+    `overdue_after` past its payment deadline (the expiry sweep should have cancelled it;
+    default: overdue_grace())."""
+    from django.utils import timezone
+
+    from .models import OrderStatus
+
+    now = now or timezone.now()
+    overdue_after = overdue_after if overdue_after is not None else overdue_grace()
+    problems = [
+        f"order {number} has no lines"
+        for number in Order.objects.filter(lines__isnull=True).values_list("number", flat=True)[
+            :limit
+        ]
+    ]
+    overdue = Order.objects.filter(
+        status=OrderStatus.PENDING_PAYMENT, expires_at__lt=now - overdue_after
+    )
+    count = overdue.count()
+    if count:
+        problems.append(
+            f"{count} unpaid orders more than {int(overdue_after.total_seconds())} s past "
+            "their payment deadline"
+        )
+    return problems
+
+
+def overdue_grace():
+    """How long past its deadline an unpaid order may stay open: two runs of the expiry
+    sweep (its beat schedule), at least a minute."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    sweep = getattr(settings, "CELERY_BEAT_SCHEDULE", {}).get("sweep-expired-orders", {})
+    seconds = float(sweep.get("schedule", 300))
+    return timedelta(seconds=max(2 * seconds, 60))
+
+
+def check_overdue_orders() -> str | None:
+    """/readyz (MERCATO_READINESS_CHECKS): unpaid orders open well past their deadline mean
+    the expiry sweep is not running (no beat, no worker): they hold stock."""
+    from django.utils import timezone
+
+    from .models import OrderStatus
+
+    grace = overdue_grace()
+    count = Order.objects.filter(
+        status=OrderStatus.PENDING_PAYMENT, expires_at__lt=timezone.now() - grace
+    ).count()
+    if not count:
+        return None
+    return f"{count} unpaid orders more than {int(grace.total_seconds())} s past their deadline"
+
+
 # The audit timeline (back office) reads order events through these two.
 def order_events(*, number: str = "") -> QuerySet[OrderEvent]:
     """Every order status change, or those of the order numbered `number`."""

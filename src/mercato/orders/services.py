@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mercato.core import outbox
 from mercato.core.db import execute_together, insert_rows, insert_statement
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.models import User
@@ -312,12 +313,20 @@ def write_order_record(
     for line in order_lines:
         line.order = order
     event = OrderEvent(order=order, from_status="", to_status=order.status, actor=actor)
-    execute_together([*also_execute, insert_statement(order_lines), insert_statement([event])])
+    statements = [*also_execute, insert_statement(order_lines), insert_statement([event])]
+    timer = None
     if not cod:
-        countdown = _unpaid_minutes() * 60 + int(expiry_grace().total_seconds())
-        transaction.on_commit(
-            lambda: cancel_unpaid_order_task.apply_async((order.pk,), countdown=countdown)
+        # The cancel timer goes into the outbox with the order (core.outbox): sent to the
+        # broker after the commit, or later by the relay when the broker is away; the
+        # expiry sweep cancels the order at its deadline even if the timer never runs.
+        # Due after the grace the deadline gets (expiry_grace).
+        timer = outbox.message(
+            cancel_unpaid_order_task, args=[order.pk], eta=order.expires_at + expiry_grace()
         )
+        statements.append(insert_statement([timer]))
+    execute_together(statements)
+    if timer is not None:
+        outbox.after_commit([timer])
     return order
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mercato.core import outbox
 from mercato.core.errors import NotFound
 from mercato.core.models import User
 from mercato.core.permissions import require_perm
@@ -161,7 +162,7 @@ def _close_other_attempts(order_id: int) -> None:
     if ended_attempts().filter(order_id=order_id).exists():
         from .tasks import close_attempts_task
 
-        close_attempts_task.delay([order_id])
+        outbox.enqueue(close_attempts_task, args=[[order_id]])  # a broker away: sent later
 
 
 def _apply_trade(verified: VerifiedNotice, notice: PaymentNotice):

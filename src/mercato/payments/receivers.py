@@ -2,6 +2,7 @@
 
 from django.dispatch import receiver
 
+from mercato.core import outbox
 from mercato.orders.signals import orders_cancelled, unpaid_order_due
 
 from .expiry import ended_attempts, expire_order
@@ -14,7 +15,7 @@ def close_attempts_of_cancelled_orders(sender, order_ids, **kwargs):
     if ended_attempts().filter(order_id__in=list(order_ids)).exists():
         from .tasks import close_attempts_task
 
-        close_attempts_task.delay(list(order_ids))
+        outbox.enqueue(close_attempts_task, args=[list(order_ids)])  # a broker away: later
 
 
 @receiver(unpaid_order_due, dispatch_uid="payments.expire_due_order")

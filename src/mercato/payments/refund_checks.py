@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mercato.core import outbox
 from mercato.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from mercato.core.models import User
 from mercato.core.permissions import require_perm
@@ -67,9 +68,8 @@ def schedule_check(refund: Refund) -> None:
     beat sweep (settle_due_refunds) finds the refund by its next_check_at all the same."""
     from .tasks import settle_refund_task
 
-    pk, due = refund.pk, refund.next_check_at
-    delay = max((due - timezone.now()).total_seconds(), 0) if due else 0
-    transaction.on_commit(lambda: settle_refund_task.apply_async((pk,), countdown=delay))
+    # Through the outbox (core.outbox): written with the refund, sent once committed.
+    outbox.enqueue(settle_refund_task, args=[refund.pk], eta=refund.next_check_at)
 
 
 def _claim(refund_id: int, *, force: bool, now) -> Refund | None:
@@ -226,5 +226,5 @@ def refund_stray_payment(*, payment: Payment, second: bool) -> Refund | None:
     RefundEvent.objects.create(refund=refund, to_status=RefundStatus.REQUESTED, reason=reason)
     from .tasks import send_refund_task
 
-    transaction.on_commit(lambda: send_refund_task.delay(refund.pk))
+    outbox.enqueue(send_refund_task, args=[refund.pk])  # sent once committed (core.outbox)
     return refund

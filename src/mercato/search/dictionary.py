@@ -32,6 +32,9 @@ class Dictionary:
     # word → what else it means, each a phrase of one or more words (normalised)
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fingerprint: str = ""
+    # pinyin or initials → the dictionary's Chinese words typed so (dsj → 电视机): words a
+    # shopper types that the index may not hold
+    spelled: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -91,8 +94,23 @@ def _load() -> Dictionary:
         if current is not None and current.analyzer.words == dictionary_words(words)
         else Analyzer(words)
     )
-    _state.current = Dictionary(analyzer, synonym_map(groups), fingerprint)
+    synonyms = synonym_map(groups)
+    _state.current = Dictionary(analyzer, synonyms, fingerprint, _spelled(synonyms))
     return _state.current
+
+
+def _spelled(synonyms) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for word in synonyms:
+        if " " in word or not text.is_cjk(word) or not all(text.is_cjk(c) for c in word):
+            continue
+        syllables = text.syllables(word)
+        keys = {"".join(syllables)}
+        if len(word) > 1:
+            keys.add("".join(s[0] for s in syllables))
+        for key in keys:
+            out.setdefault(key, []).append(word)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def current(*, shop_version: int | None = None) -> Dictionary:

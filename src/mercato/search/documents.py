@@ -9,7 +9,7 @@ same tokenizer that reads queries.
 from collections import Counter
 from dataclasses import dataclass
 
-from mercato.catalog.models import Category, Product, ProductStatus, Sku
+from mercato.catalog.models import Category, Product, ProductPopularity, ProductStatus, Sku
 
 from . import dictionary, text
 from .analyzer import Analyzer
@@ -24,6 +24,8 @@ class Document:
     detail: str  # C: specs, subtitle, SEO keywords, code, parent categories whole
     fallback: str  # D: parent categories' inner words, single Chinese characters
     terms: dict  # {token: TermKind} the best kind each token has in this product
+    sold: int = 0  # units sold (catalog.ProductPopularity)
+    spec_values: str = ""  # "name\tvalue" lines of its active SKUs' specs
 
 
 def _ancestor_paths(path: str, steplen: int) -> list[str]:
@@ -52,7 +54,7 @@ def _chars(*values: str) -> list[str]:
     return [ch for value in values for ch in text.normalize(value) if text.is_cjk(ch)]
 
 
-def _document(product, categories: list[str], specs, analyzer: Analyzer) -> Document:
+def _document(product, categories: list[str], specs, analyzer: Analyzer, sold: int) -> Document:
     brand = product.brand
     leaf, parents = categories[-1] if categories else "", categories[:-1]
     kinds: dict[str, int] = {}
@@ -71,7 +73,8 @@ def _document(product, categories: list[str], specs, analyzer: Analyzer) -> Docu
     own = mark(analyzer.tokens(leaf, for_index=True), TermKind.WORD)
     if leaf:
         own = mark([whole(leaf)], TermKind.CATEGORY) + own
-    detail_text = [product.subtitle, product.seo_keywords, product.code, *sorted(specs)]
+    detail_text = [product.subtitle, product.seo_keywords, product.code]
+    detail_text += sorted({value for _name, value in specs})
     detail = mark(analyzer.tokens(" ".join(detail_text), for_index=True), TermKind.SPEC)
     detail += mark([whole(p) for p in parents if p], TermKind.CATEGORY)
     inner = [t for p in parents for t in analyzer.tokens(p, for_index=True)]
@@ -89,6 +92,8 @@ def _document(product, categories: list[str], specs, analyzer: Analyzer) -> Docu
         detail=field(detail),
         fallback=field(fallback),
         terms=kinds,
+        sold=sold,
+        spec_values="\n".join(f"{name}\t{value}" for name, value in sorted(specs)),
     )
 
 
@@ -103,11 +108,18 @@ def build_documents(product_ids) -> tuple[list[Document], set[int]]:
     steplen = Category.steplen
     paths = {p for product in products for p in _ancestor_paths(product.category.path, steplen)}
     names_by_path = dict(Category.objects.filter(path__in=paths).values_list("path", "name"))
-    specs: dict[int, set[str]] = {}
+    specs: dict[int, set[tuple[str, str]]] = {}
     for product_id, values in Sku.objects.filter(product__in=products, is_active=True).values_list(
         "product_id", "specs"
     ):
-        specs.setdefault(product_id, set()).update(str(v) for v in (values or {}).values())
+        specs.setdefault(product_id, set()).update(
+            (str(k), str(v)) for k, v in (values or {}).items()
+        )
+    sold = dict(
+        ProductPopularity.objects.filter(product__in=products).values_list(
+            "product_id", "units_sold"
+        )
+    )
     analyzer = dictionary.current().analyzer
     documents = [
         _document(
@@ -115,6 +127,7 @@ def build_documents(product_ids) -> tuple[list[Document], set[int]]:
             [names_by_path.get(p, "") for p in _ancestor_paths(product.category.path, steplen)],
             specs.get(product.pk, ()),
             analyzer,
+            sold.get(product.pk, 0),
         )
         for product in products
     ]
@@ -122,17 +135,25 @@ def build_documents(product_ids) -> tuple[list[Document], set[int]]:
     return documents, removed
 
 
-def term_counts(documents: list[Document]) -> dict[str, tuple[int, int]]:
-    """{term: (best kind, products holding it)} over these documents; a term found in a
-    product's own text counts only those products (手机 of 手机数码 does not count)."""
+def term_counts(documents: list[Document]) -> dict[str, tuple[int, int, int]]:
+    """{term: (best kind, products holding it, their units sold)} over these documents; a
+    term found in a product's own text counts only those products (手机 of 手机数码 does
+    not count)."""
     own: Counter = Counter()
+    own_sold: Counter = Counter()
     anywhere: Counter = Counter()
+    anywhere_sold: Counter = Counter()
     kinds: dict[str, int] = {}
     for document in documents:
         for term, kind in document.terms.items():
             anywhere[term] += 1
+            anywhere_sold[term] += document.sold
             if kind > TermKind.FALLBACK:
                 own[term] += 1
+                own_sold[term] += document.sold
             if kinds.get(term, 0) < kind:
                 kinds[term] = kind
-    return {term: (kinds[term], own[term] or n) for term, n in anywhere.items()}
+    return {
+        term: (kinds[term], own[term] or n, own_sold[term] if own[term] else anywhere_sold[term])
+        for term, n in anywhere.items()
+    }

@@ -40,6 +40,9 @@ class SearchDocument(models.Model):
     category_tokens = models.TextField(blank=True)
     detail_tokens = models.TextField(blank=True)
     fallback_tokens = models.TextField(blank=True)
+    # The spec values of the product's active SKUs, "name\tvalue" a line: search counts its
+    # spec facets from the matches without another query (search.facets).
+    spec_values = models.TextField(blank=True)
     indexed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -55,14 +58,16 @@ class SearchTerm(models.Model):
     queries are read against (pinyin, initials, unfinished words, typos). 华为 has the
     spelling huawei (initials hw); a Latin token is its own spelling. Written when products
     are indexed; `docs` counts the products holding it as of the last full rebuild (later
-    re-indexing only adds terms)."""
+    re-indexing only adds terms), `sold` their units sold (catalog.ProductPopularity)."""
 
     term = models.CharField(max_length=60)
     spell = models.CharField(max_length=120)
     initials = models.CharField(max_length=30, blank=True, db_index=True)
     fuzzy = models.CharField(max_length=120, blank=True, db_index=True)
     kind = models.PositiveSmallIntegerField(choices=TermKind.choices, default=TermKind.WORD)
+    primary = models.BooleanField(default=True)  # the reading in context (not 活力 as guoli)
     docs = models.PositiveIntegerField(default=0)
+    sold = models.PositiveIntegerField(default=0)  # units sold of those products
     length = models.PositiveSmallIntegerField(db_index=True)  # of the spelling
 
     class Meta:

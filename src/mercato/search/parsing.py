@@ -55,6 +55,7 @@ class _Reader:
         self.vocabulary = vocabulary
         self.synonyms = found.synonyms
         self.analyzer = found.analyzer
+        self.dictionary_spelled = found.spelled
         self.parsed = ParsedQuery(text=query)
         self.completions: list[str] = []
 
@@ -115,9 +116,15 @@ class _Reader:
                 offer(row, "initials")
         alternatives = self.weighed(scored)
         if not scored:
-            split = self.split(token)
-            if split:
-                alternatives.append(Alternative(tuple(split), ROUTE["split"]))
+            for word in self.dictionary_spelled.get(token, ()):  # dsj → 电视机, a synonym
+                alternatives += self.synonym_alternatives(word)
+        if not alternatives and not completing:
+            pieces = self.split(token)
+            if pieces:
+                for rows in pieces:
+                    scored_piece = {r.term: r.prior() * ROUTE["split"] for r in rows}
+                    self.group(self.weighed(scored_piece), token)
+                return True
         if completing or not alternatives:
             if len(token) >= reading.MIN_PREFIX_LATIN or completing:
                 for row in vocabulary.with_prefix(token, spelled=True):
@@ -131,22 +138,23 @@ class _Reader:
         self.group(alternatives, token)
         return True
 
-    def split(self, token: str) -> list[str]:
-        """Pinyin or initials typed without spaces: huaweishouji → 华为 手机, hwsj → 华为 手机."""
-        for table, least in ((self.vocabulary.by_spell, 2), (self.vocabulary.by_initials, 2)):
+    def split(self, token: str) -> list[list]:
+        """Pinyin or initials typed without spaces: huaweishouji → 华为 | 手机, xmsb → 小米 |
+        手表 or 鼠标: the vocabulary rows of each piece (fewest pieces, likeliest terms)."""
+        for table in (self.vocabulary.by_spell, self.vocabulary.by_initials):
             n = len(token)
-            best: list[tuple[int, float, list[str]] | None] = [None] * (n + 1)
+            best: list[tuple[int, float, list] | None] = [None] * (n + 1)
             best[0] = (0, 0.0, [])
             for i in range(n):
                 if best[i] is None:
                     continue
-                for j in range(i + least, n + 1):
+                for j in range(i + 2, n + 1):
                     rows = [r for r in table.get(token[i:j], []) if r.main]
                     if not rows:
                         continue
-                    row = max(rows, key=lambda r: r.prior())
-                    pieces, prior, terms = best[i]
-                    candidate = (pieces + 1, prior - row.prior(), [*terms, row.term])
+                    pieces, prior, found = best[i]
+                    top = max(r.prior() for r in rows)
+                    candidate = (pieces + 1, prior - top, [*found, rows])
                     if best[j] is None or candidate[:2] < best[j][:2]:
                         best[j] = candidate
             if best[n] is not None and 2 <= best[n][0] <= 4:

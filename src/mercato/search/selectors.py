@@ -4,7 +4,9 @@ Shared by the shop's search page, the API and `mercato evaluate_search`, which r
 exactly as the page does.
 """
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
 
@@ -12,11 +14,14 @@ from mercato.catalog.models import Product
 from mercato.catalog.shopcache import shop_version
 
 from . import text
-from .backends import SearchResult, get_backend
+from .backends import get_backend
 from .backends.database import MAX_MATCHES
-from .listing import MAX_PAGE, clean_sort, filter_sort_page, filters_active
+from .documents import whole
+from .facets import Hit, filters_active, list_hits
+from .listing import MAX_PAGE, clean_sort
+from .models import TermKind
 from .parsing import parse_query
-from .query import ParsedQuery
+from .query import Alternative, Group, ParsedQuery
 from .resultcache import cached_result_page
 
 PER_PAGE = 20
@@ -24,13 +29,14 @@ RELATED = 12  # at most this many related products below a short list
 CARD_FIELDS = ("name", "slug", "min_price", "max_price", "brand__name")
 SUGGESTIONS = 8
 TERM_SUGGESTIONS = 3
+HINT_SAMPLE = 40  # matches of a left-out word whose categories are counted
 
 
 @dataclass
 class SearchPage:
     query: str
-    results: list = field(default_factory=list)  # Product objects of this page, in order
-    related: list = field(default_factory=list)  # below a short list: matching some words
+    ids: list = field(default_factory=list)  # the page's product ids, in order
+    related_ids: list = field(default_factory=list)  # below a short list: some words match
     total: int = 0
     page: int = 1
     pages: int = 0
@@ -38,18 +44,45 @@ class SearchPage:
     sort: str = ""
     corrections: dict = field(default_factory=dict)
     loosened: bool = False  # nothing matched every word; these match the words in `kept`
-    kept: list = field(default_factory=list)
+    kept: list = field(default_factory=list)  # the words the loosened or related list kept
     ignored: list = field(default_factory=list)  # words no product holds
+    suggestions: list = field(default_factory=list)  # did you mean: [{text, qs}]
     notice: str = ""
     cache_key: str = ""  # where search.resultcache keeps this page ("" when not cached)
+
+    version: int = 0  # the shop version it was found at (cards are cached per version)
+
+    @property
+    def kept_words(self) -> str:
+        return " ".join(self.kept)
+
+    @property
+    def results(self) -> list[Product]:
+        """The page's products, in order (one query; the shop page uses cached cards)."""
+        return products_in_order(self.ids)
+
+    @property
+    def related(self) -> list[Product]:
+        return products_in_order(self.related_ids)
+
+
+def products_in_order(ids) -> list[Product]:
+    """Only what a result card shows: the description and SEO text stay in the database."""
+    by_id = Product.objects.select_related("brand").only(*CARD_FIELDS).in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 @dataclass
 class Ranking:
-    ids: list[int]  # every match, best first (at most MAX_MATCHES)
+    hits: list[Hit]  # every match, best first (at most MAX_MATCHES)
     related: list[int]  # related products to show below a short first page
     parsed: ParsedQuery
     kept: ParsedQuery | None = None  # the loosened query, when every word found nothing
+    related_by: ParsedQuery | None = None  # the loosened query the related list matched
+
+    @property
+    def ids(self) -> list[int]:
+        return [h.id for h in self.hits]
 
 
 def clean_page(raw) -> int:
@@ -70,18 +103,47 @@ def rank(
     than that is followed by up to `fill` related products (matching the key word)."""
     parsed = parse_query(query, shop_version=version)
     backend = get_backend()
-    ids = backend.match(parsed, limit=MAX_MATCHES)
-    ranking = Ranking(ids=ids, related=[], parsed=parsed)
-    if not ids and not filtered:
+    hits = backend.match(parsed, limit=MAX_MATCHES)
+    ranking = Ranking(hits=hits, related=[], parsed=parsed)
+    if not hits and not filtered:
         loose = parsed.loosened()
         if loose is not None:
-            ranking.ids = backend.match(loose, limit=MAX_MATCHES)
-            ranking.kept = loose if ranking.ids else None
-    elif ids and len(ids) < fill and not filtered:
+            loose = with_category_hints(loose)
+            ranking.hits = backend.match(loose, limit=MAX_MATCHES)
+            ranking.kept = loose if ranking.hits else None
+    elif hits and len(hits) < fill and not filtered:
         loose = parsed.loosened()
         if loose is not None:
-            ranking.related = backend.match(loose, limit=min(RELATED, fill - len(ids)), exclude=ids)
+            # Related products look like the results: their category first.
+            leaf = Counter(h.category_name for h in hits).most_common(1)[0][0]
+            hint = Group([Alternative((whole(leaf),))], loose.groups[0].weight, leaf, entity=True)
+            loose = replace(loose, boosts=[*loose.boosts, hint])
+            more = min(RELATED, fill - len(hits))
+            related = backend.match(loose, limit=more, exclude=ranking.ids)
+            ranking.related = [h.id for h in related]
+            ranking.related_by = loose if related else None
     return ranking
+
+
+def with_category_hints(loose: ParsedQuery) -> ParsedQuery:
+    """A loosened query whose left-out words still order it: the own category most of
+    their matches share becomes a boost (安踏 跑步鞋, with no Anta running shoe: Anta's
+    运动鞋 first). One query per left-out word."""
+    backend = get_backend()
+    samples = []
+    for index, group in enumerate(loose.groups):
+        if loose.required is not None and index not in loose.required:
+            single = ParsedQuery(text=group.text, groups=[group])
+            samples.append((group, backend.match(single, limit=HINT_SAMPLE)))
+    hints = []
+    for group, hits in samples:
+        leaves = Counter(h.category_name for h in hits)
+        if leaves:
+            leaf, n = leaves.most_common(1)[0]
+            if n * 2 >= len(hits):
+                hint = Alternative((whole(leaf),))
+                hints.append(Group([hint], group.weight, group.text, entity=True))
+    return replace(loose, boosts=[*loose.boosts, *hints]) if hints else loose
 
 
 def search_products(*, query: str, params=None, page=1, per_page: int = PER_PAGE) -> SearchPage:
@@ -132,20 +194,16 @@ def _find(result_page: SearchPage, *, params, per_page: int, version: int) -> Se
     ranking = rank(
         result_page.query, filtered=filtered, fill=per_page if first else 0, version=version
     )
-    products = Product.objects.filter(pk__in=ranking.ids)
-    result: SearchResult = filter_sort_page(
-        products=products,
-        ranked=ranking.ids,
-        filters=params,
+    result = list_hits(
+        hits=ranking.hits,
+        params=params,
         sort=result_page.sort,
         page=result_page.page,
         per_page=per_page,
     )
     # Only what a result card shows: the description and SEO text stay in the database.
-    cards = Product.objects.select_related("brand").only(*CARD_FIELDS)
-    by_id = cards.in_bulk(result.ids + ranking.related)
-    result_page.results = [by_id[pk] for pk in result.ids if pk in by_id]
-    result_page.related = [by_id[pk] for pk in ranking.related if pk in by_id]
+    result_page.ids, result_page.related_ids = result.ids, ranking.related
+    result_page.version = version
     result_page.total, result_page.facets = result.total, result.facets
     result_page.pages = (result.total + per_page - 1) // per_page
     result_page.corrections = ranking.parsed.corrections
@@ -153,7 +211,34 @@ def _find(result_page: SearchPage, *, params, per_page: int, version: int) -> Se
     if ranking.kept is not None:
         result_page.loosened = True
         result_page.kept = [g.text for g in ranking.kept.required_groups]
+    elif ranking.related_by is not None:
+        result_page.kept = [g.text for g in ranking.related_by.required_groups]
+    if not result_page.total and not filtered:
+        result_page.suggestions = did_you_mean(result_page.query, ranking.parsed)
     return result_page
+
+
+def did_you_mean(query: str, parsed: ParsedQuery) -> list[dict]:
+    """Queries to try when nothing was found: each word no product holds, or each Latin word
+    nothing read, replaced by the nearest brand or category (two edits at most)."""
+    words = [w for w in parsed.ignored] + [
+        g.text for g in parsed.groups if text.is_latin(g.text) and len(g.text) >= 3
+    ]
+    suggestions = []
+    for word in dict.fromkeys(words):
+        spelled = word if text.is_latin(word) else "".join(text.syllables(word))
+        if len(spelled) < 3:
+            continue
+        near = [
+            (text.damerau_distance(spelled, row.spell, 2), -row.prior(), row.term)
+            for row in get_backend().similar_spellings([spelled])
+            if row.kind >= TermKind.CATEGORY and row.term != word
+        ]
+        near = sorted(n for n in near if n[0] <= 2)
+        if near:
+            fixed = query.replace(word, near[0][2])
+            suggestions.append({"text": fixed, "qs": urlencode({"q": fixed})})
+    return suggestions[:3]
 
 
 @dataclass
@@ -170,7 +255,7 @@ def suggest(*, prefix: str, limit: int = SUGGESTIONS) -> Suggestions:
     if not cleaned:
         return Suggestions([], [])
     parsed = parse_query(cleaned, typing=True, shop_version=shop_version())
-    ids = get_backend().match(parsed, limit=limit) if not parsed.is_empty else []
-    by_id = Product.objects.select_related("brand").only(*CARD_FIELDS).in_bulk(ids)
+    hits = get_backend().match(parsed, limit=limit) if not parsed.is_empty else []
+    ids = [h.id for h in hits]
     terms = parsed.completions[:TERM_SUGGESTIONS]
-    return Suggestions(terms, [by_id[pk] for pk in ids if pk in by_id])
+    return Suggestions(terms, products_in_order(ids))

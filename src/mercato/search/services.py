@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from mercato.catalog.models import Category, Product, ProductStatus, Sku
 from mercato.catalog.shopcache import bump_shop_version
+from mercato.core import outbox
 from mercato.core.audit import acting_as
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
@@ -190,7 +191,7 @@ def reindex_products_holding(*, words) -> int:
 
     ids = products_holding(words=words)
     if ids:
-        transaction.on_commit(lambda: reindex_products_task.delay(ids))
+        outbox.enqueue(reindex_products_task, args=[ids])  # sent once committed
     return len(ids)
 
 
@@ -206,7 +207,7 @@ def catalogue_changed(*, brand_ids=(), category_ids=()) -> int:
     if ids:
         from .tasks import reindex_products_task
 
-        transaction.on_commit(lambda: reindex_products_task.delay(ids))
+        outbox.enqueue(reindex_products_task, args=[ids])  # sent once committed
     return len(ids)
 
 

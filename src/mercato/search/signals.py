@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from mercato.catalog.models import Brand, Category, ImportJob, Product, Sku
+from mercato.core import outbox
 
 _pending = threading.local()
 
@@ -32,7 +33,9 @@ def _flush() -> None:
 
     ids, _pending.ids = sorted(getattr(_pending, "ids", ())), set()
     if ids:
-        reindex_products_task.delay(ids)
+        # Through the outbox (core.outbox): a broker that is away delays the reindex
+        # instead of failing the request that saved the product.
+        outbox.enqueue(reindex_products_task, args=[ids])
 
 
 def _catalogue_flush() -> None:
@@ -79,7 +82,7 @@ def import_finished(sender, instance, **kwargs):
         from .tasks import reindex_changed_since_task
 
         since = instance.started_at.isoformat()
-        transaction.on_commit(lambda: reindex_changed_since_task.delay(since))
+        transaction.on_commit(lambda: outbox.enqueue(reindex_changed_since_task, args=[since]))
 
 
 def connect() -> None:

@@ -144,8 +144,10 @@ def readings(word: str) -> list[list[str]]:
     if not is_cjk(word):
         return []
     first = syllables(word)
-    options = pinyin(word, style=Style.NORMAL, heteronym=True, errors="ignore")
-    if len(options) != len(first):
+    # Character by character: for a whole word pypinyin gives only its reading in context.
+    options = [pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore") for ch in word]
+    options = [o[0] if o else [] for o in options]
+    if len(options) != len(first) or not all(options):
         return [first] if first else []
     found = [first]
     for combo in itertools.product(*[[s for s in opts if s][:3] for opts in options]):

@@ -3,6 +3,7 @@ and their ValidationFailed errors are put back on the fields they name."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mercato.core.errors import ValidationFailed
 from mercato.customers.models import Gender
@@ -114,7 +115,7 @@ class SetPasswordForm(AccountForm):
 
 
 class ProfileForm(AccountForm):
-    name = forms.CharField(label=_("Name"), max_length=40, required=False)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=40, required=False)
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices)
     birthday = forms.DateField(
         label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"})

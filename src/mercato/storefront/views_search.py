@@ -1,15 +1,27 @@
-"""The search page and search-as-you-type suggestions."""
+"""The search page and search-as-you-type suggestions.
+
+The results are laid out as a category page's: the same product cards (image, price,
+from-price, stock state), facets that belong to the results (a category facet first; long
+lists folded after the first values), the sorts and pages; the related products a short
+list is followed by; and, when nothing is found, what to try instead.
+"""
 
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from mercato.catalog import selectors as catalog_selectors
+from mercato.catalog.models import Product
+from mercato.catalog.shopcache import page_seconds
+from mercato.inventory.selectors import products_in_stock
 from mercato.search import querylog, selectors
 from mercato.search.listing import filters_active
 from mercato.search.resultcache import cached_text
@@ -22,6 +34,10 @@ SORT_LABELS = [
     ("price_desc", _("Price ↓")),
     ("new", _("New")),
 ]
+FACET_VALUES = 8  # values shown before "more"
+CARD_KEY = "search:card"
+CARD_FIELDS = ("name", "slug", "min_price", "max_price", "brand__name")
+PAGE_LINKS = 2  # page numbers shown either side of the current one
 
 
 def product_url(product) -> str:
@@ -34,27 +50,91 @@ def product_url(product) -> str:
         return f"/p/{product.slug}/"
 
 
-def _filter_params(params) -> str:
-    """The filters of the URL (not the query, sort or page), for the sort and page links."""
-    pairs = [
-        (k, v) for k in params.keys() if k not in ("q", "sort", "page") for v in params.getlist(k)
-    ]
+def _pairs(params, *, without=("page",)) -> list[tuple[str, str]]:
+    return [(k, v) for k in params.keys() if k not in without for v in params.getlist(k)]
+
+
+def _qs(pairs, **override) -> str:
+    pairs = [(k, v) for k, v in pairs if k not in override]
+    pairs += [(k, v) for k, v in override.items() if v not in ("", None)]
     return urlencode(pairs)
 
 
+def _folded(facets) -> list[dict]:
+    """Each facet's first values, and the rest behind "more" (chosen ones stay in view)."""
+    out = []
+    for facet in facets:
+        shown = list(facet.values[:FACET_VALUES])
+        rest = facet.values[FACET_VALUES:]
+        shown += [v for v in rest if v.selected]
+        more = [v for v in rest if not v.selected]
+        out.append({"key": facet.key, "label": facet.label, "shown": shown, "more": more})
+    return out
+
+
+def _pages(current: int, last: int) -> list[int]:
+    first, final = max(1, current - PAGE_LINKS), min(last, current + PAGE_LINKS)
+    return list(range(first, final + 1))
+
+
+def _cards(ids, version: int) -> list[str]:
+    """The products' cards as HTML (image, name, price, from-price, stock state), in order.
+
+    A card is kept in the cache per product, shop version and language: the version moves
+    whenever a product, price, image or stock state changes, so a card is never older than
+    what it shows, and a search renders only the cards no search has rendered since."""
+    if not ids:
+        return []
+    language = get_language()
+    keys = {pk: f"{CARD_KEY}:{version}:{language}:{pk}" for pk in ids}
+    found = cache.get_many(list(keys.values()))
+    html = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = [pk for pk in ids if pk not in html]
+    if missing:
+        products = list(
+            catalog_selectors.product_cards(Product.objects.filter(pk__in=missing)).only(
+                *CARD_FIELDS
+            )
+        )
+        available = products_in_stock(product_ids=missing)
+        made = {}
+        for product in products:
+            product.sold_out = product.pk not in available
+            made[product.pk] = render_to_string("storefront/partials/card.html", {"p": product})
+        cache.set_many({keys[pk]: card for pk, card in made.items()}, page_seconds())
+        html.update(made)
+    return [mark_safe(html[pk]) for pk in ids if pk in html]  # noqa: S308 - our template's output
+
+
 def _listing_html(request, result) -> str:
-    """Results, facets, sorting and pages: the same for everyone who searched this, so kept
-    beside the cached result page (rendering is most of a cached search's cost)."""
+    """Results, facets, sorting, pages and related products: the same for everyone who
+    searched this, so kept beside the cached result page (rendering is most of a cached
+    search's cost)."""
 
     def render_listing() -> str:
-        for product in result.results:
-            product.url = product_url(product)
+        params = request.GET
+        pairs = [(k, v) for k, v in _pairs(params, without=("page", "q")) if k != "sort"]
+        base = [("q", result.query), *pairs]
         context = {
             "result": result,
-            "sorts": SORT_LABELS,
-            "filter_params": _filter_params(request.GET),
+            "cards": _cards(result.ids, result.version),
+            "related": _cards(result.related_ids, result.version),
+            "facets": _folded(result.facets),
+            "filtered": filters_active(params),
+            "sorts": [
+                (key, label, _qs(base, sort=key), key == result.sort) for key, label in SORT_LABELS
+            ],
+            "clear_url": "?" + _qs([("q", result.query)], sort=result.sort),
+            "page_links": [
+                (n, _qs(base, sort=result.sort, page=n)) for n in _pages(result.page, result.pages)
+            ],
+            "prev_qs": _qs(base, sort=result.sort, page=result.page - 1) if result.page > 1 else "",
+            "next_qs": _qs(base, sort=result.sort, page=result.page + 1)
+            if result.page < result.pages
+            else "",
+            "top_categories": [] if result.total else list(catalog_selectors.top_categories()),
         }
-        return render_to_string("storefront/search/_listing.html", context)
+        return render_to_string("storefront/search/_listing.html", context, request=None)
 
     return mark_safe(cached_text(result_page=result, name="html", render=render_listing))  # noqa: S308 - our template's output
 
@@ -70,7 +150,7 @@ def search_page(request):
     context = {
         "result": result,
         "query": result.query,
-        "listing": _listing_html(request, result),
+        "listing": _listing_html(request, result) if result.query else "",
         "hot_searches": querylog.hot_searches() if result.total == 0 else [],
     }
     template = "storefront/search/_results.html" if request.htmx else "storefront/search.html"
@@ -79,9 +159,12 @@ def search_page(request):
 
 @require_GET
 def suggest(request):
-    """htmx: a short list of links under the search box; ?format=json for apps."""
+    """htmx: brands and categories the typed word may finish as, then products; with
+    ?format=json for apps."""
     found = selectors.suggest(prefix=request.GET.get("q", ""))
+    search = reverse("storefront:search")
+    terms = [{"text": t, "url": f"{search}?{urlencode({'q': t})}"} for t in found.terms]
     items = [{"name": p.name, "url": product_url(p)} for p in found.products]
     if request.GET.get("format") == "json":
-        return JsonResponse({"suggestions": items})
-    return render(request, "storefront/search/_suggestions.html", {"items": items})
+        return JsonResponse({"terms": terms, "suggestions": items})
+    return render(request, "storefront/search/_suggestions.html", {"terms": terms, "items": items})

@@ -4,7 +4,7 @@ caller as actor; the service checks the permission, so a 403 changes nothing."""
 from ninja import File, Form, Status
 from ninja.files import UploadedFile
 
-from mercato.api.auth import staff_auth
+from mercato.api.auth import requires
 from mercato.api.schemas import PathId, Text, responses
 from mercato.catalog import services
 from mercato.catalog.models import Category
@@ -48,7 +48,7 @@ def _category_out(category) -> dict:
 
 @router.post(
     "/products",
-    auth=staff_auth,
+    **requires("catalog.add_product"),
     response=responses(ProductDetail, 201),
     exclude_unset=True,
     summary="Create a draft product",
@@ -61,7 +61,7 @@ def create_product(request, payload: ProductIn):
 
 @router.patch(
     "/products/{product_id}",
-    auth=staff_auth,
+    **requires("catalog.change_product"),
     response=responses(ProductDetail),
     exclude_unset=True,
     summary="Change a product",
@@ -75,7 +75,7 @@ def update_product(request, product_id: PathId, payload: ProductPatch):
 
 @router.post(
     "/products/{product_id}/status",
-    auth=staff_auth,
+    **requires("catalog.publish_product"),
     response=responses(ProductDetail),
     exclude_unset=True,
     summary="Publish (on_sale), take off the shelf (off_shelf) or back to draft",
@@ -87,7 +87,7 @@ def set_status(request, product_id: PathId, payload: StatusIn):
 
 @router.post(
     "/products/{product_id}/skus",
-    auth=staff_auth,
+    **requires("catalog.change_product"),
     response=responses(list[SkuOut], 201),
     exclude_unset=True,
     summary="Generate SKUs from spec values",
@@ -100,7 +100,7 @@ def generate_skus(request, product_id: PathId, payload: GenerateSkusIn):
 
 @router.patch(
     "/skus/{sku_id}",
-    auth=staff_auth,
+    **requires("catalog.change_product"),
     response=responses(SkuOut),
     exclude_unset=True,
     summary="Change a SKU",
@@ -113,7 +113,7 @@ def update_sku(request, sku_id: PathId, payload: SkuPatch):
 
 @router.post(
     "/products/{product_id}/images",
-    auth=staff_auth,
+    **requires("catalog.change_product"),
     response=responses(ImageOut, 201),
     summary="Upload a product image (multipart)",
 )
@@ -131,7 +131,7 @@ def upload_image(
 
 @router.post(
     "/prices/preview",
-    auth=staff_auth,
+    **requires("catalog.change_price"),
     response=responses(list[PriceChangeOut]),
     summary="Preview a bulk price change (writes nothing)",
 )
@@ -143,7 +143,7 @@ def preview_prices(request, payload: PriceChangeIn):
 
 @router.post(
     "/prices/apply",
-    auth=staff_auth,
+    **requires("catalog.change_price"),
     response=responses(list[PriceChangeOut]),
     summary="Apply a bulk price change: all SKUs or none",
 )
@@ -159,7 +159,7 @@ def apply_prices(request, payload: PriceApplyIn):
 
 @router.post(
     "/categories",
-    auth=staff_auth,
+    **requires("catalog.add_category"),
     response=responses(CategoryOut, 201),
     summary="Create a category",
 )
@@ -170,7 +170,7 @@ def create_category(request, payload: CategoryIn):
 
 @router.post(
     "/categories/{category_id}/move",
-    auth=staff_auth,
+    **requires("catalog.change_category"),
     response=responses(CategoryOut),
     summary="Move a category with its subtree",
 )
@@ -185,7 +185,10 @@ def move_category(request, category_id: PathId, payload: CategoryMoveIn):
 
 
 @router.post(
-    "/brands", auth=staff_auth, response=responses(BrandOut, 201), summary="Create a brand"
+    "/brands",
+    **requires("catalog.add_brand"),
+    response=responses(BrandOut, 201),
+    summary="Create a brand",
 )
 def create_brand(request, payload: BrandIn):
     return Status(201, services.create_brand(actor=request.auth, **payload.model_dump()))

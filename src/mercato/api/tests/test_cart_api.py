@@ -1,8 +1,5 @@
 """The cart over the API: /api/cart (session shoppers, CSRF on writes, one error format)."""
 
-# The SKU fixtures are the cart pages' tests' own (imported): arguments named after them.
-# ruff: noqa: F811
-
 import copy
 import json
 import threading
@@ -17,12 +14,7 @@ from mercato.cart.models import Cart, CartLine
 from mercato.cart.services import add_to_cart, get_or_create_cart, set_cart_limit
 from mercato.catalog.models import ProductStatus, Sku
 from mercato.customers.services import create_customer
-from mercato.storefront.tests.shop_fixtures import shop_fixture  # noqa: F401
-
-# 黑色/128GB (5 in stock) and 白色/256GB (2) of 华为 手机 1, ¥2999.00 each.
-from mercato.storefront.tests.test_cart_views import black, white  # noqa: F401
-
-from .helpers import assert_error_format, fields_of
+from mercato.testing.api import assert_error_format, fields_of
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +43,7 @@ def shopper():
     return Shopper()
 
 
-def test_empty_cart_reads_without_creating_one(shopper, shop):
+def test_empty_cart_reads_without_creating_one(shopper, phone_shop):
     response = shopper.call("get", "/api/cart")
     assert response.status_code == 200
     assert response.json() == {"lines": [], "selected_count": 0, "total": "0.00", "notices": []}
@@ -98,14 +90,14 @@ def test_member_gets_their_own_cart(shopper, black):
     assert not Cart.objects.filter(customer=None).exists()
 
 
-def test_notices_for_price_change_off_shelf_and_short_stock(shopper, shop, black, white):
+def test_notices_for_price_change_off_shelf_and_short_stock(shopper, phone_shop, black, white):
     shopper.add(black, 1)
     shopper.add(white, 1)
-    other = shop["products"][2].skus.first()
+    other = phone_shop["products"][2].skus.first()
     shopper.add(other, 1)
     Sku.objects.filter(pk=black.pk).update(list_price=Decimal("2799.00"))
     CartLine.objects.filter(sku=white).update(quantity=3)
-    product = shop["products"][2]
+    product = phone_shop["products"][2]
     product.status = ProductStatus.OFF_SHELF
     product.save()
     body = shopper.call("get", "/api/cart").json()
@@ -194,8 +186,8 @@ def test_unparsable_body_is_400(shopper, black):
     assert_error_format(response, 400)
 
 
-def test_off_shelf_deleted_and_limited_skus(shopper, shop, black):
-    product = shop["products"][2]
+def test_off_shelf_deleted_and_limited_skus(shopper, phone_shop, black):
+    product = phone_shop["products"][2]
     product.status = ProductStatus.OFF_SHELF
     product.save()
     body = assert_error_format(shopper.add(product.skus.first()), 422)
@@ -239,9 +231,9 @@ def test_a_bad_quantity_with_a_good_selection_changes_neither(shopper, black):
 
 
 @pytest.mark.parametrize("lines", [1, 4])
-def test_cart_read_query_budget(shopper, shop, lines, django_assert_num_queries):
+def test_cart_read_query_budget(shopper, phone_shop, lines, django_assert_num_queries):
     """Session, cart, lines with SKU and product, stock: the same for any number of lines."""
-    for sku in list(shop["skus"].values())[:lines]:
+    for sku in list(phone_shop["skus"].values())[:lines]:
         shopper.add(sku, 1)
     with django_assert_num_queries(3):
         assert shopper.call("get", "/api/cart").status_code == 200
@@ -260,9 +252,9 @@ def test_notices_follow_the_shoppers_language(shopper, black):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_adds_of_one_guest_land_in_one_cart(shop):
+def test_concurrent_adds_of_one_guest_land_in_one_cart(phone_shop):
     """Four clicks at once from a guest without a cart yet: one cart, all four units."""
-    sku = shop["skus"][("黑色", "128GB")]
+    sku = phone_shop["skus"][("黑色", "128GB")]
     first = Shopper()
     first.call("get", "/api/cart")  # the session exists; the cart does not
     gate, statuses = threading.Barrier(4), []

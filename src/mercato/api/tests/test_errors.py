@@ -8,10 +8,9 @@ from django.test import Client, RequestFactory
 from mercato.api.api import api
 from mercato.api.errors import field_name
 from mercato.catalog.models import Product
-from mercato.catalog.tests.factories import ProductFactory, make_category
 from mercato.core.errors import Conflict
-
-from .helpers import assert_error_format, bearer, fields_of
+from mercato.testing.api import assert_error_format, bearer, fields_of
+from mercato.testing.factories import ProductFactory, make_category
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from mercato.catalog.models import ProductStatus
-from mercato.catalog.tests.factories import ProductFactory, SkuFactory, make_category
+from mercato.testing.factories import ProductFactory, SkuFactory, make_category
 
 # A dev dependency: without it (a bare install) the fuzzing is skipped, not failed.
 schemathesis = pytest.importorskip("schemathesis")

@@ -1,9 +1,6 @@
 """The orders API as a shopper's app uses it: quote, place (idempotent), list, read, pay,
 cancel, guests by their signed link; 404 for anybody else's order; money as strings."""
 
-# The placement tests' fixtures are imported by name; tests take them as arguments.
-# ruff: noqa: F811
-
 import json
 
 import pytest
@@ -13,26 +10,14 @@ from django.test import Client
 
 from mercato.cart.services import add_to_cart, get_or_create_cart
 from mercato.checkout.placement import place_order
-from mercato.checkout.tests.conftest import (  # noqa: F401
-    CHENGDU,
-    cart_with,
-    chengdu,
-    customer,
-    make_sku,
-    new_key,
-    rates,
-    shanghai,
-    shop,
-    stock,
-)
 from mercato.customers.services import add_address
 from mercato.orders.models import Order, OrderStatus
-from mercato.orders.tests.factories import make_customer
 from mercato.payments.models import Payment
 from mercato.payments.refunds import refund_payment
-from mercato.payments.tests.factories import paid_payment
-
-from .helpers import assert_error_format, fields_of
+from mercato.testing.api import assert_error_format, fields_of
+from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
+from mercato.testing.factories import make_customer
+from mercato.testing.payments import paid_payment
 
 pytestmark = pytest.mark.django_db
 ADDRESS = {k: getattr(CHENGDU, k) for k in ("recipient", "mobile", "province", "city",

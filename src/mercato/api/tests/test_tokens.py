@@ -9,11 +9,10 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
 from mercato.catalog.models import Brand, Product, Sku
-from mercato.catalog.tests.factories import SkuFactory, make_category
 from mercato.staff.models import ApiToken
 from mercato.staff.services import change_staff
-
-from .helpers import assert_error_format, bearer
+from mercato.testing.api import assert_error_format, bearer
+from mercato.testing.factories import SkuFactory, make_category
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 
 from mercato.catalog import services as catalog
 from mercato.catalog.models import Product, ProductStatus
-from mercato.catalog.tests.factories import BrandFactory, make_category
+from mercato.testing.factories import BrandFactory, make_category
 
 
 @pytest.fixture

@@ -9,15 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from mercato.backoffice import views_audit
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders.models import OrderStatus
 from mercato.orders.services import cancel_order
-from mercato.orders.tests.factories import make_customer, make_order
 from mercato.payments.services import refund_payment
-from mercato.payments.tests.factories import paid_payment
 from mercato.staff import services as staff_services
+from mercato.testing.factories import SkuFactory, make_customer, make_order, make_warehouse
+from mercato.testing.payments import paid_payment
 
 pytestmark = pytest.mark.django_db
 AUDIT = "/backoffice/audit/"

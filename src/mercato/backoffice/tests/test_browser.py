@@ -13,7 +13,7 @@ from PIL import Image
 
 from mercato.catalog import services as catalog
 from mercato.catalog.models import Sku
-from mercato.catalog.tests.factories import BrandFactory, make_category
+from mercato.testing.factories import BrandFactory, make_category
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pass-1234-word"

@@ -12,7 +12,7 @@ from PIL import Image
 
 from mercato.catalog import services as catalog
 from mercato.catalog.models import Category, Product, ProductStatus, Sku
-from mercato.catalog.tests.factories import ProductFactory, SkuFactory
+from mercato.testing.factories import ProductFactory, SkuFactory
 
 pytestmark = pytest.mark.django_db
 LIST = "/backoffice/catalog/products/"

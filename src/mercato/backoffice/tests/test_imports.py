@@ -9,15 +9,9 @@ from django.urls import reverse
 
 from mercato.catalog.importing import create_import_job
 from mercato.catalog.models import ImportJob, Product, Sku
-from mercato.catalog.tests.import_helpers import (
-    catalogue,  # noqa: F401  (fixture)
-    catalogue_counts,
-    csv_bytes,
-    sku_row,
-    xlsx_bytes,
-)
+from mercato.testing.catalogue_files import catalogue_counts, csv_bytes, sku_row, xlsx_bytes
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_catalogue")]
 
 PAGE = reverse("backoffice:imports")
 

@@ -25,18 +25,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from mercato.api.api import api
 from mercato.backoffice.navigation import user_may
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.masking import mask_phone
 from mercato.customers.services import create_customer
 from mercato.demo.data import DEMO_LOGINS
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders.services import cancel_order
-from mercato.orders.tests.factories import ADDRESS, make_order
 from mercato.payments.models import PaymentNotice
 from mercato.payments.services import refund_payment
-from mercato.payments.tests.factories import paid_payment
 from mercato.staff import services as staff_services
+from mercato.testing.factories import ORDER_ADDRESS as ADDRESS
+from mercato.testing.factories import SkuFactory, make_order, make_warehouse
+from mercato.testing.payments import paid_payment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("role_walk")]
 User = get_user_model()
@@ -266,13 +265,14 @@ def test_refused_posts_change_nothing(client, walk, username):
 
 
 # The API, from its OpenAPI schema ------------------------------------------------------
-def api_operations() -> list[tuple[str, str]]:
-    """(method, path template) of every API operation, from the OpenAPI schema."""
+def api_operations() -> list[tuple[str, str, str | None]]:
+    """(method, path template, the permission it declares) of every API operation, from
+    the OpenAPI schema (`x-permission`, written by mercato.api.auth.requires)."""
     schema = api.get_openapi_schema()
     return [
-        (method.upper(), path)
+        (method.upper(), path, operation.get("x-permission"))
         for path, operations in schema["paths"].items()
-        for method in operations
+        for method, operation in operations.items()
         if method in ("get", "post", "put", "patch", "delete")
     ]
 
@@ -300,8 +300,10 @@ def _api_call(client, method, url, token):
 
 @pytest.mark.parametrize("username", [*ROLE_IDS, "anonymous"])
 def test_every_api_endpoint_as_every_role(client, walk, username):
-    """No endpoint answers 5xx; a refused write (401/403/404/422) changes nothing; no
-    answer to a caller without core.view_full_phone carries a number in full."""
+    """An endpoint that declares its permission answers a caller without it 403 (401
+    without a token) and one with it otherwise; no endpoint answers 5xx; a refused write
+    changes nothing; no answer to a caller without core.view_full_phone carries a number
+    in full."""
     if username == "anonymous":
         user, token = None, None
     else:
@@ -311,12 +313,16 @@ def test_every_api_endpoint_as_every_role(client, walk, username):
     sees_numbers = bool(user and user.has_perm("core.view_full_phone"))
     problems = []
     before = _fingerprint()
-    for method, path in api_operations():
+    for method, path, permission in api_operations():
         url, _real = _api_url(path)
         response = _api_call(client, method, url, token)
         status = response.status_code
         if status >= 500:
             problems.append(f"{method} {url}: {status}")
+        if permission:
+            expected = {401} if user is None else {403} if not user.has_perm(permission) else None
+            if (expected and status not in expected) or (not expected and status in (401, 403)):
+                problems.append(f"{method} {url} ({permission}): {status}")
         if method != "GET" and status in (401, 403, 404, 405, 422):
             after = _fingerprint()
             if after != before:
@@ -334,9 +340,10 @@ def test_the_walk_finds_the_pages_and_endpoints(walk):
     assert {"backoffice:audit_list", "backoffice:payment_detail", "backoffice:staff_edit",
             "backoffice:product_detail"} <= names  # fmt: skip
     assert len(names) >= 30
-    operations = set(api_operations())
+    operations = {(method, path): perm for method, path, perm in api_operations()}
     assert ("GET", "/api/catalog/products") in operations
     assert ("DELETE", "/api/staff/tokens/{token_id}") in operations
+    assert operations[("POST", "/api/catalog/products")] == "catalog.add_product"
     url, real = _url("backoffice:payment_detail", dict(backoffice_views())[
         "backoffice:payment_detail"])  # fmt: skip
     assert real and url.startswith("/backoffice/payments/")

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from mercato.catalog.models import ProductStatus
-from mercato.catalog.tests.factories import ProductFactory, SkuFactory, make_category
 from mercato.customers.services import create_customer
 from mercato.inventory.services import create_warehouse, receive_stock
+from mercato.testing.factories import ProductFactory, SkuFactory, make_category
 
 
 @pytest.fixture

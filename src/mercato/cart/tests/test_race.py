@@ -5,7 +5,7 @@ import pytest
 from mercato.cart.models import CartLine
 from mercato.cart.services import add_to_cart, get_or_create_cart, set_cart_limit
 from mercato.core.errors import DomainError
-from mercato.inventory.tests.test_reservation_race import run_concurrently
+from mercato.testing.concurrency import run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -4,9 +4,10 @@ import logging
 import secrets
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
+from mercato.core import outbox
 from mercato.core.audit import acting_as, record_event
 from mercato.core.errors import DomainError, NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
@@ -68,7 +69,7 @@ def start_import(*, actor, upload, mode: str, create_brands: bool = False) -> Im
     from ..tasks import import_products_task
 
     job = create_import_job(actor=actor, upload=upload, mode=mode, create_brands=create_brands)
-    transaction.on_commit(lambda: import_products_task.delay(job.pk))
+    outbox.enqueue(import_products_task, args=[job.pk])  # sent once committed (core.outbox)
     return job
 
 

@@ -1,3 +1,9 @@
 """Fixtures of the catalogue tests."""
 
-from .import_helpers import catalogue  # noqa: F401  (the import/export tests' category tree)
+import pytest
+
+
+@pytest.fixture
+def catalogue(import_catalogue):
+    """The category tree and brands the import files name (mercato.testing)."""
+    return import_catalogue

@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
-from mercato.api.tests.helpers import assert_error_format, bearer
 from mercato.catalog import services
 from mercato.catalog.models import ProductImage, ProductStatus
-from mercato.catalog.tests.factories import (
+from mercato.testing.api import assert_error_format, bearer
+from mercato.testing.factories import (
     BrandFactory,
     ProductFactory,
     SkuFactory,

@@ -8,9 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from mercato.api.tests.helpers import assert_error_format, bearer, fields_of
 from mercato.catalog.models import Brand, Category, Product, ProductImage, Sku
-from mercato.catalog.tests.factories import BrandFactory, ProductFactory, SkuFactory, make_category
+from mercato.testing.api import assert_error_format, bearer, fields_of
+from mercato.testing.factories import BrandFactory, ProductFactory, SkuFactory, make_category
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from mercato.catalog.facets import facets_for, filter_products, parse_params, sort_products
 from mercato.catalog.models import Product, ProductPopularity, ProductStatus
 from mercato.catalog.services import sync_spec_values
-from mercato.catalog.tests.factories import BrandFactory, ProductFactory, SkuFactory, make_category
+from mercato.testing.factories import BrandFactory, ProductFactory, SkuFactory, make_category
 
 pytestmark = pytest.mark.django_db
 

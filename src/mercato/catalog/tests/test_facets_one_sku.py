@@ -8,7 +8,7 @@ from django.http import QueryDict
 from mercato.catalog.facets import facets_for, filter_products
 from mercato.catalog.models import Product, ProductStatus
 from mercato.catalog.services import sync_spec_values
-from mercato.catalog.tests.factories import BrandFactory, ProductFactory, SkuFactory, make_category
+from mercato.testing.factories import BrandFactory, ProductFactory, SkuFactory, make_category
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,8 @@ from django.utils import translation
 from mercato.catalog.importing import import_products
 from mercato.catalog.models import Brand, Product, Sku
 from mercato.core.errors import PermissionDeniedError, ValidationFailed
-
-from .factories import SkuFactory
-from .import_helpers import catalogue_counts, csv_bytes, sku_row, xlsx_bytes
+from mercato.testing.catalogue_files import catalogue_counts, csv_bytes, sku_row, xlsx_bytes
+from mercato.testing.factories import SkuFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 

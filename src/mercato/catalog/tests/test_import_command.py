@@ -8,8 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from mercato.catalog.models import ImportJob, Product, Sku
-
-from .import_helpers import catalogue_counts, csv_bytes, sku_row
+from mercato.testing.catalogue_files import catalogue_counts, csv_bytes, sku_row
 
 pytestmark = pytest.mark.django_db
 

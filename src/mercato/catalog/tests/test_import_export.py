@@ -12,8 +12,7 @@ from mercato.catalog.importing import import_products
 from mercato.catalog.importing.columns import parse_specs
 from mercato.catalog.models import Product, Sku
 from mercato.core.errors import PermissionDeniedError
-
-from .import_helpers import catalogue_counts, csv_bytes, sku_row
+from mercato.testing.catalogue_files import catalogue_counts, csv_bytes, sku_row
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +102,7 @@ def test_export_needs_permission(imported, make_staff):
 def test_spec_values_with_separators_round_trip(catalogue, ops_user, fmt):
     """Spec names and values holding ';', '；', '=' or '\\' are escaped on export and read
     back unchanged: the re-import finds every SKU unchanged."""
-    from mercato.catalog.tests.factories import SkuFactory
+    from mercato.testing.factories import SkuFactory
 
     odd = {"尺寸": "10=12", "型号": "A;B；C", "路径": "C:\\x\\", "a=b": "\\;"}
     SkuFactory(code="ODD-1", product__code="ODD", specs=odd, list_price=Decimal("9.90"))

@@ -5,8 +5,7 @@ import tracemalloc
 import pytest
 
 from mercato.catalog.importing import import_products
-
-from .import_helpers import csv_bytes, sku_row
+from mercato.testing.catalogue_files import csv_bytes, sku_row
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 

@@ -8,9 +8,9 @@ from PIL import Image
 
 from mercato.catalog import services
 from mercato.catalog.models import Category, Product, ProductStatus, Sku
-from mercato.catalog.tests.factories import ProductFactory, SkuFactory, make_category
 from mercato.catalog.text import barcode_error, pinyin_slug, sanitize_html
 from mercato.core.errors import Conflict, PermissionDeniedError, ValidationFailed
+from mercato.testing.factories import ProductFactory, SkuFactory, make_category
 
 
 def test_sanitizing_removes_scripts_event_handlers_and_javascript_urls():

@@ -17,12 +17,11 @@ from mercato.checkout.placement import place_order, quote_checkout
 from mercato.core.errors import DomainError, NotFound, ValidationFailed
 from mercato.inventory.allocation import OutOfStock
 from mercato.inventory.models import Reservation, Stock, StockMovement
-from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders.models import InvoiceType, Order, OrderStatus
 from mercato.orders.services import Invoice
 from mercato.payments.models import Payment
-
-from .conftest import CHENGDU, cart_with, make_customer, new_key, stock
+from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
+from mercato.testing.factories import make_customer, make_warehouse
 
 D = Decimal
 pytestmark = pytest.mark.django_db

@@ -10,13 +10,13 @@ from mercato.cart.models import CartLine
 from mercato.checkout.placement import Placement, place_order
 from mercato.inventory.allocation import OutOfStock
 from mercato.inventory.models import Reservation, Stock, StockMovement
-from mercato.inventory.tests.test_reservation_race import (
+from mercato.orders.models import Order
+from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
+from mercato.testing.concurrency import (
     assert_stock_matches_reservations_and_ledger,
     run_concurrently,
 )
-from mercato.orders.models import Order
-
-from .conftest import CHENGDU, cart_with, make_customer, new_key, stock
+from mercato.testing.factories import make_customer
 
 pytestmark = [
     pytest.mark.postgres,

@@ -4,9 +4,9 @@ from django.test import RequestFactory
 
 from mercato.catalog import services
 from mercato.catalog.models import Sku
-from mercato.catalog.tests.factories import ProductFactory
 from mercato.core.audit import acting_as, record_event
 from mercato.staff import services as staff_services
+from mercato.testing.factories import ProductFactory
 
 
 def _entries(model_name):

@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 
 from mercato.catalog.models import Brand
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.db import (
     db_decimal,
     execute_together,
@@ -14,6 +13,7 @@ from mercato.core.db import (
     insert_statement,
     refresh_planner_statistics,
 )
+from mercato.testing.factories import SkuFactory
 
 
 @pytest.mark.postgres

@@ -19,7 +19,10 @@ def test_healthz_answers_ok_without_touching_the_database(client, django_assert_
 def test_readyz_reports_each_check(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "cache": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "cache": "ok", "outbox": "ok", "expiry": "ok"},
+    }
 
 
 @pytest.mark.django_db
@@ -31,17 +34,24 @@ def test_readyz_is_503_and_names_the_database_when_it_is_down(client, monkeypatc
     response = client.get("/readyz")
     assert response.status_code == 503
     body = response.json()
+    assert body["status"] == "unavailable"
     assert body["down"] == ["database"]
     assert "connection refused" in body["checks"]["database"]
 
 
 @pytest.mark.django_db
-def test_readyz_names_an_unreachable_broker(client, settings):
+def test_an_unreachable_broker_degrades_the_shop_without_taking_it_out(client, settings):
+    """The shop sells without the broker (the outbox keeps the work): /readyz stays 200 and
+    names it, with the workers that cannot be reached through it; ?deep is 503 to alarm."""
     # Port 9 (discard) is closed on loopback: the broker check must fail, not hang.
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"
     response = client.get("/readyz")
-    assert response.status_code == 503
-    assert response.json()["down"] == ["broker"]
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["degraded"] == ["broker", "workers"]
+    assert body["checks"]["workers"] == "no worker has reported"
+    assert client.get("/readyz?deep=1").status_code == 503
 
 
 @pytest.mark.redis
@@ -82,18 +92,22 @@ def test_readyz_checks_a_real_redis_cache(client, redis_cache):
     assert response.json()["checks"]["cache"] == "ok"
 
 
-@pytest.mark.redis
 @pytest.mark.django_db
-def test_readyz_names_a_cache_that_is_down(client, settings):
+@pytest.mark.parametrize(
+    "backend",
+    ["django.core.cache.backends.redis.RedisCache", "mercato.core.cache.RedisCache"],
+)
+def test_a_cache_that_is_down_is_named_as_degraded(client, settings, backend):
+    """Without Redis the shop serves uncached: /readyz says so with 200, ?deep with 503."""
     settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens on the discard port
-        }
+        "default": {"BACKEND": backend, "LOCATION": "redis://127.0.0.1:9/0"}  # discard port
     }
     response = client.get("/readyz")
-    assert response.status_code == 503
-    assert response.json()["down"] == ["cache"]
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["degraded"]) == ("degraded", ["cache"])
+    assert "Connection" in body["checks"]["cache"]
+    assert client.get("/readyz?deep").status_code == 503
 
 
 @pytest.mark.redis

@@ -8,7 +8,6 @@ from mercato.customers import accounts
 from mercato.customers.codes import issue_code, verify_code
 from mercato.customers.models import CodePurpose, OneTimeCode
 from mercato.customers.services import create_customer
-from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 MOBILE = "13812345678"

@@ -4,7 +4,6 @@ import pytest
 
 from mercato.customers.privacy import mask_login
 from mercato.customers.services import create_customer
-from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
 
 MOBILE = "13812345678"
 

@@ -3,10 +3,9 @@ import json
 import pytest
 from django.test import RequestFactory
 
-from mercato.catalog.tests.factories import ProductFactory, SkuFactory
 from mercato.demo import bench_views
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
+from mercato.testing.factories import ProductFactory, SkuFactory, make_warehouse
 
 
 @pytest.mark.django_db

@@ -1,9 +1,6 @@
 """End to end in Chromium on the demo data: the shopper demo_info prints buys a home-page
 product with the sandbox (approved on the cashier) and another with cash on delivery."""
 
-# The storefront's purchase tests' browser page is reused by name.
-# ruff: noqa: F811
-
 import re
 
 import pytest
@@ -11,7 +8,6 @@ import pytest
 from mercato.demo.data import DEMO_PASSWORD, DEMO_SHOPPERS
 from mercato.demo.services import seed_demo
 from mercato.orders.models import Order, OrderStatus
-from mercato.storefront.tests.test_browser_buy import page  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from honcho.environ import parse as parse_env_file
 
 from mercato.orders.models import Order, OrderStatus
-from mercato.orders.tests.factories import make_order
+from mercato.testing.factories import make_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -121,7 +121,7 @@ def place_order_on_the_web_side(state, *, minutes: int) -> str:
     timer goes to the worker through the file-system broker. Returns the order number."""
     script = (
         "from mercato.catalog.models import Sku\n"
-        "from mercato.orders.tests.factories import make_order, priced_line\n"
+        "from mercato.testing.factories import make_order, priced_line\n"
         "print(make_order(lines=[priced_line(sku=Sku.objects.first())]).number)\n"
     )
     env = {**state["env"], **demo_env(), "MERCATO_UNPAID_ORDER_MINUTES": str(minutes)}

@@ -142,9 +142,9 @@ def test_many_warehouses_fall_back_to_a_greedy_cover_that_still_fills_the_order(
 def test_plan_parcels_reads_the_database_without_changing_it(django_assert_max_num_queries):
     """Checkout's preview: parcels from real warehouses and stock, SKU codes in the sold-out
     message, in four queries whatever the order size, and no ledger rows written."""
-    from mercato.catalog.tests.factories import SkuFactory
     from mercato.inventory.models import StockMovement
     from mercato.inventory.services import create_warehouse, receive_stock
+    from mercato.testing.factories import SkuFactory
 
     address = {"city": "成都市", "district": "双流区", "address": "物联大道200号"}
     cd = create_warehouse(

@@ -5,13 +5,8 @@ wake-up fails the test with an error instead of hanging it (PostgreSQL itself re
 deadlock after deadlock_timeout; either way the outcome is not one the test accepts).
 """
 
-import threading
-
 import pytest
-from django.db import connection
-from django.db.models import Sum
 
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.errors import Conflict
 from mercato.inventory.models import Reservation, Stock, StockMovement
 from mercato.inventory.reservations import (
@@ -21,7 +16,11 @@ from mercato.inventory.reservations import (
     reserve_stock,
 )
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
+from mercato.testing.concurrency import (
+    assert_stock_matches_reservations_and_ledger,
+    run_concurrently,
+)
+from mercato.testing.factories import SkuFactory, make_warehouse
 
 pytestmark = [
     pytest.mark.postgres,
@@ -31,45 +30,6 @@ pytestmark = [
 ]
 
 Reason = StockMovement.Reason
-
-
-def run_concurrently(calls) -> list:
-    """Start every call at the same moment, one thread and connection each; their outcomes
-    in call order: the return value, or the exception raised."""
-    gate = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SET lock_timeout = '30s'")
-                cursor.execute("SET statement_timeout = '60s'")
-            gate.wait()
-            outcomes[index] = call()
-        except Exception as exc:  # the test inspects every failure
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
-def assert_stock_matches_reservations_and_ledger():
-    """Every stock row: reserved = active reservations = sum of the ledger's reserved
-    changes, on hand = sum of its on-hand changes, and never more reserved than on hand."""
-    for stock in Stock.objects.all():
-        held = Reservation.objects.filter(
-            sku=stock.sku_id, warehouse=stock.warehouse_id, status=Reservation.Status.ACTIVE
-        ).aggregate(n=Sum("quantity"))["n"]
-        ledger = stock.movements.aggregate(on_hand=Sum("on_hand_delta"), held=Sum("reserved_delta"))
-        assert stock.reserved == (held or 0) == ledger["held"]
-        assert stock.on_hand == ledger["on_hand"]
-        assert 0 <= stock.reserved <= stock.on_hand
 
 
 def test_fifty_buyers_for_the_last_twenty_units():

@@ -6,7 +6,6 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.inventory.models import Reservation, Stock, StockMovement
 from mercato.inventory.reservations import (
@@ -17,7 +16,7 @@ from mercato.inventory.reservations import (
 )
 from mercato.inventory.selectors import reservations_for
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
+from mercato.testing.factories import SkuFactory, make_warehouse
 
 Reason = StockMovement.Reason
 Status = Reservation.Status

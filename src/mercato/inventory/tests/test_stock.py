@@ -6,7 +6,6 @@ import pytest
 from django.db import connection, transaction
 from django.utils import translation
 
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.errors import Conflict, NotFound, PermissionDeniedError, ValidationFailed
 from mercato.inventory.models import Stock, StockMovement
 from mercato.inventory.services import (
@@ -16,6 +15,7 @@ from mercato.inventory.services import (
     lock_stock,
     receive_stock,
 )
+from mercato.testing.factories import SkuFactory
 
 ADDRESS = {"province": "四川省", "city": "成都市", "district": "双流区", "address": "物联大道200号"}
 Reason = StockMovement.Reason

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from .factories import make_order
+from mercato.testing.factories import make_order
 
 pytestmark = pytest.mark.django_db
 

@@ -4,11 +4,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.orders.models import Order
 from mercato.orders.services import PricedLine
-
-from .factories import make_order
+from mercato.testing.factories import SkuFactory, make_order
 
 cents = st.decimals(min_value="0.00", max_value="99999.99", places=2)
 line = st.tuples(cents, st.integers(min_value=1, max_value=9999), st.floats(0, 1))

@@ -8,12 +8,13 @@ from django.db import connection
 from django.utils import timezone
 
 from mercato.core.errors import ValidationFailed
+from mercato.core.models import OutboxMessage
 from mercato.orders import services
 from mercato.orders.errors import DuplicateOrder
 from mercato.orders.models import Order, OrderLine, OrderNumberCounter, OrderStatus
 from mercato.orders.services import Invoice, create_order_record
-
-from .factories import ADDRESS, make_customer, make_order, priced_line
+from mercato.testing.factories import ORDER_ADDRESS as ADDRESS
+from mercato.testing.factories import make_customer, make_order, priced_line
 
 pytestmark = pytest.mark.django_db
 
@@ -83,17 +84,26 @@ def test_an_unpaid_order_is_due_after_the_configured_minutes(settings):
     assert order.expires_at - order.placed_at == timedelta(minutes=45)
 
 
-def test_placement_schedules_the_auto_cancel_after_commit(
+def test_the_auto_cancel_is_written_with_the_order_and_sent_after_commit(
     settings, django_capture_on_commit_callbacks
 ):
-    """The auto-cancel task is queued once the order is committed, for the deadline plus
-    the grace a last-second payment gets."""
+    """The auto-cancel timer is an outbox row written in the order's transaction; after the
+    commit it goes to the broker, due at the deadline plus the grace a last-second payment
+    gets, and the row is deleted."""
     settings.MERCATO_UNPAID_ORDER_MINUTES = 30
     settings.MERCATO_UNPAID_ORDER_GRACE_SECONDS = 60
     with mock.patch("mercato.orders.tasks.cancel_unpaid_order_task.apply_async") as queued:
-        with django_capture_on_commit_callbacks(execute=True):
+        with django_capture_on_commit_callbacks() as callbacks:
             order = make_order()
-    queued.assert_called_once_with((order.pk,), countdown=1860)
+        row = OutboxMessage.objects.get(task="mercato.orders.tasks.cancel_unpaid_order_task")
+        due = order.placed_at + timedelta(minutes=31)
+        assert row.args == [order.pk]
+        assert row.eta == order.expires_at + timedelta(seconds=60) == due
+        queued.assert_not_called()  # nothing leaves before the commit
+        for callback in callbacks:
+            callback()
+    queued.assert_called_once_with(args=[order.pk], kwargs={}, retry=False, eta=due)
+    assert not OutboxMessage.objects.filter(pk=row.pk).exists()
 
 
 def test_cash_on_delivery_goes_to_review_without_a_deadline(django_capture_on_commit_callbacks):
@@ -104,6 +114,7 @@ def test_cash_on_delivery_goes_to_review_without_a_deadline(django_capture_on_co
     assert order.status == OrderStatus.COD_CONFIRMED
     assert order.expires_at is None
     queued.assert_not_called()
+    assert not OutboxMessage.objects.filter(task__startswith="mercato.orders.").exists()
 
 
 def test_a_guest_order_gets_an_unguessable_token():

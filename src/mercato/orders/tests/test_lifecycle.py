@@ -8,8 +8,7 @@ from mercato.core.errors import NotFound, PermissionDeniedError, ValidationFaile
 from mercato.orders import services, tasks
 from mercato.orders.errors import AlreadyPaid, IllegalTransition
 from mercato.orders.models import OrderStatus
-
-from .factories import make_customer, make_order
+from mercato.testing.factories import make_customer, make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -180,9 +179,8 @@ def test_refusals_are_in_chinese_for_chinese_users():
 @pytest.fixture
 def stocked_sku(db):
     """One SKU with 5 units in a warehouse serving 广东省 (the test address)."""
-    from mercato.catalog.tests.factories import SkuFactory
     from mercato.inventory.services import receive_stock
-    from mercato.inventory.tests.helpers import make_warehouse
+    from mercato.testing.factories import SkuFactory, make_warehouse
 
     warehouse, sku = make_warehouse("GZ", "广东省"), SkuFactory()
     receive_stock(actor=None, sku_id=sku.pk, warehouse_id=warehouse.pk, quantity=5)

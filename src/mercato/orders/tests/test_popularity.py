@@ -9,12 +9,10 @@ from django.utils import timezone
 from mercato.catalog.facets import sort_products
 from mercato.catalog.models import Product, ProductPopularity
 from mercato.catalog.shopcache import shop_version
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.orders.models import Order, OrderStatus
 from mercato.orders.popularity import recompute_popularity
 from mercato.orders.tasks import recompute_popularity_task
-
-from .factories import make_order, priced_line
+from mercato.testing.factories import SkuFactory, make_order, priced_line
 
 pytestmark = pytest.mark.django_db
 

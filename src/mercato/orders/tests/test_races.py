@@ -7,16 +7,19 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.inventory.models import Reservation, Stock
 from mercato.inventory.reservations import reserve_stock
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders import services
 from mercato.orders.errors import DuplicateOrder, IllegalTransition
 from mercato.orders.models import Order, OrderEvent, OrderStatus
-
-from .factories import make_customer, make_order, priced_line
+from mercato.testing.factories import (
+    SkuFactory,
+    make_customer,
+    make_order,
+    make_warehouse,
+    priced_line,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

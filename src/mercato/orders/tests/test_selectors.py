@@ -4,8 +4,7 @@ from django.core import signing
 from mercato.core.errors import NotFound
 from mercato.orders import selectors
 from mercato.orders.links import SALT, guest_link_token
-
-from .factories import make_customer, make_order, priced_line
+from mercato.testing.factories import make_customer, make_order, priced_line
 
 pytestmark = pytest.mark.django_db
 

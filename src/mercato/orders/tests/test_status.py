@@ -5,8 +5,7 @@ import pytest
 from mercato.orders.errors import IllegalTransition
 from mercato.orders.models import OrderEvent, OrderStatus
 from mercato.orders.status import ALLOWED, transition
-
-from .factories import make_order
+from mercato.testing.factories import make_order
 
 ALL = list(OrderStatus.values)
 PAIRS = list(itertools.product(ALL, ALL))

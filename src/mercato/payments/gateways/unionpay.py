@@ -432,9 +432,10 @@ class UnionPayGateway:
 
     def close_trade(self, out_trade_no: str, **_) -> TradeStatus:
         """UnionPay has no call that closes an unpaid consumption: payTimeout (= the
-        order's deadline) ends it. Nothing is sent; a payment that still arrives is
-        refunded (a consume cancellation on its own day)."""
-        return TradeStatus.CLOSED
+        order's deadline) ends it. Nothing is sent: UNKNOWN, so the caller queries the
+        trade; a payment that still arrives is refunded (a consume cancellation on its
+        own day, txnType 31)."""
+        return TradeStatus.UNKNOWN
 
     def _call(self, path: str, params: dict[str, str]) -> tuple[dict[str, str], str]:
         response = remote.send(

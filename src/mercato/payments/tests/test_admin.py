@@ -2,7 +2,7 @@
 
 import pytest
 
-from .factories import paid_payment
+from mercato.testing.payments import paid_payment
 
 pytestmark = pytest.mark.django_db
 

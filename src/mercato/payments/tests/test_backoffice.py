@@ -4,14 +4,14 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from mercato.orders.models import Order
 from mercato.orders.services import expire_unpaid_order
 from mercato.payments.models import PaymentNotice, Refund
 from mercato.payments.services import handle_notice
-
-from .factories import make_payment, paid_payment
+from mercato.testing.payments import make_payment, paid_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +174,49 @@ def test_the_detail_page_keeps_its_query_budget(
     assert payment.refunds.count() == 2
     with django_assert_max_num_queries(17):
         assert finance_client.get(f"/backoffice/payments/{payment.pk}/").status_code == 200
+
+
+def test_the_finance_queue_shows_refunds_to_act_on_and_finance_settles_them(
+    finance_client, make_staff, counterpart, django_assert_max_num_queries
+):
+    """Abnormal refunds and refunds whose outcome is unknown are listed for finance (a
+    settled one is not); finance settles the abnormal one by hand and asks the gateway
+    about the unknown one now; 客服部 may do neither."""
+    from mercato.payments.services import refund_payment
+
+    finance = make_staff("finance")
+    counterpart.refunds_answer_unknown_first()
+    wechat = paid_payment(method="wechat_native")
+    alipay = paid_payment(method="alipay_page")
+    done = paid_payment(method="sandbox")
+    counterpart.refunds_succeed()
+    abnormal = refund_payment(
+        payment=wechat, refund_no="R0000000001", amount="5.00", reason="x", actor=finance
+    )
+    headers, body = counterpart.wechat_refund_notice(wechat, abnormal, status="ABNORMAL")
+    handle_notice(gateway="wechatpay", headers=headers, body=body)
+    counterpart.refunds_answer_unknown_first()
+    unknown = refund_payment(
+        payment=alipay, refund_no="R0000000002", amount="6.00", reason="x", actor=finance
+    )
+    refund_payment(payment=done, refund_no="R0000000003", amount="7.00", reason="x", actor=finance)
+    with django_assert_max_num_queries(9):
+        page = finance_client.get("/backoffice/payments/").content.decode()
+    queue = page.split('id="refund-queue"', 1)[1]
+    assert "R0000000001" in queue and "R0000000002" in queue and "R0000000003" not in queue
+    assert "异常" in queue  # the abnormal state, in Chinese
+    detail = finance_client.get(f"/backoffice/payments/{wechat.pk}/").content.decode()
+    assert f"/backoffice/payments/refunds/{abnormal.pk}/settle/" in detail
+    client = Client()  # 客服部, beside finance's own session
+    client.force_login(make_staff("service"))
+    settle = {"outcome": "paid_back", "note": "银行转账退回"}
+    url = f"/backoffice/payments/refunds/{abnormal.pk}/settle/"
+    assert client.post(url, settle).status_code == 403
+    assert Refund.objects.get(pk=abnormal.pk).status == "abnormal"
+    assert finance_client.post(url, settle).status_code == 302
+    assert Refund.objects.get(pk=abnormal.pk).status == "succeeded"
+    check = f"/backoffice/payments/refunds/{unknown.pk}/check/"
+    assert client.post(check).status_code == 403
+    assert finance_client.post(check).status_code == 302
+    assert Refund.objects.get(pk=unknown.pk).status == "succeeded"
+    assert counterpart.paid_out[("alipay", "R0000000002")] == Decimal("6.00")

@@ -6,8 +6,7 @@ from django.urls import reverse
 from mercato.orders.links import guest_link_token
 from mercato.orders.models import Order, OrderStatus
 from mercato.payments.services import start_payment
-
-from .factories import make_order
+from mercato.testing.payments import make_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,8 +8,7 @@ from django.utils import timezone
 from mercato.orders.models import Order, OrderStatus
 from mercato.orders.services import expire_unpaid_order
 from mercato.payments.models import NoticeAction, Payment, PaymentEvent, PaymentNotice
-
-from .factories import make_payment
+from mercato.testing.payments import make_payment
 
 pytestmark = pytest.mark.django_db
 

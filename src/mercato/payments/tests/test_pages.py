@@ -11,8 +11,7 @@ from mercato.orders.links import GUEST_LINKS_SESSION_KEY, guest_link_token
 from mercato.orders.models import Order, OrderStatus
 from mercato.payments.models import Payment
 from mercato.payments.services import start_payment
-
-from .factories import make_customer, make_order, make_payment
+from mercato.testing.payments import make_customer, make_order, make_payment
 
 pytestmark = pytest.mark.django_db
 BASE = "http://testserver/"

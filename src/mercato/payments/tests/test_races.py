@@ -8,18 +8,16 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.errors import ValidationFailed
 from mercato.inventory.models import Reservation, Stock
 from mercato.inventory.reservations import reserve_stock
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders.models import Order, OrderEvent, OrderStatus
 from mercato.orders.services import expire_unpaid_order
 from mercato.payments.models import NoticeAction, PaymentEvent, PaymentNotice, Refund
 from mercato.payments.services import handle_notice, refund_payment
-
-from .factories import make_payment, paid_payment, priced_line
+from mercato.testing.factories import SkuFactory, make_warehouse
+from mercato.testing.payments import make_payment, paid_payment, priced_line
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

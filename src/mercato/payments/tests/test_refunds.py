@@ -5,17 +5,15 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from mercato.catalog.tests.factories import SkuFactory
 from mercato.core.errors import Conflict, PermissionDeniedError, ValidationFailed
 from mercato.inventory.models import Reservation, Stock, StockMovement
 from mercato.inventory.reservations import deduct_on_shipment, reserve_stock
 from mercato.inventory.services import receive_stock
-from mercato.inventory.tests.helpers import make_warehouse
 from mercato.orders.models import Order, OrderStatus
 from mercato.payments.models import NoticeAction, Payment, PaymentEvent, Refund, RefundEvent
 from mercato.payments.services import handle_notice, record_cod_collection, refund_payment
-
-from .factories import make_order, paid_payment, priced_line
+from mercato.testing.factories import SkuFactory, make_warehouse
+from mercato.testing.payments import make_order, paid_payment, priced_line
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +104,7 @@ def test_refund_needs_the_permission(counterpart, make_staff):
 
 
 def test_an_unpaid_payment_cannot_be_refunded(counterpart, finance):
-    from .factories import make_payment
+    from mercato.testing.payments import make_payment
 
     payment = make_payment(method="sandbox")
     with pytest.raises(Conflict):

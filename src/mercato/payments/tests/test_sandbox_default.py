@@ -1,33 +1,20 @@
 """Issue 10 item 1: the sandbox gateway (approve your own order, no money moves) is off
 unless switched on, and a process without DEBUG refuses it unless told it is unsafe."""
 
-# The placement tests' fixtures are imported by name; tests take them as arguments.
-# ruff: noqa: F811
-
 import json
 
 import pytest
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from mercato.checkout.tests.conftest import (  # noqa: F401
-    CHENGDU,
-    cart_with,
-    chengdu,
-    customer,
-    make_sku,
-    new_key,
-    rates,
-    stock,
-)
 from mercato.core.errors import NotFound
 from mercato.orders.models import Order
 from mercato.payments.checks import check_payment_settings, refuse_to_serve_if_misconfigured
 from mercato.payments.gateways import enabled_methods
 from mercato.payments.models import PaymentNotice
 from mercato.payments.services import handle_notice
-
-from .factories import make_payment
+from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
+from mercato.testing.payments import make_payment
 
 pytestmark = pytest.mark.django_db
 ADDRESS = {k: getattr(CHENGDU, k) for k in ("recipient", "mobile", "province", "city",

@@ -10,8 +10,7 @@ from mercato.payments.status import (
     IllegalPaymentTransition,
     move_payment,
 )
-
-from .factories import make_payment
+from mercato.testing.payments import make_payment
 
 
 def test_every_status_has_a_row_in_its_table():

@@ -13,13 +13,6 @@ from ..vocabulary import TermRow
 
 
 @dataclass
-class SearchResult:
-    ids: list[int]  # the page's product ids, in display order
-    total: int  # products matching query and filters
-    facets: list = field(default_factory=list)  # as catalog.facets.facets_for returns them
-
-
-@dataclass
 class TermLookup:
     """What a query needs from the vocabulary, asked in one go."""
 
@@ -51,9 +44,10 @@ class SearchBackend(Protocol):
     def rebuilt(self) -> None:
         """Called once a full rebuild has indexed everything (merge, optimise, analyse)."""
 
-    def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list[int]:
-        """Ids of the products on sale matching the query's required groups, best first
-        (docs/search.md, "Relevance"), at most `limit`, without `exclude`."""
+    def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list:
+        """The products on sale matching the query's required groups, best first
+        (docs/search.md, "Relevance"), at most `limit`, without the ids in `exclude`: one
+        search.facets.Hit each (brand, category, price, ... for filters and facets)."""
 
     def lookup_terms(self, lookup: TermLookup) -> list[TermRow]:
         """Vocabulary rows for what a query needs to be read."""

@@ -7,18 +7,20 @@ product table like a category page (search.listing).
 
 from django.db import connection, transaction
 
-from mercato.catalog.models import ProductPopularity, ProductStatus
+from mercato.catalog.models import Brand, Category, Product, ProductPopularity
 
 from ..documents import Document, build_documents, term_counts
+from ..facets import Hit
 from ..models import SearchDocument, SearchTerm
 from ..query import Dialect, ParsedQuery
 from ..vocabulary import TermRow, write_terms
 from . import TermLookup
 
 BATCH = 500
+MAX_CANDIDATES = 400  # spellings compared with one misspelt word
 # Ranked matches considered for filters and sorting: beyond this, nobody pages.
 MAX_MATCHES = 1000
-TERM_COLUMNS = "term, spell, initials, fuzzy, kind, docs"
+TERM_COLUMNS = 'term, spell, initials, fuzzy, kind, docs, "primary", sold'
 
 
 def quote(model) -> str:
@@ -36,16 +38,6 @@ class DatabaseBackend:
     def clear_text_index(self) -> None:
         raise NotImplementedError
 
-    def ranked_sql(self, order: str, exclude: bool) -> str:
-        """SELECT the ids of products on sale matching a text-search expression (param),
-        status (param), not in a list of ids (param, when `exclude`), ordered by the score
-        `order` (its own params), then popularity, at most LIMIT (param)."""
-        raise NotImplementedError
-
-    def arm(self, expression: str) -> str:
-        """An SQL condition: the document matches this text-search expression (one param)."""
-        raise NotImplementedError
-
     def prefix_condition(self, column: str) -> str:
         """An SQL condition: `column` starts with the (one) parameter."""
         raise NotImplementedError
@@ -54,7 +46,25 @@ class DatabaseBackend:
         raise NotImplementedError
 
     def similar_spellings(self, tokens: list[str]) -> list[TermRow]:
-        raise NotImplementedError
+        """Spellings of a similar length that begin with the token's first or second letter
+        (a typo rarely changes both): a few hundred rows for the edit distance."""
+        conditions, params = [], []
+        for token in tokens:
+            for head in dict.fromkeys(token[:2]):
+                conditions.append(
+                    f"({self.prefix_condition('spell')} AND length BETWEEN %s AND %s)"
+                )
+                params += [*self.prefix_param(head), len(token) - 2, len(token) + 2]
+        if not conditions:
+            return []
+        sql = (
+            f"SELECT {TERM_COLUMNS} FROM {quote(SearchTerm)} WHERE "  # noqa: S608
+            + " OR ".join(conditions)
+            + f" LIMIT {MAX_CANDIDATES * len(tokens)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [TermRow(*row) for row in cursor.fetchall()]
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -74,6 +84,7 @@ class DatabaseBackend:
                         category_tokens=d.category,
                         detail_tokens=d.detail,
                         fallback_tokens=d.fallback,
+                        spec_values=d.spec_values,
                     )
                     for d in documents
                 )
@@ -125,30 +136,22 @@ class DatabaseBackend:
             cursor.execute(sql, params)
             return [TermRow(*row) for row in cursor.fetchall()]
 
-    def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list[int]:
-        expression = self.dialect.match(query)
-        if not expression or limit <= 0:
-            return []
-        params: list = []
-        score = []
-        for arms in self.dialect.score_clauses(query):
-            whens = []
-            for arm_expression, value in arms:
-                whens.append(f"WHEN {self.arm(arm_expression)} THEN {value:.4f}")
-                params.append(arm_expression)
-            score.append("(CASE " + " ".join(whens) + " ELSE 0 END)")
-        sql = self.ranked_sql(order=" + ".join(score) or "0", exclude=bool(exclude))
-        where = [expression, ProductStatus.ON_SALE]
-        if exclude:
-            where.append(self.exclude_param(exclude))
-        params = [*where, *params, limit]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [row[0] for row in cursor.fetchall()]
-
-    def exclude_param(self, ids):
+    def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list[Hit]:
         raise NotImplementedError
 
     @staticmethod
-    def popularity_table() -> str:
-        return quote(ProductPopularity)
+    def listed(document_id: str, document: str = "d") -> tuple[str, str]:
+        """(columns, joins) that give each match what the listing needs (search.facets.Hit),
+        for the document id column `document_id` (SearchDocument's alias `document`).
+        Only products on sale are listed: the index may lag a status change by one task."""
+        columns = (
+            f"{document_id}, b.slug, b.name, p.category_id, c.slug, c.name, p.min_price, "
+            f"p.published_at, COALESCE(pp.units_sold, 0), {document}.spec_values"
+        )
+        joins = (
+            f"JOIN {quote(Product)} p ON p.id = {document_id} "
+            f"JOIN {quote(Category)} c ON c.id = p.category_id "
+            f"LEFT JOIN {quote(Brand)} b ON b.id = p.brand_id "
+            f"LEFT JOIN {quote(ProductPopularity)} pp ON pp.product_id = {document_id}"
+        )
+        return columns, joins

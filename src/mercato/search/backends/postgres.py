@@ -3,9 +3,12 @@ C details, D fallback), GIN-indexed; pg_trgm on the vocabulary's spellings for t
 
 from django.db import connection
 
+from mercato.catalog.models import ProductStatus
+
 from ..documents import Document
+from ..facets import Hit
 from ..models import SearchDocument, SearchTerm
-from ..query import TsQueryDialect
+from ..query import ParsedQuery, TsQueryDialect
 from ..vocabulary import TermRow
 from .database import TERM_COLUMNS, DatabaseBackend, quote
 
@@ -31,25 +34,34 @@ class PostgresBackend(DatabaseBackend):
             cursor.execute(f"ANALYZE {quote(SearchDocument)}")
             cursor.execute(f"ANALYZE {quote(SearchTerm)}")
 
-    def arm(self, expression: str) -> str:
-        return "d.vector @@ %s::tsquery"
-
-    def ranked_sql(self, order: str, exclude: bool) -> str:
-        # Only products on sale (the index may lag a status change by one task), checked
-        # per matching row by primary key: a join lets the planner start from the product
-        # table, which without fresh statistics means a scan of the catalogue per query.
-        return (
-            f"SELECT d.product_id FROM {quote(SearchDocument)} d "  # noqa: S608
-            f"LEFT JOIN {self.popularity_table()} pp ON pp.product_id = d.product_id "
-            "WHERE d.vector @@ %s::tsquery "
-            "AND (SELECT p.status FROM catalog_product p WHERE p.id = d.product_id) = %s "
-            + ("AND NOT (d.product_id = ANY(%s)) " if exclude else "")
-            + f"ORDER BY {order} DESC, COALESCE(pp.units_sold, 0) DESC, d.product_id DESC "
-            "LIMIT %s"
+    def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list[Hit]:
+        """One statement whatever the query: the score's arms go in as arrays (group,
+        tsquery, value) and each group counts its best arm, so PostgreSQL prepares the
+        statement once and plans it no more (it spent longer planning than running the
+        CASE expressions of other queries)."""
+        expression = self.dialect.match(query)
+        if not expression or limit <= 0:
+            return []
+        groups, expressions, values = [], [], []
+        for index, arms in enumerate(self.dialect.score_clauses(query)):
+            for arm_expression, value in arms:
+                groups.append(index)
+                expressions.append(arm_expression)
+                values.append(value)
+        columns, joins = self.listed("d.product_id")
+        sql = (
+            f"SELECT {columns} FROM {quote(SearchDocument)} d {joins} "  # noqa: S608
+            "WHERE d.vector @@ %s::tsquery AND p.status = %s "
+            "AND NOT (d.product_id = ANY(%s)) "
+            "ORDER BY (SELECT COALESCE(sum(best), 0) FROM (SELECT max(a.v) AS best "
+            "FROM unnest(%s::int[], %s::tsquery[], %s::float8[]) AS a(g, q, v) "
+            "WHERE d.vector @@ a.q GROUP BY a.g) AS s) DESC, "
+            "COALESCE(pp.units_sold, 0) DESC, d.product_id DESC LIMIT %s"
         )
-
-    def exclude_param(self, ids):
-        return list(ids)
+        params = [expression, ProductStatus.ON_SALE, list(exclude), groups, expressions]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, values, limit])
+            return [Hit(*row) for row in cursor.fetchall()]
 
     def prefix_condition(self, column: str) -> str:
         return f"{column} LIKE %s"
@@ -59,7 +71,9 @@ class PostgresBackend(DatabaseBackend):
         return [escaped + "%"]
 
     def similar_spellings(self, tokens: list[str]) -> list[TermRow]:
-        # `%` uses the trigram GIN index; its threshold is set for this query only.
+        # Trigrams find typos anywhere in a long word (`%` uses the GIN index; its
+        # threshold is set for this session); the shared prefix ranges find those of
+        # short words that share few trigrams (nkie, nike).
         sql = (
             f"SELECT DISTINCT {TERM_COLUMNS} FROM {quote(SearchTerm)}, "  # noqa: S608
             "unnest(%s::text[]) AS t(token) WHERE spell %% t.token"
@@ -67,4 +81,5 @@ class PostgresBackend(DatabaseBackend):
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_limit(%s::real)", [TRIGRAM_LIMIT])
             cursor.execute(sql, [tokens])
-            return [TermRow(*row) for row in cursor.fetchall()]
+            rows = {TermRow(*row) for row in cursor.fetchall()}
+        return list(rows | set(super().similar_spellings(tokens)))

@@ -5,13 +5,16 @@ import json
 
 from django.db import DatabaseError, connection
 
-from ..documents import Document
-from ..models import SearchTerm
-from ..query import Fts5Dialect, ParsedQuery
-from ..vocabulary import TermRow
-from .database import TERM_COLUMNS, DatabaseBackend, quote
+from mercato.catalog.models import ProductStatus
 
-MAX_CANDIDATES = 400
+from ..documents import Document
+from ..facets import Hit
+from ..models import SearchDocument
+from ..query import Fts5Dialect, ParsedQuery
+from .database import DatabaseBackend, quote
+
+# Not correlated: SQLite runs the subquery once per statement and keeps its rows.
+ARM = "search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)"
 
 
 class SqliteBackend(DatabaseBackend):
@@ -33,30 +36,36 @@ class SqliteBackend(DatabaseBackend):
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM search_fts")
 
-    def arm(self, expression: str) -> str:
-        # Not correlated: SQLite runs each subquery once per statement and keeps its rows.
-        return "search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)"
-
-    def ranked_sql(self, order: str, exclude: bool) -> str:
-        # Only products on sale: the index may lag a status change by one task.
-        # `order` is built from the dialect's CASE arms: placeholders and numbers only.
-        excluded = "AND search_fts.rowid NOT IN (SELECT value FROM json_each(%s)) "
-        return (
-            "SELECT search_fts.rowid FROM search_fts "  # noqa: S608
-            "JOIN catalog_product p ON p.id = search_fts.rowid "
-            f"LEFT JOIN {self.popularity_table()} pp ON pp.product_id = search_fts.rowid "
+    def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list[Hit]:
+        """The score is a sum of CASE expressions, one per group, whose arms test the
+        document against a field-restricted MATCH (a subquery SQLite runs once per
+        statement, not per row)."""
+        expression = self.dialect.match(query)
+        if not expression or limit <= 0:
+            return []
+        arm_params: list = []
+        score = []
+        for arms in self.dialect.score_clauses(query):
+            whens = []
+            for arm_expression, value in arms:
+                whens.append(f"WHEN {ARM} THEN {value:.4f}")
+                arm_params.append(arm_expression)
+            score.append("(CASE " + " ".join(whens) + " ELSE 0 END)")
+        columns, joins = self.listed("search_fts.rowid", "sd")
+        # The ORDER BY holds placeholders and numbers only.
+        sql = (
+            f"SELECT {columns} FROM search_fts "  # noqa: S608
+            f"JOIN {quote(SearchDocument)} sd ON sd.product_id = search_fts.rowid {joins} "
             "WHERE search_fts MATCH %s AND p.status = %s "
-            + (excluded if exclude else "")
-            + f"ORDER BY {order} DESC, COALESCE(pp.units_sold, 0) DESC, "
+            "AND search_fts.rowid NOT IN (SELECT value FROM json_each(%s)) "
+            f"ORDER BY {' + '.join(score) or '0'} DESC, COALESCE(pp.units_sold, 0) DESC, "
             "search_fts.rowid DESC LIMIT %s"
         )
-
-    def exclude_param(self, ids):
-        return json.dumps(list(ids))
-
-    def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list[int]:
+        params = [expression, ProductStatus.ON_SALE, json.dumps(list(exclude)), *arm_params]
         try:
-            return super().match(query, limit=limit, exclude=exclude)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*params, limit])
+                return [Hit(*row) for row in cursor.fetchall()]
         except DatabaseError:
             # A query FTS5 cannot parse finds nothing rather than failing the page.
             return []
@@ -67,22 +76,3 @@ class SqliteBackend(DatabaseBackend):
 
     def prefix_param(self, prefix: str):
         return [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
-
-    def similar_spellings(self, tokens: list[str]) -> list[TermRow]:
-        # Spellings of a similar length that begin with the token's first or second letter
-        # (a typo rarely changes both): a few hundred rows for the edit distance.
-        conditions, params = [], []
-        for token in tokens:
-            for head in dict.fromkeys(token[:2]):
-                conditions.append("(spell >= %s AND spell < %s AND length BETWEEN %s AND %s)")
-                params += [head, chr(ord(head) + 1), len(token) - 2, len(token) + 2]
-        if not conditions:
-            return []
-        sql = (
-            f"SELECT {TERM_COLUMNS} FROM {quote(SearchTerm)} WHERE "  # noqa: S608
-            + " OR ".join(conditions)
-            + f" LIMIT {MAX_CANDIDATES * len(tokens)}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [TermRow(*row) for row in cursor.fetchall()]

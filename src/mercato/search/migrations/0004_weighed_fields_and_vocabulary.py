@@ -104,6 +104,11 @@ class Migration(migrations.Migration):
             name="fallback_tokens",
             field=models.TextField(blank=True),
         ),
+        migrations.AddField(
+            model_name="searchdocument",
+            name="spec_values",
+            field=models.TextField(blank=True),
+        ),
         migrations.AlterField(
             model_name="searchterm", name="term", field=models.CharField(max_length=60)
         ),
@@ -139,6 +144,12 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="searchterm", name="docs", field=models.PositiveIntegerField(default=0)
+        ),
+        migrations.AddField(
+            model_name="searchterm", name="primary", field=models.BooleanField(default=True)
+        ),
+        migrations.AddField(
+            model_name="searchterm", name="sold", field=models.PositiveIntegerField(default=0)
         ),
         migrations.AddConstraint(
             model_name="searchterm",

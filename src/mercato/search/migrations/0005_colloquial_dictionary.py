@@ -55,7 +55,11 @@ def load(apps, schema_editor):
             holders[0].save(update_fields=["terms"])
 
 
+def unload(apps, schema_editor):
+    apps.get_model("search", "SynonymGroup").objects.filter(note="dictionary").delete()
+
+
 class Migration(migrations.Migration):
     dependencies = [("search", "0004_weighed_fields_and_vocabulary")]
 
-    operations = [migrations.RunPython(load, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(load, unload)]

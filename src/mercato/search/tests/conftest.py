@@ -5,8 +5,8 @@ import pytest
 from django.core.cache import cache
 
 from mercato.catalog.models import Brand, ProductStatus
-from mercato.catalog.tests.factories import ProductFactory, SkuFactory, make_category
 from mercato.search import dictionary, querylog, selectors, services
+from mercato.testing.factories import ProductFactory, SkuFactory, make_category
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,9 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from mercato.orders.tests.factories import ADDRESS, make_customer, make_order
 from mercato.staff.roles import DEPARTMENT_CODES
+from mercato.testing.factories import ORDER_ADDRESS as ADDRESS
+from mercato.testing.factories import make_customer, make_order
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from mercato.customers.models import Address, Customer
-from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASTED = "张三 13812345678 广东省深圳市南山区科技园科苑路15号"
@@ -20,7 +19,7 @@ def page(request, browser_page):
     return browser_page
 
 
-def test_sign_up_then_add_an_address_by_pasting_it(live_server, page, sms_outbox):  # noqa: F811
+def test_sign_up_then_add_an_address_by_pasting_it(live_server, page, sms_outbox):
     """A visitor signs up with an SMS code, pastes an address, checks the filled form,
     corrects the district and saves it as the default address."""
     from playwright.sync_api import expect

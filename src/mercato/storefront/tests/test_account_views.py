@@ -8,7 +8,6 @@ from django.core import mail
 
 from mercato.customers.models import Customer
 from mercato.customers.services import create_customer
-from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sms_outbox")]
 MOBILE = "13812345678"
@@ -16,7 +15,7 @@ PASSWORD = "Sh0pping-2026!"
 
 
 @pytest.fixture
-def outbox(sms_outbox):  # noqa: F811
+def outbox(sms_outbox):
     return sms_outbox
 
 

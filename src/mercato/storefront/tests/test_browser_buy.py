@@ -6,29 +6,16 @@
 (b) a member logs in, buys with cash on delivery to a saved address and finds the order.
 """
 
-# The placement tests' fixtures are imported by name; tests take them as arguments.
-# ruff: noqa: F811
-
 import re
 
 import pytest
 
 from mercato.catalog.services import create_home_slot
-from mercato.checkout.tests.conftest import rates  # noqa: F401
 from mercato.customers.services import add_address, create_customer
-from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
 from mercato.orders.models import Order, OrderStatus
-
-from .shop_fixtures import shop_fixture  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASTED = "张三 13812345678 四川省成都市武侯区人民南路四段1号"
-
-
-@pytest.fixture
-def page(browser_page):
-    browser_page.set_viewport_size({"width": 1280, "height": 900})
-    return browser_page
 
 
 def add_sku(page, colour: str, storage: str):
@@ -45,12 +32,14 @@ def add_sku(page, colour: str, storage: str):
 
 
 def test_guest_signs_up_at_checkout_and_pays_with_the_sandbox(
-    live_server, page, shop, rates, ops_user, sms_outbox
+    live_server, page, phone_shop, rates, ops_user, sms_outbox
 ):
     from playwright.sync_api import expect
 
     base = live_server.url
-    create_home_slot(actor=ops_user, kind="category", category_id=shop["root"].pk, title="数码楼层")
+    create_home_slot(
+        actor=ops_user, kind="category", category_id=phone_shop["root"].pk, title="数码楼层"
+    )
     page.goto(base + "/")
     page.get_by_role("link", name="数码楼层").click()
     page.get_by_role("link", name="华为 手机 1").click()
@@ -60,7 +49,7 @@ def test_guest_signs_up_at_checkout_and_pays_with_the_sandbox(
     # No province chosen: both SKUs can be bought, one in 上海, one in 成都.
     add_sku(page, "黑色", "128GB")
     # The page starts on the first SKU in stock; the white one comes from its own link.
-    page.goto(f"{base}/p/phone-huawei-1/?sku={shop['skus'][('白色', '256GB')].pk}")
+    page.goto(f"{base}/p/phone-huawei-1/?sku={phone_shop['skus'][('白色', '256GB')].pk}")
     add_sku(page, "白色", "256GB")
 
     page.goto(base + "/cart/")
@@ -105,7 +94,7 @@ def test_guest_signs_up_at_checkout_and_pays_with_the_sandbox(
     assert not page.errors
 
 
-def test_member_places_a_cash_on_delivery_order(live_server, page, shop, rates):
+def test_member_places_a_cash_on_delivery_order(live_server, page, phone_shop, rates):
     """On a phone: the checkout and order pages fit the screen's width."""
     from playwright.sync_api import expect
 

@@ -6,20 +6,20 @@ import pytest
 
 from mercato.catalog.services import create_home_slot
 
-from .shop_fixtures import shop_fixture  # noqa: F401
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize("viewport", [(390, 844), (1280, 800)], ids=["phone", "desktop"])
 def test_browse_to_a_product_and_choose_a_sku(
-    live_server, shop, ops_user, chromium_launch_args, viewport
+    live_server, phone_shop, ops_user, chromium_launch_args, viewport
 ):
     """A customer opens a category from the home page, filters by brand, opens a phone and
     picks the one colour/storage combination in stock for 上海市."""
     from playwright.sync_api import expect, sync_playwright
 
-    create_home_slot(actor=ops_user, kind="category", category_id=shop["root"].pk, title="数码楼层")
+    create_home_slot(
+        actor=ops_user, kind="category", category_id=phone_shop["root"].pk, title="数码楼层"
+    )
     width, height = viewport
     with sync_playwright() as pw:
         browser = pw.chromium.launch(**chromium_launch_args)
@@ -40,7 +40,7 @@ def test_browse_to_a_product_and_choose_a_sku(
         page.locator("label.chip", has_text="黑色").click()
         page.locator("label.chip", has_text="128GB").click()
         expect(page.locator("#sku-stock .in")).to_have_text("有货")
-        expect(page.locator("#sku-code")).to_have_text(shop["skus"][("黑色", "128GB")].code)
+        expect(page.locator("#sku-code")).to_have_text(phone_shop["skus"][("黑色", "128GB")].code)
         expect(page.locator("button.add-to-cart")).to_be_enabled()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert not errors

@@ -5,8 +5,6 @@ import pytest
 
 from mercato.cart.models import CartLine
 
-from .shop_fixtures import shop_fixture  # noqa: F401
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -15,14 +13,14 @@ def _choose(page, *values):
         page.locator("label.chip", has_text=value).click()
 
 
-def test_add_to_cart_then_change_and_remove_in_place(live_server, shop, browser_page):
+def test_add_to_cart_then_change_and_remove_in_place(live_server, phone_shop, browser_page):
     from playwright.sync_api import expect
 
     page = browser_page
 
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    product = shop["products"][0]
+    product = phone_shop["products"][0]
     page.goto(f"{live_server.url}/p/{product.slug}/")
     count = page.locator("#mini-cart .mini-count")
     expect(count).to_have_text("0")  # loaded by htmx into the cached page's header
@@ -35,7 +33,7 @@ def test_add_to_cart_then_change_and_remove_in_place(live_server, shop, browser_
     expect(count).to_have_text("2")
     assert page.evaluate("window.stayed === true")
     # 白色 does not combine with 128GB in stock, so the page offers it from a fresh start.
-    white = shop["skus"][("白色", "256GB")]
+    white = phone_shop["skus"][("白色", "256GB")]
     page.goto(f"{live_server.url}/p/{product.slug}/?sku={white.pk}")
     expect(count).to_have_text("2")
     page.click("button.add-to-cart")
@@ -49,7 +47,7 @@ def test_add_to_cart_then_change_and_remove_in_place(live_server, shop, browser_
     page.click("#mini-cart a.mini-link")
     page.wait_for_url(f"{live_server.url}/cart/")
     page.evaluate("window.stayed = true")
-    black = shop["skus"][("黑色", "128GB")]
+    black = phone_shop["skus"][("黑色", "128GB")]
     line_id = CartLine.objects.get(sku=black).pk
     line = page.locator(f"#line-{line_id}")
     expect(line.locator(".line-subtotal")).to_have_text("¥5998.00")

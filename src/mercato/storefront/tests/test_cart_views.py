@@ -12,24 +12,9 @@ from mercato.cart.models import Cart, CartLine
 from mercato.cart.services import add_to_cart, get_or_create_cart, set_cart_limit
 from mercato.catalog.models import ProductStatus, Sku
 from mercato.customers.services import create_customer
-from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
-
-from .shop_fixtures import shop_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def black(shop):
-    """华为 手机 1, 黑色/128GB: ¥2999.00, 5 in stock."""
-    return shop["skus"][("黑色", "128GB")]
-
-
-@pytest.fixture
-def white(shop):
-    """华为 手机 1, 白色/256GB: ¥2999.00, 2 in stock."""
-    return shop["skus"][("白色", "256GB")]
 
 
 def guest_cart(client) -> Cart | None:
@@ -84,7 +69,7 @@ def test_spec_values_sent_without_javascript_choose_the_sku(client, black, white
     assert lines_of(client) == {white.pk: 1}
 
 
-def test_a_spec_combination_that_does_not_exist_is_refused(client, shop, black):
+def test_a_spec_combination_that_does_not_exist_is_refused(client, phone_shop, black):
     data = {"sku": black.pk, "颜色": "紫色", "存储容量": "256GB", "quantity": 1, "next": "/"}
     response = client.post("/cart/add/", data, **HTMX)
     assert response.status_code == 400
@@ -114,9 +99,9 @@ def test_bad_quantities_are_refused_and_add_nothing(client, black, quantity, mes
     assert not Cart.objects.exists()  # a refused add leaves no empty cart behind
 
 
-def test_unknown_deleted_and_off_shelf_skus_are_refused(client, shop, black):
+def test_unknown_deleted_and_off_shelf_skus_are_refused(client, phone_shop, black):
     """A made-up id, a deleted SKU and an off-shelf product each get a clear message."""
-    gone = Sku.objects.get(pk=shop["skus"][("白色", "128GB")].pk)
+    gone = Sku.objects.get(pk=phone_shop["skus"][("白色", "128GB")].pk)
     gone_id = gone.pk
     gone.delete()
     for sku_id, message in [
@@ -126,7 +111,7 @@ def test_unknown_deleted_and_off_shelf_skus_are_refused(client, shop, black):
     ]:
         response = client.post("/cart/add/", {"sku": sku_id, "quantity": 1}, **HTMX)
         assert response.status_code == 400 and message in text(response), sku_id
-    product = shop["products"][2]
+    product = phone_shop["products"][2]
     product.status = ProductStatus.OFF_SHELF
     product.save()
     response = add(client, product.skus.first(), 1, **HTMX)
@@ -192,7 +177,7 @@ def test_cart_page_in_english(client, black):
     assert "Shopping cart" in page and "2 items selected" in page and "Remove" in page
 
 
-def test_empty_cart_page_creates_no_cart(client, shop):
+def test_empty_cart_page_creates_no_cart(client, phone_shop):
     page = text(client.get("/cart/"))
     assert "购物车是空的" in page
     assert not Cart.objects.exists()
@@ -304,10 +289,10 @@ def test_price_change_notice_until_acknowledged(client, black):
     assert "以下商品价格有变化" not in text(client.get("/cart/"))
 
 
-def test_off_shelf_and_short_stock_notices(client, shop, black, white):
+def test_off_shelf_and_short_stock_notices(client, phone_shop, black, white):
     """An off-shelf line is named and left out of the total; short stock shows what is left."""
     add(client, white, 2)
-    other = shop["products"][2]
+    other = phone_shop["products"][2]
     add(client, other.skus.first(), 1)
     CartLine.objects.filter(sku=white).update(quantity=4)  # 2 in stock
     other.status = ProductStatus.OFF_SHELF
@@ -318,8 +303,8 @@ def test_off_shelf_and_short_stock_notices(client, shop, black, white):
     assert 'class="cart-total">¥11996.00' in page  # the off-shelf line is not counted
 
 
-def test_out_of_stock_notice(client, shop):
-    product = shop["products"][1]  # no stock in any warehouse
+def test_out_of_stock_notice(client, phone_shop):
+    product = phone_shop["products"][1]  # no stock in any warehouse
     add(client, product.skus.first(), 1)
     assert f"{product.name} 暂时无货" in text(client.get("/cart/"))
 
@@ -334,10 +319,10 @@ def test_out_of_stock_notice(client, shop):
 )
 @pytest.mark.parametrize("lines", [1, 4])
 def test_guest_query_budgets_do_not_grow_with_lines(
-    client, shop, lines, url, queries, django_assert_num_queries
+    client, phone_shop, lines, url, queries, django_assert_num_queries
 ):
     """The session comes from the cache; the rest is the same for any number of lines."""
-    for sku in list(shop["skus"].values())[:lines]:
+    for sku in list(phone_shop["skus"].values())[:lines]:
         add(client, sku, 1)
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
@@ -388,7 +373,7 @@ PASSWORD = "Sh0pping-2026!"
 
 
 @pytest.fixture
-def outbox(sms_outbox):  # noqa: F811
+def outbox(sms_outbox):
     return sms_outbox
 
 

@@ -2,9 +2,6 @@
 through the form, with the double click, the tampered total, the sold-out SKU and the bad
 invoice a real shop sees."""
 
-# The placement tests' fixtures are imported by name; tests take them as arguments.
-# ruff: noqa: F811
-
 import re
 from dataclasses import asdict
 from decimal import Decimal
@@ -14,23 +11,12 @@ from django.conf import settings
 
 from mercato.cart.models import CartLine
 from mercato.cart.services import add_to_cart, get_or_create_cart
-from mercato.checkout.tests.conftest import (  # noqa: F401
-    CHENGDU,
-    cart_with,
-    chengdu,
-    customer,
-    make_sku,
-    new_key,
-    rates,
-    shanghai,
-    shop,
-    stock,
-)
 from mercato.customers.models import Address
 from mercato.customers.services import add_address
 from mercato.inventory.models import Reservation
 from mercato.orders.models import Order, OrderStatus
-from mercato.orders.tests.factories import make_customer
+from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
+from mercato.testing.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -13,8 +13,6 @@ from PIL import Image
 
 from mercato.catalog.services import add_product_image
 
-from .shop_fixtures import shop_fixture  # noqa: F401
-
 pytestmark = pytest.mark.django_db
 IMG = re.compile(r'<img[^>]* src="([^"]+)"')
 
@@ -30,11 +28,11 @@ def image_sources(response) -> list[str]:
 
 
 def test_cards_show_the_medium_webp_and_the_gallery_the_large_and_small_ones(
-    client, shop, ops_user
+    client, phone_shop, ops_user
 ):
     """A category card uses the 360 px WebP; the product page shows the 800 px WebP as the
     main picture and 120 px ones in the strip; every URL is a file that exists."""
-    p1 = shop["products"][0]
+    p1 = phone_shop["products"][0]
     first = add_product_image(actor=ops_user, product_id=p1.pk, upload=png((200, 0, 0)))
     add_product_image(actor=ops_user, product_id=p1.pk, upload=png((0, 0, 200)))
     cache.clear()
@@ -50,10 +48,10 @@ def test_cards_show_the_medium_webp_and_the_gallery_the_large_and_small_ones(
         assert (settings.MEDIA_ROOT / url.removeprefix("/media/")).exists(), url
 
 
-def test_images_add_no_queries_to_the_category_page(client, shop, ops_user):
+def test_images_add_no_queries_to_the_category_page(client, phone_shop, ops_user):
     """The category page costs the same number of queries with an image on every card as
     with one image: thumbnail URLs are computed, not looked up."""
-    products = shop["products"]
+    products = phone_shop["products"]
     add_product_image(actor=ops_user, product_id=products[0].pk, upload=png((9, 9, 9)))
     cache.clear()
     with CaptureQueriesContext(connection) as one:

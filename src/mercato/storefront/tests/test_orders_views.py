@@ -1,9 +1,6 @@
 """The customer's order pages: the list, one order with its parcels and history, paying,
 cancelling; the guest's signed-link pages; and 404 for anybody else's order."""
 
-# The placement tests' fixtures are imported by name; tests take them as arguments.
-# ruff: noqa: F811
-
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -13,25 +10,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from mercato.checkout.placement import place_order
-from mercato.checkout.tests.conftest import (  # noqa: F401
-    CHENGDU,
-    cart_with,
-    chengdu,
-    customer,
-    make_sku,
-    new_key,
-    rates,
-    shanghai,
-    shop,
-    stock,
-)
 from mercato.inventory.models import Reservation, Stock
 from mercato.orders.links import guest_link_token
 from mercato.orders.models import Order, OrderStatus
 from mercato.orders.services import mark_paid
-from mercato.orders.tests.factories import make_customer
 from mercato.payments.refunds import refund_payment
-from mercato.payments.tests.factories import paid_payment
+from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
+from mercato.testing.factories import make_customer
+from mercato.testing.payments import paid_payment
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,6 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 
 from mercato.customers.services import create_customer
-from mercato.customers.tests.fixtures import sms_outbox  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sms_outbox")]
 NGINX = "10.0.0.5"

@@ -1,26 +1,13 @@
-"""Shared set-up for the import/export tests: a small category tree, brands, file builders."""
+"""Catalogue import files for tests: good rows, CSV and XLSX builders, row counts."""
 
 import csv
 import io
 
-import pytest
 from openpyxl import Workbook
 
 from mercato.catalog.importing import COLUMNS
 
-from .factories import BrandFactory, make_category
-
 HEADER = COLUMNS
-
-
-@pytest.fixture
-def catalogue(db):
-    root = make_category("手机数码", slug="shou-ji-shu-ma")
-    phones = make_category("手机", parent=root, slug="shou-ji")
-    smart = make_category("智能手机", parent=phones, slug="zhi-neng-shou-ji")
-    BrandFactory(name="华为", name_en="Huawei", slug="huawei")
-    BrandFactory(name="小米", name_en="Xiaomi", slug="xiaomi")
-    return {"smart": smart, "phones": phones}
 
 
 def sku_row(n: int, product: str | None = None, **overrides) -> dict:

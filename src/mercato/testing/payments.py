@@ -1,10 +1,10 @@
-"""Orders with payments for the payment tests."""
+"""Orders with payments, for the payment tests and the pages that show them."""
 
-from mercato.orders.tests.factories import make_customer, make_order, priced_line
 from mercato.payments.gateways import METHODS
 from mercato.payments.models import Payment, PaymentEvent, PaymentStatus
 from mercato.payments.notices import apply_paid
 from mercato.payments.services import new_payment_number
+from mercato.testing.factories import make_customer, make_order, priced_line
 
 __all__ = ["make_customer", "make_order", "make_payment", "paid_payment", "priced_line"]
 

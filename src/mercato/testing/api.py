@@ -1,4 +1,4 @@
-"""Helpers shared by the API tests (imported by catalog/tests/test_api_*.py too)."""
+"""Helpers for tests of the REST API: a bearer token, the one error format."""
 
 import json
 

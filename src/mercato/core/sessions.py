@@ -1,0 +1,54 @@
+"""Sessions in the database, read through the cache, working on when the cache is down.
+
+Django's cached_db backend already survives a failed cache read and a failed write on
+save(), but not the cache write after a database read, the existence check of a new key
+or the delete at log-out: with the cache unreachable those raised, and every page with a
+session answered 500. Here every cache call may fail: the database row is the session,
+the cache only a copy (SESSION_ENGINE = "mercato.core.sessions").
+
+A copy that could not be deleted (a log-out while Redis was away) must not come back with
+Redis: mercato.core.cache.RedisCache starts a new cache generation when that happens.
+"""
+
+import logging
+
+from django.contrib.sessions.backends import cached_db
+
+logger = logging.getLogger(__name__)
+
+
+class SessionStore(cached_db.SessionStore):
+    def _cache_call(self, name: str, *args, default=None):
+        try:
+            return getattr(self._cache, name)(*args)
+        except Exception as exc:  # noqa: BLE001 - any cache failure: the database decides
+            logger.warning("Session cache %s failed, using the database: %r", name, exc)
+            return default
+
+    def load(self):
+        data = self._cache_call("get", self.cache_key)
+        if data is not None:
+            return data
+        row = self._get_session_from_db()
+        if not row:
+            return {}
+        data = self.decode(row.session_data)
+        self._cache_call("set", self.cache_key, data, self.get_expiry_age(expiry=row.expire_date))
+        return data
+
+    def exists(self, session_key):
+        if session_key and self._cache_call("has_key", self.cache_key_prefix + session_key):
+            return True
+        return super(cached_db.SessionStore, self).exists(session_key)
+
+    def save(self, must_create=False):
+        super(cached_db.SessionStore, self).save(must_create)
+        self._cache_call("set", self.cache_key, self._session, self.get_expiry_age())
+
+    def delete(self, session_key=None):
+        super(cached_db.SessionStore, self).delete(session_key)
+        if session_key is None:
+            if self.session_key is None:
+                return
+            session_key = self.session_key
+        self._cache_call("delete", self.cache_key_prefix + session_key)

@@ -1,0 +1,104 @@
+"""Workers come back and are watched: a worker killed while it holds countdown tasks, and
+the broker dropped while a worker holds them. The held timers run all the same (the
+broker gives unacknowledged messages back after the visibility timeout, 12 s here), the
+worker survives the broker's drop, and /readyz sees a worker that is gone."""
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from celery import Celery
+from django.utils import timezone
+
+from mercato.orders.models import Order, OrderStatus
+
+from .harness import Load, data_problems, wait_for
+
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.postgres,
+    pytest.mark.xdist_group("faults"),
+]
+CANCEL = "mercato.orders.tasks.cancel_unpaid_order_task"
+ORDERS = 12
+
+
+def unpaid_orders_due_soon(stack, shop, *, seconds: float) -> list[Order]:
+    """ORDERS orders placed through the API, their deadline moved to `seconds` from now."""
+    load = Load(stack.base, shop)
+    placed = [
+        load.buy(shop.members[n % len(shop.members)], shop.sku_ids[n % 4]) for n in range(ORDERS)
+    ]
+    assert {p["outcome"] for p in placed} == {"placed"}
+    due = timezone.now() + timedelta(seconds=seconds)
+    Order.objects.update(expires_at=due)
+    return list(Order.objects.order_by("pk"))
+
+
+def send_timers(stack, orders) -> list[str]:
+    """The cancel timers, sent to the stack's broker due at the orders' deadline, as the
+    outbox does. Returns the task ids."""
+    client = Celery("faults-test", broker=stack.env["CELERY_BROKER_URL"])
+    with client.connection_for_write() as connection:
+        return [
+            client.send_task(
+                CANCEL, args=[order.pk], eta=order.expires_at, connection=connection
+            ).id
+            for order in orders
+        ]
+
+
+def received(worker, task_ids) -> bool:
+    text = worker.log_text()
+    return all(re.search(rf"{CANCEL}\[{task_id}\] received", text) for task_id in task_ids)
+
+
+def cancelled_by_timer() -> int:
+    return Order.objects.filter(
+        status=OrderStatus.CANCELLED, events__reason="Not paid in time"
+    ).count()
+
+
+def test_a_worker_killed_while_holding_countdown_tasks(stack, shop):
+    orders = unpaid_orders_due_soon(stack, shop, seconds=8)
+    task_ids = send_timers(stack, orders)
+    wait_for(lambda: received(stack.worker, task_ids), timeout=60, what="timers held")
+    stack.worker.kill()  # SIGKILL to the worker and its pool: nothing acknowledged
+    killed = time.monotonic()
+    assert not stack.worker.alive
+    # Seen as gone once its heartbeat is older than WORKER_STALE_SECONDS (30 s here).
+    wait_for(
+        lambda: stack.readyz()["checks"].get("workers", "").startswith("no worker seen"),
+        timeout=90,
+        what="/readyz naming the dead worker",
+    )
+    assert stack.readyz()["status_code"] == 200  # the shop still sells
+    assert stack.readyz(deep=True)["status_code"] == 503  # and the alarm rings
+    stack.worker.start()  # what systemd's Restart=always does (docs/operator.md)
+    wait_for(lambda: cancelled_by_timer() == ORDERS, timeout=90, what="timers run")
+    assert time.monotonic() - killed < 180
+    wait_for(lambda: stack.readyz()["checks"].get("workers") == "ok", timeout=60, what="worker")
+    assert data_problems() == []
+
+
+def test_a_broker_drop_while_the_worker_holds_countdown_tasks(stack, shop):
+    """Celery 5.7.0's worker exited here ("Restoring N unacknowledged message(s)", then
+    AttributeError); mercato.celery.Consumer keeps it alive, and the timers still run."""
+    orders = unpaid_orders_due_soon(stack, shop, seconds=8)
+    task_ids = send_timers(stack, orders)
+    wait_for(lambda: received(stack.worker, task_ids), timeout=60, what="timers held")
+    log_before = len(stack.worker.log_text())
+    stack.broker_redis.stop()  # the append-only file keeps the held messages
+    wait_for(
+        lambda: "Connection to broker lost" in stack.worker.log_text()[log_before:],
+        timeout=30,
+        what="the worker noticing",
+    )
+    stack.broker_redis.start()
+    wait_for(lambda: cancelled_by_timer() == ORDERS, timeout=120, what="timers run")
+    assert stack.worker.alive
+    log = stack.worker.log_text()[log_before:]
+    assert "Unrecoverable error" not in log
+    wait_for(lambda: stack.readyz()["checks"].get("workers") == "ok", timeout=60, what="worker")
+    assert data_problems() == []
