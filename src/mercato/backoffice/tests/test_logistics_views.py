@@ -10,7 +10,8 @@ from mercato.fulfillment.allocation import allocate_approved_orders
 from mercato.fulfillment.models import Shipment, ShipmentStatus, Wave
 from mercato.fulfillment.pdfs import waybill_lines
 from mercato.fulfillment.review.services import review_paid_orders
-from mercato.fulfillment.tests.helpers import (
+from mercato.orders.models import Order, OrderStatus
+from mercato.testing.fulfillment import (
     ADDRESS,
     carriers,
     make_customer,
@@ -21,7 +22,6 @@ from mercato.fulfillment.tests.helpers import (
     stock,
     to_picking,
 )
-from mercato.orders.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -23,8 +23,7 @@ from mercato.fulfillment.review.services import review_paid_orders
 from mercato.fulfillment.setup import add_choice_rule
 from mercato.inventory.models import Reservation, Stock, StockMovement
 from mercato.orders.models import Order, OrderStatus
-
-from .helpers import (
+from mercato.testing.fulfillment import (
     at,
     carriers,
     make_customer,

@@ -24,8 +24,16 @@ from mercato.fulfillment.models import (
     WebhookNonce,
 )
 from mercato.orders.models import Order, OrderStatus
-
-from .helpers import carriers, make_customer, make_shop, make_sku, packed, place, stock, to_picking
+from mercato.testing.fulfillment import (
+    carriers,
+    make_customer,
+    make_shop,
+    make_sku,
+    packed,
+    place,
+    stock,
+    to_picking,
+)
 
 pytestmark = pytest.mark.django_db
 URL = "/api/carriers/{code}/tracking"

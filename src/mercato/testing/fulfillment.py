@@ -10,7 +10,6 @@ from django.db import transaction
 
 from mercato.cart.services import add_to_cart, get_or_create_cart
 from mercato.catalog.models import ProductStatus
-from mercato.catalog.tests.factories import ProductFactory, SkuFactory, make_category
 from mercato.checkout.placement import place_order
 from mercato.checkout.services import save_shipping_zone
 from mercato.core.regions import mainland_provinces
@@ -18,6 +17,8 @@ from mercato.customers.services import create_customer
 from mercato.inventory.locations import define_bins, put_away
 from mercato.inventory.services import create_warehouse, receive_stock
 from mercato.orders.services import DeliveryAddress, mark_paid
+
+from .factories import ProductFactory, SkuFactory, make_category
 
 ADDRESS = DeliveryAddress(
     recipient="张三",
