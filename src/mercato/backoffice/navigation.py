@@ -82,6 +82,12 @@ NAVIGATION: list[Workspace] = [
                 _("Tracking upload"), "backoffice:tracking_upload", "fulfillment.upload_tracking"
             ),
             Entry(_("Carriers"), "backoffice:carrier_list", "fulfillment.manage_carriers"),
+            Entry(
+                _("Returns and exchanges"),
+                "backoffice:return_list",
+                "aftersales.view_returnrequest",
+                also_active=("backoffice:return_detail",),
+            ),
         ],
     ),
     Workspace(

@@ -68,6 +68,7 @@ urlpatterns = [
     # tracking and carriers (views_logistics)
     path("review/", include("mercato.backoffice.review_urls")),
     path("logistics/", include("mercato.backoffice.logistics_urls")),
+    path("returns/", include("mercato.backoffice.returns_urls")),  # 退换货 (views_returns)
     # 技术部 and department leads
     path("audit/", views_audit.audit_list, name="audit_list"),
     # 人力资源部

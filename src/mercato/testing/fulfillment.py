@@ -16,7 +16,7 @@ from mercato.core.regions import mainland_provinces
 from mercato.customers.services import create_customer
 from mercato.inventory.locations import define_bins, put_away
 from mercato.inventory.services import create_warehouse, receive_stock
-from mercato.orders.services import DeliveryAddress, mark_paid
+from mercato.orders.services import DeliveryAddress
 
 from .factories import ProductFactory, SkuFactory, make_category
 
@@ -112,8 +112,14 @@ def place(customer, *lines, address=ADDRESS, method="sandbox", paid=True, **kw):
         **kw,
     ).order
     if paid and method != "cod":
+        from mercato.payments.notices import apply_paid
+
+        from .payments import make_payment
+
         with transaction.atomic():
-            order = mark_paid(order_id=order.pk, payment_ref=f"PAY{order.pk:08d}")
+            apply_paid(
+                payment=make_payment(order=order, method=method), trade_no="T1", reason="test"
+            )
     order.refresh_from_db()
     return order
 
@@ -152,3 +158,29 @@ def packed(shipment, actor):
         for _unit in range(line.quantity):
             packing.scan_item(actor=actor, shipment_id=shipment.pk, code=line.sku.barcode)
     return packing.finish_packing(actor=actor, shipment_id=shipment.pk, weight_g=900)
+
+
+def deliver(*orders, actor, at=None):
+    """Take the orders from paid to delivered through every step: review, allocation,
+    wave, packing, shipping and a carrier's "delivered" event (at `at`, default now).
+    Returns the orders refreshed."""
+    from django.utils import timezone
+
+    from mercato.fulfillment import shipping, tracking
+    from mercato.fulfillment.models import Shipment
+
+    parcels = [p for group in to_picking(*orders) for p in group]
+    for parcel in parcels:
+        packed(parcel, actor)
+    shipping.ship_parcels(actor=actor, shipment_ids=[p.pk for p in parcels])
+    at = at or timezone.now()
+    for parcel in Shipment.objects.filter(pk__in=[p.pk for p in parcels]).select_related("carrier"):
+        event = tracking.IncomingEvent(
+            event_id=f"D-{parcel.waybill_no}", waybill_no=parcel.waybill_no, code="delivered",
+            occurred_at=at,
+        )  # fmt: skip
+        with transaction.atomic():
+            tracking.apply_events(carrier=parcel.carrier, events=[event], source="csv")
+    for order in orders:
+        order.refresh_from_db()
+    return orders
