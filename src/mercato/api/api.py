@@ -4,6 +4,7 @@ Catalogue reads are public; writes and token management need a staff API token
 (`Authorization: Bearer mk_...`) or a back-office session with its CSRF token.
 """
 
+from .carriers.router import router as carriers_router
 from .cart.router import router as cart_router
 from .catalog import router as catalog_router
 from .console.router import router as console_router
@@ -26,5 +27,6 @@ install_error_handlers(api)
 api.add_router("/catalog", catalog_router)
 api.add_router("/staff", tokens_router)
 api.add_router("/staff", console_router)
+api.add_router("/carriers", carriers_router)
 api.add_router("/cart", cart_router)
 api.add_router("/orders", orders_router)

@@ -65,6 +65,29 @@ NAVIGATION: list[Workspace] = [
                 "backoffice:address_check",
                 ("fulfillment.review_order", "fulfillment.manage_review_rules"),
             ),
+            Entry(
+                _("Picking waves"),
+                "backoffice:wave_list",
+                "fulfillment.manage_waves",
+                also_active=("backoffice:wave_detail",),
+            ),
+            Entry(
+                _("Packing"),
+                "backoffice:pack_station",
+                "fulfillment.pack_parcel",
+                also_active=("backoffice:pack_parcel",),
+            ),
+            Entry(_("Refused parcels"), "backoffice:refused_list", "fulfillment.ship_parcel"),
+            Entry(
+                _("Tracking upload"), "backoffice:tracking_upload", "fulfillment.upload_tracking"
+            ),
+            Entry(_("Carriers"), "backoffice:carrier_list", "fulfillment.manage_carriers"),
+            Entry(
+                _("Returns and exchanges"),
+                "backoffice:return_list",
+                "aftersales.view_returnrequest",
+                also_active=("backoffice:return_detail",),
+            ),
         ],
     ),
     Workspace(

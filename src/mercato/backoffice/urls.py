@@ -64,9 +64,11 @@ urlpatterns = [
     path("payments/", include("mercato.backoffice.payments_urls")),  # 财务部 (views_payments)
     # The order console (客服部, 采购及物流部, 财务部): views_orders, views_phone_orders
     path("orders/", include("mercato.backoffice.orders_urls")),
-    path(
-        "review/", include("mercato.backoffice.review_urls")
-    ),  # 审单 (views_review)  # 财务部 (views_payments)
+    # Order processing (采购及物流部): 审单 (views_review); picking, packing, shipping,
+    # tracking and carriers (views_logistics)
+    path("review/", include("mercato.backoffice.review_urls")),
+    path("logistics/", include("mercato.backoffice.logistics_urls")),
+    path("returns/", include("mercato.backoffice.returns_urls")),  # 退换货 (views_returns)
     # 技术部 and department leads
     path("audit/", views_audit.audit_list, name="audit_list"),
     # 人力资源部

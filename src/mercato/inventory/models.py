@@ -208,6 +208,9 @@ class Reservation(TimeStampedModel):
     sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"))
+    # Units that left in parcels so far (a split order ships one warehouse's units in more
+    # than one parcel); the rest is still held. Status becomes shipped when all have left.
+    shipped = models.PositiveIntegerField(_("shipped"), default=0, db_default=0)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
@@ -228,6 +231,9 @@ class Reservation(TimeStampedModel):
                 name="reservation_status_valid",
             ),
             models.CheckConstraint(condition=~Q(reference=""), name="reservation_reference_set"),
+            models.CheckConstraint(
+                condition=Q(shipped__lte=models.F("quantity")), name="reservation_shipped_lte_qty"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "warehouse"], name="reservation_status_wh_idx"),

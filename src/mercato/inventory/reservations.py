@@ -34,6 +34,7 @@ __all__ = [
     "release_reservations",
     "reserve_stock",
     "reserve_stock_for_new_reference",
+    "ship_units",
 ]
 
 Reason = StockMovement.Reason
@@ -276,14 +277,15 @@ def _settle(*, reference: str, warehouse, to: str, reason: str, note: str, actor
         return []  # settled before: nothing to do twice
     stocks = _lock_stocks((r.sku_id, r.warehouse_id) for r in active)
     shipping = to == Status.SHIPPED
+    # Units a split parcel shipped before (r.shipped) left already: only the rest moves.
     apply_movements(
         [
             {
                 "stock": stocks[(r.sku_id, r.warehouse_id)],
                 "reason": reason,
                 "actor": actor,
-                "on_hand_delta": -r.quantity if shipping else 0,
-                "reserved_delta": -r.quantity,
+                "on_hand_delta": -(r.quantity - r.shipped) if shipping else 0,
+                "reserved_delta": -(r.quantity - r.shipped),
                 "reference": reference,
                 "note": note,
             }
@@ -292,8 +294,63 @@ def _settle(*, reference: str, warehouse, to: str, reason: str, note: str, actor
     )
     for r in active:
         r.status, r.note = to, note[:200]
-    Reservation.objects.bulk_update(active, ["status", "note", "updated_at"])
+        if shipping:
+            r.shipped = r.quantity
+    Reservation.objects.bulk_update(active, ["status", "shipped", "note", "updated_at"])
     return active
+
+
+@transaction.atomic
+def ship_units(*, reference: str, warehouse, units, parcel: str, actor=None) -> list[Reservation]:
+    """One parcel of `reference` leaves `warehouse` with `units` [(sku_id, quantity)]: on
+    hand and reserved fall by those units (a SHIPMENT ledger row each, noted with the
+    parcel's number), and each reservation counts them as shipped; a reservation whose
+    units have all left is shipped. The other parcels' units stay held.
+
+    Conflict, with nothing written, when a SKU has fewer units still held than asked
+    (shipped before, released, or never reserved there)."""
+    reference = _reference(reference)
+    wanted = merge_lines(units)
+    warehouse_id = getattr(warehouse, "pk", warehouse)
+    rows = {
+        r.sku_id: r
+        for r in Reservation.objects.select_for_update()
+        .filter(reference=reference, warehouse_id=warehouse_id, status=Status.ACTIVE)
+        .order_by("pk")
+    }
+    for sku_id, quantity in wanted.items():
+        row = rows.get(sku_id)
+        if row is None or row.quantity - row.shipped < quantity:
+            raise Conflict(
+                _("%(ref)s holds fewer units of SKU %(sku)s than the parcel ships")
+                % {"ref": reference, "sku": sku_id},
+                field="units",
+                code="not_reserved",
+            )
+    stocks = _lock_stocks((sku_id, warehouse_id) for sku_id in wanted)
+    apply_movements(
+        [
+            {
+                "stock": stocks[(sku_id, warehouse_id)],
+                "reason": Reason.SHIPMENT,
+                "actor": actor,
+                "on_hand_delta": -quantity,
+                "reserved_delta": -quantity,
+                "reference": reference,
+                "note": parcel,
+            }
+            for sku_id, quantity in sorted(wanted.items())
+        ]
+    )
+    changed = []
+    for sku_id, quantity in wanted.items():
+        row = rows[sku_id]
+        row.shipped += quantity
+        if row.shipped == row.quantity:
+            row.status = Status.SHIPPED
+        changed.append(row)
+    Reservation.objects.bulk_update(changed, ["shipped", "status", "updated_at"])
+    return changed
 
 
 @transaction.atomic

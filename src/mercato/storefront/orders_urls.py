@@ -6,6 +6,7 @@ Members reach their orders by number; guests by the signed link made at placemen
 from django.urls import path
 
 from . import views_orders as views
+from . import views_returns
 
 urlpatterns = [
     path("", views.orders, name="orders"),
@@ -15,4 +16,9 @@ urlpatterns = [
     path("<str:number>/", views.order_detail, name="order_detail"),
     path("<str:number>/pay/", views.order_pay, name="order_pay"),
     path("<str:number>/cancel/", views.order_cancel, name="order_cancel"),
+    # Returns and exchanges (views_returns.py)
+    path("<str:number>/return/", views_returns.order_return, name="order_return"),
+    path("returns/<str:number>/", views_returns.return_detail, name="return_detail"),
+    path("returns/<str:number>/parcel/", views_returns.return_parcel, name="return_parcel"),
+    path("returns/<str:number>/cancel/", views_returns.return_cancel, name="return_cancel"),
 ]

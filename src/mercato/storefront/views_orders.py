@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mercato.aftersales.models import ReturnRequest
 from mercato.core.errors import Conflict, DomainError, NotFound
 from mercato.core.http import client_ip
+from mercato.fulfillment.models import Shipment
 from mercato.inventory.models import Reservation
 from mercato.inventory.selectors import reservations_for
 from mercato.orders import selectors
@@ -111,6 +113,17 @@ def _order_page(request, order, *, guest_link: str = "", guest_token: str = ""):
             else reverse("storefront:order_cancel", args=[order.number])
         ),
         "guest_link": guest_link,
+        # Order processing: the parcels on their way, with the carrier's tracking.
+        "shipments": list(
+            Shipment.objects.filter(order=order, waybill_no__isnull=False)
+            .select_related("carrier")
+            .prefetch_related("tracking")
+            .order_by("pk")
+        ),
+        "returns": list(ReturnRequest.objects.filter(order=order).order_by("created_at", "pk")),
+        "can_return": bool(order.customer_id)
+        and not guest_token
+        and order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
     }
     return render(request, "storefront/orders/detail.html", context)
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from mercato.fulfillment.tests.helpers import make_customer, make_shop, make_sku, place, stock
 from mercato.orders.models import EventKind, Order, OrderChannel, OrderStatus
 from mercato.testing.api import assert_error_format, bearer, fields_of
+from mercato.testing.fulfillment import make_customer, make_shop, make_sku, place, stock
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/staff"

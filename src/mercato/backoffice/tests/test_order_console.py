@@ -12,10 +12,10 @@ from openpyxl import load_workbook
 
 from mercato.customers.sms import LocmemSmsBackend
 from mercato.fulfillment.models import Shipment
-from mercato.fulfillment.tests.helpers import ADDRESS, at, make_customer, make_shop, make_sku, stock
-from mercato.fulfillment.tests.helpers import place as place_order
 from mercato.inventory.models import Stock
 from mercato.orders.models import EventKind, Order, OrderEvent, OrderNote, OrderStatus
+from mercato.testing.fulfillment import ADDRESS, at, make_customer, make_shop, make_sku, stock
+from mercato.testing.fulfillment import place as place_order
 
 pytestmark = pytest.mark.django_db
 

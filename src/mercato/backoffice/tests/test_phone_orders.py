@@ -7,9 +7,9 @@ from django.urls import reverse
 from mercato.cart.models import Cart, CartPurpose
 from mercato.cart.services import add_to_cart, get_or_create_cart
 from mercato.customers.models import Customer
-from mercato.fulfillment.tests.helpers import make_customer, make_shop, make_sku, stock
 from mercato.inventory.models import Reservation
 from mercato.orders.models import Order, OrderChannel, OrderStatus
+from mercato.testing.fulfillment import make_customer, make_shop, make_sku, stock
 
 pytestmark = pytest.mark.django_db
 

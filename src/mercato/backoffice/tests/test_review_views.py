@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from mercato.fulfillment.models import BlacklistEntry, ReviewRule
 from mercato.fulfillment.review.services import review_paid_orders
-from mercato.fulfillment.tests.helpers import at, make_customer, make_shop, make_sku, place, stock
 from mercato.orders.models import Order, OrderStatus
+from mercato.testing.fulfillment import at, make_customer, make_shop, make_sku, place, stock
 
 pytestmark = pytest.mark.django_db
 

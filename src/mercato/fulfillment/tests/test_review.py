@@ -12,8 +12,7 @@ from mercato.fulfillment.models import OrderReview, Shipment, ShipmentStatus
 from mercato.fulfillment.review import services
 from mercato.orders.errors import IllegalTransition
 from mercato.orders.models import EventKind, Order, OrderStatus
-
-from .helpers import at, make_customer, make_shop, make_sku, place, stock
+from mercato.testing.fulfillment import at, make_customer, make_shop, make_sku, place, stock
 
 pytestmark = pytest.mark.django_db
 

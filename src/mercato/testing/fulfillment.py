@@ -16,8 +16,9 @@ from mercato.core.regions import mainland_provinces
 from mercato.customers.services import create_customer
 from mercato.inventory.locations import define_bins, put_away
 from mercato.inventory.services import create_warehouse, receive_stock
-from mercato.orders.services import DeliveryAddress, mark_paid
-from mercato.testing.factories import ProductFactory, SkuFactory, make_category
+from mercato.orders.services import DeliveryAddress
+
+from .factories import ProductFactory, SkuFactory, make_category
 
 ADDRESS = DeliveryAddress(
     recipient="张三",
@@ -111,8 +112,14 @@ def place(customer, *lines, address=ADDRESS, method="sandbox", paid=True, **kw):
         **kw,
     ).order
     if paid and method != "cod":
+        from mercato.payments.notices import apply_paid
+
+        from .payments import make_payment
+
         with transaction.atomic():
-            order = mark_paid(order_id=order.pk, payment_ref=f"PAY{order.pk:08d}")
+            apply_paid(
+                payment=make_payment(order=order, method=method), trade_no="T1", reason="test"
+            )
     order.refresh_from_db()
     return order
 
@@ -120,3 +127,60 @@ def place(customer, *lines, address=ADDRESS, method="sandbox", paid=True, **kw):
 def at(province: str, city: str, district: str, detail: str, **kw) -> DeliveryAddress:
     fields = {"recipient": "李四", "mobile": "13912345678", **kw}
     return DeliveryAddress(province=province, city=city, district=district, detail=detail, **fields)
+
+
+def carriers():
+    """The five carriers, rates, levels, boxes and promises of data/carriers.json."""
+    from mercato.fulfillment.setup import load_carriers
+
+    load_carriers()
+
+
+def to_picking(*orders):
+    """Review, allocate and put into waves (the scheduled jobs' steps) → the orders'
+    parcels, in order."""
+    from mercato.fulfillment.allocation import allocate_approved_orders
+    from mercato.fulfillment.models import Shipment
+    from mercato.fulfillment.review.services import review_paid_orders
+    from mercato.fulfillment.waves import create_waves
+
+    review_paid_orders()
+    allocate_approved_orders()
+    create_waves(actor=None)
+    return [list(Shipment.objects.filter(order=o).order_by("pk")) for o in orders]
+
+
+def packed(shipment, actor):
+    """Scan every item of a parcel and close it."""
+    from mercato.fulfillment import packing
+
+    for line in shipment.lines.select_related("sku"):
+        for _unit in range(line.quantity):
+            packing.scan_item(actor=actor, shipment_id=shipment.pk, code=line.sku.barcode)
+    return packing.finish_packing(actor=actor, shipment_id=shipment.pk, weight_g=900)
+
+
+def deliver(*orders, actor, at=None):
+    """Take the orders from paid to delivered through every step: review, allocation,
+    wave, packing, shipping and a carrier's "delivered" event (at `at`, default now).
+    Returns the orders refreshed."""
+    from django.utils import timezone
+
+    from mercato.fulfillment import shipping, tracking
+    from mercato.fulfillment.models import Shipment
+
+    parcels = [p for group in to_picking(*orders) for p in group]
+    for parcel in parcels:
+        packed(parcel, actor)
+    shipping.ship_parcels(actor=actor, shipment_ids=[p.pk for p in parcels])
+    at = at or timezone.now()
+    for parcel in Shipment.objects.filter(pk__in=[p.pk for p in parcels]).select_related("carrier"):
+        event = tracking.IncomingEvent(
+            event_id=f"D-{parcel.waybill_no}", waybill_no=parcel.waybill_no, code="delivered",
+            occurred_at=at,
+        )  # fmt: skip
+        with transaction.atomic():
+            tracking.apply_events(carrier=parcel.carrier, events=[event], source="csv")
+    for order in orders:
+        order.refresh_from_db()
+    return orders
