@@ -1,3 +1,13 @@
+"""The WSGI application gunicorn serves.
+
+Once it is built, the URL configuration (and with it every view module) is imported, and
+what the process has made so far is moved out of the garbage collector's reach
+(`gc.freeze()`): those objects live as long as the process, and every full collection
+walked all of them again, half the CPU of a request that reads one row
+(docs/performance.md).
+"""
+
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -10,3 +20,14 @@ application = get_wsgi_application()
 from mercato.payments.checks import refuse_to_serve_if_misconfigured  # noqa: E402
 
 refuse_to_serve_if_misconfigured()
+
+
+def _warm_up() -> None:
+    """Import what the first request would otherwise import."""
+    from django.urls import get_resolver
+
+    get_resolver().resolve("/")
+
+
+_warm_up()
+gc.freeze()
