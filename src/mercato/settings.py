@@ -84,8 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "mercato.core.middleware.AuditContextMiddleware",
+    "mercato.core.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -126,6 +125,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, health-checking only connections idle for a second or more.
+        DATABASES["default"]["ENGINE"] = "mercato.core.postgresql"
     # Parameters bound on the server and statements prepared on their 5th run on a
     # connection: PostgreSQL then stops planning them again, which was a third of its time
     # in an order placement (docs/performance.md). Behind a pooler that hands a session's
@@ -422,4 +424,7 @@ LOGGING = {
 # Audit log (django-auditlog) --------------------------------------------------------------
 AUDITLOG_STORE_JSON_CHANGES = True
 AUDITLOG_MASK_CALLABLE = "mercato.core.masking.mask_phone"
+# An entry's correlation id is the request ID of the request that wrote it (core/logging.py);
+# actor and IP come from that request too (core/audit.py), with no audit middleware.
+AUDITLOG_CID_GETTER = "mercato.core.logging.current_request_id"
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)

@@ -1,3 +1,13 @@
+"""The WSGI application gunicorn serves.
+
+Once it is built, the URL configuration (and with it every view module) is imported, and
+what the process has made so far is moved out of the garbage collector's reach
+(`gc.freeze()`): those objects live as long as the process, and every full collection
+walked all of them again, half the CPU of a request that reads one row
+(docs/performance.md).
+"""
+
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -18,3 +28,14 @@ use_timeouts("web")  # web requests wait briefly for locks (MERCATO_DB_TIMEOUTS)
 from mercato.search.warmup import warm_up_in_background  # noqa: E402
 
 warm_up_in_background()
+
+
+def _warm_up() -> None:
+    """Import what the first request would otherwise import."""
+    from django.urls import get_resolver
+
+    get_resolver().resolve("/")
+
+
+_warm_up()
+gc.freeze()

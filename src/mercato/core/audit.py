@@ -1,9 +1,12 @@
 """Audit log: who did what to which object, when, from which IP, and what changed.
 
-Saves of registered models are logged by django-auditlog's signals; the request's actor
-and IP come from its middleware. Services that act for a user outside a session request
-(API tokens, commands, tasks) wrap their writes in `acting_as`, and bulk writes, which
-send no signals, call `record_changes`.
+Saves of registered models are logged by django-auditlog's signals. The actor and the IP
+are those of the request being served (`core.logging.request_var`, set by the request-ID
+middleware), worked out only when an entry is written (`fill_log_entry`): a request that
+writes nothing loads no user and connects no signal, where auditlog's own middleware did
+both for every request. Services that act for a user outside a session request (API
+tokens, commands, tasks) wrap their writes in `acting_as`, and bulk writes, which send no
+signals, call `record_changes`.
 """
 
 from collections.abc import Iterable
@@ -12,6 +15,9 @@ from contextlib import contextmanager
 from auditlog.context import auditlog_value, set_actor
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+
+from .http import client_ip
+from .logging import request_var
 
 
 @contextmanager
@@ -22,8 +28,8 @@ def acting_as(actor, remote_addr: str | None = None):
     which auditlog's own `set_actor` does not do when nested.
     """
     outer = auditlog_value.get(None)
-    if outer is not None and remote_addr is None:
-        remote_addr = outer.get("remote_addr")
+    if remote_addr is None:
+        remote_addr = _context().get("remote_addr")
     # auditlog's set_actor leaves its context behind; this token puts back exactly what was
     # there before (nothing, outside a request), so a later write in the same thread is not
     # attributed to this actor.
@@ -35,8 +41,32 @@ def acting_as(actor, remote_addr: str | None = None):
         auditlog_value.reset(token)
 
 
+def _request_context() -> dict:
+    """The actor and IP of the request being served ({} outside a request)."""
+    request = request_var.get()
+    if request is None:
+        return {}
+    user = getattr(request, "user", None)
+    authenticated = user is not None and user.is_authenticated
+    return {"actor": user if authenticated else None, "remote_addr": client_ip(request) or None}
+
+
 def _context() -> dict:
-    return auditlog_value.get(None) or {}
+    return auditlog_value.get(None) or _request_context()
+
+
+def fill_log_entry(sender, instance, **kwargs) -> None:
+    """pre_save of LogEntry: the request's actor and IP, unless `acting_as` decides them
+    (auditlog's own receiver does that inside the block)."""
+    if auditlog_value.get(None) is not None:
+        return
+    context = _request_context()
+    actor = context.get("actor")
+    if actor is not None and instance.actor_id is None:
+        instance.actor = actor
+        instance.actor_email = getattr(actor, "email", None)
+    if instance.remote_addr is None:
+        instance.remote_addr = context.get("remote_addr")
 
 
 def record_changes(

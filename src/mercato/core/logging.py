@@ -9,6 +9,13 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 request_var: contextvars.ContextVar = contextvars.ContextVar("request", default=None)
 
 
+def current_request_id() -> str | None:
+    """The request ID of the request being served: the audit log's correlation id
+    (AUDITLOG_CID_GETTER), so an entry leads to the request's log lines."""
+    rid = request_id_var.get()
+    return None if rid == "-" else rid
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from .http import client_ip

@@ -1,13 +1,17 @@
 import re
 import uuid
+from functools import lru_cache
 
-from auditlog.context import auditlog_value
-from auditlog.middleware import AuditlogMiddleware
+import csp.constants
+import csp.middleware
+from csp.middleware import CheckableLazyObject
+from csp.utils import build_policy
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
-from .http import client_ip
 from .logging import request_id_var, request_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -35,9 +39,9 @@ class RequestIdMiddleware:
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):
-    """The UI language is the one the visitor chose (the language cookie set by
-    /i18n/setlang/), else Simplified Chinese. The browser's Accept-Language is not used:
-    Mercato serves a Chinese shop first, and English is a choice, not a guess."""
+    """The UI language is the one the visitor chose (the language cookie set by /language/
+    or /i18n/setlang/), else Simplified Chinese. The browser's Accept-Language is not
+    used: Mercato serves a Chinese shop first, and English is a choice, not a guess."""
 
     def process_request(self, request):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
@@ -49,25 +53,50 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
         request.LANGUAGE_CODE = translation.get_language()
 
 
-class AuditContextMiddleware(AuditlogMiddleware):
-    """auditlog's middleware, which also forgets the request's actor and IP afterwards:
-    auditlog leaves them in the thread's context, where a later write in the same thread
-    (a test, a task run eagerly) would be attributed to this request's user.
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's middleware, with the policy header built once per process.
 
-    The IP is the client's (core/http.py), not the first X-Forwarded-For entry that
-    auditlog would take from anyone who sends the header."""
+    django-csp builds the header (and the report-only one) from the settings again for
+    every response. It only differs when a view overrides the policy (csp's decorators mark
+    the response) or a page uses a nonce; those responses go the library's way."""
 
-    @staticmethod
-    def _get_remote_addr(request):
-        return client_ip(request) or None
+    _OVERRIDES = tuple(f"_csp_{kind}{ro}" for kind in ("config", "update", "replace")
+                       for ro in ("", "_ro"))  # fmt: skip
 
-    @staticmethod
-    def _get_remote_port(request):
-        return None  # X-Forwarded-Port is the client's word; the port is not needed
+    def process_response(self, request, response):
+        if (
+            getattr(request, "_csp_nonce", None) is not None
+            or any(getattr(response, name, None) is not None for name in self._OVERRIDES)
+            or (settings.DEBUG and response.status_code in (404, 500))
+        ):
+            return super().process_response(request, response)
+        path = request.path_info
+        for header, value, excluded, exempt in _fixed_policies():
+            if header not in response and not getattr(response, exempt, False):
+                if not path.startswith(excluded):
+                    response[header] = value
+        # As the library: a nonce asked for after the header is written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
 
-    def __call__(self, request):
-        token = auditlog_value.set(None)
-        try:
-            return super().__call__(request)
-        finally:
-            auditlog_value.reset(token)
+
+@lru_cache(maxsize=1)
+def _fixed_policies() -> tuple[tuple[str, str, tuple[str, ...], str], ...]:
+    """(header, policy, excluded path prefixes, exemption attribute) from the settings."""
+    policies = []
+    for header, name, exempt, report_only in (
+        (csp.constants.HEADER, "CONTENT_SECURITY_POLICY", "_csp_exempt", False),
+        (csp.constants.HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY",
+         "_csp_exempt_ro", True),
+    ):  # fmt: skip
+        value = build_policy(report_only=report_only)
+        if value:
+            prefixes = (getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+            policies.append((header, value, tuple(prefixes), exempt))
+    return tuple(policies)
+
+
+@receiver(setting_changed)
+def _forget_policies(*, setting, **kwargs):
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _fixed_policies.cache_clear()

@@ -1,25 +1,85 @@
-"""Fragment cache of the shop's pages, keyed by the catalogue's version counter.
+"""The shop's page caches, keyed by the catalogue's version counter.
 
-A page's body (everything but the header with its CSRF token and log-in links) is rendered
-once per (page, parameters, language, province) and version; services bump the version
-when a product, price, stock state or home slot changes (catalog/shopcache.py).
+Two levels, both under the shop version (catalog/shopcache.py), which services bump when
+a product, price, stock state or home slot changes:
+
+- `cached`: a page's body (everything but the header with its log-in links) as a dict of
+  strings, rendered once per (page, parameters, language, province) and version, shared
+  by every visitor;
+- `whole_page` / `keep_whole_page`: the finished HTML of a page as a visitor without a
+  session sees it (`shareable`): no log-in, no guest cart, no message waiting. Served as
+  it is, with nothing rendered, no session read and no CSRF token made, except where the
+  page holds a form that posts (the product page's add-to-cart, marked with CSRF_SLOT),
+  which gets this visitor's token.
 """
 
 import hashlib
 
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
 from mercato.catalog.shopcache import page_seconds, shop_version
 
+CSRF_SLOT = "__csrf_token__"  # where a cached page's form takes the visitor's CSRF token
+_VERSION = "_mercato_shop_version"
 
-def cached(parts: tuple, build) -> dict:
-    """`build()` → dict of strings, cached under `parts` + language + shop version."""
+
+def version(request) -> int:
+    """The shop version, read once per request."""
+    found = getattr(request, _VERSION, None)
+    if found is None:
+        found = shop_version()
+        setattr(request, _VERSION, found)
+    return found
+
+
+def _key(request, prefix: str, parts: tuple) -> str:
     raw = "|".join(str(p) for p in (*parts, get_language()))
-    key = f"sf:{shop_version()}:{hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()}"
+    digest = hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()
+    return f"{prefix}:{version(request)}:{digest}"
+
+
+def cached(request, parts: tuple, build) -> dict:
+    """`build()` → dict of strings, cached under `parts` + language + shop version."""
+    key = _key(request, "sf", parts)
     hit = cache.get(key)
     if hit is not None:
         return hit
     value = build()
     cache.set(key, value, page_seconds())
     return value
+
+
+def shareable(request) -> bool:
+    """True when the visitor sees what every visitor without a session sees."""
+    cookies = request.COOKIES
+    return (
+        settings.SESSION_COOKIE_NAME not in cookies
+        and CookieStorage.cookie_name not in cookies
+        and not getattr(request, "htmx", False)
+    )
+
+
+def whole_page(request, parts: tuple) -> HttpResponse | None:
+    """The cached page for a `shareable` visitor, or None."""
+    html = cache.get(_key(request, "sfp", (*parts, request.get_full_path())))
+    return None if html is None else page_response(request, html)
+
+
+def keep_whole_page(request, parts: tuple, html: str) -> None:
+    cache.set(_key(request, "sfp", (*parts, request.get_full_path())), html, page_seconds())
+
+
+def page_response(request, html: str, status: int = 200) -> HttpResponse:
+    """The HTML as a response, with this visitor's CSRF token in the page's form, if any."""
+    if CSRF_SLOT in html:
+        html = html.replace(CSRF_SLOT, get_token(request))
+    response = HttpResponse(html, status=status)
+    # What the page shows depends on the language, province and session cookies.
+    patch_vary_headers(response, ("Cookie",))
+    return response

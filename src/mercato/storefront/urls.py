@@ -16,6 +16,7 @@ urlpatterns = [
     path("c/<slug:slug>/", views.category, name="category"),
     path("p/<slug:slug>/", views.product, name="product"),
     path("province/", views.choose_province, name="province"),
+    path("language/", views.choose_language, name="language"),
     path("robots.txt", views.robots_txt, name="robots"),
     path(
         "sitemap.xml",

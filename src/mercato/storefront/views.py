@@ -1,19 +1,21 @@
-"""Shop pages: home, category, product, province choice; robots.txt; 404.
+"""Shop pages: home, category, product, province and language choice; robots.txt; 404.
 
 Each page's body is built by a `_build_*` function and cached (pagecache.py); the view
-around it renders the header per request (CSRF token, log-in state are never cached).
+around it renders the header per request for a visitor with a session (log-in state, a
+log-out form), and serves a visitor without one the whole page from the cache.
 """
 
 from urllib.parse import quote, unquote, urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -24,13 +26,12 @@ from mercato.catalog.services.merchandising import live_slots
 from mercato.core.regions import mainland_provinces
 from mercato.inventory.selectors import available_sku_ids
 
-from . import seo
+from . import pagecache, seo
 from .pagecache import cached
 
 PAGE_SIZE = 24
 PROVINCE_COOKIE = "province"
 PROVINCE_COOKIE_AGE = 365 * 24 * 3600
-CSRF_SLOT = "__csrf_token__"  # in partials/product_body.html
 
 
 def _province(request) -> str:
@@ -46,6 +47,30 @@ def _page(request, template: str, data: dict, status: int = 200):
         {**data, "province": _province(request), "provinces": mainland_provinces()},
         status=status,
     )
+
+
+def _shop_page(request, parts: tuple, build):
+    """A shop page (storefront/page.html around a cached body): for a visitor without a
+    session, the whole page from the cache, rendered once per version. `build()` gives the
+    body's dict; a "status" of 404 or 410 or a "redirect" in it answers so instead."""
+    parts = (*parts, _province(request))
+    shared = pagecache.shareable(request)
+    if shared:
+        response = pagecache.whole_page(request, parts)
+        if response is not None:
+            return response
+    data = cached(request, parts, build)
+    if "redirect" in data:
+        return HttpResponsePermanentRedirect(data["redirect"])
+    if data.get("status") == 410:
+        return _page(request, "storefront/410.html", {}, status=410)
+    if data.get("status") == 404:
+        raise Http404(data.get("reason", ""))
+    context = {**data, "province": _province(request), "provinces": mainland_provinces()}
+    html = render_to_string("storefront/page.html", context, request)
+    if shared:
+        pagecache.keep_whole_page(request, parts, html)
+    return pagecache.page_response(request, html)
 
 
 # Home -----------------------------------------------------------------------------------
@@ -81,8 +106,8 @@ def _build_home(request) -> dict:
 @require_GET
 def home(request):
     # The minute is in the key so a slot's schedule start or end shows within a minute.
-    data = cached(("home", timezone.now().strftime("%Y%m%d%H%M")), lambda: _build_home(request))
-    return _page(request, "storefront/page.html", data)
+    minute = timezone.now().strftime("%Y%m%d%H%M")
+    return _shop_page(request, ("home", minute), lambda: _build_home(request))
 
 
 # Category -------------------------------------------------------------------------------
@@ -156,16 +181,22 @@ def _crumbs(trail) -> list[tuple[str, str]]:
 
 @require_GET
 def category(request, slug: str):
-    found = selectors.active_category(slug=slug)
-    if found is None:
-        raise Http404(_("No such category"))
     query = "&".join(sorted(f"{k}={v}" for k in request.GET for v in request.GET.getlist(k)))
-    data = cached(("category", slug, query), lambda: _build_category(request, found))
+
+    def build():
+        found = selectors.active_category(slug=slug)
+        if found is None:
+            return {"status": 404, "reason": _("No such category")}
+        return _build_category(request, found)
+
     if request.htmx:
+        data = cached(request, ("category", slug, query, _province(request)), build)
+        if data.get("status") == 404:
+            raise Http404(data["reason"])
         response = HttpResponse(data["results"])
     else:
-        response = _page(request, "storefront/page.html", data)
-    response["Vary"] = "HX-Request"
+        response = _shop_page(request, ("category", slug, query), build)
+    patch_vary_headers(response, ("HX-Request",))
     return response
 
 
@@ -201,7 +232,7 @@ def _build_product(request, slug: str, province: str, chosen: str) -> dict:
         moved = selectors.moved_product_slug(slug=slug)
         if moved:
             return {"redirect": reverse("storefront:product", args=[moved])}
-        return {"status": 404}
+        return {"status": 404, "reason": _("No such product")}
     skus = list(product.skus.all())
     available = available_sku_ids(sku_ids=[s.pk for s in skus], province=province)
     trail = selectors.category_trail(category=product.category)
@@ -269,19 +300,12 @@ def _build_product(request, slug: str, province: str, chosen: str) -> dict:
 def product(request, slug: str):
     province = _province(request)
     chosen = request.GET.get("sku", "")[:12]
-    data = cached(
-        ("product", slug, province, chosen),
+    # The cached page serves every visitor; the add-to-cart form gets each one's CSRF token.
+    return _shop_page(
+        request,
+        ("product", slug, chosen),
         lambda: _build_product(request, slug, province, chosen),
     )
-    if "redirect" in data:
-        return HttpResponsePermanentRedirect(data["redirect"])
-    if data["status"] == 410:
-        return _page(request, "storefront/410.html", {}, status=410)
-    if data["status"] == 404:
-        raise Http404(_("No such product"))
-    # The cached body serves every visitor; the add-to-cart form gets this one's CSRF token.
-    data = {**data, "body": data["body"].replace(CSRF_SLOT, get_token(request))}
-    return _page(request, "storefront/page.html", data)
 
 
 # Province, cart placeholder, robots ---------------------------------------------------------
@@ -303,6 +327,32 @@ def choose_province(request):
         )
     elif province == "":
         response.delete_cookie(PROVINCE_COOKIE)
+    return response
+
+
+@require_GET
+def choose_language(request):
+    """Switch the shop's language (the cookie that ChosenLanguageMiddleware reads), then go
+    back. A preference like the province, so the header's switch is a GET form: the shop's
+    pages, cached whole for visitors without a session, carry no CSRF token for it."""
+    language = request.GET.get("language", "")
+    target = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if language in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
     return response
 
 

@@ -1,5 +1,6 @@
 import pytest
 from auditlog.models import LogEntry
+from django.http import HttpResponse
 from django.test import RequestFactory
 
 from mercato.catalog import services
@@ -63,24 +64,57 @@ def test_the_audit_log_never_stores_passwords_or_full_phone_numbers(make_staff):
 
 
 @pytest.mark.django_db
-def test_the_request_ip_and_user_reach_the_log_through_the_middleware(client, ops_user):
-    from mercato.core.middleware import AuditContextMiddleware
+def test_the_request_ip_user_and_id_reach_the_log_when_it_is_written(client, ops_user):
+    """The request being served (held by the request-ID middleware) gives the entry its
+    actor, IP and correlation id; nothing is left behind for a later write."""
+    from mercato.core.middleware import RequestIdMiddleware
 
     product = ProductFactory(name="旧名")
-    request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7")
+    request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7", HTTP_X_REQUEST_ID="req-42")
     request.user = ops_user
 
     def view(req):
         services.update_product(actor=ops_user, product_id=product.pk, name="中间件")
-        return None
+        return HttpResponse()
 
-    AuditContextMiddleware(view)(request)
+    RequestIdMiddleware(view)(request)
     entry = _entries("product").last()
-    assert (entry.actor, entry.remote_addr) == (ops_user, "198.51.100.7")
-    from auditlog.context import auditlog_value
-
-    assert auditlog_value.get(None) is None  # forgotten after the request
+    assert (entry.actor, entry.remote_addr, entry.cid) == (ops_user, "198.51.100.7", "req-42")
+    later = record_event(actor=None, obj=product, message="sweep")
+    assert (later.actor, later.remote_addr) == (None, None)
     assert Sku.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_acting_as_inside_a_request_names_its_actor_with_the_request_ip(ops_user, make_staff):
+    from mercato.core.middleware import RequestIdMiddleware
+
+    hr = make_staff("hr")
+    product = ProductFactory(name="旧名")
+    request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.8")
+    request.user = hr
+
+    def view(req):
+        with acting_as(ops_user):
+            services.update_product(actor=ops_user, product_id=product.pk, name="代办")
+        return HttpResponse()
+
+    RequestIdMiddleware(view)(request)
+    entry = _entries("product").last()
+    assert (entry.actor, entry.remote_addr) == (ops_user, "198.51.100.8")
+
+
+@pytest.mark.django_db
+def test_an_anonymous_get_connects_no_audit_signal_and_loads_no_user(client):
+    """The audit context costs a request that writes nothing nothing: no receiver is
+    connected per request (auditlog's middleware connected one) and the session is not read."""
+    from django.db.models.signals import pre_save
+
+    receivers = len(pre_save.receivers)
+    response = client.get("/robots.txt")
+    assert response.status_code == 200
+    assert len(pre_save.receivers) == receivers
+    assert not response.wsgi_request.session.accessed
 
 
 @pytest.mark.django_db

@@ -1,0 +1,30 @@
+"""Django's PostgreSQL backend, with the connection health check made cheap.
+
+With CONN_HEALTH_CHECKS, Django checks a persistent connection with a `SELECT 1` round
+trip before the first query of every request: under load, a second statement for every
+request that reads one row (docs/performance.md). Here the check runs only on a connection
+that has been idle for HEALTH_CHECK_IDLE_SECONDS or longer, which is when a restarted or
+failed-over server or a proxy's idle timeout can have closed it. A connection that broke
+within that second fails its request as without health checks, and Django closes it at
+the end of that request (errors_occurred), so the next request reconnects.
+"""
+
+import time
+
+from django.db.backends.postgresql import base
+
+HEALTH_CHECK_IDLE_SECONDS = 1.0
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    _checked_at = 0.0  # the last request start or end on this connection (monotonic)
+
+    def close_if_unusable_or_obsolete(self):
+        """Called at the start and at the end of every request (Django's signals)."""
+        super().close_if_unusable_or_obsolete()
+        if self.connection is None:
+            return
+        now = time.monotonic()
+        if now - self._checked_at < HEALTH_CHECK_IDLE_SECONDS:
+            self.health_check_done = True  # in use a moment ago: no SELECT 1
+        self._checked_at = now
