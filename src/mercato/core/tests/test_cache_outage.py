@@ -132,10 +132,10 @@ def test_sms_codes_are_limited_in_the_database_while_the_cache_is_down(
 @pytest.mark.django_db
 @pytest.mark.parametrize(("on_outage", "limited"), [("open", False), ("closed", True)])
 def test_each_limit_chooses_what_an_outage_means(rf, cache_down, on_outage, limited):
-    from mercato.core.ratelimits import OnOutage, is_limited
+    from mercato.core.ratelimits import OnOutage, over_limit
 
     request = rf.get("/")
-    outcome = is_limited(request, group="g", key="ip", rate="100/h", on_outage=OnOutage(on_outage))
+    outcome = over_limit(request, group="g", key="ip", rate="100/h", on_outage=OnOutage(on_outage))
     assert outcome is limited
     assert not RateLimitCount.objects.exists()
 

@@ -52,10 +52,11 @@ def test_a_committed_message_is_sent_once_and_deleted(django_capture_on_commit_c
 
 
 def test_a_broker_that_is_down_leaves_the_message_for_the_relay(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, settings
 ):
     """The commit stands and the caller sees no error; the row waits; the next commits do
     not try the broker again for a while (each would wait on it)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # a broker is configured (and down)
     with mock.patch(SEND, side_effect=BrokerDown("Connection refused")) as send:
         with django_capture_on_commit_callbacks(execute=True):
             outbox.enqueue(TASK, args=[1])
@@ -63,6 +64,21 @@ def test_a_broker_that_is_down_leaves_the_message_for_the_relay(
             outbox.enqueue(TASK, args=[2])
     assert send.call_count == 1
     assert sorted(m.args[0] for m in OutboxMessage.objects.all()) == [1, 2]
+
+
+def test_a_task_that_fails_when_run_eagerly_is_kept_for_the_relay(
+    django_capture_on_commit_callbacks,
+):
+    """Without a broker the task runs in the process after the commit; if it fails there,
+    the request that committed still succeeds, and the row stays for the relay."""
+    with mock.patch(SEND, side_effect=RuntimeError("the task failed")):
+        with django_capture_on_commit_callbacks(execute=True):
+            outbox.enqueue(TASK, args=[1])
+        with mock.patch(SEND) as send:
+            with django_capture_on_commit_callbacks(execute=True):
+                outbox.enqueue(TASK, args=[2])  # no pause: the next one runs at once
+    send.assert_called_once()
+    assert [m.args for m in OutboxMessage.objects.all()] == [[1]]
 
 
 def test_the_relay_sends_what_is_due_and_backs_off_when_the_broker_refuses():
