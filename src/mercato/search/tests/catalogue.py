@@ -5,7 +5,7 @@ Latin names that need normalising, specs with units, popularity."""
 from decimal import Decimal
 
 from mercato.catalog.models import Brand, ProductPopularity, ProductStatus
-from mercato.catalog.tests.factories import ProductFactory, SkuFactory, make_category
+from mercato.testing.factories import ProductFactory, SkuFactory, make_category
 from mercato.search import services
 from mercato.search.models import SynonymGroup
 
