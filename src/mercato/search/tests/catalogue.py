@@ -5,9 +5,9 @@ Latin names that need normalising, specs with units, popularity."""
 from decimal import Decimal
 
 from mercato.catalog.models import Brand, ProductPopularity, ProductStatus
-from mercato.testing.factories import ProductFactory, SkuFactory, make_category
 from mercato.search import services
 from mercato.search.models import SynonymGroup
+from mercato.testing.factories import ProductFactory, SkuFactory, make_category
 
 TREE = {
     "手机数码": {
@@ -35,7 +35,8 @@ PRODUCTS = {
     "senior": ("华为 畅享 老人机", "老人手机", "华为", 300, [({"版本": "全网通"}, "499.00")]),
     "xiaomi": ("小米 14 游戏手机", "智能手机", "小米", 800,
                [({"存储容量": "16GB+1TB"}, "4999.00")]),
-    "watch": ("华为 GT4 运动智能手表", "智能手表", "华为", 500, [({"表盘尺寸": "46mm"}, "1488.00")]),
+    "watch": ("华为 GT4 运动智能手表", "智能手表", "华为", 500,
+              [({"表盘尺寸": "46mm"}, "1488.00")]),
     "powerbank": ("华为 快充充电宝", "移动电源", "华为", 400, [({"容量": "10000mAh"}, "149.00")]),
     "charger": ("小米 氮化镓快充充电器", "充电器", "小米", 350, [({"功率": "65W"}, "129.00")]),
     "wipes": ("花王 婴儿湿巾 舒适系列", "湿巾", "花王", 60, [({"规格": "80抽×3包"}, "39.90")]),

@@ -111,9 +111,7 @@ def test_2_a_parent_category_word_does_not_make_a_charger_a_phone(catalogue):
     filed under 手机数码; counts and facets are the phones'."""
     page = selectors.search_products(query="手机")
     names = {p.name for p in page.results}
-    assert names == {
-        catalogue[k].name for k in ("mate", "nova", "senior", "xiaomi")
-    }
+    assert names == {catalogue[k].name for k in ("mate", "nova", "senior", "xiaomi")}
     assert page.total == 4
     categories = next(f for f in page.facets if f.key == "cat")
     assert {v.label for v in categories.values} == {"智能手机", "老人手机"}
@@ -201,7 +199,9 @@ def test_5_the_shipped_dictionary_knows_shoppers_words(db):
     from mercato.search.services import parse_terms
 
     lines = Path(services.__file__).with_name("data").joinpath("colloquial.txt").read_text()
-    groups = [parse_terms(line.split("#")[0]) for line in lines.splitlines() if line.split("#")[0].strip()]
+    groups = [
+        parse_terms(line.split("#")[0]) for line in lines.splitlines() if line.split("#")[0].strip()
+    ]
     synonyms = synonym_map(groups)
     assert "老人手机" in synonyms["老年机"] and "婴儿推车" in synonyms["婴儿车"]
     assert "冰箱" in synonyms["电冰箱"] and "纸尿裤" in synonyms["尿不湿"]
@@ -221,9 +221,7 @@ def test_5_the_shipped_dictionary_knows_shoppers_words(db):
         ("冰相", "fridge", "冰箱"),
     ],
 )
-def test_6_a_character_with_the_same_sound_still_finds_the_product(
-    catalogue, query, key, meant
-):
+def test_6_a_character_with_the_same_sound_still_finds_the_product(catalogue, query, key, meant):
     page = selectors.search_products(query=query)
     assert page.results[0].name == catalogue[key].name
     assert meant in page.corrections.values()

@@ -6,24 +6,20 @@ The network between the page and the shop is what fails here, so Playwright play
 the first answer is dropped after the shop has placed the order, or every try is answered
 "busy" without reaching the shop."""
 
-# ruff: noqa: F811
-
 import re
 
 import pytest
 
-from mercato.checkout.tests.conftest import cart_with, rates  # noqa: F401
 from mercato.customers.services import add_address, create_customer
 from mercato.orders.models import Order
-
-from .shop_fixtures import shop_fixture  # noqa: F401
+from mercato.testing.buying import cart_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PLACE = "**/checkout/place/"
 
 
 @pytest.fixture
-def at_checkout(live_server, browser_page, shop, rates):
+def at_checkout(live_server, browser_page, phone_shop, rates):
     """A member logged in at checkout with one phone in the cart, to a saved address."""
     from playwright.sync_api import expect
 
@@ -32,7 +28,7 @@ def at_checkout(live_server, browser_page, shop, rates):
         actor=None, customer_id=customer.pk, recipient="王五", mobile="13900003333",
         province="上海市", city="上海市", district="浦东新区", detail="世纪大道1号",
     )  # fmt: skip
-    cart_with(customer, (shop["skus"][("黑色", "128GB")], 1))
+    cart_with(customer, (phone_shop["skus"][("黑色", "128GB")], 1))
     page = browser_page
     page.goto(live_server.url + "/account/login/")
     page.fill("input[name=login]", "13900003333")

@@ -12,22 +12,20 @@ from django.test import Client
 
 from mercato.customers.services import create_customer
 
-from .shop_fixtures import shop_fixture  # noqa: F401
-
 pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def shop_urls(shop) -> list[str]:
-    return ["/", "/c/shouji/?brand=huawei", f"/p/{shop['products'][0].slug}/"]
+def shop_urls(phone_shop) -> list[str]:
+    return ["/", "/c/shouji/?brand=huawei", f"/p/{phone_shop['products'][0].slug}/"]
 
 
 def test_a_second_anonymous_visit_is_the_cached_page_for_one_query(
-    client, shop, django_assert_num_queries
+    client, phone_shop, django_assert_num_queries
 ):
     """Home, a category with a facet and a product: the cached whole page, for the one query
     that reads the shop's version; the same bytes as the page rendered."""
-    for url in shop_urls(shop):
+    for url in shop_urls(phone_shop):
         first = client.get(url)
         receivers = len(pre_save.receivers)
         with django_assert_num_queries(1):
@@ -43,8 +41,8 @@ def test_a_second_anonymous_visit_is_the_cached_page_for_one_query(
         assert "Cookie" in again["Vary"]
 
 
-def test_pages_without_a_form_that_posts_make_no_csrf_token(client, shop):
-    for url in shop_urls(shop)[:2]:
+def test_pages_without_a_form_that_posts_make_no_csrf_token(client, phone_shop):
+    for url in shop_urls(phone_shop)[:2]:
         for _ in range(2):
             response = Client().get(url)
             assert settings.CSRF_COOKIE_NAME not in response.cookies
@@ -52,10 +50,10 @@ def test_pages_without_a_form_that_posts_make_no_csrf_token(client, shop):
             assert "X-CSRFToken" not in response.content.decode()
 
 
-def test_each_visitor_of_a_cached_product_page_gets_a_token_that_posts(shop):
+def test_each_visitor_of_a_cached_product_page_gets_a_token_that_posts(phone_shop):
     """The add-to-cart form carries this visitor's CSRF token, not the first visitor's."""
-    url = f"/p/{shop['products'][0].slug}/"
-    black = shop["skus"][("黑色", "128GB")]
+    url = f"/p/{phone_shop['products'][0].slug}/"
+    black = phone_shop["skus"][("黑色", "128GB")]
     secrets = set()
     for _ in range(2):
         visitor = Client(enforce_csrf_checks=True)
@@ -72,14 +70,14 @@ def test_each_visitor_of_a_cached_product_page_gets_a_token_that_posts(shop):
     assert len(secrets) == 2
 
 
-def test_a_member_sees_their_own_header_and_a_message_is_not_a_cached_page(client, shop):
-    url = f"/p/{shop['products'][0].slug}/"
+def test_a_member_sees_their_own_header_and_a_message_is_not_a_cached_page(client, phone_shop):
+    url = f"/p/{phone_shop['products'][0].slug}/"
     assert "/account/login/" in Client().get(url).content.decode()  # cached for everyone
     customer = create_customer(mobile="13900139001")
     client.force_login(customer.user)
     page = client.get(url).content.decode()
     assert "/account/login/" not in page and "/account/" in page
-    black = shop["skus"][("黑色", "128GB")]
+    black = phone_shop["skus"][("黑色", "128GB")]
     guest = Client()
     guest.get(url)
     guest.post("/cart/add/", {"sku": black.pk, "quantity": "1", "next": url})
@@ -88,8 +86,8 @@ def test_a_member_sees_their_own_header_and_a_message_is_not_a_cached_page(clien
     assert 'class="messages"' not in Client().get(url).content.decode()
 
 
-def test_the_language_switch_is_a_link_back_to_the_page(client, shop):
-    url = f"/p/{shop['products'][0].slug}/"
+def test_the_language_switch_is_a_link_back_to_the_page(client, phone_shop):
+    url = f"/p/{phone_shop['products'][0].slug}/"
     response = client.get("/language/", {"language": "en", "next": url})
     assert response.status_code == 302 and response["Location"] == url
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
@@ -99,8 +97,8 @@ def test_the_language_switch_is_a_link_back_to_the_page(client, shop):
     assert away["Location"] == "/"
 
 
-def test_every_page_gets_the_configured_content_security_policy(client, shop, settings):
-    url = f"/p/{shop['products'][0].slug}/"
+def test_every_page_gets_the_configured_content_security_policy(client, phone_shop, settings):
+    url = f"/p/{phone_shop['products'][0].slug}/"
     policy = client.get(url)["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert client.get(url)["Content-Security-Policy"] == policy  # from the cache too
