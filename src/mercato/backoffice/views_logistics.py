@@ -373,7 +373,8 @@ def carrier_list(request):
             messages.success(request, _("Rule added."))
             return redirect("backoffice:carrier_list")
     carriers = Carrier.objects.annotate(
-        rates=Count("rates", distinct=True), levels=Count("levels", distinct=True)
+        rate_count=Count("rates", distinct=True),
+        level_count=Count("levels", distinct=True),
     )
     context = {
         "carriers": carriers.order_by("code"),

@@ -3,6 +3,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .masking import looks_like_mobile, mask_phone
 
@@ -63,7 +64,8 @@ class WorkerHeartbeat(models.Model):
 
     hostname = models.CharField(_("worker"), max_length=200, unique=True)
     pid = models.PositiveIntegerField(_("process id"))
-    started_at = models.DateTimeField(_("started at"))
+    # A process starts (启动); an import begins (开始): the same English, two words.
+    started_at = models.DateTimeField(pgettext_lazy("process", "started at"))
     seen_at = models.DateTimeField(_("last seen at"))
 
     class Meta:

@@ -187,7 +187,9 @@ def _fingerprint() -> dict:
     quote = connection.ops.quote_name
     sql = " UNION ALL ".join(
         # Table and column names from the models' metadata, quoted: no outside input.
-        f"SELECT {n}, COUNT(*), MAX({quote(m._meta.pk.column)}) FROM {quote(m._meta.db_table)}"  # noqa: S608
+        # The newest id as text: some keys are UUIDs, which PostgreSQL's MAX does not take.
+        f"SELECT {n}, COUNT(*), MAX(CAST({quote(m._meta.pk.column)} AS TEXT)) "  # noqa: S608
+        f"FROM {quote(m._meta.db_table)}"
         for n, m in enumerate(models)
     )
     with connection.cursor() as cursor:
