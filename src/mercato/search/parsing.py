@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from . import chinese, dictionary, reading, text
 from .backends import get_backend
+from .models import TermKind
 from .query import Alternative, Group, ParsedQuery
 
 MAX_TOKENS = 20
@@ -87,15 +88,24 @@ class _Reader:
             return
         vocabulary = self.vocabulary
         docs = max(min(vocabulary.docs(t) for t in a.tokens) for a in unique)
-        entity = any(reading.is_entity(vocabulary.kind(t)) for a in unique for t in a.tokens)
-        group = Group(unique, reading.informativeness(docs), words, entity)
+        kinds = {vocabulary.kind(t) for a in unique for t in a.tokens}
+        entity = any(reading.is_entity(kind) for kind in kinds)
+        category = TermKind.CATEGORY in kinds
+        group = Group(unique, reading.informativeness(docs), words, entity, category)
         (self.parsed.boosts if boost else self.parsed.groups).append(group)
 
     def complete(self, terms) -> None:
         """The brands and categories the last word may finish as, likeliest first."""
         vocabulary = self.vocabulary
         entities = {t for t in terms if reading.is_entity(vocabulary.kind(t))}
-        self.completions = sorted(entities, key=lambda t: -vocabulary.prior(t))
+        # A brand's Latin name spelt like its Chinese one (huawei, 华为) is one suggestion,
+        # in Chinese; equal priors are ordered Chinese first, then by the text, so every
+        # database and process suggests the same.
+        spelled = {"".join(text.syllables(t)) for t in entities if text.is_cjk(t)}
+        entities = {t for t in entities if text.is_cjk(t) or t not in spelled}
+        self.completions = sorted(
+            entities, key=lambda t: (-vocabulary.prior(t), not text.is_cjk(t), t)
+        )
 
     # -- Latin words ------------------------------------------------------------------------
 
@@ -255,11 +265,11 @@ class _Reader:
 
 
 def parse_query(
-    query: str, *, typing: bool = False, shop_version: int | None = None
+    query: str, *, typing: bool = False, versions: dictionary.Versions | None = None
 ) -> ParsedQuery:
     """Read a query (docs/search.md, "How a query is read"). `typing`: the last word may be
     unfinished (suggestions as you type)."""
-    found = dictionary.current(shop_version=shop_version)
+    found = dictionary.current(versions=versions)
     pieces = pieces_of(query, found.analyzer)
     reader = _Reader(query, reading.read(pieces, typing=typing), found)
     misspelt = []

@@ -11,9 +11,8 @@ from urllib.parse import urlencode
 from django.utils.translation import gettext as _
 
 from mercato.catalog.models import Product
-from mercato.catalog.shopcache import shop_version
 
-from . import text
+from . import dictionary, text
 from .backends import get_backend
 from .backends.database import MAX_MATCHES
 from .documents import whole
@@ -95,13 +94,17 @@ def clean_page(raw) -> int:
 
 
 def rank(
-    query: str, *, filtered: bool = False, fill: int = 0, version: int | None = None
+    query: str,
+    *,
+    filtered: bool = False,
+    fill: int = 0,
+    versions: dictionary.Versions | None = None,
 ) -> Ranking:
     """The matches of a query, best first. When nothing matches every word (and no filter
     is set), the loosened query's: its key word must match, the others order (defect 8 of
     issue 11: never a lone word like 包 standing for the query). With `fill`, a list shorter
     than that is followed by up to `fill` related products (matching the key word)."""
-    parsed = parse_query(query, shop_version=version)
+    parsed = parse_query(query, versions=versions)
     backend = get_backend()
     hits = backend.match(parsed, limit=MAX_MATCHES)
     ranking = Ranking(hits=hits, related=[], parsed=parsed)
@@ -164,14 +167,14 @@ def search_products(*, query: str, params=None, page=1, per_page: int = PER_PAGE
         }
     if not cleaned:
         return result_page
-    version = shop_version()
+    versions = dictionary.read_versions()
     found = cached_result_page(
         query=cleaned,
         params=params,
         page=result_page.page,
         per_page=per_page,
-        version=version,
-        compute=lambda: _find(result_page, params=params, per_page=per_page, version=version),
+        version=versions.shop,
+        compute=lambda: _find(result_page, params=params, per_page=per_page, versions=versions),
     )
     found.notice = result_page.notice
     return found
@@ -187,12 +190,14 @@ def _with_query(params, query: str):
     return {**params, "q": query}
 
 
-def _find(result_page: SearchPage, *, params, per_page: int, version: int) -> SearchPage:
+def _find(
+    result_page: SearchPage, *, params, per_page: int, versions: dictionary.Versions
+) -> SearchPage:
     params = _with_query(params, result_page.query)
     filtered = filters_active(params)
     first = result_page.page == 1 and not result_page.sort
     ranking = rank(
-        result_page.query, filtered=filtered, fill=per_page if first else 0, version=version
+        result_page.query, filtered=filtered, fill=per_page if first else 0, versions=versions
     )
     result = list_hits(
         hits=ranking.hits,
@@ -203,7 +208,7 @@ def _find(result_page: SearchPage, *, params, per_page: int, version: int) -> Se
     )
     # Only what a result card shows: the description and SEO text stay in the database.
     result_page.ids, result_page.related_ids = result.ids, ranking.related
-    result_page.version = version
+    result_page.version = versions.shop
     result_page.total, result_page.facets = result.total, result.facets
     result_page.pages = (result.total + per_page - 1) // per_page
     result_page.corrections = ranking.parsed.corrections
@@ -254,7 +259,7 @@ def suggest(*, prefix: str, limit: int = SUGGESTIONS) -> Suggestions:
     cleaned, _shortened = text.clean_query(prefix)
     if not cleaned:
         return Suggestions([], [])
-    parsed = parse_query(cleaned, typing=True, shop_version=shop_version())
+    parsed = parse_query(cleaned, typing=True, versions=dictionary.read_versions())
     hits = get_backend().match(parsed, limit=limit) if not parsed.is_empty else []
     ids = [h.id for h in hits]
     terms = parsed.completions[:TERM_SUGGESTIONS]
