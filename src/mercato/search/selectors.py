@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from mercato.catalog.models import Product
 
-from . import dictionary, text
+from . import dictionary, prices, text
 from .backends import get_backend
 from .backends.database import MAX_MATCHES
 from .documents import whole
@@ -47,6 +47,7 @@ class SearchPage:
     ignored: list = field(default_factory=list)  # words no product holds
     suggestions: list = field(default_factory=list)  # did you mean: [{text, qs}]
     notice: str = ""
+    price_note: str = ""  # how the query's price words ordered the list
     cache_key: str = ""  # where search.resultcache keeps this page ("" when not cached)
 
     version: int = 0  # the shop version it was found at (cards are cached per version)
@@ -78,6 +79,7 @@ class Ranking:
     parsed: ParsedQuery
     kept: ParsedQuery | None = None  # the loosened query, when every word found nothing
     related_by: ParsedQuery | None = None  # the loosened query the related list matched
+    price: prices.PriceWish | None = None  # what the query's price words asked for
 
     @property
     def ids(self) -> list[int]:
@@ -104,15 +106,16 @@ def rank(
     is set), the loosened query's: its key word must match, the others order (defect 8 of
     issue 11: never a lone word like 包 standing for the query). With `fill`, a list shorter
     than that is followed by up to `fill` related products (matching the key word)."""
-    parsed = parse_query(query, versions=versions)
+    searched, wish = prices.read_price(query)
+    parsed = parse_query(searched or query, versions=versions)
     backend = get_backend()
     hits = backend.match(parsed, limit=MAX_MATCHES)
-    ranking = Ranking(hits=hits, related=[], parsed=parsed)
+    ranking = Ranking(hits=prices.ordered(hits, wish), related=[], parsed=parsed, price=wish)
     if not hits and not filtered:
         loose = parsed.loosened()
         if loose is not None:
             loose = with_category_hints(loose)
-            ranking.hits = backend.match(loose, limit=MAX_MATCHES)
+            ranking.hits = prices.ordered(backend.match(loose, limit=MAX_MATCHES), wish)
             ranking.kept = loose if ranking.hits else None
     elif hits and len(hits) < fill and not filtered:
         loose = parsed.loosened()
@@ -212,6 +215,8 @@ def _find(
     result_page.total, result_page.facets = result.total, result.facets
     result_page.pages = (result.total + per_page - 1) // per_page
     result_page.corrections = ranking.parsed.corrections
+    if result_page.total and not result_page.sort:
+        result_page.price_note = prices.describe(ranking.price)
     result_page.ignored = ranking.parsed.ignored
     if ranking.kept is not None:
         result_page.loosened = True
