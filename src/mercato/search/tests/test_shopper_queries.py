@@ -56,13 +56,15 @@ def test_price_words_are_read_and_taken_out_of_the_query(query, rest, wish):
     assert read_price(query) == (rest, wish)
 
 
-def test_a_price_limit_puts_the_products_within_it_first(catalogue):
+def test_a_price_limit_puts_the_products_within_it_first(catalogue, client):
     """Of the phones (all matching 手机 alike), those up to ¥2500 first; the others
     follow (nothing is hidden: the price facet filters), and the page says so."""
     page = selectors.search_products(query="2500元以下的手机")
     prices = [p.min_price for p in page.results]
     assert all(p <= 2500 for p in prices[:2]) and all(p > 2500 for p in prices[2:])
     assert page.total == 4 and "2500" in page.price_note
+    html = client.get("/search/", {"q": "2500元以下的手机"}).content.decode()
+    assert 'role="status">价格在 ¥2500 以下的商品排在前面。' in html
 
 
 def test_cheap_puts_the_cheaper_best_matches_first(catalogue):
