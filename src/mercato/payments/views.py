@@ -49,14 +49,20 @@ def notify(request, gateway: str):
     rate = conf.setting("MERCATO_NOTIFY_RATE", DEFAULT_NOTIFY_RATE)
     if is_ratelimited(request, group="payments-notify", key="ip", rate=rate, increment=True):
         return HttpResponse("too many notices", status=429, content_type="text/plain")
+    limit = _max_notice_bytes()
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return HttpResponseBadRequest("bad Content-Length")
-    if length > _max_notice_bytes():
+    if length > limit:
+        return HttpResponse("notice too large", status=413, content_type="text/plain")
+    # Read at most one byte past the limit, whatever Content-Length said: a chunked body
+    # has none, and an ASGI server hands the whole of it over (WSGI reads none of it).
+    body = request.read(limit + 1)
+    if len(body) > limit:
         return HttpResponse("notice too large", status=413, content_type="text/plain")
     try:
-        _, reply = handle_notice(gateway=gateway, headers=request.headers, body=request.body)
+        _, reply = handle_notice(gateway=gateway, headers=request.headers, body=body)
     except NotFound:
         raise Http404 from None
     return HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)

@@ -53,6 +53,41 @@ def test_an_oversized_notice_is_refused_unread_and_not_stored(client, counterpar
     assert post_notice(client, "alipay", headers, body).content == b"success"
 
 
+def test_a_body_without_content_length_is_read_no_further_than_the_limit(counterpart, settings):
+    """A chunked post carries no Content-Length, and an ASGI server hands over all of it:
+    the endpoint reads one byte past MERCATO_NOTIFY_MAX_BYTES, answers 413 and stores
+    nothing; a genuine notice sent the same way is taken."""
+    from io import BytesIO
+
+    from django.core.handlers.asgi import ASGIRequest
+
+    from mercato.payments.views import notify
+
+    settings.MERCATO_PAYMENTS = {**settings.MERCATO_PAYMENTS, "MERCATO_NOTIFY_MAX_BYTES": "4096"}
+
+    def chunked(body: bytes):
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/payments/notify/alipay/",
+            "query_string": b"",
+            "headers": [(b"content-type", b"application/x-www-form-urlencoded")],
+            "client": ("110.75.0.1", 40000),
+            "server": ("testserver", 80),
+        }
+        return ASGIRequest(scope, BytesIO(body))
+
+    big = chunked(b"a=" + b"x" * (1024 * 1024))
+    assert "CONTENT_LENGTH" not in big.META
+    assert notify(big, gateway="alipay").status_code == 413
+    assert not PaymentNotice.objects.exists()
+    payment = make_payment(method="alipay_page")
+    _headers, body = counterpart.notice(payment)
+    reply = notify(chunked(body.encode()), gateway="alipay")
+    assert reply.content == b"success"
+    assert Payment.objects.get(pk=payment.pk).status == "paid"
+
+
 def test_notices_are_throttled_per_address(client, counterpart, settings):
     """Past MERCATO_NOTIFY_RATE from one address: 429 and nothing stored; another
     address is not held back."""
