@@ -57,6 +57,16 @@ def _abusive_words() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
+def _abuse_matchers() -> tuple[re.Pattern, frozenset[str]]:
+    """The word list as one pattern (words found anywhere: Chinese ones and Latin ones
+    longer than two letters) and the set of Latin words that count only as whole words."""
+    words = _abusive_words()
+    anywhere = [w for w in words if len(w) > 2 or not w.isascii()]
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(anywhere, key=len, reverse=True)))
+    return pattern, frozenset(w for w in words if w.isascii())
+
+
+@lru_cache(maxsize=1)
 def _profanity():
     from better_profanity import Profanity
 
@@ -75,12 +85,12 @@ def contains_abuse(text: str, *, english: bool = True) -> bool:
     squeezed = squeeze(text)
     if not squeezed:
         return False
-    if any(word in squeezed for word in _abusive_words() if len(word) > 2 or not word.isascii()):
+    anywhere, whole_words = _abuse_matchers()
+    if anywhere.search(squeezed):
         return True
     # Short Latin abbreviations (sb, tmd, cnm) count only as a whole word.
     words = re.findall(r"[a-z]+", unicodedata.normalize("NFKC", text or "").lower())
-    short = {w for w in _abusive_words() if w.isascii() and len(w) <= 2}
-    if any(w in short or w in _abusive_words() for w in words):
+    if any(w in whole_words for w in words):
         return True
     # English profanity, but not in words that spell Chinese syllables: better-profanity
     # lists "wang" and "dong", the pinyin of 王 and 董 (Wang Fang, Dong Hua are names).

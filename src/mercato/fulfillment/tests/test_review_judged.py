@@ -11,11 +11,16 @@ address; a missing phone is both a bad phone and incomplete information."""
 
 from io import StringIO
 
+import phonenumbers
 import pytest
 from django.core.management import call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mercato.customers.phones import MOBILE_TYPES
 from mercato.fulfillment.review.addresses import check_stored_addresses
 from mercato.fulfillment.review.names import check_name, is_pinyin
+from mercato.fulfillment.review.phones import _is_plain_mobile
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +148,20 @@ def test_pinyin_names_are_not_english_profanity():
     assert is_pinyin("wang") and is_pinyin("xiaoming") and not is_pinyin("fuck")
     assert check_name("Wang Fang") == () and check_name("Dong Hua") == ()
     assert [f.reason for f in check_name("fuck you")] == ["malicious"]
+
+
+@given(st.from_regex(r"1[0-9]{10}", fullmatch=True))
+@settings(max_examples=500, deadline=None)
+def test_the_plain_mobile_fast_path_agrees_with_phonenumbers(text):
+    """The review's shortcut for 11-digit numbers answers as phonenumbers' full parse,
+    validation and number type do."""
+    try:
+        number = phonenumbers.parse(text, "CN")
+        slow = (
+            phonenumbers.is_valid_number(number)
+            and number.country_code == 86
+            and phonenumbers.number_type(number) in MOBILE_TYPES
+        )
+    except phonenumbers.NumberParseException:
+        slow = False
+    assert _is_plain_mobile(text) == slow
