@@ -22,9 +22,7 @@ def test_the_last_unit_sold_and_a_restock_each_invalidate_the_shop_pages(
 
     # given a change that leaves units to sell: the pages stay as they are
     with django_capture_on_commit_callbacks(execute=True):
-        adjust_stock(
-            actor=None, sku_id=sku.pk, warehouse_id=shop["CD"].pk, delta=-1, reason="盘点"
-        )
+        adjust_stock(actor=None, sku_id=sku.pk, warehouse_id=shop["CD"].pk, delta=-1, reason="盘点")
     assert shop_version() == version
 
     # when the last unit is ordered (placement's stock step, on either engine)
