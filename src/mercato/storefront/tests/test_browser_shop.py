@@ -5,6 +5,7 @@ import re
 import pytest
 
 from mercato.catalog.services import create_home_slot
+from mercato.inventory.services import receive_stock
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,4 +45,32 @@ def test_browse_to_a_product_and_choose_a_sku(
         expect(page.locator("button.add-to-cart")).to_be_enabled()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert not errors
+        browser.close()
+
+
+def test_another_delivery_province_keeps_the_sku_chosen(
+    live_server, phone_shop, chromium_launch_args
+):
+    """The SKU is chosen in place (no reload); changing the province reloads the page for
+    the new stock and must come back with that SKU still chosen."""
+    from playwright.sync_api import expect, sync_playwright
+
+    east = phone_shop["warehouses"][0]
+    black_256 = phone_shop["skus"][("黑色", "256GB")]
+    receive_stock(actor=None, sku_id=black_256.pk, warehouse_id=east.pk, quantity=3)
+    black_128 = phone_shop["skus"][("黑色", "128GB")]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**chromium_launch_args)
+        page = browser.new_page(locale="zh-CN")
+        page.goto(live_server.url + "/p/phone-huawei-1/")
+        page.select_option("select[name=province]", "上海市")
+        expect(page.locator("select[name=province]")).to_have_value("上海市")
+        page.locator("label.chip", has_text="黑色").click()
+        page.locator("label.chip", has_text="256GB").click()
+        expect(page.locator("#sku-code")).to_have_text(black_256.code)
+        page.select_option("select[name=province]", "江苏省")  # same warehouse, page reloads
+        expect(page.locator("select[name=province]")).to_have_value("江苏省")
+        expect(page.locator('input[name="存储容量"][value="256GB"]')).to_be_checked()
+        expect(page.locator("#sku-code")).to_have_text(black_256.code)
+        assert black_128.code != black_256.code
         browser.close()

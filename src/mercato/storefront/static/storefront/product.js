@@ -65,7 +65,12 @@
     refresh();
   });
   document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
-    s.addEventListener("change", function () { s.form.submit(); });
+    s.addEventListener("change", function () {
+      // Come back to this page as it is now: the SKU chosen in place is in the address only.
+      var next = s.form.querySelector('input[name="next"]');
+      if (next) next.value = window.location.pathname + window.location.search;
+      s.form.submit();
+    });
   });
   document.querySelectorAll("a[data-gallery]").forEach(function (a) {
     a.addEventListener("click", function (e) {
