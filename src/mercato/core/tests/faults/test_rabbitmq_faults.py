@@ -25,6 +25,7 @@ from .harness import (
 
 pytestmark = [
     pytest.mark.faults,
+    pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.xdist_group("faults"),
 ]
