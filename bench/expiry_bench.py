@@ -176,8 +176,9 @@ def floor_seconds() -> float:
         "WHERE status = 'pending_payment' AND expires_at <= now() RETURNING id"
     )
     sql_events = (
-        "INSERT INTO orders_orderevent (order_id, from_status, to_status, reason, created_at) "
-        "SELECT id, 'pending_payment', 'cancelled', 'Not paid in time', now() "
+        "INSERT INTO orders_orderevent (order_id, from_status, to_status, reason, kind, data, "
+        "created_at) SELECT id, 'pending_payment', 'cancelled', 'Not paid in time', 'status', "
+        "'{}', now() "
         "FROM unnest(%s::bigint[]) AS id"
     )
     started = time.perf_counter()

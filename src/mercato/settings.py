@@ -198,6 +198,9 @@ MERCATO_OUTBOX_ALARM_SECONDS = env.int("OUTBOX_ALARM_SECONDS", default=120)
 
 # Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# The queue tasks go to and workers take from: sites (or test runs) sharing one broker each
+# name their own, so no worker runs another site's tasks against its own database.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 # No broker: run tasks in the calling process (tests, `make run`); there is no worker, no
 # beat, so no scheduled job runs. `make demo` runs a worker and beat (Procfile) on kombu's
 # file-system broker, "filesystem://": messages are files under var/broker/, shared by the

@@ -527,7 +527,8 @@ class Load:
 
     def buy(self, member: Member, sku_id: int) -> dict:
         """Add one unit to the cart and place it, retrying a lost or busy answer with the
-        same key; returns {"key", "answers", "outcome": placed|refused|not placed}."""
+        same key; returns {"key", "answers", "outcome": placed|refused|not placed,
+        "landed_on_earlier": the order came from an attempt whose answer was lost}."""
         added = self._record(
             "api-cart",
             self.http.post("/api/cart/lines", {"sku_id": sku_id, "quantity": 1},
@@ -545,9 +546,12 @@ class Load:
                 self.http.post("/api/orders", body, cookies=member.cookies, headers=member.headers),
             )
             placement["answers"].append(answer.status)
-            if answer.status == 201:
+            # 200: the key was used by an attempt that committed but whose answer was lost;
+            # the shopper lands on that order (the checkout page does the same).
+            if answer.status in (200, 201):
                 placement["outcome"] = "placed"
                 placement["number"] = answer.json()["number"]
+                placement["landed_on_earlier"] = answer.status == 200
                 break
             if answer.status not in RETRYABLE:
                 placement["outcome"] = "refused"

@@ -17,6 +17,7 @@ from .harness import Load, RowLock, backends, data_problems, terminate, wait_for
 
 pytestmark = [
     pytest.mark.faults,
+    pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.xdist_group("faults"),
 ]

@@ -12,6 +12,7 @@ from .harness import Load, data_problems, wait_for
 
 pytestmark = [
     pytest.mark.faults,
+    pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.xdist_group("faults"),
 ]

@@ -14,6 +14,7 @@ from .harness import Http, Load, RowLock, backends, children, data_problems, wai
 
 pytestmark = [
     pytest.mark.faults,
+    pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.xdist_group("faults"),
 ]

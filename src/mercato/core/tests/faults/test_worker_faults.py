@@ -18,6 +18,7 @@ from .harness import Load, TcpProxy, data_problems, fault_ports, port_is_open, w
 
 pytestmark = [
     pytest.mark.faults,
+    pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.xdist_group("faults"),
 ]
