@@ -136,6 +136,8 @@ def _empty(value) -> bool:
 
 
 def _plain(value, viewer) -> str:
+    if isinstance(value, bool) or value in ("True", "False"):  # an event's flag
+        return _("yes") if value in (True, "True") else _("no")
     return NOTHING if _empty(value) else text_for(viewer, str(value))
 
 

@@ -99,7 +99,9 @@ SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 # Not words: links, e-mail addresses, paths (/c/shouji/), file extensions (.csv) and API
 # token prefixes (mk_ and random letters, staff.services); and anything with a digit
 # (numbers, SKU codes, waybill numbers) or capitals joined by dashes (DEMO-OPENING).
-LINKS = re.compile(r"https?://\S+|\S+@\S+|(?<![\w/])/[\w/.-]+|(?<!\w)\.[a-z]{2,5}\b|\bmk_[\w-]+")
+LINKS = re.compile(
+    r"https?://\S+|\S+@\S+|(?<![\w/])/[\w/.-]+|\.(?:csv|xlsx|xls|pdf|png|jpe?g|webp|txt|json)\b|\bmk_[\w-]+"
+)
 CODE_LIKE = re.compile(r"[\w.+/:@#-]*\d[\w.+/:@#-]*|\b[A-Z]+(?:-[A-Z0-9]+)+\b")
 LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
 
