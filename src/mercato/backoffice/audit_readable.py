@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from auditlog.models import LogEntry
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from mercato.core.masking import address_for, name_for, phone_for, text_for
@@ -27,6 +27,20 @@ PERSONAL = {
     "contact": name_for,
 }
 NOTHING = "—"
+# What an event's data holds beside model fields (a catalogue import's counts).
+EVENT_LABELS = {
+    "rows": gettext_lazy("rows"),
+    "rows_failed": gettext_lazy("rows with errors"),
+    "error_count": gettext_lazy("errors"),
+    "written": gettext_lazy("written"),
+    "products_created": gettext_lazy("products created"),
+    "products_updated": gettext_lazy("products updated"),
+    "products_unchanged": gettext_lazy("products unchanged"),
+    "skus_created": gettext_lazy("SKUs created"),
+    "skus_updated": gettext_lazy("SKUs updated"),
+    "skus_unchanged": gettext_lazy("SKUs unchanged"),
+    "brands_created": gettext_lazy("brands created"),
+}
 DEPARTMENT_NAMES = {code: (name, name_en) for code, name, name_en, _perms in roles.DEPARTMENTS}
 
 
@@ -110,7 +124,7 @@ def _field_row(entry, model, name, values, viewer, pending):
 
 def _label(model_field, name: str) -> str:
     if model_field is None:
-        return name
+        return str(EVENT_LABELS.get(name, name))
     label = str(model_field.verbose_name or name)
     if model_field.is_relation and model_field.related_model and label == name.replace("_", " "):
         # A relation without a name of its own (verbose_name made from "user"): called by
@@ -136,6 +150,8 @@ def _empty(value) -> bool:
 
 
 def _plain(value, viewer) -> str:
+    if isinstance(value, bool) or value in ("True", "False"):  # an event's flag
+        return _("yes") if value in (True, "True") else _("no")
     return NOTHING if _empty(value) else text_for(viewer, str(value))
 
 

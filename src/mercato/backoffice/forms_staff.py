@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from mercato.staff import roles
 from mercato.staff.models import Department
@@ -18,7 +18,8 @@ def role_choices(*, may_grant_sysadmin: bool):
 
 class DepartmentField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.name} / {obj.name_en}"
+        # The department's name in the page's language, as the top bar names it.
+        return obj.name_en if get_language() == "en" else obj.name
 
 
 class StaffEditForm(forms.Form):

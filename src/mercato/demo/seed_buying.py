@@ -109,7 +109,7 @@ def seed_demo_stock(*, bar) -> int:
                     warehouse_id=warehouse_id,
                     quantity=short,
                     reference=STOCK_REFERENCE,
-                    note="demo stock for trying the checkout",
+                    note="演示库存：供试用下单",
                 )
                 receipts += 1
         bar.update(1)

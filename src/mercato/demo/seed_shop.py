@@ -73,7 +73,7 @@ def seed_stock(*, seed: int, bar) -> int:
                 reserved_before=0,
                 reserved_after=0,
                 reference="DEMO-OPENING",
-                note="opening stock (demo data)",
+                note="期初库存（演示数据）",
             )
             for pk, sku_id, warehouse_id in new_ids.iterator(chunk_size=BATCH)
             if (sku_id, warehouse_id) in units

@@ -6,6 +6,7 @@ import secrets
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from mercato.core import outbox
 from mercato.core.audit import acting_as, record_event
@@ -133,7 +134,10 @@ def run_import_job(*, job_id: int, progress: Progress | None = None) -> ImportJo
             record_event(
                 actor=actor,
                 obj=job,
-                message="Products imported" if result.written else "Import wrote nothing",
+                # Translated where the log is read (backoffice.audit_readable).
+                message=gettext_noop("Products imported")
+                if result.written
+                else gettext_noop("Import wrote nothing"),
                 data={"file": job.original_name, "mode": job.mode, **result.summary()},
             )
     job.finished_at = timezone.now()
