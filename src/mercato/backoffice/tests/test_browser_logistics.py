@@ -100,3 +100,57 @@ def test_a_packer_scans_a_wrong_item_then_the_right_ones(
     packed = Shipment.objects.get(pk=parcel.pk)
     assert page.locator(f"text={packed.waybill_no}").count() >= 1  # "packed: waybill …"
     assert packed.status == "packed" and packed.waybill_no and packed.weight_g == 950
+
+
+def test_a_customer_requests_a_return_and_staff_complete_it_to_the_refund(
+    live_server, browser_page, shop, make_staff
+):
+    """The customer asks from the order page; staff approve, receive, inspect (resaleable:
+    back into stock) and refund; the refund is the line's price plus the shipping (a
+    quality problem), and the return is completed."""
+    from mercato.aftersales.models import ReturnRequest
+    from mercato.payments.models import Refund
+    from mercato.testing.fulfillment import deliver
+
+    worker = make_staff("procurement", roles=["order_processing"])
+    make_staff("tech", roles=["sysadmin"], username="houqin")
+    customer = make_customer(password="Shop-Pass-2026")
+    home = dataclasses.replace(ADDRESS, mobile=customer.mobile)
+    [order] = deliver(place(customer, (shop["a"], 2), address=home), actor=worker)
+    line = order.lines.get()
+    page, base = browser_page, live_server.url
+
+    page.goto(f"{base}/account/login/")
+    page.locator("form.form input:not([type=hidden]):not([type=password])").first.fill(
+        customer.mobile
+    )
+    page.fill("form.form input[type=password]", "Shop-Pass-2026")
+    page.click("form.form button.btn")
+    page.wait_for_load_state()
+    page.goto(f"{base}/orders/{order.number}/return/")
+    page.fill(f"input[name=qty_{line.pk}]", "1")
+    page.select_option("select[name=reason]", "quality")
+    page.fill("textarea[name=description]", "屏幕有划痕")
+    page.click("#send-return")
+    page.wait_for_url(re.compile(r"/orders/returns/[^/]+/$"))
+    request = ReturnRequest.objects.get(order=order)
+
+    page.context.clear_cookies()  # the customer leaves; a member of staff logs in
+    _log_in(page, base, "houqin")
+    page.goto(f"{base}/backoffice/returns/{request.number}/")
+    page.click("#approve-return")
+    page.wait_for_selector("#receive-return")
+    page.click("#receive-return")
+    page.wait_for_selector("#inspect")
+    page.click("#inspect")
+    page.wait_for_selector("#refund-return")
+    page.click("#refund-return")
+    page.wait_for_load_state()
+    request.refresh_from_db()
+    assert request.status == "completed"
+    assert (request.refund_amount, request.shipping_refund) == (
+        line.unit_price, order.shipping_fee,
+    )  # fmt: skip
+    paid_back = sum(r.amount for r in Refund.objects.filter(payment__order=order))
+    assert paid_back == line.unit_price + order.shipping_fee
+    assert page.errors == []
