@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SEED ?= 1
 PYTEST_WORKERS ?= 2
+# Extra pytest arguments, e.g. PYTEST_ARGS='-m "not slow"' (CI's SQLite pass, .ci/run).
+PYTEST_ARGS ?=
 
 .PHONY: install demo run test lint format bench messages clean
 
@@ -39,7 +41,7 @@ run: install
 	DEBUG=1 $(BIN)/mercato runserver $(HOST):$(PORT)
 
 test: install
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
