@@ -241,7 +241,7 @@ class RemittanceForm(forms.Form):
     )
     file = forms.FileField(
         label=gettext_lazy("Remittance file (CSV)"),
-        help_text=gettext_lazy("Columns: waybill_no, amount. One row per parcel."),
+        help_text=gettext_lazy("One row per parcel: its waybill number and the amount remitted."),
     )
 
 
