@@ -241,7 +241,7 @@ class RemittanceForm(forms.Form):
     )
     file = forms.FileField(
         label=gettext_lazy("Remittance file (CSV)"),
-        help_text=gettext_lazy("Columns: waybill_no, amount. One row per parcel."),
+        help_text=gettext_lazy("One row per parcel: its waybill number and the amount remitted."),
     )
 
 
@@ -307,6 +307,7 @@ def remittance_detail(request, remittance_id: int):
 # The department's home: its queues -------------------------------------------------------
 @dataclass(frozen=True)
 class Queue:
+    code: str
     label: str
     count: int
     url: str
@@ -331,28 +332,51 @@ def department_queues(user) -> list[Queue]:
     queues = []
     if perms["review"]:
         queues.append(
-            Queue(_("To review"), counts["to_review"], reverse("backoffice:review_queue"))
+            Queue(
+                "to_review", _("To review"), counts["to_review"], reverse("backoffice:review_queue")
+            )
         )
     if perms["waves"]:
         queues.append(
-            Queue(_("To pick (no wave yet)"), counts["to_wave"], reverse("backoffice:wave_list"))
+            Queue(
+                "to_wave",
+                _("To pick (no wave yet)"),
+                counts["to_wave"],
+                reverse("backoffice:wave_list"),
+            )
         )
     if perms["pack"]:
-        queues.append(Queue(_("To pack"), counts["to_pack"], reverse("backoffice:pack_station")))
+        queues.append(
+            Queue("to_pack", _("To pack"), counts["to_pack"], reverse("backoffice:pack_station"))
+        )
     if perms["ship"]:
         queues.append(
-            Queue(_("Packed, to ship"), counts["to_ship"], reverse("backoffice:pack_station"))
+            Queue(
+                "to_ship",
+                _("Packed, to ship"),
+                counts["to_ship"],
+                reverse("backoffice:pack_station"),
+            )
         )
         queues.append(
-            Queue(_("Refused, coming back"), counts["refused"], reverse("backoffice:refused_list"))
+            Queue(
+                "refused",
+                _("Refused, coming back"),
+                counts["refused"],
+                reverse("backoffice:refused_list"),
+            )
         )
     if perms["audit"]:
         queues.append(
-            Queue(_("Late parcels"), counts["late"], reverse("backoffice:late_parcels"), True)
+            Queue(
+                "late", _("Late parcels"), counts["late"], reverse("backoffice:late_parcels"), True
+            )
         )
     if perms["returns"]:
         waiting = ReturnRequest.objects.filter(
             status__in=(ReturnStatus.REQUESTED, ReturnStatus.RETURNING, ReturnStatus.RECEIVED)
         ).count()
-        queues.append(Queue(_("Returns waiting"), waiting, reverse("backoffice:return_list")))
+        queues.append(
+            Queue("returns", _("Returns waiting"), waiting, reverse("backoffice:return_list"))
+        )
     return queues

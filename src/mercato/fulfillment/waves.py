@@ -33,14 +33,20 @@ class WaveSummary:
         return sum(w.parcel_count for w in self.waves)
 
 
+ORDER_CHUNK = 5000  # ids per statement: a backlog of 100,000 parcels exceeds PostgreSQL's
+# 65,535 parameters in one IN list (found by bench/orders_bench.py)
+
+
 def _move_orders(order_ids, to: str, *, actor, reason: str, frm) -> None:
-    orders = list(
-        Order.objects.select_for_update()
-        .filter(pk__in=order_ids, status__in=frm)
-        .order_by("pk")
-        .only("id", "status")
-    )
-    bulk_transition(orders=orders, to=to, actor=actor, reason=reason)
+    ids = sorted(order_ids)
+    for start in range(0, len(ids), ORDER_CHUNK):
+        orders = list(
+            Order.objects.select_for_update()
+            .filter(pk__in=ids[start : start + ORDER_CHUNK], status__in=frm)
+            .order_by("pk")
+            .only("id", "status")
+        )
+        bulk_transition(orders=orders, to=to, actor=actor, reason=reason)
 
 
 def create_waves(
@@ -106,7 +112,7 @@ def create_waves(
                 ]  # fmt: skip
                 order_ids.update(o for _pk, o in chunk)
                 summary.waves.append(wave)
-        ShipmentEvent.objects.bulk_create(events)
+        ShipmentEvent.objects.bulk_create(events, batch_size=2000)
         _move_orders(
             order_ids, OrderStatus.PICKING, actor=actor, reason=REASON_WAVE,
             frm=(OrderStatus.ALLOCATED,),

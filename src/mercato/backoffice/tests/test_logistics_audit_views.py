@@ -136,8 +136,8 @@ def test_home_shows_the_queues_the_user_works_on(
     client.force_login(parcels["worker"])
     with django_assert_max_num_queries(12):
         page = client.get(reverse("backoffice:home"))
-    queues = {str(q.label): q.count for q in page.context["queues"]}
-    assert queues["To review"] == 1 and queues["Late parcels"] == 1
-    assert queues["To pack"] == 0 and queues["Returns waiting"] == 0
+    queues = {q.code: q.count for q in page.context["queues"]}
+    assert queues["to_review"] == 1 and queues["late"] == 1
+    assert queues["to_pack"] == 0 and queues["returns"] == 0
     client.force_login(make_staff("marketing"))
     assert client.get(reverse("backoffice:home")).context["queues"] == []

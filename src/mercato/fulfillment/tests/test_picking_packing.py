@@ -304,3 +304,13 @@ def test_address_change_after_shipping_is_refused(shop, packer, make_staff):
         change_delivery(order_id=order.pk, actor=make_staff("service"),
                         address=at("四川省", "成都市", "锦江区", "春熙路1号"),
                         confirmation="x")  # fmt: skip
+
+
+def test_a_large_backlog_moves_its_orders_in_chunks(shop, monkeypatch):
+    """Orders enter picking a chunk of ids at a time (a backlog of 100,000 parcels once
+    passed PostgreSQL's 65,535 parameters in one statement): every order moves, once."""
+    monkeypatch.setattr(waves, "ORDER_CHUNK", 2)
+    orders = [place(make_customer(), (shop["a"], 1)) for _ in range(5)]
+    to_picking(*orders)
+    assert {status(o) for o in orders} == {OrderStatus.PICKING}
+    assert Wave.objects.get().parcel_count == 5
