@@ -90,6 +90,12 @@ def focused(page) -> dict:
     )
 
 
+def follow(page):
+    """Enter on a link or a form's button, and wait for the page it opens."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
 def tab_to(page, test, limit=80) -> int:
     """Press Tab until the focused element passes `test`; the number of presses."""
     for n in range(1, limit + 1):
@@ -114,7 +120,7 @@ def test_buying_with_the_keyboard_only(live_server, client, browser_page, shop_p
     assert focused(page)["id"] == "main"
     tabs = tab_to(page, lambda f: f["href"].startswith("/p/phone-huawei-1/"))
     assert tabs <= 4  # the floor's categories, then its first product (was about 20)
-    page.keyboard.press("Enter")
+    follow(page)
 
     # Product: skip link, then the SKU choice, the quantity and 加入购物车.
     expect(page).to_have_url(re.compile(r"/p/phone-huawei-1/"))
@@ -134,7 +140,7 @@ def test_buying_with_the_keyboard_only(live_server, client, browser_page, shop_p
     expect(page.locator(".cart-line button.step").last).to_be_focused()
     assert page.locator("#announcer").text_content().strip() != ""
     tab_to(page, lambda f: f["text"] == "去结算")
-    page.keyboard.press("Enter")
+    follow(page)
 
     # Checkout: the saved address is chosen, so its form is not in the way; cash on delivery.
     expect(page).to_have_url(base + "/checkout/")
@@ -147,7 +153,7 @@ def test_buying_with_the_keyboard_only(live_server, client, browser_page, shop_p
         page.keyboard.press("ArrowDown")
     assert page.evaluate(value) == "payment_method=cod"
     tab_to(page, lambda f: f["id"] == "place-order")
-    page.keyboard.press("Enter")
+    follow(page)
 
     # The order: its page, whose heading names it.
     expect(page).to_have_url(re.compile(r"/orders/\d{8}-\d{6}/"))

@@ -99,6 +99,8 @@
     var texts = Array.prototype.map.call(target.querySelectorAll("[data-announce]"), label);
     if (target.matches("[data-announce]")) texts.unshift(label(target));
     announce(texts.join(" "));
+    // New content that is the answer to the step (a price preview): the focus goes to it.
+    if (target.hasAttribute("data-focus-new") && target.firstElementChild) return focusContent(target);
     var active = document.activeElement;
     if (active && active !== document.body && document.body.contains(active)) return;  // kept
     var back = job.key && !job.key.link ? find(job.key) : null;
