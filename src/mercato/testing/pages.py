@@ -46,7 +46,8 @@ def _sample(param: str, context: str):
     stem = param.removesuffix("_id").replace("_", "")
     field = "pk" if param.endswith("_id") or param == "pk" else param
     words = _words(context)
-    best, best_score = None, 0
+    # Any model with the field will do when nothing points at one (score 0).
+    best, best_score = None, -1
     for model in apps.get_models():
         name = model._meta.model_name
         if field != "pk" and field not in {f.name for f in model._meta.concrete_fields}:

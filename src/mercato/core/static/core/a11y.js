@@ -3,7 +3,8 @@
 // <body>, and a keyboard user's next Tab starts again at the logo. After every swap:
 // - the control that was used gets the focus back (found again in the new content by its
 //   place and name: the "+" of the same cart line, the same filter field), or
-// - when it is gone (a removed line, a followed page link), the new content itself gets it;
+// - when it is gone (a removed line, a followed page link), or when the new content is the
+//   answer to the step ([data-focus-new]: a price preview), the new content gets it;
 // - and the change is read out: the text of the new content's [data-announce] elements goes
 //   to the page's live region (#announcer), e.g. "2 件商品已选，合计 ¥98.00".
 (function () {
