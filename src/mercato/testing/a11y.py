@@ -40,3 +40,8 @@ def violations(page, *, tags=WCAG_22_AA) -> list[str]:
         tags,
     )
     return [f"{v['id']}: {n['target']} ({n['summary']})" for v in result for n in v["nodes"]]
+
+
+def report(found: dict[str, list[str]]) -> str:
+    """What a walk found, page by page, for a failing test's message."""
+    return "\n".join(f"{url}\n  " + "\n  ".join(problems) for url, problems in found.items())

@@ -13,6 +13,7 @@ import pytest
 
 from mercato.catalog.models import Product, Sku
 from mercato.demo.data import DEMO_LOGINS
+from mercato.testing.a11y import report as _report
 from mercato.testing.a11y import violations
 from mercato.testing.factories import make_order, priced_line
 from mercato.testing.pages import pages
@@ -53,7 +54,7 @@ def test_no_back_office_page_breaks_a_wcag_rule(
         problems = violations(browser_page)
         if problems:
             found[url] = problems
-    assert found == {}
+    assert not found, _report(found)
 
 
 def focused(page) -> dict:
