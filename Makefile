@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SEED ?= 1
 PYTEST_WORKERS ?= 2
+# Extra pytest arguments, e.g. PYTEST_ARGS='-m "not slow"' (CI's SQLite pass, .ci/run).
+PYTEST_ARGS ?=
 
 .PHONY: install demo run test lint format bench messages clean
 
@@ -27,6 +29,7 @@ demo: export MERCATO_UNSAFE_ALLOW_SANDBOX ?= 1
 demo: install
 	$(BIN)/mercato migrate --noinput -v0
 	$(BIN)/mercato seed_demo --seed $(SEED) --images
+	$(BIN)/mercato seed_demo_orders --seed $(SEED)
 	$(BIN)/mercato rebuild_search_index
 	$(BIN)/mercato collectstatic --noinput -v0
 	$(BIN)/mercato demo_info --url http://$(HOST):$(PORT)
@@ -38,7 +41,7 @@ run: install
 	DEBUG=1 $(BIN)/mercato runserver $(HOST):$(PORT)
 
 test: install
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -84,6 +84,26 @@ def _fast_tests(settings, tmp_path, request):
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _watch_table_writes():
+    from mercato.testing import tablewrites
+
+    tablewrites.install()
+
+
+@pytest.fixture(autouse=True)
+def _own_tables_only(_watch_table_writes):
+    """DESIGN.md: an app writes only its own tables. A test during which an app's own SQL
+    wrote another app's table fails, naming the module, line and table
+    (mercato.testing.tablewrites)."""
+    from mercato.testing import tablewrites
+
+    tablewrites.take_found()
+    yield
+    if found := tablewrites.take_found():
+        pytest.fail("SQL wrote another app's table:\n" + "\n".join(found), pytrace=False)
+
+
 @pytest.fixture
 def redis_cache(settings):
     """The real Redis server as the cache, under a key prefix no other test shares."""

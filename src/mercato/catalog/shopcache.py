@@ -16,6 +16,7 @@ from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
 from .models import CacheVersion, Category, HomeSlot, Product, ProductImage
+from .signals import sku_availability_changed
 
 NAME = "shop"
 
@@ -70,3 +71,5 @@ for _model in (Product, Category, ProductImage, HomeSlot):
     post_delete.connect(
         _on_change, sender=_model, dispatch_uid=f"shopcache-delete-{_model.__name__}"
     )
+# Stock going to zero or back (inventory sends it; the bump waits for the commit).
+sku_availability_changed.connect(_on_change, dispatch_uid="shopcache-sku-availability")

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
+from mercato.cart.services import remove_lines
 from mercato.catalog.models import ProductStatus
 from mercato.core.db import db_decimal
 from mercato.core.errors import NotFound, ValidationFailed
@@ -461,9 +462,9 @@ def _place(
         number=number,
         channel=channel,
         client_ip=client_ip,
-        # Written with the order's lines, one round trip on PostgreSQL.
-        also_execute=[_remove_placed_lines(cart_lines)],
     )
+    # The placed lines leave the cart (cart's own service); unselected and off-sale lines stay.
+    remove_lines(cart_id=cart_id, line_ids=[line.id for line in cart_lines])
     if payment_method == COD:
         create_cod_payment(order=order)
     # 4. Stock last: its row locks are held until commit, so everything else is written
@@ -481,10 +482,3 @@ def _place(
     except OutOfStock as exc:
         raise _sold_out(exc, cart_lines) from None
     return Placement(order=order, created=True)
-
-
-def _remove_placed_lines(cart_lines: list[SelectedLine]) -> tuple[str, list]:
-    """The DELETE taking the placed lines out of the cart; unselected and off-sale lines
-    stay."""
-    ids = [line.id for line in cart_lines]
-    return f"DELETE FROM cart_cartline WHERE id IN ({', '.join(['%s'] * len(ids))})", ids  # noqa: S608

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mercato.catalog.models import Sku
-from mercato.catalog.shopcache import bump_shop_version
+from mercato.catalog.signals import sku_availability_changed
 from mercato.core.audit import acting_as
 from mercato.core.db import execute_together, insert_statement
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
@@ -217,8 +217,13 @@ def apply_movements(changes, *, also_insert=()) -> list[StockMovement]:
     # The UPDATE last: its row count is the one returned.
     if execute_together([*inserts, _stock_update(stocks)]) != len(stocks):
         raise RuntimeError("a locked stock row vanished during the update")
-    if any(before != (s.available > 0) for before, s in zip(was_available, stocks, strict=True)):
-        bump_shop_version()
+    changed = [
+        s.sku_id
+        for before, s in zip(was_available, stocks, strict=True)
+        if before != (s.available > 0)
+    ]
+    if changed:
+        sku_availability_changed.send(sender=Stock, sku_ids=changed)
     return movements
 
 
@@ -292,8 +297,10 @@ def reserve_as_planned(planned, *, reference: str, actor=None) -> list[Reservati
     if len(changed) != len(planned):
         raise PlanOutdated
     # The shop's pages show a SKU sold out when its last units go (as apply_movements).
-    if any(on_hand - reserved == 0 for _id, on_hand, reserved, _q in changed):
-        bump_shop_version()
+    sku_of = {stock_id: sku_id for stock_id, sku_id, _w, _q in planned}
+    sold_out = [sku_of[pk] for pk, on_hand, reserved, _q in changed if on_hand - reserved == 0]
+    if sold_out:
+        sku_availability_changed.send(sender=Stock, sku_ids=sold_out)
     return [
         Reservation(
             reference=reference,

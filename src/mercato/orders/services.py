@@ -238,7 +238,6 @@ def write_order_record(
     idempotency_key: str = "",
     actor: User | None = None,
     number: str = "",
-    also_execute: Sequence[tuple[str, list]] = (),
     channel: str = OrderChannel.WEB,
     client_ip: str | None = None,
 ) -> Order:
@@ -247,9 +246,6 @@ def write_order_record(
     `number` is one next_order_number() or order_number() gave; without it, this asks.
     `channel`: where the order came from (the shop, the API, a phone call to customer
     service); `client_ip`: the buyer's address (review counts orders per IP).
-    `also_execute`: the caller's own statements (sql, params) run with the lines' INSERT,
-    in one round trip on PostgreSQL (core.db.execute_together): checkout removes the
-    placed cart lines so.
 
     For checkout's placement, which already looked the idempotency key up under the cart's
     row lock: no look-up and no savepoint here (a concurrent repeat of the key from another
@@ -313,7 +309,7 @@ def write_order_record(
     for line in order_lines:
         line.order = order
     event = OrderEvent(order=order, from_status="", to_status=order.status, actor=actor)
-    statements = [*also_execute, insert_statement(order_lines), insert_statement([event])]
+    statements = [insert_statement(order_lines), insert_statement([event])]
     timer = None
     if not cod:
         # The cancel timer goes into the outbox with the order (core.outbox): sent to the

@@ -1,9 +1,15 @@
 """Rules of the code's shape that a reviewer would otherwise have to catch by eye."""
 
 import ast
+import re
+import tomllib
 from pathlib import Path
 
+import pytest
+from django.apps import apps as django_apps
+
 import mercato
+from mercato.testing import tablewrites
 
 SRC = Path(mercato.__file__).parent
 
@@ -66,3 +72,113 @@ def test_the_import_check_sees_relative_and_absolute_imports(tmp_path):
     modules = {m for _, m in _imported_modules(path, tmp_path / "mercato")}
     assert {"mercato.checkout.tests.conftest", "mercato.cart.tests.helpers"} <= modules
     assert _tests_package(_module_name(path, tmp_path / "mercato")) == "mercato.storefront.tests"
+
+
+# The layer contract (pyproject.toml, run by `make lint`) ---------------------------------
+
+
+def _layer_contract() -> dict:
+    pyproject = tomllib.loads((SRC.parent.parent / "pyproject.toml").read_text())
+    (contract,) = [
+        c for c in pyproject["tool"]["importlinter"]["contracts"] if c["type"] == "layers"
+    ]
+    return contract
+
+
+def _layers() -> list[set[str]]:
+    """The contract's layers, top first, each the set of its app names."""
+    return [
+        {name.strip(" ()") for name in re.split(r"[|:]", layer)}
+        for layer in _layer_contract()["layers"]
+    ]
+
+
+def _level(app: str) -> int:
+    """0 for the top layer; higher numbers lie lower."""
+    return next(i for i, layer in enumerate(_layers()) if app in layer)
+
+
+def test_every_app_is_placed_in_the_layer_contract():
+    """Every Mercato app in INSTALLED_APPS and every package under src/mercato is a layer of
+    the contract (or one of its named exceptions, which are not apps): a new app fails
+    until DESIGN.md's place for it is written down. lint-imports checks the same
+    (`exhaustive`); this says it in the test suite too."""
+    contract = _layer_contract()
+    listed = set().union(*_layers())
+    assert contract["containers"] == ["mercato"] and contract["exhaustive"] is True
+    installed = {
+        config.name.split(".")[1]
+        for config in django_apps.get_app_configs()
+        if config.name.startswith("mercato.")
+    }
+    packages = {path.parent.name for path in SRC.glob("*/__init__.py")}
+    ignored = set(contract["exhaustive_ignores"])
+    assert installed - listed == set(), "apps missing from pyproject's layer contract"
+    assert packages - listed - ignored == set(), "packages missing from the layer contract"
+    assert not installed & ignored, "an app is among the contract's exceptions"
+
+
+def test_the_contract_places_apps_as_design_md_does():
+    """DESIGN.md: staff and catalog are siblings over core; cart <- checkout -> orders, so
+    cart and orders are siblings under checkout, orders under payments, fulfillment and
+    aftersales; the front ends on top."""
+    layers = _layers()
+    independent = ["|" in layer for layer in _layer_contract()["layers"]]
+    assert layers[-1] == {"core"}
+    catalog = _level("catalog")
+    assert layers[catalog] == {"catalog", "staff"} and independent[catalog]
+    assert _level("cart") == _level("orders") and independent[_level("cart")]
+    assert _level("checkout") < _level("cart")
+    for app in ("payments", "fulfillment", "aftersales"):
+        assert _level(app) < _level("orders")
+    for app in ("customers", "inventory", "search"):
+        assert _level("cart") < _level(app) < catalog
+    assert layers[0] == {"api", "backoffice", "demo", "storefront"}
+
+
+# Each app's SQL writes its own tables (mercato.testing.tablewrites, under every test) -----
+
+
+def test_a_raw_write_to_another_apps_table_is_named():
+    """The check behind every test: an INSERT, UPDATE or DELETE that an app's module sends
+    on another app's table is reported with module and table; its own tables, core's
+    shared rows, statements of tests and the ORM's are not."""
+    delete = 'DELETE FROM "cart_cartline" WHERE id IN (%s)'
+    assert tablewrites.foreign_writes(delete, module="mercato.checkout.placement") == [
+        "cart_cartline"
+    ]
+    assert tablewrites.foreign_writes(delete, module="mercato.cart.services") == []
+    assert tablewrites.foreign_writes(delete, module="mercato.cart.tests.test_x") == []
+    assert tablewrites.foreign_writes(delete, module="django.db.models.sql.compiler") == []
+    cte = (
+        "WITH u AS (UPDATE inventory_stock s SET reserved = 1 RETURNING s.id) "
+        "INSERT INTO inventory_reservation (id) SELECT id FROM u "
+        "ON CONFLICT (id) DO UPDATE SET id = excluded.id"
+    )
+    assert tablewrites.foreign_writes(cte, module="mercato.orders.services") == [
+        "inventory_stock",
+        "inventory_reservation",
+    ]
+    assert tablewrites.foreign_writes(cte, module="mercato.inventory.services") == []
+    outbox = "INSERT INTO core_outboxmessage (id) VALUES (%s)"
+    assert tablewrites.foreign_writes(outbox, module="mercato.orders.services") == []
+    lock = "SELECT id FROM cart_cart WHERE id = %s FOR UPDATE OF cart_cart"
+    assert tablewrites.foreign_writes(lock, module="mercato.checkout.placement") == []
+
+
+@pytest.mark.django_db
+def test_the_check_watches_the_tests_connection():
+    """SQL an app's module executes through Django's cursor is seen (here a module named as
+    checkout's runs a DELETE on the cart's table), and the write still happens."""
+    code = (
+        "from django.db import connection\n"
+        "def run():\n"
+        "    with connection.cursor() as cursor:\n"
+        "        cursor.execute('DELETE FROM cart_cartline WHERE id = %s', [-1])\n"
+    )
+    namespace = {"__name__": "mercato.checkout.example"}
+    exec(compile(code, "example.py", "exec"), namespace)  # noqa: S102 - a fixed snippet
+    tablewrites.take_found()
+    namespace["run"]()
+    (found,) = tablewrites.take_found()
+    assert found.startswith("mercato.checkout.example:4 writes cart_cartline")

@@ -1,0 +1,146 @@
+"""A check, run under every test, that an app's own SQL writes only the app's own tables.
+
+DESIGN.md: each app changes its own tables through its own services. The ORM keeps to that
+by construction (a model belongs to one app); raw SQL does not, so every statement sent
+through Django's cursors is looked at (connection.execute_wrappers): an INSERT, UPDATE or
+DELETE on a table of app A, executed directly by a module of app B (the frame that called
+`cursor.execute`), is recorded, and the test that ran it fails (mercato/conftest.py).
+
+Statements the ORM builds, migrations and the tests' own SQL are not judged: their caller
+is Django or a test module. Tables are known by their models (`_meta.db_table`, so
+auto-created many-to-many tables count) and, for tables without a model (search's FTS
+table), by the `<app label>_` prefix.
+"""
+
+import re
+import sys
+import threading
+
+from django.apps import apps
+from django.db.backends.signals import connection_created
+
+# The table after INSERT INTO / UPDATE / DELETE FROM, wherever it stands (CTEs included);
+# words that follow UPDATE in other roles (DO UPDATE SET, FOR UPDATE OF) are no tables.
+WRITE = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:ONLY\s+)?"?(\w+)"?', re.I)
+
+# Frames between the app's `cursor.execute` and this wrapper, and helpers that run the
+# statements their caller built (judged as the caller's).
+_PLUMBING = ("django.db.backends.", "django.db.utils", "contextlib", __name__)
+_RUNS_CALLERS_SQL = {("mercato.core.db", "execute_together")}
+# Helpers that write model instances they are given, as the ORM's bulk_create does: not
+# judged, as the ORM is not (the model names its table; demo seeds through them).
+_WRITES_MODELS = {("mercato.core.db", "insert_rows"), ("mercato.catalog.bulk", "insert_objects")}
+
+_found: list[str] = []
+_lock = threading.Lock()
+_tables: dict[str, str] | None = None
+
+
+def _table_owners() -> dict[str, str]:
+    global _tables
+    if _tables is None:
+        _tables = {
+            model._meta.db_table.lower(): model._meta.app_config.name
+            for model in apps.get_models(include_auto_created=True)
+        }
+    return _tables
+
+
+def _app_of_table(table: str) -> str | None:
+    """'mercato.cart' for cart_cartline; None for tables of no Mercato app."""
+    table = table.lower()
+    owner = _table_owners().get(table)
+    if owner is None:
+        for config in apps.get_app_configs():
+            if table.startswith(f"{config.label}_"):
+                owner = config.name
+                break
+    return owner if owner and owner.startswith("mercato.") else None
+
+
+def _app_of_module(module: str) -> str | None:
+    """'mercato.checkout' for mercato.checkout.placement; None for tests and test support,
+    which may write any table to set a scene, and for modules outside Mercato."""
+    parts = module.split(".")
+    if parts[0] != "mercato" or len(parts) < 2:
+        return None
+    if parts[1] in ("testing", "conftest") or "tests" in parts or "conftest" in parts:
+        return None
+    return ".".join(parts[:2])
+
+
+# The shared kernel's rows (outbox messages, audit entries) are made by core's functions
+# and written in the caller's statements (orders puts its cancel timer in the outbox in the
+# order's round trip): every app may write them.
+SHARED = {"mercato.core"}
+
+
+def foreign_writes(sql: str, *, module: str) -> list[str]:
+    """The tables of other apps that `sql`, executed by `module`, writes."""
+    app = _app_of_module(module)
+    if app is None:
+        return []
+    return [
+        table
+        for table in WRITE.findall(sql)
+        if (owner := _app_of_table(table)) is not None and owner not in (app, *SHARED)
+    ]
+
+
+def _caller_module(frame) -> tuple[str, int]:
+    """The module (and line) whose SQL this is; "" when the ORM or a model helper built it."""
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        where = (module, frame.f_code.co_name)
+        if where in _WRITES_MODELS:
+            return "", 0
+        if not module.startswith(_PLUMBING) and where not in _RUNS_CALLERS_SQL:
+            return module, frame.f_lineno
+        frame = frame.f_back
+    return "", 0
+
+
+def _text(sql) -> str:
+    if isinstance(sql, str):
+        return sql
+    try:  # psycopg.sql.Composed and friends
+        return sql.as_string(None)
+    except Exception:  # noqa: BLE001 - anything else: judge its repr
+        return str(sql)
+
+
+def check_writes(execute, sql, params, many, context):
+    """A connection.execute_wrappers entry: record foreign writes, then run the statement."""
+    text = _text(sql)
+    if WRITE.search(text):
+        module, line = _caller_module(sys._getframe(1))
+        tables = foreign_writes(text, module=module)
+        if tables:
+            with _lock:
+                _found.append(
+                    f"{module}:{line} writes {', '.join(sorted(set(tables)))} "
+                    f"(another app's table: call that app's services): {text.strip()[:200]}"
+                )
+    return execute(sql, params, many, context)
+
+
+def _install(connection, **kwargs) -> None:
+    if check_writes not in connection.execute_wrappers:
+        connection.execute_wrappers.append(check_writes)
+
+
+def install() -> None:
+    """Watch every connection: those open now and those opened later (other threads)."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        _install(connection)
+    connection_created.connect(_install, dispatch_uid="mercato.testing.tablewrites")
+
+
+def take_found() -> list[str]:
+    """The foreign writes recorded since the last call, forgetting them."""
+    with _lock:
+        found = list(_found)
+        _found.clear()
+    return found
