@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,8 +18,9 @@ def test_search_box_suggestion_opens_the_product_page(
         browser = pw.chromium.launch(**chromium_launch_args)
         page = browser.new_page(viewport=viewport)
         page.goto(f"{live_server.url}/search/")
-        page.get_by_role("searchbox").fill("huawei mate")
-        suggestion = page.locator(".suggestions a", has_text="Mate 60")
+        # The box is a WAI-ARIA combobox (issue 18), its suggestions options of a listbox.
+        page.get_by_role("combobox").fill("huawei mate")
+        suggestion = page.get_by_role("option", name=re.compile("Mate 60"))
         expect(suggestion).to_be_visible()
         suggestion.click()
         page.wait_for_url(f"**/p/{shop['mate'].slug}/")

@@ -63,6 +63,11 @@
       }
     }
     refresh();
+    // The price and stock changed beside the chosen value: read them out (a11y.js).
+    if (window.mercatoAnnounce && e.target.matches("fieldset.spec input")) {
+      window.mercatoAnnounce(document.getElementById("sku-price").textContent + " " +
+        stock.querySelector("span").textContent);
+    }
   });
   document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
     s.addEventListener("change", function () {
