@@ -251,7 +251,7 @@ def test_guest_places_and_reads_the_order_by_its_token(client, phone):
 # rows inside a savepoint; the warehouse list comes from the cache after the first
 # placement. The order and the reservation are written inside placement's transaction
 # with no savepoints of their own and no second look-up of the key or the reference.
-PLACEMENT_QUERIES = {"postgresql": 11, "sqlite": 19}
+PLACEMENT_QUERIES = {"postgresql": 11, "sqlite": 18}
 
 
 def refund(order, finance, refund_no, amount):
