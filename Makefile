@@ -29,6 +29,7 @@ demo: export MERCATO_UNSAFE_ALLOW_SANDBOX ?= 1
 demo: install
 	$(BIN)/mercato migrate --noinput -v0
 	$(BIN)/mercato seed_demo --seed $(SEED) --images
+	$(BIN)/mercato seed_demo_orders --seed $(SEED)
 	$(BIN)/mercato rebuild_search_index
 	$(BIN)/mercato collectstatic --noinput -v0
 	$(BIN)/mercato demo_info --url http://$(HOST):$(PORT)

@@ -268,6 +268,32 @@ CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker 
         "task": "mercato.payments.tasks.refresh_wechatpay_certificates_task",
         "schedule": 6 * 3600.0,
     },
+    # Order processing (fulfillment/tasks.py): paid orders reviewed and allocated, parcels'
+    # tracking asked for, penalties for late, damaged and lost parcels, old nonces purged.
+    "review-paid-orders": {
+        "task": "mercato.fulfillment.tasks.review_orders_task",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "allocate-approved-orders": {
+        "task": "mercato.fulfillment.tasks.allocate_orders_task",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "poll-carrier-tracking": {
+        "task": "mercato.fulfillment.tasks.poll_tracking_task",
+        "schedule": 1800.0,
+        "options": {"expires": 1800},
+    },
+    "apply-carrier-penalties": {
+        "task": "mercato.fulfillment.tasks.apply_penalties_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
+    "purge-webhook-nonces": {
+        "task": "mercato.fulfillment.tasks.purge_webhook_nonces_task",
+        "schedule": 3600.0,
+    },
 }
 
 # Auth -----------------------------------------------------------------------------------

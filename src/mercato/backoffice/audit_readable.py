@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from auditlog.models import LogEntry
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from mercato.core.masking import address_for, name_for, phone_for, text_for
+from mercato.staff import roles
 
 # Fields whose change says nothing to a reader.
 QUIET_FIELDS = {"id", "created_at", "updated_at", "password", "last_login", "token_hash"}
@@ -25,6 +27,7 @@ PERSONAL = {
     "contact": name_for,
 }
 NOTHING = "—"
+DEPARTMENT_NAMES = {code: (name, name_en) for code, name, name_en, _perms in roles.DEPARTMENTS}
 
 
 @dataclass
@@ -81,10 +84,10 @@ def _field_row(entry, model, name, values, viewer, pending):
     model_field = _model_field(model, name)
     if model_field is not None and not model_field.concrete and not model_field.many_to_many:
         return None  # a reverse relation (user → api_tokens): not a change of this row
-    label = str(getattr(model_field, "verbose_name", name) or name)
+    label = _label(model_field, name)
     label = label[:1].upper() + label[1:]
     if isinstance(values, dict) and values.get("type") == "m2m":
-        names = ", ".join(text_for(viewer, str(o)) for o in values.get("objects", []))
+        names = ", ".join(_object_name(viewer, str(o)) for o in values.get("objects", []))
         sign = {"add": "+ ", "delete": "− ", "clear": "− "}.get(values.get("operation"), "")
         return [label, NOTHING, f"{sign}{names}" if names else NOTHING]
     if not (isinstance(values, list) and len(values) == 2):
@@ -103,6 +106,29 @@ def _field_row(entry, model, name, values, viewer, pending):
         ):
             pending.append((row, position, model_field.related_model, value))
     return row
+
+
+def _label(model_field, name: str) -> str:
+    if model_field is None:
+        return name
+    label = str(model_field.verbose_name or name)
+    if model_field.is_relation and model_field.related_model and label == name.replace("_", " "):
+        # A relation without a name of its own (verbose_name made from "user"): called by
+        # the model it points to, whose name is translated.
+        return str(model_field.related_model._meta.verbose_name)
+    return label
+
+
+def _object_name(viewer, text: str) -> str:
+    """A row added to or removed from a many-to-many field, by name: a staff member's
+    groups are their department and roles (stored as "dept:service", "role:lead")."""
+    kind, _colon, code = text.partition(":")
+    if kind == "role" and code in roles.ROLES:
+        return roles.role_label(code)
+    if kind == "dept" and code in DEPARTMENT_NAMES:
+        name, name_en = DEPARTMENT_NAMES[code]
+        return name if (get_language() or "zh").startswith("zh") else name_en
+    return text_for(viewer, text)
 
 
 def _empty(value) -> bool:

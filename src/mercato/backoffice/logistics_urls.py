@@ -4,6 +4,7 @@ logistics/ in the backoffice namespace."""
 from django.urls import path
 
 from . import views_logistics as views
+from . import views_logistics_audit as audit
 
 urlpatterns = [
     path("waves/", views.wave_list, name="wave_list"),
@@ -24,4 +25,15 @@ urlpatterns = [
     path("carriers/", views.carrier_list, name="carrier_list"),
     path("refused/", views.refused_list, name="refused_list"),
     path("refused/<int:shipment_id>/receive/", views.refused_receive, name="refused_receive"),
+    # Delivery audit (配送稽核) and COD remittances (views_logistics_audit)
+    path("audit/", audit.delivery_audit, name="delivery_audit"),
+    path("audit/late/", audit.late_parcels, name="late_parcels"),
+    path("audit/penalties/", audit.penalties, name="penalties"),
+    path(
+        "audit/penalties/<int:rule_id>/toggle/",
+        audit.penalty_rule_toggle,
+        name="penalty_rule_toggle",
+    ),
+    path("cod/", audit.remittances, name="remittances"),
+    path("cod/<int:remittance_id>/", audit.remittance_detail, name="remittance_detail"),
 ]

@@ -83,6 +83,13 @@ NAVIGATION: list[Workspace] = [
             ),
             Entry(_("Carriers"), "backoffice:carrier_list", "fulfillment.manage_carriers"),
             Entry(
+                _("Delivery audit"), "backoffice:delivery_audit", "fulfillment.view_delivery_audit"
+            ),
+            Entry(_("Late parcels"), "backoffice:late_parcels", "fulfillment.view_delivery_audit"),
+            Entry(
+                _("Carrier penalties"), "backoffice:penalties", "fulfillment.view_delivery_audit"
+            ),
+            Entry(
                 _("Returns and exchanges"),
                 "backoffice:return_list",
                 "aftersales.view_returnrequest",
@@ -137,6 +144,12 @@ NAVIGATION: list[Workspace] = [
                 "backoffice:payment_list",
                 "payments.view_payment",
                 also_active=("backoffice:payment_detail",),
+            ),
+            Entry(
+                _("COD remittances"),
+                "backoffice:remittances",
+                "fulfillment.reconcile_cod",
+                also_active=("backoffice:remittance_detail",),
             ),
         ],
     ),

@@ -18,6 +18,7 @@ from mercato.staff.models import ApiToken
 from .access import staff_view
 from .messages_i18n import add_errors_to_form
 from .navigation import menu_for
+from .views_logistics_audit import department_queues
 from .workspaces import workspace_for
 
 
@@ -87,6 +88,7 @@ def home(request):
         "backoffice/home.html",
         {
             "workspace": workspace_for(user),
+            "queues": department_queues(user),  # order processing's counts (part 7, issue 13)
             "menu": menu,
             "read_only_catalog": user.has_perm("catalog.view_product")
             and not user.has_perm("catalog.change_product"),

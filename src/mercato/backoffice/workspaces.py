@@ -45,14 +45,13 @@ WORKSPACES = {
     "procurement": DepartmentWorkspace(
         _("Procurement and logistics workspace"),
         _(
-            "Suppliers, warehouses and deliveries. For now you can browse the catalogue with "
-            "cost prices, and export it."
+            "Orders to the customer's door and back: review, picking waves, packing, "
+            "shipping, carriers and their delivery audit, returns and exchanges. The "
+            "catalogue with cost prices, and its export."
         ),
         (
             _("Suppliers, tenders and purchase orders"),
             _("Stock per warehouse and transfers"),
-            _("Order review, picking, packing and shipping"),
-            _("Returns and exchanges"),
         ),
     ),
     "tech": DepartmentWorkspace(
@@ -80,7 +79,6 @@ WORKSPACES = {
         ),
         (
             _("Collections per payment method"),
-            _("Cash-on-delivery remittance"),
             _("Reconciliation and gross margin"),
         ),
     ),

@@ -2,6 +2,8 @@
 following its parcels, refused COD parcels coming back into stock, and splitting a
 parcel before it is picked."""
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,7 +57,7 @@ def sync_order(*, order_id: int, actor=None) -> Order:
     return order
 
 
-def _ship_one(shipment: Shipment, *, actor, today) -> None:
+def _ship_one(shipment: Shipment, *, actor, today, at) -> None:
     if shipment.status != S.PACKED:
         raise Conflict(_("Parcel %(n)s is not packed.") % {"n": shipment.number}, field="parcel")
     order = Order.objects.select_for_update().get(pk=shipment.order_id)
@@ -67,7 +69,7 @@ def _ship_one(shipment: Shipment, *, actor, today) -> None:
         parcel=shipment.number, actor=actor,
     )  # fmt: skip
     assign_waybill(shipment=shipment)
-    shipment.shipped_at = timezone.now()
+    shipment.shipped_at = at
     shipment.promised_by = promised_date(today, shipment.promised_days)
     move_shipment(
         shipment=shipment, to=S.SHIPPED, actor=actor, reason=REASON_SHIPPED,
@@ -84,12 +86,24 @@ def _ship_one(shipment: Shipment, *, actor, today) -> None:
         Wave.objects.filter(pk=shipment.wave_id).update(status=Wave.Status.DONE)
 
 
-def ship_parcels(*, actor, shipment_ids) -> int:
+def ship_parcels(*, actor, shipment_ids, handed_over_at=None) -> int:
     """Hand packed parcels to the carrier, each in its own transaction (one that fails
     leaves the others shipped); stock leaves through inventory.reservations.ship_units.
-    Returns how many shipped; raises the first refusal when none did."""
+    Returns how many shipped; raises the first refusal when none did.
+
+    `handed_over_at`: when the courier took them, if not now (a handover recorded later
+    from the carrier's pickup sheet, or the demo's history); at most 60 days ago, never
+    in the future. The promised day counts from it."""
     require_perm(actor, "fulfillment.ship_parcel")
-    today = timezone.localdate()
+    now = timezone.now()
+    if handed_over_at is not None and not (
+        now - timedelta(days=60) <= handed_over_at <= now + timedelta(minutes=5)
+    ):
+        raise ValidationFailed(
+            {"handed_over_at": [_("Enter a time within the last 60 days, not in the future.")]}
+        )
+    handed_over_at = handed_over_at or now
+    today = timezone.localtime(handed_over_at).date()
     shipped, first_error = 0, None
     for pk in sorted(set(shipment_ids)):
         try:
@@ -97,7 +111,7 @@ def ship_parcels(*, actor, shipment_ids) -> int:
                 shipment = Shipment.objects.select_for_update().filter(pk=pk).first()
                 if shipment is None:
                     raise NotFound(_("No such parcel."), field="parcel")
-                _ship_one(shipment, actor=actor, today=today)
+                _ship_one(shipment, actor=actor, today=today, at=handed_over_at)
             shipped += 1
         except Conflict as exc:
             first_error = first_error or exc

@@ -408,7 +408,8 @@ def release_reservations(*, references, reason: str, actor=None) -> list[Reserva
                 "stock": stocks[(r.sku_id, r.warehouse_id)],
                 "reason": Reason.RELEASE,
                 "actor": actor,
-                "reserved_delta": -r.quantity,
+                # Units a split parcel shipped before left already: only the rest is held.
+                "reserved_delta": -(r.quantity - r.shipped),
                 "reference": r.reference,
                 "note": reason,
             }

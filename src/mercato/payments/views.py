@@ -35,6 +35,18 @@ def _max_notice_bytes() -> int:
     return int(conf.setting("MERCATO_NOTIFY_MAX_BYTES", str(DEFAULT_MAX_NOTICE_BYTES)))
 
 
+def _bounded_body(request) -> bytes | None:
+    """The request's body, or None when it is over MERCATO_NOTIFY_MAX_BYTES. ValueError for
+    a Content-Length that is not a number."""
+    limit = _max_notice_bytes()
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+        return None  # not read at all
+    # Read at most one byte past the limit, whatever Content-Length said: a chunked body
+    # has none, and an ASGI server hands the whole of it over (WSGI reads none of it).
+    body = request.read(limit + 1)
+    return None if len(body) > limit else body
+
+
 @csrf_exempt
 @require_POST
 def notify(request, gateway: str):
@@ -50,13 +62,13 @@ def notify(request, gateway: str):
     if is_ratelimited(request, group="payments-notify", key="ip", rate=rate, increment=True):
         return HttpResponse("too many notices", status=429, content_type="text/plain")
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        body = _bounded_body(request)
     except ValueError:
         return HttpResponseBadRequest("bad Content-Length")
-    if length > _max_notice_bytes():
+    if body is None:
         return HttpResponse("notice too large", status=413, content_type="text/plain")
     try:
-        _, reply = handle_notice(gateway=gateway, headers=request.headers, body=request.body)
+        _, reply = handle_notice(gateway=gateway, headers=request.headers, body=body)
     except NotFound:
         raise Http404 from None
     return HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
@@ -98,8 +110,14 @@ def return_page(request, number: str):
         # page that names nothing and asks nothing, the same for every number.
         return render(request, "payments/return_elsewhere.html")
     if request.method == "POST" and payment.gateway == "unionpay":
-        # UnionPay's front-end notice: kept on record, never applied (via="return").
-        handle_notice(gateway="unionpay", headers=request.headers, body=request.body, via="return")
+        # UnionPay's front-end notice: kept on record, never applied (via="return"); a
+        # body over the notify endpoint's limit is not kept.
+        try:
+            body = _bounded_body(request)
+        except ValueError:
+            body = None
+        if body is not None:
+            handle_notice(gateway="unionpay", headers=request.headers, body=body, via="return")
     if payment.status == PaymentStatus.PENDING:
         payment = query_payment(payment=payment)
     if payment.status in (

@@ -68,8 +68,12 @@ def _by_prior(terms, vocabulary: Vocabulary) -> list[str]:
     return ordered[:MAX_CANDIDATES]
 
 
-def cover(run: str, vocabulary: Vocabulary, synonyms, *, at_end: bool) -> list[Segment]:
-    """The cheapest reading of `run` as segments (see the module's table)."""
+def cover(
+    run: str, vocabulary: Vocabulary, synonyms, *, at_end: bool, typing: bool = False
+) -> list[Segment]:
+    """The cheapest reading of `run` as segments (see the module's table). A word's
+    beginning is read at the end of the query from two characters, or from one while the
+    shopper is still typing (榨汁机's 机 is not 机械工业出版社 unfinished)."""
     syllables = text.syllables(run)
     aligned = len(syllables) == len(run)
     n = len(run)
@@ -102,7 +106,7 @@ def cover(run: str, vocabulary: Vocabulary, synonyms, *, at_end: bool) -> list[S
                 sounds = syllables[i:j] if aligned else []
                 for cost, terms in _sound_candidates(span, sounds, vocabulary):
                     offer(i, j, cost, Segment(span, "correction", _by_prior(terms, vocabulary)))
-            if at_end and j == n and not vocabulary.main(span):
+            if at_end and j == n and (typing or j - i >= 2) and not vocabulary.main(span):
                 longer = [r.term for r in vocabulary.with_prefix(span, spelled=False)]
                 if longer:
                     offer(i, j, PREFIX, Segment(span, "prefix", _by_prior(longer, vocabulary)))

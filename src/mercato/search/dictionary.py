@@ -5,8 +5,9 @@ It is built from the database the first time a process segments text, whether it
 (`mercato rebuild_search_index`, the re-index task) or searches, so two processes looking
 at the same database cut text alike. Its fingerprint is kept in `DictionaryState`: when
 synonyms, brands or categories change, `refresh()` writes the new fingerprint and bumps the
-shop version; each process notices the bump at its next search, reads the fingerprint and
-builds its dictionary again if it differs.
+shop version (cached result pages were found with the old words); each search reads the
+fingerprint in the statement that reads the shop version (`read_versions`), and a process
+builds its dictionary again when it differs.
 """
 
 import hashlib
@@ -14,9 +15,10 @@ import json
 import threading
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 
-from mercato.catalog.models import Brand, Category
+from mercato.catalog.models import Brand, CacheVersion, Category
+from mercato.catalog.shopcache import NAME as SHOP_VERSION_NAME
 from mercato.catalog.shopcache import bump_shop_version
 
 from . import text
@@ -40,7 +42,6 @@ class Dictionary:
 @dataclass
 class _State:
     current: Dictionary | None = None
-    shop_version: int | None = None  # the shop version at the last check
     stored: str | None = None  # the fingerprint read from the database at the last check
 
 
@@ -83,6 +84,29 @@ def _stored_fingerprint() -> str:
     return DictionaryState.objects.values_list("fingerprint", flat=True).first() or ""
 
 
+@dataclass(frozen=True)
+class Versions:
+    """What a search reads before anything else: the shop version (catalog.shopcache, the
+    result cache's key) and the stored dictionary fingerprint."""
+
+    shop: int
+    fingerprint: str
+
+
+def read_versions() -> Versions:
+    """The shop version and the dictionary's fingerprint in one statement. Every change of
+    the dictionary bumps the shop version, and so does every product saved: read apart,
+    the first search after any product change paid a second query for the fingerprint."""
+    sql = (
+        f"SELECT (SELECT version FROM {CacheVersion._meta.db_table} WHERE name = %s), "  # noqa: S608
+        f"(SELECT fingerprint FROM {DictionaryState._meta.db_table} ORDER BY id LIMIT 1)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [SHOP_VERSION_NAME])
+        version, fingerprint = cursor.fetchone()
+    return Versions(version or 0, fingerprint or "")
+
+
 def _load() -> Dictionary:
     words, groups = _read()
     fingerprint = _fingerprint(words, groups)
@@ -113,19 +137,15 @@ def _spelled(synonyms) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def current(*, shop_version: int | None = None) -> Dictionary:
-    """This process's dictionary, rebuilt if the database's has changed. With the shop
-    version the caller has just read, the database is asked only when that version moved
-    since the last call; without it, always (indexing: one small query per batch)."""
+def current(*, versions: Versions | None = None) -> Dictionary:
+    """This process's dictionary, built again when the stored fingerprint has moved since
+    this process last looked. A search passes the versions it has just read (no query
+    here); indexing passes none and the fingerprint is read (one small query a batch)."""
+    stored = versions.fingerprint if versions is not None else _stored_fingerprint()
     with _lock:
         if _state.current is None:
-            _state.stored = _stored_fingerprint()
-            _state.shop_version = shop_version
+            _state.stored = stored
             return _load()
-        if shop_version is not None and shop_version == _state.shop_version:
-            return _state.current
-        stored = _stored_fingerprint()
-        _state.shop_version = shop_version
         if stored != _state.stored:
             _state.stored = stored
             if stored != _state.current.fingerprint:
@@ -149,13 +169,10 @@ def refresh() -> bool:
             row.fingerprint = fingerprint
             row.save(update_fields=["fingerprint", "changed_at"])
         bump_shop_version()
-    with _lock:
-        # This process builds its tokenizer again when it next cuts text.
-        _state.shop_version = None
     return True
 
 
 def forget() -> None:
     """Drop this process's dictionary (tests that switch databases)."""
     with _lock:
-        _state.current, _state.shop_version, _state.stored = None, None, None
+        _state.current, _state.stored = None, None

@@ -41,6 +41,7 @@ class Hit:
     published_at: datetime | None
     units: int
     spec_values: str = ""  # "name\tvalue" lines (SearchDocument.spec_values)
+    score: float = 0.0  # relevance (search.query), the order the database returned
 
     def specs(self) -> set[tuple[str, str]]:
         return {

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from . import chinese, dictionary, reading, text
 from .backends import get_backend
+from .models import TermKind
 from .query import Alternative, Group, ParsedQuery
 
 MAX_TOKENS = 20
@@ -27,7 +28,8 @@ NEAR = 0.85  # a reading this close to the likeliest counts as nearly as much
 SECONDARY = 0.3  # other readings: after every product of the likeliest
 ROUTE = {"exact": 1.0, "spell": 1.0, "initials": 0.9, "split": 0.9, "prefix": 0.8, "typo": 0.75}
 STOP_WORDS = frozenset(
-    "的 了 和 与 及 或 之 在 是 给 我 要 买 想 有 吗 呢 啊 吧 个 款 一个 一款 什么 适合".split()
+    "的 了 和 与 及 或 之 在 是 给 我 要 买 想 有 吗 呢 啊 吧 个 款 一个 一款 什么 适合 "
+    "推荐 怎么样 哪个 哪款 好用 有没有 想买 一台 一部 一双 一件 一套 请问 求 用的 用".split()
 )
 
 
@@ -47,7 +49,32 @@ def pieces_of(query: str, analyzer) -> list[Piece]:
             pieces += [Piece("latin", t, [t]) for t in text.latin_tokens(run)]
         else:
             pieces.append(Piece("cjk", run, analyzer.cut(run)))
-    return pieces[:MAX_TOKENS]
+    return _syllables_joined(pieces)[:MAX_TOKENS]
+
+
+def _syllables_joined(pieces: list[Piece]) -> list[Piece]:
+    """Pinyin typed a syllable at a time (lan ya er ji) is one word (lanyaerji): two or
+    more Latin pieces in a row, each one syllable, are joined. A lone syllable rarely
+    means anything, and the joined word is then read as any pinyin is (spelling, split)."""
+    out: list[Piece] = []
+    run: list[Piece] = []
+
+    def flush():
+        if len(run) >= 2:
+            joined = "".join(p.text for p in run)
+            out.append(Piece("latin", joined, [joined]))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for piece in pieces:
+        if piece.kind == "latin" and text.is_syllable(piece.text):
+            run.append(piece)
+        else:
+            flush()
+            out.append(piece)
+    flush()
+    return out
 
 
 class _Reader:
@@ -87,15 +114,24 @@ class _Reader:
             return
         vocabulary = self.vocabulary
         docs = max(min(vocabulary.docs(t) for t in a.tokens) for a in unique)
-        entity = any(reading.is_entity(vocabulary.kind(t)) for a in unique for t in a.tokens)
-        group = Group(unique, reading.informativeness(docs), words, entity)
+        kinds = {vocabulary.kind(t) for a in unique for t in a.tokens}
+        entity = any(reading.is_entity(kind) for kind in kinds)
+        category = TermKind.CATEGORY in kinds
+        group = Group(unique, reading.informativeness(docs), words, entity, category)
         (self.parsed.boosts if boost else self.parsed.groups).append(group)
 
     def complete(self, terms) -> None:
         """The brands and categories the last word may finish as, likeliest first."""
         vocabulary = self.vocabulary
         entities = {t for t in terms if reading.is_entity(vocabulary.kind(t))}
-        self.completions = sorted(entities, key=lambda t: -vocabulary.prior(t))
+        # A brand's Latin name spelt like its Chinese one (huawei, 华为) is one suggestion,
+        # in Chinese; equal priors are ordered Chinese first, then by the text, so every
+        # database and process suggests the same.
+        spelled = {"".join(text.syllables(t)) for t in entities if text.is_cjk(t)}
+        entities = {t for t in entities if text.is_cjk(t) or t not in spelled}
+        self.completions = sorted(
+            entities, key=lambda t: (-vocabulary.prior(t), not text.is_cjk(t), t)
+        )
 
     # -- Latin words ------------------------------------------------------------------------
 
@@ -173,6 +209,25 @@ class _Reader:
                 if r.main and r.spell != token
             ]
             near = [(d, r) for d, r in near if d <= budget]
+            # A dictionary word spelt nearer than anything in the index (iphnoe → iphone,
+            # which the dictionary reads as 苹果 手机) stands for its synonyms.
+            words = [
+                (text.damerau_distance(token, word, budget), word)
+                for word in self.synonyms
+                if text.is_latin(word) and word != token and abs(len(word) - len(token)) <= budget
+            ]
+            words = sorted((d, w) for d, w in words if d <= budget)
+            if words and (not near or words[0][0] < min(d for d, _ in near)):
+                self.parsed.corrections[token] = words[0][1]
+                self.group(
+                    [
+                        Alternative(a.tokens, round(a.weight * ROUTE["typo"], 4))
+                        for a in self.synonym_alternatives(words[0][1])
+                    ],
+                    token,
+                )
+                fixed.add(token)
+                continue
             if not near:
                 continue
             closest = min(d for d, _ in near)
@@ -201,8 +256,26 @@ class _Reader:
         if direct:
             segments = [chinese.Segment(t, self._direct_kind(t), [t]) for t in tokens]
         else:
-            segments = chinese.cover(piece.text, vocabulary, synonyms, at_end=at_end)
+            segments = chinese.cover(
+                piece.text, vocabulary, synonyms, at_end=at_end, typing=completing
+            )
+            # A function word only orders, even when some product's name holds it (好饿的
+            # 毛毛虫): 送爸爸的剃须刀 must not list books for its 的.
+            segments = [
+                chinese.Segment(s.text, "stop", [s.text]) if s.text in STOP_WORDS else s
+                for s in segments
+            ]
         required = [s for s in segments if s.kind not in ("character", "unknown", "stop")]
+        single = [s for s in segments if len(s.text) == 1 and s.kind in ("character", "exact")]
+        if len(single) == len(required) + len([s for s in segments if s.kind == "character"]):
+            if len(single) * 2 < len(piece.text):
+                # Mostly characters no product holds (榨汁机: only 机 is known): one
+                # common character would stand for the query and list anything.
+                segments = [
+                    chinese.Segment(s.text, "stop", [s.text]) if s in single else s
+                    for s in segments
+                ]
+                required = []
         for index, segment in enumerate(segments):
             last = completing and index == len(segments) - 1
             self.segment(segment, alone=not required, completing=last)
@@ -255,11 +328,11 @@ class _Reader:
 
 
 def parse_query(
-    query: str, *, typing: bool = False, shop_version: int | None = None
+    query: str, *, typing: bool = False, versions: dictionary.Versions | None = None
 ) -> ParsedQuery:
     """Read a query (docs/search.md, "How a query is read"). `typing`: the last word may be
     unfinished (suggestions as you type)."""
-    found = dictionary.current(shop_version=shop_version)
+    found = dictionary.current(versions=versions)
     pieces = pieces_of(query, found.analyzer)
     reader = _Reader(query, reading.read(pieces, typing=typing), found)
     misspelt = []

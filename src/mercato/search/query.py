@@ -38,6 +38,7 @@ class Group:
     weight: float = 1.0  # how much matching this group says (rarer words more)
     text: str = ""  # the query's words it stands for, for notices
     entity: bool = False  # a brand or a category: kept first when loosening
+    category: bool = False  # a category: what the shopper wants, kept before a brand
 
 
 @dataclass
@@ -57,13 +58,19 @@ class ParsedQuery:
         return not any(alt.tokens for group in self.groups for alt in group.alternatives)
 
     def key_group(self) -> int | None:
-        """The group to keep when not every word can match: the most telling brand or
-        category, else the most telling word."""
+        """The group to keep when not every word can match: the most telling category
+        (what the shopper wants: 戴尔 充电器 with no Dell charger lists chargers), else
+        the most telling brand, else the most telling word."""
         if not self.groups:
             return None
         order = sorted(
             range(len(self.groups)),
-            key=lambda i: (not self.groups[i].entity, -self.groups[i].weight, i),
+            key=lambda i: (
+                not self.groups[i].category,
+                not self.groups[i].entity,
+                -self.groups[i].weight,
+                i,
+            ),
         )
         return order[0]
 

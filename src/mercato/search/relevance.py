@@ -12,6 +12,7 @@ import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from mercato.catalog.models import Category, Product, ProductStatus, Sku
@@ -20,6 +21,8 @@ from . import text
 from .selectors import rank
 
 JUDGED_QUERIES = Path(__file__).parent / "tests" / "judged_queries.json"
+# Written as shoppers type, apart from the dictionary and the set above (issue 11).
+SHOPPER_QUERIES = Path(__file__).parent / "tests" / "shopper_queries.json"
 K = 10
 
 
@@ -66,11 +69,12 @@ def dcg(grades: list[int]) -> float:
 
 
 def _catalogue() -> list[dict]:
-    """Every product on sale as {id, code, brand, leaf, categories, name, specs} for grading."""
+    """Every product on sale as {id, code, brand, leaf, categories, name, specs, price} for
+    grading."""
     names = dict(Category.objects.values_list("path", "name"))
     step = Category.steplen
     rows = Product.objects.filter(status=ProductStatus.ON_SALE).values_list(
-        "pk", "code", "brand__name", "category__path", "name"
+        "pk", "code", "brand__name", "category__path", "name", "min_price"
     )
     specs: dict[int, set[tuple[str, str]]] = defaultdict(set)
     for product_id, values in Sku.objects.filter(
@@ -86,8 +90,9 @@ def _catalogue() -> list[dict]:
             "categories": {names.get(path[:i]) for i in range(step, len(path) + 1, step)},
             "name": name,
             "specs": specs[pk],
+            "price": price,
         }
-        for pk, code, brand, path, name in rows
+        for pk, code, brand, path, name, price in rows
     ]
 
 
@@ -96,6 +101,10 @@ def _holds(product: dict, key: str, value: str) -> bool:
         return value in product["categories"]
     if key == "name":
         return value.lower() in product["name"].lower()
+    if key == "min_price":
+        return product["price"] >= Decimal(str(value))
+    if key == "max_price":
+        return product["price"] <= Decimal(str(value))
     if key == "spec":
         spec, _sep, wanted = value.partition(":")
         return any(k == spec and wanted.lower() in v.lower() for k, v in product["specs"])

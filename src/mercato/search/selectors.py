@@ -11,9 +11,8 @@ from urllib.parse import urlencode
 from django.utils.translation import gettext as _
 
 from mercato.catalog.models import Product
-from mercato.catalog.shopcache import shop_version
 
-from . import text
+from . import dictionary, prices, text
 from .backends import get_backend
 from .backends.database import MAX_MATCHES
 from .documents import whole
@@ -48,6 +47,7 @@ class SearchPage:
     ignored: list = field(default_factory=list)  # words no product holds
     suggestions: list = field(default_factory=list)  # did you mean: [{text, qs}]
     notice: str = ""
+    price_note: str = ""  # how the query's price words ordered the list
     cache_key: str = ""  # where search.resultcache keeps this page ("" when not cached)
 
     version: int = 0  # the shop version it was found at (cards are cached per version)
@@ -79,6 +79,7 @@ class Ranking:
     parsed: ParsedQuery
     kept: ParsedQuery | None = None  # the loosened query, when every word found nothing
     related_by: ParsedQuery | None = None  # the loosened query the related list matched
+    price: prices.PriceWish | None = None  # what the query's price words asked for
 
     @property
     def ids(self) -> list[int]:
@@ -95,21 +96,26 @@ def clean_page(raw) -> int:
 
 
 def rank(
-    query: str, *, filtered: bool = False, fill: int = 0, version: int | None = None
+    query: str,
+    *,
+    filtered: bool = False,
+    fill: int = 0,
+    versions: dictionary.Versions | None = None,
 ) -> Ranking:
     """The matches of a query, best first. When nothing matches every word (and no filter
     is set), the loosened query's: its key word must match, the others order (defect 8 of
     issue 11: never a lone word like 包 standing for the query). With `fill`, a list shorter
     than that is followed by up to `fill` related products (matching the key word)."""
-    parsed = parse_query(query, shop_version=version)
+    searched, wish = prices.read_price(query)
+    parsed = parse_query(searched or query, versions=versions)
     backend = get_backend()
     hits = backend.match(parsed, limit=MAX_MATCHES)
-    ranking = Ranking(hits=hits, related=[], parsed=parsed)
+    ranking = Ranking(hits=prices.ordered(hits, wish), related=[], parsed=parsed, price=wish)
     if not hits and not filtered:
         loose = parsed.loosened()
         if loose is not None:
             loose = with_category_hints(loose)
-            ranking.hits = backend.match(loose, limit=MAX_MATCHES)
+            ranking.hits = prices.ordered(backend.match(loose, limit=MAX_MATCHES), wish)
             ranking.kept = loose if ranking.hits else None
     elif hits and len(hits) < fill and not filtered:
         loose = parsed.loosened()
@@ -164,14 +170,14 @@ def search_products(*, query: str, params=None, page=1, per_page: int = PER_PAGE
         }
     if not cleaned:
         return result_page
-    version = shop_version()
+    versions = dictionary.read_versions()
     found = cached_result_page(
         query=cleaned,
         params=params,
         page=result_page.page,
         per_page=per_page,
-        version=version,
-        compute=lambda: _find(result_page, params=params, per_page=per_page, version=version),
+        version=versions.shop,
+        compute=lambda: _find(result_page, params=params, per_page=per_page, versions=versions),
     )
     found.notice = result_page.notice
     return found
@@ -187,12 +193,14 @@ def _with_query(params, query: str):
     return {**params, "q": query}
 
 
-def _find(result_page: SearchPage, *, params, per_page: int, version: int) -> SearchPage:
+def _find(
+    result_page: SearchPage, *, params, per_page: int, versions: dictionary.Versions
+) -> SearchPage:
     params = _with_query(params, result_page.query)
     filtered = filters_active(params)
     first = result_page.page == 1 and not result_page.sort
     ranking = rank(
-        result_page.query, filtered=filtered, fill=per_page if first else 0, version=version
+        result_page.query, filtered=filtered, fill=per_page if first else 0, versions=versions
     )
     result = list_hits(
         hits=ranking.hits,
@@ -203,10 +211,12 @@ def _find(result_page: SearchPage, *, params, per_page: int, version: int) -> Se
     )
     # Only what a result card shows: the description and SEO text stay in the database.
     result_page.ids, result_page.related_ids = result.ids, ranking.related
-    result_page.version = version
+    result_page.version = versions.shop
     result_page.total, result_page.facets = result.total, result.facets
     result_page.pages = (result.total + per_page - 1) // per_page
     result_page.corrections = ranking.parsed.corrections
+    if result_page.total and not result_page.sort:
+        result_page.price_note = prices.describe(ranking.price)
     result_page.ignored = ranking.parsed.ignored
     if ranking.kept is not None:
         result_page.loosened = True
@@ -254,7 +264,7 @@ def suggest(*, prefix: str, limit: int = SUGGESTIONS) -> Suggestions:
     cleaned, _shortened = text.clean_query(prefix)
     if not cleaned:
         return Suggestions([], [])
-    parsed = parse_query(cleaned, typing=True, shop_version=shop_version())
+    parsed = parse_query(cleaned, typing=True, versions=dictionary.read_versions())
     hits = get_backend().match(parsed, limit=limit) if not parsed.is_empty else []
     ids = [h.id for h in hits]
     terms = parsed.completions[:TERM_SUGGESTIONS]

@@ -52,6 +52,9 @@ _NUMBER_UNIT = re.compile(
     + "|".join(re.escape(a) for a in _UNIT_ALIASES)
     + rf"|[{COUNTERS}])(?![a-z])"
 )
+# Two numbers joined by + are a phone's memory and storage (8+256, 12 + 512): read as
+# 8gb and 256gb, as its spec 8GB+256GB is. The second is a storage size (32 or more).
+_STORAGE_PAIR = re.compile(r"(?<![0-9.a-z])(\d{1,2})\s*\+\s*(\d{2,4})(?![0-9.a-z])")
 # Runs the segmenter sees: a unit token, a run of Chinese, a run of letters and digits
 # (joined by - or . inside: type-c, 1.5, wi-fi).
 _RUNS = re.compile(rf"\x01([^\x02]+)\x02|([{_CJK}]+)|([a-z0-9]+(?:[-.][a-z0-9]+)*)")
@@ -103,10 +106,31 @@ def _unit_token(match: re.Match) -> str:
     return f" \x01{_number(digits, wan)}{_UNIT_OF.get(unit, unit)}\x02 "
 
 
+def _storage_pair(match: re.Match) -> str:
+    memory, storage = match.groups()
+    return f"{memory}gb {storage}gb" if int(storage) >= 32 else match.group(0)
+
+
+# One syllable of pinyin (an initial, then a final): lan ya er ji is typed 蓝牙耳机.
+_SYLLABLE = re.compile(
+    r"(zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    r"(iang|iong|uang|ueng|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|er|ia|ie|iu"
+    r"|in|ua|uo|ui|un|ue|ve|a|o|e|i|u|v)"
+)
+
+
+def is_syllable(token: str) -> bool:
+    """One pinyin syllable without tone (lan, ya, er, zhuang); also accepts a few
+    combinations Mandarin lacks, which costs nothing here."""
+    match = _SYLLABLE.fullmatch(token)
+    return bool(match) and (match.group(1) is not None or match.group(2)[0] in "aoe")
+
+
 def runs(text: str) -> list[tuple[str, str]]:
     """The text as (kind, run): kind "unit" (256g, 65in, 1.5匹), "cjk" or "latin"
     (letters and digits, maybe joined by - or .), in order."""
-    marked = _NUMBER_UNIT.sub(_unit_token, normalize(text))
+    marked = _STORAGE_PAIR.sub(_storage_pair, normalize(text))
+    marked = _NUMBER_UNIT.sub(_unit_token, marked)
     out = []
     for unit, cjk, latin in _RUNS.findall(marked):
         if unit:

@@ -9,7 +9,7 @@ customer saw (expected_total), which checkout.placement compares with the total 
 import dataclasses
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -326,7 +326,12 @@ def checkout_place(request):
             remember_guest_order(request, order)
         if order.status == OrderStatus.COD_CONFIRMED:
             messages.success(request, _("Cash on delivery: your order awaits review."))
-    return _after_placement(order)
+    response = _after_placement(order)
+    if request.headers.get("X-Requested-With") == "fetch":
+        # The checkout page's script goes there itself: a redirect that fetch followed would
+        # render the page once unseen and spend the flash message on it.
+        return JsonResponse({"location": response.url})
+    return response
 
 
 def _keep_address(request, customer, address_form, address: DeliveryAddress) -> None:

@@ -149,7 +149,8 @@ def test_placement_query_budget(client, member, phone, make_sku, shop, django_as
     placed cart lines removed (cart.services.remove_lines: the cart's table is the cart
     app's to write), the stock snapshot, and stock rows locked, ledger rows and
     reservations (one statement). SQLite runs each of those statements
-    on its own and takes its order number from a counter row."""
+    on its own, takes its order number from a counter row and writes the expiry timer's
+    outbox row (core.outbox) in a statement of its own."""
     address = add_address(actor=None, customer_id=member.pk, **ADDRESS)
     skus = [phone]
     for n in range(2):
@@ -247,8 +248,8 @@ def test_guest_places_and_reads_the_order_by_its_token(client, phone):
 
 
 # PostgreSQL takes the order number from a sequence in one query; SQLite bumps a counter
-# row and reads it back. The reservation reads a snapshot, then locks only the planned
-# rows inside a savepoint; the warehouse list comes from the cache after the first
+# row and reads it back. The reservation reads a snapshot, then the stock step locks only
+# the planned rows (inventory.stockstep); the warehouse list comes from the cache after the first
 # placement. The order and the reservation are written inside placement's transaction
 # with no savepoints of their own and no second look-up of the key or the reference.
 PLACEMENT_QUERIES = {"postgresql": 11, "sqlite": 18}

@@ -4,6 +4,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from mercato.catalog.thumbs import thumb_url
+from mercato.fulfillment.models import Reason
 from mercato.staff import roles
 from mercato.staff.models import Department
 
@@ -96,3 +97,9 @@ SYSTEM_NOTES = {"default": gettext_lazy("Shipped with Mercato")}
 @register.filter
 def synonym_note(note: str) -> str:
     return str(SYSTEM_NOTES.get(note, note))
+
+
+@register.filter
+def review_reason(code: str) -> str:
+    """Why the review holds an order, in words (a finding stores the reason's code)."""
+    return str(Reason(code).label) if code in Reason.values else code

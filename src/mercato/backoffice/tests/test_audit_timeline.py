@@ -178,3 +178,23 @@ def test_the_query_count_does_not_grow_with_entries(
         _page(client)
     with django_assert_max_num_queries(20):
         _page(client, reference=history["order"].number, page=1)
+
+
+def test_a_revoked_token_reads_as_a_change_not_internals(client, login, history):
+    """A token revoked: the entry names the field and its new value (a time in the shop's
+    zone), with "—" for nothing before; no entry on the page shows "∅", "None" or a
+    model path."""
+    staff_services.revoke_api_token(actor=history["marketing"], token_id=history["token"].pk)
+    login("tech")
+    entries = _page(client, kind="change").context["page"].object_list
+    revoked = next(
+        e for e in entries
+        if e.subject.startswith("报表脚本") and any(old == "—" for _l, old, _n in e.changes)
+    )  # fmt: skip
+    (label, old, new), *_rest = [row for row in revoked.changes if row[1] == "—"]
+    assert old == "—" and new[:4].isdigit() and "None" not in new
+    body = _page(client).content.decode()
+    assert "∅" not in body and "ApiToken.None" not in body and "staff.ApiToken" not in body
+    for entry in entries:
+        for _label, old, new in entry.changes:
+            assert "None" not in (old, new), entry

@@ -13,6 +13,7 @@ A small dataset is seeded once for the module (and rolled back after it); URL pa
 are filled from it by name (`product_id` → a product, `number` → an order number, ...).
 """
 
+import io
 import re
 from contextlib import contextmanager
 from decimal import Decimal
@@ -198,14 +199,42 @@ def _fingerprint() -> dict:
     return {models[n]._meta.label: (count, top) for n, count, top in rows}
 
 
-_FULL_PHONE = re.compile("|".join(re.escape(p) for p in CUSTOMER_PHONES))
+# A number in full however it is written: 13912345678, 139 1234 5678, +86 139-1234-5678.
+_FULL_PHONE = re.compile("|".join(rf"{p[:3]}[\s-]?{p[3:7]}[\s-]?{p[7:]}" for p in CUSTOMER_PHONES))
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _body(response) -> str:
-    """The answer as text, streamed ones (exports) included."""
-    if response.streaming:
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
+    """The answer as text, streamed ones (exports) included; a spreadsheet as its cells'
+    text (the bytes of an XLSX are zipped: a number in full would not show in them)."""
+    if hasattr(response, "walk_text"):  # a stream is read once: keep what it said
+        return response.walk_text
+    data = b"".join(response.streaming_content) if response.streaming else response.content
+    response.walk_text = _text(response, data)
+    return response.walk_text
+
+
+def _text(response, data: bytes) -> str:
+    if response.get("Content-Type", "").startswith(XLSX):
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        return "\n".join(
+            "\t".join("" if v is None else str(v) for v in row)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+        )
+    return data.decode("utf-8", "replace")
+
+
+def _exports_too(client, url, response, **headers):
+    """An export answered as CSV is asked again as XLSX: every format is checked."""
+    if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/csv"):
+        return []
+    joiner = "&" if "?" in url else "?"
+    return [client.get(f"{url}{joiner}format=xlsx", **headers)]
 
 
 def _leaks(response) -> list[str]:
@@ -239,8 +268,9 @@ def test_every_back_office_page_answers_by_the_roles_permission(client, walk, us
             ok = status in (403, 404, 405)
         if not ok:
             problems.append(f"GET {url} ({name}): {status}, allowed={allowed}")
-        if not sees_numbers and status == 200 and (leaks := _leaks(response)):
-            problems.append(f"GET {url} ({name}) shows {leaks} in full")
+        for answer in [response, *_exports_too(client, url, response)]:
+            if not sees_numbers and answer.status_code == 200 and (leaks := _leaks(answer)):
+                problems.append(f"GET {url} ({name}) shows {leaks} in full")
     assert not problems, "\n".join(problems)
 
 
@@ -293,8 +323,12 @@ def _api_url(path: str) -> tuple[str, bool]:
     return re.sub(r"{(\w+)}", fill, path), real
 
 
+def _auth(token) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+
+
 def _api_call(client, method, url, token):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    headers = _auth(token)
     if method == "GET":
         return client.get(url, **headers)
     return client.generic(method, url, data="{}", content_type="application/json", **headers)
@@ -331,8 +365,10 @@ def test_every_api_endpoint_as_every_role(client, walk, username):
                 changed = sorted(k for k in after if after[k] != before.get(k))
                 problems.append(f"{method} {url} refused with {status} but changed {changed}")
         before = _fingerprint()
-        if not sees_numbers and status < 300 and (leaks := _leaks(response)):
-            problems.append(f"{method} {url} shows {leaks} in full")
+        extra = _exports_too(client, url, response, **_auth(token)) if method == "GET" else []
+        for answer in [response, *extra]:
+            if not sees_numbers and answer.status_code < 300 and (leaks := _leaks(answer)):
+                problems.append(f"{method} {url} shows {leaks} in full")
     assert not problems, "\n".join(problems)
 
 
@@ -358,3 +394,25 @@ def test_the_number_is_on_the_page_masked_for_finance(client, walk):
     client.force_login(_role(walk, "finance"))
     body = client.get(f"/backoffice/payments/{payment.pk}/").content.decode()
     assert mask_phone(CUSTOMER_PHONES[0]) in body
+
+
+def test_finance_exports_carry_the_number_masked_in_every_format(client, walk):
+    """The export check is not vacuous: finance may export the orders (page and API, CSV
+    and XLSX); the seeded order's number is in every file, masked, never in full."""
+    user = _role(walk, "finance")
+    assert user.has_perm("orders.export_orders") and not user.has_perm("core.view_full_phone")
+    client.force_login(user)
+    _token, raw = staff_services.create_api_token(actor=user, name="walk-export")
+    masked = mask_phone(ADDRESS.mobile)
+    answers = []
+    for url, headers in (
+        (reverse("backoffice:order_export"), {}),
+        ("/api/staff/orders/export", _auth(raw)),
+    ):
+        csv_answer = client.get(url, **headers)
+        answers += [csv_answer, *_exports_too(client, url, csv_answer, **headers)]
+    assert [a.status_code for a in answers] == [200] * 4
+    assert [a["Content-Type"].split(";")[0] for a in answers] == ["text/csv", XLSX] * 2
+    for answer in answers:
+        body = _body(answer)
+        assert masked in body and not _leaks(answer), body[:300]

@@ -123,6 +123,7 @@ def _parse(texts: list[str]) -> list[dict]:
                 "rest": _text(rest),
                 "adcode": _text(adcode),
                 "named": (p_pos >= 0, c_pos >= 0, d_pos >= 0),
+                "pos": (int(p_pos), int(c_pos), int(d_pos)),
             }
         )
     return rows
@@ -211,7 +212,7 @@ def check_stored_addresses(rows: list[tuple[str, str, str, str]]) -> list[tuple[
             findings.append(Finding("address_unplaced", "address", NO_DISTRICT))
         rest = detail
         named_province, named_city, named_district = found["named"]
-        if found["province"] and (named_province or named_city or named_district):
+        if found["province"] and _mentions_region(detail, found):
             same = (
                 found["province"] == province
                 and (not named_city or found["city"] in (city, "市辖区", "省直辖县级行政区划"))
@@ -225,6 +226,23 @@ def check_stored_addresses(rows: list[tuple[str, str, str, str]]) -> list[tuple[
             findings.append(Finding("abusive_words", "malicious", ABUSIVE_ADDRESS))
         results.append(tuple(findings))
     return results
+
+
+def _mentions_region(detail: str, found: dict) -> bool:
+    """Whether a street detail begins with a region (a customer who typed the province
+    or city again, or another one), not a road or place named after one: 中山路,
+    南京东路, 北京路, 广州大道 and 杭州湾新区 are streets and areas found in every
+    province, so a name counts only at the start of the detail, written in full (深圳市,
+    武侯区) or followed by a second region name (广东深圳, 成都武侯区)."""
+    names = (found["province"], found["city"], found["district"])
+    mentions = [
+        (pos, name) for pos, name in zip(found["pos"], names, strict=True) if pos >= 0 and name
+    ]
+    if not mentions or min(pos for pos, _name in mentions) != 0:
+        return False
+    if any(detail.startswith(name, pos) for pos, name in mentions):
+        return True
+    return len(mentions) >= 2
 
 
 @lru_cache(maxsize=1)

@@ -57,6 +57,16 @@ def _abusive_words() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
+def _abuse_matchers() -> tuple[re.Pattern, frozenset[str]]:
+    """The word list as one pattern (words found anywhere: Chinese ones and Latin ones
+    longer than two letters) and the set of Latin words that count only as whole words."""
+    words = _abusive_words()
+    anywhere = [w for w in words if len(w) > 2 or not w.isascii()]
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(anywhere, key=len, reverse=True)))
+    return pattern, frozenset(w for w in words if w.isascii())
+
+
+@lru_cache(maxsize=1)
 def _profanity():
     from better_profanity import Profanity
 
@@ -75,15 +85,45 @@ def contains_abuse(text: str, *, english: bool = True) -> bool:
     squeezed = squeeze(text)
     if not squeezed:
         return False
-    if any(word in squeezed for word in _abusive_words() if len(word) > 2 or not word.isascii()):
+    anywhere, whole_words = _abuse_matchers()
+    if anywhere.search(squeezed):
         return True
     # Short Latin abbreviations (sb, tmd, cnm) count only as a whole word.
     words = re.findall(r"[a-z]+", unicodedata.normalize("NFKC", text or "").lower())
-    short = {w for w in _abusive_words() if w.isascii() and len(w) <= 2}
-    if any(w in short or w in _abusive_words() for w in words):
+    if any(w in whole_words for w in words):
         return True
-    latin = " ".join(words)
+    # English profanity, but not in words that spell Chinese syllables: better-profanity
+    # lists "wang" and "dong", the pinyin of 王 and 董 (Wang Fang, Dong Hua are names).
+    latin = " ".join(w for w in words if not is_pinyin(w))
     return english and bool(latin) and _profanity().contains_profanity(latin)
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable (wang, zhuang, lü as lu and lv), from pypinyin's
+    dictionary of characters."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    found = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            plain = unicodedata.normalize("NFKD", reading)
+            found.add("".join(ch for ch in plain if not unicodedata.combining(ch)))
+            if "ü" in reading:
+                found.add(reading.replace("ü", "v"))
+    return frozenset(s for s in found if s.isascii() and s.isalpha())
+
+
+@lru_cache(maxsize=5_000)
+def is_pinyin(word: str) -> bool:
+    """`word` (lower case) is one or more pinyin syllables run together (wang, xiaoming)."""
+    syllables, n = _syllables(), len(word)
+    ok = [True] + [False] * n
+    for end in range(1, n + 1):
+        ok[end] = any(
+            ok[start] and word[start:end] in syllables for start in range(max(0, end - 6), end)
+        )
+    return ok[n]
 
 
 def _repeats(text: str, times: int = 3) -> bool:
@@ -120,6 +160,8 @@ def check_name(name: str) -> tuple[Finding, ...]:
     if contains_abuse(text):
         return (Finding("abusive_words", "malicious", ABUSIVE, text),)
     squeezed = squeeze(text)
+    if not squeezed:  # only dashes, dots or exclamation marks: no name was given
+        return (Finding("info_missing", "incomplete", NO_NAME, text),)
     if squeezed in PLACEHOLDER_TEST:
         return (Finding("name_gibberish", "malicious", TEST, text),)
     if squeezed in PLACEHOLDER_NO_NAME or text.lower() in PLACEHOLDER_NO_NAME:

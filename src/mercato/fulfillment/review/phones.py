@@ -1,6 +1,7 @@
 """The recipient's phone: a number phonenumbers accepts, and a mainland mobile (the courier
 calls and texts it; landlines and foreign numbers are held)."""
 
+import re
 from functools import lru_cache
 
 import phonenumbers
@@ -15,9 +16,45 @@ NOT_MOBILE = gettext_noop("The phone number is not a mainland China mobile numbe
 MISSING = gettext_noop("The phone number is missing.")
 
 
+@lru_cache(maxsize=1)
+def _mainland_mobile_patterns() -> tuple[re.Pattern, list[re.Pattern]]:
+    """phonenumbers' own patterns for China: its mobile numbers, and every other kind of
+    number (premium, toll-free, VoIP ...). Read from the library's metadata, not written
+    here, so they follow its updates."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    others = [
+        desc.national_number_pattern
+        for desc in (
+            meta.premium_rate,
+            meta.toll_free,
+            meta.shared_cost,
+            meta.voip,
+            meta.personal_number,
+            meta.pager,
+            meta.uan,
+            meta.voicemail,
+        )  # fmt: skip
+        if desc is not None and desc.national_number_pattern
+    ]
+    mobile = re.compile(f"(?:{meta.mobile.national_number_pattern})")
+    return mobile, [re.compile(f"(?:{pattern})") for pattern in others]
+
+
+def _is_plain_mobile(text: str) -> bool:
+    """An 11-digit mainland mobile as most orders carry it, judged by phonenumbers' mobile
+    pattern directly: the same answer as parse + is_valid_number + number_type for these
+    strings, at a hundredth of the cost (the review runs it for every order)."""
+    if len(text) != 11 or not text.isdigit() or text[0] != "1":
+        return False
+    mobile, others = _mainland_mobile_patterns()
+    return bool(mobile.fullmatch(text)) and not any(p.fullmatch(text) for p in others)
+
+
 @lru_cache(maxsize=20_000)
 def check_phone(text: str) -> tuple[Finding, ...]:
     text = (text or "").strip()
+    if _is_plain_mobile(text):
+        return ()
     if not text:
         return (
             Finding("phone_invalid", "phone", MISSING),
@@ -34,9 +71,12 @@ def check_phone(text: str) -> tuple[Finding, ...]:
     return ()
 
 
+@lru_cache(maxsize=20_000)
 def national_mobile(text: str) -> str:
     """The 11-digit form of a valid mainland mobile, else the text as given (for counting
     and blacklist look-ups)."""
+    if _is_plain_mobile((text or "").strip()):
+        return text.strip()
     try:
         number = phonenumbers.parse((text or "").strip(), "CN")
     except phonenumbers.NumberParseException:

@@ -13,6 +13,7 @@ from mercato.inventory.reservations import (
     OutOfStock,
     deduct_on_shipment,
     release_reservation,
+    release_reservations,
     reserve_stock,
 )
 from mercato.inventory.services import receive_stock
@@ -130,4 +131,41 @@ def test_release_racing_shipment_for_the_same_order():
         else:
             assert statuses == {(Reservation.Status.SHIPPED,)}
             assert reasons == sorted([Reason.RESERVATION] * 2 + [Reason.SHIPMENT] * 2)
+    assert_stock_matches_reservations_and_ledger()
+
+
+def test_sweeps_side_by_side_release_each_order_once():
+    """Expiry sweeps releasing overlapping batches at once, a single cancellation of one of
+    their orders, and a new order reserving the same stock rows: no deadlock, every
+    reservation released exactly once (one release row each), new units still held."""
+    a, b = SkuFactory(), SkuFactory()
+    cd = make_warehouse("CD", "四川省")
+    receive_stock(actor=None, sku_id=a.pk, warehouse_id=cd.pk, quantity=100)
+    receive_stock(actor=None, sku_id=b.pk, warehouse_id=cd.pk, quantity=100)
+    references = [f"X-{n:02}" for n in range(24)]
+    for n, reference in enumerate(references):
+        lines = [(a.pk, 1), (b.pk, 1)] if n % 2 else [(b.pk, 2)]
+        reserve_stock(lines=lines, province="四川省", reference=reference)
+
+    outcomes = run_concurrently(
+        [
+            lambda: release_reservations(references=references[:16], reason="expired"),
+            lambda: release_reservations(references=references[8:], reason="expired"),
+            lambda: release_reservations(references=references[::-1], reason="expired"),
+            lambda: release_reservation(reference=references[12], reason="customer cancelled"),
+            lambda: reserve_stock(lines=[(b.pk, 3), (a.pk, 1)], province="四川省", reference="N"),
+        ]
+    )
+
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    released = [r.reference for o in outcomes[:4] for r in o]
+    # Each order's reservations released by exactly one of the callers.
+    assert sorted(set(released)) == references
+    assert len(released) == len(set((r.pk) for o in outcomes[:4] for r in o))
+    for reference in references:
+        rows = Reservation.objects.filter(reference=reference)
+        releases = StockMovement.objects.filter(reference=reference, reason=Reason.RELEASE)
+        assert {r.status for r in rows} == {Reservation.Status.RELEASED}
+        assert releases.count() == rows.count()
+    assert sorted(Stock.objects.values_list("reserved", flat=True)) == [1, 3]
     assert_stock_matches_reservations_and_ledger()

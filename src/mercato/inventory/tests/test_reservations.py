@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
@@ -12,7 +13,9 @@ from mercato.inventory.reservations import (
     OutOfStock,
     deduct_on_shipment,
     release_reservation,
+    release_reservations,
     reserve_stock,
+    ship_units,
 )
 from mercato.inventory.selectors import reservations_for
 from mercato.inventory.services import receive_stock
@@ -219,6 +222,107 @@ def test_releasing_an_unknown_reference_is_a_no_op_and_a_reason_is_required(shop
     with pytest.raises(ValidationFailed) as caught:
         release_reservation(reference="NEVER", reason=" ")
     assert "reason" in caught.value.field_errors
+
+
+def test_the_expiry_sweep_releases_many_orders_at_once_each_with_its_own_ledger_rows(shop):
+    """release_reservations (the expiry sweep's batches): every order's units come back,
+    two orders holding units of one stock row included; each reservation gets a release
+    row naming its own order; an order that never reserved is no trouble; a second sweep
+    over the same orders (a retried batch) changes nothing."""
+    cd, sh, a, b = shop
+    reserve_stock(lines=[(a.pk, 2)], province="四川省", reference="E-1")  # Chengdu
+    reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="E-2")  # Chengdu as well
+    reserve_stock(lines=[(a.pk, 4), (b.pk, 2)], province="四川省", reference="E-3")  # split
+    reserve_stock(lines=[(b.pk, 1)], province="上海市", reference="E-kept")
+    held = sorted(
+        Reservation.objects.filter(reference__in=["E-1", "E-2", "E-3"]).values_list(
+            "reference", "sku_id", "quantity"
+        )
+    )
+    assert len(held) == 4  # E-3 is split over both warehouses
+
+    released = release_reservations(
+        references=["E-3", "E-1", "NEVER", "E-2", "E-1"], reason="Not paid in time"
+    )
+
+    assert sorted((r.reference, r.sku_id, r.quantity) for r in released) == held
+    assert (stock_of(a, cd), stock_of(a, sh), stock_of(b, sh)) == ((5, 0), (5, 0), (5, 1))
+    releases = StockMovement.objects.filter(reason=Reason.RELEASE)
+    assert sorted(
+        (m.reference, m.stock.sku_id, -m.reserved_delta, m.on_hand_delta) for m in releases
+    ) == [(reference, sku, quantity, 0) for reference, sku, quantity in held]
+    assert set(
+        Reservation.objects.filter(reference__in=["E-1", "E-2", "E-3"]).values_list(
+            "status", "note"
+        )
+    ) == {(Status.RELEASED, "Not paid in time")}
+    assert Reservation.objects.get(reference="E-kept").status == Status.ACTIVE
+
+    ledger = StockMovement.objects.count()
+    assert release_reservations(references=["E-1", "E-2", "E-3"], reason="again") == []
+    assert StockMovement.objects.count() == ledger
+    assert (stock_of(a, cd), stock_of(a, sh), stock_of(b, sh)) == ((5, 0), (5, 0), (5, 1))
+
+
+def test_releasing_a_batch_costs_the_same_queries_for_two_orders_or_twelve(db):
+    """The sweep's batch of 500 must not run a query per order: releasing twelve orders
+    takes exactly as many statements as releasing two."""
+    warehouse = make_warehouse("CD", "四川省")
+    skus = [SkuFactory() for _ in range(3)]
+    for sku in skus:
+        receive_stock(actor=None, sku_id=sku.pk, warehouse_id=warehouse.pk, quantity=50)
+    for n in range(14):
+        reserve_stock(lines=[(skus[n % 3].pk, 1)], province="四川省", reference=f"Q-{n}")
+
+    def statements(references) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert len(release_reservations(references=references, reason="expired")) == len(
+                references
+            )
+        return len(queries)
+
+    assert statements([f"Q-{n}" for n in range(2, 14)]) == statements(["Q-0", "Q-1"])
+    assert Stock.objects.get(sku=skus[0]).reserved == 0
+
+
+def test_releasing_a_partly_shipped_order_gives_back_only_the_units_still_held(shop):
+    """A split order whose first parcel left with some units: the release gives back the
+    rest of that reservation, not units another order holds on the same row."""
+    cd, sh, a, b = shop
+    reserve_stock(lines=[(a.pk, 4)], province="四川省", reference="P-1")  # Chengdu
+    reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="P-other")  # Chengdu
+    ship_units(reference="P-1", warehouse=cd, units=[(a.pk, 1)], parcel="P-1-1")
+    assert stock_of(a, cd) == (4, 4)
+
+    [released] = release_reservations(references=["P-1"], reason="cancelled")
+
+    assert (released.quantity, released.shipped, released.status) == (4, 1, Status.RELEASED)
+    assert stock_of(a, cd) == (4, 1)  # P-other's unit is still held
+    assert movements("P-1")[-1] == (Reason.RELEASE, a.pk, 0, -3)
+    assert Reservation.objects.get(reference="P-other").status == Status.ACTIVE
+
+
+def test_a_batch_with_a_shipped_order_is_refused_whole_and_a_reason_is_required(shop):
+    """An order whose goods left cannot be released by a sweep: Conflict naming it, and
+    the other orders of the batch are left as they were (one transaction)."""
+    cd, sh, a, b = shop
+    reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="S-1")
+    reserve_stock(lines=[(a.pk, 1)], province="四川省", reference="S-shipped")
+    deduct_on_shipment(reference="S-shipped")
+    with pytest.raises(Conflict) as caught:
+        release_reservations(references=["S-1", "S-shipped"], reason="expired")
+    assert caught.value.code == "already_shipped"
+    assert "S-shipped" in caught.value.message
+    assert Reservation.objects.get(reference="S-1").status == Status.ACTIVE
+    assert stock_of(a, cd) == (4, 1)
+
+    with pytest.raises(ValidationFailed) as caught:
+        release_reservations(references=["S-1"], reason=" ")
+    assert "reason" in caught.value.field_errors
+    with pytest.raises(ValidationFailed) as caught:
+        release_reservations(references=["S-1", ""], reason="expired")
+    assert "reference" in caught.value.field_errors
+    assert release_reservations(references=[], reason="expired") == []
 
 
 def test_shipping_deducts_on_hand_and_reserved_once(shop):

@@ -53,6 +53,41 @@ def test_an_oversized_notice_is_refused_unread_and_not_stored(client, counterpar
     assert post_notice(client, "alipay", headers, body).content == b"success"
 
 
+def test_a_body_without_content_length_is_read_no_further_than_the_limit(counterpart, settings):
+    """A chunked post carries no Content-Length, and an ASGI server hands over all of it:
+    the endpoint reads one byte past MERCATO_NOTIFY_MAX_BYTES, answers 413 and stores
+    nothing; a genuine notice sent the same way is taken."""
+    from io import BytesIO
+
+    from django.core.handlers.asgi import ASGIRequest
+
+    from mercato.payments.views import notify
+
+    settings.MERCATO_PAYMENTS = {**settings.MERCATO_PAYMENTS, "MERCATO_NOTIFY_MAX_BYTES": "4096"}
+
+    def chunked(body: bytes):
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/payments/notify/alipay/",
+            "query_string": b"",
+            "headers": [(b"content-type", b"application/x-www-form-urlencoded")],
+            "client": ("110.75.0.1", 40000),
+            "server": ("testserver", 80),
+        }
+        return ASGIRequest(scope, BytesIO(body))
+
+    big = chunked(b"a=" + b"x" * (1024 * 1024))
+    assert "CONTENT_LENGTH" not in big.META
+    assert notify(big, gateway="alipay").status_code == 413
+    assert not PaymentNotice.objects.exists()
+    payment = make_payment(method="alipay_page")
+    _headers, body = counterpart.notice(payment)
+    reply = notify(chunked(body.encode()), gateway="alipay")
+    assert reply.content == b"success"
+    assert Payment.objects.get(pk=payment.pk).status == "paid"
+
+
 def test_notices_are_throttled_per_address(client, counterpart, settings):
     """Past MERCATO_NOTIFY_RATE from one address: 429 and nothing stored; another
     address is not held back."""
@@ -151,6 +186,26 @@ def test_alipays_running_total_settles_a_refund_whose_outcome_was_unknown(counte
     assert again.action == NoticeAction.DUPLICATE
 
 
+def test_an_alipay_refund_notice_naming_another_trade_is_flagged(counterpart, finance):
+    """Alipay's notice for our refund number (out_biz_no) but another payment's
+    out_trade_no, with the right running total: flagged, the refund untouched."""
+    counterpart.refunds_answer_unknown_first()
+    payment, other = paid_payment(method="alipay_page"), paid_payment(method="alipay_page")
+    pending = refund_payment(
+        payment=payment, refund_no="R0000000001", amount=Decimal("8.00"), reason="x", actor=finance
+    )
+    assert pending.status == RefundStatus.PROCESSING
+    extra = {"out_biz_no": "R0000000001", "gmt_refund": "2026-11-27 12:00:00"}
+    headers, body = counterpart.alipay_notice(other, refund_fee="8.00", **extra)
+    notice, reply = handle_notice(gateway="alipay", headers=headers, body=body)
+    assert reply.body == "success" and notice.action == NoticeAction.FLAGGED
+    assert notice.review_reason == "The refund notice names another trade than ours"
+    assert Refund.objects.get(pk=pending.pk).status == RefundStatus.PROCESSING
+    headers, body = counterpart.alipay_notice(payment, refund_fee="8.00", **extra)
+    notice, _ = handle_notice(gateway="alipay", headers=headers, body=body)
+    assert notice.action == NoticeAction.REFUND_SUCCEEDED
+
+
 # Guest links -------------------------------------------------------------------------------
 def test_guest_links_stop_working_after_their_lifetime(client, counterpart, settings):
     order = make_order(payment_method="sandbox")
@@ -160,6 +215,40 @@ def test_guest_links_stop_working_after_their_lifetime(client, counterpart, sett
     assert client.get(url).status_code == 200
     settings.MERCATO_GUEST_LINK_DAYS = 0
     assert client.get(url).status_code == 404
+
+
+def test_a_guest_link_made_61_days_ago_opens_nothing(client, counterpart, settings, monkeypatch):
+    """With the default 60 days: a link made 59 days ago opens the order page, its pay
+    page and the API; one made 61 days ago opens none of them (404), and a browser that
+    kept it in its session no longer sees the payment's return page."""
+    from django.core import signing
+
+    settings.MERCATO_GUEST_LINK_DAYS = 60
+    payment = make_payment(method="sandbox")
+    order = payment.order
+    now = time.time()
+
+    def link_made(days_ago):
+        monkeypatch.setattr(signing.time, "time", lambda: now - days_ago * 86400)
+        token = guest_link_token(number=order.number, guest_token=order.guest_token)
+        monkeypatch.setattr(signing.time, "time", lambda: now)
+        return token
+
+    def answers(token):
+        return [
+            client.get(f"/orders/g/{token}/").status_code,
+            client.get(f"/orders/g/{token}/pay/").status_code,
+            client.get(f"/api/orders/guest/{token}").status_code,
+        ]
+
+    assert answers(link_made(59)) == [200, 200, 200]
+    old = link_made(61)
+    assert answers(old) == [404, 404, 404]
+    session = client.session
+    session["guest_order_links"] = {order.number: old}
+    session.save()
+    page = client.get(f"/payments/return/{payment.number}/").content.decode()
+    assert 'data-state="elsewhere"' in page
 
 
 # WeChat Pay platform certificates ----------------------------------------------------------

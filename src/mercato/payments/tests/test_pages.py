@@ -291,3 +291,11 @@ def test_unionpays_front_notice_posted_to_the_return_page_is_kept_not_applied(cl
     assert notice.verified and notice.action == "ignored"
     payment.refresh_from_db()
     assert payment.status == "pending"
+    # A body over the notify endpoint's limit is not kept; the page still answers.
+    response = client.post(
+        f"/payments/return/{payment.number}/",
+        "a=" + "x" * (1024 * 1024),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert 'data-state="confirming"' in response.content.decode()
+    assert PaymentNotice.objects.filter(via="return").count() == 1

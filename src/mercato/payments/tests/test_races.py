@@ -110,6 +110,55 @@ def test_the_expiry_sweep_racing_a_late_notice_ends_paid_xor_cancelled_and_refun
     assert (stock.on_hand, stock.reserved) == (100, paid)
 
 
+def test_the_expiry_sweep_racing_a_late_alipay_notice_ends_paid_once(counterpart):
+    """The buyer paid at Alipay just before the deadline; the sweep and Alipay's notice
+    start together on 5 overdue orders. The sweep asks Alipay before cancelling (close
+    answers ACQ.TRADE_STATUS_ERROR, the query TRADE_SUCCESS), so each order ends paid,
+    once: one move to paid for the payment and for the order, no cancellation, no
+    refund, the reservation held; both paths' notices are on record."""
+    warehouse, sku = make_warehouse("GZ", "广东省"), SkuFactory()
+    receive_stock(actor=None, sku_id=sku.pk, warehouse_id=warehouse.pk, quantity=100)
+    payments = [make_payment(method="alipay_page", lines=[priced_line(sku=sku)]) for _ in range(5)]
+    counterpart.trades_close(paid={p.number for p in payments})
+    amounts = {p.number: p.amount for p in payments}
+    counterpart.answers[("alipay", "alipay.trade.query")] = lambda biz: {
+        "code": "10000",
+        "msg": "Success",
+        "trade_no": "2026112722001400000000000077",
+        "out_trade_no": biz["out_trade_no"],
+        "trade_status": "TRADE_SUCCESS",
+        "total_amount": str(amounts[biz["out_trade_no"]]),
+    }
+    for payment in payments:
+        order = payment.order
+        reserve_stock(lines=[(sku.pk, 1)], province=order.province, reference=order.number)
+        Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
+        headers, body = counterpart.notice(payment, trade_no="2026112722001400000000000077")
+        _, errors = run_together(
+            sweep_expired_orders,
+            lambda h=headers, b=body: handle_notice(gateway="alipay", headers=h, body=b),
+        )
+        assert errors == []
+        order.refresh_from_db()
+        payment.refresh_from_db()
+        assert order.status == OrderStatus.PAID and order.payment_ref == payment.number
+        assert payment.status == "paid" and not payment.needs_review
+        assert PaymentEvent.objects.filter(payment=payment, to_status="paid").count() == 1
+        assert list(
+            OrderEvent.objects.filter(order=order).exclude(from_status="")
+            .values_list("to_status", flat=True)
+        ) == ["paid"]  # fmt: skip
+        assert not Refund.objects.filter(payment=payment).exists()
+        assert Reservation.objects.get(reference=order.number).status == "active"
+        assert sorted(payment.notices.values_list("action", flat=True)) in (
+            [NoticeAction.DUPLICATE, NoticeAction.PAID],
+            [NoticeAction.PAID],  # the sweep asked after the notice had paid it
+        )
+    assert counterpart.paid_out == {}
+    stock = Stock.objects.get(sku=sku, warehouse=warehouse)
+    assert (stock.on_hand, stock.reserved) == (100, 5)
+
+
 def test_a_paid_after_cancel_notice_replayed_ten_times_at_once_is_refunded_once(counterpart):
     """The customer cancelled; Alipay's 'paid' then arrives ten times at once: one notice
     applies (flagged), nine are duplicates, and Alipay is asked for one refund, which

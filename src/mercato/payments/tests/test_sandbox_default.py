@@ -136,3 +136,35 @@ def test_unknown_methods_and_unionpay_without_a_refund_back_url_are_errors(setti
         "UNIONPAY_REFUND_BACK_URL": "https://shop.example.com/payments/notify/unionpay/",
     }
     assert errors(settings) == []
+
+
+def test_a_web_process_with_the_sandbox_and_debug_off_does_not_start(tmp_path):
+    """What gunicorn does, in a process of its own: importing mercato.wsgi with the
+    sandbox offered and DEBUG off fails naming payments.E001 and the setting that would
+    allow it; with MERCATO_UNSAFE_ALLOW_SANDBOX=1 as well, it loads."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MERCATO_", "DATABASE_URL"))}
+    env |= {
+        "DEBUG": "0",
+        "MERCATO_PAYMENT_METHODS": "cod,sandbox",
+        "MERCATO_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "mercato.settings",
+    }
+    code = "import mercato.wsgi; print('serving')"
+    refused = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert refused.returncode != 0 and "serving" not in refused.stdout
+    assert "payments.E001" in refused.stderr and "MERCATO_UNSAFE_ALLOW_SANDBOX" in refused.stderr
+    allowed = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env | {"MERCATO_UNSAFE_ALLOW_SANDBOX": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    assert allowed.stdout.strip() == "serving"

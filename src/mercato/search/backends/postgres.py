@@ -56,17 +56,17 @@ class PostgresBackend(DatabaseBackend):
                 values.append(value)
         columns, joins = self.listed("d.product_id")
         sql = (
-            f"SELECT {columns} FROM {quote(SearchDocument)} d {joins} "  # noqa: S608
+            f"SELECT {columns}, (SELECT COALESCE(sum(best), 0) FROM (SELECT max(a.v) AS best "  # noqa: S608
+            "FROM unnest(%s::int[], %s::tsquery[], %s::float8[]) AS a(g, q, v) "
+            "WHERE d.vector @@ a.q GROUP BY a.g) AS s) AS score "
+            f"FROM {quote(SearchDocument)} d {joins} "
             "WHERE d.vector @@ %s::tsquery AND p.status = %s "
             "AND NOT (d.product_id = ANY(%s)) "
-            "ORDER BY (SELECT COALESCE(sum(best), 0) FROM (SELECT max(a.v) AS best "
-            "FROM unnest(%s::int[], %s::tsquery[], %s::float8[]) AS a(g, q, v) "
-            "WHERE d.vector @@ a.q GROUP BY a.g) AS s) DESC, "
-            "COALESCE(pp.units_sold, 0) DESC, d.product_id DESC LIMIT %s"
+            "ORDER BY score DESC, COALESCE(pp.units_sold, 0) DESC, d.product_id DESC LIMIT %s"
         )
-        params = [expression, ProductStatus.ON_SALE, list(exclude), groups, expressions]
+        params = [groups, expressions, values, expression, ProductStatus.ON_SALE, list(exclude)]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, values, limit])
+            cursor.execute(sql, [*params, limit])
             return [Hit(*row) for row in cursor.fetchall()]
 
     def lookup_terms(self, lookup: TermLookup) -> list[TermRow]:

@@ -52,16 +52,16 @@ class SqliteBackend(DatabaseBackend):
                 arm_params.append(arm_expression)
             score.append("(CASE " + " ".join(whens) + " ELSE 0 END)")
         columns, joins = self.listed("search_fts.rowid", "sd")
-        # The ORDER BY holds placeholders and numbers only.
+        # The score holds placeholders and numbers only.
         sql = (
-            f"SELECT {columns} FROM search_fts "  # noqa: S608
+            f"SELECT {columns}, {' + '.join(score) or '0'} AS score FROM search_fts "  # noqa: S608
             f"JOIN {quote(SearchDocument)} sd ON sd.product_id = search_fts.rowid {joins} "
             "WHERE search_fts MATCH %s AND p.status = %s "
             "AND search_fts.rowid NOT IN (SELECT value FROM json_each(%s)) "
-            f"ORDER BY {' + '.join(score) or '0'} DESC, COALESCE(pp.units_sold, 0) DESC, "
+            "ORDER BY score DESC, COALESCE(pp.units_sold, 0) DESC, "
             "search_fts.rowid DESC LIMIT %s"
         )
-        params = [expression, ProductStatus.ON_SALE, json.dumps(list(exclude)), *arm_params]
+        params = [*arm_params, expression, ProductStatus.ON_SALE, json.dumps(list(exclude))]
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql, [*params, limit])

@@ -62,8 +62,10 @@ class Stack:
             if not process.alive:
                 process.start()
 
-    def new_worker(self, name: str, **extra_env) -> Process:
-        return celery_worker({**self.env, **extra_env}, self.root / f"worker-{name}.log", name=name)
+    def new_worker(self, name: str, *, queues: str = "", **extra_env) -> Process:
+        return celery_worker(
+            {**self.env, **extra_env}, self.root / f"worker-{name}.log", name=name, queues=queues
+        )
 
     def manage(self, *args: str, timeout: float = 120):
         """Run `mercato <args>` with the stack's environment (an operator's command)."""
@@ -98,6 +100,9 @@ def stack(django_db_setup, django_db_blocker):
             # above the longest countdown); tests keep countdowns below this.
             "CELERY_VISIBILITY_TIMEOUT": "12",
             "WORKER_STALE_SECONDS": "30",
+            # Timers act at the deadline itself (production waits 60 s more for a late
+            # payment notice): tests move deadlines to a few seconds from now.
+            "MERCATO_UNPAID_ORDER_GRACE_SECONDS": "0",
         },
     )
     cache_redis = redis_server(cache_port, root / "cache-redis", persistent=False)

@@ -122,6 +122,16 @@ class Process:
             return ""
 
 
+def children(pid: int | None) -> list[int]:
+    """The child processes of `pid` (gunicorn's workers under its master)."""
+    if pid is None:
+        return []
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
 def redis_server(port: int, workdir: Path, *, persistent: bool) -> Process:
     """A Redis of our own on `port`. `persistent`: append-only file with fsync on every
     write, as the broker's Redis should run (docs/operator.md); else a bare cache."""
@@ -150,12 +160,16 @@ def gunicorn(port: int, env: dict, log: Path, *, workers: int = 2, threads: int 
     return Process(f"gunicorn:{port}", argv, env=env, log=log, ready=ready)
 
 
-def celery_worker(env: dict, log: Path, *, name: str, concurrency: int = 2) -> Process:
+def celery_worker(
+    env: dict, log: Path, *, name: str, concurrency: int = 2, queues: str = ""
+) -> Process:
     argv = [
         str(BIN / "celery"), "-A", "mercato", "worker", "-l", "INFO",
         "--concurrency", str(concurrency), "-n", f"{name}@%h",
         "--without-mingle", "--without-gossip",
     ]  # fmt: skip
+    if queues:
+        argv += ["-Q", queues]
     start = {"size": 0}
 
     def ready(process):
@@ -167,6 +181,26 @@ def celery_worker(env: dict, log: Path, *, name: str, concurrency: int = 2) -> P
 
     def start_after_old_log(**kw):
         start["size"] = len(process.log_text())  # a restarted worker logs after the last
+        return original_start(**kw)
+
+    process.start = start_after_old_log
+    return process
+
+
+def celery_beat(env: dict, log: Path) -> Process:
+    """celery beat: sends the outbox relay, the expiry sweep and the other scheduled tasks
+    (its schedule file under the stack's MERCATO_VAR_DIR)."""
+    argv = [str(BIN / "celery"), "-A", "mercato", "beat", "-l", "INFO"]
+    start = {"size": 0}
+
+    def ready(process):
+        return "beat: Starting" in process.log_text()[start["size"] :]
+
+    process = Process("beat", argv, env=env, log=log, ready=ready)
+    original_start = process.start
+
+    def start_after_old_log(**kw):
+        start["size"] = len(process.log_text())
         return original_start(**kw)
 
     process.start = start_after_old_log
@@ -199,6 +233,81 @@ def stack_env(
     env.pop("CACHE_URL", None)
     env.update(extra or {})
     return env
+
+
+class TcpProxy:
+    """A TCP relay on 127.0.0.1 to a server (RabbitMQ), that a test can cut: every
+    connection through it closed at once and new ones refused for a while, as a broker
+    restart or a network drop does to its clients, without touching the shared server."""
+
+    def __init__(self, port: int, target: tuple[str, int]):
+        self.port, self.target = port, target
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._refusing = threading.Event()
+        self._closed = threading.Event()
+        self._server = socket.create_server(("127.0.0.1", port), reuse_port=False)
+        self._server.settimeout(0.2)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if self._refusing.is_set():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                self._drop(sock)
+
+    def _drop(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.discard(sock)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+    def cut(self, seconds: float) -> None:
+        """Close every connection through the proxy and refuse new ones for `seconds`."""
+        self._refusing.set()
+        with self._lock:
+            open_now = list(self._sockets)
+        for sock in open_now:
+            self._drop(sock)
+        time.sleep(seconds)
+        self._refusing.clear()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._server.close()
+        with self._lock:
+            open_now = list(self._sockets)
+        for sock in open_now:
+            self._drop(sock)
 
 
 # HTTP --------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ worker survives the broker's drop, and /readyz sees a worker that is gone."""
 
 import re
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from mercato.orders.models import Order, OrderStatus
 
-from .harness import Load, data_problems, wait_for
+from .harness import Load, TcpProxy, data_problems, fault_ports, port_is_open, wait_for
 
 pytestmark = [
     pytest.mark.faults,
@@ -36,14 +37,14 @@ def unpaid_orders_due_soon(stack, shop, *, seconds: float) -> list[Order]:
     return list(Order.objects.order_by("pk"))
 
 
-def send_timers(stack, orders) -> list[str]:
-    """The cancel timers, sent to the stack's broker due at the orders' deadline, as the
-    outbox does. Returns the task ids."""
-    client = Celery("faults-test", broker=stack.env["CELERY_BROKER_URL"])
+def send_timers(stack, orders, *, broker: str = "", queue: str | None = None) -> list[str]:
+    """The cancel timers, sent to the stack's broker (or `broker`) due at the orders'
+    deadline, as the outbox does. Returns the task ids."""
+    client = Celery("faults-test", broker=broker or stack.env["CELERY_BROKER_URL"])
     with client.connection_for_write() as connection:
         return [
             client.send_task(
-                CANCEL, args=[order.pk], eta=order.expires_at, connection=connection
+                CANCEL, args=[order.pk], eta=order.expires_at, connection=connection, queue=queue
             ).id
             for order in orders
         ]
@@ -102,3 +103,47 @@ def test_a_broker_drop_while_the_worker_holds_countdown_tasks(stack, shop):
     assert "Unrecoverable error" not in log
     wait_for(lambda: stack.readyz()["checks"].get("workers") == "ok", timeout=60, what="worker")
     assert data_problems() == []
+
+
+RABBITMQ_PORT = 5672  # the machine's RabbitMQ (guest/guest), which .ci/run starts
+
+
+def test_a_rabbitmq_connection_drop_while_the_worker_holds_countdown_tasks(stack, shop):
+    """On RabbitMQ: a worker consuming through a relay we can cut holds countdown timers;
+    every connection through the relay is closed and new ones refused for 3 s (a broker
+    restart or a network drop, as the worker sees it). RabbitMQ gives the unacknowledged
+    messages back, the worker reconnects by itself and runs every timer once. A queue of
+    this test's own keeps the shared server's other consumers out."""
+    if not port_is_open(RABBITMQ_PORT):
+        pytest.skip("needs RabbitMQ on 127.0.0.1:5672 (guest/guest; .ci/run starts it)")
+    proxy = TcpProxy(fault_ports()[4], ("127.0.0.1", RABBITMQ_PORT))
+    queue = f"mercato-faults-{uuid.uuid4().hex[:8]}"
+    worker = stack.new_worker(
+        "rabbit", queues=queue, CELERY_BROKER_URL=f"amqp://guest:guest@127.0.0.1:{proxy.port}//"
+    )
+    direct = f"amqp://guest:guest@127.0.0.1:{RABBITMQ_PORT}//"
+    try:
+        worker.start()
+        orders = unpaid_orders_due_soon(stack, shop, seconds=15)
+        task_ids = send_timers(stack, orders, broker=direct, queue=queue)
+        wait_for(lambda: received(worker, task_ids), timeout=60, what="timers held")
+        log_before = len(worker.log_text())
+        proxy.cut(3)
+        assert cancelled_by_timer() == 0  # the drop came before any timer was due
+        wait_for(
+            lambda: "Connection to broker lost" in worker.log_text()[log_before:],
+            timeout=30,
+            what="the worker noticing",
+        )
+        wait_for(lambda: cancelled_by_timer() == ORDERS, timeout=120, what="timers run")
+        assert worker.alive
+        log = worker.log_text()[log_before:]
+        assert "Unrecoverable error" not in log
+        assert re.search(rf"{CANCEL}\[{task_ids[0]}\] received", log)  # given back, again
+        assert data_problems() == []
+    finally:
+        worker.stop()
+        proxy.close()
+        with Celery("faults-test", broker=direct).connection_for_write() as connection:
+            connection.default_channel.queue_delete(queue)
+            connection.default_channel.exchange_delete(queue)

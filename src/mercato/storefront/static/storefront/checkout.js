@@ -35,7 +35,12 @@
   }
 
   function show(response) {
-    if (response.redirected) {  // placed (now or by an earlier try): the order or its payment
+    var type = response.headers.get("Content-Type") || "";
+    if (response.ok && type.indexOf("application/json") === 0) {
+      // Placed (now or by an earlier try): the server names the order or its payment page.
+      return response.json().then(function (data) { window.location.assign(data.location); });
+    }
+    if (response.redirected) {  // e.g. the log-in page
       window.location.assign(response.url);
       return;
     }

@@ -1,0 +1,449 @@
+"""Every page a Chinese user opens reads in Chinese (issue 11: "renders every back-office
+page in zh_Hans and fails on untranslated English words in the page body").
+
+Each department's demo user walks every back-office page it may open (Django's own admin
+excluded: its words are Django's); the demo shopper and an anonymous visitor walk every
+page of the shop (a staff member on the shop is a visitor), all in zh-hans, over a
+demo-shaped dataset: seed_demo's catalogue, staff and shoppers (40 products: the pages,
+not the volume, matter here), plus orders in every stage (unpaid, held by review, in a
+wave, packed, delivered, refused, returned, exchanged, refunded, cancelled, on hold), a
+phone order being taken and audited changes. The pages come from the URL resolver, so a
+page added later is walked without editing this file; a detail page is read for the first
+ROWS_PER_PAGE rows, so each stage's page is read. Pages without a row to show are left
+out (a guest's signed link shows the member's order page, which is read).
+
+What a user sees (text, and the placeholder/title/alt/aria-label/button words) must not show:
+- English words: a Latin word is allowed only when it is content someone typed (a brand,
+  product, SKU, category or spec name, a person's, place's or carrier's name: the words of
+  those fields in the data) or in the short ALLOWED list below (units, acronyms Chinese
+  retail staff use as is, file formats, the brand of the software);
+- raw values: True/False/None, snake_case identifiers, model labels (staff.ApiToken),
+  and "∅" (an empty value must read as a word or a dash);
+Words in <code>, <kbd>, <samp> or <pre> are shown as codes on purpose (a SKU code, a file's
+column name), so only the raw-value rules apply to them.
+"""
+
+import contextlib
+import re
+from contextlib import contextmanager
+from html.parser import HTMLParser
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
+from django.test import override_settings
+from django.urls import NoReverseMatch, get_resolver, reverse
+from django.utils import timezone
+
+from mercato.aftersales import services as aftersales
+from mercato.backoffice.navigation import user_may
+from mercato.catalog.models import Sku
+from mercato.catalog.services.products import set_product_status, update_product, update_sku
+from mercato.checkout.phone import add_phone_order_line, start_phone_order
+from mercato.customers.models import Customer
+from mercato.demo.data import DEMO_LOGINS, DEMO_SHOPPERS
+from mercato.demo.seed_buying import demo_sku_ids
+from mercato.demo.services import seed_demo
+from mercato.fulfillment import shipping, tracking
+from mercato.fulfillment.models import Shipment
+from mercato.orders import actions
+from mercato.orders.services import cancel_order
+from mercato.payments.models import PaymentNotice
+from mercato.payments.notices import REASON_PAID, REVIEW_SECOND_PAYMENT, apply_paid
+from mercato.payments.services import refund_payment
+from mercato.staff import services as staff_services
+from mercato.testing.fulfillment import at, carriers, deliver, packed, to_picking
+from mercato.testing.fulfillment import place as place_order
+from mercato.testing.payments import make_payment
+
+from .test_role_walk import PUBLIC_NAMES, _model_for, _patterns, _permission
+
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("zh_walk")]
+User = get_user_model()
+
+STAFF = [username for username, *_ in DEMO_LOGINS]
+WALKERS = [*STAFF, "shopper", "anonymous"]
+
+# Latin words a Chinese page may show as they are, each for a reason:
+ALLOWED = {
+    # The software's name, and the language switcher naming English in English.
+    "Mercato", "English", "EN",
+    # Acronyms Chinese retail staff say and read as is.
+    "SKU", "SPU", "API", "IP", "ID", "URL", "SMS", "VIP", "EAN", "SEO", "RFM", "KPI", "ROI",
+    "CPS", "EDM", "QA", "OK", "HTTP", "HTTPS", "JSON", "HTML", "javascript", "nonce",
+    # File formats and encodings named on upload and export pages.
+    "CSV", "XLSX", "Excel", "PDF", "UTF", "ISO", "PNG", "JPEG", "WebP", "MB", "KB",
+    # Units.
+    "g", "kg", "mm", "cm", "m", "ml", "L", "GB", "TB", "mAh", "W", "Hz", "V",
+}  # fmt: skip
+# Fields holding content someone typed (their words may be Latin): app label → fields.
+CONTENT_APPS = {"catalog", "customers", "staff", "inventory", "search"}
+CONTENT_MODELS = {"fulfillment.Carrier", "fulfillment.BoxSize", User._meta.label}
+
+RAW = [
+    (re.compile(r"∅"), "an empty value shown as ∅"),
+    (re.compile(r"\b(?:True|False|None)\b"), "a raw Python value"),
+    (re.compile(r"\b[a-z][a-z0-9]*\.[A-Z][A-Za-z]+\b"), "a model label"),
+]
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# Not words: links, e-mail addresses, paths (/c/shouji/), file extensions (.csv) and API
+# token prefixes (mk_ and random letters, staff.services); and anything with a digit
+# (numbers, SKU codes, waybill numbers).
+LINKS = re.compile(r"https?://\S+|\S+@\S+|(?<![\w/])/[\w/.-]+|(?<!\w)\.[a-z]{2,5}\b|\bmk_[\w-]+")
+CODE_LIKE = re.compile(r"[\w.+/:@#-]*\d[\w.+/:@#-]*")
+LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
+
+
+# What a user sees ---------------------------------------------------------------------
+class _Visible(HTMLParser):
+    """The text a user reads, as (text, is_code) pieces."""
+
+    HIDDEN = {"script", "style", "template", "head", "svg"}
+    CODE = {"code", "kbd", "samp", "pre"}
+    ATTRIBUTES = ("placeholder", "title", "alt", "aria-label")
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+            "source", "track", "wbr"}  # fmt: skip
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.pieces, self.stack = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in self.ATTRIBUTES:
+            if attrs.get(name):
+                self.pieces.append((attrs[name], False))
+        if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
+            self.pieces.append((attrs["value"], False))
+        if tag == "title":
+            self.stack.append("title")
+        elif tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.stack:
+            while self.stack and self.stack.pop() != tag:
+                pass
+
+    def handle_data(self, data):
+        stack = set(self.stack)
+        if stack & self.HIDDEN and "title" not in stack:
+            return
+        if data.strip():
+            self.pieces.append((data, bool(stack & self.CODE)))
+
+
+def visible(html: str) -> list[tuple[str, bool]]:
+    parser = _Visible()
+    parser.feed(html)
+    parser.close()
+    return parser.pieces
+
+
+def content_words() -> set[str]:
+    """The Latin words of the content fields (see CONTENT_APPS), lower-cased."""
+    words = set()
+    for model in apps.get_models():
+        if model._meta.app_label not in CONTENT_APPS and model._meta.label not in CONTENT_MODELS:
+            continue
+        fields = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField | models.TextField)
+            and not f.choices
+            and f.name != "password"
+        ]
+        for row in model._default_manager.values_list(*fields) if fields else ():
+            for value in row:
+                words.update(w.lower() for w in LATIN_WORD.findall(value or ""))
+    return words
+
+
+def problems_in(html: str, allowed_content: set[str]) -> list[str]:
+    found = []
+    for text, is_code in visible(html):
+        for pattern, what in RAW:
+            found += [f"{what}: {m!r} in {text.strip()[:80]!r}" for m in pattern.findall(text)]
+        if is_code:
+            continue
+        text = LINKS.sub(" ", text)
+        found += [f"a raw name: {m!r} in {text.strip()[:80]!r}" for m in SNAKE.findall(text)]
+        english = [
+            word
+            for word in LATIN_WORD.findall(CODE_LIKE.sub(" ", SNAKE.sub(" ", text)))
+            if word not in ALLOWED and word.lower() not in allowed_content
+        ]
+        if english:
+            found.append(f"English {' '.join(dict.fromkeys(english))!r} in {text.strip()[:80]!r}")
+    return found
+
+
+# The dataset, once per module ----------------------------------------------------------
+@contextmanager
+def _rolled_back():
+    """A transaction around the whole module: the seeded rows vanish when it is done."""
+    atomic = transaction.atomic()
+    atomic.__enter__()
+    try:
+        yield
+    finally:
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+def _track(parcel, code: str):
+    event = tracking.IncomingEvent(
+        event_id=f"{code}-{parcel.waybill_no}", waybill_no=parcel.waybill_no, code=code,
+        occurred_at=timezone.now(),
+    )  # fmt: skip
+    with transaction.atomic():
+        tracking.apply_events(carrier=parcel.carrier, events=[event], source="csv")
+
+
+def _seed() -> dict:
+    """seed_demo's data (small), and orders in every stage for the demo shopper."""
+
+    seed_demo(seed=1, products=40, customers=10, quiet=True)
+    carriers()
+    users = {u.username: u for u in User.objects.filter(username__in=STAFF)}
+    clerk, service = users["orders"], users["service"]
+    mobile, name, (province, city, district, detail) = DEMO_SHOPPERS[0]
+    shopper = Customer.objects.get(user__username=mobile) if Customer.objects.filter(
+        user__username=mobile).exists() else Customer.objects.get(mobile=mobile)  # fmt: skip
+    skus = [Sku.objects.get(pk=pk) for pk in demo_sku_ids()[:4]]
+
+    def address(n: int):
+        return at(province, city, district, f"{detail[:-5]}{n}号", recipient=name, mobile=mobile)
+
+    def place(*lines, address, method="sandbox", paid=True):
+        """Placed by the shopper and, unless unpaid or cash on delivery, paid as a
+        gateway's notice pays it (its reason is the one production writes)."""
+        order = place_order(shopper, *lines, address=address, method=method, paid=False)
+        if paid and method != "cod":
+            apply_paid(payment=make_payment(order=order), trade_no="T1", reason=REASON_PAID)
+            order.refresh_from_db()
+        return order
+
+    # Delivered (then a return, an exchange and a refund), one refused, one packed.
+    delivered = place((skus[0], 2), (skus[1], 1), address=address(1))
+    exchanged = place((skus[1], 1), address=address(2))
+    deliver(delivered, exchanged, actor=clerk)
+    line = delivered.lines.get(sku=skus[0])
+    ret = aftersales.request_return(
+        customer=shopper, order_number=delivered.number, kind="return", reason="quality",
+        lines=[aftersales.LineRequest(line.pk, 1)], description="屏幕有划痕",
+    )  # fmt: skip
+    aftersales.decide_return(actor=service, return_id=ret.pk, approve=True)
+    aftersales.request_return(
+        customer=shopper, order_number=exchanged.number, kind="exchange", reason="size",
+        lines=[aftersales.LineRequest(exchanged.lines.get().pk, 1, skus[1].pk)],
+    )  # fmt: skip
+    refund_payment(
+        payment=delivered.payments.get(), amount="5.00", refund_no="RFZHWALK0001",
+        actor=users["finance"], reason="少发赠品",
+    )  # fmt: skip
+    refused = place((skus[2], 1), address=address(3), method="cod")
+    packing = place((skus[3], 1), address=address(4))
+    [[refused_parcel], [packing_parcel]] = to_picking(refused, packing)
+    packed(refused_parcel, clerk)
+    shipping.ship_parcels(actor=clerk, shipment_ids=[refused_parcel.pk])
+    _track(Shipment.objects.get(pk=refused_parcel.pk), "refused")
+    packed(packing_parcel, clerk)
+    # In a wave (not packed), held by review, unpaid, cancelled, on hold with a note.
+    waving = place((skus[0], 1), address=address(5))
+    to_picking(waving)
+    fake = at(province, city, district, "某某", recipient="测试", mobile=mobile)
+    held = place((skus[1], 1), address=fake, method="cod")
+    to_picking(held)
+    unpaid = place((skus[2], 1), address=address(7), paid=False)
+    cancelled = place((skus[3], 1), address=address(8), paid=False)
+    cancel_order(order_id=cancelled.pk, actor=shopper.user, reason="不想要了", by_customer=True)
+    actions.hold_order(order_id=unpaid.pk, actor=service, reason="客户要求暂缓发货")
+    actions.add_note(order_id=unpaid.pk, actor=service, text="客户来电确认地址")
+    # A payment notice finance must look at.
+    PaymentNotice.objects.create(
+        gateway="sandbox", body="{}", out_trade_no=unpaid.number, needs_review=True,
+        review_reason=REVIEW_SECOND_PAYMENT,
+    )  # fmt: skip
+    # A phone order being taken.
+    cart = start_phone_order(actor=service, mobile="13612345678", name="赵六")
+    add_phone_order_line(actor=service, cart_id=cart.pk, sku_code=skus[0].code, quantity=1)
+    # Audited changes: a product edited and taken off the shelf, a staff member's roles
+    # changed and the account closed, an API token.
+    product = skus[0].product
+    update_product(actor=users["ops-lead"], product_id=product.pk, subtitle="限时特惠")
+    set_product_status(actor=users["ops-lead"], product_id=skus[3].product_id, status="off_shelf")
+    update_sku(actor=users["ops-lead"], sku_id=skus[3].pk, is_active=False, weight_g=450)
+    temp = staff_services.create_staff(
+        actor=users["hr"], username="walk-temp", password="walk-pass-1234",
+        department_code="service", employee_no="W900", display_name="临时客服", role_codes=[],
+    )  # fmt: skip
+    staff_services.change_staff(
+        actor=users["hr"], profile_id=temp.pk, role_codes=["lead"], is_active=False
+    )
+    staff_services.create_api_token(actor=users["tech"], name="对账脚本")
+    return {"users": users, "shopper": shopper, "orders": [delivered, unpaid], "return": ret}
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    # The tests' own settings (conftest) are not in force yet for a module fixture.
+    methods = override_settings(MERCATO_PAYMENTS={"MERCATO_PAYMENT_METHODS": "cod,sandbox"})
+    with django_db_blocker.unblock(), _rolled_back(), methods:
+        data = _seed()
+        data["content"] = content_words()
+        yield data
+
+
+# The pages, from the URL resolver -------------------------------------------------------
+NOT_PAGES = ("backoffice/", "admin/", "api/", "i18n/", "media/", "healthz", "readyz")
+ROWS_PER_PAGE = 12  # a detail page is read for this many rows: each stage of an order
+# Routes whose parameter names a row of an app the route does not name.
+ROUTE_MODELS = {
+    "returns/": "aftersales.ReturnRequest",
+    "payments/return/": "payments.Payment",
+    "backoffice/review/": "orders.Order",
+}
+
+
+def _rows(param: str, route: str, context: str) -> list:
+    """Values for a URL parameter: the first ROWS_PER_PAGE rows of the model it names."""
+    model = next(
+        (apps.get_model(label) for prefix, label in ROUTE_MODELS.items() if prefix in route),
+        None,
+    )
+    if param.endswith("_id") or param == "pk":
+        model = model or _model_for(param, context)
+        column = "pk"
+    else:
+        column = param
+        if model is None:
+            model = next(
+                (
+                    m for m in apps.get_models()
+                    if m._meta.app_label in context
+                    and param in {f.name for f in m._meta.concrete_fields}
+                ),
+                None,
+            )  # fmt: skip
+        if model is None and param == "slug":
+            model = apps.get_model("catalog.Category" if "c/" in route else "catalog.Product")
+    if model is None:
+        return []
+    values = model._default_manager.order_by("pk").values_list(column, flat=True)
+    return [v for v in values[:ROWS_PER_PAGE] if v not in (None, "")]
+
+
+def pages(prefix: str, user=None) -> list[str]:
+    """Every GET-able URL of the shop (prefix "") or the back office ("backoffice/") that
+    `user` may open, parameters filled from the seeded rows (the first one varies)."""
+    urls = []
+    for route, name, pattern in _patterns(get_resolver().url_patterns):
+        in_back_office = route.startswith("backoffice/")
+        if not name or (in_back_office != (prefix == "backoffice/")):
+            continue
+        if not in_back_office and route.startswith(NOT_PAGES):
+            continue
+        if in_back_office and (name in PUBLIC_NAMES or not user_may(user, _permission(pattern))):
+            continue
+        context = f"{route} {pattern.lookup_str}"
+        params = list(pattern.pattern.converters)
+        values = {p: _rows(p, route, context) for p in params}
+        if any(not v for v in values.values()):
+            continue  # no row to show (a guest link, a reset token): nothing to read
+        first = params[0] if params else None
+        for value in values[first] if first else [None]:
+            kwargs = {p: v[0] for p, v in values.items()} | ({first: value} if first else {})
+            with contextlib.suppress(NoReverseMatch):
+                urls.append(reverse(name, kwargs=kwargs))
+    return urls
+
+
+def _log_in(client, world, walker):
+    if walker == "anonymous":
+        return None
+    user = world["shopper"].user if walker == "shopper" else world["users"][walker]
+    client.force_login(user)
+    return user
+
+
+def _read(client, urls, content) -> tuple[int, dict]:
+    found, read = {}, 0
+    for url in urls:
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-Hans")
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue  # a POST-only action, a redirect (its target is walked), a file
+        read += 1
+        for problem in problems_in(response.content.decode(), content):
+            found.setdefault(problem, []).append(url)
+    return read, found
+
+
+def _report(read: int, found: dict) -> str:
+    lines = [
+        f"{problem}  (on {', '.join(urls[:3])}{' …' if len(urls) > 3 else ''})"
+        for problem, urls in sorted(found.items())
+    ]
+    return f"{len(lines)} problems on {read} pages:\n" + "\n".join(lines)
+
+
+# Staff read the back office; the shop is read by the shopper and by a visitor (a staff
+# member on the shop is a visitor: the shop has no staff-only words).
+@pytest.mark.parametrize("walker", STAFF)
+def test_every_back_office_page_reads_in_chinese(client, world, walker):
+    """No back-office page a department's user may open shows, in zh-hans, English UI
+    words, raw values or ∅."""
+    user = _log_in(client, world, walker)
+    read, found = _read(client, pages("backoffice/", user), world["content"])
+    assert read >= 5, f"{walker} read only {read} pages"
+    assert not found, _report(read, found)
+
+
+@pytest.mark.parametrize("walker", ["shopper", "anonymous"])
+def test_every_shop_page_reads_in_chinese(client, world, walker):
+    """No shop page (and, for a visitor, not the back office's log-in) shows, in zh-hans,
+    English UI words, raw values or ∅."""
+    _log_in(client, world, walker)
+    urls = pages("") + (["/backoffice/login/"] if walker == "anonymous" else [])
+    read, found = _read(client, urls, world["content"])
+    assert read >= 5, f"{walker} read only {read} pages"
+    assert not found, _report(read, found)
+
+
+# The rule itself ----------------------------------------------------------------------
+def test_the_rule_flags_what_issue_11_found_and_passes_content():
+    """Raw codes, Python values, model labels, field names, ∅ and English UI words are
+    flagged; Chinese words, content words, codes in <code>, numbers, units and links pass."""
+    flagged = {
+        "<td>sandbox</td>": "English 'sandbox'",
+        "<td>True</td>": "a raw Python value",
+        "<td>None</td>": "a raw Python value",
+        "<td>staff.ApiToken</td>": "a model label",
+        "<li>pending_payment</li>": "a raw name",
+        "<dd>∅</dd>": "∅",
+        '<input placeholder="Search products">': "English 'Search products'",
+        '<button title="Close">×</button>': "English 'Close'",
+    }
+    for html, what in flagged.items():
+        assert any(what in p for p in problems_in(html, set())), html
+    fine = (
+        "<p>订单 20261204-000001 已发货，运单号 SF1234567890，重 1.2 kg</p>"
+        "<p>Apple iPhone 15 256GB · SKU <code>APL-IP15-256</code> · <code>waybill_no</code></p>"
+        '<a href="/c/shouji/">手机</a><p>文件（.csv 或 .xlsx），见 https://example.com/a_b</p>'
+        "<p>对账脚本 (mk_tgc-Gew…)</p><script>var x_y = None;</script>"
+    )
+    assert problems_in(fine, {"apple", "iphone"}) == []
+
+
+def test_the_walk_reaches_every_stage(world):
+    """The walk is not vacuous: the orders of every stage, the return, the audit log, the
+    review queue and the phone order are among the pages read."""
+    staff = pages("backoffice/", world["users"]["tech"])
+    order_pages = [u for u in staff if re.fullmatch(r"/backoffice/orders/[\d-]+/", u)]
+    assert len(order_pages) >= 8
+    assert {"/backoffice/audit/", "/backoffice/review/", "/backoffice/returns/"} <= set(staff)
+    assert any(re.fullmatch(r"/backoffice/orders/phone/\d+/", u) for u in staff), staff
+    shop = pages("")
+    assert any(u.startswith("/orders/returns/RT") for u in shop)
+    assert any(u.startswith("/p/") for u in shop) and "/orders/" in shop

@@ -1,0 +1,27 @@
+"""`mercato seed_demo_orders`: the demo's orders in every state of order processing
+(demo/seed_orders.py), after `seed_demo`. `make demo` runs both."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from mercato.demo.seed_orders import seed_order_processing
+
+
+class Command(BaseCommand):
+    help = "Create demo orders in every order-processing state (run seed_demo first)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+
+    def handle(self, *args, seed, **options):
+        try:
+            with transaction.atomic():  # all or nothing: a failed run leaves no half-history
+                counts = seed_order_processing(seed=seed)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        if not counts:
+            self.stdout.write("demo orders: already there, nothing added")
+            return
+        self.stdout.write(
+            "demo orders: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        )

@@ -1,0 +1,55 @@
+"""The demo's orders (demo/seed_orders.py): every order-processing state is there, the
+department's queues and the delivery audit have something to show, and a second run adds
+nothing."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from mercato.aftersales.models import ReturnRequest
+from mercato.demo.seed_orders import seed_order_processing
+from mercato.demo.services import seed_demo
+from mercato.fulfillment import audit
+from mercato.fulfillment.models import Penalty, Remittance, Shipment
+from mercato.fulfillment.selectors import queue_counts
+from mercato.orders.models import Order
+
+pytestmark = pytest.mark.django_db
+SMALL = {"products": 40, "customers": 60, "quiet": True}
+
+
+@pytest.fixture
+def sandbox(settings):
+    settings.MERCATO_PAYMENT_METHODS = "cod,sandbox"
+    settings.MERCATO_UNSAFE_ALLOW_SANDBOX = True
+
+
+def test_demo_orders_in_every_state_and_once(sandbox):
+    seed_demo(seed=1, **SMALL)
+    counts = seed_order_processing(seed=1)
+    assert counts["orders"] > 60
+    states = set(Order.objects.values_list("status", flat=True))
+    assert {
+        "pending_payment", "paid", "cod_confirmed", "under_review", "allocated", "picking",
+        "packed", "shipped", "exception", "delivered", "cancelled", "closed",
+    } <= states  # fmt: skip
+    parcels = set(Shipment.objects.values_list("status", flat=True))
+    assert {"delivered", "lost", "returned", "shipped", "exception", "packed"} <= parcels
+    queues = queue_counts()
+    assert queues["to_review"] == 4 and queues["late"] >= 3 and queues["to_wave"] >= 5
+    assert set(ReturnRequest.objects.values_list("status", flat=True)) == {
+        "requested", "returning", "completed",
+    }  # fmt: skip
+    assert Penalty.objects.exists() and Remittance.objects.exists()
+    today = timezone.localdate()
+    scores = audit.scorecard(
+        since=today - timedelta(days=70), until=today, by_province=False, by_week=True
+    )
+    weeks = {s.week for s in scores}
+    assert len(weeks) >= 8
+    before = Order.objects.count()
+    call_command("seed_demo_orders", stdout=io.StringIO())
+    assert Order.objects.count() == before
