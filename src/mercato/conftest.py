@@ -4,6 +4,7 @@ import os
 import shutil
 import socket
 import uuid
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -23,6 +24,40 @@ def _reachable(url: str, default_port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+# Tests that take minutes (demo-sized data, real processes, browsers over the demo shop,
+# memory at scale): marked `slow`, so CI's SQLite pass can leave them to its PostgreSQL pass
+# (`make test PYTEST_ARGS='-m "not slow"'`, .ci/run; durations in docs/operator.md). Kept on
+# SQLite on purpose: one demo seed and one demo purchase (what `make demo` does there).
+# Entries are "path under src/mercato" or "path::test name" (parameters included or not).
+SLOW = (
+    "demo/tests/test_seed_demo.py::test_same_seed_same_data_other_seed_other_data",
+    "demo/tests/test_seed_demo.py::test_full_size_demo_data_set",
+    "demo/tests/test_seed_demo.py::test_seeding_again_adds_and_changes_nothing",
+    "demo/tests/test_seed_demo.py::test_a_larger_run_adds_only_the_difference",
+    "demo/tests/test_seed_buying.py",
+    "demo/tests/test_demo_processes.py",
+    "demo/tests/test_home_stock.py",
+    "demo/tests/test_demo_buying.py::test_a_demo_shopper_buys_with_the_sandbox_and_with_cod[13800138001]",
+    "demo/tests/test_browser_demo_buy.py",
+    "search/tests/test_relevance.py::test_relevance_on_the_demo_catalogue_meets_the_bar",
+    "search/tests/test_defects.py::test_1_a_product_indexed_in_one_process_is_found_in_another",
+    "catalog/tests/test_import_memory.py",
+    "core/tests/faults/",
+)
+
+
+def _slow(item) -> bool:
+    path = item.path.relative_to(Path(__file__).parent).as_posix()
+    return any(f"{path}::{item.name}".startswith(entry) for entry in SLOW)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_itemcollected(item):
+    # At collection, so `-m "not slow"` deselects them like any marker.
+    if _slow(item):
+        item.add_marker(pytest.mark.slow)
 
 
 def pytest_collection_modifyitems(config, items):

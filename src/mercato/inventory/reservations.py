@@ -2,8 +2,8 @@
 
 An order is known here only by its `reference` (the order number), so orders can call
 these services without inventory importing orders. Every change goes through
-inventory.services (apply_movements, or reserve_as_planned for placement on PostgreSQL:
-a ledger row with the reference each time); rows are locked in
+inventory.services (apply_movements, or placement's stock step, inventory.stockstep: a
+ledger row with the reference each time); rows are locked in
 primary-key order (reservations first, then stock), so two calls never deadlock.
 """
 
@@ -23,7 +23,8 @@ from .allocation import (
     sku_labels,
 )
 from .models import Reservation, Stock, StockMovement
-from .services import PlanOutdated, apply_movements, reserve_as_planned
+from .services import apply_movements
+from .stockstep import PlanOutdated, stock_step
 
 __all__ = [
     "OutOfStock",
@@ -196,9 +197,9 @@ def reserve_stock_for_new_reference(
     reservation yet (checkout's placement: a new order number). No look-up of the
     reference and no savepoint of its own; on any error the caller rolls everything back.
 
-    On PostgreSQL, unless `lock_all`, two statements: the snapshot to plan on, then one
-    that locks the planned rows in primary-key order, reserves the units where they are
-    still free and writes ledger rows and reservations (services.reserve_as_planned).
+    Unless `lock_all`: the snapshot to plan on, then the stock step (inventory.stockstep),
+    which locks the planned rows in primary-key order, reserves the units where they are
+    still free and writes ledger rows and reservations (one statement on PostgreSQL).
     When a row no longer holds its units, PlanOutdated: roll back, then call again with
     lock_all=True, which locks every candidate row (in primary-key order) and plans on
     what it sees.
@@ -207,7 +208,7 @@ def reserve_stock_for_new_reference(
     wanted = merge_lines(lines)
     province = check_province(province)
     warehouses = load_warehouses()
-    if connection.vendor == "postgresql" and not lock_all:
+    if not lock_all:
         snapshot = _stock_snapshot(*_candidates(wanted, warehouses))
         try:
             parcels = plan_allocation(
@@ -224,7 +225,7 @@ def reserve_stock_for_new_reference(
                 for parcel in parcels
                 for sku_id, qty in parcel.lines
             ]
-            return reserve_as_planned(planned, reference=reference, actor=actor)
+            return stock_step().reserve_as_planned(planned, reference=reference, actor=actor)
     parcels, stocks = _plan_on_locked_rows(
         wanted, province=province, warehouses=warehouses, lock_all=lock_all
     )

@@ -20,7 +20,7 @@ from mercato.core.permissions import require_perm
 from mercato.core.regions import mainland_provinces
 
 from .allocation import forget_warehouses
-from .models import Reservation, Stock, StockMovement, Warehouse, WarehouseProvince
+from .models import Stock, StockMovement, Warehouse, WarehouseProvince
 
 WAREHOUSE_FIELDS = {"name", "province", "city", "district", "address", "contact", "phone"}
 
@@ -225,93 +225,6 @@ def apply_movements(changes, *, also_insert=()) -> list[StockMovement]:
     if changed:
         sku_availability_changed.send(sender=Stock, sku_ids=changed)
     return movements
-
-
-# One statement on PostgreSQL: `locked` takes the planned rows' locks in primary-key
-# order before `u` touches any of them (u joins only locked rows); `u` reserves the units
-# of the rows that still hold them (a concurrent change is re-read under the lock); the
-# ledger rows and reservations are written for exactly the rows `u` changed.
-RESERVE_AS_PLANNED_SQL = """
-WITH locked AS (
-    SELECT id FROM inventory_stock WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE
-), want (id, sku_id, warehouse_id, quantity) AS (
-    SELECT * FROM unnest(%(ids)s::bigint[], %(skus)s::bigint[], %(warehouses)s::bigint[],
-                         %(quantities)s::integer[])
-), u AS (
-    UPDATE inventory_stock s SET reserved = s.reserved + w.quantity, updated_at = %(now)s
-    FROM want w
-    WHERE s.id = w.id AND s.id IN (SELECT id FROM locked)
-      AND s.on_hand - s.reserved >= w.quantity
-    RETURNING s.id, s.on_hand, s.reserved, w.quantity, w.sku_id, w.warehouse_id
-), ledger AS (
-    INSERT INTO inventory_stockmovement (stock_id, reason, on_hand_delta, reserved_delta,
-        on_hand_before, on_hand_after, reserved_before, reserved_after, reference, note,
-        actor_id, created_at)
-    SELECT u.id, %(reason)s, 0, u.quantity, u.on_hand, u.on_hand, u.reserved - u.quantity,
-           u.reserved, %(reference)s, '', %(actor)s::bigint, %(now)s
-    FROM u
-), held AS (
-    INSERT INTO inventory_reservation (created_at, updated_at, reference, sku_id,
-        warehouse_id, quantity, status, note)
-    SELECT %(now)s, %(now)s, %(reference)s, u.sku_id, u.warehouse_id, u.quantity,
-           %(status)s, ''
-    FROM u
-)
-SELECT u.id, u.on_hand, u.reserved, u.quantity FROM u
-"""
-
-
-class PlanOutdated(Exception):  # noqa: N818 - a signal to the caller, not an error shown
-    """reserve_as_planned found a planned row without its units any more (another buyer
-    took them) after locking the rows: roll the transaction back, which gives the locks
-    back, and plan again on locked rows (inventory.reservations)."""
-
-
-def reserve_as_planned(planned, *, reference: str, actor=None) -> list[Reservation]:
-    """Reserve units as a plan made on a snapshot says, in one statement (PostgreSQL).
-
-    `planned` is [(stock id, sku id, warehouse id, quantity)], each stock row once. Locks
-    the rows in primary-key order, reserves the units, writes a ledger row and a
-    reservation per row (RESERVE_AS_PLANNED_SQL); PlanOutdated when a row no longer
-    holds its units, with those locks held: the caller must roll back.
-    """
-    planned = sorted(planned)
-    ids, skus, warehouses, quantities = (list(column) for column in zip(*planned, strict=True))
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            RESERVE_AS_PLANNED_SQL,
-            {
-                "ids": ids,
-                "skus": skus,
-                "warehouses": warehouses,
-                "quantities": quantities,
-                "now": now,
-                "reason": StockMovement.Reason.RESERVATION,
-                "reference": reference,
-                "actor": actor.pk if getattr(actor, "pk", None) else None,
-                "status": Reservation.Status.ACTIVE,
-            },
-        )
-        changed = cursor.fetchall()
-    if len(changed) != len(planned):
-        raise PlanOutdated
-    # The shop's pages show a SKU sold out when its last units go (as apply_movements).
-    sku_of = {stock_id: sku_id for stock_id, sku_id, _w, _q in planned}
-    sold_out = [sku_of[pk] for pk, on_hand, reserved, _q in changed if on_hand - reserved == 0]
-    if sold_out:
-        sku_availability_changed.send(sender=Stock, sku_ids=sold_out)
-    return [
-        Reservation(
-            reference=reference,
-            sku_id=sku_id,
-            warehouse_id=warehouse_id,
-            quantity=quantity,
-            created_at=now,
-            updated_at=now,
-        )
-        for _pk, sku_id, warehouse_id, quantity in planned
-    ]
 
 
 @transaction.atomic

@@ -248,11 +248,11 @@ def test_guest_places_and_reads_the_order_by_its_token(client, phone):
 
 
 # PostgreSQL takes the order number from a sequence in one query; SQLite bumps a counter
-# row and reads it back. The reservation reads a snapshot, then locks only the planned
-# rows inside a savepoint; the warehouse list comes from the cache after the first
+# row and reads it back. The reservation reads a snapshot, then the stock step locks only
+# the planned rows (inventory.stockstep); the warehouse list comes from the cache after the first
 # placement. The order and the reservation are written inside placement's transaction
 # with no savepoints of their own and no second look-up of the key or the reference.
-PLACEMENT_QUERIES = {"postgresql": 11, "sqlite": 20}
+PLACEMENT_QUERIES = {"postgresql": 11, "sqlite": 18}
 
 
 def refund(order, finance, refund_no, amount):

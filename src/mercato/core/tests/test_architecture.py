@@ -182,3 +182,15 @@ def test_the_check_watches_the_tests_connection():
     namespace["run"]()
     (found,) = tablewrites.take_found()
     assert found.startswith("mercato.checkout.example:4 writes cart_cartline")
+
+
+def test_every_slow_entry_names_a_test_that_exists():
+    """conftest.SLOW (what CI's SQLite pass leaves to its PostgreSQL pass) names files and
+    test functions that exist: a renamed test cannot silently lose its mark."""
+    from mercato import conftest
+
+    for entry in conftest.SLOW:
+        path, _sep, name = entry.partition("::")
+        assert (SRC / path).exists(), entry
+        if name:
+            assert f"def {name.split('[')[0]}(" in (SRC / path).read_text(), entry
