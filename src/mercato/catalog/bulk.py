@@ -10,12 +10,37 @@ thousands of rows.
 from functools import partial
 from operator import attrgetter
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
+from django.db.models import F, lookups
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 from psycopg import sql
 
 SLICE = 500
+
+
+class _AnyOf(lookups.In):
+    """`field IN (…)`, sent to PostgreSQL as `field = ANY(%s)` with one array parameter.
+
+    An import's lookups name 2,000 codes at a time: with IN, Django prepares each value
+    and psycopg splits a query of 2,000 placeholders in Python, which cost more than the
+    queries took in the database. Other engines get the plain IN.
+    """
+
+    def as_postgresql(self, compiler, connection):
+        values = [v for v in self.rhs if v is not None]
+        if not values:
+            raise EmptyResultSet  # as IN does: no query for nothing
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, values)
+
+
+def any_of(field: str, values) -> _AnyOf:
+    """A filter() condition: `field` (a path such as "product__code") is one of `values`."""
+    return _AnyOf(F(field), list(values))
+
+
 # Fields whose Python value psycopg writes as is: no get_db_prep_save needed (it is the
 # identity for these on PostgreSQL, and calling it per cell was most of the insert time).
 PLAIN_FIELDS = (
@@ -24,7 +49,7 @@ PLAIN_FIELDS = (
 )  # fmt: skip
 
 
-def _value_getters(fields):
+def _value_getters(fields, *, mappings: bool):
     now = timezone.now()
     postgres = connection.vendor == "postgresql"
     getters = []
@@ -32,7 +57,9 @@ def _value_getters(fields):
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             # psycopg writes an aware datetime as is; sqlite3 wants Django's text form.
             stored = now if postgres else f.get_db_prep_save(now, connection)
-            getters.append(partial(_stamp, f.attname, now, stored))
+            getters.append(partial(_given, stored) if mappings else partial(_stamp, f, now, stored))
+        elif mappings:
+            getters.append(_mapping_getter(f))
         elif isinstance(f, PLAIN_FIELDS):  # CharField covers SlugField
             getters.append(attrgetter(f.attname))
         else:
@@ -40,8 +67,28 @@ def _value_getters(fields):
     return getters
 
 
-def _stamp(attname, now, stored, obj):
-    setattr(obj, attname, now)
+def _mapping_getter(f):
+    """Read f's value from a dict by attname; a missing key gets the field's default."""
+    plain = isinstance(f, PLAIN_FIELDS)
+    if f.has_default() and callable(f.default):
+        # A callable default (dict, uuid4) is made per row, as a model instance would.
+        def value(row):
+            v = row[f.attname] if f.attname in row else f.get_default()
+            return v if plain else f.get_db_prep_save(v, connection)
+
+        return value
+    default = f.get_default()
+    if plain:
+        return lambda row: row.get(f.attname, default)
+    return lambda row: f.get_db_prep_save(row.get(f.attname, default), connection)
+
+
+def _given(stored, row):
+    return stored
+
+
+def _stamp(field, now, stored, obj):
+    setattr(obj, field.attname, now)
     return stored
 
 
@@ -52,13 +99,15 @@ def _prepared(field, obj):
 def insert_objects(model, objs: list, *, key: str | None = None) -> None:
     """Insert `objs` of `model`; with `key` (a unique field), set their pks afterwards.
 
-    Sends no signals, as bulk_create.
+    `objs` are unsaved instances, or dicts of field attnames to values (a missing field gets
+    its default): building 20,000 model instances was a third of an import's Python time.
+    `key` needs instances. Sends no signals, as bulk_create.
     """
     if not objs:
         return
     # Every column but a generated id (a one-to-one primary key is written like any field).
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
-    values = _value_getters(fields)
+    values = _value_getters(fields, mappings=isinstance(objs[0], dict))
     table = model._meta.db_table
     if connection.vendor == "postgresql":
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -85,7 +134,7 @@ def insert_objects(model, objs: list, *, key: str | None = None) -> None:
                 )
     if key:
         pks = dict(
-            model.objects.filter(**{f"{key}__in": [getattr(o, key) for o in objs]}).values_list(
+            model.objects.filter(any_of(key, [getattr(o, key) for o in objs])).values_list(
                 key, "pk"
             )
         )

@@ -6,6 +6,7 @@ the catalogue is read with one query per kind of check, never per row.
 
 from django.utils.translation import gettext as _
 
+from ..bulk import any_of
 from ..models import Product, ProductStatus, Sku
 from .rows import Row
 from .seen import ChunkSeen, ProductState, SeenInFile, barcode_key, sku_key, spec_key_of
@@ -70,13 +71,17 @@ def check_against_database(rows: list[Row], *, seen: ChunkSeen, columns: set[str
     """Codes, barcodes and specs other SKUs hold; the on-sale rule. Returns the products
     and SKUs the rows name that exist, by code."""
     product_codes = {r.product_code for r in rows}
-    products = {p.code: p for p in Product.objects.filter(code__in=product_codes)}
+    products = {p.code: p for p in Product.objects.filter(any_of("code", product_codes))}
     skus = {
         s.code: s
-        for s in Sku.objects.filter(code__in=[r.sku_code for r in rows]).select_related("product")
+        for s in Sku.objects.filter(any_of("code", [r.sku_code for r in rows])).select_related(
+            "product"
+        )
     }
     barcodes = [r.sku["barcode"] for r in rows if r.sku.get("barcode")]
-    barcode_owner = dict(Sku.objects.filter(barcode__in=barcodes).values_list("barcode", "code"))
+    barcode_owner = dict(
+        Sku.objects.filter(any_of("barcode", barcodes)).values_list("barcode", "code")
+    )
     if "specs" not in columns:
         # New SKUs get empty specs: a product may have only one SKU without specs.
         for row in rows:
@@ -89,7 +94,8 @@ def check_against_database(rows: list[Row], *, seen: ChunkSeen, columns: set[str
     spec_owner = {
         (pcode, key): code
         for pcode, key, code in Sku.objects.filter(
-            product__code__in=[c for c in product_codes if c in products], spec_key__in=keys
+            any_of("product__code", [c for c in product_codes if c in products]),
+            any_of("spec_key", keys),
         ).values_list("product__code", "spec_key", "code")
     }
     for row in rows:
@@ -129,7 +135,7 @@ def check_on_sale(rows: list[Row], *, skus: dict, seen: ChunkSeen) -> None:
     # This chunk's rows set their SKUs' prices: only the product's other SKUs count.
     priced = set(
         Sku.objects.filter(product__code__in=unsure, is_active=True, list_price__gt=0)
-        .exclude(code__in=[r.sku_code for r in rows])
+        .exclude(any_of("code", [r.sku_code for r in rows]))
         .values_list("product__code", flat=True)
     )
     for code in unsure:

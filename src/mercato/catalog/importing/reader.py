@@ -48,8 +48,14 @@ def _csv_encoding(binary) -> str:
 
 def _csv_rows(reader) -> Iterator[tuple[int, list[str]]]:
     for number, cells in enumerate(reader, start=2):
-        if any(c.strip() for c in cells):
-            yield number, [c.strip() for c in cells]
+        cells = [c.strip() for c in cells]
+        if any(cells):
+            yield number, cells
+
+
+def _count_rows(reader) -> int:
+    """Rows that are not blank (what _csv_rows yields), without keeping their cells."""
+    return sum(1 for cells in reader if any(map(str.strip, cells)))
 
 
 @contextmanager
@@ -61,7 +67,7 @@ def open_sheet(binary, *, fmt: str, count: bool = True):
         try:
             total = None
             if count:
-                total = sum(1 for _ in _csv_rows(csv.reader(text))) - 1
+                total = _count_rows(csv.reader(text)) - 1
                 text.seek(0)
             reader = csv.reader(text)
             header = [c.strip() for c in next(reader, [])]

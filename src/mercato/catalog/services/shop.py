@@ -7,7 +7,7 @@ from mercato.core.audit import acting_as
 from mercato.core.errors import NotFound
 from mercato.core.permissions import require_perm
 
-from ..bulk import insert_objects
+from ..bulk import any_of, insert_objects
 from ..models import (
     Product,
     ProductSlugHistory,
@@ -30,16 +30,16 @@ def sync_spec_values(product_ids) -> None:
     ids = list(product_ids)
     if not ids:
         return
-    SkuSpecValue.objects.filter(product_id__in=ids).delete()
+    SkuSpecValue.objects.filter(any_of("product_id", ids)).delete()
     rows = [
-        SkuSpecValue(
-            product_id=product_id,
-            sku_id=sku_id,
-            name=str(name)[:MAX_NAME],
-            value=str(value)[:MAX_VALUE],
-        )
+        {
+            "product_id": product_id,
+            "sku_id": sku_id,
+            "name": str(name)[:MAX_NAME],
+            "value": str(value)[:MAX_VALUE],
+        }
         for sku_id, product_id, specs in Sku.objects.filter(
-            product_id__in=ids, is_active=True
+            any_of("product_id", ids), is_active=True
         ).values_list("pk", "product_id", "specs")
         for name, value in (specs or {}).items()
         if str(value).strip()
