@@ -58,7 +58,7 @@ def test_a_reviewer_fixes_the_address_and_approves(live_server, browser_page, sh
     page.click("#queues >> text=待审核")
     page.click(f"text={order.number}")
     page.wait_for_url(re.compile(rf"/backoffice/review/{order.number}/$"))
-    assert page.locator("text=详细地址太模糊").count() >= 1
+    assert page.locator("text=详细地址过于模糊").count() >= 1
     page.fill("input[name=detail]", "人民南路四段12号华西坝大厦3楼")
     page.fill("input[name=confirmation]", "已致电客户 14:05，客户确认新地址")
     page.click("#save-address")

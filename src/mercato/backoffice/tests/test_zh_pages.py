@@ -31,6 +31,7 @@ from html.parser import HTMLParser
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import models, transaction
 from django.test import override_settings
 from django.urls import NoReverseMatch, get_resolver, reverse
@@ -214,6 +215,10 @@ def _track(parcel, code: str):
 def _seed() -> dict:
     """seed_demo's data (small), and orders in every stage for the demo shopper."""
 
+    # Caches outlive the tests' rolled-back rows (Redis in CI), and this module's transaction
+    # never commits, so nothing the seed writes would forget them: e.g. an earlier test's
+    # warehouse list would make every placement below "sold out".
+    cache.clear()
     seed_demo(seed=1, products=40, customers=10, quiet=True)
     carriers()
     users = {u.username: u for u in User.objects.filter(username__in=STAFF)}

@@ -4,6 +4,7 @@ shipping (stock out through inventory), refused COD parcels back into stock, spl
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from mercato.core.errors import Conflict, ValidationFailed
 from mercato.fulfillment import packing, shipping, waves
@@ -157,6 +158,7 @@ def test_held_orders_stay_out_of_waves_and_cutoff_is_respected(shop, make_staff)
     assert waves.create_waves(actor=None, cutoff=timezone.now() + timedelta(hours=2)).parcels == 1
 
 
+@translation.override("en")  # the reasons read in English, whatever an earlier test left active
 def test_packing_refuses_wrong_items_with_a_reason(shop, packer):
     mine = place(make_customer(), (shop["a"], 2))
     other = place(make_customer(), (shop["b"], 1))
