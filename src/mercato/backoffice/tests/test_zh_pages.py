@@ -31,7 +31,6 @@ from html.parser import HTMLParser
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import models, transaction
 from django.test import override_settings
 from django.urls import NoReverseMatch, get_resolver, reverse
@@ -215,10 +214,6 @@ def _track(parcel, code: str):
 def _seed() -> dict:
     """seed_demo's data (small), and orders in every stage for the demo shopper."""
 
-    # Caches outlive the tests' rolled-back rows (Redis in CI), and this module's transaction
-    # never commits, so nothing the seed writes would forget them: e.g. an earlier test's
-    # warehouse list would make every placement below "sold out".
-    cache.clear()
     seed_demo(seed=1, products=40, customers=10, quiet=True)
     carriers()
     users = {u.username: u for u in User.objects.filter(username__in=STAFF)}
@@ -304,7 +299,13 @@ def _seed() -> dict:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     # The tests' own settings (conftest) are not in force yet for a module fixture.
-    methods = override_settings(MERCATO_PAYMENTS={"MERCATO_PAYMENT_METHODS": "cod,sandbox"})
+    # A cache of the module's own: with REDIS_URL set the default cache is shared by the
+    # xdist workers, and another worker's warehouse list made every placement "sold out".
+    methods = override_settings(
+        MERCATO_PAYMENTS={"MERCATO_PAYMENT_METHODS": "cod,sandbox"},
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                            "LOCATION": "zh-pages-seed"}},
+    )  # fmt: skip
     with django_db_blocker.unblock(), _rolled_back(), methods:
         data = _seed()
         data["content"] = content_words()

@@ -177,7 +177,11 @@ def test_make_demo_starts_web_worker_and_beat_with_the_demo_env():
     names = [line.split(":", 1)[0] for line in procfile.splitlines() if line[:1].isalpha()]
     assert names == ["web", "worker", "beat"]
     dry_run = subprocess.run(
-        ["make", "-n", "demo"], cwd=REPO, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "demo"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     last = dry_run.strip().splitlines()[-1]
     assert "honcho -f Procfile -e demo.env start -p 8000" in last  # every process

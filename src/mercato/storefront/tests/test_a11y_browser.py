@@ -174,7 +174,7 @@ def test_search_box_is_a_combobox(live_server, browser_page, shop_pages):
     box = page.get_by_role("combobox", name="搜索商品")
     expect(box).to_have_attribute("aria-expanded", "false")
     box.press_sequentially("华为")
-    expect(box).to_have_attribute("aria-expanded", "true")
+    expect(box).to_have_attribute("aria-expanded", "true", timeout=20_000)  # the suggestions answer
     listbox = page.locator("#" + box.get_attribute("aria-controls"))
     options = listbox.get_by_role("option")
     expect(options.first).to_be_visible()
@@ -190,7 +190,7 @@ def test_search_box_is_a_combobox(live_server, browser_page, shop_pages):
     expect(listbox).to_be_hidden()
     # Enter on a chosen option opens it.
     box.press("ArrowDown")
-    expect(box).to_have_attribute("aria-expanded", "true")
+    expect(box).to_have_attribute("aria-expanded", "true", timeout=20_000)
     box.press("ArrowDown")
     href = page.locator("[role=option][aria-selected=true]").get_attribute("data-href")
     box.press("Enter")
