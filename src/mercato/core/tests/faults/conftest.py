@@ -22,6 +22,7 @@ from .harness import (
     fault_ports,
     gunicorn,
     make_shop,
+    port_is_open,
     redis_server,
     stack_env,
 )
@@ -79,13 +80,20 @@ class Stack:
         )  # fmt: skip
 
 
-@pytest.fixture(scope="session")
+# Package scope: the stack's worker and beat work on the test database, so they must be
+# gone before the rest of the suite runs on it (a live beat relayed test_outbox's rows).
+@pytest.fixture(scope="package")
 def stack(django_db_setup, django_db_blocker):
     from django.conf import settings
     from django.db import connection
 
     ports = fault_ports()
     cache_port, broker_port, web_port = ports[1], ports[2], ports[3]
+    # gunicorn binds with SO_REUSEPORT: a second fault run on the same ports would share
+    # them silently and answer from another database. Say so instead.
+    busy = [port for port in (cache_port, broker_port, web_port) if port_is_open(port)]
+    if busy:
+        pytest.fail(f"ports {busy} are in use (another fault run?): set MERCATO_FAULT_PORTS")
     root = Path(tempfile.mkdtemp(prefix="mercato-faults-"))
     with django_db_blocker.unblock():
         database = dict(connection.settings_dict)

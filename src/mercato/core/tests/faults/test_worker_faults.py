@@ -12,6 +12,7 @@ import pytest
 from celery import Celery
 from django.utils import timezone
 
+from mercato.core.models import WorkerHeartbeat
 from mercato.orders.models import Order, OrderStatus
 
 from .harness import Load, TcpProxy, data_problems, fault_ports, port_is_open, wait_for
@@ -66,6 +67,9 @@ def test_a_worker_killed_while_holding_countdown_tasks(stack, shop):
     orders = unpaid_orders_due_soon(stack, shop, seconds=8)
     task_ids = send_timers(stack, orders)
     wait_for(lambda: received(stack.worker, task_ids), timeout=60, what="timers held")
+    # The last test's tables were emptied, its heartbeat row with them: the worker writes
+    # one every 10 s, and /readyz can only say how long ago it was seen once it has been.
+    wait_for(WorkerHeartbeat.objects.exists, timeout=30, what="the worker's heartbeat")
     stack.worker.kill()  # SIGKILL to the worker and its pool: nothing acknowledged
     killed = time.monotonic()
     assert not stack.worker.alive
