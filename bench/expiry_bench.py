@@ -33,11 +33,10 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qsl
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+from benchdb import recreate_database, setup_django
+
 DATABASE = os.environ.get("MERCATO_BENCH_DB", "mercato_expiry_bench")
 FAKE_PORT = int(os.environ.get("MERCATO_BENCH_FAKE_PORT", "8111"))
 SKUS, WAREHOUSES = 40, 2
@@ -45,27 +44,6 @@ SKUS, WAREHOUSES = 40, 2
 
 def log(message: str) -> None:
     print(f"[expiry-bench] {message}", file=sys.stderr, flush=True)
-
-
-def recreate_database() -> None:
-    for sql in (f'DROP DATABASE IF EXISTS "{DATABASE}"', f'CREATE DATABASE "{DATABASE}"'):
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True)
-    subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "mercato"), "migrate", "--noinput", "-v0"],
-        check=True,
-        env={**os.environ, "DATABASE_URL": f"{PG_SERVER}/{DATABASE}"},
-    )
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = f"{PG_SERVER}/{DATABASE}"
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mercato.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
 
 
 def make_stock():
@@ -290,8 +268,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     log(f"recreating {DATABASE} and migrating")
-    recreate_database()
-    setup_django()
+    recreate_database(DATABASE)
+    setup_django(DATABASE)
     from django.db import connection
 
     from mercato.core.db import refresh_planner_statistics

@@ -47,37 +47,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+from benchdb import PG_SERVER, ROOT, recreate_database, setup_django
+
 DATABASE = os.environ.get("MERCATO_BENCH_DB", "mercato_faults_bench")
 ALL = ["redis", "broker", "postgres", "lock", "gunicorn", "worker"]
 
 
 def log(message: str) -> None:
     print(f"[faults-bench] {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
-
-
-def recreate_database() -> None:
-    for sql in (f'DROP DATABASE IF EXISTS "{DATABASE}"', f'CREATE DATABASE "{DATABASE}"'):
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True)
-    subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "mercato"), "migrate", "--noinput", "-v0"],
-        check=True,
-        env={**os.environ, "DATABASE_URL": f"{PG_SERVER}/{DATABASE}"},
-    )
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = f"{PG_SERVER}/{DATABASE}"
-    for name in ("CELERY_BROKER_URL", "REDIS_URL", "CACHE_URL"):
-        os.environ.pop(name, None)
-    os.environ.setdefault("MERCATO_FAULT_PORTS", "8175-8179")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mercato.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
 
 
 # The stack -----------------------------------------------------------------------------------
@@ -439,8 +416,12 @@ def main() -> None:
     before = [round(x, 2) for x in os.getloadavg()]
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     log(f"database {DATABASE}")
-    recreate_database()
-    setup_django()
+    recreate_database(DATABASE)
+    setup_django(
+        DATABASE,
+        without=("CELERY_BROKER_URL", "REDIS_URL", "CACHE_URL"),
+        defaults={"MERCATO_FAULT_PORTS": "8175-8179"},
+    )
     import tempfile
 
     from mercato.core.tests.faults.harness import make_shop

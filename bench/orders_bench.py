@@ -21,6 +21,7 @@ its lines and stock reservations, so the review and allocation read what product
 
 import argparse
 import json
+import logging
 import os
 import platform
 import re
@@ -31,39 +32,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchdb import PG_SERVER, recreate_database, setup_django
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "orders-latest.json"
-PG_SERVER = os.environ.get("MERCATO_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DATABASE = os.environ.get("MERCATO_BENCH_DB", "mercato_orders_bench")
 BATCH = 1000
 HELD_EVERY = 50  # every 50th copied order has a placeholder name: the review holds it
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = f"{PG_SERVER}/{DATABASE}"
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("MERCATO_PAYMENT_METHODS", "cod,sandbox")
-    os.environ.setdefault("MERCATO_UNSAFE_ALLOW_SANDBOX", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mercato.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    import logging
-
-    logging.disable(logging.INFO)
 
 
 def columns(cursor, table: str) -> list[str]:
@@ -508,8 +484,13 @@ def main() -> None:
     parser.add_argument("--webhooks", type=int, default=2000)
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
-    recreate_database()
-    setup_django()
+    recreate_database(DATABASE)
+    setup_django(
+        DATABASE,
+        without=("REDIS_URL",),
+        defaults={"MERCATO_PAYMENT_METHODS": "cod,sandbox", "MERCATO_UNSAFE_ALLOW_SANDBOX": "1"},
+    )
+    logging.disable(logging.INFO)
     from django.db import transaction
 
     with transaction.atomic():

@@ -95,6 +95,20 @@ def _playwright_installed() -> bool:
     return True
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache():
+    """A cache of this test process's own before any test's (`_fast_tests` below): a
+    module's data set (mercato.testing.fixtures.rolled_back) is seeded before the per-test
+    cache exists, and with REDIS_URL the default cache is a server the xdist workers share
+    (another worker's warehouse list once made a whole module's placements "sold out")."""
+    from django.test import override_settings
+
+    private = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+               "LOCATION": f"session-{uuid.uuid4().hex}"}  # fmt: skip
+    with override_settings(CACHES={"default": private}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_tests(settings, tmp_path, request):
     # Each test gets an empty cache of its own: rate-limit counters, cached pages and

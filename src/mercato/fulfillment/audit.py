@@ -109,53 +109,49 @@ def scorecard(
     tz = timezone.get_current_timezone()
     start = datetime.combine(since, datetime.min.time(), tzinfo=tz)
     end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=tz)
-    parcels = Shipment.objects.filter(
-        shipped_at__gte=start, shipped_at__lt=end, status__in=SHIPPED, carrier__isnull=False
+
+    def grouped(queryset, to_parcel: str):
+        """The rows of parcels shipped in the period (reached through `to_parcel`) and the
+        fields that group them: carrier, then province and/or week when asked."""
+        queryset = queryset.filter(
+            **{f"{to_parcel}shipped_at__gte": start, f"{to_parcel}shipped_at__lt": end}
+        )
+        if carrier_id:
+            queryset = queryset.filter(**{f"{to_parcel}carrier_id": carrier_id})
+        keys = [f"{to_parcel}carrier_id"]
+        if by_province:
+            keys.append(f"{to_parcel}province")
+        if by_week:
+            week = TruncWeek(f"{to_parcel}shipped_at", output_field=DateField())
+            queryset = queryset.annotate(week=week)
+            keys.append("week")
+        return queryset, keys
+
+    parcels, keys = grouped(
+        Shipment.objects.filter(status__in=SHIPPED, carrier__isnull=False), to_parcel=""
     )
-    if carrier_id:
-        parcels = parcels.filter(carrier_id=carrier_id)
-    keys = ["carrier_id"]
-    if by_province:
-        keys.append("province")
-    if by_week:
-        parcels = parcels.annotate(week=TruncWeek("shipped_at", output_field=DateField()))
-        keys.append("week")
+    aggregates = _aggregates()
     rows = (
         parcels.annotate(delivered_on=DELIVERED_ON)
         .values(*keys)
-        .annotate(**_aggregates())
+        .annotate(**aggregates)
         .order_by(*keys)
     )
-    complaints = ShipmentComplaint.objects.filter(
-        shipment__shipped_at__gte=start, shipment__shipped_at__lt=end
-    )
-    if carrier_id:
-        complaints = complaints.filter(shipment__carrier_id=carrier_id)
-    ckeys = ["shipment__carrier_id"]
-    if by_province:
-        ckeys.append("shipment__province")
-    if by_week:
-        complaints = complaints.annotate(
-            week=TruncWeek("shipment__shipped_at", output_field=DateField())
-        )
-        ckeys.append("week")
+    complaints, ckeys = grouped(ShipmentComplaint.objects.all(), to_parcel="shipment__")
     counted = {
         tuple(row[k] for k in ckeys): row["n"]
         for row in complaints.values(*ckeys).annotate(n=Count("id")).order_by()
     }
-    scores = []
-    for row in rows:
-        key = tuple(row[k] for k in keys)
-        scores.append(
-            Score(
-                carrier_id=row["carrier_id"],
-                province=row.get("province", ""),
-                week=row.get("week"),
-                complaints=counted.get(key, 0),
-                **{k: row[k] for k in _aggregates()},
-            )
+    return [
+        Score(
+            carrier_id=row["carrier_id"],
+            province=row.get("province", ""),
+            week=row.get("week"),
+            complaints=counted.get(tuple(row[k] for k in keys), 0),
+            **{k: row[k] for k in aggregates},
         )
-    return scores
+        for row in rows
+    ]
 
 
 def carrier_names() -> dict[int, Carrier]:

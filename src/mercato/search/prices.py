@@ -104,19 +104,16 @@ def ordered(hits: list, wish: PriceWish | None) -> list:
     best = [h for h in hits if h.score >= top * BEST_SHARE]
     others = [h for h in hits if h.score < top * BEST_SHARE]
     if wish.low is not None or wish.high is not None:
-        first = [h for h in best if wish.holds(h.min_price)]
-        best = first + [h for h in best if not wish.holds(h.min_price)]
+        wanted = wish.holds
     elif wish.cheap or wish.dear:
         prices = sorted(h.min_price for h in best)
         third = max(1, len(prices) // 3)
-        if wish.cheap:
-            cut = prices[third - 1]
-            first = [h for h in best if h.min_price <= cut]
-        else:
-            cut = prices[-third]
-            first = [h for h in best if h.min_price >= cut]
-        best = first + [h for h in best if h not in first]
-    return best + others
+        cut = prices[third - 1] if wish.cheap else prices[-third]
+        wanted = (lambda p: p <= cut) if wish.cheap else (lambda p: p >= cut)
+    else:
+        return best + others
+    first = [h for h in best if wanted(h.min_price)]
+    return first + [h for h in best if not wanted(h.min_price)] + others
 
 
 def describe(wish: PriceWish | None) -> str:

@@ -5,6 +5,7 @@ no network. `violations(page)` puts it in the page once and answers a short, rea
 of what failed ("color-contrast: #main .muted (4.32:1)").
 """
 
+import functools
 from pathlib import Path
 
 AXE_JS = Path(__file__).parent / "assets" / "axe-core" / "axe.min.js"
@@ -12,13 +13,9 @@ AXE_JS = Path(__file__).parent / "assets" / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
-_cache: dict[str, str] = {}
-
-
+@functools.cache
 def _source() -> str:
-    if "axe" not in _cache:
-        _cache["axe"] = AXE_JS.read_text(encoding="utf-8") + "\n;true"
-    return _cache["axe"]
+    return AXE_JS.read_text(encoding="utf-8") + "\n;true"
 
 
 def violations(page, *, tags=WCAG_22_AA) -> list[str]:
@@ -45,3 +42,49 @@ def violations(page, *, tags=WCAG_22_AA) -> list[str]:
 def report(found: dict[str, list[str]]) -> str:
     """What a walk found, page by page, for a failing test's message."""
     return "\n".join(f"{url}\n  " + "\n  ".join(problems) for url, problems in found.items())
+
+
+def share_session(client, page, base: str) -> None:
+    """The test client's cookies (its log-in, its cart) in the browser."""
+    page.context.add_cookies(
+        [{"name": k, "value": m.value, "url": base} for k, m in client.cookies.items()]
+    )
+
+
+def walk(page, base: str, urls) -> dict[str, list[str]]:
+    """axe on every page of `urls`: the pages with violations, and what failed on each."""
+    found = {}
+    for url in urls:
+        page.goto(base + url)
+        page.wait_for_load_state("networkidle")
+        problems = violations(page)
+        if problems:
+            found[url] = problems
+    return found
+
+
+# Keyboard walks ---------------------------------------------------------------------------
+def focused(page) -> dict:
+    """What has the focus: tag, id, name, value, its accessible text and href."""
+    return page.evaluate(
+        """() => { const e = document.activeElement;
+            return {tag: e.tagName, id: e.id, name: e.getAttribute("name") || "",
+                    value: e.getAttribute("value") || "",
+                    text: (e.getAttribute("aria-label") || e.textContent || "").trim(),
+                    href: e.getAttribute("href") || ""}; }"""
+    )
+
+
+def follow(page) -> None:
+    """Enter on a link or a form's button, and wait for the page it opens."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def tab_to(page, test, limit=80) -> int:
+    """Press Tab until the focused element passes `test`; the number of presses."""
+    for n in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if test(focused(page)):
+            return n
+    raise AssertionError(f"not reached in {limit} Tabs; focus on {focused(page)}")

@@ -2,10 +2,12 @@
 this module as a plugin). An app's own conftest may define a fixture of the same name for
 its tests; the nearest one wins."""
 
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 
 from mercato.catalog.models import ProductStatus
 from mercato.catalog.services import sync_spec_values
@@ -23,6 +25,19 @@ from .factories import (
     make_phone,
     make_warehouse,
 )
+
+
+@contextmanager
+def rolled_back():
+    """A transaction around a module's data set (a module-scoped fixture): every test's own
+    transaction is a savepoint inside it, and the seeded rows vanish when the module is done,
+    with what the cache (the test process's own, see the root conftest) says of them."""
+    try:
+        with transaction.atomic():
+            yield
+            transaction.set_rollback(True)
+    finally:
+        cache.clear()
 
 
 # Buying: a rate table for every province, two warehouses, SKUs on sale, a customer.

@@ -13,8 +13,8 @@ import pytest
 
 from mercato.catalog.models import Product, Sku
 from mercato.demo.data import DEMO_LOGINS
+from mercato.testing.a11y import focused, follow, share_session, tab_to, walk
 from mercato.testing.a11y import report as _report
-from mercato.testing.a11y import violations
 from mercato.testing.factories import make_order, priced_line
 from mercato.testing.pages import pages
 from mercato.testing.payments import paid_payment
@@ -32,12 +32,6 @@ def office(phone_shop, rates):
     return phone_shop
 
 
-def _share_session(client, page, base):
-    page.context.add_cookies(
-        [{"name": k, "value": m.value, "url": base} for k, m in client.cookies.items()]
-    )
-
-
 @pytest.mark.parametrize("username", list(ROLES))
 def test_no_back_office_page_breaks_a_wcag_rule(
     live_server, client, browser_page, make_staff, office, username
@@ -46,39 +40,9 @@ def test_no_back_office_page_breaks_a_wcag_rule(
     client.force_login(make_staff(department, roles=roles))
     urls = pages(client, prefix="backoffice/")
     assert "/backoffice/" in urls  # every staff member has a workspace
-    _share_session(client, browser_page, live_server.url)
-    found = {}
-    for url in urls:
-        browser_page.goto(live_server.url + url)
-        browser_page.wait_for_load_state("networkidle")
-        problems = violations(browser_page)
-        if problems:
-            found[url] = problems
+    share_session(client, browser_page, live_server.url)
+    found = walk(browser_page, live_server.url, urls)
     assert not found, _report(found)
-
-
-def focused(page) -> dict:
-    return page.evaluate(
-        """() => { const e = document.activeElement;
-            return {tag: e.tagName, id: e.id, name: e.getAttribute("name") || "",
-                    value: e.getAttribute("value") || "",
-                    text: (e.getAttribute("aria-label") || e.textContent || "").trim(),
-                    href: e.getAttribute("href") || ""}; }"""
-    )
-
-
-def follow(page):
-    """Enter on a link or a form's button, and wait for the page it opens."""
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
-def tab_to(page, test, limit=80) -> int:
-    for n in range(1, limit + 1):
-        page.keyboard.press("Tab")
-        if test(focused(page)):
-            return n
-    raise AssertionError(f"not reached in {limit} Tabs; focus on {focused(page)}")
 
 
 def test_product_edit_and_price_change_with_the_keyboard_only(

@@ -15,14 +15,13 @@ are filled from it by name (`product_id` → a product, `number` → an order nu
 
 import io
 import re
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.db import connection
+from django.urls import URLPattern, reverse
 
 from mercato.api.api import api
 from mercato.backoffice.navigation import user_may
@@ -36,6 +35,8 @@ from mercato.payments.services import refund_payment
 from mercato.staff import services as staff_services
 from mercato.testing.factories import ORDER_ADDRESS as ADDRESS
 from mercato.testing.factories import SkuFactory, make_order, make_warehouse
+from mercato.testing.fixtures import rolled_back
+from mercato.testing.pages import routes
 from mercato.testing.payments import paid_payment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("role_walk")]
@@ -52,17 +53,6 @@ STREET = ADDRESS.detail
 
 
 # The dataset, once per module ----------------------------------------------------------
-@contextmanager
-def _rolled_back():
-    """A transaction around the whole module: every test's own transaction is a savepoint
-    inside it, and the seeded rows vanish when the module is done."""
-    atomic = transaction.atomic()
-    atomic.__enter__()
-    try:
-        yield
-    finally:
-        transaction.set_rollback(True)
-        atomic.__exit__(None, None, None)
 
 
 def _seed() -> dict:
@@ -99,27 +89,14 @@ def _seed() -> dict:
 
 @pytest.fixture(scope="module")
 def walk(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), _rolled_back():
+    with django_db_blocker.unblock(), rolled_back():
         yield _seed()
 
 
 # The URLs, from the resolver -----------------------------------------------------------
-def _patterns(resolvers, prefix="", namespace=""):
-    for entry in resolvers:
-        if isinstance(entry, URLResolver):
-            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _patterns(entry.url_patterns, prefix + str(entry.pattern), ns)
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), f"{namespace}{entry.name}", entry
-
-
 def backoffice_views() -> list[tuple[str, URLPattern]]:
     """(url name, pattern) of every back-office page, from the URL resolver."""
-    return [
-        (name, pattern)
-        for route, name, pattern in _patterns(get_resolver().url_patterns)
-        if route.startswith("backoffice/") and name not in PUBLIC_NAMES
-    ]
+    return [(r.name, r.pattern) for r in routes("backoffice/") if r.name not in PUBLIC_NAMES]
 
 
 def _model_for(param: str, context: str):

@@ -25,7 +25,6 @@ column name), so only the raw-value rules apply to them.
 
 import contextlib
 import re
-from contextlib import contextmanager
 from html.parser import HTMLParser
 
 import pytest
@@ -33,7 +32,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.test import override_settings
-from django.urls import NoReverseMatch, get_resolver, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from mercato.aftersales import services as aftersales
@@ -53,11 +52,13 @@ from mercato.payments.models import PaymentNotice
 from mercato.payments.notices import REASON_PAID, REVIEW_SECOND_PAYMENT, apply_paid
 from mercato.payments.services import refund_payment
 from mercato.staff import services as staff_services
+from mercato.testing.fixtures import rolled_back
 from mercato.testing.fulfillment import at, carriers, deliver, packed, to_picking
 from mercato.testing.fulfillment import place as place_order
+from mercato.testing.pages import routes
 from mercato.testing.payments import make_payment
 
-from .test_role_walk import PUBLIC_NAMES, _model_for, _patterns, _permission
+from .test_role_walk import PUBLIC_NAMES, _model_for, _permission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("zh_walk")]
 User = get_user_model()
@@ -190,16 +191,6 @@ def problems_in(html: str, allowed_content: set[str]) -> list[str]:
 
 
 # The dataset, once per module ----------------------------------------------------------
-@contextmanager
-def _rolled_back():
-    """A transaction around the whole module: the seeded rows vanish when it is done."""
-    atomic = transaction.atomic()
-    atomic.__enter__()
-    try:
-        yield
-    finally:
-        transaction.set_rollback(True)
-        atomic.__exit__(None, None, None)
 
 
 def _track(parcel, code: str):
@@ -299,14 +290,8 @@ def _seed() -> dict:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     # The tests' own settings (conftest) are not in force yet for a module fixture.
-    # A cache of the module's own: with REDIS_URL set the default cache is shared by the
-    # xdist workers, and another worker's warehouse list made every placement "sold out".
-    methods = override_settings(
-        MERCATO_PAYMENTS={"MERCATO_PAYMENT_METHODS": "cod,sandbox"},
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                            "LOCATION": "zh-pages-seed"}},
-    )  # fmt: skip
-    with django_db_blocker.unblock(), _rolled_back(), methods:
+    methods = override_settings(MERCATO_PAYMENTS={"MERCATO_PAYMENT_METHODS": "cod,sandbox"})
+    with django_db_blocker.unblock(), rolled_back(), methods:
         data = _seed()
         data["content"] = content_words()
         yield data
@@ -355,9 +340,10 @@ def pages(prefix: str, user=None) -> list[str]:
     """Every GET-able URL of the shop (prefix "") or the back office ("backoffice/") that
     `user` may open, parameters filled from the seeded rows (the first one varies)."""
     urls = []
-    for route, name, pattern in _patterns(get_resolver().url_patterns):
+    for r in routes():
+        route, name, pattern = r.route, r.name, r.pattern
         in_back_office = route.startswith("backoffice/")
-        if not name or (in_back_office != (prefix == "backoffice/")):
+        if in_back_office != (prefix == "backoffice/"):
             continue
         if not in_back_office and route.startswith(NOT_PAGES):
             continue

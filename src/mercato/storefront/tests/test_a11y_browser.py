@@ -16,8 +16,8 @@ import pytest
 
 from mercato.catalog.services import create_home_slot
 from mercato.customers.services import add_address, create_customer
+from mercato.testing.a11y import focused, follow, share_session, tab_to, walk
 from mercato.testing.a11y import report as _report
-from mercato.testing.a11y import violations
 from mercato.testing.factories import make_order, priced_line
 from mercato.testing.pages import pages
 
@@ -42,30 +42,12 @@ def shop_pages(phone_shop, rates, ops_user):
     return {**phone_shop, "customer": customer, "sku": sku}
 
 
-def _share_session(client, page, base):
-    """The test client's cookies (its log-in, its cart) in the browser."""
-    page.context.add_cookies(
-        [{"name": k, "value": m.value, "url": base} for k, m in client.cookies.items()]
-    )
-
-
-def _walk(page, base, urls) -> dict[str, list[str]]:
-    found = {}
-    for url in urls:
-        page.goto(base + url)
-        page.wait_for_load_state("networkidle")
-        problems = violations(page)
-        if problems:
-            found[url] = problems
-    return found
-
-
 def test_no_shop_page_breaks_a_wcag_rule_for_a_guest(live_server, client, browser_page, shop_pages):
     urls = pages(client, prefix="", exclude=NOT_SHOP)
     # The walk found the pages by itself: the home, a category, a product, search, cart...
     assert {"/", "/c/shuma/", "/search/", "/cart/", "/account/login/"} <= set(urls)
     assert any(u.startswith("/p/") for u in urls)
-    found = _walk(browser_page, live_server.url, urls)
+    found = walk(browser_page, live_server.url, urls)
     assert not found, _report(found)
 
 
@@ -79,33 +61,12 @@ def test_no_shop_page_breaks_a_wcag_rule_for_a_customer(
     urls = pages(client, prefix="", exclude=NOT_SHOP)
     assert {"/account/", "/cart/", "/checkout/", "/orders/"} <= set(urls)
     assert any(re.fullmatch(r"/orders/[\d-]+/", u) for u in urls)
-    _share_session(client, browser_page, live_server.url)
-    found = _walk(browser_page, live_server.url, urls)
+    share_session(client, browser_page, live_server.url)
+    found = walk(browser_page, live_server.url, urls)
     assert not found, _report(found)
 
 
 # Keyboard only ---------------------------------------------------------------------------
-def focused(page) -> dict:
-    return page.evaluate(
-        """() => { const e = document.activeElement;
-            return {tag: e.tagName, id: e.id, text: (e.getAttribute("aria-label") ||
-                    e.textContent || "").trim(), href: e.getAttribute("href") || ""}; }"""
-    )
-
-
-def follow(page):
-    """Enter on a link or a form's button, and wait for the page it opens."""
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
-def tab_to(page, test, limit=80) -> int:
-    """Press Tab until the focused element passes `test`; the number of presses."""
-    for n in range(1, limit + 1):
-        page.keyboard.press("Tab")
-        if test(focused(page)):
-            return n
-    raise AssertionError(f"not reached in {limit} Tabs; focus on {focused(page)}")
 
 
 def test_buying_with_the_keyboard_only(live_server, client, browser_page, shop_pages):
@@ -113,7 +74,7 @@ def test_buying_with_the_keyboard_only(live_server, client, browser_page, shop_p
 
     page, base = browser_page, live_server.url
     assert client.login(username=shop_pages["customer"].user.username, password=PASSWORD)
-    _share_session(client, page, base)
+    share_session(client, page, base)
 
     # Home: the first Tab is the skip link; through it the products are a few Tabs away.
     page.goto(base + "/")
@@ -240,7 +201,7 @@ def test_checkout_shows_only_what_the_choices_need(
     page.set_viewport_size({"width": size[0], "height": size[1]})
     assert client.login(username=shop_pages["customer"].user.username, password=PASSWORD)
     client.post("/cart/add/", {"sku": shop_pages["sku"].pk, "quantity": 1, "next": "/cart/"})
-    _share_session(client, page, base)
+    share_session(client, page, base)
     page.goto(base + "/checkout/")
     # A saved address is chosen and no invoice wanted: no address form, no invoice fields.
     expect(page.locator("input[name=address_id]:checked")).to_have_count(1)
