@@ -6,6 +6,8 @@ import threading
 
 logger = logging.getLogger(__name__)
 
+_started: list[threading.Thread] = []
+
 
 def warm_up() -> None:
     from django.db import close_old_connections, connection
@@ -24,4 +26,12 @@ def warm_up() -> None:
 def warm_up_in_background() -> threading.Thread:
     thread = threading.Thread(target=warm_up, name="search-warm-up", daemon=True)
     thread.start()
+    _started.append(thread)
     return thread
+
+
+def wait_for_warm_up(timeout: float = 60) -> None:
+    """Let a started warm-up finish: a process about to fork (gunicorn's master with the
+    application preloaded) must not copy a thread's half-loaded dictionary or its locks."""
+    for thread in _started:
+        thread.join(timeout)

@@ -149,7 +149,8 @@ def redis_server(port: int, workdir: Path, *, persistent: bool) -> Process:
 
 def gunicorn(port: int, env: dict, log: Path, *, workers: int = 2, threads: int = 4) -> Process:
     argv = [
-        str(BIN / "gunicorn"), "mercato.wsgi", "-b", f"127.0.0.1:{port}",
+        str(BIN / "gunicorn"), "-c", "python:mercato.gunicorn_config", "mercato.wsgi",
+        "-b", f"127.0.0.1:{port}",
         "-w", str(workers), "--threads", str(threads), "--timeout", "30",
         "--graceful-timeout", "5",
     ]  # fmt: skip
