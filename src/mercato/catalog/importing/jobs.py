@@ -163,5 +163,5 @@ def _stored_errors(exc: DomainError) -> list[dict]:
 def job_failure(job: ImportJob) -> str:
     """Why a failed job failed, in the active language."""
     if job.errors:
-        return "; ".join(describe(e) for e in job.errors)
+        return translation.pgettext("between sentences", "; ").join(describe(e) for e in job.errors)
     return translation.gettext(job.message)
