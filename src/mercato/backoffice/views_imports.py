@@ -9,8 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mercato.catalog.exporting import FORMATS, export_products
-from mercato.catalog.importing import job_progress, start_import
-from mercato.catalog.importing.columns import COLUMN_LABELS
+from mercato.catalog.importing import (
+    COLUMNS,
+    column_label,
+    describe,
+    job_failure,
+    job_progress,
+    start_import,
+)
 from mercato.catalog.models import ImportJob
 from mercato.core.errors import DomainError, PermissionDeniedError
 
@@ -19,6 +25,8 @@ from .messages_i18n import add_errors_to_form
 
 IMPORT, EXPORT = "catalog.import_products", "catalog.export_products"
 ERRORS_SHOWN = 200
+# What a file-level error is about, when it is not one column of the file.
+FILE_PARTS = {"file": _("File"), "columns": _("Columns"), "mode": _("Mode"), "format": _("Format")}
 
 
 class ImportForm(forms.Form):
@@ -78,11 +86,30 @@ def _job_context(job: ImportJob) -> dict:
         "total": total,
         "percent": min(percent, 100),
         "summary": summary,
-        "errors": [
-            {**e, "label": COLUMN_LABELS.get(e["column"], e["column"] or "")}
-            for e in job.errors[:ERRORS_SHOWN]
-        ],
+        # Messages are stored as codes and values: translated here, for this reader.
+        "errors": [_shown_error(e) for e in job.errors[:ERRORS_SHOWN]],
         "more_errors": max(summary.get("error_count", len(job.errors)) - ERRORS_SHOWN, 0),
+        "failure": job_failure(job) if job.status == ImportJob.Status.FAILED else "",
+        "preview": [_shown_preview(p) for p in job.preview],
+    }
+
+
+def _shown_error(entry: dict) -> dict:
+    column = entry.get("column") or ""
+    is_column = column in COLUMNS
+    label = column_label(column) if is_column else FILE_PARTS.get(column, column)
+    return {
+        "row": entry.get("row"),
+        "column": column if is_column else "",
+        "label": label,
+        "message": describe(entry),
+    }
+
+
+def _shown_preview(row: dict) -> dict:
+    # Jobs stored before the fix kept an unparsable price as the text "None".
+    return {
+        k: "" if v is None or (k == "list_price" and v == "None") else v for k, v in row.items()
     }
 
 

@@ -64,10 +64,28 @@ def unique_slug(model, text: str, *, exclude_pk=None, max_length: int = 100) -> 
     return f"{base}-{n}"
 
 
-def barcode_error(barcode: str) -> str | None:
-    """None when `barcode` is empty or a valid EAN-13, else why it is not."""
+def barcode_fault(barcode: str) -> str | None:
+    """None when `barcode` is empty or a valid EAN-13, else "length" or "check_digit"."""
     if not barcode:
         return None
+    if len(barcode) != 13 or not barcode.isdigit():
+        return "length"
+    # stdnum's check digit on its own: validate's clean-up and format checks cost an import
+    # more than the rest of a row's checks, and the 13 digits are checked above (isdigit
+    # also takes full-width digits, which are no EAN).
+    if not barcode.isascii() or ean.calc_check_digit(barcode[:12]) != barcode[12]:
+        return "check_digit"
+    return None
+
+
+def barcode_error(barcode: str) -> str | None:
+    """None when `barcode` is empty or a valid EAN-13, else why it is not."""
+    fault = barcode_fault(barcode)
+    if fault == "length":
+        return _("An EAN-13 barcode has exactly 13 digits")
+    if fault == "check_digit":
+        return _("The EAN-13 check digit is wrong")
+    return None
     if len(barcode) != 13 or not barcode.isdigit():
         return _("An EAN-13 barcode has exactly 13 digits")
     # stdnum's check digit on its own: validate's clean-up and format checks cost an import

@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -18,6 +19,12 @@ PAGE = reverse("backoffice:imports")
 
 def upload(rows, name="products.csv", builder=csv_bytes):
     return SimpleUploadedFile(name, builder(rows).getvalue())
+
+
+def read_in(client, url, language):
+    """The page as a reader who chose `language` sees it (the language cookie)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client.get(url).content.decode()
 
 
 def post(client, rows, mode, capture, **extra):
@@ -66,7 +73,9 @@ def test_all_or_nothing_from_the_page(client, ops_user, django_capture_on_commit
     post(client, rows, "all_or_nothing", django_capture_on_commit_callbacks)
     job = ImportJob.objects.get()
     assert Product.objects.count() == 0 and not job.summary["written"]
-    assert job.errors == [{"row": 3, "column": "barcode", "message": "EAN-13 条码校验位错误"}]
+    assert job.errors == [
+        {"row": 3, "column": "barcode", "code": "barcode_check_digit", "params": {}}
+    ]
 
 
 def test_xlsx_upload(client, ops_user, django_capture_on_commit_callbacks):
@@ -111,7 +120,54 @@ def test_file_error_shows_a_failed_job(client, ops_user, django_capture_on_commi
         response = client.post(PAGE, {"file": bad, "mode": "partial"})
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.FAILED
-    assert "Required columns are missing" in client.get(response["Location"]).content.decode()
+    assert job.message == "Required columns are missing: Product name, Category, List price"
+    page = read_in(client, response["Location"], "zh-hans")
+    assert "缺少必填列：商品名称、分类、售价" in page and "Required" not in page
+    page = read_in(client, response["Location"], "en")
+    assert "Required columns are missing: Product name, Category, List price" in page
+
+
+def test_row_errors_read_in_the_readers_language(
+    client, ops_user, django_capture_on_commit_callbacks
+):
+    """One stored job reads in Chinese to a Chinese reader and in English to an English
+    one: messages, the column's label beside its name in the file, and no None for the
+    price that failed."""
+    client.force_login(ops_user)
+    rows = [sku_row(1), sku_row(2, list_price="abc"), sku_row(3, status="待定")]
+    response = post(client, rows, "dry_run", django_capture_on_commit_callbacks)
+    url = response["Location"]
+    page = read_in(client, url, "zh-hans")
+    assert "不是数字：“abc”" in page and "未知状态“待定”：请填写 草稿、在售 或 已下架" in page
+    assert '售价 <code class="mono muted">list_price</code>' in page
+    assert '状态 <code class="mono muted">status</code>' in page
+    assert "None" not in page and "Not a number" not in page
+    page = read_in(client, url, "en")
+    assert "Not a number: “abc”" in page and "Unknown status “待定”" in page
+    assert 'List price <code class="mono muted">list_price</code>' in page
+
+
+def test_a_job_stored_before_codes_shows_its_message(client, ops_user):
+    """Errors stored as English text (before they had codes) still show, as written."""
+    client.force_login(ops_user)
+    job = create_import_job(actor=ops_user, upload=upload([sku_row(1)]), mode="dry_run")
+    old = {"row": 3, "column": "list_price", "message": "Not a number: 'abc'"}
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.DONE, errors=[old], preview=[{"row": 3, "list_price": "None"}]
+    )
+    page = client.get(reverse("backoffice:import_job", args=[job.pk])).content.decode()
+    assert "Not a number: &#x27;abc&#x27;" in page and "None" not in page
+
+
+def test_too_large_a_file_is_refused_in_the_readers_language(client, ops_user, monkeypatch):
+    """A file over the upload limit is a form error, in Chinese on a Chinese page."""
+    monkeypatch.setattr("mercato.catalog.importing.jobs.MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
+    client.force_login(ops_user)
+    big = SimpleUploadedFile("big.csv", b"x" * (2 * 1024 * 1024 + 1))
+    response = client.post(PAGE, {"file": big, "mode": "partial"})  # Chinese by default
+    assert response.status_code == 400
+    assert "文件不能超过 2 MB" in response.content.decode()
+    assert ImportJob.objects.count() == 0
 
 
 def test_others_are_refused(client, make_staff):

@@ -30,6 +30,7 @@ from html.parser import HTMLParser
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
@@ -37,6 +38,7 @@ from django.utils import timezone
 
 from mercato.aftersales import services as aftersales
 from mercato.backoffice.navigation import user_may
+from mercato.catalog.importing import COLUMNS, create_import_job, run_import_job
 from mercato.catalog.models import Sku
 from mercato.catalog.services.products import set_product_status, update_product, update_sku
 from mercato.checkout.phone import add_phone_order_line, start_phone_order
@@ -202,6 +204,36 @@ def _track(parcel, code: str):
         tracking.apply_events(carrier=parcel.carrier, events=[event], source="csv")
 
 
+def _import_jobs(user, *, category: str) -> None:
+    """Import jobs a Chinese operator reads: a dry run with bad rows (a price that is not a
+    number, an unknown status, brand and category, a bad barcode, specs and weight, a SKU
+    code twice), a file without a required column and a file that is no workbook. (Cells
+    are Chinese: a Latin cell value quoted in a message is content, which the rule cannot
+    tell from an untranslated word.)"""
+    good = {"product_code": "ZHWALK-1", "product_name": "导入测试商品", "category": category,
+            "status": "draft", "sku_code": "ZHWALK-1-A", "specs": "颜色=黑色",
+            "list_price": "99.00"}  # fmt: skip
+    bad = [
+        {"list_price": "九十九"}, {"status": "待定"}, {"brand": "不存在的牌子"},
+        {"barcode": "12345"}, {"specs": "颜色黑色"}, {"weight_g": "1.5"},
+        {"category": "无此分类"}, {"sku_code": "ZHWALK-1-A"},
+    ]  # fmt: skip
+    lines = [",".join(COLUMNS)]
+    for n, change in enumerate([{}, *bad]):
+        row = good | {"product_code": f"ZHWALK-{n + 1}", "sku_code": f"ZHWALK-{n + 1}-A"}
+        lines.append(",".join((row | change).get(c, "") for c in COLUMNS))
+    no_price = [",".join(c for c in COLUMNS if c != "list_price"), "ZHWALK-1,导入测试商品"]
+    files = {
+        "商品导入.csv": ("\n".join(lines) + "\n").encode(),
+        "缺少售价.csv": ("\n".join(no_price) + "\n").encode(),
+        "坏文件.xlsx": b"not a workbook",
+    }
+    for name, content in files.items():
+        upload = SimpleUploadedFile(name, content)
+        job = create_import_job(actor=user, upload=upload, mode="dry_run")
+        run_import_job(job_id=job.pk)
+
+
 def _seed() -> dict:
     """seed_demo's data (small), and orders in every stage for the demo shopper."""
 
@@ -284,14 +316,16 @@ def _seed() -> dict:
         actor=users["hr"], profile_id=temp.pk, role_codes=["lead"], is_active=False
     )
     staff_services.create_api_token(actor=users["tech"], name="对账脚本")
+    _import_jobs(users["ops-lead"], category=skus[0].product.category.slug)
     return {"users": users, "shopper": shopper, "orders": [delivered, unpaid], "return": ret}
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
     # The tests' own settings (conftest) are not in force yet for a module fixture.
     methods = override_settings(MERCATO_PAYMENTS={"MERCATO_PAYMENT_METHODS": "cod,sandbox"})
-    with django_db_blocker.unblock(), rolled_back(), methods:
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"))  # import files
+    with django_db_blocker.unblock(), rolled_back(), methods, media:
         data = _seed()
         data["content"] = content_words()
         yield data
@@ -446,6 +480,9 @@ def test_the_walk_reaches_every_stage(world):
     assert len(order_pages) >= 8
     assert {"/backoffice/audit/", "/backoffice/review/", "/backoffice/returns/"} <= set(staff)
     assert any(re.fullmatch(r"/backoffice/orders/phone/\d+/", u) for u in staff), staff
+    operations = pages("backoffice/", world["users"]["ops-lead"])
+    jobs = [u for u in operations if re.fullmatch(r"/backoffice/catalog/imports/\d+/", u)]
+    assert len(jobs) == 3, jobs  # with row errors, a missing column, a broken file
     shop = pages("")
     assert any(u.startswith("/orders/returns/RT") for u in shop)
     assert any(u.startswith("/p/") for u in shop) and "/orders/" in shop

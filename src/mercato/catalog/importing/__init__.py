@@ -6,7 +6,8 @@ file, run as a Celery task, with progress) and the command line.
 
 from .columns import COLUMNS, REQUIRED, format_specs
 from .engine import CHUNK_SIZE, MAX_ERRORS, MODES, ImportResult, import_products
-from .jobs import create_import_job, job_progress, run_import_job, start_import
+from .jobs import create_import_job, job_failure, job_progress, run_import_job, start_import
+from .problems import Problem, column_label, describe
 from .rows import RowError
 
 __all__ = [
@@ -16,10 +17,14 @@ __all__ = [
     "MODES",
     "REQUIRED",
     "ImportResult",
+    "Problem",
     "RowError",
+    "column_label",
     "create_import_job",
+    "describe",
     "format_specs",
     "import_products",
+    "job_failure",
     "job_progress",
     "run_import_job",
     "start_import",

@@ -4,8 +4,6 @@ What earlier chunks held comes from the temporary table of seen.py (loaded once 
 the catalogue is read with one query per kind of check, never per row.
 """
 
-from django.utils.translation import gettext as _
-
 from ..bulk import any_of
 from ..models import Product, ProductStatus, Sku
 from .rows import Row
@@ -43,28 +41,25 @@ def check_in_file(row: Row, seen: ChunkSeen) -> None:
         seen.add_product(code, ProductState(row.number, row.product, not row.product_errors))
     elif state is not None:
         if not state.ok:
-            row.fail("product_code", f"Product {code} has errors in row {state.first_row}")
+            row.fail("product_code", "product_has_errors", code=code, row=state.first_row)
         elif not row.product_errors:
             for key, value in row.product.items():
                 if state.values.get(key) != value:
                     column = FIELD_COLUMNS.get(key, key)
-                    row.fail(
-                        column,
-                        f"Rows of product {code} must agree: row {state.first_row} differs",
-                    )
+                    row.fail(column, "rows_disagree", code=code, row=state.first_row)
     if row.sku_code:
         first = seen.first(sku_key(row.sku_code), row.number)
         if first != row.number:
-            row.fail("sku_code", f"SKU code {row.sku_code} is also in row {first}")
+            row.fail("sku_code", "sku_twice", code=row.sku_code, row=first)
     barcode = row.sku.get("barcode")
     if barcode:
         first = seen.first(barcode_key(barcode), row.number)
         if first != row.number:
-            row.fail("barcode", f"Barcode {barcode} is also in row {first}")
+            row.fail("barcode", "barcode_twice", barcode=barcode, row=first)
     if "spec_key" in row.sku and code:
         first = seen.first(spec_key_of(code, row.sku["spec_key"]), row.number)
         if first != row.number:
-            row.fail("specs", f"Row {first} has the same specs for product {code}")
+            row.fail("specs", "specs_twice", row=first, code=code)
 
 
 def check_against_database(rows: list[Row], *, seen: ChunkSeen, columns: set[str]):
@@ -89,7 +84,7 @@ def check_against_database(rows: list[Row], *, seen: ChunkSeen, columns: set[str
                 row.sku["spec_key"] = ""
                 first = seen.first(spec_key_of(row.product_code, ""), row.number)
                 if first != row.number:
-                    row.fail("specs", f"Row {first} is also a SKU without specs; add specs")
+                    row.fail("specs", "no_specs_twice", row=first)
     keys = {r.sku["spec_key"] for r in rows if "spec_key" in r.sku}
     spec_owner = {
         (pcode, key): code
@@ -101,16 +96,13 @@ def check_against_database(rows: list[Row], *, seen: ChunkSeen, columns: set[str
     for row in rows:
         sku = skus.get(row.sku_code)
         if sku is not None and sku.product.code != row.product_code:
-            row.fail(
-                "sku_code",
-                f"SKU {row.sku_code} belongs to another product ({sku.product.code})",
-            )
+            row.fail("sku_code", "sku_of_other_product", sku=row.sku_code, product=sku.product.code)
         owner = barcode_owner.get(row.sku.get("barcode"))
         if owner and owner != row.sku_code:
-            row.fail("barcode", f"Barcode {row.sku['barcode']} is used by SKU {owner}")
+            row.fail("barcode", "barcode_taken", barcode=row.sku["barcode"], sku=owner)
         owner = spec_owner.get((row.product_code, row.sku.get("spec_key")))
         if owner and owner != row.sku_code:
-            row.fail("specs", f"Product {row.product_code} has SKU {owner} with these specs")
+            row.fail("specs", "specs_taken", code=row.product_code, sku=owner)
     check_on_sale(rows, skus=skus, seen=seen)
     return products, skus
 
@@ -143,12 +135,8 @@ def check_on_sale(rows: list[Row], *, skus: dict, seen: ChunkSeen) -> None:
         if code in priced:
             state.sellable, state.dirty = True, True
             continue
-        message = _(
-            "Product %(code)s cannot go on sale: it needs at least one active SKU "
-            "with a list price above 0"
-        ) % {"code": code}
         for row in on_sale[code]:
-            row.fail("status", message)
+            row.fail("status", "on_sale_needs_price", code=code)
 
 
 # -- planning and writing ---------------------------------------------------------------

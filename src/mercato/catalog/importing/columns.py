@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from .problems import Problem
+
 # In file order. Export writes exactly these (cost_price only for those who may see it).
 COLUMNS = [
     "product_code",
@@ -120,7 +122,8 @@ COLUMN_LABELS = {
 
 def canonical_column(header) -> str | None:
     """ "商品编码" or " Product_Code " → "product_code"; None for a column we do not know."""
-    key = str(header or "").strip().lstrip("\ufeff").lower()
+    # Spaces inside do not count: "SKU 编码" (the column's label) is "SKU编码".
+    key = "".join(str(header or "").lstrip("\ufeff").split()).lower()
     return _HEADER_MAP.get(key)
 
 
@@ -166,7 +169,7 @@ def _split_specs(text: str) -> list[tuple[str, list[str]]]:
     return parts
 
 
-def parse_specs(text: str) -> tuple[dict[str, str], str | None]:
+def parse_specs(text: str) -> tuple[dict[str, str], Problem | None]:
     """ "颜色=黑色;存储容量=128GB" → ({"颜色": "黑色", "存储容量": "128GB"}, None) or an error."""
     specs: dict[str, str] = {}
     if not text:
@@ -175,14 +178,11 @@ def parse_specs(text: str) -> tuple[dict[str, str], str | None]:
         if not part.strip():
             continue
         if len(pieces) != 2 or not pieces[0].strip() or not pieces[1].strip():
-            return {}, (
-                f"Write specs as name=value pairs separated by ';' (a \\ before ; = or \\ "
-                f"makes it part of the text), not {part.strip()!r}"
-            )
+            return {}, Problem("specs_format", value=part.strip())
         name, value = pieces[0].strip(), pieces[1].strip()
         if name in specs:
-            return {}, f"The spec {name!r} appears twice"
+            return {}, Problem("spec_twice", name=name)
         if len(name) > 30:
-            return {}, f"The spec name {name!r} is longer than 30 characters"
+            return {}, Problem("spec_name_too_long", name=name)
         specs[name] = value
     return specs, None

@@ -23,6 +23,7 @@ from ..services.products import refresh_price_range
 from ..text import pinyin_slug
 from .checks import check_against_database, check_in_file, load_seen
 from .columns import COLUMNS, REQUIRED, canonical_column, format_specs
+from .problems import Problem
 from .reader import open_sheet
 from .rows import Lookups, Row, RowError, parse_row
 from .seen import ChunkSeen, SeenInFile, seen_in_file
@@ -186,7 +187,8 @@ class _Import:
                     "product_name": row.product.get("name", ""),
                     "sku_code": row.sku_code,
                     "specs": format_specs(row.sku.get("specs", {})),
-                    "list_price": str(row.sku.get("list_price", "")),
+                    # A price cell that failed its check has no value: an empty cell.
+                    "list_price": _text(row.sku.get("list_price")),
                     "action": action,
                 }
             )
@@ -280,6 +282,10 @@ class _Import:
         result.processed_rows += len(raw)
 
 
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
 def _cells(header: list[str | None], values: list[str]) -> dict[str, str]:
     return {name: values[i] if i < len(values) else "" for i, name in enumerate(header) if name}
 
@@ -295,18 +301,18 @@ def _read_header(raw_header: list[str], *, actor) -> list[str | None]:
     missing = [c for c in REQUIRED if c not in header]
     problems = []
     if missing:
-        problems.append(f"Required columns are missing: {', '.join(missing)}")
+        problems.append(Problem("columns_missing", columns=missing))
     doubled = sorted({c for c in header if c and header.count(c) > 1})
     if doubled:
-        problems.append(f"Columns appear twice: {', '.join(doubled)}")
+        problems.append(Problem("columns_twice", columns=doubled))
     if (
         "cost_price" in header
         and actor is not None
         and not actor.has_perm("catalog.view_cost_price")
     ):
-        problems.append("You may not import cost prices: remove the cost_price column")
+        problems.append(Problem("cost_price_forbidden", column="cost_price"))
     if problems:
-        raise ValidationFailed({"columns": problems}, message=problems[0])
+        raise ValidationFailed({"columns": problems}, message=str(problems[0]))
     return header
 
 
@@ -330,7 +336,7 @@ def import_products(
     if actor is not None:
         require_perm(actor, "catalog.import_products")
     if mode not in MODES:
-        raise ValidationFailed({"mode": [f"Choose one of {', '.join(MODES)}, not {mode!r}"]})
+        raise ValidationFailed({"mode": [Problem("mode_unknown", modes=MODES, value=mode)]})
     with open_sheet(file, fmt=fmt) as sheet, seen_in_file() as seen:
         header = _read_header(sheet.header, actor=actor)
         job = _Import(

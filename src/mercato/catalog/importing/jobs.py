@@ -5,7 +5,7 @@ import secrets
 
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from mercato.core import outbox
@@ -15,6 +15,7 @@ from mercato.core.permissions import require_perm
 
 from ..models import ImportJob
 from .engine import MAX_ERRORS, MODES, Progress, import_products
+from .problems import MESSAGES, Problem, describe
 from .reader import detect_format
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
@@ -44,13 +45,13 @@ def create_import_job(
     filename = filename or getattr(upload, "name", "") or ""
     errors = {}
     if mode not in MODES:
-        errors["mode"] = [f"Choose one of {', '.join(MODES)}, not {mode!r}"]
+        errors["mode"] = [Problem("mode_unknown", modes=MODES, value=mode)]
     try:
         detect_format(filename)
     except ValidationFailed as exc:
         errors.update(exc.field_errors)
     if getattr(upload, "size", 0) > MAX_UPLOAD_BYTES:
-        errors["file"] = ["A file may be at most 100 MB"]
+        errors["file"] = [Problem("file_too_large", megabytes=MAX_UPLOAD_BYTES // 1024 // 1024)]
     if errors:
         raise ValidationFailed(errors)
     job = ImportJob(
@@ -116,12 +117,13 @@ def run_import_job(*, job_id: int, progress: Progress | None = None) -> ImportJo
     except Exception as exc:  # noqa: BLE001  the page must show a failure, never spin forever
         if not isinstance(exc, DomainError):
             logger.exception("Import job %s failed", job.pk)
-            exc = DomainError("The import stopped on an unexpected error; nothing more was written")
+            # Translated where it is shown (job_failure).
+            exc = DomainError(MESSAGES["unexpected"])
         job.status = ImportJob.Status.FAILED
-        job.message = "; ".join(e["message"] for e in exc.errors()) or exc.message
-        job.errors = [
-            {"row": 1, "column": e["field"], "message": e["message"]} for e in exc.errors()
-        ]
+        job.errors, job.message = _stored_errors(exc), str(exc.message)
+        # In English for logs and the admin; pages and the command show job_failure().
+        with translation.override("en"):
+            job.message = job_failure(job)
     else:
         job.status = ImportJob.Status.DONE
         job.total_rows = result.processed_rows  # the count up front was an estimate
@@ -144,3 +146,22 @@ def run_import_job(*, job_id: int, progress: Progress | None = None) -> ImportJo
     job.save()
     cache.delete(progress_cache_key(job.pk))
     return job
+
+
+def _stored_errors(exc: DomainError) -> list[dict]:
+    """A file-level failure as rows of job.errors (row 1: the header), codes kept."""
+    if not isinstance(exc, ValidationFailed):
+        return []
+    return [
+        {"row": 1, "column": field}
+        | (msg.as_dict() if isinstance(msg, Problem) else {"message": str(msg)})
+        for field, msgs in exc.field_errors.items()
+        for msg in msgs
+    ]
+
+
+def job_failure(job: ImportJob) -> str:
+    """Why a failed job failed, in the active language."""
+    if job.errors:
+        return translation.pgettext("between sentences", "; ").join(describe(e) for e in job.errors)
+    return translation.gettext(job.message)

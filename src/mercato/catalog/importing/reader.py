@@ -9,13 +9,15 @@ from dataclasses import dataclass
 
 from mercato.core.errors import ValidationFailed
 
+from .problems import Problem
+
 FORMATS = ("csv", "xlsx")
 
 
 def detect_format(filename: str) -> str:
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if ext not in FORMATS:
-        raise ValidationFailed({"file": [f"Use a .csv or .xlsx file, not {filename!r}"]})
+        raise ValidationFailed({"file": [Problem("file_type", name=filename)]})
     return ext
 
 
@@ -75,13 +77,14 @@ def open_sheet(binary, *, fmt: str, count: bool = True):
                 header=header, rows=_csv_rows(reader), total=max(total, 0) if count else None
             )
         except (UnicodeDecodeError, csv.Error) as exc:
-            raise ValidationFailed({"file": [f"Not a readable CSV file: {exc}"]}) from None
+            # What the decoder or parser said helps no one who has the file open in Excel.
+            raise ValidationFailed({"file": [Problem("csv_unreadable")]}) from exc
         finally:
             text.detach()
     elif fmt == "xlsx":
         yield from _open_xlsx(binary)
     else:
-        raise ValidationFailed({"format": [f"Use one of {', '.join(FORMATS)}, not {fmt!r}"]})
+        raise ValidationFailed({"format": [Problem("format_unknown", formats=FORMATS, value=fmt)]})
 
 
 def _open_xlsx(binary):
@@ -92,7 +95,7 @@ def _open_xlsx(binary):
     try:
         book = openpyxl.load_workbook(binary, read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ValidationFailed({"file": [f"Not a readable XLSX file: {exc}"]}) from None
+        raise ValidationFailed({"file": [Problem("xlsx_unreadable")]}) from exc
     try:
         sheet = book.worksheets[0]
         values = sheet.iter_rows(values_only=True)

@@ -9,8 +9,9 @@ from decimal import Decimal, InvalidOperation
 
 from ..models import Brand, Category
 from ..services.products import spec_key
-from ..text import barcode_error
+from ..text import barcode_fault
 from .columns import MAX_LENGTHS, PRODUCT_COLUMNS, STATUS_ALIASES, parse_specs
+from .problems import Problem
 
 MAX_AMOUNT = Decimal("1e10")
 MAX_INT = 2_147_483_647
@@ -20,10 +21,16 @@ MAX_INT = 2_147_483_647
 class RowError:
     row: int
     column: str
-    message: str
+    problem: Problem
+
+    @property
+    def message(self) -> str:
+        """The problem in the active language."""
+        return str(self.problem)
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message}
+        """What a job stores: the code and values, translated where the job is read."""
+        return {"row": self.row, "column": self.column, **self.problem.as_dict()}
 
 
 @dataclass
@@ -38,8 +45,12 @@ class Row:
     new_brand: str = ""  # a brand to create (with the create-brands option)
     errors: list[RowError] = field(default_factory=list)
 
-    def fail(self, column: str, message: str) -> None:
-        self.errors.append(RowError(self.number, column, message))
+    def fail(self, column: str, problem: Problem | str, /, **params) -> None:
+        """Record a problem on `column`: a Problem, or a code of problems.MESSAGES and
+        the values its message names."""
+        if not isinstance(problem, Problem):
+            problem = Problem(problem, **params)
+        self.errors.append(RowError(self.number, column, problem))
 
     @property
     def product_errors(self) -> bool:
@@ -73,16 +84,16 @@ class Lookups:
             if name_en:
                 self.brands.setdefault(name_en.lower(), pk)
 
-    def category(self, text: str) -> tuple[int | None, str | None]:
+    def category(self, text: str) -> tuple[int | None, Problem | None]:
         key = "/".join(part.strip() for part in text.replace(">", "/").split("/"))
         if key in self.categories:
             pk = self.categories[key]
             if pk is None:
-                return None, f"The category path {text!r} is ambiguous; use the category's slug"
+                return None, Problem("category_ambiguous", value=text)
             return pk, None
         pk = self.categories.get(text.lower())
         if pk is None:
-            return None, f"Unknown category {text!r} (use the path of names or the slug)"
+            return None, Problem("category_unknown", value=text)
         return pk, None
 
 
@@ -90,16 +101,16 @@ def _money(row: Row, column: str, text: str) -> Decimal | None:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        row.fail(column, f"Not a number: {text!r}")
+        row.fail(column, "not_a_number", value=text)
         return None
     if not amount.is_finite():
-        row.fail(column, f"Not a number: {text!r}")
+        row.fail(column, "not_a_number", value=text)
     elif amount < 0:
-        row.fail(column, f"A price cannot be negative: {text}")
+        row.fail(column, "negative_price", value=text)
     elif amount >= MAX_AMOUNT:
-        row.fail(column, f"A price must be below 10,000,000,000: {text}")
+        row.fail(column, "price_too_large", value=text)
     elif amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
-        row.fail(column, f"A price has at most two decimal places: {text}")
+        row.fail(column, "price_decimals", value=text)
     else:
         return amount.quantize(Decimal("0.01"))
     return None
@@ -109,12 +120,12 @@ def _whole(row: Row, column: str, text: str) -> int | None:
     try:
         number = Decimal(text)
     except InvalidOperation:
-        row.fail(column, f"Not a whole number: {text!r}")
+        row.fail(column, "not_whole", value=text)
         return None
     if not number.is_finite() or number != number.to_integral_value():
-        row.fail(column, f"Not a whole number: {text!r}")
+        row.fail(column, "not_whole", value=text)
     elif not 0 <= number <= MAX_INT:
-        row.fail(column, f"Must be between 0 and {MAX_INT}: {text}")
+        row.fail(column, "out_of_range", max=MAX_INT, value=text)
     else:
         return int(number)
     return None
@@ -125,10 +136,10 @@ def parse_row(number: int, cells: dict[str, str], lookups: Lookups) -> Row:
     row = Row(number, cells.get("product_code", ""), cells.get("sku_code", ""))
     for column in ("product_code", "product_name", "category", "sku_code", "list_price"):
         if not cells.get(column):
-            row.fail(column, "This column must not be empty")
+            row.fail(column, "empty")
     for column, limit in MAX_LENGTHS.items():
         if len(cells.get(column, "")) > limit:
-            row.fail(column, f"At most {limit} characters (this has {len(cells[column])})")
+            row.fail(column, "too_long", limit=limit, length=len(cells[column]))
     product, sku = row.product, row.sku
     product["name"] = cells.get("product_name", "")
     if cells.get("category"):
@@ -140,26 +151,24 @@ def parse_row(number: int, cells: dict[str, str], lookups: Lookups) -> Row:
         product["brand_id"] = lookups.brands.get(name) or lookups.brands.get(name.lower())
         if name and product["brand_id"] is None:
             if not lookups.create_brands:
-                row.fail("brand", f"Unknown brand {name!r}")
+                row.fail("brand", "brand_unknown", value=name)
             elif len(name) > 80:
-                row.fail("brand", "A brand name has at most 80 characters")
+                row.fail("brand", "brand_too_long")
             else:
                 row.new_brand = name
     if "status" in cells:
         status = STATUS_ALIASES.get(cells["status"].lower() or "draft")
         if status is None:
-            row.fail(
-                "status", f"Unknown status {cells['status']!r}: use draft, on_sale or off_shelf"
-            )
+            row.fail("status", "status_unknown", value=cells["status"])
         product["status"] = status
     for column in ("subtitle", "seo_title", "seo_keywords", "seo_description"):
         if column in cells:
             product[column] = cells[column]
 
     if "barcode" in cells:
-        problem = barcode_error(cells["barcode"])
-        if problem:
-            row.fail("barcode", problem)
+        fault = barcode_fault(cells["barcode"])
+        if fault:
+            row.fail("barcode", f"barcode_{fault}")
         sku["barcode"] = cells["barcode"]
     if "specs" in cells:
         specs, problem = parse_specs(cells["specs"])

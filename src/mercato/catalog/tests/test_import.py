@@ -6,13 +6,22 @@ import pytest
 from auditlog.models import LogEntry
 from django.utils import translation
 
-from mercato.catalog.importing import import_products
+from mercato.catalog.importing import column_label, describe, import_products
 from mercato.catalog.models import Brand, Product, Sku
 from mercato.core.errors import PermissionDeniedError, ValidationFailed
 from mercato.testing.catalogue_files import catalogue_counts, csv_bytes, sku_row, xlsx_bytes
 from mercato.testing.factories import SkuFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are read in English here unless a test says otherwise (they render in the
+    language active where they are read)."""
+    with translation.override("en"):
+        yield
+
 
 GOOD_BARCODE = "6901234567892"  # a valid EAN-13
 OTHER_BARCODE = "4006381333931"
@@ -65,8 +74,8 @@ def test_second_import_updates_by_code_and_counts_only_changes(catalogue, ops_us
         ("cost_price", "1,5", "Not a number"),
         ("category", "家电/冰箱", "Unknown category"),
         ("brand", "不存在的牌子", "Unknown brand"),
-        ("barcode", "6901234567890", "校验位错误"),
-        ("barcode", "12345", "13 位数字"),
+        ("barcode", "6901234567890", "check digit is wrong"),
+        ("barcode", "12345", "exactly 13 digits"),
         ("status", "selling", "Unknown status"),
         ("specs", "颜色黑色", "name=value"),
         ("specs", "颜色=黑;颜色=白", "twice"),
@@ -134,7 +143,14 @@ def test_missing_required_columns_is_a_file_error(catalogue, ops_user):
         import_products(
             actor=ops_user, file=csv_bytes([sku_row(1)], header), fmt="csv", mode="partial"
         )
-    assert "category" in caught.value.message and "list_price" in caught.value.message
+    assert caught.value.message == "Required columns are missing: Category, List price"
+    [[field, [problem]]] = caught.value.field_errors.items()
+    assert field == "columns" and problem.as_dict() == {
+        "code": "columns_missing",
+        "params": {"columns": ["category", "list_price"]},
+    }
+    with translation.override("zh-hans"):
+        assert str(problem) == "缺少必填列：分类、售价"
     assert Product.objects.count() == 0
 
 
@@ -329,8 +345,7 @@ def test_on_sale_needs_an_active_sku_with_a_price(catalogue, ops_user):
         sku_row(4, status="on_sale", list_price="5.00"),
         sku_row(5, status="draft", list_price="0"),
     ]
-    with translation.override("en"):
-        result = run(ops_user, rows, mode="partial")
+    result = run(ops_user, rows, mode="partial")
 
     assert errors_of(result) == {(2, "status"), (3, "status")}
     message = result.errors[0].message
@@ -342,10 +357,60 @@ def test_on_sale_needs_an_active_sku_with_a_price(catalogue, ops_user):
 
 
 def test_on_sale_message_is_translated(catalogue, ops_user):
-    """The on-sale row error follows the active language (Simplified Chinese first)."""
+    """The on-sale row error follows the language active where it is read."""
+    result = run(ops_user, [sku_row(1, status="on_sale", list_price="0")])
     with translation.override("zh-hans"):
-        result = run(ops_user, [sku_row(1, status="on_sale", list_price="0")])
-    assert result.errors[0].column == "status" and "无法上架" in result.errors[0].message
+        assert result.errors[0].column == "status" and "无法上架" in result.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "in_english", "in_chinese"),
+    [
+        ("list_price", "abc", "Not a number: “abc”", "不是数字：“abc”"),
+        (
+            "status",
+            "待定",
+            "Unknown status “待定”: use draft, on_sale or off_shelf",
+            "未知状态“待定”：请填写 草稿、在售 或 已下架",
+        ),
+        ("weight_g", "1.5", "Not a whole number: “1.5”", "不是整数：“1.5”"),
+        ("brand", "Acme", "Unknown brand “Acme”", "未知品牌“Acme”"),
+        ("sku_code", "", "This column must not be empty", "此列不能为空"),
+        ("barcode", "12345", "An EAN-13 barcode has exactly 13 digits", "13 位数字"),
+    ],
+)
+def test_row_errors_are_stored_as_codes_and_read_in_the_readers_language(
+    catalogue, ops_user, column, value, in_english, in_chinese
+):
+    """A row error keeps a code and its values (what a job stores); its words come from
+    the language of whoever reads it, English or Simplified Chinese, whatever language
+    the import ran in."""
+    with translation.override("zh-hans"):
+        result = run(ops_user, [sku_row(1, **{column: value})], mode="dry_run")
+    [error] = result.errors
+    stored = error.as_dict()
+    assert set(stored) == {"row", "column", "code", "params"} and stored["column"] == column
+    assert in_english in describe(stored)
+    with translation.override("zh-hans"):
+        assert in_chinese in describe(stored) and in_chinese in error.message
+
+
+def test_a_failed_price_shows_as_an_empty_cell_in_the_preview(catalogue, ops_user):
+    """The preview of a row whose price failed its check shows no price, never None."""
+    result = run(ops_user, [sku_row(1), sku_row(2, list_price="abc")], mode="dry_run")
+    assert [(p["action"], p["list_price"]) for p in result.preview] == [
+        ("create", "1999.00"),
+        ("error", ""),
+    ]
+
+
+def test_every_columns_chinese_label_is_a_header_the_import_reads(catalogue):
+    """An error names a column by its Chinese label (售价, SKU 编码): a header written so
+    is read as that column, so the message says what to put in the file."""
+    from mercato.catalog.importing.columns import COLUMNS, canonical_column
+
+    with translation.override("zh-hans"):
+        assert {c: canonical_column(column_label(c)) for c in COLUMNS} == {c: c for c in COLUMNS}
 
 
 def test_on_sale_counts_priced_skus_already_in_the_catalogue(catalogue, ops_user):

@@ -46,7 +46,7 @@ def test_import_command_errors_exit_non_zero_with_a_table(catalogue, tmp_path):
     with pytest.raises(CommandError, match="1 rows have errors"):
         call_command("import_products", str(path), "--dry-run", stdout=out, stderr=io.StringIO())
     text = out.getvalue()
-    assert "list_price" in text and "Not a number: 'abc'" in text and "      3" in text
+    assert "list_price" in text and "Not a number: “abc”" in text and "      3" in text
     assert "Dry run: nothing was written." in text
     assert catalogue_counts() == before
 
@@ -65,7 +65,7 @@ def test_import_command_all_or_nothing(catalogue, tmp_path):
         (["missing.csv"], "file: no such file"),
         (["{dir}/notes.txt"], "file: use a .csv or .xlsx"),
         (["{good}", "--user", "nobody"], "--user: no user named 'nobody'"),
-        (["{bad_header}"], "Required columns are missing: category"),
+        (["{bad_header}"], "Required columns are missing: Category"),
     ],
 )
 def test_import_command_bad_arguments_name_the_argument(catalogue, tmp_path, args, message):

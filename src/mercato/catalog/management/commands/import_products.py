@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from django.core.files import File
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 from tqdm import tqdm
 
-from mercato.catalog.importing import create_import_job, run_import_job
+from mercato.catalog.importing import create_import_job, describe, job_failure, run_import_job
 from mercato.catalog.models import ImportJob
 from mercato.core.errors import DomainError
 
@@ -39,6 +39,8 @@ class Command(BaseCommand):
         )
         parser.add_argument("--max-errors", type=int, default=50, help="errors to list (50)")
 
+    # The command speaks English throughout (its help, counts and the row errors alike).
+    @no_translations
     def handle(self, *args, **options):
         path = Path(options["file"])
         if not path.is_file():
@@ -79,7 +81,7 @@ class Command(BaseCommand):
 
     def _report(self, job: ImportJob, max_errors: int) -> None:
         if job.status == ImportJob.Status.FAILED:
-            raise CommandError(job.message)
+            raise CommandError(job_failure(job))
         s = job.summary
         self.stdout.write(
             f"Rows: {s['rows']}, with errors: {s['rows_failed']}\n"
@@ -93,7 +95,7 @@ class Command(BaseCommand):
             width = max(len(e["column"] or "") for e in job.errors[:max_errors])
             self.stdout.write(f"\n{'row':>7}  {'column':<{width}}  problem")
             for e in job.errors[:max_errors]:
-                self.stdout.write(f"{e['row']:>7}  {e['column'] or '':<{width}}  {e['message']}")
+                self.stdout.write(f"{e['row']:>7}  {e['column'] or '':<{width}}  {describe(e)}")
             if s["error_count"] > max_errors:
                 self.stdout.write(f"... and {s['error_count'] - max_errors} more errors")
         if job.mode == ImportJob.Mode.DRY_RUN:
