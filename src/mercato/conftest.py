@@ -153,6 +153,26 @@ def _own_tables_only(_watch_table_writes):
         pytest.fail("SQL wrote another app's table:\n" + "\n".join(found), pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def _mercato_celery_stays_current():
+    """Tasks run in-process only through Mercato's Celery app. A test that makes another app
+    current (`Celery(...)` does unless told not to) sends every later test's `.delay()` in
+    this process to its broker: the fault suite once did, and 13 tests after it failed."""
+    yield
+    from celery import current_app
+
+    if current_app.main != "mercato":
+        current_app_name = current_app.main
+        from mercato.celery import app
+
+        app.set_current()
+        pytest.fail(
+            f"the test left Celery app {current_app_name!r} current: "
+            "pass set_as_current=False (core/tests/faults/harness.py::broker_client)",
+            pytrace=False,
+        )
+
+
 @pytest.fixture
 def redis_cache(settings):
     """The real Redis server as the cache, under a key prefix no other test shares."""

@@ -2,6 +2,7 @@
 this module as a plugin). An app's own conftest may define a fixture of the same name for
 its tests; the nearest one wins."""
 
+import importlib
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -25,6 +26,18 @@ from .factories import (
     make_phone,
     make_warehouse,
 )
+
+
+def add_default_dictionary() -> None:
+    """The search dictionary the migrations give a new shop (default synonyms, then the
+    colloquial words), again: a transactional test before this one flushed every table,
+    migration rows included. Both loaders leave what is already there."""
+    from django.apps import apps
+
+    for name, loader in (("0003_default_synonyms", "add_defaults"),
+                         ("0005_colloquial_dictionary", "load")):  # fmt: skip
+        module = importlib.import_module(f"mercato.search.migrations.{name}")
+        getattr(module, loader)(apps, None)
 
 
 @contextmanager

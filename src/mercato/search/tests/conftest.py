@@ -1,4 +1,3 @@
-import importlib
 from decimal import Decimal
 
 import pytest
@@ -7,6 +6,7 @@ from django.core.cache import cache
 from mercato.catalog.models import Brand, ProductStatus
 from mercato.search import dictionary, querylog, selectors, services
 from mercato.testing.factories import ProductFactory, SkuFactory, make_category
+from mercato.testing.fixtures import add_default_dictionary
 
 
 @pytest.fixture(autouse=True)
@@ -29,18 +29,10 @@ def make_product(name, *, category, brand=None, status=ProductStatus.ON_SALE, pr
     return product
 
 
-def add_default_synonyms():
-    """The migration's synonyms again: a transactional test before may have flushed them."""
-    from django.apps import apps
-
-    module = importlib.import_module("mercato.search.migrations.0003_default_synonyms")
-    module.add_defaults(apps, None)
-
-
 @pytest.fixture
 def shop(db, django_capture_on_commit_callbacks):
     """A small catalogue, indexed: phones, a watch, a cable, a draft phone."""
-    add_default_synonyms()
+    add_default_dictionary()
     digital = make_category("手机数码", slug="shouji-shuma")
     phones = make_category("手机", parent=digital, slug="shouji")
     smart = make_category("智能手机", parent=phones, slug="zhineng-shouji")

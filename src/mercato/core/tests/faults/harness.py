@@ -147,6 +147,15 @@ def redis_server(port: int, workdir: Path, *, persistent: bool) -> Process:
     )  # fmt: skip
 
 
+def broker_client(url: str):
+    """A Celery client for sending to, or emptying, a broker the test names. Not the current
+    app: a new Celery() becomes `current_app` by default, and every later test's `.delay()`
+    in this process would go to that broker instead of running in-process."""
+    from celery import Celery
+
+    return Celery("faults-test", broker=url, set_as_current=False)
+
+
 def gunicorn(port: int, env: dict, log: Path, *, workers: int = 2, threads: int = 4) -> Process:
     argv = [
         str(BIN / "gunicorn"), "-c", "python:mercato.gunicorn_config", "mercato.wsgi",

@@ -13,7 +13,15 @@ from django.utils import timezone
 
 from mercato.orders.models import Order, OrderStatus
 
-from .harness import Load, RowLock, backends, data_problems, terminate, wait_for
+from .harness import (
+    Load,
+    RowLock,
+    backends,
+    broker_client,
+    data_problems,
+    terminate,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.faults,
@@ -103,9 +111,7 @@ def test_a_task_whose_connection_is_killed_is_retried(stack, shop):
         stack.database, "SELECT id FROM orders_order WHERE id = %s FOR UPDATE", [order.pk]
     )
     try:
-        from celery import Celery
-
-        client = Celery("faults-test", broker=stack.env["CELERY_BROKER_URL"])
+        client = broker_client(stack.env["CELERY_BROKER_URL"])
         client.send_task("mercato.orders.tasks.cancel_unpaid_order_task", args=[order.pk])
         [waiting] = wait_for(
             lambda: backends(stack.database, waiting_on_lock=True, exclude=[lock.pid]),

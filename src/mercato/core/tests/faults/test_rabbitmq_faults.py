@@ -9,7 +9,6 @@ import time
 import uuid
 
 import pytest
-from celery import Celery
 
 from mercato.core.models import OutboxMessage
 
@@ -17,6 +16,7 @@ from .harness import (
     BIN,
     Load,
     TcpProxy,
+    broker_client,
     data_problems,
     fault_ports,
     gunicorn,
@@ -36,7 +36,7 @@ CANCEL = "mercato.orders.tasks.cancel_unpaid_order_task"
 def timers_in(queue: str) -> list[int]:
     """The order ids of the cancel timers waiting in `queue` (taken out of it)."""
     found = []
-    with Celery("faults-test", broker=f"amqp://guest:guest@127.0.0.1:{RABBITMQ_PORT}//") \
+    with broker_client(f"amqp://guest:guest@127.0.0.1:{RABBITMQ_PORT}//") \
             .connection_for_write() as connection:  # fmt: skip
         channel = connection.default_channel
         while (message := channel.basic_get(queue, no_ack=True)) is not None:
@@ -98,7 +98,7 @@ def test_rabbitmq_unreachable_during_placement(stack, shop):
         worker.stop()
         web.stop()
         proxy.close()
-        with Celery("faults-test", broker=f"amqp://guest:guest@127.0.0.1:{RABBITMQ_PORT}//") \
+        with broker_client(f"amqp://guest:guest@127.0.0.1:{RABBITMQ_PORT}//") \
                 .connection_for_write() as connection:  # fmt: skip
             connection.default_channel.queue_delete(queue)
             connection.default_channel.exchange_delete(queue)

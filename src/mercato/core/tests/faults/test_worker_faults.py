@@ -9,13 +9,20 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from celery import Celery
 from django.utils import timezone
 
 from mercato.core.models import WorkerHeartbeat
 from mercato.orders.models import Order, OrderStatus
 
-from .harness import Load, TcpProxy, data_problems, fault_ports, port_is_open, wait_for
+from .harness import (
+    Load,
+    TcpProxy,
+    broker_client,
+    data_problems,
+    fault_ports,
+    port_is_open,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.faults,
@@ -42,7 +49,7 @@ def unpaid_orders_due_soon(stack, shop, *, seconds: float) -> list[Order]:
 def send_timers(stack, orders, *, broker: str = "", queue: str | None = None) -> list[str]:
     """The cancel timers, sent to the stack's broker (or `broker`) due at the orders'
     deadline, as the outbox does. Returns the task ids."""
-    client = Celery("faults-test", broker=broker or stack.env["CELERY_BROKER_URL"])
+    client = broker_client(broker or stack.env["CELERY_BROKER_URL"])
     with client.connection_for_write() as connection:
         return [
             client.send_task(
@@ -149,6 +156,6 @@ def test_a_rabbitmq_connection_drop_while_the_worker_holds_countdown_tasks(stack
     finally:
         worker.stop()
         proxy.close()
-        with Celery("faults-test", broker=direct).connection_for_write() as connection:
+        with broker_client(direct).connection_for_write() as connection:
             connection.default_channel.queue_delete(queue)
             connection.default_channel.exchange_delete(queue)
