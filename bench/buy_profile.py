@@ -120,7 +120,14 @@ def main() -> None:
     parser.add_argument("--payment", default="sandbox")
     parser.add_argument("--bare-stock", type=int, help="stock id for the bare view's timing")
     parser.add_argument("--json", action="store_true", help="print the timed medians as JSON")
+    parser.add_argument(
+        "--stock-step", choices=["orm"], help="placement's stock step through the ORM"
+    )
     args = parser.parse_args()
+    if args.stock_step:  # inventory.stockstep.stock_step() reads the setting at each call
+        from django.conf import settings
+
+        settings.MERCATO_STOCK_STEP = args.stock_step
     pool = list(fx.sellable_skus()[: fx.POOL_SKUS])
     tag = f"prof{int(time.time())}"
     customers = fx.members(tag, args.orders)
