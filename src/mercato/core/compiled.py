@@ -25,10 +25,14 @@ import itertools
 import threading
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models.query import ValuesIterable, ValuesListIterable
 
-_STAND_IN_INTS = itertools.count(-(2**62), -1)  # no row id, quantity or flag is this
+# Stand-ins for ints: the top of a 32-bit integer column, downwards. Inside every integer
+# field's range (Django leaves a lookup outside it out of the statement: EmptyResultSet),
+# and no row id or quantity this shop uses as a constant in a query.
+_STAND_IN_INTS = itertools.count(2**31 - 1, -1)
 
 
 def _stand_in(name: str, value):
@@ -62,7 +66,10 @@ class CompiledQuery:
         if queryset._iterable_class not in (ValuesIterable, ValuesListIterable):
             raise TypeError(f"{self.name}: build a values() or values_list() queryset")
         compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # a stand-in outside its field's range (a small integer)
+            raise ValueError(f"{self.name}: a stand-in value left the statement") from None
         slots = {}
         for name, stand_in in stand_ins.items():
             found = [i for i, p in enumerate(params) if type(p) is type(stand_in) and p == stand_in]

@@ -42,3 +42,14 @@ def test_a_value_that_cannot_stand_in_is_refused():
         CompiledQuery(
             "test.bad", lambda flag: Sku.objects.filter(is_active=flag).values("pk")
         ).rows(flag=True)
+
+
+def test_an_int_stands_in_for_any_integer_field():
+    """A value compared with a positive or 32-bit integer column (a SKU's weight) reaches
+    the statement too: Django drops a lookup whose value is outside the column's range."""
+    sku = SkuFactory(weight_g=250)
+    by_weight = CompiledQuery(
+        "test.by_weight", lambda grams: Sku.objects.filter(weight_g=grams).values_list("code")
+    )
+    assert by_weight.rows(grams=250) == [(sku.code,)]
+    assert by_weight.rows(grams=251) == []
