@@ -47,7 +47,7 @@ def _stand_in(name: str, value):
 class _Statement:
     sql: str
     params: tuple  # the constants; stand-ins replaced at each call
-    slots: dict[int, str]  # param position -> argument name
+    slots: dict[int, tuple[str, type]]  # param position -> (argument name, its type there)
     names: tuple[str, ...]  # the columns, as values() names them
     converters: tuple  # (position, (functions, expression)) as the compiler gives them
     flat: bool  # values_list(): tuples instead of dicts
@@ -72,10 +72,17 @@ class CompiledQuery:
             raise ValueError(f"{self.name}: a stand-in value left the statement") from None
         slots = {}
         for name, stand_in in stand_ins.items():
-            found = [i for i, p in enumerate(params) if type(p) is type(stand_in) and p == stand_in]
+            kind = type(stand_in)
+            # The backend may wrap the value in a subclass that names its SQL type
+            # (psycopg's Int4 for a 32-bit column): each call's value is wrapped the same.
+            found = [
+                i
+                for i, p in enumerate(params)
+                if isinstance(p, kind) and not isinstance(p, bool) and p == stand_in
+            ]
             if not found:  # the builder changed the value on its way into the statement
                 raise ValueError(f"{self.name}: {name} does not reach the statement {sql}")
-            slots.update(dict.fromkeys(found, name))
+            slots.update({i: (name, type(params[i])) for i in found})
         query = queryset.query
         names = (*query.extra_select, *query.values_select, *query.annotation_select)
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
@@ -100,10 +107,10 @@ class CompiledQuery:
     def rows(self, **values) -> list:
         """The queryset's rows for these values: dicts (values()) or tuples (values_list())."""
         statement = self._statement(values)
-        params = [
-            values[statement.slots[i]] if i in statement.slots else p
-            for i, p in enumerate(statement.params)
-        ]
+        params = list(statement.params)
+        for i, (name, kind) in statement.slots.items():
+            value = values[name]
+            params[i] = value if type(value) is kind else kind(value)
         with connection.cursor() as cursor:
             cursor.execute(statement.sql, params)
             rows = cursor.fetchall()
