@@ -142,15 +142,15 @@ def _watch_table_writes():
 
 @pytest.fixture(autouse=True)
 def _own_tables_only(_watch_table_writes):
-    """DESIGN.md: an app writes only its own tables. A test during which an app's own SQL
-    wrote another app's table fails, naming the module, line and table
-    (mercato.testing.tablewrites)."""
+    """DESIGN.md: an app writes only its own tables and reads others' through their
+    selectors. A test during which an app's own SQL wrote or read another app's table
+    fails, naming the module, line and table (mercato.testing.tablewrites)."""
     from mercato.testing import tablewrites
 
     tablewrites.take_found()
     yield
     if found := tablewrites.take_found():
-        pytest.fail("SQL wrote another app's table:\n" + "\n".join(found), pytrace=False)
+        pytest.fail("SQL named another app's table:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

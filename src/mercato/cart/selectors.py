@@ -95,3 +95,51 @@ def cart_summary(*, cart: Cart, province: str | None = None) -> CartSummary:
             total += subtotal
             units += line.quantity
     return CartSummary(cart=cart, lines=views, selected_count=units, total=total)
+
+
+# What checkout prices and places: each selected line with its SKU's data, by name.
+SELECTED_LINE_FIELDS = {
+    "purchase_limit": F("sku__cart_limit__max_per_order"),  # None: only the site maximum
+    "product_id": F("sku__product_id"),
+    "product_name": F("sku__product__name"),
+    "sku_code": F("sku__code"),
+    "specs": F("sku__specs"),
+    "list_price": F("sku__list_price"),
+    "weight_g": F("sku__weight_g"),
+}
+
+
+def selected_lines(*, cart_id: int):
+    """The cart's selected lines that can be bought now, in the order they were added, as
+    dicts: id, sku_id, quantity and SELECTED_LINE_FIELDS. One query (a values() queryset,
+    so checkout can add its own columns to the same statement).
+
+    A line whose SKU or product went off sale stays in the cart (the cart page says so)
+    but is not among these: it is neither quoted nor placed.
+    """
+    return (
+        CartLine.objects.filter(
+            cart_id=cart_id,
+            selected=True,
+            sku__is_active=True,
+            sku__product__status=ProductStatus.ON_SALE,
+        )
+        .order_by("added_at", "id")
+        .values("id", "sku_id", "quantity", **SELECTED_LINE_FIELDS)
+    )
+
+
+def carts_to_lock(*, customer_id: int | None, session_key: str = "", cart_id: int | None = None):
+    """The cart a placement takes, as a queryset locked FOR UPDATE (on engines that lock
+    rows): `cart_id` if given (and the customer's or the guest session's), else the
+    customer's shopping cart (not a phone order's), else the guest cart of `session_key`.
+    Checkout adds what it reads with the lock (orders' key check, the order number)."""
+    if customer_id is not None:
+        carts = Cart.objects.filter(customer_id=customer_id)
+        if cart_id is None:
+            carts = carts.filter(purpose=CartPurpose.SHOP)
+    else:
+        carts = Cart.objects.filter(customer=None, session_key=session_key)
+    if cart_id is not None:
+        carts = carts.filter(pk=cart_id)
+    return carts.order_by("pk").select_for_update()

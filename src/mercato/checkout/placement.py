@@ -7,30 +7,30 @@ idempotency key answers with the order the first request placed.
 """
 
 import ipaddress
-import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils.translation import gettext as _
 
+from mercato.cart.selectors import carts_to_lock, selected_lines
 from mercato.cart.services import remove_lines
-from mercato.catalog.models import ProductStatus
-from mercato.core.db import db_decimal
+from mercato.core.compiled import CompiledQuery
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.inventory.allocation import OutOfStock, Parcel, plan_parcels
 from mercato.inventory.reservations import PlanOutdated, reserve_stock_for_new_reference
 from mercato.orders.models import InvoiceType, Order
-from mercato.orders.selectors import order_for_stored_key, stored_idempotency_key
+from mercato.orders.selectors import order_for_stored_key, placed_with_key, stored_idempotency_key
 from mercato.orders.services import (
     COD,
-    ORDER_NUMBER_SEQUENCE,
     DeliveryAddress,
     Invoice,
     PricedLine,
+    next_number_value,
     order_number,
     write_order_record,
 )
@@ -40,9 +40,9 @@ from mercato.payments.services import create_cod_payment
 from .services import (
     INVOICE_COMPANY,
     INVOICE_PERSONAL,
-    RATE_COLUMNS,
-    RATE_FROM,
+    RATE_FIELDS,
     fee_at_rate,
+    shipping_rates,
     validate_invoice,
 )
 from .totals import ZERO, Totals, compute_totals, to_fen
@@ -103,50 +103,27 @@ class _Priced:
         return [(line.sku_id, line.quantity) for line in self.cart_lines]
 
 
-# Written out, as the other statements of placement's hot path (docs/performance.md): the
-# ORM built this join in more Python time than the database took to run it. The shipping
-# rate of the delivery province comes along on every row (NULLs: no rate there).
-SELECTED_LINES_SQL = f"""
-    SELECT l.id, l.sku_id, l.quantity, lim.max_per_order, s.product_id, p.name, s.code,
-           s.specs, s.list_price, s.weight_g, rate.*
-    FROM cart_cartline l
-    JOIN catalog_sku s ON s.id = l.sku_id
-    JOIN catalog_product p ON p.id = s.product_id
-    LEFT JOIN cart_cartlimit lim ON lim.sku_id = s.id
-    LEFT JOIN (SELECT {RATE_COLUMNS} FROM {RATE_FROM} WHERE zp.province = %s) rate ON 1 = 1
-    WHERE l.cart_id = %s AND l.selected = %s AND s.is_active = %s AND p.status = %s
-    ORDER BY l.added_at, l.id
-"""  # noqa: S608 - the rate's SQL is constant text from checkout.services
+def _lines_with_rate(cart_id: int, province: str):
+    """cart.selectors.selected_lines with the shipping rate of `province` (RATE_FIELDS,
+    Nones: no rate there) on every row: one statement."""
+    rate = shipping_rates(province=province)
+    rate_columns = {f"rate_{name}": Subquery(rate.values(name)[:1]) for name in RATE_FIELDS}
+    return selected_lines(cart_id=cart_id).annotate(**rate_columns)
+
+
+# Compiled once (mercato.core.compiled): building it cost more than running it.
+LINES_WITH_RATE = CompiledQuery("checkout.lines_with_rate", _lines_with_rate)
+RATE_COLUMNS = tuple(f"rate_{name}" for name in RATE_FIELDS)
 
 
 def _selected_lines(cart_id: int, *, province: str) -> tuple[list[SelectedLine], tuple]:
-    """The cart's selected lines that can be bought now, in the order they were added, and
-    the shipping rate row for `province` (checkout.services.RATE_COLUMNS). One query.
-
-    A line whose SKU or product went off sale stays in the cart (the cart page says so)
-    but is neither quoted nor placed.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(SELECTED_LINES_SQL, [province, cart_id, True, True, ProductStatus.ON_SALE])
-        rows = cursor.fetchall()
+    """The cart's selected lines that can be bought now (cart.selectors.selected_lines), in
+    the order they were added, and the shipping rate row for `province`. One query."""
+    rows = LINES_WITH_RATE.rows(cart_id=cart_id, province=province)
     if not rows:
         raise ValidationFailed({"lines": [_("Select at least one item on sale to check out.")]})
-    lines = [
-        SelectedLine(
-            id=row[0],
-            sku_id=row[1],
-            quantity=row[2],
-            purchase_limit=row[3],
-            product_id=row[4],
-            product_name=row[5],
-            sku_code=row[6],
-            specs=json.loads(row[7]),  # JSON text on PostgreSQL (Django's loader) and SQLite
-            list_price=db_decimal(row[8]),
-            weight_g=row[9],
-        )
-        for row in rows
-    ]
-    return lines, rows[0][10:]
+    lines = [SelectedLine(**{k: row[k] for k in row if k not in RATE_COLUMNS}) for row in rows]
+    return lines, tuple(rows[0][name] for name in RATE_COLUMNS)
 
 
 def _check_limits(cart_lines: list[SelectedLine]) -> None:
@@ -360,44 +337,43 @@ def place_order(
         return Placement(order=first, created=False)
 
 
+def _cart_lock(customer_id, session_key, cart_id, key):
+    """The cart (cart.selectors.carts_to_lock) with orders' key check and number as columns."""
+    placed = placed_with_key(customer_id=customer_id, stored_key=key).values("id")[:1]
+    return (
+        carts_to_lock(customer_id=customer_id, session_key=session_key, cart_id=cart_id)
+        .annotate(placed_id=Subquery(placed), number_value=next_number_value())
+        .values_list("id", "placed_id", "number_value")[:1]
+    )
+
+
+CART_LOCK = CompiledQuery("checkout.cart_lock", _cart_lock)
+
+
 def _lock_cart(*, cart_id, customer, session_key: str, key: str) -> tuple[int, int | None, str]:
     """(cart id, id of the order this customer already placed with `key` or None, the new
     order's number on PostgreSQL or ""), the cart row locked until the transaction ends:
-    one query for all three.
+    one query for all three, the cart's lookup (cart.selectors) with orders' key check and
+    number (orders.selectors, orders.services) as columns of it.
 
     The cart row lock makes a double submit of this cart wait for the first one to
     commit; the second then finds the first order by its key instead of an empty cart or
     a sold-out SKU. The number comes from orders' sequence (orders.services.order_number),
     which skips the values of placements that end in an error, as it does after rollbacks.
     """
-    if customer is not None:
-        # Without a cart named, the customer's shopping cart (not a phone order's).
-        owner, params = "c.customer_id = %s", [customer.pk]
-        if cart_id is None:
-            owner, params = f"{owner} AND c.purpose = %s", [*params, "shop"]
-        placed, placed_params = "o.customer_id = %s", [customer.pk]
-    else:
-        owner, params = "c.customer_id IS NULL AND c.session_key = %s", [session_key]
-        placed, placed_params = "o.customer_id IS NULL", []
-    if cart_id is not None:
-        owner, params = f"{owner} AND c.id = %s", [*params, cart_id]
-    postgres = connection.vendor == "postgresql"
-    number = ", nextval(%s)" if postgres else ""
-    sql = (
-        f"SELECT c.id, (SELECT o.id FROM orders_order o WHERE {placed} "  # noqa: S608
-        f"AND o.idempotency_key = %s){number} FROM cart_cart c WHERE {owner}"
+    customer_id = customer.pk if customer is not None else None
+    rows = CART_LOCK.rows(
+        customer_id=customer_id,
+        session_key=session_key if customer_id is None else None,
+        cart_id=cart_id,
+        key=key,
     )
-    sequence = [ORDER_NUMBER_SEQUENCE] if postgres else []
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE OF c"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*placed_params, key, *sequence, *params])
-        row = cursor.fetchone()
-    if row is None:
+    if not rows:
         if cart_id is not None:
             raise NotFound(_("This cart no longer exists."), field="cart")
         raise ValidationFailed({"cart": [_("Your cart is empty.")]})
-    return row[0], row[1], order_number(row[2]) if postgres else ""
+    ((cart_id, placed_id, number_value),) = rows
+    return cart_id, placed_id, order_number(number_value) if number_value is not None else ""
 
 
 @transaction.atomic
@@ -422,7 +398,8 @@ def _place(
         cart_id=cart_id, customer=customer, session_key=session_key, key=idempotency_key
     )
     if placed_id is not None:
-        return Placement(order=Order.objects.get(pk=placed_id), created=False)
+        first = order_for_stored_key(customer=customer, stored_key=idempotency_key)
+        return Placement(order=first, created=False)
 
     # 2. Prices, weight and fee from the database as they are now.
     try:

@@ -4,7 +4,8 @@ import math
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -87,28 +88,23 @@ def save_shipping_zone(
     return zone
 
 
-# (first_weight_g, first_fee, extra_weight_step_g, extra_fee) of the province's zone.
-RATE_COLUMNS = "r.first_weight_g, r.first_fee, r.extra_weight_step_g, r.extra_fee"
-RATE_FROM = (
-    "checkout_shippingrate r JOIN checkout_shippingzoneprovince zp ON zp.zone_id = r.zone_id"
-)
+# What a shipping rate row holds, in the order fee_at_rate reads them.
+RATE_FIELDS = ("first_weight_g", "first_fee", "extra_weight_step_g", "extra_fee")
+
+
+def shipping_rates(*, province: str) -> QuerySet[ShippingRate]:
+    """The rate of the zone `province` belongs to (no row: we do not ship there)."""
+    return ShippingRate.objects.filter(zone__provinces__province=province)
 
 
 def shipping_fee(*, province: str, weight_g: int, goods_total: Decimal) -> Decimal:
     """The fee to ship `weight_g` grams to `province`; free at or above the threshold."""
-    # Written out: every quote asks, and the ORM took four times as long as the database
-    # to answer (docs/performance.md).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {RATE_COLUMNS} FROM {RATE_FROM} WHERE zp.province = %s",  # noqa: S608
-            [province],
-        )
-        rate = cursor.fetchone()
+    rate = shipping_rates(province=province).values_list(*RATE_FIELDS).first()
     return fee_at_rate(rate, province=province, weight_g=weight_g, goods_total=goods_total)
 
 
 def fee_at_rate(rate, *, province: str, weight_g: int, goods_total: Decimal) -> Decimal:
-    """shipping_fee for a rate row (RATE_COLUMNS) already read, None when the province's
+    """shipping_fee for a rate (RATE_FIELDS) already read, None when the province's
     zone has none: placement reads it with the cart's lines."""
     if weight_g < 0:
         raise DomainError(_("The parcel weight cannot be negative."), field="weight_g")

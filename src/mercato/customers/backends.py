@@ -1,34 +1,28 @@
 """The authentication backend: Django's ModelBackend, with the shopper's Customer row."""
 
-from functools import cache
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.core.exceptions import ValidationError
-from django.db import connection
+
+from mercato.core.compiled import CompiledQuery
 
 from .models import Customer
 
 
-def _columns(model, alias: str) -> list[str]:
-    quote = connection.ops.quote_name
-    return [f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields]
-
-
-@cache
-def _user_query() -> tuple[str, list[str], list[str]]:
-    """The SELECT of a user and their customer row, and the two models' field names."""
+def _user_with_customer(user_id):
+    """A user's row and their customer row's (Nones: not a customer), as values_list."""
     user_model = get_user_model()
-    sql = (
-        f"SELECT {', '.join(_columns(user_model, 'u') + _columns(Customer, 'c'))} "  # noqa: S608
-        f"FROM {user_model._meta.db_table} u "
-        f"LEFT JOIN {Customer._meta.db_table} c ON c.user_id = u.id WHERE u.id = %s"
-    )
-    return (
-        sql,
-        [f.attname for f in user_model._meta.concrete_fields],
-        [f.attname for f in Customer._meta.concrete_fields],
-    )
+    customer = [f"customer__{f.attname}" for f in Customer._meta.concrete_fields]
+    return user_model.objects.filter(pk=user_id).values_list(*_attnames(user_model), *customer)
+
+
+def _attnames(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+# Compiled once (mercato.core.compiled): on every logged-in request, building the join
+# through the ORM took more time than everything else in a small request.
+USER_WITH_CUSTOMER = CompiledQuery("customers.user_with_customer", _user_with_customer)
 
 
 class ModelBackend(DjangoModelBackend):
@@ -36,9 +30,10 @@ class ModelBackend(DjangoModelBackend):
     of two: every shop request of a member (cart, checkout, orders) reads
     `request.user.customer`.
 
-    The query is written out and the rows become models through Model.from_db, as the ORM
-    would make them: on every logged-in request, building the join through the ORM took
-    more time than everything else in a small request (docs/performance.md).
+    The ORM builds the join once (USER_WITH_CUSTOMER) and the rows become models through
+    Model.from_db, as the ORM would make them: on every logged-in request, building the
+    join each time took more time than everything else in a small request
+    (docs/performance.md).
     """
 
     def get_user(self, user_id):
@@ -50,12 +45,11 @@ class ModelBackend(DjangoModelBackend):
                 return None
         if not isinstance(user_id, int) or not 0 < user_id < 2**63:  # not a row id at all
             return None
-        sql, user_fields, customer_fields = _user_query()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [user_id])
-            row = cursor.fetchone()
-        if row is None:
+        rows = USER_WITH_CUSTOMER.rows(user_id=user_id)
+        if not rows:
             return None
+        (row,) = rows
+        user_fields, customer_fields = _attnames(user_model), _attnames(Customer)
         user = user_model.from_db("default", user_fields, row[: len(user_fields)])
         customer_row = row[len(user_fields) :]
         customer = None

@@ -2,9 +2,9 @@
 
 from functools import lru_cache
 
-from django.db import connection
 from django.db.models import QuerySet
 
+from mercato.core.compiled import CompiledQuery
 from mercato.core.regions import mainland_districts, mainland_provinces
 
 from .models import Address, Customer
@@ -34,17 +34,20 @@ def addresses_of(*, customer: Customer) -> QuerySet[Address]:
 ADDRESS_FIELDS = ("recipient", "mobile", "province", "city", "district", "detail")
 
 
+# Compiled once (mercato.core.compiled): it sits on checkout's hot path, where building
+# the query took four times as long as the database took to answer it.
+ADDRESS_OF_CUSTOMER = CompiledQuery(
+    "customers.address_fields",
+    lambda customer_id, address_id: Address.objects.filter(
+        customer_id=customer_id, pk=address_id
+    ).values(*ADDRESS_FIELDS),
+)
+
+
 def address_fields(*, customer_id: int, address_id: int) -> dict | None:
     """The delivery fields of one of the customer's saved addresses; None when it is not
-    theirs (or does not exist). Written out: it sits on checkout's hot path, where the
-    ORM took four times as long as the database to answer."""
+    theirs (or does not exist)."""
     if not 0 < address_id < 2**63:  # no such row, and PostgreSQL's bigint would refuse it
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(ADDRESS_FIELDS)} FROM customers_address "  # noqa: S608
-            "WHERE customer_id = %s AND id = %s",
-            [customer_id, address_id],
-        )
-        row = cursor.fetchone()
-    return dict(zip(ADDRESS_FIELDS, row, strict=True)) if row else None
+    rows = ADDRESS_OF_CUSTOMER.rows(customer_id=customer_id, address_id=address_id)
+    return rows[0] if rows else None

@@ -77,7 +77,8 @@ def order_for_idempotency_key(
 
 def order_for_stored_key(*, customer: Customer | None, stored_key: str) -> Order | None:
     """The order placed with a key as stored_idempotency_key gave it (checkout has it)."""
-    return Order.objects.filter(customer=customer, idempotency_key=stored_key).first()
+    customer_id = customer.pk if customer is not None else None
+    return placed_with_key(customer_id=customer_id, stored_key=stored_key).first()
 
 
 def order_problems(*, now=None, overdue_after=None, limit: int = 20) -> list[str]:
@@ -146,3 +147,9 @@ def order_events(*, number: str = "") -> QuerySet[OrderEvent]:
 
 def order_events_by_id(ids) -> dict[int, OrderEvent]:
     return OrderEvent.objects.select_related("order").in_bulk(list(ids))
+
+
+def placed_with_key(*, customer_id: int | None, stored_key: str) -> QuerySet[Order]:
+    """The order placed with a key as stored_idempotency_key gave it, as a queryset: checkout
+    reads its id in the statement that locks the cart."""
+    return Order.objects.filter(customer_id=customer_id, idempotency_key=stored_key).order_by()

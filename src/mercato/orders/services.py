@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import BigIntegerField, F, Func, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -176,6 +176,16 @@ def next_order_number(*, now=None) -> str:
             OrderNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
     last = OrderNumberCounter.objects.values_list("last", flat=True).get(day=day)
     return f"{day:%Y%m%d}-{last:06d}"
+
+
+def next_number_value():
+    """An ORM expression for the number of the order about to be written, for a caller
+    that reads it in one of its own queries (checkout: with the cart's lock, no round trip
+    of its own). On PostgreSQL the next value of ORDER_NUMBER_SEQUENCE (make the number
+    with order_number()); elsewhere NULL: write_order_record takes the day's counter."""
+    if connection.vendor != "postgresql":
+        return Value(None, output_field=BigIntegerField())
+    return Func(Value(ORDER_NUMBER_SEQUENCE), function="nextval", output_field=BigIntegerField())
 
 
 def order_number(sequence_value: int, *, now=None) -> str:

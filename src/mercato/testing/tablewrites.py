@@ -1,10 +1,13 @@
-"""A check, run under every test, that an app's own SQL writes only the app's own tables.
+"""A check, run under every test, that an app's own SQL names only the app's own tables.
 
-DESIGN.md: each app changes its own tables through its own services. The ORM keeps to that
-by construction (a model belongs to one app); raw SQL does not, so every statement sent
-through Django's cursors is looked at (connection.execute_wrappers): an INSERT, UPDATE or
-DELETE on a table of app A, executed directly by a module of app B (the frame that called
-`cursor.execute`), is recorded, and the test that ran it fails (mercato/conftest.py).
+DESIGN.md: each app changes its own tables through its own services, and reads another
+app's data through that app's selectors and services. The ORM keeps to that by
+construction (a model belongs to one app; a queryset another app's selector returned is
+that app's query); raw SQL does not, so every statement sent through Django's cursors is
+looked at (connection.execute_wrappers): an INSERT, UPDATE or DELETE on a table of app A,
+or a read of it (FROM, JOIN), executed directly by a module of app B (the frame that
+called `cursor.execute`), is recorded, and the test that ran it fails
+(mercato/conftest.py). READS_ALLOWED lists the few reads that stay, with the reason.
 
 Statements the ORM builds, migrations and the tests' own SQL are not judged: their caller
 is Django or a test module. Tables are known by their models (`_meta.db_table`, so
@@ -22,6 +25,9 @@ from django.db.backends.signals import connection_created
 # The table after INSERT INTO / UPDATE / DELETE FROM, wherever it stands (CTEs included);
 # words that follow UPDATE in other roles (DO UPDATE SET, FOR UPDATE OF) are no tables.
 WRITE = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:ONLY\s+)?"?(\w+)"?', re.I)
+# Every table a statement names after FROM, JOIN, INTO or UPDATE: what it reads or writes.
+# (A second table of a comma list, "FROM a, b", is not seen; our SQL joins with JOIN.)
+NAMED = re.compile(r'\b(?:FROM|JOIN|INTO|UPDATE)\s+(?:ONLY\s+)?"?(\w+)"?', re.I)
 
 # Frames between the app's `cursor.execute` and this wrapper, and helpers that run the
 # statements their caller built (judged as the caller's).
@@ -29,7 +35,12 @@ _PLUMBING = ("django.db.backends.", "django.db.utils", "contextlib", __name__)
 _RUNS_CALLERS_SQL = {("mercato.core.db", "execute_together")}
 # Helpers that write model instances they are given, as the ORM's bulk_create does: not
 # judged, as the ORM is not (the model names its table; demo seeds through them).
-_WRITES_MODELS = {("mercato.core.db", "insert_rows"), ("mercato.catalog.bulk", "insert_objects")}
+# mercato.core.compiled runs statements the ORM built (once) from a caller's queryset.
+_WRITES_MODELS = {
+    ("mercato.core.db", "insert_rows"),
+    ("mercato.catalog.bulk", "insert_objects"),
+    ("mercato.core.compiled", "rows"),
+}
 
 _found: list[str] = []
 _lock = threading.Lock()
@@ -75,6 +86,17 @@ def _app_of_module(module: str) -> str | None:
 SHARED = {"mercato.core"}
 
 
+# Raw reads of another app's tables that stay, by (reading app, owning app): each needs a
+# reason that no selector of the owner can serve it.
+READS_ALLOWED = {
+    # The search index is the catalogue's read model: building its documents and ranking
+    # matches joins the text index (SQLite FTS5, PostgreSQL tsvector: raw SQL) with the
+    # products, categories and brands it indexes, and its result cache is keyed by the
+    # shop version row (catalog.shopcache).
+    ("mercato.search", "mercato.catalog"),
+}
+
+
 def foreign_writes(sql: str, *, module: str) -> list[str]:
     """The tables of other apps that `sql`, executed by `module`, writes."""
     app = _app_of_module(module)
@@ -84,6 +106,21 @@ def foreign_writes(sql: str, *, module: str) -> list[str]:
         table
         for table in WRITE.findall(sql)
         if (owner := _app_of_table(table)) is not None and owner not in (app, *SHARED)
+    ]
+
+
+def foreign_reads(sql: str, *, module: str) -> list[str]:
+    """The tables of other apps that `sql`, executed by `module`, reads (or writes: a
+    write names its table too), but for READS_ALLOWED."""
+    app = _app_of_module(module)
+    if app is None:
+        return []
+    return [
+        table
+        for table in NAMED.findall(sql)
+        if (owner := _app_of_table(table)) is not None
+        and owner not in (app, *SHARED)
+        and (app, owner) not in READS_ALLOWED
     ]
 
 
@@ -112,14 +149,17 @@ def _text(sql) -> str:
 def check_writes(execute, sql, params, many, context):
     """A connection.execute_wrappers entry: record foreign writes, then run the statement."""
     text = _text(sql)
-    if WRITE.search(text):
+    if NAMED.search(text):
         module, line = _caller_module(sys._getframe(1))
-        tables = foreign_writes(text, module=module)
-        if tables:
+        found = []
+        if tables := foreign_writes(text, module=module):
+            found.append(f"writes {', '.join(sorted(set(tables)))} (call that app's services)")
+        elif tables := foreign_reads(text, module=module):
+            found.append(f"reads {', '.join(sorted(set(tables)))} (call that app's selectors)")
+        if found:
             with _lock:
                 _found.append(
-                    f"{module}:{line} writes {', '.join(sorted(set(tables)))} "
-                    f"(another app's table: call that app's services): {text.strip()[:200]}"
+                    f"{module}:{line} {found[0]}, another app's table: {text.strip()[:200]}"
                 )
     return execute(sql, params, many, context)
 

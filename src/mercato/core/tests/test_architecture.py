@@ -166,6 +166,61 @@ def test_a_raw_write_to_another_apps_table_is_named():
     assert tablewrites.foreign_writes(lock, module="mercato.checkout.placement") == []
 
 
+def test_a_raw_read_of_another_apps_table_is_named():
+    """Reads too: placement's old statements (checkout reading the cart's lines with the
+    catalogue's SKUs, and the cart row with orders' key check) are named; the same tables
+    read by their own apps, and search's allowed reads of the catalogue, are not."""
+    lines = (
+        "SELECT l.id, s.code FROM cart_cartline l JOIN catalog_sku s ON s.id = l.sku_id "
+        "LEFT JOIN (SELECT r.first_fee FROM checkout_shippingrate r) rate ON 1 = 1"
+    )
+    assert tablewrites.foreign_reads(lines, module="mercato.checkout.placement") == [
+        "cart_cartline",
+        "catalog_sku",
+    ]
+    assert tablewrites.foreign_reads(lines, module="mercato.cart.selectors") == [
+        "catalog_sku",
+        "checkout_shippingrate",
+    ]
+    lock = (
+        "SELECT c.id, (SELECT o.id FROM orders_order o WHERE o.idempotency_key = %s) "
+        "FROM cart_cart c WHERE c.id = %s FOR UPDATE OF c"
+    )
+    assert tablewrites.foreign_reads(lock, module="mercato.checkout.placement") == [
+        "orders_order",
+        "cart_cart",
+    ]
+    own = 'SELECT id FROM "inventory_stock" WHERE sku_id IN (%s) ORDER BY id FOR UPDATE'
+    assert tablewrites.foreign_reads(own, module="mercato.inventory.reservations") == []
+    assert tablewrites.foreign_reads(own, module="mercato.inventory.tests.test_x") == []
+    search = 'SELECT p.name FROM search_searchdocument d JOIN "catalog_product" p ON p.id = d.id'
+    assert tablewrites.foreign_reads(search, module="mercato.search.backends.database") == []
+    assert ("mercato.search", "mercato.catalog") in tablewrites.READS_ALLOWED
+    assert len(tablewrites.READS_ALLOWED) == 1, "a new exception needs its reason written down"
+
+
+@pytest.mark.django_db
+def test_a_raw_read_is_seen_on_the_tests_connection():
+    """A SELECT an app's module sends on another app's table through Django's cursor is
+    recorded as a read; one through a queryset (the ORM, another app's selector) is not."""
+    from mercato.cart.models import CartLine
+
+    code = (
+        "from django.db import connection\n"
+        "def run():\n"
+        "    with connection.cursor() as cursor:\n"
+        "        cursor.execute('SELECT id FROM cart_cartline WHERE id = %s', [-1])\n"
+    )
+    namespace = {"__name__": "mercato.checkout.example"}
+    exec(compile(code, "example.py", "exec"), namespace)  # noqa: S102 - a fixed snippet
+    tablewrites.take_found()
+    namespace["run"]()
+    (found,) = tablewrites.take_found()
+    assert found.startswith("mercato.checkout.example:4 reads cart_cartline")
+    list(CartLine.objects.filter(pk=-1).values("sku__code"))
+    assert tablewrites.take_found() == []
+
+
 @pytest.mark.django_db
 def test_the_check_watches_the_tests_connection():
     """SQL an app's module executes through Django's cursor is seen (here a module named as
