@@ -49,6 +49,22 @@ def _move_orders(order_ids, to: str, *, actor, reason: str, frm) -> None:
         bulk_transition(orders=orders, to=to, actor=actor, reason=reason)
 
 
+def waiting_parcels(*, warehouse_id=None, carrier_id=None, cutoff=None):
+    """The parcels create_waves would take: allocated up to `cutoff` (now), with a
+    carrier, of orders not on hold (of a warehouse, of a carrier, when given)."""
+    queryset = Shipment.objects.filter(
+        status=ShipmentStatus.ALLOCATED,
+        created_at__lte=cutoff or timezone.now(),
+        carrier__isnull=False,
+        order__on_hold=False,
+    )
+    if warehouse_id:
+        queryset = queryset.filter(warehouse_id=warehouse_id)
+    if carrier_id:
+        queryset = queryset.filter(carrier_id=carrier_id)
+    return queryset
+
+
 def create_waves(
     *,
     actor,
@@ -57,12 +73,15 @@ def create_waves(
     cutoff=None,
     max_parcels: int = MAX_WAVE,
     check_perm: bool = True,
+    limit: int | None = None,
 ) -> WaveSummary:
     """Put every allocated parcel (of a warehouse, of a carrier, when given) allocated up to
     `cutoff` (now) into waves: one wave per warehouse and carrier, at most `max_parcels`
     each. Parcels of held orders and parcels without a carrier wait. The orders move to
     picking. Parcels are taken with SKIP LOCKED: two staff creating waves at once never
-    put a parcel in two waves. actor None: the scheduled job."""
+    put a parcel in two waves. actor None: the scheduled job. `limit`: take at most this
+    many parcels, the oldest (a background job creates the waves of a large backlog a
+    few at a time, each in its own transaction, to show its progress)."""
     if check_perm and actor is not None:
         require_perm(actor, "fulfillment.manage_waves")
     if not 1 <= max_parcels <= 5000:
@@ -70,18 +89,13 @@ def create_waves(
     cutoff = cutoff or timezone.now()
     summary = WaveSummary()
     with transaction.atomic():
-        queryset = Shipment.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            status=ShipmentStatus.ALLOCATED,
-            created_at__lte=cutoff,
-            carrier__isnull=False,
-            order__on_hold=False,
-        )
-        if warehouse_id:
-            queryset = queryset.filter(warehouse_id=warehouse_id)
-        if carrier_id:
-            queryset = queryset.filter(carrier_id=carrier_id)
+        queryset = waiting_parcels(
+            warehouse_id=warehouse_id, carrier_id=carrier_id, cutoff=cutoff
+        ).select_for_update(skip_locked=True, of=("self",))
         rows = list(
-            queryset.order_by("pk").values_list("pk", "order_id", "warehouse_id", "carrier_id")
+            queryset.order_by("pk").values_list("pk", "order_id", "warehouse_id", "carrier_id")[
+                :limit
+            ]
         )
         groups = defaultdict(list)
         for pk, order_id, warehouse, carrier in rows:
