@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mercato.catalog.bulk import any_of, insert_objects
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
 from mercato.inventory.models import Stock
@@ -42,7 +43,7 @@ def _move_orders(order_ids, to: str, *, actor, reason: str, frm) -> None:
     for start in range(0, len(ids), ORDER_CHUNK):
         orders = list(
             Order.objects.select_for_update()
-            .filter(pk__in=ids[start : start + ORDER_CHUNK], status__in=frm)
+            .filter(any_of("pk", ids[start : start + ORDER_CHUNK]), status__in=frm)
             .order_by("pk")
             .only("id", "status")
         )
@@ -102,6 +103,7 @@ def create_waves(
             groups[(warehouse, carrier)].append((pk, order_id))
         today = timezone.localdate()
         events, order_ids = [], set()
+        actor_id = actor.pk if actor is not None else None
         for (warehouse, carrier), members in sorted(groups.items()):
             for start in range(0, len(members), max_parcels):
                 chunk = members[start : start + max_parcels]
@@ -116,17 +118,18 @@ def create_waves(
                 wave.number = f"W{today:%Y%m%d}-{wave.pk:06d}"
                 Wave.objects.filter(pk=wave.pk).update(number=wave.number)
                 ids = [pk for pk, _o in chunk]
-                Shipment.objects.filter(pk__in=ids).update(wave=wave, status=ShipmentStatus.PICKING)
+                Shipment.objects.filter(any_of("pk", ids)).update(
+                    wave=wave, status=ShipmentStatus.PICKING
+                )
                 events += [
-                    ShipmentEvent(
-                        shipment_id=pk, from_status=ShipmentStatus.ALLOCATED,
-                        to_status=ShipmentStatus.PICKING, actor=actor, reason=REASON_WAVE,
-                    )
+                    {"shipment_id": pk, "from_status": ShipmentStatus.ALLOCATED,
+                     "to_status": ShipmentStatus.PICKING, "actor_id": actor_id,
+                     "reason": REASON_WAVE}
                     for pk in ids
                 ]  # fmt: skip
                 order_ids.update(o for _pk, o in chunk)
                 summary.waves.append(wave)
-        ShipmentEvent.objects.bulk_create(events, batch_size=2000)
+        insert_objects(ShipmentEvent, events)  # COPY: see orders.status.bulk_transition
         _move_orders(
             order_ids, OrderStatus.PICKING, actor=actor, reason=REASON_WAVE,
             frm=(OrderStatus.ALLOCATED,),
