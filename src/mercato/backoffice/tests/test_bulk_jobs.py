@@ -153,9 +153,10 @@ def test_one_broken_order_does_not_stop_the_others_and_is_named(
     job = BulkJob.objects.get()
     assert (job.status, job.succeeded, job.failed) == ("done", 4, 1)
     assert job.failures[0]["label"] == orders[2].number
-    assert statuses(orders) == [OrderStatus.APPROVED] * 2 + [OrderStatus.UNDER_REVIEW] + [
-        OrderStatus.APPROVED
-    ] * 2
+    assert (
+        statuses(orders)
+        == [OrderStatus.APPROVED] * 2 + [OrderStatus.UNDER_REVIEW] + [OrderStatus.APPROVED] * 2
+    )
     html = client.get(reverse("backoffice:bulk_job", args=[job.pk])).content.decode()
     assert orders[2].number in html and "unexpected error" in html
 
