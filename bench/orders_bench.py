@@ -20,6 +20,7 @@ its lines and stock reservations, so the review and allocation read what product
 """
 
 import argparse
+import cProfile
 import json
 import logging
 import os
@@ -39,6 +40,7 @@ DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "orders-latest.json"
 DATABASE = os.environ.get("MERCATO_BENCH_DB", "mercato_orders_bench")
 BATCH = 1000
+PROFILE = os.environ.get("MERCATO_BENCH_PROFILE", "")  # cProfile the pipeline into this file
 HELD_EVERY = 50  # every 50th copied order has a placeholder name: the review holds it
 
 
@@ -156,6 +158,19 @@ def copy_orders(cursor, template, n: int, *, first: int, prefix: str, status_sql
     reset_sequence(cursor, "orders_order")
 
 
+def backend_cpu_seconds(connection) -> float:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend so far, from
+    /proc (the server runs on this machine); 0 where /proc cannot be read."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_pipeline(n: int, templates) -> dict:
     """n paid orders through review, allocation and waves (the scheduled jobs' steps)."""
     from django.db import connection, transaction
@@ -180,6 +195,10 @@ def bench_pipeline(n: int, templates) -> dict:
     expected_held = sum(1 for g in range(1, half + 1) if g % HELD_EVERY == 0) + sum(
         1 for g in range(1, n - half + 1) if g % HELD_EVERY == 0
     )
+    pg_started, cpu_started = backend_cpu_seconds(connection), time.process_time()
+    profile = cProfile.Profile() if PROFILE else None
+    if profile:
+        profile.enable()
     started = time.perf_counter()
     reviewed = review_all(batch_size=BATCH, max_batches=10_000)
     t_review = time.perf_counter()
@@ -192,6 +211,11 @@ def bench_pipeline(n: int, templates) -> dict:
         if not summary.waves:
             break
     ended = time.perf_counter()
+    if profile:
+        profile.disable()
+        profile.dump_stats(PROFILE)
+    python_cpu = time.process_time() - cpu_started
+    pg_cpu = backend_cpu_seconds(connection) - pg_started
     held = Order.objects.filter(status="under_review").count()
     held_names = set(
         Order.objects.filter(status="under_review").values_list("recipient", flat=True)
@@ -207,6 +231,9 @@ def bench_pipeline(n: int, templates) -> dict:
                     "allocation": round(t_alloc - t_review, 2),
                     "waves": round(ended - t_alloc, 2), "total": round(total, 2)},
         "orders_per_second": round(reviewed / total, 1),
+        # Load-independent: CPU seconds of this process and of its PostgreSQL backend.
+        "cpu_seconds": {"python": round(python_cpu, 2), "postgres": round(pg_cpu, 2)},
+        "orders_per_cpu_second": round(reviewed / (python_cpu + pg_cpu), 1),
     }  # fmt: skip
 
 
@@ -429,7 +456,10 @@ def write_docs(result: dict, command: str) -> None:
             f"**Review → allocation → waves**: {p['reviewed']:,} paid and COD orders in "
             f"{p['seconds']['total']} s = **{p['orders_per_second']:,} orders/s** end to end "
             f"(batches of {p['batch_size']}; review {p['seconds']['review']} s, allocation "
-            f"{p['seconds']['allocation']} s, waves {p['seconds']['waves']} s). Review queue: "
+            f"{p['seconds']['allocation']} s, waves {p['seconds']['waves']} s; CPU "
+            f"{p['cpu_seconds']['python']} s Python + {p['cpu_seconds']['postgres']} s "
+            f"PostgreSQL backend = {p['orders_per_cpu_second']:,} orders per CPU second, "
+            "the figure a loaded machine changes least). Review queue: "
             f"{p['held']:,} held, {p['held_expected']:,} made to be held (placeholder name "
             f"every {HELD_EVERY}th order) — {verdict}"
             f"; {p['allocated']:,} allocated, {p['parcels_in_waves']:,} parcels in "

@@ -3,6 +3,7 @@ logistics/ in the backoffice namespace."""
 
 from django.urls import path
 
+from . import views_bulk as bulk
 from . import views_logistics as views
 from . import views_logistics_audit as audit
 
@@ -36,4 +37,7 @@ urlpatterns = [
     ),
     path("cod/", audit.remittances, name="remittances"),
     path("cod/<int:remittance_id>/", audit.remittance_detail, name="remittance_detail"),
+    # Bulk actions run in the background (views_bulk): approve, create waves, ship
+    path("jobs/<int:bulk_job_id>/", bulk.bulk_job, name="bulk_job"),
+    path("jobs/<int:bulk_job_id>/progress/", bulk.bulk_job_progress, name="bulk_job_progress"),
 ]

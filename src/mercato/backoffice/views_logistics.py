@@ -10,14 +10,16 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from mercato.core.errors import DomainError
-from mercato.fulfillment import packing, pdfs, shipping, tracking, waves
+from mercato.core.errors import DomainError, PermissionDeniedError
+from mercato.fulfillment import bulk, packing, pdfs, shipping, tracking, waves
 from mercato.fulfillment.models import (
     BoxSize,
+    BulkJob,
     Carrier,
     ChoiceRule,
     Shipment,
@@ -67,14 +69,26 @@ def wave_list(request):
     form = WaveForm(request.POST or None, initial={"max_parcels": 200})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        params = {
+            "warehouse_id": data["warehouse"].pk if data["warehouse"] else None,
+            "carrier_id": data["carrier"].pk if data["carrier"] else None,
+            "cutoff": data["cutoff"] or timezone.now(),
+            "max_parcels": data["max_parcels"],
+        }
+        waiting_count = waves.waiting_parcels(
+            warehouse_id=params["warehouse_id"], carrier_id=params["carrier_id"],
+            cutoff=params["cutoff"],
+        ).count()  # fmt: skip
+        if bulk.runs_in_background(waiting_count):
+            try:
+                job = bulk.start_bulk_job(
+                    actor=request.user, action=BulkJob.Action.WAVES, params=params
+                )
+            except PermissionDeniedError:
+                return forbidden(request)
+            return redirect("backoffice:bulk_job", bulk_job_id=job.pk)
         try:
-            summary = waves.create_waves(
-                actor=request.user,
-                warehouse_id=data["warehouse"].pk if data["warehouse"] else None,
-                carrier_id=data["carrier"].pk if data["carrier"] else None,
-                cutoff=data["cutoff"],
-                max_parcels=data["max_parcels"],
-            )
+            summary = waves.create_waves(actor=request.user, **params)
         except DomainError as exc:
             if exc.status == 403:
                 return forbidden(request)
@@ -290,6 +304,12 @@ def wave_waybills_pdf(request, wave_id: int):
 @staff_view(SHIP)
 def ship(request):
     ids = [int(pk) for pk in request.POST.getlist("parcel") if pk.isdigit()]
+    if bulk.runs_in_background(len(ids)):
+        try:
+            job = bulk.start_bulk_job(actor=request.user, action=BulkJob.Action.SHIP, item_ids=ids)
+        except PermissionDeniedError:
+            return forbidden(request)
+        return redirect("backoffice:bulk_job", bulk_job_id=job.pk)
     try:
         shipped = shipping.ship_parcels(actor=request.user, shipment_ids=ids)
     except DomainError as exc:

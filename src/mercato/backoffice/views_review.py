@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from mercato.core.errors import DomainError
-from mercato.fulfillment.models import BlacklistEntry, BlacklistKind, OrderReview, Reason
+from mercato.core.errors import DomainError, PermissionDeniedError
+from mercato.fulfillment import bulk
+from mercato.fulfillment.models import BlacklistEntry, BlacklistKind, BulkJob, OrderReview, Reason
 from mercato.fulfillment.review import services
 from mercato.fulfillment.review.rules import RULES, check_address, load_settings, reasons_of
 from mercato.orders import actions
@@ -27,11 +28,20 @@ REVIEW = "fulfillment.review_order"
 PAGE_SIZE = 50
 
 
+def _queue(reason: str):
+    """The orders waiting for review, oldest first, with `reason` among their reasons."""
+    queryset = Order.objects.filter(status=OrderStatus.UNDER_REVIEW).order_by("placed_at", "id")
+    if reason in Reason.values:
+        # JSON "contains" is not on SQLite; the quoted code is unique in the list text.
+        queryset = queryset.filter(review__reasons__icontains=f'"{reason}"')
+    return queryset
+
+
 @staff_view(REVIEW)
 def review_queue(request):
     reason = request.GET.get("reason", "")
     queryset = (
-        Order.objects.filter(status=OrderStatus.UNDER_REVIEW)
+        _queue(reason)
         .select_related("review")
         .only(
             "id",
@@ -51,11 +61,7 @@ def review_queue(request):
             "review__findings",
             "review__checked_at",
         )  # fmt: skip
-        .order_by("placed_at", "id")
     )
-    if reason in Reason.values:
-        # JSON "contains" is not on SQLite; the quoted code is unique in the list text.
-        queryset = queryset.filter(review__reasons__icontains=f'"{reason}"')
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "reasons": Reason.choices, "reason": reason}
     return render(request, "backoffice/review/queue.html", context)
@@ -64,8 +70,21 @@ def review_queue(request):
 @require_POST
 @staff_view(REVIEW)
 def review_bulk_approve(request):
-    """Approve the ticked orders (each through approve_order; one refused is reported)."""
-    ids = [int(pk) for pk in request.POST.getlist("order") if pk.isdigit()]
+    """Approve the ticked orders, or every order of the filtered queue ("all"), each
+    through approve_order; one refused is reported. Over bulk.inline_limit() orders the
+    approval runs in the background and the job's page shows its progress."""
+    if request.POST.get("scope") == "all":
+        ids = list(_queue(request.POST.get("reason", "")).values_list("pk", flat=True))
+    else:
+        ids = [int(pk) for pk in request.POST.getlist("order") if pk.isdigit()]
+    if bulk.runs_in_background(len(ids)):
+        try:
+            job = bulk.start_bulk_job(
+                actor=request.user, action=BulkJob.Action.APPROVE, item_ids=ids
+            )
+        except PermissionDeniedError:
+            return forbidden(request)
+        return redirect("backoffice:bulk_job", bulk_job_id=job.pk)
     done, refused = 0, []
     for pk in ids:
         try:

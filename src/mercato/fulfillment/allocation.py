@@ -9,11 +9,13 @@ hand) cannot become a parcel: it is put on hold with the reason, for a person to
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from mercato.catalog.bulk import any_of, insert_objects
 from mercato.catalog.models import Sku
 from mercato.inventory.models import Reservation
 from mercato.orders.models import EventKind, Order, OrderLine, OrderStatus
@@ -35,8 +37,10 @@ class AllocationBatch:
     held: int
 
 
-def _parcels_for(order, reservations, lines_by_sku, weights, book, now):
-    """Unsaved (shipment, [lines]) of one order, one per warehouse (by warehouse id)."""
+def _parcels_for(order, reservations, lines_by_sku, weights, book):
+    """The rows of one order's parcels, one per warehouse (by warehouse id): (shipment
+    fields, [line fields]) as dicts for insert_objects (model instances cost more Python
+    time than the database took to write them)."""
     by_warehouse = defaultdict(list)
     for sku_id, warehouse_id, quantity in reservations:
         by_warehouse[warehouse_id].append((sku_id, quantity))
@@ -51,29 +55,25 @@ def _parcels_for(order, reservations, lines_by_sku, weights, book, now):
             cod=cod,
             customer_choice=order.carrier_choice,
         )
-        shipment = Shipment(
-            number=f"{order.number}-{n}",
-            order_id=order.pk,
-            reference=order.number,
-            warehouse_id=warehouse_id,
-            province=order.province,
-            status=ShipmentStatus.ALLOCATED,
-            carrier=choice.carrier if choice else None,
-            carrier_fee=choice.fee if choice else 0,
-            promised_days=choice.days if choice else None,
+        shipment = {
+            "number": f"{order.number}-{n}",
+            "order_id": order.pk,
+            "reference": order.number,
+            "warehouse_id": warehouse_id,
+            "province": order.province,
+            "status": ShipmentStatus.ALLOCATED,
+            "carrier_id": choice.carrier.pk if choice else None,
+            "carrier_fee": choice.fee if choice else Decimal("0.00"),
+            "promised_days": choice.days if choice else None,
             # The courier collects the whole order's total with its first parcel.
-            cod_amount=order.total if cod and n == 1 else 0,
-            weight_g=weight or None,
-            created_at=now,
-        )
+            "cod_amount": order.total if cod and n == 1 else Decimal("0.00"),
+            "weight_g": weight or None,
+        }
         lines = [
-            ShipmentLine(
-                sku_id=sku_id,
-                quantity=qty,
-                order_line_id=lines_by_sku.get((order.pk, sku_id)),
-            )
+            {"sku_id": sku_id, "quantity": qty,
+             "order_line_id": lines_by_sku.get((order.pk, sku_id))}
             for sku_id, qty in units
-        ]
+        ]  # fmt: skip
         parcels.append((shipment, lines))
     return parcels
 
@@ -93,17 +93,17 @@ def allocate_approved_orders(*, batch_size: int = 1000, now=None) -> AllocationB
         numbers = {o.number: o for o in orders}
         reserved = defaultdict(list)
         for reference, sku_id, warehouse_id, quantity, shipped in Reservation.objects.filter(
-            reference__in=list(numbers), status=Reservation.Status.ACTIVE
+            any_of("reference", numbers), status=Reservation.Status.ACTIVE
         ).values_list("reference", "sku_id", "warehouse_id", "quantity", "shipped"):
             if quantity > shipped:
                 reserved[reference].append((sku_id, warehouse_id, quantity - shipped))
         lines_by_sku = {}
         for pk, order_id, sku_id in OrderLine.objects.filter(
-            order_id__in=[o.pk for o in orders]
+            any_of("order_id", [o.pk for o in orders])
         ).values_list("pk", "order_id", "sku_id"):
             lines_by_sku.setdefault((order_id, sku_id), pk)
         sku_ids = {sku for rows in reserved.values() for sku, _w, _q in rows}
-        weights = dict(Sku.objects.filter(pk__in=sku_ids).values_list("pk", "weight_g"))
+        weights = dict(Sku.objects.filter(any_of("pk", sku_ids)).values_list("pk", "weight_g"))
         book = CarrierBook.load()
 
         ready, stuck, parcels = [], [], []
@@ -113,22 +113,32 @@ def allocate_approved_orders(*, batch_size: int = 1000, now=None) -> AllocationB
                 stuck.append(order)
                 continue
             ready.append(order)
-            parcels += _parcels_for(order, rows, lines_by_sku, weights, book, now)
+            parcels += _parcels_for(order, rows, lines_by_sku, weights, book)
 
-        Shipment.objects.bulk_create([s for s, _lines in parcels])
-        for shipment, lines in parcels:
-            for line in lines:
-                line.shipment_id = shipment.pk
-        ShipmentLine.objects.bulk_create([line for _s, lines in parcels for line in lines])
-        ShipmentEvent.objects.bulk_create(
-            ShipmentEvent(
-                shipment_id=s.pk,
-                from_status="",
-                to_status=ShipmentStatus.ALLOCATED,
-                reason=REASON_ALLOCATED,
-            )
-            for s, _lines in parcels
+        # COPY, not bulk_create: its per-value preparation was most of this job's Python
+        # time (bench/orders_bench.py); the parcels' ids come back by their unique numbers.
+        insert_objects(Shipment, [shipment for shipment, _lines in parcels])
+        ids = dict(
+            Shipment.objects.filter(any_of("number", [s["number"] for s, _l in parcels]))
+            .values_list("number", "pk")
+        ) if parcels else {}  # fmt: skip
+        insert_objects(
+            ShipmentLine,
+            [
+                {**line, "shipment_id": ids[shipment["number"]]}
+                for shipment, lines in parcels
+                for line in lines
+            ],
         )
+        insert_objects(
+            ShipmentEvent,
+            [
+                {"shipment_id": ids[s["number"]], "from_status": "",
+                 "to_status": ShipmentStatus.ALLOCATED, "actor_id": None,
+                 "reason": REASON_ALLOCATED}
+                for s, _lines in parcels
+            ],
+        )  # fmt: skip
         bulk_transition(orders=ready, to=OrderStatus.ALLOCATED, actor=None, reason=REASON_ALLOCATED)
         if stuck:
             _hold(stuck)

@@ -56,3 +56,12 @@ def apply_penalties_task() -> int:
 @shared_task
 def purge_webhook_nonces_task() -> int:
     return tracking.purge_nonces()
+
+
+@shared_task(acks_late=True)
+def run_bulk_job_task(job_id: int) -> None:
+    """A bulk action over many orders or parcels (fulfillment.bulk); a redelivered task
+    resumes the job after its last committed chunk, or leaves a finished job alone."""
+    from .bulk import run_bulk_job
+
+    run_bulk_job(job_id=job_id)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mercato.catalog.bulk import any_of, insert_objects
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
 from mercato.inventory.models import Stock
@@ -42,11 +43,27 @@ def _move_orders(order_ids, to: str, *, actor, reason: str, frm) -> None:
     for start in range(0, len(ids), ORDER_CHUNK):
         orders = list(
             Order.objects.select_for_update()
-            .filter(pk__in=ids[start : start + ORDER_CHUNK], status__in=frm)
+            .filter(any_of("pk", ids[start : start + ORDER_CHUNK]), status__in=frm)
             .order_by("pk")
             .only("id", "status")
         )
         bulk_transition(orders=orders, to=to, actor=actor, reason=reason)
+
+
+def waiting_parcels(*, warehouse_id=None, carrier_id=None, cutoff=None):
+    """The parcels create_waves would take: allocated up to `cutoff` (now), with a
+    carrier, of orders not on hold (of a warehouse, of a carrier, when given)."""
+    queryset = Shipment.objects.filter(
+        status=ShipmentStatus.ALLOCATED,
+        created_at__lte=cutoff or timezone.now(),
+        carrier__isnull=False,
+        order__on_hold=False,
+    )
+    if warehouse_id:
+        queryset = queryset.filter(warehouse_id=warehouse_id)
+    if carrier_id:
+        queryset = queryset.filter(carrier_id=carrier_id)
+    return queryset
 
 
 def create_waves(
@@ -57,12 +74,15 @@ def create_waves(
     cutoff=None,
     max_parcels: int = MAX_WAVE,
     check_perm: bool = True,
+    limit: int | None = None,
 ) -> WaveSummary:
     """Put every allocated parcel (of a warehouse, of a carrier, when given) allocated up to
     `cutoff` (now) into waves: one wave per warehouse and carrier, at most `max_parcels`
     each. Parcels of held orders and parcels without a carrier wait. The orders move to
     picking. Parcels are taken with SKIP LOCKED: two staff creating waves at once never
-    put a parcel in two waves. actor None: the scheduled job."""
+    put a parcel in two waves. actor None: the scheduled job. `limit`: take at most this
+    many parcels, the oldest (a background job creates the waves of a large backlog a
+    few at a time, each in its own transaction, to show its progress)."""
     if check_perm and actor is not None:
         require_perm(actor, "fulfillment.manage_waves")
     if not 1 <= max_parcels <= 5000:
@@ -70,24 +90,20 @@ def create_waves(
     cutoff = cutoff or timezone.now()
     summary = WaveSummary()
     with transaction.atomic():
-        queryset = Shipment.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            status=ShipmentStatus.ALLOCATED,
-            created_at__lte=cutoff,
-            carrier__isnull=False,
-            order__on_hold=False,
-        )
-        if warehouse_id:
-            queryset = queryset.filter(warehouse_id=warehouse_id)
-        if carrier_id:
-            queryset = queryset.filter(carrier_id=carrier_id)
+        queryset = waiting_parcels(
+            warehouse_id=warehouse_id, carrier_id=carrier_id, cutoff=cutoff
+        ).select_for_update(skip_locked=True, of=("self",))
         rows = list(
-            queryset.order_by("pk").values_list("pk", "order_id", "warehouse_id", "carrier_id")
+            queryset.order_by("pk").values_list("pk", "order_id", "warehouse_id", "carrier_id")[
+                :limit
+            ]
         )
         groups = defaultdict(list)
         for pk, order_id, warehouse, carrier in rows:
             groups[(warehouse, carrier)].append((pk, order_id))
         today = timezone.localdate()
         events, order_ids = [], set()
+        actor_id = actor.pk if actor is not None else None
         for (warehouse, carrier), members in sorted(groups.items()):
             for start in range(0, len(members), max_parcels):
                 chunk = members[start : start + max_parcels]
@@ -102,17 +118,18 @@ def create_waves(
                 wave.number = f"W{today:%Y%m%d}-{wave.pk:06d}"
                 Wave.objects.filter(pk=wave.pk).update(number=wave.number)
                 ids = [pk for pk, _o in chunk]
-                Shipment.objects.filter(pk__in=ids).update(wave=wave, status=ShipmentStatus.PICKING)
+                Shipment.objects.filter(any_of("pk", ids)).update(
+                    wave=wave, status=ShipmentStatus.PICKING
+                )
                 events += [
-                    ShipmentEvent(
-                        shipment_id=pk, from_status=ShipmentStatus.ALLOCATED,
-                        to_status=ShipmentStatus.PICKING, actor=actor, reason=REASON_WAVE,
-                    )
+                    {"shipment_id": pk, "from_status": ShipmentStatus.ALLOCATED,
+                     "to_status": ShipmentStatus.PICKING, "actor_id": actor_id,
+                     "reason": REASON_WAVE}
                     for pk in ids
                 ]  # fmt: skip
                 order_ids.update(o for _pk, o in chunk)
                 summary.waves.append(wave)
-        ShipmentEvent.objects.bulk_create(events, batch_size=2000)
+        insert_objects(ShipmentEvent, events)  # COPY: see orders.status.bulk_transition
         _move_orders(
             order_ids, OrderStatus.PICKING, actor=actor, reason=REASON_WAVE,
             frm=(OrderStatus.ALLOCATED,),

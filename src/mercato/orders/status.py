@@ -3,6 +3,7 @@ makes a move. docs/orders.md draws it."""
 
 from django.utils import timezone
 
+from mercato.catalog.bulk import any_of, insert_objects
 from mercato.core.models import User
 
 from .errors import IllegalTransition
@@ -103,27 +104,34 @@ def record_event(
 
 def bulk_transition(
     *, orders: list[Order], to: str, actor: User | None, reason: str = "", data=None
-) -> list[OrderEvent]:
+) -> int:
     """transition() for many orders at once (the batch jobs of order processing): every
     move is checked against ALLOWED first, and one illegal move raises IllegalTransition
-    with nothing written; then one UPDATE and one INSERT of the events. The caller holds
-    the rows' locks. `data`: {order id: dict} for each event's details."""
+    with nothing written; then the events go in one COPY (PostgreSQL) and the orders in
+    one UPDATE, a constant number of queries however many orders. The caller holds the
+    rows' locks. `data`: {order id: dict} for each event's details. Returns how many
+    moved."""
     for order in orders:
         if to not in ALLOWED[order.status]:
             raise IllegalTransition(current=order.status, target=to)
     if not orders:
-        return []
+        return 0
     data = data or {}
-    events = [
-        OrderEvent(
-            order=order, from_status=order.status, to_status=to, actor=actor,
-            reason=reason[:200], data=data.get(order.pk, {}),
-        )
-        for order in orders
-    ]  # fmt: skip
-    OrderEvent.objects.bulk_create(events)
+    actor_id = actor.pk if actor is not None else None
+    # Rows as dicts, not OrderEvent instances: bulk_create's per-instance and per-value
+    # preparation was most of the review's and allocation's Python time (bench/orders_bench).
+    insert_objects(
+        OrderEvent,
+        [
+            {
+                "order_id": order.pk, "from_status": order.status, "to_status": to,
+                "actor_id": actor_id, "reason": reason[:200], "data": data.get(order.pk, {}),
+            }
+            for order in orders
+        ],
+    )  # fmt: skip
     now = timezone.now()
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=to, updated_at=now)
+    Order.objects.filter(any_of("pk", [o.pk for o in orders])).update(status=to, updated_at=now)
     for order in orders:
         order.status, order.updated_at = to, now
-    return events
+    return len(orders)

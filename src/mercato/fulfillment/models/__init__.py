@@ -1,6 +1,7 @@
 """Order processing's models, by topic: review, carriers, shipments and waves, audit."""
 
 from .audit import Penalty, PenaltyKind, PenaltyRule, Remittance, RemittanceLine
+from .bulk import BulkJob
 from .carriers import BoxSize, Carrier, ChoiceRule, DeliveryPromise, RateCard, ServiceLevel
 from .review import BlacklistEntry, BlacklistKind, OrderReview, Reason, ReviewRule
 from .shipments import (
@@ -20,6 +21,7 @@ __all__ = [
     "BlacklistEntry",
     "BlacklistKind",
     "BoxSize",
+    "BulkJob",
     "Carrier",
     "ChoiceRule",
     "DeliveryPromise",

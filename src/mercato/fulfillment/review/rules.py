@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from mercato.catalog.bulk import any_of
 from mercato.orders.models import Order
 
 from ..models import BlacklistEntry, BlacklistKind, ReviewRule, Shipment, ShipmentStatus
@@ -187,7 +188,7 @@ def _rate_findings(candidates: list[Candidate], settings: Settings, now) -> None
         since = now - timedelta(minutes=settings.window["orders_per_phone"])
         mobiles = {national_mobile(c.phone) for c in candidates if c.phone}
         counts = dict(
-            Order.objects.filter(mobile__in=mobiles, placed_at__gte=since)
+            Order.objects.filter(any_of("mobile", mobiles), placed_at__gte=since)
             .values_list("mobile")
             .annotate(n=Count("id"))
         )
@@ -208,9 +209,9 @@ def _rate_findings(candidates: list[Candidate], settings: Settings, now) -> None
         details = {detail for _key, detail in keys.values() if detail}
         counts = Counter()
         if details:
-            rows = Order.objects.filter(detail__in=details, placed_at__gte=since).values_list(
-                "province", "city", "district", "detail"
-            )
+            rows = Order.objects.filter(
+                any_of("detail", details), placed_at__gte=since
+            ).values_list("province", "city", "district", "detail")
             counts = Counter(squeeze("".join(row)) for row in rows)
         limit = settings.threshold["orders_per_address"]
         for c in candidates:
@@ -278,12 +279,12 @@ def _cod_findings(candidates: list[Candidate], settings: Settings) -> None:
         customers = {c.customer_id for c in cod if c.customer_id}
         mobiles = {national_mobile(c.phone) for c in cod}
         by_customer = dict(
-            refused.filter(order__customer_id__in=customers)
+            refused.filter(any_of("order__customer_id", customers))
             .values_list(F("order__customer_id"))
             .annotate(n=Count("id"))
         )
         by_mobile = dict(
-            refused.filter(order__mobile__in=mobiles)
+            refused.filter(any_of("order__mobile", mobiles))
             .values_list(F("order__mobile"))
             .annotate(n=Count("id"))
         )

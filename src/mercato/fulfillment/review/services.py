@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mercato.catalog.bulk import any_of, insert_objects
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
 from mercato.orders.actions import change_delivery
@@ -46,7 +47,7 @@ class ReviewBatch:
 
 def _candidates(orders: list[Order]) -> list[Candidate]:
     quantities = dict(
-        OrderLine.objects.filter(order_id__in=[o.pk for o in orders])
+        OrderLine.objects.filter(any_of("order_id", [o.pk for o in orders]))
         .values_list("order_id")
         .annotate(q=Max("quantity"))
     )
@@ -68,22 +69,32 @@ def _candidates(orders: list[Order]) -> list[Candidate]:
 
 
 def _save_reviews(pairs: list[tuple[Order, Candidate]], now) -> None:
-    rows = [
-        OrderReview(
-            order_id=order.pk,
-            outcome=OrderReview.Outcome.HELD if c.findings else OrderReview.Outcome.PASSED,
-            reasons=reasons_of(c.findings),
-            findings=[f.as_dict() for f in c.findings],
-            checked_at=now,
+    """One review row per order: new rows in one COPY (most orders are reviewed once);
+    an order reviewed before (paid again after a change) has its row replaced."""
+    existing = set(
+        OrderReview.objects.filter(any_of("order_id", [o.pk for o, _c in pairs])).values_list(
+            "order_id", flat=True
         )
+    )
+    rows = [
+        {
+            "order_id": order.pk,
+            "outcome": OrderReview.Outcome.HELD if c.findings else OrderReview.Outcome.PASSED,
+            "reasons": reasons_of(c.findings),
+            "findings": [f.as_dict() for f in c.findings],
+            "checked_at": now,
+        }
         for order, c in pairs
     ]
-    OrderReview.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["order"],
-        update_fields=["outcome", "reasons", "findings", "checked_at"],
-    )
+    insert_objects(OrderReview, [r for r in rows if r["order_id"] not in existing])
+    again = [OrderReview(**r) for r in rows if r["order_id"] in existing]
+    if again:
+        OrderReview.objects.bulk_create(
+            again,
+            update_conflicts=True,
+            unique_fields=["order"],
+            update_fields=["outcome", "reasons", "findings", "checked_at"],
+        )
 
 
 def review_paid_orders(*, batch_size: int = 1000, now=None) -> ReviewBatch:
