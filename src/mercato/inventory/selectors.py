@@ -24,7 +24,8 @@ def available_sku_ids(*, sku_ids, province: str | None) -> set[int]:
     )
     if province:
         stocks = stocks.filter(warehouse__served__province=province)
-    return set(stocks.values_list("sku_id", flat=True).distinct())
+    # No ordering: Stock's default one would make DISTINCT run over (sku, warehouse) rows.
+    return set(stocks.order_by().values_list("sku_id", flat=True).distinct())
 
 
 def products_in_stock(*, product_ids) -> set[int]:
@@ -41,6 +42,7 @@ def products_in_stock(*, product_ids) -> set[int]:
             warehouse__is_active=True,
             on_hand__gt=F("reserved"),
         )
+        .order_by()  # DISTINCT over product ids alone, not Stock's ordering columns
         .values_list("sku__product_id", flat=True)
         .distinct()
     )

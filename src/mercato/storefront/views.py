@@ -27,6 +27,7 @@ from mercato.core.regions import mainland_provinces
 from mercato.inventory.selectors import available_sku_ids
 
 from . import pagecache, seo
+from .cards import rows_html
 from .pagecache import cached
 
 PAGE_SIZE = 24
@@ -266,7 +267,9 @@ def _build_product(request, slug: str, province: str, chosen: str) -> dict:
         "sku_map": sku_map,
         "province": province,
         "provinces": mainland_provinces(),
-        "related": list(selectors.related_products(product=product)),
+        "related": rows_html(
+            selectors.card_rows(products=selectors.related_products(product=product))
+        ),
         "path": path,
     }
     meta = seo.product_meta(product, trail)

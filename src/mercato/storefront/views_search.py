@@ -26,6 +26,8 @@ from mercato.search import querylog, selectors
 from mercato.search.listing import filters_active
 from mercato.search.resultcache import cached_text
 
+from .cards import card_html, product_url_maker
+
 # The sort keys of catalog.facets.SORTS; on the search page 综合 means relevance.
 SORT_LABELS = [
     ("", _("Relevance")),
@@ -36,7 +38,6 @@ SORT_LABELS = [
 ]
 FACET_VALUES = 8  # values shown before "more"
 CARD_KEY = "search:card"
-CARD_FIELDS = ("name", "slug", "min_price", "max_price", "brand__name")
 PAGE_LINKS = 2  # page numbers shown either side of the current one
 
 
@@ -77,33 +78,36 @@ def _pages(current: int, last: int) -> list[int]:
     return list(range(first, final + 1))
 
 
-def _cards(ids, version: int) -> list[str]:
-    """The products' cards as HTML (image, name, price, from-price, stock state), in order.
+def _cards(ids, version: int, *, also=()) -> tuple[list[str], list[str]]:
+    """The cards of `ids` and of `also` as HTML (image, name, price, from-price, stock
+    state), each in order; the missing ones of both lists in one set of queries.
 
     A card is kept in the cache per product, shop version and language: the version moves
     whenever a product, price, image or stock state changes, so a card is never older than
     what it shows, and a search renders only the cards no search has rendered since."""
-    if not ids:
-        return []
+    wanted = list(dict.fromkeys([*ids, *also]))
+    if not wanted:
+        return [], []
     language = get_language()
-    keys = {pk: f"{CARD_KEY}:{version}:{language}:{pk}" for pk in ids}
+    keys = {pk: f"{CARD_KEY}:{version}:{language}:{pk}" for pk in wanted}
     found = cache.get_many(list(keys.values()))
     html = {pk: found[key] for pk, key in keys.items() if key in found}
-    missing = [pk for pk in ids if pk not in html]
+    missing = [pk for pk in wanted if pk not in html]
     if missing:
-        products = list(
-            catalog_selectors.product_cards(Product.objects.filter(pk__in=missing)).only(
-                *CARD_FIELDS
-            )
-        )
+        rows = catalog_selectors.card_rows(products=Product.objects.filter(pk__in=missing))
         available = products_in_stock(product_ids=missing)
-        made = {}
-        for product in products:
-            product.sold_out = product.pk not in available
-            made[product.pk] = render_to_string("storefront/partials/card.html", {"p": product})
+        url = product_url_maker()
+        made = {
+            pk: str(card_html(**row, sold_out=pk not in available, url=url))
+            for pk, row in rows.items()
+        }
         cache.set_many({keys[pk]: card for pk, card in made.items()}, page_seconds())
         html.update(made)
-    return [mark_safe(html[pk]) for pk in ids if pk in html]  # noqa: S308 - our template's output
+
+    def in_order(pks):
+        return [mark_safe(html[pk]) for pk in pks if pk in html]  # noqa: S308 - our markup
+
+    return in_order(ids), in_order(also)
 
 
 def _listing_html(request, result) -> str:
@@ -115,10 +119,11 @@ def _listing_html(request, result) -> str:
         params = request.GET
         pairs = [(k, v) for k, v in _pairs(params, without=("page", "q")) if k != "sort"]
         base = [("q", result.query), *pairs]
+        cards, related = _cards(result.ids, result.version, also=result.related_ids)
         context = {
             "result": result,
-            "cards": _cards(result.ids, result.version),
-            "related": _cards(result.related_ids, result.version),
+            "cards": cards,
+            "related": related,
             "facets": _folded(result.facets),
             "filtered": filters_active(params),
             "sorts": [
