@@ -21,16 +21,18 @@ MAX_VALUE = SkuSpecValue._meta.get_field("value").max_length
 MAX_NAME = SkuSpecValue._meta.get_field("name").max_length
 
 
-def sync_spec_values(product_ids) -> None:
+def sync_spec_values(product_ids, *, replace: bool = True) -> None:
     """Rebuild the SkuSpecValue rows of these products from their active SKUs' specs.
 
     Three queries whatever the number of products; call it after any write that creates
-    SKUs or changes their specs or `is_active` (refresh_price_range does).
+    SKUs or changes their specs or `is_active` (refresh_price_range does). `replace=False`
+    is for products created just now: they have no rows to delete.
     """
     ids = list(product_ids)
     if not ids:
         return
-    SkuSpecValue.objects.filter(any_of("product_id", ids)).delete()
+    if replace:
+        SkuSpecValue.objects.filter(any_of("product_id", ids)).delete()
     rows = [
         {
             "product_id": product_id,
