@@ -20,7 +20,7 @@ from mercato.core.permissions import require_perm
 from ..bulk import any_of, insert_objects, refresh_statistics
 from ..models import Brand, Product, ProductStatus, Sku, SkuSpecValue
 from ..services.products import refresh_price_range
-from ..services.shop import sync_spec_values
+from ..services.shop import add_spec_values
 from ..shopcache import bump_shop_version
 from ..text import pinyin_slug
 from .checks import check_against_database, check_in_file, load_seen
@@ -261,9 +261,20 @@ class _Import:
         if touched - created:
             refresh_price_range(touched - created)
         if created:
-            # What refresh_price_range does besides the prices: facet rows (none to delete
-            # for a new product) and the shop's page cache.
-            sync_spec_values(created, replace=False)
+            # What refresh_price_range does besides the prices: facet rows (a new product's
+            # SKUs are all this chunk's new ones, all active) and the shop's page cache.
+            fresh = [s for s in new_skus if s["product_id"] in created]
+            sku_ids = dict(
+                Sku.objects.filter(any_of("code", [s["code"] for s in fresh])).values_list(
+                    "code", "pk"
+                )
+            )
+            add_spec_values(
+                sorted(  # the order sync_spec_values reads them in (Sku's ordering)
+                    ((sku_ids[s["code"]], s["product_id"], s.get("specs")) for s in fresh),
+                    key=lambda sku: (sku[1], sku[0]),
+                )
+            )
             bump_shop_version()
 
     def run_chunk(self, raw: list[tuple[int, dict[str, str]]]) -> None:

@@ -21,18 +21,30 @@ MAX_VALUE = SkuSpecValue._meta.get_field("value").max_length
 MAX_NAME = SkuSpecValue._meta.get_field("name").max_length
 
 
-def sync_spec_values(product_ids, *, replace: bool = True) -> None:
+def sync_spec_values(product_ids) -> None:
     """Rebuild the SkuSpecValue rows of these products from their active SKUs' specs.
 
     Three queries whatever the number of products; call it after any write that creates
-    SKUs or changes their specs or `is_active` (refresh_price_range does). `replace=False`
-    is for products created just now: they have no rows to delete.
+    SKUs or changes their specs or `is_active` (refresh_price_range does).
     """
     ids = list(product_ids)
     if not ids:
         return
-    if replace:
-        SkuSpecValue.objects.filter(any_of("product_id", ids)).delete()
+    SkuSpecValue.objects.filter(any_of("product_id", ids)).delete()
+    add_spec_values(
+        Sku.objects.filter(any_of("product_id", ids), is_active=True).values_list(
+            "pk", "product_id", "specs"
+        )
+    )
+
+
+def add_spec_values(skus) -> None:
+    """Write the SkuSpecValue rows of new active SKUs, given as (sku id, product id, specs).
+
+    For SKUs of products that had none (an import's new products): what sync_spec_values
+    would write, without a DELETE and without reading back specs the caller holds (decoding
+    their JSON was most of the time it took in an import).
+    """
     rows = [
         {
             "product_id": product_id,
@@ -40,9 +52,7 @@ def sync_spec_values(product_ids, *, replace: bool = True) -> None:
             "name": str(name)[:MAX_NAME],
             "value": str(value)[:MAX_VALUE],
         }
-        for sku_id, product_id, specs in Sku.objects.filter(
-            any_of("product_id", ids), is_active=True
-        ).values_list("pk", "product_id", "specs")
+        for sku_id, product_id, specs in skus
         for name, value in (specs or {}).items()
         if str(value).strip()
     ]
