@@ -389,23 +389,3 @@ def test_specs_with_escaped_separators(catalogue, ops_user):
     specs = Sku.objects.get(code="P0001-S001").specs
     assert specs == {"尺寸": "10=12", "型号": "A;B", "路径": "C:\\x\\", "接口": "Type-C"}
     assert Sku.objects.get(code="P0001-S002").specs == {"路径": "D:\\data"}
-
-
-def test_barcode_lookup_uses_the_barcode_index_once_prepared():
-    """The chunk's barcode lookup reads the unique index, not the whole SKU table, also as
-    a prepared statement (PostgreSQL plans those generically after five runs: a 100,000-row
-    import spent minutes scanning the SKU table for barcodes)."""
-    from django.db import connection, transaction
-
-    from mercato.catalog.bulk import any_of
-
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's plans")
-    lookup = Sku.objects.filter(any_of("barcode", [GOOD_BARCODE], not_blank=True))
-    sql, params = lookup.values_list("barcode", "code").query.sql_with_params()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: any index wins
-        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(line for (line,) in cursor.fetchall())
-    assert "sku_barcode_unique" in plan
