@@ -74,8 +74,12 @@ def check_against_database(rows: list[Row], *, seen: ChunkSeen, columns: set[str
         )
     }
     barcodes = [r.sku["barcode"] for r in rows if r.sku.get("barcode")]
+    # not_blank (no barcode here is blank): the unique index covers only SKUs with a
+    # barcode; without it each chunk read the whole SKU table (see any_of).
     barcode_owner = dict(
-        Sku.objects.filter(any_of("barcode", barcodes)).values_list("barcode", "code")
+        Sku.objects.filter(any_of("barcode", barcodes, not_blank=True)).values_list(
+            "barcode", "code"
+        )
     )
     if "specs" not in columns:
         # New SKUs get empty specs: a product may have only one SKU without specs.

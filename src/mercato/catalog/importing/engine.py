@@ -20,6 +20,8 @@ from mercato.core.permissions import require_perm
 from ..bulk import any_of, insert_objects, refresh_statistics
 from ..models import Brand, Product, ProductStatus, Sku, SkuSpecValue
 from ..services.products import refresh_price_range
+from ..services.shop import add_spec_values
+from ..shopcache import bump_shop_version
 from ..text import pinyin_slug
 from .checks import check_against_database, check_in_file, load_seen
 from .columns import COLUMNS, REQUIRED, canonical_column, format_specs
@@ -89,7 +91,7 @@ class _Import:
         self.brands_planned: set[str] = set()
         self.new_brands: dict[str, int] = {}  # name → pk once created
         self.rows_written = 0
-        self.analyzed_at = [1000]  # rows written at the last ANALYZE (see bulk.py)
+        self.analyzed_at = [0]  # rows written at the last ANALYZE (see bulk.py)
         self.failed = False  # all-or-nothing stops writing at the first bad row
 
     def _allocate_slugs(self, model, wanted: dict[str, tuple[str, str]], max_length: int):
@@ -202,6 +204,12 @@ class _Import:
             self.new_brands.update({b.name: b.pk for b in created})
         new_products = []
         if plan["new_products"]:
+            # A product created here has no SKUs but this chunk's new ones (all active): its
+            # price range is theirs, written with the row instead of by an UPDATE that
+            # rewrote every new product row (and its indexes) a second time.
+            prices: dict[str, list] = {}
+            for row in plan["new_skus"]:
+                prices.setdefault(row.product_code, []).append(row.sku["list_price"])
             slugs = self._allocate_slugs(
                 Product,
                 {
@@ -216,6 +224,9 @@ class _Import:
                     values["brand_id"] = self.new_brands[row.new_brand]
                 if values.get("status") == ProductStatus.ON_SALE:
                     values["published_at"] = now
+                own = prices.get(row.product_code)
+                if own:
+                    values["min_price"], values["max_price"] = min(own), max(own)
                 new_products.append(
                     Product(code=row.product_code, slug=slugs[row.product_code], **values)
                 )
@@ -247,9 +258,26 @@ class _Import:
         refresh_statistics(
             [Product, Sku, SkuSpecValue], rows_written=self.rows_written, last=self.analyzed_at
         )
+        created = {p.pk for p in new_products}
         touched = {s["product_id"] for s in new_skus} | {s.product_id for s in plan["changed_skus"]}
-        if touched:
-            refresh_price_range(touched)
+        if touched - created:
+            refresh_price_range(touched - created)
+        if created:
+            # What refresh_price_range does besides the prices: facet rows (a new product's
+            # SKUs are all this chunk's new ones, all active) and the shop's page cache.
+            fresh = [s for s in new_skus if s["product_id"] in created]
+            sku_ids = dict(
+                Sku.objects.filter(any_of("code", [s["code"] for s in fresh])).values_list(
+                    "code", "pk"
+                )
+            )
+            add_spec_values(
+                sorted(  # the order sync_spec_values reads them in (Sku's ordering)
+                    ((sku_ids[s["code"]], s["product_id"], s.get("specs")) for s in fresh),
+                    key=lambda sku: (sku[1], sku[0]),
+                )
+            )
+            bump_shop_version()
 
     def run_chunk(self, raw: list[tuple[int, dict[str, str]]]) -> None:
         rows = [parse_row(number, cells, self.lookups) for number, cells in raw]

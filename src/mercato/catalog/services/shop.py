@@ -31,6 +31,20 @@ def sync_spec_values(product_ids) -> None:
     if not ids:
         return
     SkuSpecValue.objects.filter(any_of("product_id", ids)).delete()
+    add_spec_values(
+        Sku.objects.filter(any_of("product_id", ids), is_active=True).values_list(
+            "pk", "product_id", "specs"
+        )
+    )
+
+
+def add_spec_values(skus) -> None:
+    """Write the SkuSpecValue rows of new active SKUs, given as (sku id, product id, specs).
+
+    For SKUs of products that had none (an import's new products): what sync_spec_values
+    would write, without a DELETE and without reading back specs the caller holds (decoding
+    their JSON was most of the time it took in an import).
+    """
     rows = [
         {
             "product_id": product_id,
@@ -38,9 +52,7 @@ def sync_spec_values(product_ids) -> None:
             "name": str(name)[:MAX_NAME],
             "value": str(value)[:MAX_VALUE],
         }
-        for sku_id, product_id, specs in Sku.objects.filter(
-            any_of("product_id", ids), is_active=True
-        ).values_list("pk", "product_id", "specs")
+        for sku_id, product_id, specs in skus
         for name, value in (specs or {}).items()
         if str(value).strip()
     ]
