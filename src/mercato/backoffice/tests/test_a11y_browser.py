@@ -6,11 +6,10 @@
   mercato.testing.backoffice_seed (orders in every stage, a return, a wave, parcels, a phone
   order, a notice to review...), and a page the user may open that no row reaches fails
   the walk, unless UNREACHED says why it cannot be reached;
-- a product edit and a bulk price change with the keyboard only, with the focus where a
-  keyboard user expects it after each step.
+- on each page of one object with a form, Tab reaches every control and the focus shows.
+The keyboard-only product edit and price change is in test_a11y_keyboard.py: a
+transactional test, it must not share this module, whose data stays until its last test.
 """
-
-from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -21,14 +20,11 @@ from django.urls import resolve
 from pytest_django.live_server_helper import LiveServer
 
 from mercato.backoffice.navigation import user_may
-from mercato.catalog.models import Product, Sku
 from mercato.demo.data import DEMO_LOGINS
-from mercato.testing.a11y import focused, follow, share_session, tab_to, walk
 from mercato.testing.a11y import report as _report
+from mercato.testing.a11y import share_session, walk
 from mercato.testing.backoffice_seed import SETTINGS, seed_back_office
-from mercato.testing.factories import make_order, priced_line
 from mercato.testing.pages import survey
-from mercato.testing.payments import paid_payment
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("a11y_walk")]
 ROLES = {username: (department, roles) for username, department, roles, *_ in DEMO_LOGINS}
@@ -41,80 +37,6 @@ UNREACHED = {
     # whose files (the picture and its thumbnails) would outlive the module in MEDIA_ROOT.
     "backoffice:image_delete": "a POST-only action on an uploaded picture",
 }
-
-
-@pytest.fixture
-def office(phone_shop, rates):
-    """The phone shop's catalogue, an order and a paid payment."""
-    sku = phone_shop["skus"][("黑色", "128GB")]
-    make_order(lines=[priced_line(sku=sku, unit_price="2999.00")])
-    paid_payment()
-    return phone_shop
-
-
-# A transactional test: pytest-django runs it after the non-transactional walk, once the
-# walk's data is gone.
-@pytest.mark.django_db(transaction=True)
-def test_product_edit_and_price_change_with_the_keyboard_only(
-    live_server, browser_page, make_staff, office
-):
-    from playwright.sync_api import expect
-
-    page, base = browser_page, live_server.url
-    make_staff("operations", username="kb-ops", password="kb-pass-1234")
-    product = office["products"][0]
-
-    # Log in: the user name has the focus; Tab to the password; Enter sends.
-    page.goto(base + "/backoffice/login/")
-    assert focused(page)["name"] == "username"
-    page.keyboard.type("kb-ops")
-    page.keyboard.press("Tab")
-    page.keyboard.type("kb-pass-1234")
-    follow(page)
-    expect(page).to_have_url(base + "/backoffice/")
-
-    # The skip link first, then the workspace's own links.
-    page.keyboard.press("Tab")
-    assert focused(page)["text"] == "跳到主要内容"
-    page.keyboard.press("Enter")
-    assert focused(page)["id"] == "main"
-    tab_to(page, lambda f: f["href"] == "/backoffice/catalog/products/")
-    follow(page)
-
-    # The product list → the product → its form: a new name, Enter saves.
-    expect(page.locator("h1")).to_have_text("商品列表")
-    tab_to(page, lambda f: f["href"] == f"/backoffice/catalog/products/{product.pk}/")
-    follow(page)
-    tab_to(page, lambda f: f["id"] == "id_name")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("华为 手机 1 旗舰版")
-    follow(page)
-    expect(page.locator(".messages")).to_contain_text("商品已保存")
-    assert Product.objects.get(pk=product.pk).name == "华为 手机 1 旗舰版"
-    page.keyboard.press("Tab")
-    assert focused(page)["text"] == "跳到主要内容"
-
-    # Back to the list; tick the product (Space), then change its prices.
-    page.goto(base + "/backoffice/catalog/products/")
-    tab_to(page, lambda f: f["name"] == "product" and f["value"] == str(product.pk))
-    page.keyboard.press("Space")
-    tab_to(page, lambda f: f["text"] == "为勾选的商品改价")
-    follow(page)
-    expect(page.locator("h1")).to_have_text("批量改价")
-    tab_to(page, lambda f: f["id"] == "id_mode")
-    page.keyboard.press("Tab")
-    assert focused(page)["id"] == "id_value"
-    page.keyboard.type("-10")
-    tab_to(page, lambda f: f["text"] == "预览")
-    page.keyboard.press("Enter")
-    # The preview is the answer: the focus moves to its heading, and Tab reaches 应用.
-    expect(page.locator("#preview h2")).to_be_focused()
-    tab_to(page, lambda f: f["id"] == "apply-prices")
-    follow(page)
-    expect(page.locator(".messages .msg-success")).to_be_visible()
-    prices = set(Sku.objects.filter(product=product).values_list("list_price", flat=True))
-    assert prices == {Decimal("2699.10")}
-    assert not page.errors
 
 
 @pytest.fixture(scope="module")
