@@ -44,8 +44,9 @@ def back_office(django_db_setup, django_db_blocker):
     """The seeded back office, a live server on it, and each demo user's log-in and
     survey of the pages (mercato.testing.pages.survey), for the module. The rows and the
     sessions are committed, not rolled back: on PostgreSQL the server's thread reads through
-    a connection of its own, which does not see another connection's open transaction. The
-    tables are emptied after the module, as after any transactional test."""
+    a connection of its own, which does not see another connection's open transaction.
+    After the module the tables hold again what the migrations wrote (the tests' marker asks
+    pytest-django to keep a copy of it: serialized_rollback)."""
     # The tests' own settings (conftest) are not in force yet for a module fixture.
     with django_db_blocker.unblock(), override_settings(**SETTINGS):
         try:
