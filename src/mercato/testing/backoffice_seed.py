@@ -2,9 +2,9 @@
 walk, issue 11; the axe walk, issue 18): seed_demo's catalogue, staff and shoppers (40
 products: the pages, not the volume, matter), orders in every stage (unpaid, held by
 review, in a wave, packed, delivered, refused, returned, exchanged, refunded, cancelled,
-on hold), a phone order being taken, a payment notice to review, audited changes, a penalty rule, a
-COD remittance file and a finished catalogue import. So
-every page that shows one object (a return, a wave, a parcel to pack, a review) has one.
+on hold), a phone order being taken, a payment notice to review, audited changes, a
+penalty rule and a COD remittance file (no catalogue import: its job keeps an uploaded
+file). So every page that shows one object (a return, a wave, a parcel to pack, a review) has one.
 
 `seed_back_office()` writes; a module fixture wraps it in `rolled_back()` (the zh walk) or
 commits it for a live server (the axe walk). Run it under `SETTINGS` (cash on delivery
@@ -12,15 +12,12 @@ and the sandbox gateway are the payment methods its orders use).
 """
 
 import io
-import tempfile
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from mercato.aftersales import services as aftersales
-from mercato.catalog.importing import create_import_job, run_import_job
 from mercato.catalog.models import Sku
 from mercato.catalog.services.products import set_product_status, update_product, update_sku
 from mercato.checkout.phone import add_phone_order_line, start_phone_order
@@ -37,7 +34,6 @@ from mercato.payments.notices import REASON_PAID, REVIEW_SECOND_PAYMENT, apply_p
 from mercato.payments.services import refund_payment
 from mercato.staff import services as staff_services
 
-from .catalogue_files import csv_bytes, sku_row
 from .fulfillment import at, carriers, deliver, packed, to_picking
 from .fulfillment import place as place_order
 from .payments import make_payment
@@ -142,17 +138,10 @@ def seed_back_office() -> dict:
     # Logistics audit and cash on delivery: a penalty rule, a carrier's remittance file
     # (the refused parcel's waybill: a line the reconciliation flags).
     audit.save_penalty_rule(actor=users["ops-lead"], kind="late", fine="5.00", min_days_late=3)
-    remittance = io.BytesIO(f"waybill_no,amount\n{refused_parcel.waybill_no},10.00\n".encode())
+    waybill = Shipment.objects.get(pk=refused_parcel.pk).waybill_no  # given when shipped
+    remittance = io.BytesIO(f"waybill_no,amount\n{waybill},10.00\n".encode())
     cod.import_remittance(
         actor=users["finance"], carrier_code=refused_parcel.carrier.code, file=remittance,
         filename="cod-2026-12.csv",
     )  # fmt: skip
-    # A finished catalogue import (a dry run with a bad row). Its file goes to a folder
-    # that is gone after the seed: the job's page shows the result, not the file.
-    rows = [sku_row(1), sku_row(2, list_price="abc")]
-    with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
-        job = create_import_job(
-            actor=users["ops"], upload=csv_bytes(rows), mode="dry_run", filename="商品.csv"
-        )
-        run_import_job(job_id=job.pk)
     return {"users": users, "shopper": shopper, "orders": [delivered, unpaid], "return": ret}

@@ -36,6 +36,9 @@ UNREACHED = {
     # A POST-only action (no page to check) on a product picture: a picture is an upload
     # whose files (the picture and its thumbnails) would outlive the module in MEDIA_ROOT.
     "backoffice:image_delete": "a POST-only action on an uploaded picture",
+    # A catalogue import's page and its progress fragment: a job keeps its uploaded file.
+    "backoffice:import_job": "an import job needs an uploaded catalogue file",
+    "backoffice:import_job_progress": "an import job needs an uploaded catalogue file",
 }
 
 
