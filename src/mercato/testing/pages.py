@@ -4,7 +4,8 @@
 client with a whole HTML page: each URL pattern is reversed with its parameters filled
 from the rows in the database (`product_id` → a product, `slug` under a category view →
 a category's slug, `number` → an order's number, ...), then fetched once. A page added
-later is found the same way; nothing here names a page.
+later is found the same way; nothing here names a page. `survey(...)` also answers the
+routes that could not be reached for want of a row (no value for a parameter, or a 404).
 """
 
 import re
@@ -39,15 +40,17 @@ def _words(text: str) -> set[str]:
     return {w for w in re.split(r"[^a-z]+", text.lower()) if len(w) > 3}
 
 
-def _sample(param: str, context: str):
-    """A value for a URL parameter from the rows in the database, or None. The model is
-    the one the parameter and the view's name point at: `order_id` → Order; `slug` in
-    `...views.category` → Category.slug; `number` in `...return_detail` → ReturnRequest."""
+def _sample(param: str, context: str, limit: int = 1) -> list:
+    """Values for a URL parameter from the rows in the database (none when no row fits):
+    the first row of the model the parameter and the view's name point at (`order_id` →
+    Order; `slug` in `...views.category` → Category.slug; `number` in `...return_detail` →
+    ReturnRequest). With `limit` > 1, up to `limit` rows of that model, then of the models
+    that point less well, best first (`number` in `...review_detail`: Payment, Order...)."""
     stem = param.removesuffix("_id").replace("_", "")
     field = "pk" if param.endswith("_id") or param == "pk" else param
     words = _words(context)
     # Any model with the field will do when nothing points at one (score 0).
-    best, best_score = None, -1
+    ranked = []
     for model in apps.get_models():
         name = model._meta.model_name
         if field != "pk" and field not in {f.name for f in model._meta.concrete_fields}:
@@ -63,27 +66,43 @@ def _sample(param: str, context: str):
             score += 2
         if model._meta.app_label in context:
             score += 1
-        if score > best_score and model._default_manager.exists():
-            best, best_score = model, score
-    if best is None:
-        return None
-    return best._default_manager.order_by("pk").values_list(field, flat=True).first()
+        ranked.append((score, model))
+    # Best first; among equals, the first in app order (a stable sort).
+    ranked.sort(key=lambda pair: -pair[0])
+    found = []
+    for _, model in ranked:
+        values = model._default_manager.order_by("pk").values_list(field, flat=True)[:limit]
+        found += [v for v in values if v not in (None, "")]
+        if found and limit == 1:
+            return found[:1]
+    return found
+
+
+def urls_for(route: Route, limit: int = 1) -> list[str]:
+    """The route's URL with its parameters filled from the database: one per row of the
+    first parameter's model (up to `limit`), the other parameters from their first row;
+    none when a parameter has no row to come from."""
+    context = f"{route.route} {route.pattern.lookup_str}"
+    params = list(route.pattern.pattern.converters)
+    values = {
+        param: _sample(param, context, limit if n == 0 else 1) for n, param in enumerate(params)
+    }
+    if any(not v for v in values.values()):
+        return []
+    urls = []
+    for first in values[params[0]] if params else [None]:
+        kwargs = {p: v[0] for p, v in values.items()} | ({params[0]: first} if params else {})
+        try:
+            urls.append(reverse(route.name, kwargs=kwargs))
+        except Exception:  # noqa: BLE001, S112 - a value that does not fit the converter
+            continue
+    return urls
 
 
 def url_for(route: Route) -> str | None:
-    """The route's URL with its parameters filled from the database; None when a
-    parameter has no row to come from."""
-    context = f"{route.route} {route.pattern.lookup_str}"
-    kwargs = {}
-    for param in route.pattern.pattern.converters:
-        value = _sample(param, context)
-        if value in (None, ""):
-            return None
-        kwargs[param] = value
-    try:
-        return reverse(route.name, kwargs=kwargs)
-    except Exception:  # noqa: BLE001 - a value that does not fit the converter: no URL
-        return None
+    """The route's URL with its parameters filled from the database's first rows; None
+    when a parameter has no row to come from."""
+    return next(iter(urls_for(route)), None)
 
 
 def is_page(response) -> bool:
@@ -95,14 +114,40 @@ def is_page(response) -> bool:
     )
 
 
-def pages(client, *, prefix: str, exclude: tuple[str, ...] = ()) -> list[str]:
-    """The URLs under `prefix` (but not under `exclude`) that answer `client`'s GET with a
-    whole page."""
-    found = []
+TRIES = 50  # rows tried for a route before it counts as unreached
+
+
+@dataclass
+class Survey:
+    pages: list[str]  # URLs that answered with a whole page
+    unreached: list[Route]  # routes with no row to fill them, or whose URL answered 404
+
+
+def survey(client, *, prefix: str, exclude: tuple[str, ...] = (), may_open=None) -> Survey:
+    """Every route under `prefix` (but not under `exclude`) fetched by `client`: the whole
+    pages, and the routes `may_open(route)` says the client may open that could not be
+    reached for want of data (a walk that skips them checks less than it claims). A route
+    whose first row answers 404 (a review page for an order not under review) is tried
+    with the next rows, up to TRIES."""
+    found, unreached = [], []
     for route in routes(prefix):
         if exclude and route.route.startswith(exclude):
             continue
-        url = url_for(route)
-        if url and url not in found and is_page(client.get(url)):
+        response = None
+        for url in urls_for(route, TRIES):
+            response = client.get(url)
+            if response.status_code != 404:
+                break
+        if response is None or response.status_code == 404:
+            if may_open and may_open(route):
+                unreached.append(route)
+            continue
+        if url not in found and is_page(response):
             found.append(url)
-    return found
+    return Survey(found, unreached)
+
+
+def pages(client, *, prefix: str, exclude: tuple[str, ...] = ()) -> list[str]:
+    """The URLs under `prefix` (but not under `exclude`) that answer `client`'s GET with a
+    whole page."""
+    return survey(client, prefix=prefix, exclude=exclude).pages

@@ -2,106 +2,179 @@
 
 - axe-core's WCAG 2.2 A/AA rules find nothing on any back-office page each department's
   demo user may open; the pages come from the URL configuration (mercato.testing.pages),
-  so a page added later is checked too;
-- a product edit and a bulk price change with the keyboard only, with the focus where a
-  keyboard user expects it after each step.
+  so a page added later is checked too. The walk runs over the demo-shaped back office of
+  mercato.testing.backoffice_seed (orders in every stage, a return, a wave, parcels, a phone
+  order, a notice to review...), and a page the user may open that no row reaches fails
+  the walk, unless UNREACHED says why it cannot be reached;
+- on each page of one object with a form, Tab reaches every control and the focus shows.
+The keyboard-only product edit and price change is in test_a11y_keyboard.py: a
+transactional test, it must not share this module, whose data stays until its last test.
 """
 
-from decimal import Decimal
-
 import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client, override_settings
+from django.urls import resolve
+from pytest_django.live_server_helper import LiveServer
 
-from mercato.catalog.models import Product, Sku
+from mercato.backoffice.navigation import user_may
 from mercato.demo.data import DEMO_LOGINS
-from mercato.testing.a11y import focused, follow, share_session, tab_to, walk
 from mercato.testing.a11y import report as _report
-from mercato.testing.factories import make_order, priced_line
-from mercato.testing.pages import pages
-from mercato.testing.payments import paid_payment
+from mercato.testing.a11y import share_session, walk
+from mercato.testing.backoffice_seed import SETTINGS, seed_back_office
+from mercato.testing.pages import survey
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("a11y_walk")]
 ROLES = {username: (department, roles) for username, department, roles, *_ in DEMO_LOGINS}
+PUBLIC_NAMES = {"backoffice:login", "backoffice:logout"}
+# Back-office routes a demo user may open that the walk cannot reach, each with its reason.
+# Every other route the user may open must be reached: a page that needs an object the
+# seed lacks fails the walk (seed one in mercato.testing.backoffice_seed).
+UNREACHED = {
+    # A POST-only action (no page to check) on a product picture: a picture is an upload
+    # whose files (the picture and its thumbnails) would outlive the module in MEDIA_ROOT.
+    "backoffice:image_delete": "a POST-only action on an uploaded picture",
+}
 
 
-@pytest.fixture
-def office(phone_shop, rates):
-    """The phone shop's catalogue, an order and a paid payment: rows for the pages' ids."""
-    sku = phone_shop["skus"][("黑色", "128GB")]
-    make_order(lines=[priced_line(sku=sku, unit_price="2999.00")])
-    paid_payment()
-    return phone_shop
+@pytest.fixture(scope="module")
+def back_office(django_db_setup, django_db_blocker):
+    """The seeded back office, a live server on it, and each demo user's log-in and
+    survey of the pages (mercato.testing.pages.survey), for the module. The rows and the
+    sessions are committed, not rolled back: on PostgreSQL the server's thread reads through
+    a connection of its own, which does not see another connection's open transaction.
+    After the module the tables hold again what the migrations wrote (the tests' marker asks
+    pytest-django to keep a copy of it: serialized_rollback)."""
+    # The tests' own settings (conftest) are not in force yet for a module fixture.
+    with django_db_blocker.unblock(), override_settings(**SETTINGS):
+        try:
+            data = seed_back_office()
+            walkers = {}
+            for username, user in data["users"].items():
+                client = Client()
+                client.force_login(user)
+                found = survey(client, prefix="backoffice/", may_open=_may_open(user))
+                walkers[username] = (client, found)
+            server = LiveServer("localhost")
+            server._live_server_modified_settings.enable()
+            try:
+                yield {"url": server.url, "walkers": walkers}
+            finally:
+                server._live_server_modified_settings.disable()
+                server.stop()
+        finally:
+            # Back to the database the migrations left (their rows: default synonyms,
+            # roles...), as a TransactionTestCase with serialized_rollback does: the tests
+            # that follow in this process expect it.
+            call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
+            connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
+            cache.clear()
 
 
+def _may_open(user):
+    def may_open(route) -> bool:
+        permission = getattr(route.pattern.callback, "staff_permission", None)
+        return route.name not in PUBLIC_NAMES and user_may(user, permission)
+
+    return may_open
+
+
+@pytest.mark.django_db(serialized_rollback=True)
 @pytest.mark.parametrize("username", list(ROLES))
-def test_no_back_office_page_breaks_a_wcag_rule(
-    live_server, client, browser_page, make_staff, office, username
-):
-    department, roles = ROLES[username]
-    client.force_login(make_staff(department, roles=roles))
-    urls = pages(client, prefix="backoffice/")
-    assert "/backoffice/" in urls  # every staff member has a workspace
-    share_session(client, browser_page, live_server.url)
-    found = walk(browser_page, live_server.url, urls)
-    assert not found, _report(found)
+def test_no_back_office_page_breaks_a_wcag_rule(back_office, browser_page, username):
+    """axe finds no WCAG 2.2 A/AA violation on any back-office page `username` may open,
+    and every such page is reached (or UNREACHED says why not)."""
+    client, found = back_office["walkers"][username]
+    assert "/backoffice/" in found.pages  # every staff member has a workspace
+    missed = {r.name: r.route for r in found.unreached if r.name not in UNREACHED}
+    assert not missed, f"{username} cannot reach, for want of data: {missed}"
+    print(f"\n{username}: {len(found.pages)} back-office pages checked")
+    share_session(client, browser_page, back_office["url"])
+    problems = walk(browser_page, back_office["url"], found.pages)
+    assert not problems, _report(problems)
 
 
-def test_product_edit_and_price_change_with_the_keyboard_only(
-    live_server, browser_page, make_staff, office
-):
-    from playwright.sync_api import expect
+# What a keyboard user reaches on a page: each form control of <main> that is shown, in
+# turn (a radio group counts once: the arrows move within it), and whether the focus shows.
+_CONTROLS = """() => {
+    const seen = new Set(), keys = [];  // [key, what] in document order
+    document.querySelectorAll(
+        "main form :is(input, select, textarea, button):not([type=hidden]):not([disabled])"
+    ).forEach((e, n) => {
+        // Shown only: not in a closed <details> (its summary opens it), not hidden.
+        if (!e.checkVisibility({visibilityProperty: true})) return;
+        const key = e.type === "radio" ? `radio:${e.form ? "f" : ""}${e.name}` : `c${n}`;
+        e.dataset.kb = key;
+        const what = `<${e.tagName.toLowerCase()} name=${e.name || e.textContent.trim()}>`;
+        if (!seen.has(key)) { seen.add(key); keys.push([key, what]); }
+    });
+    return keys;
+}"""
+_FOCUS = """() => {
+    const e = document.activeElement, s = getComputedStyle(e);
+    // The outline against the background around the element: 3:1 at least (WCAG 1.4.11).
+    const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map(v => v / 255)
+        .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    let bg = e.parentElement;
+    while (bg && (rgb(getComputedStyle(bg).backgroundColor)[3] === 0
+                  || getComputedStyle(bg).backgroundColor === "transparent")) {
+        bg = bg.parentElement;
+    }
+    const [a, b] = [lum(rgb(s.outlineColor)),
+                    lum(bg ? rgb(getComputedStyle(bg).backgroundColor) : [255, 255, 255])];
+    const contrast = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    return {key: e.dataset.kb || "", tag: e.tagName, name: e.getAttribute("name") || "",
+            shown: (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0
+                    && contrast >= 3) || s.boxShadow !== "none",
+            contrast: Math.round(contrast * 100) / 100};
+}"""
 
-    page, base = browser_page, live_server.url
-    make_staff("operations", username="kb-ops", password="kb-pass-1234")
-    product = office["products"][0]
 
-    # Log in: the user name has the focus; Tab to the password; Enter sends.
-    page.goto(base + "/backoffice/login/")
-    assert focused(page)["name"] == "username"
-    page.keyboard.type("kb-ops")
-    page.keyboard.press("Tab")
-    page.keyboard.type("kb-pass-1234")
-    follow(page)
-    expect(page).to_have_url(base + "/backoffice/")
+def _keyboard_problems(page, limit: int = 200) -> list[str]:
+    """Tab through the page: the form controls of <main> no Tab reaches, and the ones
+    whose focus does not show."""
+    controls = dict(page.evaluate(_CONTROLS))
+    reached, problems = set(), []
+    for _ in range(limit):
+        if reached >= controls.keys():
+            break
+        page.keyboard.press("Tab")
+        now = page.evaluate(_FOCUS)
+        if now["key"] and now["key"] not in reached:
+            reached.add(now["key"])
+            if not now["shown"]:
+                problems.append(
+                    f"no visible focus on <{now['tag']} name={now['name']!r}> "
+                    f"(outline {now['contrast']}:1)"
+                )
+    missed = [what for key, what in controls.items() if key not in reached]
+    if missed:
+        problems.append(f"{len(missed)} form controls not reached by Tab: {missed[:8]}")
+    return problems
 
-    # The skip link first, then the workspace's own links.
-    page.keyboard.press("Tab")
-    assert focused(page)["text"] == "跳到主要内容"
-    page.keyboard.press("Enter")
-    assert focused(page)["id"] == "main"
-    tab_to(page, lambda f: f["href"] == "/backoffice/catalog/products/")
-    follow(page)
 
-    # The product list → the product → its form: a new name, Enter saves.
-    expect(page.locator("h1")).to_have_text("商品列表")
-    tab_to(page, lambda f: f["href"] == f"/backoffice/catalog/products/{product.pk}/")
-    follow(page)
-    tab_to(page, lambda f: f["id"] == "id_name")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("华为 手机 1 旗舰版")
-    follow(page)
-    expect(page.locator(".messages")).to_contain_text("商品已保存")
-    assert Product.objects.get(pk=product.pk).name == "华为 手机 1 旗舰版"
-    page.keyboard.press("Tab")
-    assert focused(page)["text"] == "跳到主要内容"
-
-    # Back to the list; tick the product (Space), then change its prices.
-    page.goto(base + "/backoffice/catalog/products/")
-    tab_to(page, lambda f: f["name"] == "product" and f["value"] == str(product.pk))
-    page.keyboard.press("Space")
-    tab_to(page, lambda f: f["text"] == "为勾选的商品改价")
-    follow(page)
-    expect(page.locator("h1")).to_have_text("批量改价")
-    tab_to(page, lambda f: f["id"] == "id_mode")
-    page.keyboard.press("Tab")
-    assert focused(page)["id"] == "id_value"
-    page.keyboard.type("-10")
-    tab_to(page, lambda f: f["text"] == "预览")
-    page.keyboard.press("Enter")
-    # The preview is the answer: the focus moves to its heading, and Tab reaches 应用.
-    expect(page.locator("#preview h2")).to_be_focused()
-    tab_to(page, lambda f: f["id"] == "apply-prices")
-    follow(page)
-    expect(page.locator(".messages .msg-success")).to_be_visible()
-    prices = set(Sku.objects.filter(product=product).values_list("list_price", flat=True))
-    assert prices == {Decimal("2699.10")}
-    assert not page.errors
+@pytest.mark.django_db(serialized_rollback=True)
+def test_the_pages_of_one_object_work_with_the_keyboard(back_office, browser_page):
+    """On every back-office page of one object (a wave, a parcel to pack, a review, a
+    phone order, a return, a remittance, an import...: the pages the walk reaches thanks
+    to the seed), Tab reaches each control of the page's forms, and the focus shows: an
+    outline of 3:1 against the background around the control, or a shadow."""
+    client, found = back_office["walkers"]["tech"]
+    share_session(client, browser_page, back_office["url"])
+    objects = [url for url in found.pages if "<" in resolve(url).route]
+    checked, problems = 0, {}
+    for url in objects:
+        browser_page.goto(back_office["url"] + url)
+        browser_page.wait_for_load_state("networkidle")
+        if not browser_page.locator("main form").count():
+            continue
+        checked += 1
+        if found_here := _keyboard_problems(browser_page):
+            problems[url] = found_here
+    print(f"\nkeyboard: {checked} pages of one object with forms, Tab-walked")
+    assert checked >= 8, objects
+    assert not problems, _report(problems)

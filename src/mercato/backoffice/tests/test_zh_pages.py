@@ -30,42 +30,20 @@ from html.parser import HTMLParser
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import models, transaction
+from django.db import models
 from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
-from mercato.aftersales import services as aftersales
 from mercato.backoffice.navigation import user_may
-from mercato.catalog.importing import COLUMNS, create_import_job, run_import_job
-from mercato.catalog.models import Sku
-from mercato.catalog.services.products import set_product_status, update_product, update_sku
-from mercato.checkout.phone import add_phone_order_line, start_phone_order
-from mercato.customers.models import Customer
-from mercato.demo.data import DEMO_LOGINS, DEMO_SHOPPERS
-from mercato.demo.seed_buying import demo_sku_ids
-from mercato.demo.services import seed_demo
-from mercato.fulfillment import shipping, tracking
-from mercato.fulfillment.models import Shipment
-from mercato.orders import actions
-from mercato.orders.services import cancel_order
-from mercato.payments.models import PaymentNotice
-from mercato.payments.notices import REASON_PAID, REVIEW_SECOND_PAYMENT, apply_paid
-from mercato.payments.services import refund_payment
-from mercato.staff import services as staff_services
+from mercato.testing.backoffice_seed import SETTINGS, STAFF, seed_back_office
 from mercato.testing.fixtures import rolled_back
-from mercato.testing.fulfillment import at, carriers, deliver, packed, to_picking
-from mercato.testing.fulfillment import place as place_order
 from mercato.testing.pages import routes
-from mercato.testing.payments import make_payment
 
 from .test_role_walk import PUBLIC_NAMES, _model_for, _permission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("zh_walk")]
 User = get_user_model()
 
-STAFF = [username for username, *_ in DEMO_LOGINS]
 WALKERS = [*STAFF, "shopper", "anonymous"]
 
 # Latin words a Chinese page may show as they are, each for a reason:
@@ -195,138 +173,11 @@ def problems_in(html: str, allowed_content: set[str]) -> list[str]:
 # The dataset, once per module ----------------------------------------------------------
 
 
-def _track(parcel, code: str):
-    event = tracking.IncomingEvent(
-        event_id=f"{code}-{parcel.waybill_no}", waybill_no=parcel.waybill_no, code=code,
-        occurred_at=timezone.now(),
-    )  # fmt: skip
-    with transaction.atomic():
-        tracking.apply_events(carrier=parcel.carrier, events=[event], source="csv")
-
-
-def _import_jobs(user, *, category: str) -> None:
-    """Import jobs a Chinese operator reads: a dry run with bad rows (a price that is not a
-    number, an unknown status, brand and category, a bad barcode, specs and weight, a SKU
-    code twice), a file without a required column and a file that is no workbook. (Cells
-    are Chinese: a Latin cell value quoted in a message is content, which the rule cannot
-    tell from an untranslated word.)"""
-    good = {"product_code": "ZHWALK-1", "product_name": "导入测试商品", "category": category,
-            "status": "draft", "sku_code": "ZHWALK-1-A", "specs": "颜色=黑色",
-            "list_price": "99.00"}  # fmt: skip
-    bad = [
-        {"list_price": "九十九"}, {"status": "待定"}, {"brand": "不存在的牌子"},
-        {"barcode": "12345"}, {"specs": "颜色黑色"}, {"weight_g": "1.5"},
-        {"category": "无此分类"}, {"sku_code": "ZHWALK-1-A"},
-    ]  # fmt: skip
-    lines = [",".join(COLUMNS)]
-    for n, change in enumerate([{}, *bad]):
-        row = good | {"product_code": f"ZHWALK-{n + 1}", "sku_code": f"ZHWALK-{n + 1}-A"}
-        lines.append(",".join((row | change).get(c, "") for c in COLUMNS))
-    no_price = [",".join(c for c in COLUMNS if c != "list_price"), "ZHWALK-1,导入测试商品"]
-    files = {
-        "商品导入.csv": ("\n".join(lines) + "\n").encode(),
-        "缺少售价.csv": ("\n".join(no_price) + "\n").encode(),
-        "坏文件.xlsx": b"not a workbook",
-    }
-    for name, content in files.items():
-        upload = SimpleUploadedFile(name, content)
-        job = create_import_job(actor=user, upload=upload, mode="dry_run")
-        run_import_job(job_id=job.pk)
-
-
-def _seed() -> dict:
-    """seed_demo's data (small), and orders in every stage for the demo shopper."""
-
-    seed_demo(seed=1, products=40, customers=10, quiet=True)
-    carriers()
-    users = {u.username: u for u in User.objects.filter(username__in=STAFF)}
-    clerk, service = users["orders"], users["service"]
-    mobile, name, (province, city, district, detail) = DEMO_SHOPPERS[0]
-    shopper = Customer.objects.get(user__username=mobile) if Customer.objects.filter(
-        user__username=mobile).exists() else Customer.objects.get(mobile=mobile)  # fmt: skip
-    skus = [Sku.objects.get(pk=pk) for pk in demo_sku_ids()[:4]]
-
-    def address(n: int):
-        return at(province, city, district, f"{detail[:-5]}{n}号", recipient=name, mobile=mobile)
-
-    def place(*lines, address, method="sandbox", paid=True):
-        """Placed by the shopper and, unless unpaid or cash on delivery, paid as a
-        gateway's notice pays it (its reason is the one production writes)."""
-        order = place_order(shopper, *lines, address=address, method=method, paid=False)
-        if paid and method != "cod":
-            apply_paid(payment=make_payment(order=order), trade_no="T1", reason=REASON_PAID)
-            order.refresh_from_db()
-        return order
-
-    # Delivered (then a return, an exchange and a refund), one refused, one packed.
-    delivered = place((skus[0], 2), (skus[1], 1), address=address(1))
-    exchanged = place((skus[1], 1), address=address(2))
-    deliver(delivered, exchanged, actor=clerk)
-    line = delivered.lines.get(sku=skus[0])
-    ret = aftersales.request_return(
-        customer=shopper, order_number=delivered.number, kind="return", reason="quality",
-        lines=[aftersales.LineRequest(line.pk, 1)], description="屏幕有划痕",
-    )  # fmt: skip
-    aftersales.decide_return(actor=service, return_id=ret.pk, approve=True)
-    aftersales.request_return(
-        customer=shopper, order_number=exchanged.number, kind="exchange", reason="size",
-        lines=[aftersales.LineRequest(exchanged.lines.get().pk, 1, skus[1].pk)],
-    )  # fmt: skip
-    refund_payment(
-        payment=delivered.payments.get(), amount="5.00", refund_no="RFZHWALK0001",
-        actor=users["finance"], reason="少发赠品",
-    )  # fmt: skip
-    refused = place((skus[2], 1), address=address(3), method="cod")
-    packing = place((skus[3], 1), address=address(4))
-    [[refused_parcel], [packing_parcel]] = to_picking(refused, packing)
-    packed(refused_parcel, clerk)
-    shipping.ship_parcels(actor=clerk, shipment_ids=[refused_parcel.pk])
-    _track(Shipment.objects.get(pk=refused_parcel.pk), "refused")
-    packed(packing_parcel, clerk)
-    # In a wave (not packed), held by review, unpaid, cancelled, on hold with a note.
-    waving = place((skus[0], 1), address=address(5))
-    to_picking(waving)
-    fake = at(province, city, district, "某某", recipient="测试", mobile=mobile)
-    held = place((skus[1], 1), address=fake, method="cod")
-    to_picking(held)
-    unpaid = place((skus[2], 1), address=address(7), paid=False)
-    cancelled = place((skus[3], 1), address=address(8), paid=False)
-    cancel_order(order_id=cancelled.pk, actor=shopper.user, reason="不想要了", by_customer=True)
-    actions.hold_order(order_id=unpaid.pk, actor=service, reason="客户要求暂缓发货")
-    actions.add_note(order_id=unpaid.pk, actor=service, text="客户来电确认地址")
-    # A payment notice finance must look at.
-    PaymentNotice.objects.create(
-        gateway="sandbox", body="{}", out_trade_no=unpaid.number, needs_review=True,
-        review_reason=REVIEW_SECOND_PAYMENT,
-    )  # fmt: skip
-    # A phone order being taken.
-    cart = start_phone_order(actor=service, mobile="13612345678", name="赵六")
-    add_phone_order_line(actor=service, cart_id=cart.pk, sku_code=skus[0].code, quantity=1)
-    # Audited changes: a product edited and taken off the shelf, a staff member's roles
-    # changed and the account closed, an API token.
-    product = skus[0].product
-    update_product(actor=users["ops-lead"], product_id=product.pk, subtitle="限时特惠")
-    set_product_status(actor=users["ops-lead"], product_id=skus[3].product_id, status="off_shelf")
-    update_sku(actor=users["ops-lead"], sku_id=skus[3].pk, is_active=False, weight_g=450)
-    temp = staff_services.create_staff(
-        actor=users["hr"], username="walk-temp", password="walk-pass-1234",
-        department_code="service", employee_no="W900", display_name="临时客服", role_codes=[],
-    )  # fmt: skip
-    staff_services.change_staff(
-        actor=users["hr"], profile_id=temp.pk, role_codes=["lead"], is_active=False
-    )
-    staff_services.create_api_token(actor=users["tech"], name="对账脚本")
-    _import_jobs(users["ops-lead"], category=skus[0].product.category.slug)
-    return {"users": users, "shopper": shopper, "orders": [delivered, unpaid], "return": ret}
-
-
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
+def world(django_db_setup, django_db_blocker):
     # The tests' own settings (conftest) are not in force yet for a module fixture.
-    methods = override_settings(MERCATO_PAYMENTS={"MERCATO_PAYMENT_METHODS": "cod,sandbox"})
-    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"))  # import files
-    with django_db_blocker.unblock(), rolled_back(), methods, media:
-        data = _seed()
+    with django_db_blocker.unblock(), rolled_back(), override_settings(**SETTINGS):
+        data = seed_back_office()
         data["content"] = content_words()
         yield data
 
