@@ -1,5 +1,6 @@
 """The back office with the keyboard only (issue 18), in Chromium: a product edit and a
-bulk price change, with the focus where a keyboard user expects it after each step.
+bulk price change, with the focus where a keyboard user expects it after each step; a
+background bulk action's result read out when it ends.
 
 Apart from test_a11y_browser.py on purpose: that module's seeded data stays until its last
 test, and this transactional test brings its own (pytest-django runs transactional tests
@@ -9,9 +10,11 @@ after the others, so in that module it would meet the seeded rows).
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from mercato.catalog.models import Product, Sku
-from mercato.testing.a11y import focused, follow, tab_to
+from mercato.fulfillment.models import BulkJob
+from mercato.testing.a11y import focused, follow, share_session, tab_to
 from mercato.testing.factories import make_order, priced_line
 from mercato.testing.payments import paid_payment
 
@@ -88,3 +91,34 @@ def test_product_edit_and_price_change_with_the_keyboard_only(
     prices = set(Sku.objects.filter(product=product).values_list("list_price", flat=True))
     assert prices == {Decimal("2699.10")}
     assert not page.errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_background_jobs_result_is_read_out_when_it_ends(
+    live_server, browser_page, client, make_staff
+):
+    """The job page polls its progress; the poll leaves the focus where the user put it,
+    and when the job ends its summary goes to the live region a screen reader reads."""
+    from playwright.sync_api import expect
+
+    page, base = browser_page, live_server.url
+    clerk = make_staff("procurement", roles=["order_processing"])
+    client.force_login(clerk)
+    share_session(client, page, base)
+    job = BulkJob.objects.create(
+        action=BulkJob.Action.APPROVE, status=BulkJob.Status.RUNNING, created_by=clerk,
+        item_ids=[1, 2, 3, 4], total=4, processed=2, succeeded=2,
+    )  # fmt: skip
+    page.goto(base + reverse("backoffice:bulk_job", args=[job.pk]))
+    expect(page.locator("#bulk-progress progress")).to_have_attribute("value", "50")
+    # Nobody started the poll (the focus is on the page itself), yet the result is heard.
+    assert focused(page)["tag"] == "BODY"
+
+    BulkJob.objects.filter(pk=job.pk).update(
+        status=BulkJob.Status.DONE, processed=4, succeeded=3, failed=1,
+        failures=[{"item": 4, "label": "D20261204001", "message": "订单已审核"}],
+    )  # fmt: skip
+    summary = page.locator("#bulk-summary")
+    expect(summary).to_be_visible()
+    expect(page.locator("#announcer")).to_have_text(summary.inner_text().strip())
+    assert focused(page)["tag"] == "BODY"  # the poll moved nobody's focus

@@ -88,9 +88,18 @@
   document.addEventListener("htmx:afterSettle", function (e) {
     var job = pending;
     pending = null;
-    if (!job || !e.detail.target) return;
+    if (!e.detail.target) return;
+    if (!job) return setTimeout(function () { polled(e.detail.target); }, 0);
     setTimeout(function () { settled(job, e.detail.target); }, 0);
   });
+
+  // A poll nobody asked for (a background job's progress) leaves the focus alone, but what
+  // its content marks [data-announce] (the job's result, once it is done) is read out.
+  function polled(target) {
+    if (!document.body.contains(target) && target.id) target = document.getElementById(target.id);
+    if (!target || !target.matches("[data-announce-polled]")) return;
+    announce(Array.prototype.map.call(target.querySelectorAll("[data-announce]"), label).join(" "));
+  }
 
   function settled(job, target) {
     // An outerHTML swap replaced the target itself: the new one has its id.
