@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
+from mercato.core import progress
 from mercato.core.models import TimeStampedModel
 
 ZERO = Decimal("0.00")
@@ -251,11 +252,7 @@ class ImportJob(TimeStampedModel):
 
     @property
     def percent(self) -> int:
-        if self.is_finished:
-            return 100
-        if not self.total_rows:
-            return 0
-        return min(99, self.processed_rows * 100 // self.total_rows)
+        return progress.percent(self.processed_rows, self.total_rows, finished=self.is_finished)
 
 
 # Shop front support (issue 4) ---------------------------------------------------------------

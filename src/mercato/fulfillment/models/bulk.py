@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mercato.core import progress
+
 
 class BulkJob(models.Model):
     """One bulk action over more items than a request should handle (see fulfillment.bulk).
@@ -75,8 +77,4 @@ class BulkJob(models.Model):
 
     @property
     def percent(self) -> int:
-        if self.is_finished:
-            return 100
-        if not self.total:
-            return 0
-        return min(99, self.processed * 100 // self.total)
+        return progress.percent(self.processed, self.total, finished=self.is_finished)
