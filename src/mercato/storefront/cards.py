@@ -7,6 +7,8 @@ this writes the same markup in microseconds. `storefront/partials/card.html` sta
 readable reference: storefront/tests/test_cards.py checks both give the same HTML.
 """
 
+from functools import lru_cache
+
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -19,8 +21,6 @@ from mercato.catalog.thumbs import thumb_url
 # A slug never needs quoting (the route's converter is <slug:slug>), so the product URL is
 # the reversed pattern with the slug put in: one reverse() per list instead of per card.
 _SLUG = "--slug--"
-_THUMBS: dict[str, str] = {}  # image name → its medium thumbnail's URL, per process
-_THUMBS_KEPT = 20_000
 
 
 def product_url_maker():
@@ -29,17 +29,13 @@ def product_url_maker():
     return lambda slug: f"{before}{slug}{after}"
 
 
+@lru_cache(maxsize=20_000)
 def _medium_thumb(name: str) -> str:
     # The thumbnail's name follows from the image's name and the alias's options alone
-    # (catalog.thumbs), so it is worked out once per image and process.
-    url = _THUMBS.get(name)
-    if url is None:
-        # An unsaved image without a file: the alias names its model, and nothing is read.
-        field = ProductImage._meta.get_field("image")
-        url = thumb_url(field.attr_class(ProductImage(), field, name), "medium")
-        if len(_THUMBS) < _THUMBS_KEPT:
-            _THUMBS[name] = url
-    return url
+    # (catalog.thumbs), so it is worked out once per image and process. An unsaved image
+    # without a file: the alias names its model, and nothing is read.
+    field = ProductImage._meta.get_field("image")
+    return thumb_url(field.attr_class(ProductImage(), field, name), "medium")
 
 
 def card_html(
