@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "mercato.checkout",
     "mercato.fulfillment",
     "mercato.aftersales",
+    "mercato.service",
     "mercato.storefront",
     "mercato.api",
     "mercato.backoffice",
@@ -353,6 +354,10 @@ else:  # no mail server configured: write each message as a file under var/mail
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mercato <noreply@localhost>")
+# Customer service (service.mail): the address customers write to and replies come from;
+# a reply within this many days of closing reopens a ticket, a later one opens a new one.
+MERCATO_SERVICE_EMAIL = env.str("MERCATO_SERVICE_EMAIL", default="Mercato 客服 <service@localhost>")
+MERCATO_TICKET_REOPEN_DAYS = env.int("MERCATO_TICKET_REOPEN_DAYS", default=14)
 
 # I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

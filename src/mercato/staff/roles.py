@@ -41,6 +41,9 @@ DEPARTMENTS = [
             "fulfillment.view_delivery_audit",
             "aftersales.view_returnrequest",
             "aftersales.decide_return",
+            "service.view_ticket",
+            "service.add_ticket",
+            "service.handle_ticket",
         ],
     ),
     (
@@ -156,6 +159,12 @@ ROLES = {
             "aftersales.view_returnrequest",
             "aftersales.receive_return",
         ],
+    ),
+    # 客户主管: leads a team of 客服专员; reassigns and escalates tickets.
+    "service_lead": (
+        "客户主管",
+        "Customer service supervisor",
+        ["service.supervise_tickets", "core.view_auditlog"],
     ),
     "sysadmin": ("系统管理员", "System administrator", ["*"]),
 }

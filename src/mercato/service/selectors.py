@@ -1,0 +1,110 @@
+"""Reading tickets: the filtered list (back office and API), one ticket with its thread,
+customers by phone for a caller, and an agent's counts for the workspace's home."""
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from mercato.customers.models import Customer
+from mercato.customers.phones import normalize_cn_mobile
+from mercato.orders.models import Order
+
+from .models import OPEN_STATUSES, Ticket, TicketEvent, TicketMessage
+
+LIST_PAGE_SIZE = 30
+
+
+def breached_q(now) -> Q:
+    """An open ticket whose first response or resolution is overdue."""
+    return Q(status__in=OPEN_STATUSES) & (
+        Q(first_responded_at__isnull=True, first_response_due__lt=now)
+        | Q(resolved_at__isnull=True, resolution_due__lt=now)
+    )
+
+
+def ticket_list(*, filters: dict | None = None, now=None) -> QuerySet[Ticket]:
+    """Tickets, newest first, narrowed by any of: status, queue (id), assignee (id, or
+    "none"), category, priority, channel, breached (True), q (number, phone, email or
+    subject words), tag."""
+    filters = filters or {}
+    now = now or timezone.now()
+    queryset = Ticket.objects.select_related("queue", "assignee", "customer").prefetch_related(
+        "tags"
+    )
+    for name in ("status", "category", "priority", "channel"):
+        if filters.get(name):
+            queryset = queryset.filter(**{name: filters[name]})
+    if filters.get("queue"):
+        queryset = queryset.filter(queue_id=filters["queue"])
+    assignee = filters.get("assignee")
+    if assignee == "none":
+        queryset = queryset.filter(assignee__isnull=True)
+    elif assignee:
+        queryset = queryset.filter(assignee_id=assignee)
+    if filters.get("breached"):
+        queryset = queryset.filter(breached_q(now))
+    if filters.get("tag"):
+        queryset = queryset.filter(tags__name=filters["tag"])
+    q = str(filters.get("q") or "").strip()
+    if q:
+        mobile = normalize_cn_mobile(q)
+        queryset = queryset.filter(
+            Q(number=q.upper()) | Q(contact_phone=mobile or q) | Q(contact_email__iexact=q)
+            | Q(subject__icontains=q)
+        )  # fmt: skip
+    return queryset.order_by("-created_at", "-id")
+
+
+def ticket_detail(*, number: str) -> Ticket | None:
+    messages = TicketMessage.objects.select_related("author").prefetch_related("attachments")
+    return (
+        Ticket.objects.filter(number=number)
+        .select_related("queue", "assignee", "customer", "merged_into", "parent", "created_by")
+        .prefetch_related(
+            Prefetch("messages", queryset=messages),
+            Prefetch("events", queryset=TicketEvent.objects.select_related("actor")),
+            "orders",
+            "tags",
+            "merged",
+            "children",
+        )
+        .first()
+    )
+
+
+def customers_by_phone(phone: str, *, limit: int = 5) -> list[Customer]:
+    """The customers a caller's number finds: the account with that mobile number, else
+    the customers whose orders were for that number (by the latest order)."""
+    mobile = normalize_cn_mobile(phone or "")
+    if not mobile:
+        return []
+    found = list(Customer.objects.filter(mobile=mobile)[:1])
+    if found:
+        return found
+    ids = list(
+        Order.objects.filter(mobile=mobile, customer__isnull=False)
+        .order_by("-placed_at")
+        .values_list("customer_id", flat=True)[:50]
+    )
+    ids = list(dict.fromkeys(ids))[:limit]
+    by_id = Customer.objects.in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def recent_orders(*, customer: Customer, limit: int = 10) -> list[Order]:
+    return list(Order.objects.filter(customer=customer).order_by("-placed_at")[:limit])
+
+
+def agent_counts(*, user, now=None) -> dict[str, int]:
+    """For the workspace's home: the user's open tickets, unassigned tickets in the user's
+    queues, and open tickets past an SLA due time (the user's own, or every one for a
+    supervisor)."""
+    now = now or timezone.now()
+    mine = Ticket.objects.filter(assignee=user, status__in=OPEN_STATUSES)
+    unassigned = Ticket.objects.filter(
+        assignee__isnull=True, status__in=OPEN_STATUSES, merged_into__isnull=True,
+        queue__memberships__user=user,
+    )  # fmt: skip
+    breached = Ticket.objects.filter(breached_q(now))
+    if not user.has_perm("service.supervise_tickets"):
+        breached = breached.filter(assignee=user)
+    return {"mine": mine.count(), "unassigned": unassigned.count(), "breached": breached.count()}
