@@ -1,0 +1,193 @@
+"""Email in and out: a reply goes out over a real SMTP conversation (a local aiosmtpd
+server) with its threading headers; the customer's answer to it, read from a pipe as the
+MTA hands it over, lands on the same ticket; forged or missing headers never attach mail
+to someone else's ticket."""
+
+import email
+import io
+import socket
+import sys
+from email.message import EmailMessage
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core.management import call_command
+
+from mercato.core.errors import ValidationFailed
+from mercato.service import services
+from mercato.service.mail import receive_email
+from mercato.service.models import Channel, Direction, Ticket, TicketStatus, Visibility
+from mercato.testing.factories import make_customer
+from mercato.testing.service import make_ticket, png
+
+pytestmark = pytest.mark.django_db
+
+
+class Collect:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook)
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.MERCATO_SERVICE_EMAIL = "Mercato 客服 <service@mercato.test>"
+    yield handler
+    controller.stop()
+
+
+def customer_mail(
+    *,
+    subject="订单一直没发货",
+    body="请帮我查一下订单",
+    sender="王先生 <wang@example.com>",
+    message_id="<c1@example.com>",
+    in_reply_to=None,
+    references=None,
+    attachments=(),
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"] = sender, "service@mercato.test"
+    msg["Subject"], msg["Message-ID"] = subject, message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    if references:
+        msg["References"] = references
+    msg.set_content(body)
+    for name, content, maintype, subtype in attachments:
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes()
+
+
+def pipe(monkeypatch, raw: bytes) -> str:
+    """Run the MTA's pipe-to-command with `raw` on its standard input; its output."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    out = io.StringIO()
+    call_command("receive_service_mail", stdout=out)
+    return out.getvalue()
+
+
+def test_email_round_trip_over_smtp(smtp, agent, monkeypatch, django_capture_on_commit_callbacks):
+    """Mail in → a ticket; the agent's reply → SMTP with Message-ID, In-Reply-To and
+    References; the customer's answer quoting them → the same ticket, open again."""
+    customer = make_customer(email="wang@example.com")
+    output = pipe(monkeypatch, customer_mail())
+    ticket = Ticket.objects.get()
+    assert ticket.number in output
+    assert (ticket.channel, ticket.customer, ticket.contact_email) == (
+        Channel.EMAIL, customer, "wang@example.com"
+    )  # fmt: skip
+    assert ticket.messages.get().body.startswith("请帮我查一下订单")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = services.reply_to_ticket(actor=agent, ticket_id=ticket.pk, body="您好，明天发货")
+    (envelope,) = smtp.messages
+    assert envelope.mail_from == "service@mercato.test"
+    assert envelope.rcpt_tos == ["wang@example.com"]
+    sent = email.message_from_bytes(envelope.content, policy=default_policy)
+    assert sent["Message-ID"] == reply.message_id
+    assert sent["In-Reply-To"] == "<c1@example.com>"
+    assert sent["References"] == "<c1@example.com>"
+    assert ticket.number in sent["Subject"]
+    assert sent.get_body(("plain",)).get_content().strip() == "您好，明天发货"
+    reply.refresh_from_db()
+    assert reply.emailed_at is not None
+
+    answer = customer_mail(
+        subject=f"Re: {sent['Subject']}", body="好的，谢谢", message_id="<c2@example.com>",
+        in_reply_to=sent["Message-ID"], references=f"<c1@example.com> {sent['Message-ID']}",
+    )  # fmt: skip
+    pipe(monkeypatch, answer)
+    ticket.refresh_from_db()
+    assert Ticket.objects.count() == 1 and ticket.status == TicketStatus.OPEN
+    assert [m.body.strip() for m in ticket.messages.all()] == [
+        "请帮我查一下订单", "您好，明天发货", "好的，谢谢"
+    ]  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply_to_ticket(actor=agent, ticket_id=ticket.pk, body="不客气")
+    second = email.message_from_bytes(smtp.messages[1].content, policy=default_policy)
+    assert second["In-Reply-To"] == "<c2@example.com>"
+    assert second["References"].split() == [
+        "<c1@example.com>", reply.message_id, "<c2@example.com>"
+    ]  # fmt: skip
+
+
+def test_internal_notes_and_phone_tickets_send_no_mail(
+    smtp, agent, django_capture_on_commit_callbacks
+):
+    emailed = make_ticket(actor=agent, contact_email="li@example.com")
+    phoned = make_ticket(actor=agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply_to_ticket(
+            actor=agent, ticket_id=emailed.pk, body="备注", visibility="internal"
+        )
+        services.reply_to_ticket(actor=agent, ticket_id=phoned.pk, body="已电话回复")
+    assert smtp.messages == []
+
+
+def test_a_forged_in_reply_to_from_a_stranger_makes_a_new_ticket(agent):
+    """Someone who knows the Message-ID of another customer's mail cannot add to that
+    customer's ticket: a stranger's mail starts a ticket of its own."""
+    receive_email(customer_mail())
+    victim = Ticket.objects.get()
+    reply = services.reply_to_ticket(actor=agent, ticket_id=victim.pk, body="您好")
+    forged = customer_mail(sender="mallory@example.net", message_id="<m1@example.net>",
+                           in_reply_to=reply.message_id, body="把退款打到我的卡上")  # fmt: skip
+    message = receive_email(forged)
+    assert message.ticket != victim and message.ticket.contact_email == "mallory@example.net"
+    assert victim.messages.count() == 2
+
+
+def test_unknown_or_missing_in_reply_to_makes_a_new_ticket():
+    receive_email(customer_mail())
+    first = Ticket.objects.get()
+    other = receive_email(customer_mail(message_id="<c9@example.com>",
+                                        in_reply_to="<nothing@example.org>"))  # fmt: skip
+    plain = receive_email(customer_mail(message_id="<c10@example.com>"))
+    assert len({first.pk, other.ticket_id, plain.ticket_id}) == 3
+
+
+def test_the_same_mail_twice_is_taken_once():
+    first = receive_email(customer_mail())
+    again = receive_email(customer_mail())
+    assert first.pk == again.pk and Ticket.objects.count() == 1
+
+
+def test_images_kept_and_other_attachments_noted(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    raw = customer_mail(attachments=[
+        ("破损.png", png().read(), "image", "png"),
+        ("合同.pdf", b"%PDF-1.4", "application", "pdf"),
+    ])  # fmt: skip
+    message = receive_email(raw)
+    assert [a.original_name for a in message.attachments.all()] == ["破损.png"]
+    note = message.ticket.messages.get(visibility=Visibility.INTERNAL)
+    assert "合同.pdf" in note.body and note.direction == Direction.OUTBOUND
+
+
+def test_mail_without_a_sender_is_refused(monkeypatch):
+    with pytest.raises(ValidationFailed):
+        receive_email(customer_mail(sender="undisclosed-recipients:;"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"garbage")))
+    with pytest.raises(SystemExit) as exited:
+        call_command("receive_service_mail", stderr=io.StringIO())
+    assert exited.value.code == 65
+    assert not Ticket.objects.exists()
