@@ -31,6 +31,19 @@ class Workspace:
 
 NAVIGATION: list[Workspace] = [
     Workspace(
+        "service",
+        _("Customer service"),
+        [
+            Entry(
+                _("Tickets"),
+                "backoffice:ticket_list",
+                "service.view_ticket",
+                also_active=("backoffice:ticket_detail",),
+            ),
+            Entry(_("New ticket"), "backoffice:ticket_create", "service.add_ticket"),
+        ],
+    ),
+    Workspace(
         "orders",
         _("Orders"),
         [

@@ -69,6 +69,7 @@ urlpatterns = [
     path("review/", include("mercato.backoffice.review_urls")),
     path("logistics/", include("mercato.backoffice.logistics_urls")),
     path("returns/", include("mercato.backoffice.returns_urls")),  # 退换货 (views_returns)
+    path("service/", include("mercato.backoffice.service_urls")),  # 客服工单 (views_service)
     # 技术部 and department leads
     path("audit/", views_audit.audit_list, name="audit_list"),
     # 人力资源部

@@ -19,6 +19,7 @@ from .access import staff_view
 from .messages_i18n import add_errors_to_form
 from .navigation import menu_for
 from .views_logistics_audit import department_queues
+from .views_service import service_queues
 from .workspaces import workspace_for
 
 
@@ -88,7 +89,8 @@ def home(request):
         "backoffice/home.html",
         {
             "workspace": workspace_for(user),
-            "queues": department_queues(user),  # order processing's counts (part 7, issue 13)
+            # Order processing's counts (part 7, issue 13); customer service's tickets.
+            "queues": department_queues(user) + service_queues(user),
             "menu": menu,
             "read_only_catalog": user.has_perm("catalog.view_product")
             and not user.has_perm("catalog.change_product"),

@@ -21,11 +21,12 @@ WORKSPACES = {
     "service": DepartmentWorkspace(
         _("Customer service workspace"),
         _(
-            "Answer customers' questions about products and orders. For now you can look up "
-            "any product, its SKUs and prices in the catalogue."
+            "Answer customers' questions about products and orders: tickets from phone, "
+            "email and the shop in one list, with their SLA timers; the order console and "
+            "the catalogue."
         ),
         (
-            _("Tickets across phone, chat and email"),
+            _("Live chat"),
             _("Customer 360° view"),
             _("Follow-up calls"),
             _("Knowledge base"),

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
@@ -40,11 +41,11 @@ PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 
 
 class TicketStatus(models.TextChoices):
-    NEW = "new", _("New")
-    OPEN = "open", _("Open")
+    NEW = "new", pgettext_lazy("ticket status", "New")
+    OPEN = "open", pgettext_lazy("ticket status", "Open")
     PENDING = "pending", _("Waiting for the customer")
     RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
 
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
@@ -149,7 +150,9 @@ class Tag(models.Model):
 class Ticket(models.Model):
     number = models.CharField(_("ticket number"), max_length=24, unique=True)
     subject = models.CharField(_("subject"), max_length=200)
-    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    channel = models.CharField(
+        pgettext_lazy("ticket", "channel"), max_length=12, choices=Channel.choices
+    )
     category = models.CharField(_("category"), max_length=14, choices=TicketCategory.choices)
     priority = models.CharField(
         _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
@@ -237,7 +240,7 @@ class TicketMessage(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )  # fmt: skip
-    sender = models.CharField(_("from"), max_length=200, blank=True)
+    sender = models.CharField(pgettext_lazy("email", "from"), max_length=200, blank=True)
     body = models.TextField(_("message"))
     # Email threading: this message's Message-ID (ours for replies we send, the customer's
     # for mail we received).
@@ -289,7 +292,7 @@ class TicketAttachment(models.Model):
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created", _("Created")
+    CREATED = "created", pgettext_lazy("ticket event", "Created")
     STATUS = "status", _("Status changed")
     ASSIGNED = "assigned", _("Assigned")
     ESCALATED = "escalated", _("Escalated")

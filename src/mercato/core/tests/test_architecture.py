@@ -134,6 +134,10 @@ def test_the_contract_places_apps_as_design_md_does():
     for app in ("customers", "inventory", "search"):
         assert _level("cart") < _level(app) < catalog
     assert layers[0] == {"api", "backoffice", "demo", "storefront"}
+    # Customer service reads orders, customers and returns; the front ends call it.
+    for app in ("aftersales", "orders", "customers"):
+        assert _level("service") < _level(app)
+    assert _level("service") > 0
 
 
 # Each app's SQL writes its own tables (mercato.testing.tablewrites, under every test) -----
