@@ -1,0 +1,150 @@
+"""Customer service tickets over the staff API: /api/staff/tickets (list with filters, one
+ticket with its thread and history, a new ticket, a reply or internal note). The same
+selectors and services as the back office; phone numbers and free text masked without
+`core.view_full_phone`. Images are attached in the back office (this API takes JSON)."""
+
+from django.core.paginator import Paginator
+from django.utils import timezone
+from ninja import Query, Router, Status
+
+from mercato.api.auth import staff_auth
+from mercato.api.schemas import responses
+from mercato.core import masking
+from mercato.core.errors import NotFound, ValidationFailed
+from mercato.core.permissions import require_perm
+from mercato.service import selectors, services, sla
+from mercato.service.models import Channel, Priority, TicketCategory, TicketStatus
+
+from .schemas import MessageOut, ReplyIn, TicketDetailOut, TicketFilterIn, TicketIn, TicketPageOut
+
+router = Router(tags=["customer service"], auth=staff_auth)
+VIEW = "service.view_ticket"
+PAGE_SIZE = selectors.LIST_PAGE_SIZE
+CHOICES = {
+    "status": TicketStatus, "category": TicketCategory, "priority": Priority, "channel": Channel,
+}  # fmt: skip
+
+
+def _filters(filters: TicketFilterIn) -> dict:
+    data = {k: v for k, v in filters.dict().items() if v not in (None, "", False)}
+    for name, choices in CHOICES.items():
+        if name in data and data[name] not in choices.values:
+            raise ValidationFailed({name: ["Choose one of: " + ", ".join(choices.values)]})
+    assignee = data.get("assignee")
+    if assignee and assignee != "none" and not assignee.isdigit():
+        raise ValidationFailed({"assignee": ["A user id, or none."]})
+    return data
+
+
+def _timer(timer) -> dict:
+    return {"state": timer.state, "due": timer.due}
+
+
+def _row(user, ticket, now) -> dict:
+    return {
+        "number": ticket.number,
+        "subject": masking.text_for(user, ticket.subject),
+        "channel": ticket.channel,
+        "category": ticket.category,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "status_label": str(ticket.get_status_display()),
+        "escalated": ticket.escalated,
+        "contact_name": masking.name_for(user, ticket.contact_name),
+        "contact_phone": masking.phone_for(user, ticket.contact_phone),
+        "queue": ticket.queue.code if ticket.queue else None,
+        "assignee": str(ticket.assignee) if ticket.assignee else None,
+        "tags": [t.name for t in ticket.tags.all()],
+        "first_response": _timer(sla.first_response_timer(ticket, now=now)),
+        "resolution": _timer(sla.resolution_timer(ticket, now=now)),
+        "created_at": ticket.created_at,
+    }
+
+
+def _message(user, m) -> dict:
+    return {
+        "id": m.pk,
+        "direction": m.direction,
+        "visibility": m.visibility,
+        "by": str(m.author) if m.author else None,
+        "sender": masking.text_for(user, m.sender),
+        "body": masking.text_for(user, m.body),
+        "at": m.created_at,
+        "emailed_at": m.emailed_at,
+        "attachments": [
+            {"name": a.original_name, "url": a.image.url, "thumbnail_url": a.thumbnail.url}
+            for a in m.attachments.all()
+        ],
+    }
+
+
+def _detail(user, number: str) -> dict:
+    ticket = selectors.ticket_detail(number=number)
+    if ticket is None:
+        raise NotFound("No such ticket.", field="number")
+    return {
+        **_row(user, ticket, timezone.now()),
+        "contact_email": masking.text_for(user, ticket.contact_email),
+        "customer_id": ticket.customer_id,
+        "orders": [o.number for o in ticket.orders.all()],
+        "merged_into": ticket.merged_into.number if ticket.merged_into else None,
+        "parent": ticket.parent.number if ticket.parent else None,
+        "first_responded_at": ticket.first_responded_at,
+        "resolved_at": ticket.resolved_at,
+        "closed_at": ticket.closed_at,
+        "messages": [_message(user, m) for m in ticket.messages.all()],
+        "events": [
+            {
+                "at": e.created_at,
+                "kind": e.kind,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "by": str(e.actor) if e.actor else None,
+                "reason": masking.text_for(user, e.reason),
+            }  # fmt: skip
+            for e in ticket.events.all()
+        ],
+    }
+
+
+@router.get("/tickets", response=responses(TicketPageOut), summary="Search tickets")
+def list_tickets(
+    request, filters: Query[TicketFilterIn], page: int = Query(1, ge=1, le=10_000)
+):  # fmt: skip
+    require_perm(request.auth, VIEW)
+    paginator = Paginator(selectors.ticket_list(filters=_filters(filters)), PAGE_SIZE)
+    current = paginator.get_page(page)
+    now = timezone.now()
+    return {
+        "count": paginator.count,
+        "page": current.number,
+        "pages": paginator.num_pages,
+        "results": [_row(request.auth, t, now) for t in current.object_list],
+    }
+
+
+@router.get("/tickets/{number}", response=responses(TicketDetailOut), summary="One ticket")
+def get_ticket(request, number: str):
+    require_perm(request.auth, VIEW)
+    return _detail(request.auth, number)
+
+
+@router.post("/tickets", response=responses(TicketDetailOut, 201), summary="Create a ticket")
+def create_ticket(request, payload: TicketIn):
+    ticket = services.create_ticket(actor=request.auth, **payload.dict())
+    return Status(201, _detail(request.auth, ticket.number))
+
+
+@router.post(
+    "/tickets/{number}/replies", response=responses(MessageOut, 201),
+    summary="Reply to the customer or add an internal note",
+)  # fmt: skip
+def reply(request, number: str, payload: ReplyIn):
+    require_perm(request.auth, "service.handle_ticket")
+    ticket = selectors.ticket_detail(number=number)
+    if ticket is None:
+        raise NotFound("No such ticket.", field="number")
+    message = services.reply_to_ticket(
+        actor=request.auth, ticket_id=ticket.pk, body=payload.body, visibility=payload.visibility
+    )
+    return Status(201, _message(request.auth, message))
