@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from mercato.core.masking import address_for, name_for, phone_for, text_for
 from mercato.staff import roles
+from mercato.staff.models import StaffProfile
 
 # Fields whose change says nothing to a reader.
 QUIET_FIELDS = {"id", "created_at", "updated_at", "password", "last_login", "token_hash"}
@@ -161,6 +162,9 @@ def _value(model_field, name, value, viewer) -> str:
     text = str(value)
     if name in PERSONAL:
         return PERSONAL[name](viewer, text)
+    if name == "roles" and getattr(model_field, "model", None) is StaffProfile:
+        # "lead,service_lead" → 部门主管、客户主管
+        return "、".join(roles.role_label(code) for code in text.split(",") if code) or NOTHING
     if model_field is None:
         return text_for(viewer, text)
     choices = dict(getattr(model_field, "flatchoices", None) or ())

@@ -3,7 +3,8 @@ walk, issue 11; the axe walk, issue 18): seed_demo's catalogue, staff and shoppe
 products: the pages, not the volume, matter), orders in every stage (unpaid, held by
 review, in a wave, packed, delivered, refused, returned, exchanged, refunded, cancelled,
 on hold), a phone order being taken, a payment notice to review, audited changes, a
-penalty rule, a COD remittance file and catalogue import jobs with bad rows. So every page
+penalty rule, a COD remittance file, catalogue import jobs with bad rows and customer
+service tickets in every state. So every page
 that shows one object (a return, a wave, a parcel to pack, a review, an import job) has one.
 
 `seed_back_office()` writes; a module fixture wraps it in `rolled_back()` (the zh walk) or
@@ -29,6 +30,7 @@ from mercato.checkout.phone import add_phone_order_line, start_phone_order
 from mercato.customers.models import Customer
 from mercato.demo.data import DEMO_LOGINS, DEMO_SHOPPERS
 from mercato.demo.seed_buying import demo_sku_ids
+from mercato.demo.seed_tickets import seed_tickets
 from mercato.demo.services import seed_demo
 from mercato.fulfillment import audit, bulk, cod, shipping, tracking
 from mercato.fulfillment.models import Shipment
@@ -190,4 +192,7 @@ def seed_back_office() -> dict:
     # by review, and a delivered one the job must refuse and name.
     with translation.override("zh-hans"):
         bulk.start_bulk_job(actor=clerk, action="approve", item_ids=[held.pk, delivered.pk])
+    # Customer service's tickets in every state (new and past due, open, waiting, resolved,
+    # closed, reopened, merged, split), in skill queues, linked to the shopper's orders.
+    seed_tickets(users=users)
     return {"users": users, "shopper": shopper, "orders": [delivered, unpaid], "return": ret}

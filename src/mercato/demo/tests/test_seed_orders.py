@@ -16,6 +16,7 @@ from mercato.fulfillment import audit
 from mercato.fulfillment.models import Penalty, Remittance, Shipment
 from mercato.fulfillment.selectors import queue_counts
 from mercato.orders.models import Order
+from mercato.service.models import Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
 SMALL = {"products": 40, "customers": 60, "quiet": True}
@@ -51,5 +52,15 @@ def test_demo_orders_in_every_state_and_once(sandbox):
     weeks = {s.week for s in scores}
     assert len(weeks) >= 8
     before = Order.objects.count()
-    call_command("seed_demo_orders", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("seed_demo_orders", stdout=out)
     assert Order.objects.count() == before
+    # Customer service's tickets come with them (demo/seed_tickets.py), in every state.
+    assert "demo tickets:" in out.getvalue()
+    assert set(Ticket.objects.values_list("status", flat=True)) == set(TicketStatus.values)
+    assert Ticket.objects.filter(merged_into__isnull=False).exists()
+    assert Ticket.objects.filter(parent__isnull=False).exists()
+    assert Ticket.objects.filter(escalated=True).exists()
+    tickets = Ticket.objects.count()
+    call_command("seed_demo_orders", stdout=io.StringIO())
+    assert Ticket.objects.count() == tickets

@@ -1,10 +1,12 @@
 """`mercato seed_demo_orders`: the demo's orders in every state of order processing
-(demo/seed_orders.py), after `seed_demo`. `make demo` runs both."""
+(demo/seed_orders.py), then customer service's tickets in every state (demo/seed_tickets.py),
+after `seed_demo`. `make demo` runs both."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from mercato.demo.seed_orders import seed_order_processing
+from mercato.demo.seed_tickets import seed_tickets
 
 
 class Command(BaseCommand):
@@ -21,7 +23,24 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if not counts:
             self.stdout.write("demo orders: already there, nothing added")
+        else:
+            self.stdout.write(
+                "demo orders: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            )
+        try:
+            with transaction.atomic():
+                tickets = seed_tickets(users=_users_named("service", "hr", "tech"))
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        if not tickets:
+            self.stdout.write("demo tickets: already there, nothing added")
             return
         self.stdout.write(
-            "demo orders: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            "demo tickets: " + ", ".join(f"{k} {v}" for k, v in sorted(tickets.items()))
         )
+
+
+def _users_named(*names) -> dict:
+    from django.contrib.auth import get_user_model
+
+    return {u.username: u for u in get_user_model().objects.filter(username__in=names)}
