@@ -38,6 +38,7 @@ from mercato.testing.factories import SkuFactory, make_order, make_warehouse
 from mercato.testing.fixtures import rolled_back
 from mercato.testing.pages import routes
 from mercato.testing.payments import paid_payment
+from mercato.testing.service import make_ticket
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("role_walk")]
 User = get_user_model()
@@ -84,6 +85,9 @@ def _seed() -> dict:
         gateway="sandbox", body="{}", out_trade_no=payment.number, payment=payment,
         needs_review=True, review_reason="walk",
     )  # fmt: skip
+    # A customer service ticket about the order, the caller's number in its text.
+    make_ticket(customer=customer, order_numbers=[other.number],
+                body=f"客户 {CUSTOMER_PHONES[0]} 来电问退款")  # fmt: skip
     return {"users": users, "order": payment.order}
 
 
