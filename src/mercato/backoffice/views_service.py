@@ -135,15 +135,14 @@ def ticket_detail(request, number: str):
 
 def _done(request, number, call, success: str):
     try:
-        result = call()
+        call()
     except DomainError as exc:
         if exc.status == 403:
             return forbidden(request)
         messages.error(request, message_of(exc))
-        return redirect("backoffice:ticket_detail", number=number)
-    messages.success(request, success)
-    goto = getattr(result, "number", number) if hasattr(result, "merged") else number
-    return redirect("backoffice:ticket_detail", number=goto)
+    else:
+        messages.success(request, success)
+    return redirect("backoffice:ticket_detail", number=number)
 
 
 @require_POST
