@@ -23,7 +23,7 @@ from email.utils import make_msgid, parseaddr
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
@@ -155,28 +155,39 @@ def receive_email(raw: bytes, *, now=None) -> TicketMessage:
     body, uploads, refused = _body_and_images(msg)
     if not body:
         body = _("(no text)")
-    subject = str(msg.get("Subject", "")).strip()[:200] or _("(no subject)")
     ticket = _thread_ticket(msg, sender)
-    with transaction.atomic():
-        if ticket is not None:
-            message = services.receive_customer_message(
-                ticket_id=ticket.pk, body=body, sender=sender, message_id=message_id,
-                attachments=uploads, now=now,
-            )  # fmt: skip
-        else:
-            customer = Customer.objects.filter(email__iexact=sender).first()
-            new = services.create_ticket(
-                actor=None, channel=Channel.EMAIL, category=TicketCategory.OTHER,
-                subject=subject, body=body, customer_id=customer.pk if customer else None,
-                contact_name=name[:40], contact_email=sender, message_id=message_id,
-                attachments=uploads, now=now,
-            )  # fmt: skip
-            message = new.messages.get()
-        if refused:
-            TicketMessage.objects.create(
-                ticket=message.ticket, direction=Direction.OUTBOUND,
-                visibility=Visibility.INTERNAL, created_at=now,
-                body=_("Attachments that are not images were not kept: %(names)s")
-                % {"names": ", ".join(refused)},
-            )  # fmt: skip
+    try:
+        return _store(msg, ticket, body=body, uploads=uploads, refused=refused, sender=sender,
+                      name=name, message_id=message_id, now=now)  # fmt: skip
+    except IntegrityError:  # the same mail, delivered twice at once: the other run kept it
+        seen = TicketMessage.objects.filter(message_id=message_id, direction=Direction.INBOUND)
+        if not message_id or not seen.exists():
+            raise
+        return seen.get()
+
+
+@transaction.atomic
+def _store(msg, ticket, *, body, uploads, refused, sender, name, message_id, now):
+    subject = str(msg.get("Subject", "")).strip()[:200] or _("(no subject)")
+    if ticket is not None:
+        message = services.receive_customer_message(
+            ticket_id=ticket.pk, body=body, sender=sender, message_id=message_id,
+            attachments=uploads, now=now,
+        )  # fmt: skip
+    else:
+        customer = Customer.objects.filter(email__iexact=sender).first()
+        new = services.create_ticket(
+            actor=None, channel=Channel.EMAIL, category=TicketCategory.OTHER,
+            subject=subject, body=body, customer_id=customer.pk if customer else None,
+            contact_name=name[:40], contact_email=sender, message_id=message_id,
+            attachments=uploads, now=now,
+        )  # fmt: skip
+        message = new.messages.get()
+    if refused:
+        TicketMessage.objects.create(
+            ticket=message.ticket, direction=Direction.OUTBOUND,
+            visibility=Visibility.INTERNAL, created_at=now,
+            body=_("Attachments that are not images were not kept: %(names)s")
+            % {"names": ", ".join(refused)},
+        )  # fmt: skip
     return message

@@ -256,7 +256,13 @@ class TicketMessage(models.Model):
             models.CheckConstraint(
                 condition=~Q(visibility="internal") | Q(direction="out"),
                 name="ticketmessage_note_is_ours",
-            )
+            ),
+            # A mail received twice (an MTA retrying) is one message.
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=Q(direction="in") & ~Q(message_id=""),
+                name="ticketmessage_inbound_mail_once",
+            ),
         ]
 
     def __str__(self) -> str:

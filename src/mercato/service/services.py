@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -68,7 +68,23 @@ def reopen_days() -> int:
 
 
 def new_ticket_number(now) -> str:
-    return f"TK{timezone.localtime(now):%Y%m%d}{secrets.token_hex(3).upper()}"
+    return f"TK{timezone.localtime(now):%Y%m%d}{secrets.token_hex(4).upper()}"
+
+
+def _create_numbered(**fields) -> Ticket:
+    """A new ticket with a fresh random number (the day and 8 hex digits); on the rare
+    clash with an existing number, another number (in a savepoint, so the caller's
+    transaction goes on). The number is the ticket's only unique column (foreign keys are
+    checked at commit), so an IntegrityError here is a clash."""
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                number = new_ticket_number(fields["created_at"])
+                return Ticket.objects.create(number=number, **fields)
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _locked(ticket_id) -> Ticket:
@@ -209,8 +225,8 @@ def create_ticket(
     orders = _orders(order_numbers, customer)
     images.check_images(attachments)
     first_due, resolution_due = due_times(priority=priority, category=category, start=now)
-    ticket = Ticket.objects.create(
-        number=new_ticket_number(now), subject=subject, channel=channel, category=category,
+    ticket = _create_numbered(
+        subject=subject, channel=channel, category=category,
         priority=priority, customer=customer, contact_name=contact_name,
         contact_phone=contact_phone, contact_email=contact_email,
         first_response_due=first_due, resolution_due=resolution_due,
@@ -465,8 +481,8 @@ def split_ticket(*, actor, ticket_id: int, message_ids, subject: str = "", now=N
     subject = _text(subject, "subject", limit=200, required=False) or ticket.subject
     first_due, resolution_due = due_times(priority=ticket.priority, category=ticket.category,
                                           start=now)  # fmt: skip
-    new = Ticket.objects.create(
-        number=new_ticket_number(now), subject=subject, channel=ticket.channel,
+    new = _create_numbered(
+        subject=subject, channel=ticket.channel,
         category=ticket.category, priority=ticket.priority, customer=ticket.customer,
         contact_name=ticket.contact_name, contact_phone=ticket.contact_phone,
         contact_email=ticket.contact_email, queue=ticket.queue, assignee=ticket.assignee,

@@ -191,3 +191,17 @@ def test_mail_without_a_sender_is_refused(monkeypatch):
         call_command("receive_service_mail", stderr=io.StringIO())
     assert exited.value.code == 65
     assert not Ticket.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_mail_delivered_twice_at_once_is_one_message():
+    """Two MTA deliveries of one mail racing: one ticket with one message, and both
+    deliveries answered with it (neither bounces)."""
+    from mercato.testing.concurrency import run_concurrently
+
+    raw = customer_mail(message_id="<race@example.com>")
+    outcomes = run_concurrently([lambda: receive_email(raw) for _ in range(2)])
+    assert [type(o).__name__ for o in outcomes] == ["TicketMessage", "TicketMessage"], outcomes
+    assert outcomes[0].pk == outcomes[1].pk
+    assert Ticket.objects.count() == 1

@@ -344,3 +344,11 @@ def test_non_image_and_too_large_attachments_are_refused(agent, settings, tmp_pa
     assert "attachments.0" in refused.value.field_errors
     assert not Ticket.objects.exists() and not TicketMessage.objects.exists()
     assert not list(tmp_path.rglob("*.*"))
+
+
+def test_a_clashing_ticket_number_is_drawn_again(agent, monkeypatch):
+    first = make_ticket(actor=agent)
+    numbers = iter([first.number, "TK20260302ABCDEF01"])
+    monkeypatch.setattr(services, "new_ticket_number", lambda now: next(numbers))
+    second = make_ticket(actor=agent)
+    assert second.number == "TK20260302ABCDEF01" and Ticket.objects.count() == 2
