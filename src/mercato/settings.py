@@ -358,6 +358,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mercato <noreply@loc
 # a reply within this many days of closing reopens a ticket, a later one opens a new one.
 MERCATO_SERVICE_EMAIL = env.str("MERCATO_SERVICE_EMAIL", default="Mercato 客服 <service@localhost>")
 MERCATO_TICKET_REOPEN_DAYS = env.int("MERCATO_TICKET_REOPEN_DAYS", default=14)
+# Where `mercato poll_service_mailbox` reads mail: imaps://user:password@host/INBOX.
+MERCATO_SERVICE_IMAP_URL = env.str("MERCATO_SERVICE_IMAP_URL", default="")
 
 # I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -6,19 +6,23 @@ service address, threaded: its own Message-ID, In-Reply-To the customer's last m
 References every earlier mail of the ticket, so the customer's mail program shows one
 conversation.
 
-In: `receive_email(raw)` turns one RFC 822 message (the MTA pipes it to `mercato
-receive_service_mail`) into a reply on its ticket or a new ticket. The ticket is found only
-through In-Reply-To/References naming a mail of the ticket AND a sender who is the
-ticket's contact (or its customer): a forged or missing header, or a stranger's mail that
-quotes someone's Message-ID, makes a new ticket and never lands on another customer's.
+In: `receive_email(raw)` turns one RFC 822 message into a reply on its ticket or a new
+ticket; the MTA pipes mail to `mercato receive_service_mail`, or `mercato
+poll_service_mailbox` reads it over IMAP. The ticket is found only through
+In-Reply-To/References naming a mail of the ticket AND a sender who is the ticket's
+contact (or its customer): a forged or missing header, or a stranger's mail that quotes
+someone's Message-ID, makes a new ticket and never lands on another customer's.
 The same Message-ID twice (an MTA retrying) is taken once.
 """
 
 import email
+import imaplib
 import logging
 import re
+from dataclasses import dataclass
 from email.policy import default as default_policy
 from email.utils import make_msgid, parseaddr
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -191,3 +195,45 @@ def _store(msg, ticket, *, body, uploads, refused, sender, name, message_id, now
             % {"names": ", ".join(refused)},
         )  # fmt: skip
     return message
+
+
+# IMAP poll -----------------------------------------------------------------------------------
+@dataclass
+class PollResult:
+    taken: int = 0
+    refused: int = 0
+
+
+def poll_imap(url: str) -> PollResult:
+    """Read the unseen mail of the mailbox at `url` (imap://user:password@host:143/INBOX,
+    imaps://... for TLS) into the service desk, each as receive_email takes it, and mark
+    each one seen once it is stored — a mail that cannot be read (no sender) is marked
+    seen too, and counted as refused, so it does not come back at every poll. A failure
+    of the database leaves the mail unseen for the next poll."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname:
+        raise ValueError("MERCATO_SERVICE_IMAP_URL must be imap://... or imaps://...")
+    client_class = imaplib.IMAP4_SSL if parts.scheme == "imaps" else imaplib.IMAP4
+    port = parts.port or (993 if parts.scheme == "imaps" else 143)
+    result = PollResult()
+    client = client_class(parts.hostname, port, timeout=30)
+    try:
+        client.login(unquote(parts.username or ""), unquote(parts.password or ""))
+        client.select(unquote(parts.path.strip("/")) or "INBOX")
+        _status, data = client.uid("SEARCH", None, "UNSEEN")
+        for uid in (data[0] or b"").split():
+            _status, fetched = client.uid("FETCH", uid, "(BODY.PEEK[])")
+            raw = next((item[1] for item in fetched if isinstance(item, tuple)), None)
+            if raw is None:
+                continue
+            try:
+                receive_email(raw)
+                result.taken += 1
+            except ValidationFailed:
+                logger.warning("service mailbox: mail uid %s refused (no sender)", uid.decode())
+                result.refused += 1
+            client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+        client.close()
+    finally:
+        client.logout()
+    return result

@@ -13,6 +13,7 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from mercato.core.errors import ValidationFailed
 from mercato.service import services
@@ -205,3 +206,40 @@ def test_the_same_mail_delivered_twice_at_once_is_one_message():
     assert [type(o).__name__ for o in outcomes] == ["TicketMessage", "TicketMessage"], outcomes
     assert outcomes[0].pk == outcomes[1].pk
     assert Ticket.objects.count() == 1
+
+
+def test_imap_poll_reads_unseen_mail_once(agent):
+    """The poll over a real IMAP conversation: unseen mail becomes tickets and replies,
+    each marked seen; a second poll takes nothing; mail without a sender is marked seen
+    and counted as refused, not retried forever."""
+    from mercato.service.mail import poll_imap
+    from mercato.testing.imap import ImapStandIn, Mailbox
+
+    box = Mailbox("service@mercato.test", "p@ss word")
+    box.add(customer_mail())
+    box.add(customer_mail(sender="undisclosed-recipients:;", message_id="<x@example.com>"))
+    with ImapStandIn(box) as (host, port):
+        url = f"imap://service%40mercato.test:p%40ss%20word@{host}:{port}/INBOX"
+        out = io.StringIO()
+        call_command("poll_service_mailbox", url=url, stdout=out)
+        assert "1 taken, 1 refused" in out.getvalue()
+        ticket = Ticket.objects.get()
+        reply = services.reply_to_ticket(actor=agent, ticket_id=ticket.pk, body="您好")
+        box.add(customer_mail(body="谢谢", message_id="<c2@example.com>",
+                              in_reply_to=reply.message_id))  # fmt: skip
+        result = poll_imap(url)
+        assert (result.taken, result.refused) == (1, 0)
+        assert poll_imap(url).taken == 0
+    assert box.seen == {1, 2, 3}
+    assert Ticket.objects.count() == 1 and ticket.messages.count() == 3
+    assert any(c.startswith("UID FETCH") and "PEEK" in c for c in box.commands)
+
+
+def test_imap_poll_with_a_wrong_password_names_the_option():
+    from mercato.testing.imap import ImapStandIn, Mailbox
+
+    with ImapStandIn(Mailbox("a", "b")) as (host, port):
+        with pytest.raises(CommandError, match="--url"):
+            call_command("poll_service_mailbox", url=f"imap://a:wrong@{host}:{port}/INBOX")
+    with pytest.raises(CommandError, match="MERCATO_SERVICE_IMAP_URL"):
+        call_command("poll_service_mailbox", url="")
