@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from mercato.service import services
 from mercato.service.models import Ticket, TicketStatus
 from mercato.testing.factories import make_customer, make_order
 from mercato.testing.service import make_queue, make_ticket, png
@@ -162,3 +163,13 @@ def test_home_shows_the_agents_queue_and_breaches(client, agent):
     make_ticket(actor=agent)
     page = client.get("/backoffice/", HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
     assert 'id="queues"' in page and "我的待办工单" in page
+
+
+def test_ticket_page_query_budget(client, agent, django_assert_max_num_queries):
+    """A ticket's page costs the same few queries however long its thread and history."""
+    ticket = make_ticket(actor=agent, tags=["加急"])
+    for n in range(15):
+        services.receive_customer_message(ticket_id=ticket.pk, body=f"补充 {n}")
+        services.reply_to_ticket(actor=agent, ticket_id=ticket.pk, body=f"回复 {n}")
+    with django_assert_max_num_queries(15):
+        assert client.get(f"{BASE}{ticket.number}/").status_code == 200
