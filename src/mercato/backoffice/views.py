@@ -19,7 +19,7 @@ from .access import staff_view
 from .messages_i18n import add_errors_to_form
 from .navigation import menu_for
 from .views_logistics_audit import department_queues
-from .views_service import service_queues
+from .views_service import service_queues, team_board
 from .workspaces import workspace_for
 
 
@@ -91,6 +91,7 @@ def home(request):
             "workspace": workspace_for(user),
             # Order processing's counts (part 7, issue 13); customer service's tickets.
             "queues": department_queues(user) + service_queues(user),
+            "team_board": team_board(user),  # 客户主管's view of the team's tickets
             "menu": menu,
             "read_only_catalog": user.has_perm("catalog.view_product")
             and not user.has_perm("catalog.change_product"),

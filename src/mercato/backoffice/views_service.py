@@ -363,6 +363,12 @@ def ticket_create(request):
 
 
 # The workspace's home ----------------------------------------------------------------------
+def team_board(user) -> list[dict]:
+    """A 客户主管's board on the home page: each agent's open, overdue and escalated
+    tickets (empty for everyone else)."""
+    return selectors.team_board() if user.has_perm(SUPERVISE) else []
+
+
 def service_queues(user) -> list:
     """客服部's tiles on the home page: the agent's open tickets, unassigned tickets in the
     agent's queues, and tickets past an SLA due time (the agent's; a supervisor's: all)."""

@@ -175,7 +175,7 @@ class Ticket(models.Model):
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+",
+        related_name="assigned_tickets",
     )  # fmt: skip
     escalated = models.BooleanField(_("escalated"), default=False)
     merged_into = models.ForeignKey(

@@ -108,3 +108,41 @@ def agent_counts(*, user, now=None) -> dict[str, int]:
     if not user.has_perm("service.supervise_tickets"):
         breached = breached.filter(assignee=user)
     return {"mine": mine.count(), "unassigned": unassigned.count(), "breached": breached.count()}
+
+
+def team_board(*, now=None) -> list[dict]:
+    """For a supervisor's home: each agent of customer service with their open tickets,
+    how many of them are past an SLA due time, and how many are escalated; one query."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+
+    now = now or timezone.now()
+    open_q = Q(assigned_tickets__status__in=OPEN_STATUSES)
+    rows = (
+        get_user_model()
+        .objects.filter(is_active=True, staff_profile__department__code="service")
+        .annotate(
+            open=Count("assigned_tickets", filter=open_q),
+            breached=Count(
+                "assigned_tickets",
+                filter=open_q
+                & (
+                    Q(
+                        assigned_tickets__first_responded_at__isnull=True,
+                        assigned_tickets__first_response_due__lt=now,
+                    )
+                    | Q(
+                        assigned_tickets__resolved_at__isnull=True,
+                        assigned_tickets__resolution_due__lt=now,
+                    )
+                ),
+            ),  # fmt: skip
+            escalated=Count(
+                "assigned_tickets", filter=open_q & Q(assigned_tickets__escalated=True)
+            ),
+        )
+        .order_by("-breached", "-open", "username")
+    )
+    return [
+        {"agent": u, "open": u.open, "breached": u.breached, "escalated": u.escalated} for u in rows
+    ]

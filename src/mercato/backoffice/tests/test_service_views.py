@@ -173,3 +173,21 @@ def test_ticket_page_query_budget(client, agent, django_assert_max_num_queries):
         services.reply_to_ticket(actor=agent, ticket_id=ticket.pk, body=f"回复 {n}")
     with django_assert_max_num_queries(15):
         assert client.get(f"{BASE}{ticket.number}/").status_code == 200
+
+
+def test_supervisor_home_shows_the_team_board(client, agent, make_staff):
+    """A 客户主管 sees each agent's open and overdue tickets; an agent does not."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    ticket = make_ticket(actor=agent)
+    services.assign_ticket(actor=agent, ticket_id=ticket.pk, assignee_id=agent.pk)
+    assert 'id="team-board"' not in client.get("/backoffice/").content.decode()
+    client.force_login(make_staff("service", roles=["service_lead"]))
+    with time_machine.travel(timezone.now() + timedelta(hours=5), tick=False):
+        page = client.get("/backoffice/", HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    board = page[page.index('id="team-board"') :]
+    row = board[board.index(f"?assignee={agent.pk}") :].split("</tr>")[0]
+    assert '<td class="num">1</td>' in row and "sla-breached" in row
