@@ -199,23 +199,29 @@ def test_a_raw_read_of_another_apps_table_is_named():
     assert len(tablewrites.READS_ALLOWED) == 1, "a new exception needs its reason written down"
 
 
+def _found_when_checkout_runs(statement: str) -> list[str]:
+    """What the check records when a module named as checkout's runs `statement` (with
+    one parameter, -1) through Django's cursor, on line 4 of its file."""
+    code = (
+        "from django.db import connection\n"
+        "def run():\n"
+        "    with connection.cursor() as cursor:\n"
+        f"        cursor.execute({statement!r}, [-1])\n"
+    )
+    namespace = {"__name__": "mercato.checkout.example"}
+    exec(compile(code, "example.py", "exec"), namespace)  # noqa: S102 - a fixed snippet
+    tablewrites.take_found()
+    namespace["run"]()
+    return tablewrites.take_found()
+
+
 @pytest.mark.django_db
 def test_a_raw_read_is_seen_on_the_tests_connection():
     """A SELECT an app's module sends on another app's table through Django's cursor is
     recorded as a read; one through a queryset (the ORM, another app's selector) is not."""
     from mercato.cart.models import CartLine
 
-    code = (
-        "from django.db import connection\n"
-        "def run():\n"
-        "    with connection.cursor() as cursor:\n"
-        "        cursor.execute('SELECT id FROM cart_cartline WHERE id = %s', [-1])\n"
-    )
-    namespace = {"__name__": "mercato.checkout.example"}
-    exec(compile(code, "example.py", "exec"), namespace)  # noqa: S102 - a fixed snippet
-    tablewrites.take_found()
-    namespace["run"]()
-    (found,) = tablewrites.take_found()
+    (found,) = _found_when_checkout_runs("SELECT id FROM cart_cartline WHERE id = %s")
     assert found.startswith("mercato.checkout.example:4 reads cart_cartline")
     list(CartLine.objects.filter(pk=-1).values("sku__code"))
     assert tablewrites.take_found() == []
@@ -225,17 +231,7 @@ def test_a_raw_read_is_seen_on_the_tests_connection():
 def test_the_check_watches_the_tests_connection():
     """SQL an app's module executes through Django's cursor is seen (here a module named as
     checkout's runs a DELETE on the cart's table), and the write still happens."""
-    code = (
-        "from django.db import connection\n"
-        "def run():\n"
-        "    with connection.cursor() as cursor:\n"
-        "        cursor.execute('DELETE FROM cart_cartline WHERE id = %s', [-1])\n"
-    )
-    namespace = {"__name__": "mercato.checkout.example"}
-    exec(compile(code, "example.py", "exec"), namespace)  # noqa: S102 - a fixed snippet
-    tablewrites.take_found()
-    namespace["run"]()
-    (found,) = tablewrites.take_found()
+    (found,) = _found_when_checkout_runs("DELETE FROM cart_cartline WHERE id = %s")
     assert found.startswith("mercato.checkout.example:4 writes cart_cartline")
 
 
