@@ -46,6 +46,12 @@ NAVIGATION: list[Workspace] = [
                 "orders.place_phone_order",
                 also_active=("backoffice:phone_order",),
             ),
+            Entry(
+                _("Find a customer"),
+                "backoffice:customer_search",
+                "customers.view_customer",
+                also_active=("backoffice:customer_detail",),
+            ),
         ],
     ),
     Workspace(

@@ -1,6 +1,14 @@
 from django.urls import include, path
 
-from . import views, views_audit, views_catalog, views_categories, views_prices, views_staff
+from . import (
+    views,
+    views_audit,
+    views_catalog,
+    views_categories,
+    views_customers,
+    views_prices,
+    views_staff,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -64,6 +72,9 @@ urlpatterns = [
     path("payments/", include("mercato.backoffice.payments_urls")),  # 财务部 (views_payments)
     # The order console (客服部, 采购及物流部, 财务部): views_orders, views_phone_orders
     path("orders/", include("mercato.backoffice.orders_urls")),
+    # 客户查询: a caller's account from their phone number, and their whole story
+    path("customers/", views_customers.customer_search, name="customer_search"),
+    path("customers/<int:customer_id>/", views_customers.customer_detail, name="customer_detail"),
     # Order processing (采购及物流部): 审单 (views_review); picking, packing, shipping,
     # tracking and carriers (views_logistics)
     path("review/", include("mercato.backoffice.review_urls")),

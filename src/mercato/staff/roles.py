@@ -37,6 +37,7 @@ DEPARTMENTS = [
             "orders.hold_order",
             "orders.place_phone_order",
             "orders.send_payment_link",
+            "customers.view_customer",
             "payments.view_payment",
             "fulfillment.view_delivery_audit",
             "aftersales.view_returnrequest",
