@@ -104,6 +104,19 @@ NAVIGATION: list[Workspace] = [
         ],
     ),
     Workspace(
+        "stock",
+        _("Stock"),
+        [
+            Entry(
+                _("Stock"),
+                "backoffice:stock_list",
+                "inventory.view_stock",
+                also_active=("backoffice:stock_sku",),
+            ),
+            Entry(_("Stock reconciliation"), "backoffice:stock_reconcile", "inventory.view_stock"),
+        ],
+    ),
+    Workspace(
         "catalog",
         _("Catalogue"),
         [

@@ -8,6 +8,7 @@ from . import (
     views_customers,
     views_prices,
     views_staff,
+    views_stock,
 )
 
 app_name = "backoffice"
@@ -80,6 +81,10 @@ urlpatterns = [
     path("review/", include("mercato.backoffice.review_urls")),
     path("logistics/", include("mercato.backoffice.logistics_urls")),
     path("returns/", include("mercato.backoffice.returns_urls")),  # 退换货 (views_returns)
+    # 库存 (采购及物流部): stock, one SKU's ledger, reconciliation (views_stock)
+    path("stock/", views_stock.stock_list, name="stock_list"),
+    path("stock/sku/<int:sku_id>/", views_stock.stock_sku, name="stock_sku"),
+    path("stock/reconcile/", views_stock.stock_reconcile, name="stock_reconcile"),
     # 技术部 and department leads
     path("audit/", views_audit.audit_list, name="audit_list"),
     # 人力资源部
