@@ -6,7 +6,21 @@ denormalised for the product page (written only by the publishing service)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from mercato.core.masking import mask_phone, mask_text
+
+
+def public_name(customer=None, guest_name: str = "") -> str:
+    """The name shown on the shop: 张** or 138****5678, never a customer's name in full."""
+    if customer is not None:
+        if customer.name:
+            return mask_text(customer.name, keep=1)
+        if customer.mobile:
+            return mask_phone(customer.mobile)
+        return gettext("A customer")
+    return mask_text(guest_name, keep=1) if guest_name else gettext("A shopper")
 
 
 class ContentStatus(models.TextChoices):
@@ -53,6 +67,10 @@ class ProductQuestion(models.Model):
     def __str__(self) -> str:
         return self.text[:40]
 
+    @property
+    def author_name(self) -> str:
+        return public_name(self.customer, self.guest_name)
+
 
 class ProductAnswer(models.Model):
     """An answer to a question: by a staff agent (author) or by a customer who bought the
@@ -83,6 +101,10 @@ class ProductAnswer(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+    @property
+    def author_name(self) -> str:
+        return gettext("Customer service") if self.by_staff else public_name(self.customer)
 
 
 class ProductReview(models.Model):
@@ -128,6 +150,14 @@ class ProductReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}: {self.stars}★"
+
+    @property
+    def author_name(self) -> str:
+        return public_name(self.customer)
+
+    @property
+    def star_string(self) -> str:
+        return "★" * self.stars + "☆" * (5 - self.stars)
 
 
 def review_photo_path(instance, filename: str) -> str:

@@ -5,9 +5,6 @@ queues. Each is a fixed number of queries, whatever the number of rows."""
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
-from django.utils.translation import gettext as _
-
-from mercato.core.masking import mask_phone, mask_text
 
 from .models import (
     ContentStatus,
@@ -19,17 +16,6 @@ from .models import (
 )
 
 S = ContentStatus
-
-
-def public_name(customer=None, guest_name: str = "") -> str:
-    """The name shown on the shop: 张** or 138****5678, never a customer's name in full."""
-    if customer is not None:
-        if customer.name:
-            return mask_text(customer.name, keep=1)
-        if customer.mobile:
-            return mask_phone(customer.mobile)
-        return _("A customer")
-    return mask_text(guest_name, keep=1) if guest_name else _("A shopper")
 
 
 def published_reviews(*, product_id: int) -> QuerySet[ProductReview]:

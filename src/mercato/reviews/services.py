@@ -46,6 +46,7 @@ MAX_PHOTO_PIXELS = 6000 * 6000
 THUMBS = ("small", "medium")
 REASON_SUBMITTED = gettext_noop("Submitted")
 REASON_AUTO = gettext_noop("Published automatically: no blocked word")
+REASON_WITH_ANSWER = gettext_noop("Published with its answer")
 MODERATE = "reviews.moderate_content"
 
 
@@ -292,7 +293,7 @@ def moderate(*, actor, kind: str, item_id: int, publish: bool, reason: str = "")
         if question.status == S.PENDING:  # an answered question is shown with its answer
             was = question.status
             status.move(item=question, to=S.PUBLISHED, actor=actor,
-                        reason=_("Published with its answer"), now=timezone.now())  # fmt: skip
+                        reason=REASON_WITH_ANSWER, now=timezone.now())  # fmt: skip
             _published(question, was=was)
     return item
 

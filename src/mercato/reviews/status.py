@@ -24,7 +24,7 @@ class IllegalModerationMove(Conflict):
 
     def __init__(self, *, current: str, target: str):
         super().__init__(
-            _("Something “%(current)s” cannot become “%(target)s”.")
+            _("A text that is “%(current)s” cannot become “%(target)s”.")
             % {"current": S(current).label, "target": S(target).label},
             field="status",
         )
