@@ -32,9 +32,9 @@ from mercato.orders.services import cancel_order
 from mercato.orders.status import can_cancel
 from mercato.payments.gateways import METHODS
 from mercato.payments.selectors import refunds_for_order
+from mercato.payments.services import start_payment
 from mercato.reviews.selectors import reviewed_line_ids
 from mercato.reviews.services import RECEIVED
-from mercato.payments.services import start_payment
 
 from .cartctx import request_customer
 from .views_account import customer_required
