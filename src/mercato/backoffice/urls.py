@@ -69,6 +69,8 @@ urlpatterns = [
     path("review/", include("mercato.backoffice.review_urls")),
     path("logistics/", include("mercato.backoffice.logistics_urls")),
     path("returns/", include("mercato.backoffice.returns_urls")),  # 退换货 (views_returns)
+    # 产品咨询、口碑: questions, answers, reviews and blocked words (views_reviews)
+    path("moderation/", include("mercato.backoffice.moderation_urls")),
     # 技术部 and department leads
     path("audit/", views_audit.audit_list, name="audit_list"),
     # 人力资源部
