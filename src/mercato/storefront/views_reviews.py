@@ -6,6 +6,7 @@ The product page itself shows the rating, the newest reviews and questions (view
 cached with the page; publishing one bumps the shop's cache version)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
@@ -18,6 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mercato.catalog import selectors as catalog
 from mercato.core.errors import DomainError
+from mercato.core.http import client_ip
+from mercato.core.ratelimits import OnOutage, over_limit
 from mercato.orders import selectors as orders
 from mercato.reviews import selectors, services
 
@@ -25,6 +28,11 @@ from .views_account import customer_required
 from .views_returns import PhotosField
 
 REVIEWS_PER_PAGE = 10
+
+
+def question_rate() -> str:
+    """Questions one client address may send (django-ratelimit rate); MERCATO_QUESTION_RATE."""
+    return getattr(settings, "MERCATO_QUESTION_RATE", "10/h")
 
 
 def _product(slug: str):
@@ -74,6 +82,17 @@ def ask_question(request, slug: str):
     form = QuestionForm(request.POST)
     customer = _customer(request)
     back = reverse("storefront:product", args=[product.slug]) + "#questions"
+    # Per client address; a question is cheap to moderate away, so an unreachable cache
+    # lets questions through rather than refusing every shopper.
+    limited = over_limit(
+        request, group="reviews-ask-ip", key=lambda _g, r: client_ip(r), rate=question_rate(),
+        on_outage=OnOutage.OPEN,
+    )  # fmt: skip
+    if limited:
+        form.is_valid()
+        form.add_error(None, _("Too many questions from your connection; please try again later."))
+        context = {"product": product, "form": form, "customer": customer}
+        return render(request, "storefront/reviews/ask.html", context, status=429)
     if form.is_valid():
         try:
             services.ask_question(

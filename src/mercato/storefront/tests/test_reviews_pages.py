@@ -199,3 +199,14 @@ def test_the_reviews_page_query_budget(client, black, moderator, django_assert_n
     # their photos.
     with django_assert_num_queries(7):
         client.get(f"/p/{black.product.slug}/reviews/?page=2")
+
+
+def test_too_many_questions_from_one_address_are_refused(client, black, settings):
+    settings.MERCATO_QUESTION_RATE = "2/h"
+    url = f"/p/{black.product.slug}/ask/"
+    cache.clear()
+    for n in range(2):
+        client.post(url, {"text": f"第{n}个问题吗", "guest_name": "赵"})
+    response = client.post(url, {"text": "第三个问题吗", "guest_name": "赵"})
+    assert response.status_code == 429 and "提问过于频繁" in response.content.decode()
+    assert ProductQuestion.objects.count() == 2
