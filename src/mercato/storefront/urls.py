@@ -18,6 +18,12 @@ urlpatterns = [
     # Product questions and reviews (views_reviews.py)
     path("p/<slug:slug>/reviews/", views_reviews.product_reviews, name="product_reviews"),
     path("p/<slug:slug>/ask/", views_reviews.ask_question, name="ask_question"),
+    path("p/<slug:slug>/questions/", views_reviews.product_questions, name="product_questions"),
+    path(
+        "p/<slug:slug>/questions/<int:question_id>/answer/",
+        views_reviews.answer_question,
+        name="answer_question",
+    ),
     path("province/", views.choose_province, name="province"),
     path("language/", views.choose_language, name="language"),
     path("robots.txt", views.robots_txt, name="robots"),

@@ -54,6 +54,59 @@ def product_reviews(request, slug: str):
     return render(request, "storefront/reviews/list.html", context)
 
 
+@require_GET
+def product_questions(request, slug: str):
+    """Every published question of the product with its published answers, 10 a page."""
+    product = _product(slug)
+    page = Paginator(
+        selectors.published_questions(product_id=product.pk), REVIEWS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(request, "storefront/reviews/questions.html", {"product": product, "page": page})
+
+
+class AnswerForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Your answer"),
+        min_length=2,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+@customer_required
+def answer_question(request, slug: str, question_id: int):
+    """A customer who received the product answers another shopper's question."""
+    product = _product(slug)
+    question = next(
+        (q for q in selectors.published_questions(product_id=product.pk).filter(pk=question_id)),
+        None,
+    )
+    if question is None:
+        raise Http404(_("No such question."))
+    form = AnswerForm(request.POST or None)
+    refusal, status = "", 200
+    if not services.has_received(customer=request.customer, product_id=product.pk):
+        refusal, status = _("Only customers who received this product can answer."), 409
+    elif request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.answer_question(
+                    question_id=question.pk, customer=request.customer,
+                    text=form.cleaned_data["text"],
+                )  # fmt: skip
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+            else:
+                messages.success(
+                    request, _("Thank you: your answer is shown once our staff has read it.")
+                )
+                return redirect(reverse("storefront:product_questions", args=[product.slug]))
+    context = {"product": product, "question": question, "form": form, "refusal": refusal}
+    return render(request, "storefront/reviews/answer.html", context, status=status)
+
+
 class QuestionForm(forms.Form):
     text = forms.CharField(
         label=gettext_lazy("Your question"),

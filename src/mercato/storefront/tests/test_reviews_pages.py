@@ -210,3 +210,45 @@ def test_too_many_questions_from_one_address_are_refused(client, black, settings
     response = client.post(url, {"text": "第三个问题吗", "guest_name": "赵"})
     assert response.status_code == 429 and "提问过于频繁" in response.content.decode()
     assert ProductQuestion.objects.count() == 2
+
+
+def test_a_customer_who_received_it_answers_a_question(client, black, moderator):
+    """From the questions page: a buyer's answer waits for moderation; someone who did not
+    receive the product is told so and nothing is written."""
+    question = services.ask_question(
+        product_id=black.product_id, guest_name="游客", text="屏幕伤眼吗？"
+    )
+    services.moderate(actor=moderator, kind="question", item_id=question.pk, publish=True)
+    page = client.get(f"/p/{black.product.slug}/questions/").content.decode()
+    url = f"/p/{black.product.slug}/questions/{question.pk}/answer/"
+    assert "屏幕伤眼吗？" in page and url in page
+    stranger = make_customer()
+    client.force_login(stranger.user)
+    refused = client.post(url, {"text": "不知道"})
+    assert (
+        refused.status_code == 409
+        and "只有已收到这件商品的顾客才能回答" in refused.content.decode()
+    )
+    buyer = make_customer(name="吴")
+    bought(buyer, black)
+    client.force_login(buyer.user)
+    assert client.post(url, {"text": "用了两周，不伤眼"}).status_code == 302
+    answer = question.answers.get()
+    assert (answer.customer, answer.status, answer.by_staff) == (
+        buyer,
+        ContentStatus.PENDING,
+        False,
+    )
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_questions_page_query_budget(
+    client, black, moderator, count, django_assert_num_queries
+):
+    for n in range(count):
+        q = services.ask_question(product_id=black.product_id, guest_name="客", text=f"问题{n}吗")
+        a = services.answer_question(question_id=q.pk, actor=moderator, text=f"回答{n}")
+        services.moderate(actor=moderator, kind="answer", item_id=a.pk, publish=True)
+    # Session-free: the product (three), the page's count, its questions and their answers.
+    with django_assert_num_queries(6):
+        client.get(f"/p/{black.product.slug}/questions/")
