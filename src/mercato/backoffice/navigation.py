@@ -55,6 +55,28 @@ NAVIGATION: list[Workspace] = [
         ],
     ),
     Workspace(
+        "service",
+        _("Customer service"),
+        [
+            Entry(
+                _("Product reviews"),
+                "backoffice:moderation_reviews",
+                "reviews.moderate_content",
+                also_active=("backoffice:moderation_review",),
+            ),
+            Entry(
+                _("Product questions"),
+                "backoffice:moderation_questions",
+                ("reviews.moderate_content", "reviews.answer_question"),
+                also_active=("backoffice:moderation_question",),
+            ),
+            Entry(
+                _("Answers to check"), "backoffice:moderation_answers", "reviews.moderate_content"
+            ),
+            Entry(_("Blocked words"), "backoffice:blocked_words", "reviews.manage_blocked_words"),
+        ],
+    ),
+    Workspace(
         "logistics",
         _("Order processing"),
         [

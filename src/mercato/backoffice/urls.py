@@ -85,6 +85,8 @@ urlpatterns = [
     path("stock/", views_stock.stock_list, name="stock_list"),
     path("stock/sku/<int:sku_id>/", views_stock.stock_sku, name="stock_sku"),
     path("stock/reconcile/", views_stock.stock_reconcile, name="stock_reconcile"),
+    # 产品咨询、口碑: questions, answers, reviews and blocked words (views_reviews)
+    path("moderation/", include("mercato.backoffice.moderation_urls")),
     # 技术部 and department leads
     path("audit/", views_audit.audit_list, name="audit_list"),
     # 人力资源部

@@ -42,6 +42,8 @@ DEPARTMENTS = [
             "fulfillment.view_delivery_audit",
             "aftersales.view_returnrequest",
             "aftersales.decide_return",
+            "reviews.moderate_content",
+            "reviews.answer_question",
         ],
     ),
     (
@@ -135,6 +137,7 @@ ROLES = {
             "fulfillment.manage_review_rules",
             "fulfillment.manage_penalties",
             "aftersales.manage_return_windows",
+            "reviews.manage_blocked_words",
         ],
     ),
     # 订单处理 in 采购及物流部: reviews, picks, packs and ships orders to the customer, so it

@@ -121,7 +121,8 @@ def test_every_app_is_placed_in_the_layer_contract():
 def test_the_contract_places_apps_as_design_md_does():
     """DESIGN.md: staff and catalog are siblings over core; cart <- checkout -> orders, so
     cart and orders are siblings under checkout, orders under payments, fulfillment and
-    aftersales; the front ends on top."""
+    aftersales; product reviews (which read delivered orders) above orders and below the
+    front ends; the front ends on top."""
     layers = _layers()
     independent = ["|" in layer for layer in _layer_contract()["layers"]]
     assert layers[-1] == {"core"}
@@ -129,8 +130,9 @@ def test_the_contract_places_apps_as_design_md_does():
     assert layers[catalog] == {"catalog", "staff"} and independent[catalog]
     assert _level("cart") == _level("orders") and independent[_level("cart")]
     assert _level("checkout") < _level("cart")
-    for app in ("payments", "fulfillment", "aftersales"):
+    for app in ("payments", "fulfillment", "aftersales", "reviews"):
         assert _level(app) < _level("orders")
+    assert 0 < _level("reviews")
     for app in ("customers", "inventory", "search"):
         assert _level("cart") < _level(app) < catalog
     assert layers[0] == {"api", "backoffice", "demo", "storefront"}
