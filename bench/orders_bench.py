@@ -171,13 +171,54 @@ def backend_cpu_seconds(connection) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench_pipeline(n: int, templates) -> dict:
-    """n paid orders through review, allocation and waves (the scheduled jobs' steps)."""
-    from django.db import connection, transaction
+def _pipeline_worker(results) -> None:
+    """One worker process: the review job's batch and the allocation job's batch in turn
+    until neither finds work, then the wave job's batches (5,000 parcels each, as the
+    back office's background wave job takes them) until none is left, as a Celery worker
+    does with these jobs on the beat schedule (rows are claimed with SKIP LOCKED, so
+    workers never take the same order or parcel). Puts its counts, when its review and
+    allocation ended and its CPU seconds (its own and its PostgreSQL backend's) on
+    `results`."""
+    from django.db import connection
 
-    from mercato.fulfillment.allocation import allocate_all
+    from mercato.fulfillment.allocation import allocate_approved_orders
+    from mercato.fulfillment.review.services import review_paid_orders
+    from mercato.fulfillment.waves import create_waves
+
+    profile = cProfile.Profile() if PROFILE else None
+    if profile:
+        profile.enable()
+    pg_started, cpu_started = backend_cpu_seconds(connection), time.process_time()
+    reviewed = allocated = 0
+    while True:
+        review = review_paid_orders(batch_size=BATCH)
+        allocation = allocate_approved_orders(batch_size=BATCH)
+        reviewed += review.total
+        allocated += allocation.orders
+        if not (review.total or allocation.orders or allocation.held):
+            break
+    allocated_at = time.time()
+    while create_waves(actor=None, max_parcels=5000, limit=5000).waves:
+        pass
+    if profile:
+        profile.disable()
+        profile.dump_stats(f"{PROFILE}.{os.getpid()}")
+    results.put({
+        "reviewed": reviewed, "allocated": allocated, "allocated_at": allocated_at,
+        "python": time.process_time() - cpu_started,
+        "postgres": backend_cpu_seconds(connection) - pg_started,
+    })  # fmt: skip
+    connection.close()
+
+
+def bench_pipeline(n: int, templates, workers: int) -> dict:
+    """n paid orders through review, allocation and waves (the scheduled jobs' steps):
+    `workers` processes take the review and allocation batches, then the wave job runs."""
+    import multiprocessing
+
+    from django.db import connection, connections, transaction
+
     from mercato.fulfillment.models import Shipment, Wave
-    from mercato.fulfillment.review.services import review_all
     from mercato.fulfillment.waves import create_waves
     from mercato.orders.models import Order
 
@@ -195,27 +236,25 @@ def bench_pipeline(n: int, templates) -> dict:
     expected_held = sum(1 for g in range(1, half + 1) if g % HELD_EVERY == 0) + sum(
         1 for g in range(1, n - half + 1) if g % HELD_EVERY == 0
     )
-    pg_started, cpu_started = backend_cpu_seconds(connection), time.process_time()
-    profile = cProfile.Profile() if PROFILE else None
-    if profile:
-        profile.enable()
-    started = time.perf_counter()
-    reviewed = review_all(batch_size=BATCH, max_batches=10_000)
-    t_review = time.perf_counter()
-    allocated = allocate_all(batch_size=BATCH, max_batches=10_000)
-    t_alloc = time.perf_counter()
-    waves = 0
-    while True:
-        summary = create_waves(actor=None, max_parcels=5000)
-        waves += len(summary.waves)
-        if not summary.waves:
-            break
+    # Forked workers must not share the parent's database connection.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    started, started_at = time.perf_counter(), time.time()
+    processes = [context.Process(target=_pipeline_worker, args=(results,)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    done = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
     ended = time.perf_counter()
-    if profile:
-        profile.disable()
-        profile.dump_stats(PROFILE)
-    python_cpu = time.process_time() - cpu_started
-    pg_cpu = backend_cpu_seconds(connection) - pg_started
+    allocated_after = max(d["allocated_at"] for d in done) - started_at
+    pg_started, cpu_started = backend_cpu_seconds(connection), time.process_time()
+    # Nothing may be left for another wave: the workers took every parcel.
+    left = create_waves(actor=None, max_parcels=5000).parcels
+    python_cpu = time.process_time() - cpu_started + sum(d["python"] for d in done)
+    pg_cpu = backend_cpu_seconds(connection) - pg_started + sum(d["postgres"] for d in done)
+    reviewed = sum(d["reviewed"] for d in done)
     held = Order.objects.filter(status="under_review").count()
     held_names = set(
         Order.objects.filter(status="under_review").values_list("recipient", flat=True)
@@ -223,15 +262,14 @@ def bench_pipeline(n: int, templates) -> dict:
     in_waves = Shipment.objects.filter(wave__isnull=False).count()
     total = ended - started
     return {
-        "orders": n + 2, "batch_size": BATCH, "reviewed": reviewed, "held": held,
-        "held_expected": expected_held + 0, "held_names": sorted(held_names),
-        "allocated": allocated, "parcels_in_waves": in_waves, "waves": waves,
-        "waves_made": Wave.objects.count(),
-        "seconds": {"review": round(t_review - started, 2),
-                    "allocation": round(t_alloc - t_review, 2),
-                    "waves": round(ended - t_alloc, 2), "total": round(total, 2)},
+        "orders": n + 2, "batch_size": BATCH, "workers": workers, "reviewed": reviewed,
+        "held": held, "held_expected": expected_held + 0, "held_names": sorted(held_names),
+        "allocated": sum(d["allocated"] for d in done), "parcels_in_waves": in_waves,
+        "waves_made": Wave.objects.count(), "parcels_left_for_waves": left,
+        "seconds": {"review_and_allocation": round(allocated_after, 2),
+                    "waves": round(total - allocated_after, 2), "total": round(total, 2)},
         "orders_per_second": round(reviewed / total, 1),
-        # Load-independent: CPU seconds of this process and of its PostgreSQL backend.
+        # Load-independent: CPU seconds of these processes and of their PostgreSQL backends.
         "cpu_seconds": {"python": round(python_cpu, 2), "postgres": round(pg_cpu, 2)},
         "orders_per_cpu_second": round(reviewed / (python_cpu + pg_cpu), 1),
     }  # fmt: skip
@@ -455,8 +493,9 @@ def write_docs(result: dict, command: str) -> None:
         lines += [
             f"**Review → allocation → waves**: {p['reviewed']:,} paid and COD orders in "
             f"{p['seconds']['total']} s = **{p['orders_per_second']:,} orders/s** end to end "
-            f"(batches of {p['batch_size']}; review {p['seconds']['review']} s, allocation "
-            f"{p['seconds']['allocation']} s, waves {p['seconds']['waves']} s; CPU "
+            f"(batches of {p['batch_size']} orders for review and allocation and of 5,000 "
+            f"parcels for waves, taken by {p['workers']} worker processes; the last review "
+            f"and allocation batch ended after {p['seconds']['review_and_allocation']} s; CPU "
             f"{p['cpu_seconds']['python']} s Python + {p['cpu_seconds']['postgres']} s "
             f"PostgreSQL backend = {p['orders_per_cpu_second']:,} orders per CPU second, "
             "the figure a loaded machine changes least). Review queue: "
@@ -513,6 +552,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--webhooks", type=int, default=2000)
     parser.add_argument("--no-docs", action="store_true")
+    # Worker processes taking the review and allocation batches: one per core, as a
+    # deployment runs its Celery workers (docs/operator.md).
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     recreate_database(DATABASE)
     setup_django(
@@ -527,7 +569,7 @@ def main() -> None:
         templates = make_templates()
     result = {"at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
     if args.review:
-        result["pipeline"] = bench_pipeline(args.review, templates)
+        result["pipeline"] = bench_pipeline(args.review, templates, args.workers)
         print(json.dumps(result["pipeline"], ensure_ascii=False), flush=True)
     if args.orders:
         result["console"] = bench_console(args.orders, templates)

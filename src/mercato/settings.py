@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "mercato.checkout",
     "mercato.fulfillment",
     "mercato.aftersales",
+    "mercato.reviews",
     "mercato.service",
     "mercato.storefront",
     "mercato.api",

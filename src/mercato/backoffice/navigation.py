@@ -31,19 +31,6 @@ class Workspace:
 
 NAVIGATION: list[Workspace] = [
     Workspace(
-        "service",
-        _("Customer service"),
-        [
-            Entry(
-                _("Tickets"),
-                "backoffice:ticket_list",
-                "service.view_ticket",
-                also_active=("backoffice:ticket_detail",),
-            ),
-            Entry(_("New ticket"), "backoffice:ticket_create", "service.add_ticket"),
-        ],
-    ),
-    Workspace(
         "orders",
         _("Orders"),
         [
@@ -59,6 +46,41 @@ NAVIGATION: list[Workspace] = [
                 "orders.place_phone_order",
                 also_active=("backoffice:phone_order",),
             ),
+            Entry(
+                _("Find a customer"),
+                "backoffice:customer_search",
+                "customers.view_customer",
+                also_active=("backoffice:customer_detail",),
+            ),
+        ],
+    ),
+    Workspace(
+        "service",
+        pgettext_lazy("back office menu", "Customer service"),
+        [
+            Entry(
+                _("Tickets"),
+                "backoffice:ticket_list",
+                "service.view_ticket",
+                also_active=("backoffice:ticket_detail",),
+            ),
+            Entry(_("New ticket"), "backoffice:ticket_create", "service.add_ticket"),
+            Entry(
+                _("Product reviews"),
+                "backoffice:moderation_reviews",
+                "reviews.moderate_content",
+                also_active=("backoffice:moderation_review",),
+            ),
+            Entry(
+                _("Product questions"),
+                "backoffice:moderation_questions",
+                ("reviews.moderate_content", "reviews.answer_question"),
+                also_active=("backoffice:moderation_question",),
+            ),
+            Entry(
+                _("Answers to check"), "backoffice:moderation_answers", "reviews.moderate_content"
+            ),
+            Entry(_("Blocked words"), "backoffice:blocked_words", "reviews.manage_blocked_words"),
         ],
     ),
     Workspace(
@@ -108,6 +130,19 @@ NAVIGATION: list[Workspace] = [
                 "aftersales.view_returnrequest",
                 also_active=("backoffice:return_detail",),
             ),
+        ],
+    ),
+    Workspace(
+        "stock",
+        _("Stock"),
+        [
+            Entry(
+                _("Stock"),
+                "backoffice:stock_list",
+                "inventory.view_stock",
+                also_active=("backoffice:stock_sku",),
+            ),
+            Entry(_("Stock reconciliation"), "backoffice:stock_reconcile", "inventory.view_stock"),
         ],
     ),
     Workspace(

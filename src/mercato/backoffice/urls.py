@@ -1,6 +1,15 @@
 from django.urls import include, path
 
-from . import views, views_audit, views_catalog, views_categories, views_prices, views_staff
+from . import (
+    views,
+    views_audit,
+    views_catalog,
+    views_categories,
+    views_customers,
+    views_prices,
+    views_staff,
+    views_stock,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -64,11 +73,20 @@ urlpatterns = [
     path("payments/", include("mercato.backoffice.payments_urls")),  # 财务部 (views_payments)
     # The order console (客服部, 采购及物流部, 财务部): views_orders, views_phone_orders
     path("orders/", include("mercato.backoffice.orders_urls")),
+    # 客户查询: a caller's account from their phone number, and their whole story
+    path("customers/", views_customers.customer_search, name="customer_search"),
+    path("customers/<int:customer_id>/", views_customers.customer_detail, name="customer_detail"),
     # Order processing (采购及物流部): 审单 (views_review); picking, packing, shipping,
     # tracking and carriers (views_logistics)
     path("review/", include("mercato.backoffice.review_urls")),
     path("logistics/", include("mercato.backoffice.logistics_urls")),
     path("returns/", include("mercato.backoffice.returns_urls")),  # 退换货 (views_returns)
+    # 库存 (采购及物流部): stock, one SKU's ledger, reconciliation (views_stock)
+    path("stock/", views_stock.stock_list, name="stock_list"),
+    path("stock/sku/<int:sku_id>/", views_stock.stock_sku, name="stock_sku"),
+    path("stock/reconcile/", views_stock.stock_reconcile, name="stock_reconcile"),
+    # 产品咨询、口碑: questions, answers, reviews and blocked words (views_reviews)
+    path("moderation/", include("mercato.backoffice.moderation_urls")),
     path("service/", include("mercato.backoffice.service_urls")),  # 客服工单 (views_service)
     # 技术部 and department leads
     path("audit/", views_audit.audit_list, name="audit_list"),

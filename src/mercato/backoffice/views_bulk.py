@@ -1,11 +1,12 @@
 """Bulk actions that run in the background (fulfillment.bulk): one job's page, with a
 progress bar that polls until the job ends, then the result with every failed item named."""
 
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from mercato.fulfillment.bulk import PERMISSION
+from mercato.core.errors import PermissionDeniedError
+from mercato.fulfillment.bulk import PERMISSION, start_bulk_job
 from mercato.fulfillment.models import BulkJob, Wave
 
 from .access import forbidden, staff_view
@@ -18,6 +19,16 @@ BACK = {
     A.WAVES: ("backoffice:wave_list", gettext_noop("Picking waves")),
     A.SHIP: ("backoffice:wave_list", gettext_noop("Picking waves")),
 }
+
+
+def start_in_background(request, *, action: str, item_ids=(), params: dict | None = None):
+    """Start a bulk action as a background job and answer with the job's page (the
+    refusal page when the user may not run the action)."""
+    try:
+        job = start_bulk_job(actor=request.user, action=action, item_ids=item_ids, params=params)
+    except PermissionDeniedError:
+        return forbidden(request)
+    return redirect("backoffice:bulk_job", bulk_job_id=job.pk)
 
 
 def _job(request, bulk_job_id: int) -> BulkJob | None:
@@ -35,13 +46,14 @@ def _context(job: BulkJob) -> dict:
             .order_by("pk")
         )
     url_name, label = BACK[job.action]
+    shown = job.failures[:FAILURES_SHOWN]
+    # A wave job's one failure stands for every parcel left waiting: none more to count.
+    hidden = 0 if job.action == A.WAVES else max(job.failed - len(shown), 0)
     return {
         "job": job,
         "percent": job.percent,
-        "failures": [{**f, "message": _(f["message"])} for f in job.failures[:FAILURES_SHOWN]],
-        "more_failures": max(job.failed - min(len(job.failures), FAILURES_SHOWN), 0)
-        if job.action != A.WAVES
-        else 0,
+        "failures": [{**f, "message": _(f["message"])} for f in shown],
+        "more_failures": hidden,
         "waves": waves,
         "back_url": url_name,
         "back_label": _(label),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from mercato.core.errors import DomainError, PermissionDeniedError
+from mercato.core.errors import DomainError
 from mercato.fulfillment import bulk, packing, pdfs, shipping, tracking, waves
 from mercato.fulfillment.models import (
     BoxSize,
@@ -31,6 +31,7 @@ from mercato.inventory.models import Warehouse
 
 from .access import forbidden, staff_view
 from .messages_i18n import add_errors_to_form, message_of
+from .views_bulk import start_in_background
 
 WAVES = "fulfillment.manage_waves"
 PACK = "fulfillment.pack_parcel"
@@ -80,13 +81,7 @@ def wave_list(request):
             cutoff=params["cutoff"],
         ).count()  # fmt: skip
         if bulk.runs_in_background(waiting_count):
-            try:
-                job = bulk.start_bulk_job(
-                    actor=request.user, action=BulkJob.Action.WAVES, params=params
-                )
-            except PermissionDeniedError:
-                return forbidden(request)
-            return redirect("backoffice:bulk_job", bulk_job_id=job.pk)
+            return start_in_background(request, action=BulkJob.Action.WAVES, params=params)
         try:
             summary = waves.create_waves(actor=request.user, **params)
         except DomainError as exc:
@@ -305,11 +300,7 @@ def wave_waybills_pdf(request, wave_id: int):
 def ship(request):
     ids = [int(pk) for pk in request.POST.getlist("parcel") if pk.isdigit()]
     if bulk.runs_in_background(len(ids)):
-        try:
-            job = bulk.start_bulk_job(actor=request.user, action=BulkJob.Action.SHIP, item_ids=ids)
-        except PermissionDeniedError:
-            return forbidden(request)
-        return redirect("backoffice:bulk_job", bulk_job_id=job.pk)
+        return start_in_background(request, action=BulkJob.Action.SHIP, item_ids=ids)
     try:
         shipped = shipping.ship_parcels(actor=request.user, shipment_ids=ids)
     except DomainError as exc:

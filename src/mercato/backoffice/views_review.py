@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from mercato.core.errors import DomainError, PermissionDeniedError
+from mercato.core.errors import DomainError
 from mercato.fulfillment import bulk
 from mercato.fulfillment.models import BlacklistEntry, BlacklistKind, BulkJob, OrderReview, Reason
 from mercato.fulfillment.review import services
@@ -22,6 +22,7 @@ from mercato.orders.services import DeliveryAddress
 
 from .access import forbidden, staff_view
 from .messages_i18n import add_errors_to_form, message_of
+from .views_bulk import start_in_background
 from .views_orders import AddressForm, CancelForm
 
 REVIEW = "fulfillment.review_order"
@@ -78,13 +79,7 @@ def review_bulk_approve(request):
     else:
         ids = [int(pk) for pk in request.POST.getlist("order") if pk.isdigit()]
     if bulk.runs_in_background(len(ids)):
-        try:
-            job = bulk.start_bulk_job(
-                actor=request.user, action=BulkJob.Action.APPROVE, item_ids=ids
-            )
-        except PermissionDeniedError:
-            return forbidden(request)
-        return redirect("backoffice:bulk_job", bulk_job_id=job.pk)
+        return start_in_background(request, action=BulkJob.Action.APPROVE, item_ids=ids)
     done, refused = 0, []
     for pk in ids:
         try:

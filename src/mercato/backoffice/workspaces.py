@@ -47,12 +47,13 @@ WORKSPACES = {
         _("Procurement and logistics workspace"),
         _(
             "Orders to the customer's door and back: review, picking waves, packing, "
-            "shipping, carriers and their delivery audit, returns and exchanges. The "
-            "catalogue with cost prices, and its export."
+            "shipping, carriers and their delivery audit, returns and exchanges. Stock per "
+            "warehouse with its ledger and reconciliation. The catalogue with cost prices, "
+            "and its export."
         ),
         (
             _("Suppliers, tenders and purchase orders"),
-            _("Stock per warehouse and transfers"),
+            _("Receiving, transfers and cycle counts"),
         ),
     ),
     "tech": DepartmentWorkspace(

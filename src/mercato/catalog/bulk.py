@@ -11,7 +11,7 @@ from functools import partial
 from operator import attrgetter
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import F, lookups
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
@@ -75,36 +75,39 @@ PLAIN_FIELDS = (
 
 def _value_getters(fields, *, mappings: bool):
     now = timezone.now()
-    postgres = connection.vendor == "postgresql"
+    # The connection itself, not the django.db.connection proxy: the proxy looks the
+    # connection up (a thread-local read) on every use, once per cell here.
+    db = connections[DEFAULT_DB_ALIAS]
+    postgres = db.vendor == "postgresql"
     getters = []
     for f in fields:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             # psycopg writes an aware datetime as is; sqlite3 wants Django's text form.
-            stored = now if postgres else f.get_db_prep_save(now, connection)
+            stored = now if postgres else f.get_db_prep_save(now, db)
             getters.append(partial(_given, stored) if mappings else partial(_stamp, f, now, stored))
         elif mappings:
-            getters.append(_mapping_getter(f))
+            getters.append(_mapping_getter(f, db))
         elif isinstance(f, PLAIN_FIELDS):  # CharField covers SlugField
             getters.append(attrgetter(f.attname))
         else:
-            getters.append(partial(_prepared, f))
+            getters.append(partial(_prepared, f, db))
     return getters
 
 
-def _mapping_getter(f):
+def _mapping_getter(f, db):
     """Read f's value from a dict by attname; a missing key gets the field's default."""
     plain = isinstance(f, PLAIN_FIELDS)
     if f.has_default() and callable(f.default):
         # A callable default (dict, uuid4) is made per row, as a model instance would.
         def value(row):
             v = row[f.attname] if f.attname in row else f.get_default()
-            return v if plain else f.get_db_prep_save(v, connection)
+            return v if plain else f.get_db_prep_save(v, db)
 
         return value
     default = f.get_default()
     if plain:
         return lambda row: row.get(f.attname, default)
-    return lambda row: f.get_db_prep_save(row.get(f.attname, default), connection)
+    return lambda row: f.get_db_prep_save(row.get(f.attname, default), db)
 
 
 def _given(stored, row):
@@ -116,8 +119,8 @@ def _stamp(field, now, stored, obj):
     return stored
 
 
-def _prepared(field, obj):
-    return field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+def _prepared(field, db, obj):
+    return field.get_db_prep_save(field.pre_save(obj, add=True), db)
 
 
 def insert_objects(model, objs: list, *, key: str | None = None) -> None:

@@ -45,6 +45,7 @@ from mercato.payments.notices import apply_paid
 from mercato.payments.services import start_payment
 
 from .seed_buying import demo_sku_ids
+from .seed_reviews import seed_reviews
 
 KEY = "demo-orders-"
 HISTORY_WEEKS = 8
@@ -347,5 +348,6 @@ def seed_order_processing(*, seed: int = 1, now=None) -> dict[str, int]:
     seed_current(shop, users, seeded, now)
     seed_returns(recent, users, seeded)
     seed_money(users, seeded, now)
+    seed_reviews(users, seeded, seed=seed)
     seeded.add("orders", shop.n)
     return seeded.counts

@@ -16,7 +16,7 @@ from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
 from mercato.inventory.models import Stock
 from mercato.orders.models import Order, OrderStatus
-from mercato.orders.status import bulk_transition
+from mercato.orders.status import bulk_transition_rows
 
 from .models import Shipment, ShipmentEvent, ShipmentLine, ShipmentStatus, Wave
 
@@ -41,13 +41,18 @@ ORDER_CHUNK = 5000  # ids per statement: a backlog of 100,000 parcels exceeds Po
 def _move_orders(order_ids, to: str, *, actor, reason: str, frm) -> None:
     ids = sorted(order_ids)
     for start in range(0, len(ids), ORDER_CHUNK):
-        orders = list(
-            Order.objects.select_for_update()
-            .filter(any_of("pk", ids[start : start + ORDER_CHUNK]), status__in=frm)
+        # The status is checked here, not in SQL: with it in the WHERE clause PostgreSQL
+        # chose the status index (its statistics knew few orders in that status) and
+        # compared every row with the 5,000 ids, 0.25 s a chunk (bench/orders_bench.py).
+        rows = [
+            (pk, status)
+            for pk, status in Order.objects.select_for_update()
+            .filter(any_of("pk", ids[start : start + ORDER_CHUNK]))
             .order_by("pk")
-            .only("id", "status")
-        )
-        bulk_transition(orders=orders, to=to, actor=actor, reason=reason)
+            .values_list("id", "status")
+            if status in frm
+        ]
+        bulk_transition_rows(rows=rows, to=to, actor=actor, reason=reason)
 
 
 def waiting_parcels(*, warehouse_id=None, carrier_id=None, cutoff=None):

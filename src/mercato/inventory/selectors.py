@@ -110,3 +110,41 @@ def stock_movements(*, reference: str = "") -> QuerySet[StockMovement]:
 
 def stock_movements_by_id(ids) -> dict[int, StockMovement]:
     return StockMovement.objects.select_related("stock__sku", "stock__warehouse").in_bulk(list(ids))
+
+
+# The stock workspace (back office) ------------------------------------------------------------
+def low_stock_units() -> int:
+    """Available units at or under which a SKU's stock in a warehouse is low (a setting,
+    MERCATO_LOW_STOCK_UNITS, 5 by default)."""
+    from django.conf import settings
+
+    return int(getattr(settings, "MERCATO_LOW_STOCK_UNITS", 5))
+
+
+def stock_rows() -> QuerySet:
+    """Every stock row with its SKU, product, warehouse and bin, `available_units`
+    annotated (on hand − reserved), the SKU's code then the warehouse's priority first."""
+    from django.db.models import F
+
+    from .models import Stock
+
+    return (
+        Stock.objects.select_related("sku__product", "warehouse", "bin")
+        .annotate(available_units=F("on_hand") - F("reserved"))
+        .order_by("sku__code", "warehouse__priority", "warehouse_id")
+    )
+
+
+def sku_stock(*, sku_id: int) -> QuerySet:
+    """One SKU's stock in each warehouse."""
+    return stock_rows().filter(sku_id=sku_id)
+
+
+def sku_ledger(*, sku_id: int) -> QuerySet[StockMovement]:
+    """One SKU's stock-ledger rows in every warehouse, newest first, with the on-hand and
+    reserved balances after each (the running balance the ledger keeps)."""
+    return (
+        StockMovement.objects.filter(stock__sku_id=sku_id)
+        .select_related("stock__warehouse", "actor")
+        .order_by("-id")
+    )

@@ -111,10 +111,28 @@ def bulk_transition(
     one UPDATE, a constant number of queries however many orders. The caller holds the
     rows' locks. `data`: {order id: dict} for each event's details. Returns how many
     moved."""
+    moved = bulk_transition_rows(
+        rows=[(order.pk, order.status) for order in orders],
+        to=to,
+        actor=actor,
+        reason=reason,
+        data=data,
+    )
+    now = timezone.now()
     for order in orders:
-        if to not in ALLOWED[order.status]:
-            raise IllegalTransition(current=order.status, target=to)
-    if not orders:
+        order.status, order.updated_at = to, now
+    return moved
+
+
+def bulk_transition_rows(
+    *, rows: list[tuple[int, str]], to: str, actor: User | None, reason: str = "", data=None
+) -> int:
+    """bulk_transition() for (order id, current status) pairs, for a job that read only
+    those two columns (100,000 Order instances cost the wave job seconds of Python)."""
+    for _pk, status in rows:
+        if to not in ALLOWED[status]:
+            raise IllegalTransition(current=status, target=to)
+    if not rows:
         return 0
     data = data or {}
     actor_id = actor.pk if actor is not None else None
@@ -124,14 +142,13 @@ def bulk_transition(
         OrderEvent,
         [
             {
-                "order_id": order.pk, "from_status": order.status, "to_status": to,
-                "actor_id": actor_id, "reason": reason[:200], "data": data.get(order.pk, {}),
+                "order_id": pk, "from_status": status, "to_status": to,
+                "actor_id": actor_id, "reason": reason[:200], "data": data.get(pk, {}),
             }
-            for order in orders
+            for pk, status in rows
         ],
     )  # fmt: skip
-    now = timezone.now()
-    Order.objects.filter(any_of("pk", [o.pk for o in orders])).update(status=to, updated_at=now)
-    for order in orders:
-        order.status, order.updated_at = to, now
-    return len(orders)
+    Order.objects.filter(any_of("pk", [pk for pk, _status in rows])).update(
+        status=to, updated_at=timezone.now()
+    )
+    return len(rows)

@@ -10,6 +10,7 @@ import itertools
 import re
 import unicodedata
 
+import opencc
 from pypinyin import Style, lazy_pinyin, pinyin
 
 MAX_QUERY_LENGTH = 100
@@ -59,6 +60,11 @@ _STORAGE_PAIR = re.compile(r"(?<![0-9.a-z])(\d{1,2})\s*\+\s*(\d{2,4})(?![0-9.a-z
 # (joined by - or . inside: type-c, 1.5, wi-fi).
 _RUNS = re.compile(rf"\x01([^\x02]+)\x02|([{_CJK}]+)|([a-z0-9]+(?:[-.][a-z0-9]+)*)")
 
+# Traditional Chinese (shoppers in Taiwan and Hong Kong, product names from their suppliers)
+# to the Simplified the catalogue is written in, Taiwan's own words included (滑鼠 → 鼠标,
+# 隨身碟 → U盘, 筆記型電腦 → 笔记本电脑). Documents and queries both pass through it.
+_TO_SIMPLIFIED = opencc.OpenCC("tw2sp")
+
 # Similar-sounding initials and finals that shoppers (and input methods) mix up.
 _FUZZY_INITIALS = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("r", "l"), ("h", "f")]
 _FUZZY_FINALS = [("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in")]
@@ -77,10 +83,13 @@ def clean_query(raw: str | None) -> tuple[str, bool]:
 
 
 def normalize(text: str) -> str:
-    """Full width to half width, lower case, accents and apostrophes removed:
-    ＮＩＫＥ → nike, L'Oréal → loreal, Lancôme → lancome."""
+    """Full width to half width, lower case, accents and apostrophes removed, Traditional
+    Chinese to Simplified: ＮＩＫＥ → nike, L'Oréal → loreal, Lancôme → lancome,
+    藍牙耳機 → 蓝牙耳机."""
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text or "").lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if _IS_CJK.search(text):
+        text = _TO_SIMPLIFIED.convert(text)
     return _APOSTROPHES.sub("", text)
 
 

@@ -30,10 +30,10 @@ class TicketCategory(models.TextChoices):
 
 
 class Priority(models.TextChoices):
-    LOW = "low", _("Low")
-    NORMAL = "normal", _("Normal")
-    HIGH = "high", _("High")
-    URGENT = "urgent", _("Urgent")
+    LOW = "low", pgettext_lazy("ticket priority", "Low")
+    NORMAL = "normal", pgettext_lazy("ticket priority", "Normal")
+    HIGH = "high", pgettext_lazy("ticket priority", "High")
+    URGENT = "urgent", pgettext_lazy("ticket priority", "Urgent")
 
 
 # From lowest to highest: escalation moves a ticket one step up.

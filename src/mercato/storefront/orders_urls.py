@@ -6,7 +6,7 @@ Members reach their orders by number; guests by the signed link made at placemen
 from django.urls import path
 
 from . import views_orders as views
-from . import views_returns
+from . import views_returns, views_reviews
 
 urlpatterns = [
     path("", views.orders, name="orders"),
@@ -21,4 +21,6 @@ urlpatterns = [
     path("returns/<str:number>/", views_returns.return_detail, name="return_detail"),
     path("returns/<str:number>/parcel/", views_returns.return_parcel, name="return_parcel"),
     path("returns/<str:number>/cancel/", views_returns.return_cancel, name="return_cancel"),
+    # Reviewing an item that reached the customer (views_reviews.py)
+    path("<str:number>/review/<int:line_id>/", views_reviews.write_review, name="write_review"),
 ]

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from . import views
+from . import views, views_reviews
 from .sitemaps import SITEMAPS
 
 app_name = "storefront"
@@ -15,6 +15,15 @@ urlpatterns = [
     path("orders/", include("mercato.storefront.orders_urls")),
     path("c/<slug:slug>/", views.category, name="category"),
     path("p/<slug:slug>/", views.product, name="product"),
+    # Product questions and reviews (views_reviews.py)
+    path("p/<slug:slug>/reviews/", views_reviews.product_reviews, name="product_reviews"),
+    path("p/<slug:slug>/ask/", views_reviews.ask_question, name="ask_question"),
+    path("p/<slug:slug>/questions/", views_reviews.product_questions, name="product_questions"),
+    path(
+        "p/<slug:slug>/questions/<int:question_id>/answer/",
+        views_reviews.answer_question,
+        name="answer_question",
+    ),
     path("province/", views.choose_province, name="province"),
     path("language/", views.choose_language, name="language"),
     path("robots.txt", views.robots_txt, name="robots"),

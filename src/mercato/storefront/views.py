@@ -25,6 +25,7 @@ from mercato.catalog.facets import SORTS, facets_for, filter_products, parse_par
 from mercato.catalog.services.merchandising import live_slots
 from mercato.core.regions import mainland_provinces
 from mercato.inventory.selectors import available_sku_ids
+from mercato.reviews.selectors import product_feedback
 
 from . import pagecache, seo
 from .cards import rows_html
@@ -244,6 +245,8 @@ def _build_product(request, slug: str, province: str, chosen: str) -> dict:
     path = reverse("storefront:product", args=[product.slug])
     canonical = request.build_absolute_uri(path)
     image_urls = [i.image.url for i in images]
+    # Rating, newest reviews and questions: one query, two more for each kind it has.
+    feedback = product_feedback(product_id=product.pk)
     sku_map = [
         {
             "id": s.pk,
@@ -271,6 +274,7 @@ def _build_product(request, slug: str, province: str, chosen: str) -> dict:
             selectors.card_rows(products=selectors.related_products(product=product))
         ),
         "path": path,
+        "feedback": feedback,
     }
     meta = seo.product_meta(product, trail)
     meta.update(
@@ -279,13 +283,16 @@ def _build_product(request, slug: str, province: str, chosen: str) -> dict:
         image=request.build_absolute_uri(image_urls[0]) if image_urls else "",
         json_ld=[
             seo.to_json_ld(
-                seo.product_ld(
-                    request,
-                    product=product,
-                    skus=skus,
-                    available_ids=available,
-                    image_urls=image_urls,
-                    canonical=canonical,
+                seo.add_rating(
+                    seo.product_ld(
+                        request,
+                        product=product,
+                        skus=skus,
+                        available_ids=available,
+                        image_urls=image_urls,
+                        canonical=canonical,
+                    ),
+                    feedback,
                 )
             ),
             seo.to_json_ld(seo.breadcrumb_ld(request, [*_crumbs(trail), (product.name, path)])),

@@ -33,6 +33,8 @@ from mercato.orders.status import can_cancel
 from mercato.payments.gateways import METHODS
 from mercato.payments.selectors import refunds_for_order
 from mercato.payments.services import start_payment
+from mercato.reviews.selectors import reviewed_line_ids
+from mercato.reviews.services import RECEIVED
 
 from .cartctx import request_customer
 from .views_account import customer_required
@@ -96,6 +98,14 @@ def _method_label(order) -> str:
     return str(method.label) if method else order.payment_method
 
 
+def _review_lines(order, guest_token: str) -> list[tuple]:
+    """(line, reviewed) for a member's received order (one query), else nothing."""
+    if guest_token or not order.customer_id or order.status not in RECEIVED:
+        return []
+    reviewed = reviewed_line_ids(order_id=order.pk)
+    return [(line, line.pk in reviewed) for line in order.lines.all() if line.product_id]
+
+
 def _order_page(request, order, *, guest_link: str = "", guest_token: str = ""):
     context = {
         "order": order,
@@ -124,6 +134,7 @@ def _order_page(request, order, *, guest_link: str = "", guest_token: str = ""):
         "can_return": bool(order.customer_id)
         and not guest_token
         and order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
+        "review_lines": _review_lines(order, guest_token),
     }
     return render(request, "storefront/orders/detail.html", context)
 

@@ -3,8 +3,9 @@ walk, issue 11; the axe walk, issue 18): seed_demo's catalogue, staff and shoppe
 products: the pages, not the volume, matter), orders in every stage (unpaid, held by
 review, in a wave, packed, delivered, refused, returned, exchanged, refunded, cancelled,
 on hold), a phone order being taken, a payment notice to review, audited changes, a
-penalty rule, a COD remittance file, catalogue import jobs with bad rows and customer
-service tickets in every state. So every page
+penalty rule, a COD remittance file, catalogue import jobs with bad rows, product
+reviews, questions and answers in every moderation state, and customer service tickets
+in every state. So every page
 that shows one object (a return, a wave, a parcel to pack, a review, an import job) has one.
 
 `seed_back_office()` writes; a module fixture wraps it in `rolled_back()` (the zh walk) or
@@ -39,6 +40,7 @@ from mercato.orders.services import cancel_order
 from mercato.payments.models import PaymentNotice
 from mercato.payments.notices import REASON_PAID, REVIEW_SECOND_PAYMENT, apply_paid
 from mercato.payments.services import refund_payment
+from mercato.reviews import services as reviews
 from mercato.staff import services as staff_services
 
 from .fulfillment import at, carriers, deliver, packed, to_picking
@@ -95,6 +97,40 @@ def _import_jobs(user, *, category: str) -> None:
         shutil.rmtree(media, ignore_errors=True)
 
 
+def _reviews(users, shopper, delivered, exchanged) -> None:
+    """Product questions, answers and reviews in every state (pending, flagged by a
+    blocked word, published, rejected), for 客服部's moderation pages."""
+    lead = users["tech"]  # the sysadmin holds every permission, the blocked words' too
+    service = users["service"]
+    reviews.add_blocked_word(actor=lead, word="加微信")
+    first, second = delivered.lines.all()[:2]
+    published = reviews.submit_review(
+        customer=shopper, order_line_id=first.pk, stars=5, text="屏幕清晰，物流很快。"
+    )
+    reviews.moderate(actor=service, kind="review", item_id=published.pk, publish=True)
+    reviews.submit_review(
+        customer=shopper, order_line_id=second.pk, stars=3, text="还行，要优惠加微信问我"
+    )  # pending, flagged
+    rejected = reviews.submit_review(
+        customer=shopper, order_line_id=exchanged.lines.get().pk, stars=1, text="差评差评差评"
+    )
+    reviews.moderate(
+        actor=service, kind="review", item_id=rejected.pk, publish=False, reason="无实际内容"
+    )
+    product_id = first.product_id
+    answered = reviews.ask_question(product_id=product_id, guest_name="游客", text="支持快充吗？")
+    staff_answer = reviews.answer_question(
+        question_id=answered.pk, actor=service, text="支持 66W 快充。"
+    )
+    reviews.moderate(actor=service, kind="answer", item_id=staff_answer.pk, publish=True)
+    reviews.answer_question(question_id=answered.pk, customer=shopper, text="用了一个月，充电很快")
+    spam = reviews.answer_question(question_id=answered.pk, customer=shopper, text="便宜代购看主页")
+    reviews.moderate(actor=service, kind="answer", item_id=spam.pk, publish=False, reason="广告")
+    reviews.ask_question(product_id=product_id, customer=shopper, text="有没有蓝色款？")
+    off = reviews.ask_question(product_id=product_id, guest_name="路人", text="加微信便宜卖吗")
+    reviews.moderate(actor=service, kind="question", item_id=off.pk, publish=False, reason="广告")
+
+
 def seed_back_office() -> dict:
     """seed_demo's data (small), and orders in every stage for the demo shopper: the
     demo staff by user name ("users"), the shopper, two orders and the return."""
@@ -138,6 +174,7 @@ def seed_back_office() -> dict:
         payment=delivered.payments.get(), amount="5.00", refund_no="RFZHWALK0001",
         actor=users["finance"], reason="少发赠品",
     )  # fmt: skip
+    _reviews(users, shopper, delivered, exchanged)  # before a product goes off the shelf
     refused = place((skus[2], 1), address=address(3), method="cod")
     packing = place((skus[3], 1), address=address(4))
     [[refused_parcel], [packing_parcel]] = to_picking(refused, packing)

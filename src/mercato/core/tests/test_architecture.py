@@ -121,7 +121,8 @@ def test_every_app_is_placed_in_the_layer_contract():
 def test_the_contract_places_apps_as_design_md_does():
     """DESIGN.md: staff and catalog are siblings over core; cart <- checkout -> orders, so
     cart and orders are siblings under checkout, orders under payments, fulfillment and
-    aftersales; the front ends on top."""
+    aftersales; product reviews (which read delivered orders) above orders and below the
+    front ends; the front ends on top."""
     layers = _layers()
     independent = ["|" in layer for layer in _layer_contract()["layers"]]
     assert layers[-1] == {"core"}
@@ -129,8 +130,9 @@ def test_the_contract_places_apps_as_design_md_does():
     assert layers[catalog] == {"catalog", "staff"} and independent[catalog]
     assert _level("cart") == _level("orders") and independent[_level("cart")]
     assert _level("checkout") < _level("cart")
-    for app in ("payments", "fulfillment", "aftersales"):
+    for app in ("payments", "fulfillment", "aftersales", "reviews"):
         assert _level(app) < _level("orders")
+    assert 0 < _level("reviews")
     for app in ("customers", "inventory", "search"):
         assert _level("cart") < _level(app) < catalog
     assert layers[0] == {"api", "backoffice", "demo", "storefront"}
@@ -203,23 +205,29 @@ def test_a_raw_read_of_another_apps_table_is_named():
     assert len(tablewrites.READS_ALLOWED) == 1, "a new exception needs its reason written down"
 
 
+def _found_when_checkout_runs(statement: str) -> list[str]:
+    """What the check records when a module named as checkout's runs `statement` (with
+    one parameter, -1) through Django's cursor, on line 4 of its file."""
+    code = (
+        "from django.db import connection\n"
+        "def run():\n"
+        "    with connection.cursor() as cursor:\n"
+        f"        cursor.execute({statement!r}, [-1])\n"
+    )
+    namespace = {"__name__": "mercato.checkout.example"}
+    exec(compile(code, "example.py", "exec"), namespace)  # noqa: S102 - a fixed snippet
+    tablewrites.take_found()
+    namespace["run"]()
+    return tablewrites.take_found()
+
+
 @pytest.mark.django_db
 def test_a_raw_read_is_seen_on_the_tests_connection():
     """A SELECT an app's module sends on another app's table through Django's cursor is
     recorded as a read; one through a queryset (the ORM, another app's selector) is not."""
     from mercato.cart.models import CartLine
 
-    code = (
-        "from django.db import connection\n"
-        "def run():\n"
-        "    with connection.cursor() as cursor:\n"
-        "        cursor.execute('SELECT id FROM cart_cartline WHERE id = %s', [-1])\n"
-    )
-    namespace = {"__name__": "mercato.checkout.example"}
-    exec(compile(code, "example.py", "exec"), namespace)  # noqa: S102 - a fixed snippet
-    tablewrites.take_found()
-    namespace["run"]()
-    (found,) = tablewrites.take_found()
+    (found,) = _found_when_checkout_runs("SELECT id FROM cart_cartline WHERE id = %s")
     assert found.startswith("mercato.checkout.example:4 reads cart_cartline")
     list(CartLine.objects.filter(pk=-1).values("sku__code"))
     assert tablewrites.take_found() == []
@@ -229,17 +237,7 @@ def test_a_raw_read_is_seen_on_the_tests_connection():
 def test_the_check_watches_the_tests_connection():
     """SQL an app's module executes through Django's cursor is seen (here a module named as
     checkout's runs a DELETE on the cart's table), and the write still happens."""
-    code = (
-        "from django.db import connection\n"
-        "def run():\n"
-        "    with connection.cursor() as cursor:\n"
-        "        cursor.execute('DELETE FROM cart_cartline WHERE id = %s', [-1])\n"
-    )
-    namespace = {"__name__": "mercato.checkout.example"}
-    exec(compile(code, "example.py", "exec"), namespace)  # noqa: S102 - a fixed snippet
-    tablewrites.take_found()
-    namespace["run"]()
-    (found,) = tablewrites.take_found()
+    (found,) = _found_when_checkout_runs("DELETE FROM cart_cartline WHERE id = %s")
     assert found.startswith("mercato.checkout.example:4 writes cart_cartline")
 
 

@@ -16,6 +16,7 @@ from mercato.fulfillment import audit
 from mercato.fulfillment.models import Penalty, Remittance, Shipment
 from mercato.fulfillment.selectors import queue_counts
 from mercato.orders.models import Order
+from mercato.reviews.models import ProductQuestion, ProductReview
 from mercato.service.models import Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,13 @@ def test_demo_orders_in_every_state_and_once(sandbox):
         "requested", "returning", "completed",
     }  # fmt: skip
     assert Penalty.objects.exists() and Remittance.objects.exists()
+    assert set(ProductReview.objects.values_list("status", flat=True)) == {
+        "pending", "published", "rejected",
+    }  # fmt: skip
+    assert set(ProductQuestion.objects.values_list("status", flat=True)) == {
+        "pending", "published", "rejected",
+    }  # fmt: skip
+    assert ProductReview.objects.exclude(flagged_words=[]).exists()
     today = timezone.localdate()
     scores = audit.scorecard(
         since=today - timedelta(days=70), until=today, by_province=False, by_week=True

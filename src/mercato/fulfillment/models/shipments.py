@@ -72,7 +72,11 @@ class Shipment(models.Model):
     """
 
     number = models.CharField(_("parcel number"), max_length=30, unique=True)
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="shipments")
+    # shipment_order_idx and shipment_carrier_idx (Meta) index these two; Django's own
+    # index on each column would be a duplicate written on every parcel.
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="shipments", db_index=False
+    )
     kind = models.CharField(
         _("kind"), max_length=12, choices=ShipmentKind.choices, default=ShipmentKind.ORDER
     )
@@ -84,7 +88,12 @@ class Shipment(models.Model):
         _("status"), max_length=10, choices=ShipmentStatus.choices, default="allocated"
     )
     carrier = models.ForeignKey(
-        "fulfillment.Carrier", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "fulfillment.Carrier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     carrier_fee = models.DecimalField(_("carrier fee"), default=0, **MONEY)
     promised_days = models.PositiveSmallIntegerField(_("promised days"), null=True, blank=True)

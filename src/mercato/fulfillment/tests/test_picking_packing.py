@@ -316,3 +316,23 @@ def test_a_large_backlog_moves_its_orders_in_chunks(shop, monkeypatch):
     to_picking(*orders)
     assert {status(o) for o in orders} == {OrderStatus.PICKING}
     assert Wave.objects.get().parcel_count == 5
+
+
+def test_an_order_whose_parcels_enter_waves_in_two_batches_moves_to_picking_once(shop):
+    """The background wave job takes parcels a batch at a time: an order with a parcel in
+    each of two warehouses enters picking with its first parcel, and the second batch
+    neither fails (picking → picking is no move) nor writes a second event."""
+    from mercato.orders.models import OrderEvent
+
+    shanghai_only = make_sku(weight_g=100)
+    stock(shanghai_only, shop["sh"], 10)
+    order = place(make_customer(), (shop["a"], 1), (shanghai_only, 1))
+    review_paid_orders()
+    assert allocate_approved_orders().parcels == 2
+    first = waves.create_waves(actor=None, limit=1)
+    assert first.parcels == 1 and status(order) == OrderStatus.PICKING
+    second = waves.create_waves(actor=None, limit=1)
+    assert second.parcels == 1 and status(order) == OrderStatus.PICKING
+    assert Shipment.objects.filter(order=order, status=ShipmentStatus.PICKING).count() == 2
+    moves = OrderEvent.objects.filter(order=order, to_status=OrderStatus.PICKING)
+    assert moves.count() == 1

@@ -15,7 +15,7 @@ from .catalogue import build_catalogue
 
 CLASSES = {
     "chinese", "pinyin", "initials", "prefix", "typo_cn", "typo_latin", "brand_en",
-    "accents", "fullwidth", "mixed", "colloquial", "spec", "price", "natural",
+    "accents", "fullwidth", "mixed", "colloquial", "spec", "price", "natural", "traditional",
 }  # fmt: skip
 
 
@@ -99,3 +99,14 @@ def test_a_query_of_which_little_is_known_finds_nothing_rather_than_anything(cat
     for the query, and the page names the words no product holds."""
     page = selectors.search_products(query="榨汁机")
     assert page.total == 0 and page.ignored == ["榨", "汁"]
+
+
+def test_traditional_chinese_finds_what_simplified_does(catalogue, client):
+    """A shopper typing Traditional characters (or Taiwan's words) finds the products the
+    Simplified query finds."""
+    assert text.normalize("藍牙耳機 筆記型電腦 印表機") == "蓝牙耳机 笔记本电脑 打印机"
+    assert found("電飯煲") == found("电饭煲") == [catalogue["cooker"].name]
+    assert found("衝鋒衣") == [catalogue["jacket"].name]
+    assert found("嬰兒濕巾") == [catalogue["wipes"].name]
+    html = client.get("/search/", {"q": "顯示器"}).content.decode()
+    assert catalogue["monitor"].name in html

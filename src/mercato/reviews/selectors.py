@@ -1,0 +1,127 @@
+"""Reads of product questions and reviews: what a product page shows (its rating row, the
+newest published reviews and questions with their published answers) and the moderation
+queues. Each is a fixed number of queries, whatever the number of rows."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import (
+    ContentStatus,
+    ModerationEvent,
+    ProductAnswer,
+    ProductQuestion,
+    ProductRating,
+    ProductReview,
+)
+
+S = ContentStatus
+
+
+def published_reviews(*, product_id: int) -> QuerySet[ProductReview]:
+    """Newest first, with the reviewer and the photos (two queries a page)."""
+    return (
+        ProductReview.objects.filter(product_id=product_id, status=S.PUBLISHED)
+        .select_related("customer")
+        .prefetch_related("photos")
+        .order_by("-published_at", "-id")
+    )
+
+
+def published_questions(*, product_id: int) -> QuerySet[ProductQuestion]:
+    """Newest first, each with its published answers (two queries a page)."""
+    answers = ProductAnswer.objects.filter(status=S.PUBLISHED).select_related("customer")
+    return (
+        ProductQuestion.objects.filter(product_id=product_id, status=S.PUBLISHED)
+        .select_related("customer")
+        .prefetch_related(Prefetch("answers", queryset=answers, to_attr="published_answers"))
+        .order_by("-published_at", "-id")
+    )
+
+
+@dataclass
+class Feedback:
+    review_count: int = 0
+    average: object = 0
+    question_count: int = 0
+    reviews: list = field(default_factory=list)
+    questions: list = field(default_factory=list)
+
+
+def product_feedback(*, product_id: int, reviews: int = 5, questions: int = 5) -> Feedback:
+    """The rating row (one query), and only when there are some, the newest published
+    reviews and questions (two queries each)."""
+    rating = ProductRating.objects.filter(product_id=product_id).first()
+    if rating is None:
+        return Feedback()
+    found = Feedback(rating.review_count, rating.average, rating.question_count)
+    if rating.review_count:
+        found.reviews = list(published_reviews(product_id=product_id)[:reviews])
+    if rating.question_count:
+        found.questions = list(published_questions(product_id=product_id)[:questions])
+    return found
+
+
+def reviewed_line_ids(*, order_id: int) -> set[int]:
+    """The lines of an order that have a review (whatever its status)."""
+    return set(
+        ProductReview.objects.filter(order_line__order_id=order_id).values_list(
+            "order_line_id", flat=True
+        )
+    )
+
+
+# Moderation queues -----------------------------------------------------------------------
+def _status(queryset, status: str):
+    return queryset.filter(status=status) if status in S.values else queryset
+
+
+def review_queue(*, status: str = S.PENDING) -> QuerySet[ProductReview]:
+    """Oldest first when pending (first come, first served), else newest first."""
+    order = ("created_at", "id") if status == S.PENDING else ("-created_at", "-id")
+    return _status(
+        ProductReview.objects.select_related("product", "customer", "order_line__order"),
+        status,
+    ).order_by(*order)
+
+
+def question_queue(*, status: str = S.PENDING) -> QuerySet[ProductQuestion]:
+    order = ("created_at", "id") if status == S.PENDING else ("-created_at", "-id")
+    return _status(ProductQuestion.objects.select_related("product", "customer"), status).order_by(
+        *order
+    )
+
+
+def answer_queue(*, status: str = S.PENDING) -> QuerySet[ProductAnswer]:
+    order = ("created_at", "id") if status == S.PENDING else ("-created_at", "-id")
+    return _status(
+        ProductAnswer.objects.select_related("question__product", "customer", "author"), status
+    ).order_by(*order)
+
+
+def review_for_moderation(*, review_id: int) -> ProductReview | None:
+    return (
+        ProductReview.objects.filter(pk=review_id)
+        .select_related("product", "customer", "order_line__order")
+        .prefetch_related("photos", events_of())
+        .first()
+    )
+
+
+def question_for_moderation(*, question_id: int) -> ProductQuestion | None:
+    answers = ProductAnswer.objects.select_related("customer", "author").prefetch_related(
+        events_of()
+    )
+    return (
+        ProductQuestion.objects.filter(pk=question_id)
+        .select_related("product", "customer")
+        .prefetch_related(Prefetch("answers", queryset=answers), events_of())
+        .first()
+    )
+
+
+def events_of() -> Prefetch:
+    return Prefetch(
+        "events",
+        queryset=ModerationEvent.objects.select_related("actor").order_by("created_at", "id"),
+    )
