@@ -235,7 +235,7 @@ def _pay(request, order) -> dict:
 def quote(request, payload: QuoteIn):
     customer = shopper_customer(request)
     address = _delivery_address(customer, payload)
-    result = quote_checkout(cart=_cart(request, customer), province=address.province)
+    result = quote_checkout(cart=_cart(request, customer), province=address.province, channel="api")
     return {
         "lines": [
             _line(line, total.line_total)

@@ -133,6 +133,8 @@ def test_the_contract_places_apps_as_design_md_does():
         assert _level(app) < _level("orders")
     for app in ("customers", "inventory", "search"):
         assert _level("cart") < _level(app) < catalog
+    # customers <- promotions <- cart: checkout prices with promotions.
+    assert _level("cart") < _level("promotions") < _level("customers")
     assert layers[0] == {"api", "backoffice", "demo", "storefront"}
 
 
