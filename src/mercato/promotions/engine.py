@@ -17,11 +17,10 @@ a group applies); a promotion that is not stackable applies alone. Among the all
 combinations the engine takes the one that saves the customer most (goods discount plus
 shipping waived); ties go to the combination whose promotions rank first by priority then
 id (sorted), and a promotion that would save nothing is left out. The search is exact: a
-depth-first walk over the promotions in application order, cut where even every remaining
-promotion's stand-alone saving could not reach the best found (a promotion never saves more
-inside a combination than alone, since it works on what is left); `MAX_NODES` bounds the
-walk for pathological sets (dozens of stackable, overlapping, all-applicable promotions),
-where the best found so far is taken.
+depth-first walk over the promotions in application order (taking each before leaving it
+out), cut where the remaining promotions could not reach the best found (see `bound` in
+price()); `MAX_NODES` bounds the walk for pathological sets, where the best found so far
+is taken (none of the tests or benchmarks reaches it).
 
 The result does not depend on the order of the cart lines: lines are worked in SKU order
 (one line per SKU, as carts keep them) and answered in the caller's order.
@@ -327,6 +326,41 @@ def _compatible(offer: Offer, members: Sequence[Offer]) -> bool:
     return not offer.group or all(m.group != offer.group for m in members)
 
 
+def _cart_of(lines: Sequence[Line], province: str) -> tuple[_Cart, list[int]]:
+    """The lines in SKU order, and the caller's index of each."""
+    if len({line.sku_id for line in lines}) != len(lines):
+        raise ValueError("one line per SKU")
+    order = sorted(range(len(lines)), key=lambda i: lines[i].sku_id)
+    sorted_lines = tuple(lines[i] for i in order)
+    cart = _Cart(
+        lines=sorted_lines,
+        unit_prices=tuple(Decimal(line.unit_price) for line in sorted_lines),
+        totals=tuple(_fen(Decimal(line.unit_price) * line.quantity) for line in sorted_lines),
+        province=province,
+    )
+    return cart, order
+
+
+def combination_saving(
+    *, lines: Sequence[Line], offers: Sequence[Offer], province: str = "", shipping_fee=ZERO
+) -> Decimal:
+    """What exactly `offers` save together (goods and shipping), applied in the engine's
+    order, whether or not they may combine: a yardstick for price() and for previews."""
+    cart, _order = _cart_of(lines, province)
+    payable, ship, saved = list(cart.totals), _fen(shipping_fee), 0
+    for offer in sorted(offers, key=lambda o: o.order_key):
+        off, waived = _apply(offer, cart, payable, ship)
+        payable = [p - o for p, o in zip(payable, off, strict=True)]
+        ship -= waived
+        saved += sum(off) + waived
+    return _yuan(saved)
+
+
+def may_combine(offers: Sequence[Offer]) -> bool:
+    """Whether these offers may apply together (groups and stackable)."""
+    return all(_compatible(o, offers[:i]) for i, o in enumerate(offers))
+
+
 def price(
     *,
     lines: Sequence[Line],
@@ -340,16 +374,7 @@ def price(
     `now`: when given, offers outside their schedule are left out (selectors pass offers
     already running). Lines must have distinct SKUs.
     """
-    if len({line.sku_id for line in lines}) != len(lines):
-        raise ValueError("one line per SKU")
-    order = sorted(range(len(lines)), key=lambda i: lines[i].sku_id)
-    sorted_lines = tuple(lines[i] for i in order)
-    cart = _Cart(
-        lines=sorted_lines,
-        unit_prices=tuple(Decimal(line.unit_price) for line in sorted_lines),
-        totals=tuple(_fen(Decimal(line.unit_price) * line.quantity) for line in sorted_lines),
-        province=shopper.province,
-    )
+    cart, order = _cart_of(lines, shopper.province)
     shipping = _fen(shipping_fee)
     start = list(cart.totals)
     candidates = sorted(
@@ -362,7 +387,32 @@ def price(
         alone.append(sum(off) + waived)
     candidates = [o for o, s in zip(candidates, alone, strict=True) if s > 0]
     alone = [s for s in alone if s > 0]
-    rest = [sum(alone[i:]) for i in range(len(alone) + 1)]
+
+    # A bound on what the offers from i on can still add to `members`; the walk is cut
+    # where even that cannot reach the best found. Each offer saves at most what it saves
+    # alone (it works on what is left), and one group gives at most its best member's
+    # saving alone. Ungrouped item offers (stage 0) are bounded together by applying all of
+    # them: each leaves every line costing at most what it did, whatever came before, so
+    # no subset, interleaved with others, takes more off.
+    def bound(i: int, payable: list[int], ship: int, members: tuple) -> int:
+        if any(not m.stackable for m in members):
+            return 0
+        used = {m.group for m in members if m.group}
+        left, extra, groups, lone = list(payable), 0, {}, 0
+        for offer, saves in zip(candidates[i:], alone[i:], strict=True):
+            if not offer.stackable:
+                lone = max(lone, saves)
+            elif offer.group:
+                if offer.group not in used:
+                    groups[offer.group] = max(groups.get(offer.group, 0), saves)
+            elif offer.stage == 0:
+                off, _waived = _apply(offer, cart, left, ship)
+                left = [p - o for p, o in zip(left, off, strict=True)]
+            else:
+                extra += saves
+        extra += sum(payable) - sum(left) + sum(groups.values())
+        extra = min(extra, sum(payable) + ship)
+        return extra if members else max(extra, lone)
 
     best: dict = {"key": (0, ()), "steps": ()}
     nodes = 0
@@ -373,7 +423,9 @@ def price(
         key = (-saved, tuple(sorted(m.rank_key for m in members)))
         if key < best["key"]:
             best["key"], best["steps"] = key, steps
-        if i == len(candidates) or saved + rest[i] < -best["key"][0] or nodes > MAX_NODES:
+        if i == len(candidates) or nodes > MAX_NODES:
+            return
+        if saved + bound(i, payable, ship, members) < -best["key"][0]:
             return
         offer = candidates[i]
         if _compatible(offer, members):
