@@ -163,10 +163,11 @@ def _sold_out(exc: OutOfStock, cart_lines: list[SelectedLine]) -> OutOfStock:
     return OutOfStock(sku_ids=exc.sku_ids, labels=[labels.get(pk, str(pk)) for pk in exc.sku_ids])
 
 
-def _shopper(
+def shopper_for(
     *, customer_id: int | None, channel: str, province: str, offers
 ) -> promotion_engine.Shopper:
-    """Who is buying, as promotions judge it. Queries only what the running offers need:
+    """Who is buying, as promotions judge it (the cart page asks too). Queries only what
+    the running offers need:
     whether the customer ordered before (offers for new customers) and their past uses
     (offers limited per customer); none when no offer asks."""
     is_new, used = False, {}
@@ -246,7 +247,7 @@ def quote_checkout(*, cart, province: str, channel: str = "web") -> CheckoutQuot
     except OutOfStock as exc:
         raise _sold_out(exc, cart_lines) from None
     offers = running_offers(channel=channel)
-    shopper = _shopper(
+    shopper = shopper_for(
         customer_id=cart.customer_id, channel=channel, province=province, offers=offers
     )
     priced = _price(cart_lines, province=province, rate=rate, offers=offers, shopper=shopper)
@@ -447,7 +448,9 @@ def _price_with_uses(cart_lines, *, customer, province: str, rate, channel: str)
     the promotions are cached and none applies."""
     customer_id = customer.pk if customer is not None else None
     offers = running_offers(channel=channel)
-    shopper = _shopper(customer_id=customer_id, channel=channel, province=province, offers=offers)
+    shopper = shopper_for(
+        customer_id=customer_id, channel=channel, province=province, offers=offers
+    )
     while True:
         priced = _price(cart_lines, province=province, rate=rate, offers=offers, shopper=shopper)
         try:

@@ -71,7 +71,7 @@ def compute_totals(
     shares = spread_discount(line_totals=line_totals, discount=discount_total)
     if line_discounts is not None:
         if len(line_discounts) != len(line_totals):
-            raise DomainError(_("One discount per line."), field="line_discounts")
+            raise ValueError("one discount per line")
         for i, (total, share, extra) in enumerate(
             zip(line_totals, shares, line_discounts, strict=True)
         ):

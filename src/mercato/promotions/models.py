@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mercato.core.models import TimeStampedModel
 
@@ -27,9 +28,9 @@ class Kind(models.TextChoices):
 
 class Scope(models.TextChoices):
     ALL = engine.ALL, _("All products")
-    PRODUCTS = engine.PRODUCTS, _("Products")
-    CATEGORIES = engine.CATEGORIES, _("Categories")
-    BRANDS = engine.BRANDS, _("Brands")
+    PRODUCTS = engine.PRODUCTS, _("Chosen products")
+    CATEGORIES = engine.CATEGORIES, _("Chosen categories")
+    BRANDS = engine.BRANDS, _("Chosen brands")
 
 
 class Target(models.TextChoices):
@@ -45,9 +46,9 @@ class Channel(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    ACTIVE = "active", _("Active")
-    ENDED = "ended", _("Ended")
+    DRAFT = "draft", pgettext_lazy("promotion status", "Draft")
+    ACTIVE = "active", pgettext_lazy("promotion status", "Active")
+    ENDED = "ended", pgettext_lazy("promotion status", "Ended")
 
 
 class Promotion(TimeStampedModel):
@@ -89,10 +90,10 @@ class Promotion(TimeStampedModel):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     channel = models.CharField(
-        _("channel"), max_length=8, choices=Channel.choices, default=Channel.ALL
+        _("sales channel"), max_length=8, choices=Channel.choices, default=Channel.ALL
     )
     target = models.CharField(
-        _("customers"), max_length=8, choices=Target.choices, default=Target.ALL
+        _("for customers"), max_length=8, choices=Target.choices, default=Target.ALL
     )
     tier_code = models.CharField(_("member tier"), max_length=20, blank=True)
     usage_limit = models.PositiveIntegerField(_("total uses"), null=True, blank=True)

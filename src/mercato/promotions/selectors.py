@@ -105,6 +105,16 @@ def forget_offers(**_signal_kwargs) -> None:
     transaction.on_commit(lambda: cache.delete(OFFERS_CACHE_KEY))
 
 
+def category_paths(*, offers, category_ids) -> dict[int, str]:
+    """Tree paths of `category_ids` when an offer is scoped by category (one query), else
+    {}: what a caller needs to build engine.Line's category_path from products' ids."""
+    if not any(o.scope == engine.CATEGORIES for o in offers) or not category_ids:
+        return {}
+    from mercato.catalog.models import Category
+
+    return dict(Category.objects.filter(pk__in=set(category_ids)).values_list("pk", "path"))
+
+
 def needs_customer_history(offers) -> tuple[bool, bool]:
     """(whether any offer targets new customers, whether any limits uses per customer):
     what the caller must look up about the customer before pricing."""

@@ -331,7 +331,7 @@ def create_promotion(*, actor=None, status: str = Status.DRAFT, **fields) -> Pro
     clean = clean_promotion(fields)
     _check_overlap(clean, status=status, exclude_pk=None)
     promotion = Promotion.objects.create(status=status, **clean)
-    _event(promotion, from_status="", actor=actor, note=_("Created"))
+    _event(promotion, from_status="", actor=actor, note=_("Promotion created"))
     return promotion
 
 

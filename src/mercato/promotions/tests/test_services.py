@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from mercato.core.errors import ValidationFailed
 from mercato.promotions import engine
@@ -20,8 +20,9 @@ pytestmark = pytest.mark.django_db
 
 
 def refused(**fields) -> dict:
+    """The field errors (in English) of a promotion refused; nothing written."""
     before = Promotion.objects.count()
-    with pytest.raises(ValidationFailed) as exc:
+    with translation.override("en"), pytest.raises(ValidationFailed) as exc:
         make_promotion(**fields)
     assert Promotion.objects.count() == before
     return exc.value.field_errors
@@ -57,6 +58,13 @@ def test_bad_input_is_refused_naming_the_field(fields, field, words):
     errors = refused(**fields)
     assert field in errors
     assert words in " ".join(map(str, errors[field]))
+
+
+def test_the_message_is_in_chinese_for_chinese_staff():
+    now = timezone.now()
+    with pytest.raises(ValidationFailed) as exc:
+        make_promotion(starts_at=now, ends_at=now)
+    assert exc.value.field_errors["ends_at"] == ["结束时间必须晚于开始时间。"]
 
 
 def test_overlapping_exclusive_promotions_in_one_group_are_refused():
