@@ -256,6 +256,15 @@ def quote(request, payload: QuoteIn):
             "discount_total": str(result.totals.discount_total),
             "total": str(result.totals.total),
         },
+        "promotions": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "discount": str(p.discount),
+                "shipping_off": str(p.shipping_off),
+            }
+            for p in result.promotions
+        ],
     }
 
 

@@ -135,3 +135,30 @@ def test_no_promotion_leaves_the_order_as_before(shop, make_sku, customer):
     order = place(cart_with(customer, (sku, 1)), customer)
     assert (order.discount_total, order.total) == (D("0.00"), D("120.00"))
     assert Order.objects.get().lines.get().discount_share == 0
+
+
+def test_the_api_quote_names_the_promotions_and_an_app_only_one_applies(
+    client, shop, make_sku, customer
+):
+    import json
+
+    make_promotion(name="618 全场满300减40", tiers=MANJIAN_618)
+    make_promotion(Kind.AMOUNT_OFF, name="App 专享直降", amount="1.00", channel="api")
+    sku = make_sku(price="150.00")
+    stock(sku, shop["CD"], 5)
+    cart_with(customer, (sku, 2))
+    client.force_login(customer.user)
+    address = {
+        k: getattr(CHENGDU, k)
+        for k in ("recipient", "mobile", "province", "city", "district", "detail")
+    }
+    response = client.post(
+        "/api/orders/quote", json.dumps({"address": address}), content_type="application/json"
+    )
+    body = json.loads(response.content)
+    assert response.status_code == 200, body
+    # ¥300 less ¥2 直降 is ¥298: below 满300. The engine keeps the better: 满减 alone (¥40).
+    assert [(p["name"], p["discount"]) for p in body["promotions"]] == [
+        ("618 全场满300减40", "40.00")
+    ]
+    assert body["totals"]["discount_total"] == "40.00" and body["totals"]["total"] == "260.00"
