@@ -1,7 +1,9 @@
 """Turning a cart into an order: the quote shown before paying, and placement.
 
 Placement is one transaction: re-price the selected cart lines from the database (never
-from the client), write the order, reserve stock in the warehouses allocation picks
+from the client) with the running promotions (mercato.promotions: the best allowed
+combination, each discount spread over its lines to the fen, uses of limited promotions
+claimed atomically), write the order, reserve stock in the warehouses allocation picks
 (splitting when one cannot fill the order), and take the lines out of the cart. A repeated
 idempotency key answers with the order the first request placed.
 """
