@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "mercato.inventory",
     "mercato.customers",
     "mercato.search",
+    "mercato.promotions",
     "mercato.payments",
     "mercato.orders",
     "mercato.cart",

@@ -1,7 +1,9 @@
 """Turning a cart into an order: the quote shown before paying, and placement.
 
 Placement is one transaction: re-price the selected cart lines from the database (never
-from the client), write the order, reserve stock in the warehouses allocation picks
+from the client) with the running promotions (mercato.promotions: the best allowed
+combination, each discount spread over its lines to the fen, uses of limited promotions
+claimed atomically), write the order, reserve stock in the warehouses allocation picks
 (splitting when one cannot fill the order), and take the lines out of the cart. A repeated
 idempotency key answers with the order the first request placed.
 """
@@ -13,7 +15,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Subquery
+from django.db.models import F, Subquery
 from django.utils.translation import gettext as _
 
 from mercato.cart.selectors import carts_to_lock, selected_lines
@@ -24,7 +26,12 @@ from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.inventory.allocation import OutOfStock, Parcel, plan_parcels
 from mercato.inventory.reservations import PlanOutdated, reserve_stock_for_new_reference
 from mercato.orders.models import InvoiceType, Order
-from mercato.orders.selectors import order_for_stored_key, placed_with_key, stored_idempotency_key
+from mercato.orders.selectors import (
+    has_placed_orders,
+    order_for_stored_key,
+    placed_with_key,
+    stored_idempotency_key,
+)
 from mercato.orders.services import (
     COD,
     DeliveryAddress,
@@ -36,6 +43,9 @@ from mercato.orders.services import (
 )
 from mercato.payments.gateways import enabled_methods
 from mercato.payments.services import create_cod_payment
+from mercato.promotions import engine as promotion_engine
+from mercato.promotions.selectors import customer_uses, needs_customer_history, running_offers
+from mercato.promotions.services import UsedUp, claim_uses, record_redemptions
 
 from .services import (
     INVOICE_COMPANY,
@@ -58,6 +68,7 @@ class CheckoutQuote:
     weight_g: int
     shipping_fee: Decimal
     totals: Totals
+    promotions: tuple[promotion_engine.AppliedOffer, ...] = ()  # what took money off
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,8 @@ class SelectedLine:
     specs: dict
     list_price: Decimal
     weight_g: int
+    brand_id: int | None = None  # for promotions scoped by brand or category
+    category_path: str = ""
 
     @property
     def label(self) -> str:
@@ -97,6 +110,7 @@ class _Priced:
     weight_g: int
     shipping_fee: Decimal
     totals: Totals
+    pricing: promotion_engine.Pricing
 
     @property
     def wanted(self) -> list[tuple[int, int]]:
@@ -108,7 +122,12 @@ def _lines_with_rate(cart_id: int, province: str):
     Nones: no rate there) on every row: one statement."""
     rate = shipping_rates(province=province)
     rate_columns = {f"rate_{name}": Subquery(rate.values(name)[:1]) for name in RATE_FIELDS}
-    return selected_lines(cart_id=cart_id).annotate(**rate_columns)
+    # What promotions scope by: the product's brand and its category's tree path.
+    scope_columns = {
+        "brand_id": F("sku__product__brand_id"),
+        "category_path": F("sku__product__category__path"),
+    }
+    return selected_lines(cart_id=cart_id).annotate(**scope_columns, **rate_columns)
 
 
 # Compiled once (mercato.core.compiled): building it cost more than running it.
@@ -146,15 +165,54 @@ def _sold_out(exc: OutOfStock, cart_lines: list[SelectedLine]) -> OutOfStock:
     return OutOfStock(sku_ids=exc.sku_ids, labels=[labels.get(pk, str(pk)) for pk in exc.sku_ids])
 
 
-def _price(cart_lines: list[SelectedLine], *, province: str, rate) -> _Priced:
-    """Current list prices and weights, the shipping fee at `rate` and the totals."""
+def shopper_for(
+    *, customer_id: int | None, channel: str, province: str, offers
+) -> promotion_engine.Shopper:
+    """Who is buying, as promotions judge it (the cart page asks too). Queries only what
+    the running offers need:
+    whether the customer ordered before (offers for new customers) and their past uses
+    (offers limited per customer); none when no offer asks."""
+    is_new, used = False, {}
+    if customer_id is not None and offers:
+        for_new, per_customer = needs_customer_history(offers)
+        if for_new:
+            is_new = not has_placed_orders(customer_id=customer_id)
+        if per_customer:
+            limited = [o.id for o in offers if o.per_customer_limit is not None]
+            used = customer_uses(customer_id=customer_id, promotion_ids=limited)
+    return promotion_engine.Shopper(
+        customer_id=customer_id, is_new=is_new, used=used, channel=channel, province=province
+    )
+
+
+def _price(cart_lines: list[SelectedLine], *, province: str, rate, offers=(), shopper=None):
+    """Current list prices and weights, the shipping fee at `rate`, the promotions' best
+    combination for `shopper` (promotions.engine) and the totals."""
     weight_g = sum(line.weight_g * line.quantity for line in cart_lines)
     goods = [(line.list_price, line.quantity) for line in cart_lines]
     goods_total = sum((to_fen(price * qty) for price, qty in goods), ZERO)
     # One fee for the whole order, by its total weight: a split (拆单) is the shop's
     # choice, so the customer does not pay for a second parcel.
     fee = fee_at_rate(rate, province=province, weight_g=weight_g, goods_total=goods_total)
-    totals = compute_totals(lines=goods, shipping_fee=fee)
+    pricing = promotion_engine.price(
+        lines=[
+            promotion_engine.Line(
+                sku_id=line.sku_id,
+                product_id=line.product_id,
+                unit_price=line.list_price,
+                quantity=line.quantity,
+                category_path=line.category_path or "",
+                brand_id=line.brand_id,
+            )
+            for line in cart_lines
+        ],
+        offers=offers,
+        shopper=shopper or promotion_engine.Shopper(province=province),
+        shipping_fee=to_fen(fee),
+    )
+    totals = compute_totals(
+        lines=goods, shipping_fee=pricing.shipping_fee, line_discounts=pricing.line_discounts
+    )
     lines = [
         PricedLine(
             sku_id=line.sku_id,
@@ -168,15 +226,18 @@ def _price(cart_lines: list[SelectedLine], *, province: str, rate) -> _Priced:
         )
         for line, share in zip(cart_lines, totals.lines, strict=True)
     ]
-    return _Priced(cart_lines, lines, weight_g, totals.shipping_fee, totals)
+    return _Priced(cart_lines, lines, weight_g, totals.shipping_fee, totals, pricing)
 
 
-def quote_checkout(*, cart, province: str) -> CheckoutQuote:
-    """What the order would cost and how it would ship to `province`, read only.
+def quote_checkout(*, cart, province: str, channel: str = "web") -> CheckoutQuote:
+    """What the order would cost and how it would ship to `province`, read only, with the
+    promotions running on `channel` for the cart's customer.
 
     ValidationFailed when no line is selected or one exceeds its purchase limit; OutOfStock
-    naming the products short. Four queries whatever the number of lines: lines with their
-    purchase limits and the shipping rate, warehouses (2), stock.
+    naming the products short. Five queries whatever the number of lines: lines with their
+    purchase limits and the shipping rate, warehouses (2), stock, running promotions (the
+    last three cached between requests; one more each for offers to new customers or
+    limited per customer).
     """
     cart_lines, rate = _selected_lines(cart.pk, province=province)
     _check_limits(cart_lines)
@@ -187,13 +248,18 @@ def quote_checkout(*, cart, province: str) -> CheckoutQuote:
         )
     except OutOfStock as exc:
         raise _sold_out(exc, cart_lines) from None
-    priced = _price(cart_lines, province=province, rate=rate)
+    offers = running_offers(channel=channel)
+    shopper = shopper_for(
+        customer_id=cart.customer_id, channel=channel, province=province, offers=offers
+    )
+    priced = _price(cart_lines, province=province, rate=rate, offers=offers, shopper=shopper)
     return CheckoutQuote(
         lines=priced.lines,
         parcels=parcels,
         weight_g=priced.weight_g,
         shipping_fee=priced.shipping_fee,
         totals=priced.totals,
+        promotions=priced.pricing.applied,
     )
 
 
@@ -376,6 +442,27 @@ def _lock_cart(*, cart_id, customer, session_key: str, key: str) -> tuple[int, i
     return cart_id, placed_id, order_number(number_value) if number_value is not None else ""
 
 
+def _price_with_uses(cart_lines, *, customer, province: str, rate, channel: str) -> _Priced:
+    """_price with the running promotions, each use claimed (promotions.services.claim_uses:
+    a conditional UPDATE, so no limit is passed whatever the concurrency). A promotion
+    that ran out since it was read is left out and the cart priced again; the customer's
+    expected total then no longer matches and they are shown the new one. No query when
+    the promotions are cached and none applies."""
+    customer_id = customer.pk if customer is not None else None
+    offers = running_offers(channel=channel)
+    shopper = shopper_for(
+        customer_id=customer_id, channel=channel, province=province, offers=offers
+    )
+    while True:
+        priced = _price(cart_lines, province=province, rate=rate, offers=offers, shopper=shopper)
+        try:
+            claim_uses(applied=priced.pricing.applied, offers=offers, customer_id=customer_id)
+        except UsedUp as exc:
+            offers = [o for o in offers if o.id not in exc.promotion_ids]
+            continue
+        return priced
+
+
 @transaction.atomic
 def _place(
     *,
@@ -413,7 +500,9 @@ def _place(
             raise
         return Placement(order=first, created=False)
     _check_limits(cart_lines)
-    priced = _price(cart_lines, province=address.province, rate=rate)
+    priced = _price_with_uses(
+        cart_lines, customer=customer, province=address.province, rate=rate, channel=channel
+    )
     totals = priced.totals
     if expected_total is not None and expected_total != totals.total:
         changed = _("Prices have changed: the total is now ¥%(total)s. Check it and submit again.")
@@ -439,6 +528,11 @@ def _place(
         number=number,
         channel=channel,
         client_ip=client_ip,
+    )
+    record_redemptions(
+        applied=priced.pricing.applied,
+        customer_id=customer.pk if customer is not None else None,
+        order_number=order.number,
     )
     # The placed lines leave the cart (cart's own service); unselected and off-sale lines stay.
     remove_lines(cart_id=cart_id, line_ids=[line.id for line in cart_lines])

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from mercato.core.db import refresh_planner_statistics
 from mercato.staff.services import sync_roles
 
-from . import seed_buying, seed_catalog, seed_images, seed_people, seed_shop
+from . import seed_buying, seed_catalog, seed_images, seed_people, seed_promotions, seed_shop
 from .data import BRANDS, DEMO_SHOPPERS, SHIPPING_ZONES, WAREHOUSES
 
 # Data values never depend on the wall clock: dates count back from this day.
@@ -98,5 +98,8 @@ def seed_demo(
     buying_steps = len(SHIPPING_ZONES) + len(seed_buying.demo_sku_ids()) + len(DEMO_SHOPPERS)
     with _Stage(report, "buying", buying_steps, quiet) as bar:
         created.update(seed_buying.seed_buying(base_date=BASE_DATE, bar=bar))
+    # The campaigns the home page advertises, applied by checkout.
+    with _Stage(report, "promotions", len(seed_promotions.promotion_plan()), quiet) as bar:
+        created["promotions"] = seed_promotions.seed_promotions(bar=bar)
     refresh_planner_statistics()
     return report

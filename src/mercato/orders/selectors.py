@@ -13,6 +13,11 @@ from .links import read_guest_link_token
 from .models import Order, OrderEvent
 
 
+def has_placed_orders(*, customer_id: int) -> bool:
+    """Whether the customer placed any order before (promotions for new customers)."""
+    return Order.objects.filter(customer_id=customer_id).exists()
+
+
 def orders_for_customer(*, customer: Customer) -> QuerySet[Order]:
     """The customer's orders, newest first, lines prefetched (two queries for any number)."""
     return Order.objects.filter(customer=customer).prefetch_related("lines")

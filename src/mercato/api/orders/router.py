@@ -235,7 +235,7 @@ def _pay(request, order) -> dict:
 def quote(request, payload: QuoteIn):
     customer = shopper_customer(request)
     address = _delivery_address(customer, payload)
-    result = quote_checkout(cart=_cart(request, customer), province=address.province)
+    result = quote_checkout(cart=_cart(request, customer), province=address.province, channel="api")
     return {
         "lines": [
             _line(line, total.line_total)
@@ -256,6 +256,15 @@ def quote(request, payload: QuoteIn):
             "discount_total": str(result.totals.discount_total),
             "total": str(result.totals.total),
         },
+        "promotions": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "discount": str(p.discount),
+                "shipping_off": str(p.shipping_off),
+            }
+            for p in result.promotions
+        ],
     }
 
 

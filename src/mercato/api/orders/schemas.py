@@ -73,11 +73,19 @@ class TotalsOut(Schema):
     total: str
 
 
+class PromotionOut(Schema):
+    id: int
+    name: str
+    discount: str  # off the goods, spread over the lines it applies to
+    shipping_off: str
+
+
 class QuoteOut(Schema):
     lines: list[LineOut]
     parcels: list[ParcelOut]
     weight_g: int
     totals: TotalsOut
+    promotions: list[PromotionOut]  # the running promotions the order gets
 
 
 class EventOut(Schema):

@@ -135,6 +135,8 @@ def test_the_contract_places_apps_as_design_md_does():
     assert 0 < _level("reviews")
     for app in ("customers", "inventory", "search"):
         assert _level("cart") < _level(app) < catalog
+    # customers <- promotions <- cart: checkout prices with promotions.
+    assert _level("cart") < _level("promotions") < _level("customers")
     assert layers[0] == {"api", "backoffice", "demo", "storefront"}
     # Customer service reads orders, customers and returns; the front ends call it.
     for app in ("aftersales", "orders", "customers"):

@@ -313,7 +313,9 @@ def test_out_of_stock_notice(client, phone_shop):
 @pytest.mark.parametrize(
     "url, queries",
     [
-        ("/cart/", 4),  # cart, lines with SKU and product, stock, images
+        # cart, lines with SKU and product, stock, images, running promotions (cached
+        # between requests: read here because the test's cache starts empty)
+        ("/cart/", 5),
         ("/cart/mini/", 3),  # asked on every shop page: no images
     ],
 )
@@ -333,7 +335,7 @@ def test_member_cart_page_query_budget(client, black, white, django_assert_num_q
     client.force_login(customer.user)
     add(client, black, 1)
     add(client, white, 1)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):  # as a guest's, plus the session's user
         assert client.get("/cart/").status_code == 200
 
 
@@ -414,3 +416,24 @@ def test_guest_cart_becomes_the_new_members_cart_at_sign_up(client, white, outbo
     client.post("/account/signup/", {"mobile": "13912345678", "code": code})
     cart = Cart.objects.get(customer__mobile="13912345678")
     assert dict(cart.lines.values_list("sku_id", "quantity")) == {white.pk: 2}
+
+
+# Promotions ---------------------------------------------------------------------------
+def test_the_cart_shows_the_promotion_it_gets_and_how_far_the_next_tier_is(client, black, white):
+    """满3000减100 / 满6000减300: one phone at ¥2,999 is ¥1 short of the first tier; two
+    (¥5,998) get ¥100 off and are ¥2 short of the next."""
+    from mercato.testing.promotions import make_promotion
+
+    tiers = [{"threshold": "3000", "amount": "100"}, {"threshold": "6000", "amount": "300"}]
+    make_promotion(name="数码节满减", tiers=tiers)
+    add(client, black, 1)
+    page = text(client.get("/cart/"))
+    assert "还差 ¥1.00 可减 ¥100.00（数码节满减）" in page
+    assert "cart-promotions" not in page
+    add(client, white, 1)
+    page = text(client.get("/cart/"))
+    assert "数码节满减 <b>−¥100.00</b>" in page
+    assert 'class="cart-promotion-total">¥5898.00' in page
+    assert "还差 ¥2.00 可减 ¥300.00（数码节满减）" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Spend ¥2.00 more to save ¥300.00 (数码节满减)." in text(client.get("/cart/"))

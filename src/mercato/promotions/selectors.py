@@ -1,0 +1,133 @@
+"""Reading promotions: the running ones as engine offers, and a customer's past uses.
+
+`running_offers` is read on every quote and placement, so the list is kept in the cache:
+one query when it is not there (two when a promotion is scoped by category: the
+categories' tree paths), none when it is. Every save or delete of a promotion forgets it
+(apps.py), as do the services; it also expires after OFFERS_CACHE_SECONDS as a safety net.
+The schedule is checked against the clock on every use (engine.is_eligible), so a cached
+promotion starts and ends on time.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from . import engine
+from .models import CustomerUse, Promotion, Scope, Status
+
+OFFERS_CACHE_KEY = "promotions:running"
+OFFERS_CACHE_SECONDS = 300
+
+
+def offer_of(promotion: Promotion, category_paths: dict[int, str] | None = None) -> engine.Offer:
+    """The engine's view of a promotion row; `category_paths`: category id -> tree path."""
+    ids = frozenset(int(pk) for pk in promotion.scope_ids or ())
+    paths = ()
+    if promotion.scope == Scope.CATEGORIES:
+        paths = tuple(sorted((category_paths or {}).get(pk, "") for pk in ids))
+    return engine.Offer(
+        id=promotion.pk,
+        name=promotion.name,
+        kind=promotion.kind,
+        scope=promotion.scope,
+        scope_ids=ids,
+        category_paths=tuple(p for p in paths if p),
+        percent=promotion.percent,
+        amount=promotion.amount,
+        tiers=tuple(
+            engine.Tier(threshold=Decimal(str(t["threshold"])), amount=Decimal(str(t["amount"])))
+            for t in promotion.tiers or ()
+        ),
+        min_amount=promotion.min_amount,
+        provinces=frozenset(promotion.provinces or ()),
+        nth=promotion.nth,
+        buy_quantity=promotion.buy_quantity,
+        get_quantity=promotion.get_quantity,
+        get_sku_id=promotion.get_sku_id,
+        starts_at=promotion.starts_at,
+        ends_at=promotion.ends_at,
+        channel=promotion.channel,
+        target=promotion.target,
+        tier_code=promotion.tier_code,
+        usage_limit=promotion.usage_limit,
+        used=promotion.used,
+        per_customer_limit=promotion.per_customer_limit,
+        priority=promotion.priority,
+        group=promotion.exclusive_group,
+        stackable=promotion.stackable,
+    )
+
+
+def _category_paths(promotions) -> dict[int, str]:
+    ids = {int(pk) for p in promotions if p.scope == Scope.CATEGORIES for pk in p.scope_ids or ()}
+    if not ids:
+        return {}
+    from mercato.catalog.models import Category
+
+    return dict(Category.objects.filter(pk__in=ids).values_list("pk", "path"))
+
+
+def load_offers(*, now: datetime | None = None) -> list[engine.Offer]:
+    """Active promotions that have not ended by `now`, as offers (uncached)."""
+    now = now or timezone.now()
+    rows = list(Promotion.objects.filter(status=Status.ACTIVE, ends_at__gt=now))
+    paths = _category_paths(rows)
+    return [offer_of(p, paths) for p in rows]
+
+
+def running_offers(*, channel: str = "web", now: datetime | None = None) -> list[engine.Offer]:
+    """The promotions running now on `channel` (engine.Offer), from the cache when kept.
+
+    Uses left are as of the cached read: placement claims each use with a conditional
+    UPDATE (services.claim_uses), which is what guarantees the limit.
+    """
+    offers = cache.get(OFFERS_CACHE_KEY)
+    if offers is None:
+        offers = load_offers()
+        cache.set(OFFERS_CACHE_KEY, offers, OFFERS_CACHE_SECONDS)
+    now = now or timezone.now()
+    return [
+        o
+        for o in offers
+        if (o.starts_at is None or o.starts_at <= now)
+        and (o.ends_at is None or now < o.ends_at)
+        and o.channel in (engine.ANY_CHANNEL, channel)
+    ]
+
+
+def forget_offers(**_signal_kwargs) -> None:
+    """Drop the cached promotions now and again at commit (a request that read the old rows
+    while the change was uncommitted cannot leave a stale list behind)."""
+    cache.delete(OFFERS_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(OFFERS_CACHE_KEY))
+
+
+def category_paths(*, offers, category_ids) -> dict[int, str]:
+    """Tree paths of `category_ids` when an offer is scoped by category (one query), else
+    {}: what a caller needs to build engine.Line's category_path from products' ids."""
+    if not any(o.scope == engine.CATEGORIES for o in offers) or not category_ids:
+        return {}
+    from mercato.catalog.models import Category
+
+    return dict(Category.objects.filter(pk__in=set(category_ids)).values_list("pk", "path"))
+
+
+def needs_customer_history(offers) -> tuple[bool, bool]:
+    """(whether any offer targets new customers, whether any limits uses per customer):
+    what the caller must look up about the customer before pricing."""
+    return (
+        any(o.target == engine.NEW_CUSTOMERS for o in offers),
+        any(o.per_customer_limit is not None for o in offers),
+    )
+
+
+def customer_uses(*, customer_id: int, promotion_ids) -> dict[int, int]:
+    """How many times the customer had each of the promotions: one query."""
+    return dict(
+        CustomerUse.objects.filter(
+            customer_id=customer_id, promotion_id__in=list(promotion_ids)
+        ).values_list("promotion_id", "used")
+    )

@@ -1,0 +1,77 @@
+"""Usage limits under real concurrency on PostgreSQL: one thread and connection per buyer,
+released together (mercato.testing.concurrency)."""
+
+from decimal import Decimal
+
+import pytest
+
+from mercato.cart.models import Cart, CartPurpose
+from mercato.cart.services import add_to_cart
+from mercato.checkout.placement import Placement, place_order
+from mercato.orders.models import Order
+from mercato.promotions.models import CustomerUse, Kind, Redemption
+from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
+from mercato.testing.concurrency import run_concurrently
+from mercato.testing.factories import make_customer
+from mercato.testing.promotions import make_promotion
+
+D = Decimal
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("checkout_races"),
+]
+
+
+def buy(cart, customer):
+    return lambda: place_order(
+        cart=cart,
+        customer=customer,
+        address=CHENGDU,
+        payment_method="sandbox",
+        idempotency_key=new_key(),
+    )
+
+
+def test_twenty_buyers_race_for_a_promotion_limited_to_five_uses(shop, make_sku):
+    """20 customers place at once against 直降 ¥30 limited to 5 uses: every order is placed,
+    exactly 5 with the discount (and a redemption each), 15 at the full price."""
+    buyers, uses = 20, 5
+    promotion = make_promotion(Kind.AMOUNT_OFF, name="限量直降", amount="30.00", usage_limit=uses)
+    sku = make_sku(price="200.00")
+    stock(sku, shop["CD"], buyers)
+    customers = [make_customer() for _ in range(buyers)]
+    carts = [cart_with(c, (sku, 1)) for c in customers]
+
+    outcomes = run_concurrently([buy(cart, c) for cart, c in zip(carts, customers, strict=True)])
+
+    assert [o for o in outcomes if not isinstance(o, Placement)] == []
+    totals = sorted(o.order.total for o in outcomes)
+    assert totals == [D("170.00")] * uses + [D("200.00")] * (buyers - uses)
+    promotion.refresh_from_db()
+    assert promotion.used == uses
+    discounted = set(
+        Order.objects.filter(discount_total=D("30.00")).values_list("number", flat=True)
+    )
+    assert set(Redemption.objects.values_list("order_number", flat=True)) == discounted
+    assert len(discounted) == uses
+
+
+def test_one_customer_placing_twice_at_once_gets_a_once_per_customer_promotion_once(shop, make_sku):
+    promotion = make_promotion(
+        Kind.PERCENT_OFF, name="每人一次 9 折", percent="10", per_customer_limit=1
+    )
+    sku = make_sku(price="100.00")
+    stock(sku, shop["CD"], 10)
+    customer = make_customer()
+    carts = [cart_with(customer, (sku, 1))]
+    # A second cart of the same customer (a phone order's cart), placed at the same moment.
+    phone_cart = Cart.objects.create(customer=customer, purpose=CartPurpose.PHONE)
+    add_to_cart(cart=phone_cart, sku_id=sku.pk, quantity=1)
+    carts.append(phone_cart)
+
+    outcomes = run_concurrently([buy(cart, customer) for cart in carts])
+
+    assert [o for o in outcomes if not isinstance(o, Placement)] == []
+    assert sorted(o.order.discount_total for o in outcomes) == [D("0.00"), D("10.00")]
+    assert CustomerUse.objects.get(promotion=promotion).used == 1
