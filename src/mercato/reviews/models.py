@@ -6,7 +6,7 @@ denormalised for the product page (written only by the publishing service)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from mercato.core.masking import mask_phone, mask_text
@@ -38,7 +38,7 @@ class ProductQuestion(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    guest_name = models.CharField(_("name"), max_length=40, blank=True)
+    guest_name = models.CharField(pgettext_lazy("guest asking", "name"), max_length=40, blank=True)
     text = models.CharField(_("question"), max_length=500)
     status = models.CharField(
         _("status"), max_length=10, choices=ContentStatus.choices, default=ContentStatus.PENDING
@@ -104,7 +104,11 @@ class ProductAnswer(models.Model):
 
     @property
     def author_name(self) -> str:
-        return gettext("Customer service") if self.by_staff else public_name(self.customer)
+        return (
+            pgettext("answer author", "Customer service")
+            if self.by_staff
+            else public_name(self.customer)
+        )
 
 
 class ProductReview(models.Model):
@@ -125,7 +129,9 @@ class ProductReview(models.Model):
         _("status"), max_length=10, choices=ContentStatus.choices, default=ContentStatus.PENDING
     )
     flagged_words = models.JSONField(_("blocked words found"), default=list, blank=True)
-    created_at = models.DateTimeField(_("reviewed at"), auto_now_add=True)
+    created_at = models.DateTimeField(
+        pgettext_lazy("product review", "reviewed at"), auto_now_add=True
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
@@ -167,7 +173,7 @@ def review_photo_path(instance, filename: str) -> str:
 
 class ReviewPhoto(models.Model):
     review = models.ForeignKey(ProductReview, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(_("photo"), upload_to=review_photo_path)
+    image = models.ImageField(pgettext_lazy("product review", "photo"), upload_to=review_photo_path)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -187,7 +193,9 @@ class BlockedWord(models.Model):
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    created_at = models.DateTimeField(
+        pgettext_lazy("product review", "added at"), auto_now_add=True
+    )
 
     class Meta:
         ordering = ["word"]

@@ -239,7 +239,9 @@ def submit_review(*, customer, order_line_id: int, stars, text: str = "",
     body = _text(text, field="text", max_length=2000, required=False)
     photos = list(photos or [])
     if len(photos) > MAX_PHOTOS:
-        raise ValidationFailed({"photos": [_("At most %(n)s photos.") % {"n": MAX_PHOTOS}]})
+        raise ValidationFailed(
+            {"photos": [_("A review takes at most %(n)s photos.") % {"n": MAX_PHOTOS}]}
+        )
     for i, photo in enumerate(photos):
         _check_photo(photo, i)
     flagged = blocked_words_in(body)
