@@ -8,8 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mercato.service.story import customer_story, find_by_phone
+
 from .access import staff_view
-from .customer_story import customer_story, find_by_phone
 
 VIEW = "customers.view_customer"
 

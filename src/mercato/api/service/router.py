@@ -12,10 +12,19 @@ from mercato.api.schemas import responses
 from mercato.core import masking
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
-from mercato.service import selectors, services, sla
+from mercato.service import selectors, services, sla, story
 from mercato.service.models import Channel, Priority, TicketCategory, TicketStatus
 
-from .schemas import MessageOut, ReplyIn, TicketDetailOut, TicketFilterIn, TicketIn, TicketPageOut
+from .schemas import (
+    CustomersFoundOut,
+    CustomerStoryOut,
+    MessageOut,
+    ReplyIn,
+    TicketDetailOut,
+    TicketFilterIn,
+    TicketIn,
+    TicketPageOut,
+)
 
 router = Router(tags=["customer service"], auth=staff_auth)
 VIEW = "service.view_ticket"
@@ -148,3 +157,77 @@ def reply(request, number: str, payload: ReplyIn):
         actor=request.auth, ticket_id=ticket.pk, body=payload.body, visibility=payload.visibility
     )
     return Status(201, _message(request.auth, message))
+
+
+# The customer's whole story -------------------------------------------------------------------
+CUSTOMERS = "customers.view_customer"
+
+
+def _customer(user, c) -> dict:
+    return {
+        "id": c.pk,
+        "name": masking.name_for(user, c.name),
+        "mobile": masking.phone_for(user, c.mobile or ""),
+        "email": masking.text_for(user, c.email or ""),
+        "registered_at": c.registered_at,
+    }
+
+
+def _order(user, o) -> dict:
+    return {
+        "number": o.number, "status": o.status, "status_label": str(o.get_status_display()),
+        "on_hold": o.on_hold, "payment_method": o.payment_method, "total": o.total,
+        "placed_at": o.placed_at,
+    }  # fmt: skip
+
+
+@router.get("/customers", response=responses(CustomersFoundOut), summary="Find customers by phone")
+def find_customers(request, phone: str = Query(..., max_length=30)):
+    """The accounts with the number a caller gives (spaces, +86, dashes allowed) and the
+    latest guest orders to it."""
+    require_perm(request.auth, CUSTOMERS)
+    found = story.find_by_phone(phone)
+    if found is None:
+        raise ValidationFailed({"phone": ["Enter a mainland China mobile number (11 digits)."]})
+    user = request.auth
+    return {
+        "mobile": masking.phone_for(user, found.mobile),
+        "customers": [_customer(user, c) for c in found.customers],
+        "guest_orders": [_order(user, o) for o in found.guest_orders],
+    }
+
+
+@router.get(
+    "/customers/{customer_id}", response=responses(CustomerStoryOut),
+    summary="One customer's whole story",
+)  # fmt: skip
+def get_customer_story(request, customer_id: int):
+    require_perm(request.auth, CUSTOMERS)
+    found = story.customer_story(customer_id=customer_id)
+    if found is None:
+        raise NotFound("No such customer.", field="customer_id")
+    user = request.auth
+    return {
+        "customer": _customer(user, found.customer),
+        "order_count": found.order_count,
+        "spent_12_months": found.spent_12_months,
+        "orders": [_order(user, o) for o in found.orders],
+        "addresses": [
+            f"{masking.name_for(user, a.recipient)} {masking.phone_for(user, a.mobile)} "
+            f"{a.province}{a.city}{a.district}{masking.address_for(user, a.detail)}"
+            for a in found.addresses
+        ],
+        "tickets": [
+            {
+                "number": t.number,
+                "subject": masking.text_for(user, t.subject),
+                "status": t.status,
+                "created_at": t.created_at,
+            }
+            for t in found.tickets
+        ],  # fmt: skip
+        "returns": [r.number for r in found.returns],
+        "refunds": [r.refund_no for r in found.refunds],
+        "flags": (["blacklisted"] if found.blacklisted else [])
+        + (["refuses_cod"] if found.refuses_cod else []),
+    }

@@ -1,6 +1,7 @@
 """Schemas of the staff ticket API (/api/staff/tickets)."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from ninja import Field, Schema
 
@@ -107,3 +108,47 @@ class TicketIn(Schema):
 class ReplyIn(Schema):
     body: Text = Field(max_length=20_000)
     visibility: str = Field("public", description="public (to the customer) or internal")
+
+
+# The customer's whole story (/api/staff/customers) -----------------------------------------
+class CustomerRowOut(Schema):
+    id: int
+    name: str
+    mobile: str
+    email: str
+    registered_at: datetime
+
+
+class OrderRowOut(Schema):
+    number: str
+    status: str
+    status_label: str
+    on_hold: bool
+    payment_method: str
+    total: Decimal
+    placed_at: datetime
+
+
+class CustomersFoundOut(Schema):
+    mobile: str
+    customers: list[CustomerRowOut]
+    guest_orders: list[OrderRowOut]
+
+
+class StoryTicketOut(Schema):
+    number: str
+    subject: str
+    status: str
+    created_at: datetime
+
+
+class CustomerStoryOut(Schema):
+    customer: CustomerRowOut
+    order_count: int
+    spent_12_months: Decimal = Field(description="Paid and cash-on-delivery orders, yuan")
+    orders: list[OrderRowOut] = Field(description="The latest 20")
+    addresses: list[str]
+    tickets: list[StoryTicketOut]
+    returns: list[str] = Field(description="Return numbers, newest first")
+    refunds: list[str] = Field(description="Refund numbers, newest first")
+    flags: list[str] = Field(description="blacklisted, refuses_cod")

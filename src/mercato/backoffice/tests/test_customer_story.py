@@ -2,6 +2,8 @@
 one page with their orders, payments, notes and flags, masked for staff who may not see
 phone numbers in full, in a fixed number of queries."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
@@ -14,7 +16,7 @@ from mercato.testing.fulfillment import place as place_order
 
 pytestmark = pytest.mark.django_db
 MOBILE = "13800138000"
-BUDGET = 14
+BUDGET = 15
 
 
 @pytest.fixture
@@ -122,8 +124,8 @@ def test_only_staff_with_the_permission_may_look(client, make_staff, shop):
 
 def test_the_story_takes_the_same_queries_for_2_and_8_orders(client, make_staff, shop):
     """However long the story: the session and user, the customer, the order figures and
-    the latest orders, addresses, blacklist, payments, refunds, returns, notes, refused
-    parcels."""
+    the latest orders, addresses, blacklist, payments, refunds, returns, notes, tickets,
+    refused parcels."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -142,3 +144,27 @@ def test_the_story_takes_the_same_queries_for_2_and_8_orders(client, make_staff,
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts == [BUDGET, BUDGET]
+
+
+def test_the_staff_api_finds_the_caller_and_tells_their_story(client, make_staff, shop):
+    """/api/staff/customers?phone= and /api/staff/customers/{id}: the same story, masked
+    for staff without core.view_full_phone; a number that is no mobile is a 422 naming the
+    field; other departments get 403."""
+    customer = make_customer(MOBILE, name="王芳")
+    order = place(shop, customer)
+    client.force_login(make_staff("service"))
+    found = client.get("/api/staff/customers", {"phone": "138 0013 8000"}).json()
+    assert [c["id"] for c in found["customers"]] == [customer.pk]
+    assert found["customers"][0]["mobile"] == MOBILE
+    story = client.get(f"/api/staff/customers/{customer.pk}").json()
+    assert story["order_count"] == 1 and story["orders"][0]["number"] == order.number
+    assert Decimal(story["spent_12_months"]) == order.total and story["flags"] == []
+    bad = client.get("/api/staff/customers", {"phone": "12345"})
+    assert bad.status_code == 422 and "phone" in bad.content.decode()
+    viewer = make_staff("tech")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_customer"))
+    client.force_login(viewer)
+    masked = client.get(f"/api/staff/customers/{customer.pk}").json()
+    assert masked["customer"]["mobile"] == "138****8000"
+    client.force_login(make_staff("marketing"))
+    assert client.get(f"/api/staff/customers/{customer.pk}").status_code == 403

@@ -1,12 +1,12 @@
 """The customer's whole story (客户 360°) for customer service: who the caller is, found
 from the phone number they give, and everything the shop knows of them on one page —
 profile, addresses, orders with their state, payments and refunds, returns, notes on their
-orders, and flags (blacklisted, refuses cash on delivery). Tickets, chats and callbacks
-join it with the service center (issue 15).
+orders, their service tickets, and flags (blacklisted, refuses cash on delivery). Chats
+and callbacks join it when the service center has them.
 
-Reads only, through the owning apps' models, a fixed number of queries however long the
-story (budgeted in backoffice/tests/test_customer_story.py). Masking is the template's
-(personal tags), by the viewer's `core.view_full_phone`.
+Reads only, a fixed number of queries however long the story (budgeted in
+backoffice/tests/test_customer_story.py). Masking is the caller's: the back office's
+templates (personal tags) and the staff API, by the viewer's `core.view_full_phone`.
 """
 
 from dataclasses import dataclass, field
@@ -22,6 +22,8 @@ from mercato.customers.phones import normalize_cn_mobile
 from mercato.fulfillment.models import BlacklistEntry, BlacklistKind, Shipment, ShipmentStatus
 from mercato.orders.models import Order, OrderNote, OrderStatus
 from mercato.payments.models import Payment, Refund
+
+from .models import Ticket
 
 ORDERS_SHOWN = 20
 # Two refused cash-on-delivery parcels make a customer one to check before the next is sent.
@@ -65,6 +67,7 @@ class Story:
     refunds: list[Refund]
     returns: list[ReturnRequest]
     notes: list[OrderNote]
+    tickets: list[Ticket]
     blacklisted: list[BlacklistEntry]
     cod_refusals: int
 
@@ -120,6 +123,11 @@ def customer_story(*, customer_id: int, now=None) -> Story | None:
         notes=list(
             OrderNote.objects.filter(order__customer=customer)
             .select_related("order", "author")
+            .order_by("-created_at")[:ORDERS_SHOWN]
+        ),
+        tickets=list(
+            Ticket.objects.filter(customer=customer)
+            .select_related("assignee")
             .order_by("-created_at")[:ORDERS_SHOWN]
         ),
         blacklisted=blacklisted,
