@@ -3,45 +3,22 @@ local aiosmtpd server."""
 
 import email
 import re
-import socket
 from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from mercato.customers.accounts import send_password_reset_email
 from mercato.customers.services import create_customer
+from mercato.testing.smtp import local_smtp
 
 pytestmark = pytest.mark.django_db
 
 
-class Collect:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook)
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
-    handler = Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.DEFAULT_FROM_EMAIL = "Mercato <noreply@mercato.test>"
-    yield handler
-    controller.stop()
+    with local_smtp(settings) as handler:
+        settings.DEFAULT_FROM_EMAIL = "Mercato <noreply@mercato.test>"
+        yield handler
 
 
 def test_reset_link_is_delivered_over_smtp(smtp, client):

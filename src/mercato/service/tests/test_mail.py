@@ -5,13 +5,11 @@ to someone else's ticket."""
 
 import email
 import io
-import socket
 import sys
 from email.message import EmailMessage
 from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -21,37 +19,16 @@ from mercato.service.mail import receive_email
 from mercato.service.models import Channel, Direction, Ticket, TicketStatus, Visibility
 from mercato.testing.factories import make_customer
 from mercato.testing.service import make_ticket, png
+from mercato.testing.smtp import local_smtp
 
 pytestmark = pytest.mark.django_db
 
 
-class Collect:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook)
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
-    handler = Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.MERCATO_SERVICE_EMAIL = "Mercato 客服 <service@mercato.test>"
-    yield handler
-    controller.stop()
+    with local_smtp(settings) as handler:
+        settings.MERCATO_SERVICE_EMAIL = "Mercato 客服 <service@mercato.test>"
+        yield handler
 
 
 def customer_mail(
