@@ -1,0 +1,236 @@
+"""Customer service's figures (issue 15) on PostgreSQL, written to docs/performance.md:
+
+1. the ticket list over 1,000,000 tickets, filtered and paginated (each filter's first
+   page and count, median of 7, and whether its plan scans the whole ticket table);
+2. the customer look-up by the phone number a caller gives, among 200,000 customers and
+   their guest orders (service.story.find_by_phone), and the customer's whole story.
+
+    MERCATO_BENCH_DB=mercato_service_bench .venv/bin/python bench/service_bench.py \
+        [--tickets 1000000] [--customers 200000] [--no-docs]
+
+The database is dropped and created again. One customer, one ticket with a message, and
+one order come through the real services; the rest are copied from them in SQL with new
+ids, numbers, phones, statuses and dates (INSERT ... SELECT generate_series).
+"""
+
+import argparse
+import json
+import logging
+import re
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchdb import recreate_database, setup_django
+from orders_bench import copy_rows, machine, reset_sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "performance.md"
+RESULTS = ROOT / "bench" / "results" / "service-latest.json"
+RUNS = 7
+
+
+def timed(run) -> tuple[float, float, object]:
+    """(median ms, max ms, last result) of RUNS calls of `run`."""
+    timings, result = [], None
+    for _ in range(RUNS):
+        began = time.perf_counter()
+        result = run()
+        timings.append((time.perf_counter() - began) * 1000)
+    return round(statistics.median(timings), 2), round(max(timings), 2), result
+
+
+def seed(tickets: int, customers: int) -> dict:
+    from django.db import connection, transaction
+
+    from mercato.service import services
+    from mercato.testing.fulfillment import make_customer, make_shop, make_sku, place, stock
+
+    with transaction.atomic():
+        warehouses = make_shop()
+        sku = make_sku(price="50.00")
+        for warehouse in warehouses.values():
+            stock(sku, warehouse, 10_000)
+        customer = make_customer("13900000000", name="王芳")
+        order = place(customer, (sku, 1))
+        ticket = services.create_ticket(
+            actor=None, channel="phone", category="order_status", subject="订单什么时候发货",
+            body="客户来电询问发货时间", customer_id=customer.pk,
+            contact_phone="13900000000", order_numbers=[order.number],
+        )  # fmt: skip
+    with connection.cursor() as cursor, transaction.atomic():
+        cursor.execute("SELECT max(id) FROM core_user")
+        user_base = cursor.fetchone()[0] + 10
+        copy_rows(cursor, "core_user", f"t.id = {customer.user_id}", customers, {
+            "id": f"{user_base} + g", "username": "'bench-' || g", "phone": "''",
+        })  # fmt: skip
+        cursor.execute("SELECT max(id) FROM customers_customer")
+        customer_base = cursor.fetchone()[0] + 10
+        copy_rows(cursor, "customers_customer", f"t.id = {customer.pk}", customers, {
+            "id": f"{customer_base} + g", "user_id": f"{user_base} + g",
+            "mobile": "'13' || lpad((100000000 + g)::text, 9, '0')", "email": "NULL",
+        })  # fmt: skip
+        # Guest orders: one for every 20th customer's number, without the customer.
+        cursor.execute("SELECT max(id) FROM orders_order")
+        order_base = cursor.fetchone()[0] + 10
+        copy_rows(cursor, "orders_order", f"t.id = {order.pk}", customers // 20, {
+            "id": f"{order_base} + g", "number": "'2024' || lpad(g::text, 11, '0')",
+            "customer_id": "NULL", "guest_token": "md5(g::text)", "idempotency_key": "''",
+            "mobile": "'13' || lpad((100000000 + g * 20)::text, 9, '0')",
+        })  # fmt: skip
+        cursor.execute("SELECT max(id) FROM service_ticket")
+        ticket_base = cursor.fetchone()[0] + 10
+        statuses = "(ARRAY['new','open','pending','resolved','closed','closed','closed'])"
+        categories = (
+            "(ARRAY['product','order_status','delivery','return','complaint','invoice','other'])"
+        )
+        copy_rows(cursor, "service_ticket", f"t.id = {ticket.pk}", tickets, {
+            "id": f"{ticket_base} + g", "number": "'TKB' || lpad(g::text, 12, '0')",
+            "status": f"{statuses}[1 + g % 7]", "category": f"{categories}[1 + g % 7]",
+            "priority": "(ARRAY['low','normal','normal','high','urgent'])[1 + g % 5]",
+            "customer_id": f"CASE WHEN g % 3 = 0 THEN NULL ELSE {customer_base} + 1 + g % "
+                           f"{customers} END",
+            "contact_phone": "'13' || lpad((100000000 + g % 200000)::text, 9, '0')",
+            "subject": "(ARRAY['订单什么时候发货','退货进度','发票抬头','商品咨询','投诉快递'])"
+                       "[1 + g % 5] || ' ' || g",
+            "created_at": "now() - (g * interval '30 seconds')",
+            "updated_at": "now() - (g * interval '30 seconds')",
+            "first_response_due": "now() - (g * interval '30 seconds') + interval '2 hours'",
+            "resolution_due": "now() - (g * interval '30 seconds') + interval '2 days'",
+            "assignee_id": "t.assignee_id", "queue_id": "t.queue_id",
+        })  # fmt: skip
+        for table in ("core_user", "customers_customer", "orders_order", "service_ticket"):
+            reset_sequence(cursor, table)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return {"customer_base": customer_base, "customers": customers}
+
+
+def plan_scans_tickets(queryset) -> bool:
+    from django.db import connection
+
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    return bool(re.search(r"Seq Scan on service_ticket", plan))
+
+
+def bench_tickets() -> dict:
+    from django.core.paginator import Paginator
+
+    from mercato.service import selectors
+
+    filters = {
+        "no filter (newest first)": {},
+        "status open": {"status": "open"},
+        "category complaint": {"category": "complaint"},
+        "priority urgent": {"priority": "urgent"},
+        "SLA breached": {"breached": True},
+        "ticket number": {"q": "TKB000000500000"},
+        "caller's phone": {"q": "139 0000 0000"},
+        "status + category": {"status": "pending", "category": "delivery"},
+    }
+    results = {}
+    for label, data in filters.items():
+
+        def page(data=data):
+            paginator = Paginator(selectors.ticket_list(filters=data), selectors.LIST_PAGE_SIZE)
+            current = paginator.get_page(1)
+            return len(list(current.object_list)), paginator.count
+
+        median, worst, (rows, count) = timed(page)
+        first_page = selectors.ticket_list(filters=data)[: selectors.LIST_PAGE_SIZE]
+        results[label] = {
+            "ms_median": median, "ms_max": worst, "rows": rows, "count": count,
+            "seq_scan_on_tickets": plan_scans_tickets(first_page),
+        }  # fmt: skip
+    return results
+
+
+def bench_lookup(seeded: dict) -> dict:
+    from mercato.service.story import customer_story, find_by_phone
+
+    member = "13" + str(100000000 + seeded["customers"] // 2).zfill(9)
+    guest = "13" + str(100000000 + 20 * 1000).zfill(9)
+    said = f"+86 {member[:3]} {member[3:7]} {member[7:]}"
+    median, worst, found = timed(lambda: find_by_phone(said))
+    g_median, g_worst, g_found = timed(lambda: find_by_phone(guest))
+    customer_id = found.customers[0].pk
+    s_median, s_worst, story = timed(lambda: customer_story(customer_id=customer_id))
+    return {
+        "member by phone": {"ms_median": median, "ms_max": worst,
+                            "customers": len(found.customers)},
+        "guest orders by phone": {"ms_median": g_median, "ms_max": g_worst,
+                                  "guest_orders": len(g_found.guest_orders)},
+        "whole story of the customer": {"ms_median": s_median, "ms_max": s_worst,
+                                        "tickets": len(story.tickets)},
+    }  # fmt: skip
+
+
+def write_docs(result: dict, command: str) -> None:
+    t, lookup = result["tickets"], result["lookup"]
+    lines = [
+        f"Run {result['at']} with `{command}`.", "", f"- Machine: {result['machine']}", "",
+        f"**Ticket list** over {result['ticket_count']:,} tickets (first page of 30 and its "
+        f"count, median of {RUNS} runs):", "",
+        "| filter | median ms | max ms | rows | count | sequential scan of tickets |",
+        "|---|---:|---:|---:|---:|---|",
+    ]  # fmt: skip
+    for label, q in t.items():
+        lines.append(
+            f"| {label} | {q['ms_median']} | {q['ms_max']} | {q['rows']} | {q['count']:,} | "
+            f"{'yes' if q['seq_scan_on_tickets'] else 'no'} |"
+        )
+    lines += [
+        "", f"**Look-up by phone** among {result['customers']:,} customers "
+        f"(`service.story.find_by_phone`, median of {RUNS} runs):", "",
+        "| look-up | median ms | max ms |", "|---|---:|---:|",
+    ]  # fmt: skip
+    for label, q in lookup.items():
+        lines.append(f"| {label} | {q['ms_median']} | {q['ms_max']} |")
+    lines += ["", "Raw figures: `bench/results/service-latest.json`."]
+    text = DOCS.read_text(encoding="utf-8")
+    block = "<!-- service-bench -->\n" + "\n".join(lines) + "\n<!-- /service-bench -->"
+    if "<!-- service-bench -->" in text:
+        text = re.sub(r"<!-- service-bench -->.*<!-- /service-bench -->", block, text, flags=re.S)
+    else:
+        text += "\n## Customer service (issue 15)\n\n" + block + "\n"
+    DOCS.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args()
+    name = __import__("os").environ.get("MERCATO_BENCH_DB", "mercato_service_bench")
+    recreate_database(name)
+    setup_django(
+        name,
+        without=("REDIS_URL", "CELERY_BROKER_URL"),
+        defaults={"MERCATO_PAYMENT_METHODS": "cod,sandbox", "MERCATO_UNSAFE_ALLOW_SANDBOX": "1"},
+    )
+    logging.disable(logging.INFO)
+    from mercato.service.models import Ticket
+
+    seeded = seed(args.tickets, args.customers)
+    result = {
+        "at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "ticket_count": Ticket.objects.count(),
+        "customers": args.customers,
+        "tickets": bench_tickets(),
+        "lookup": bench_lookup(seeded),
+        "machine": machine(),
+    }
+    print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
+    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    if not args.no_docs:
+        write_docs(result, "python bench/service_bench.py " + " ".join(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()
