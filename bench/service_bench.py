@@ -16,6 +16,7 @@ ids, numbers, phones, statuses and dates (INSERT ... SELECT generate_series).
 import argparse
 import json
 import logging
+import os
 import re
 import statistics
 import sys
@@ -207,7 +208,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
-    name = __import__("os").environ.get("MERCATO_BENCH_DB", "mercato_service_bench")
+    name = os.environ.get("MERCATO_BENCH_DB", "mercato_service_bench")
     recreate_database(name)
     setup_django(
         name,

@@ -1,6 +1,7 @@
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
 
-from .models import Reservation, StockMovement, Warehouse
+from .models import Reservation, Stock, StockMovement, Warehouse
 
 
 def warehouses_serving(*, province: str) -> QuerySet[Warehouse]:
@@ -15,10 +16,6 @@ def available_sku_ids(*, sku_ids, province: str | None) -> set[int]:
 
     With a province: only in the active warehouses that serve it. Without: in any.
     """
-    from django.db.models import F
-
-    from .models import Stock
-
     stocks = Stock.objects.filter(
         sku_id__in=list(sku_ids), warehouse__is_active=True, on_hand__gt=F("reserved")
     )
@@ -31,10 +28,6 @@ def available_sku_ids(*, sku_ids, province: str | None) -> set[int]:
 def products_in_stock(*, product_ids) -> set[int]:
     """Which of these products have an active SKU with stock to sell in an active warehouse
     (product cards' stock state), in one query."""
-    from django.db.models import F
-
-    from .models import Stock
-
     return set(
         Stock.objects.filter(
             sku__product_id__in=list(product_ids),
@@ -63,10 +56,8 @@ def stock_disagreements(*, limit: int = 20) -> list[str]:
     on-hand changes. [] when all agree (what the fault suite and `mercato check_data`
     check after every fault). Two subqueries over the whole table: an operator's check,
     not a page."""
-    from django.db.models import F, OuterRef, Subquery, Sum
+    from django.db.models import OuterRef, Subquery, Sum
     from django.db.models.functions import Coalesce
-
-    from .models import Stock, StockMovement
 
     held = Reservation.objects.filter(
         sku=OuterRef("sku"), warehouse=OuterRef("warehouse"), status=Reservation.Status.ACTIVE
@@ -116,18 +107,12 @@ def stock_movements_by_id(ids) -> dict[int, StockMovement]:
 def low_stock_units() -> int:
     """Available units at or under which a SKU's stock in a warehouse is low (a setting,
     MERCATO_LOW_STOCK_UNITS, 5 by default)."""
-    from django.conf import settings
-
     return int(getattr(settings, "MERCATO_LOW_STOCK_UNITS", 5))
 
 
 def stock_rows() -> QuerySet:
     """Every stock row with its SKU, product, warehouse and bin, `available_units`
     annotated (on hand − reserved), the SKU's code then the warehouse's priority first."""
-    from django.db.models import F
-
-    from .models import Stock
-
     return (
         Stock.objects.select_related("sku__product", "warehouse", "bin")
         .annotate(available_units=F("on_hand") - F("reserved"))

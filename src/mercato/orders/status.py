@@ -111,24 +111,32 @@ def bulk_transition(
     one UPDATE, a constant number of queries however many orders. The caller holds the
     rows' locks. `data`: {order id: dict} for each event's details. Returns how many
     moved."""
+    now = timezone.now()
     moved = bulk_transition_rows(
         rows=[(order.pk, order.status) for order in orders],
         to=to,
         actor=actor,
         reason=reason,
         data=data,
+        now=now,
     )
-    now = timezone.now()
     for order in orders:
         order.status, order.updated_at = to, now
     return moved
 
 
 def bulk_transition_rows(
-    *, rows: list[tuple[int, str]], to: str, actor: User | None, reason: str = "", data=None
+    *,
+    rows: list[tuple[int, str]],
+    to: str,
+    actor: User | None,
+    reason: str = "",
+    data=None,
+    now=None,
 ) -> int:
     """bulk_transition() for (order id, current status) pairs, for a job that read only
-    those two columns (100,000 Order instances cost the wave job seconds of Python)."""
+    those two columns (100,000 Order instances cost the wave job seconds of Python).
+    `now`: the orders' updated_at (the caller's, when it keeps the same on its instances)."""
     for _pk, status in rows:
         if to not in ALLOWED[status]:
             raise IllegalTransition(current=status, target=to)
@@ -149,6 +157,6 @@ def bulk_transition_rows(
         ],
     )  # fmt: skip
     Order.objects.filter(any_of("pk", [pk for pk, _status in rows])).update(
-        status=to, updated_at=timezone.now()
+        status=to, updated_at=now or timezone.now()
     )
     return len(rows)

@@ -173,7 +173,7 @@ def _customer(user, c) -> dict:
     }
 
 
-def _order(user, o) -> dict:
+def _order(o) -> dict:
     return {
         "number": o.number, "status": o.status, "status_label": str(o.get_status_display()),
         "on_hold": o.on_hold, "payment_method": o.payment_method, "total": o.total,
@@ -193,7 +193,7 @@ def find_customers(request, phone: str = Query(..., max_length=30)):
     return {
         "mobile": masking.phone_for(user, found.mobile),
         "customers": [_customer(user, c) for c in found.customers],
-        "guest_orders": [_order(user, o) for o in found.guest_orders],
+        "guest_orders": [_order(o) for o in found.guest_orders],
     }
 
 
@@ -211,7 +211,7 @@ def get_customer_story(request, customer_id: int):
         "customer": _customer(user, found.customer),
         "order_count": found.order_count,
         "spent_12_months": found.spent_12_months,
-        "orders": [_order(user, o) for o in found.orders],
+        "orders": [_order(o) for o in found.orders],
         "addresses": [
             f"{masking.name_for(user, a.recipient)} {masking.phone_for(user, a.mobile)} "
             f"{a.province}{a.city}{a.district}{masking.address_for(user, a.detail)}"
