@@ -22,6 +22,7 @@ from mercato.cart.selectors import carts_to_lock, selected_lines
 from mercato.cart.services import remove_lines
 from mercato.core.compiled import CompiledQuery
 from mercato.core.errors import NotFound, ValidationFailed
+from mercato.core.money import ZERO, to_fen
 from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.inventory.allocation import OutOfStock, Parcel, plan_parcels
 from mercato.inventory.reservations import PlanOutdated, reserve_stock_for_new_reference
@@ -44,7 +45,7 @@ from mercato.orders.services import (
 from mercato.payments.gateways import enabled_methods
 from mercato.payments.services import create_cod_payment
 from mercato.promotions import engine as promotion_engine
-from mercato.promotions.selectors import customer_uses, needs_customer_history, running_offers
+from mercato.promotions.selectors import customer_uses, running_offers
 from mercato.promotions.services import UsedUp, claim_uses, record_redemptions
 
 from .services import (
@@ -55,7 +56,7 @@ from .services import (
     shipping_rates,
     validate_invoice,
 )
-from .totals import ZERO, Totals, compute_totals, to_fen
+from .totals import Totals, compute_totals
 
 MAX_KEY_LENGTH = 64  # Order.idempotency_key
 INVOICE_KINDS = {InvoiceType.PERSONAL: INVOICE_PERSONAL, InvoiceType.COMPANY: INVOICE_COMPANY}
@@ -110,7 +111,7 @@ class _Priced:
     weight_g: int
     shipping_fee: Decimal
     totals: Totals
-    pricing: promotion_engine.Pricing
+    applied: tuple[promotion_engine.AppliedOffer, ...]  # the promotions that took money off
 
     @property
     def wanted(self) -> list[tuple[int, int]]:
@@ -174,45 +175,46 @@ def shopper_for(
     (offers limited per customer); none when no offer asks."""
     is_new, used = False, {}
     if customer_id is not None and offers:
-        for_new, per_customer = needs_customer_history(offers)
-        if for_new:
+        if any(o.target == promotion_engine.NEW_CUSTOMERS for o in offers):
             is_new = not has_placed_orders(customer_id=customer_id)
-        if per_customer:
-            limited = [o.id for o in offers if o.per_customer_limit is not None]
+        limited = [o.id for o in offers if o.per_customer_limit is not None]
+        if limited:
             used = customer_uses(customer_id=customer_id, promotion_ids=limited)
     return promotion_engine.Shopper(
         customer_id=customer_id, is_new=is_new, used=used, channel=channel, province=province
     )
 
 
-def _price(cart_lines: list[SelectedLine], *, province: str, rate, offers=(), shopper=None):
+def _price(cart_lines: list[SelectedLine], *, province: str, rate, offers, shopper) -> _Priced:
     """Current list prices and weights, the shipping fee at `rate`, the promotions' best
-    combination for `shopper` (promotions.engine) and the totals."""
+    combination for `shopper` (promotions.engine; not run when no promotion runs) and the
+    totals."""
     weight_g = sum(line.weight_g * line.quantity for line in cart_lines)
     goods = [(line.list_price, line.quantity) for line in cart_lines]
     goods_total = sum((to_fen(price * qty) for price, qty in goods), ZERO)
     # One fee for the whole order, by its total weight: a split (拆单) is the shop's
     # choice, so the customer does not pay for a second parcel.
     fee = fee_at_rate(rate, province=province, weight_g=weight_g, goods_total=goods_total)
-    pricing = promotion_engine.price(
-        lines=[
-            promotion_engine.Line(
-                sku_id=line.sku_id,
-                product_id=line.product_id,
-                unit_price=line.list_price,
-                quantity=line.quantity,
-                category_path=line.category_path or "",
-                brand_id=line.brand_id,
-            )
-            for line in cart_lines
-        ],
-        offers=offers,
-        shopper=shopper or promotion_engine.Shopper(province=province),
-        shipping_fee=to_fen(fee),
-    )
-    totals = compute_totals(
-        lines=goods, shipping_fee=pricing.shipping_fee, line_discounts=pricing.line_discounts
-    )
+    applied, line_discounts = (), None
+    if offers:
+        pricing = promotion_engine.price(
+            lines=[
+                promotion_engine.Line(
+                    sku_id=line.sku_id,
+                    product_id=line.product_id,
+                    unit_price=line.list_price,
+                    quantity=line.quantity,
+                    category_path=line.category_path or "",
+                    brand_id=line.brand_id,
+                )
+                for line in cart_lines
+            ],
+            offers=offers,
+            shopper=shopper,
+            shipping_fee=to_fen(fee),
+        )
+        applied, fee, line_discounts = pricing.applied, pricing.shipping_fee, pricing.line_discounts
+    totals = compute_totals(lines=goods, shipping_fee=fee, line_discounts=line_discounts)
     lines = [
         PricedLine(
             sku_id=line.sku_id,
@@ -226,7 +228,7 @@ def _price(cart_lines: list[SelectedLine], *, province: str, rate, offers=(), sh
         )
         for line, share in zip(cart_lines, totals.lines, strict=True)
     ]
-    return _Priced(cart_lines, lines, weight_g, totals.shipping_fee, totals, pricing)
+    return _Priced(cart_lines, lines, weight_g, totals.shipping_fee, totals, applied)
 
 
 def quote_checkout(*, cart, province: str, channel: str = "web") -> CheckoutQuote:
@@ -259,7 +261,7 @@ def quote_checkout(*, cart, province: str, channel: str = "web") -> CheckoutQuot
         weight_g=priced.weight_g,
         shipping_fee=priced.shipping_fee,
         totals=priced.totals,
-        promotions=priced.pricing.applied,
+        promotions=priced.applied,
     )
 
 
@@ -456,7 +458,7 @@ def _price_with_uses(cart_lines, *, customer, province: str, rate, channel: str)
     while True:
         priced = _price(cart_lines, province=province, rate=rate, offers=offers, shopper=shopper)
         try:
-            claim_uses(applied=priced.pricing.applied, offers=offers, customer_id=customer_id)
+            claim_uses(applied=priced.applied, offers=offers, customer_id=customer_id)
         except UsedUp as exc:
             offers = [o for o in offers if o.id not in exc.promotion_ids]
             continue
@@ -530,7 +532,7 @@ def _place(
         client_ip=client_ip,
     )
     record_redemptions(
-        applied=priced.pricing.applied,
+        applied=priced.applied,
         customer_id=customer.pk if customer is not None else None,
         order_number=order.number,
     )

@@ -11,9 +11,9 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from mercato.checkout.models import ShippingRate, ShippingZone, ShippingZoneProvince
-from mercato.checkout.totals import to_fen
 from mercato.core.db import db_decimal
 from mercato.core.errors import DomainError, ValidationFailed
+from mercato.core.money import to_fen
 from mercato.core.regions import mainland_provinces
 
 DEFAULT_FREE_SHIPPING_THRESHOLD = Decimal("99.00")

@@ -13,17 +13,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from mercato.core.errors import DomainError
-from mercato.core.money import FEN, ZERO, spread_discount, to_fen
-
-__all__ = [
-    "FEN",
-    "ZERO",
-    "LineTotal",
-    "Totals",
-    "compute_totals",
-    "spread_discount",
-    "to_fen",
-]
+from mercato.core.money import ZERO, spread_discount, to_fen
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The promotion engine: which promotions a cart gets and what each line pays. Pure.
 
 No database here: the caller passes the cart's lines, the shopper and the promotions
-(selectors.active_offers) and gets back a `Pricing`. Every amount is worked in whole fen
+(selectors.running_offers) and gets back a `Pricing`. Every amount is worked in whole fen
 (ints), so the arithmetic is exact; Decimals (yuan, two places) go in and come out.
 
 How a set of promotions applies: in one fixed order — item promotions first (percent or
@@ -31,9 +31,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from mercato.core.money import FEN, ZERO, spread_fen
+from mercato.core.money import FEN, ZERO, spread_fen, to_fen
 
 # Kinds (promotions.models.Kind has the same values, with labels).
 PERCENT_OFF = "percent_off"  # percent off the lines in scope
@@ -186,7 +186,7 @@ class TierHint:
 
 
 def _fen(amount: Decimal) -> int:
-    return int(Decimal(amount).quantize(FEN, rounding=ROUND_HALF_UP) / FEN)
+    return int(to_fen(amount) / FEN)
 
 
 def _yuan(fen: int) -> Decimal:
@@ -517,10 +517,6 @@ def next_tier_hint(
         offer_id=offer.id,
         name=offer.name,
         missing=_yuan(missing),
-        threshold=to_yuan(tier.threshold),
-        amount=to_yuan(tier.amount),
+        threshold=to_fen(tier.threshold),
+        amount=to_fen(tier.amount),
     )
-
-
-def to_yuan(amount: Decimal) -> Decimal:
-    return Decimal(amount).quantize(FEN, rounding=ROUND_HALF_UP)

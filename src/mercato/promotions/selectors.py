@@ -61,13 +61,16 @@ def offer_of(promotion: Promotion, category_paths: dict[int, str] | None = None)
     )
 
 
-def _category_paths(promotions) -> dict[int, str]:
-    ids = {int(pk) for p in promotions if p.scope == Scope.CATEGORIES for pk in p.scope_ids or ()}
-    if not ids:
-        return {}
+def _paths_of(category_ids) -> dict[int, str]:
+    """Category id -> tree path: one query."""
     from mercato.catalog.models import Category
 
-    return dict(Category.objects.filter(pk__in=ids).values_list("pk", "path"))
+    return dict(Category.objects.filter(pk__in=set(category_ids)).values_list("pk", "path"))
+
+
+def _category_paths(promotions) -> dict[int, str]:
+    ids = {int(pk) for p in promotions if p.scope == Scope.CATEGORIES for pk in p.scope_ids or ()}
+    return _paths_of(ids) if ids else {}
 
 
 def load_offers(*, now: datetime | None = None) -> list[engine.Offer]:
@@ -110,18 +113,7 @@ def category_paths(*, offers, category_ids) -> dict[int, str]:
     {}: what a caller needs to build engine.Line's category_path from products' ids."""
     if not any(o.scope == engine.CATEGORIES for o in offers) or not category_ids:
         return {}
-    from mercato.catalog.models import Category
-
-    return dict(Category.objects.filter(pk__in=set(category_ids)).values_list("pk", "path"))
-
-
-def needs_customer_history(offers) -> tuple[bool, bool]:
-    """(whether any offer targets new customers, whether any limits uses per customer):
-    what the caller must look up about the customer before pricing."""
-    return (
-        any(o.target == engine.NEW_CUSTOMERS for o in offers),
-        any(o.per_customer_limit is not None for o in offers),
-    )
+    return _paths_of(category_ids)
 
 
 def customer_uses(*, customer_id: int, promotion_ids) -> dict[int, int]:

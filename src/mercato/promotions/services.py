@@ -397,35 +397,40 @@ def claim_uses(*, applied, offers, customer_id: int | None) -> None:
     record every use). Raises UsedUp naming the promotions that
     had no use left (nothing of this call stays written); the caller prices again without
     them. record_redemptions writes what each took off, once the order has its number."""
-    if not applied:
-        return
-    limits = {o.id: o for o in offers}
+    offers_by_id = {o.id: o for o in offers}
+    limited = [
+        offer
+        for item in applied
+        if (offer := offers_by_id[item.id]).usage_limit is not None
+        or (offer.per_customer_limit is not None and customer_id is not None)
+    ]
+    if not limited:
+        return  # nothing to count: no savepoint either
     short: set[int] = set()
     try:
         with transaction.atomic():
-            for item in applied:
-                offer = limits[item.id]
+            for offer in limited:
                 if offer.usage_limit is not None:
                     rows = Promotion.objects.filter(
                         Q(usage_limit__isnull=True) | Q(used__lt=F("usage_limit")),
-                        pk=item.id,
+                        pk=offer.id,
                         status=Status.ACTIVE,
                     )
                     if not rows.update(used=F("used") + 1):
-                        short.add(item.id)
+                        short.add(offer.id)
                         continue
                 if offer.per_customer_limit is not None and customer_id is not None:
                     CustomerUse.objects.bulk_create(
-                        [CustomerUse(promotion_id=item.id, customer_id=customer_id)],
+                        [CustomerUse(promotion_id=offer.id, customer_id=customer_id)],
                         ignore_conflicts=True,
                     )
                     mine = CustomerUse.objects.filter(
-                        promotion_id=item.id,
+                        promotion_id=offer.id,
                         customer_id=customer_id,
                         used__lt=offer.per_customer_limit,
                     )
                     if not mine.update(used=F("used") + 1):
-                        short.add(item.id)
+                        short.add(offer.id)
             if short:
                 raise UsedUp(short)
     except UsedUp:

@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mercato.checkout.totals import compute_totals, spread_discount
+from mercato.checkout.totals import compute_totals
 from mercato.core.errors import DomainError
+from mercato.core.money import spread_discount
 
 D = Decimal
 cents = st.decimals(min_value="0.01", max_value="9999.99", places=2)
