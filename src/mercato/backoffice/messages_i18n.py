@@ -5,9 +5,12 @@ messages through gettext, so the fixed ones below get a Chinese translation; mes
 built with values (a SKU code, a number) fall back to English.
 """
 
+from django.contrib import messages
 from django.utils.translation import gettext, gettext_noop
 
 from mercato.core.errors import DomainError, ValidationFailed
+
+from .access import forbidden
 
 KNOWN = [
     gettext_noop("A product needs at least one active SKU with a price to go on sale"),
@@ -74,3 +77,23 @@ def add_errors_to_form(form, exc: DomainError, aliases: dict[str, str] | None = 
     for field, msg in pairs:
         field = aliases.get(field, field)
         form.add_error(field if field in form.fields else None, gettext(str(msg)))
+
+
+def refused(request, exc: DomainError, back):
+    """The answer to a change a service refused: the forbidden page for a 403, else its
+    message shown and `back` (the redirect to the page the form was on)."""
+    if exc.status == 403:
+        return forbidden(request)
+    messages.error(request, message_of(exc))
+    return back
+
+
+def act(request, call, success: str, back):
+    """Run `call`, the change a POSTed form asks a service for: refused, see `refused`;
+    done, `success` shown and `back`."""
+    try:
+        call()
+    except DomainError as exc:
+        return refused(request, exc, back)
+    messages.success(request, success)
+    return back

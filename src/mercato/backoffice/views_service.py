@@ -30,7 +30,7 @@ from mercato.service.models import (
 from mercato.service.status import ALLOWED
 
 from .access import forbidden, staff_view
-from .messages_i18n import add_errors_to_form, message_of
+from .messages_i18n import add_errors_to_form, refused
 
 VIEW, ADD, HANDLE = "service.view_ticket", "service.add_ticket", "service.handle_ticket"
 SUPERVISE = "service.supervise_tickets"
@@ -133,22 +133,30 @@ def ticket_detail(request, number: str):
     return render(request, "backoffice/service/detail.html", context)
 
 
-def _done(request, number, call, success: str):
+def _ticket_id(number: str) -> int:
+    """The ticket a POSTed change is for: its id only (the service loads what it needs)."""
+    ticket_id = selectors.ticket_id(number=number)
+    if ticket_id is None:
+        raise Http404("No such ticket")
+    return ticket_id
+
+
+def _done(request, number, call, success):
+    """Run `call`, a change to ticket `number` that returns the ticket to show next (a
+    merge's target, a split's new ticket); `success` is the message, or a function of that
+    ticket giving it."""
     try:
-        call()
+        shown = call()
     except DomainError as exc:
-        if exc.status == 403:
-            return forbidden(request)
-        messages.error(request, message_of(exc))
-    else:
-        messages.success(request, success)
-    return redirect("backoffice:ticket_detail", number=number)
+        return refused(request, exc, redirect("backoffice:ticket_detail", number=number))
+    messages.success(request, success(shown) if callable(success) else success)
+    return redirect("backoffice:ticket_detail", number=shown.number)
 
 
 @require_POST
 @staff_view(HANDLE)
 def ticket_reply(request, number: str):
-    ticket = _ticket(number)
+    ticket_id = _ticket_id(number)
     form = ReplyForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Write a message first."))
@@ -160,7 +168,7 @@ def ticket_reply(request, number: str):
         lambda: (
             services.reply_to_ticket(
                 actor=request.user,
-                ticket_id=ticket.pk,
+                ticket_id=ticket_id,
                 body=form.cleaned_data["body"],
                 visibility=visibility,
                 attachments=request.FILES.getlist("attachments"),
@@ -173,13 +181,13 @@ def ticket_reply(request, number: str):
 @require_POST
 @staff_view(HANDLE)
 def ticket_status(request, number: str):
-    ticket = _ticket(number)
+    ticket_id = _ticket_id(number)
     return _done(
         request,
         number,
         lambda: services.change_status(
             actor=request.user,
-            ticket_id=ticket.pk,
+            ticket_id=ticket_id,
             to=request.POST.get("status", ""),
             reason=request.POST.get("reason", ""),
         ),  # fmt: skip
@@ -194,7 +202,7 @@ def _user_id(value: str):
 @require_POST
 @staff_view(HANDLE)
 def ticket_assign(request, number: str):
-    ticket = _ticket(number)
+    ticket_id = _ticket_id(number)
     if "take" in request.POST:
         assignee_id = request.user.pk
     else:
@@ -204,7 +212,7 @@ def ticket_assign(request, number: str):
         number,
         lambda: services.assign_ticket(
             actor=request.user,
-            ticket_id=ticket.pk,
+            ticket_id=ticket_id,
             assignee_id=assignee_id,
             reason=request.POST.get("reason", ""),
         ),  # fmt: skip
@@ -215,13 +223,13 @@ def ticket_assign(request, number: str):
 @require_POST
 @staff_view(SUPERVISE)
 def ticket_escalate(request, number: str):
-    ticket = _ticket(number)
+    ticket_id = _ticket_id(number)
     return _done(
         request,
         number,
         lambda: services.escalate_ticket(
             actor=request.user,
-            ticket_id=ticket.pk,
+            ticket_id=ticket_id,
             reason=request.POST.get("reason", ""),
             assignee_id=_user_id(request.POST.get("assignee", "")),
         ),  # fmt: skip
@@ -232,48 +240,45 @@ def ticket_escalate(request, number: str):
 @require_POST
 @staff_view(HANDLE)
 def ticket_merge(request, number: str):
-    ticket = _ticket(number)
+    ticket_id = _ticket_id(number)
     target = request.POST.get("target", "").strip().upper()
-    try:
-        merged = services.merge_tickets(actor=request.user, source_id=ticket.pk,
-                                        target_number=target)  # fmt: skip
-    except DomainError as exc:
-        if exc.status == 403:
-            return forbidden(request)
-        messages.error(request, message_of(exc))
-        return redirect("backoffice:ticket_detail", number=number)
-    messages.success(request, _("Merged into %(number)s.") % {"number": merged.number})
-    return redirect("backoffice:ticket_detail", number=merged.number)
+    return _done(
+        request,
+        number,
+        lambda: services.merge_tickets(
+            actor=request.user, source_id=ticket_id, target_number=target
+        ),
+        lambda merged: _("Merged into %(number)s.") % {"number": merged.number},
+    )
 
 
 @require_POST
 @staff_view(HANDLE)
 def ticket_split(request, number: str):
-    ticket = _ticket(number)
-    try:
-        new = services.split_ticket(
-            actor=request.user, ticket_id=ticket.pk,
-            message_ids=request.POST.getlist("messages"), subject=request.POST.get("subject", ""),
-        )  # fmt: skip
-    except DomainError as exc:
-        if exc.status == 403:
-            return forbidden(request)
-        messages.error(request, message_of(exc))
-        return redirect("backoffice:ticket_detail", number=number)
-    messages.success(request, _("New ticket %(number)s.") % {"number": new.number})
-    return redirect("backoffice:ticket_detail", number=new.number)
+    ticket_id = _ticket_id(number)
+    return _done(
+        request,
+        number,
+        lambda: services.split_ticket(
+            actor=request.user,
+            ticket_id=ticket_id,
+            message_ids=request.POST.getlist("messages"),
+            subject=request.POST.get("subject", ""),
+        ),  # fmt: skip
+        lambda new: _("New ticket %(number)s.") % {"number": new.number},
+    )
 
 
 @require_POST
 @staff_view(HANDLE)
 def ticket_tags(request, number: str):
-    ticket = _ticket(number)
+    ticket_id = _ticket_id(number)
     return _done(
         request,
         number,
         lambda: services.set_tags(
             actor=request.user,
-            ticket_id=ticket.pk,
+            ticket_id=ticket_id,
             names=services.split_tag_text(request.POST.get("tags", "")),
         ),  # fmt: skip
         _("Tags saved."),

@@ -142,7 +142,6 @@ def receive_email(raw: bytes, *, now=None) -> TicketMessage:
     now = now or timezone.now()
     msg = email.message_from_bytes(raw, policy=default_policy)
     name, sender = parseaddr(str(msg.get("From", "")))
-    sender = sender.strip().lower()
     try:
         sender = services.clean_email(sender, "from")
     except ValidationFailed:

@@ -13,11 +13,12 @@ from .models import OPEN_STATUSES, Ticket, TicketEvent, TicketMessage
 LIST_PAGE_SIZE = 30
 
 
-def breached_q(now) -> Q:
-    """An open ticket whose first response or resolution is overdue."""
-    return Q(status__in=OPEN_STATUSES) & (
-        Q(first_responded_at__isnull=True, first_response_due__lt=now)
-        | Q(resolved_at__isnull=True, resolution_due__lt=now)
+def breached_q(now, prefix: str = "") -> Q:
+    """An open ticket whose first response or resolution is overdue (`prefix`: the path to
+    the ticket from the model queried, e.g. "assigned_tickets__")."""
+    return Q(**{f"{prefix}status__in": OPEN_STATUSES}) & (
+        Q(**{f"{prefix}first_responded_at__isnull": True, f"{prefix}first_response_due__lt": now})
+        | Q(**{f"{prefix}resolved_at__isnull": True, f"{prefix}resolution_due__lt": now})
     )
 
 
@@ -52,6 +53,10 @@ def ticket_list(*, filters: dict | None = None, now=None) -> QuerySet[Ticket]:
             | Q(subject__icontains=q)
         )  # fmt: skip
     return queryset.order_by("-created_at", "-id")
+
+
+def ticket_id(*, number: str) -> int | None:
+    return Ticket.objects.filter(number=number).values_list("pk", flat=True).first()
 
 
 def ticket_detail(*, number: str) -> Ticket | None:
@@ -123,20 +128,7 @@ def team_board(*, now=None) -> list[dict]:
         .objects.filter(is_active=True, staff_profile__department__code="service")
         .annotate(
             open=Count("assigned_tickets", filter=open_q),
-            breached=Count(
-                "assigned_tickets",
-                filter=open_q
-                & (
-                    Q(
-                        assigned_tickets__first_responded_at__isnull=True,
-                        assigned_tickets__first_response_due__lt=now,
-                    )
-                    | Q(
-                        assigned_tickets__resolved_at__isnull=True,
-                        assigned_tickets__resolution_due__lt=now,
-                    )
-                ),
-            ),  # fmt: skip
+            breached=Count("assigned_tickets", filter=breached_q(now, "assigned_tickets__")),
             escalated=Count(
                 "assigned_tickets", filter=open_q & Q(assigned_tickets__escalated=True)
             ),

@@ -3,7 +3,7 @@ makes a move (a TicketEvent each). docs/service.md draws it.
 
 new → open → pending (waiting for the customer) → resolved → closed; a customer's reply
 moves pending back to open, and a reply to a resolved or closed ticket reopens it (the rule
-in services.reopen_by_reply)."""
+in services._reopen, used by reply_to_ticket and receive_customer_message)."""
 
 from django.utils.translation import gettext as _
 

@@ -150,11 +150,11 @@ def create_ticket(request, payload: TicketIn):
 )  # fmt: skip
 def reply(request, number: str, payload: ReplyIn):
     require_perm(request.auth, "service.handle_ticket")
-    ticket = selectors.ticket_detail(number=number)
-    if ticket is None:
+    ticket_id = selectors.ticket_id(number=number)
+    if ticket_id is None:
         raise NotFound("No such ticket.", field="number")
     message = services.reply_to_ticket(
-        actor=request.auth, ticket_id=ticket.pk, body=payload.body, visibility=payload.visibility
+        actor=request.auth, ticket_id=ticket_id, body=payload.body, visibility=payload.visibility
     )
     return Status(201, _message(request.auth, message))
 
