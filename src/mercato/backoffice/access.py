@@ -6,12 +6,14 @@ staff without the view's permission get the 403 page and nothing is changed.
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from mercato.core.errors import PermissionDeniedError
+from mercato.core.errors import DomainError, PermissionDeniedError
 
+from .messages_i18n import message_of
 from .navigation import user_may
 
 
@@ -22,6 +24,20 @@ def forbidden(request, message: str = ""):
         {"message": message or _("You do not have permission to open this page.")},
         status=403,
     )
+
+
+def act(request, call, success: str, back):
+    """Run a form's service call: on success show `success`, on a refusal its message, and
+    answer with `back` (a redirect); a refusal for want of permission shows the 403 page."""
+    try:
+        call()
+    except DomainError as exc:
+        if exc.status == 403:
+            return forbidden(request)
+        messages.error(request, message_of(exc))
+    else:
+        messages.success(request, success)
+    return back
 
 
 def staff_view(perm: str | tuple[str, ...] | None = None):

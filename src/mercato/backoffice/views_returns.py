@@ -13,10 +13,8 @@ from django.views.decorators.http import require_POST
 
 from mercato.aftersales import services
 from mercato.aftersales.models import ReturnRequest, ReturnStatus
-from mercato.core.errors import DomainError
 
-from .access import forbidden, staff_view
-from .messages_i18n import message_of
+from .access import act, staff_view
 
 VIEW = "aftersales.view_returnrequest"
 PAGE_SIZE = 50
@@ -59,15 +57,7 @@ def return_detail(request, number: str):
 
 
 def _done(request, number, call, success: str):
-    try:
-        call()
-    except DomainError as exc:
-        if exc.status == 403:
-            return forbidden(request)
-        messages.error(request, message_of(exc))
-    else:
-        messages.success(request, success)
-    return redirect("backoffice:return_detail", number=number)
+    return act(request, call, success, redirect("backoffice:return_detail", number=number))
 
 
 class DecisionForm(forms.Form):
