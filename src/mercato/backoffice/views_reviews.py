@@ -3,19 +3,17 @@ reviews, questions and answers (publish, or reject with a reason), answering a q
 for the shop, and the blocked-word list. Customers' phone numbers and names are masked for
 roles without core.view_full_phone, in the texts they wrote too."""
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mercato.core.errors import DomainError
 from mercato.reviews import selectors, services
 from mercato.reviews.models import BlockedWord, ContentStatus
 
-from .access import forbidden, staff_view
-from .messages_i18n import message_of
+from .access import staff_view
+from .messages_i18n import act
 
 MODERATE = "reviews.moderate_content"
 ANSWER = "reviews.answer_question"
@@ -23,49 +21,27 @@ WORDS = "reviews.manage_blocked_words"
 PAGE_SIZE = 50
 
 
-def _status(request) -> str:
-    """The status filter: pending unless another (or "all") is asked for."""
-    status = request.GET.get("status", ContentStatus.PENDING)
-    return status if status in (*ContentStatus.values, "all") else ContentStatus.PENDING
-
-
-def _list(request, queryset, template: str, status: str):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _list(request, selector, template: str):
+    """A moderation queue, page by page, filtered on ?status= (pending by default)."""
+    status = selectors.queue_status(request.GET.get("status"))
+    page = Paginator(selector(status=status), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "status": status, "statuses": ContentStatus.choices}
     return render(request, template, context)
 
 
 @staff_view(MODERATE)
 def review_list(request):
-    status = _status(request)
-    return _list(
-        request,
-        selectors.review_queue(status=status),
-        "backoffice/reviews/review_list.html",
-        status,
-    )
+    return _list(request, selectors.review_queue, "backoffice/reviews/review_list.html")
 
 
 @staff_view((MODERATE, ANSWER))
 def question_list(request):
-    status = _status(request)
-    return _list(
-        request,
-        selectors.question_queue(status=status),
-        "backoffice/reviews/question_list.html",
-        status,
-    )
+    return _list(request, selectors.question_queue, "backoffice/reviews/question_list.html")
 
 
 @staff_view(MODERATE)
 def answer_list(request):
-    status = _status(request)
-    return _list(
-        request,
-        selectors.answer_queue(status=status),
-        "backoffice/reviews/answer_list.html",
-        status,
-    )
+    return _list(request, selectors.answer_queue, "backoffice/reviews/answer_list.html")
 
 
 @staff_view(MODERATE)
@@ -90,21 +66,9 @@ def question_detail(request, question_id: int):
     return render(request, "backoffice/reviews/question_detail.html", context)
 
 
-def _done(request, call, success: str, back):
-    try:
-        call()
-    except DomainError as exc:
-        if exc.status == 403:
-            return forbidden(request)
-        messages.error(request, message_of(exc))
-    else:
-        messages.success(request, success)
-    return back
-
-
 def _decide(request, kind: str, item_id: int, back):
     publish = request.POST.get("decision") == "publish"
-    return _done(
+    return act(
         request,
         lambda: services.moderate(
             actor=request.user,
@@ -146,7 +110,7 @@ def answer_decide(request, answer_id: int):
 @require_POST
 @staff_view(ANSWER)
 def question_answer(request, question_id: int):
-    return _done(
+    return act(
         request,
         lambda: services.answer_question(
             question_id=question_id, actor=request.user, text=request.POST.get("text", "")
@@ -159,7 +123,7 @@ def question_answer(request, question_id: int):
 @staff_view(WORDS)
 def blocked_words(request):
     if request.method == "POST":
-        return _done(
+        return act(
             request,
             lambda: services.add_blocked_word(
                 actor=request.user, word=request.POST.get("word", "")
@@ -175,7 +139,7 @@ def blocked_words(request):
 @require_POST
 @staff_view(WORDS)
 def blocked_word_delete(request, word_id: int):
-    return _done(
+    return act(
         request,
         lambda: services.remove_blocked_word(actor=request.user, word_id=word_id),
         _("Removed from the blocked words."),

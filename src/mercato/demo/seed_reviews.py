@@ -57,7 +57,7 @@ def seed_reviews(users, seeded, *, seed: int = 1) -> None:
             reason="" if publish else "无实际内容",
         )  # fmt: skip
         seeded.add("reviews_published" if publish else "reviews_rejected")
-    product_ids = [ln.product_id for ln in lines[:4]] or []
+    product_ids = [ln.product_id for ln in lines[:4]]
     buyers = [ln.order.customer for ln in lines]
     for n, product_id in enumerate(product_ids):
         for k, (text, answer) in enumerate(QUESTIONS):

@@ -3,6 +3,8 @@ their answers, customers' reviews of what they received (stars, text, photos), t
 blocked-word list, every moderation move as an event, and each product's rating kept
 denormalised for the product page (written only by the publishing service)."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -254,7 +256,6 @@ class ProductRating(models.Model):
     )
     review_count = models.PositiveIntegerField(default=0)
     star_total = models.PositiveIntegerField(default=0)
-    average = models.DecimalField(max_digits=3, decimal_places=2, default=0)
     question_count = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -270,3 +271,12 @@ class ProductRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}: {self.average} ({self.review_count})"
+
+    @property
+    def average(self) -> Decimal:
+        """The mean of the published stars, to two places (0.00 before the first review)."""
+        if not self.review_count:
+            return Decimal("0.00")
+        return (Decimal(self.star_total) / self.review_count).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )

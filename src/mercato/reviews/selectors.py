@@ -72,31 +72,35 @@ def reviewed_line_ids(*, order_id: int) -> set[int]:
 
 
 # Moderation queues -----------------------------------------------------------------------
-def _status(queryset, status: str):
-    return queryset.filter(status=status) if status in S.values else queryset
+def queue_status(value) -> str:
+    """The status a queue is filtered on: pending unless another status, or "all", is
+    asked for."""
+    return value if value in (*S.values, "all") else S.PENDING
+
+
+def _queue(queryset, status: str):
+    """Filtered on `status` ("all": no filter); oldest first when pending (first come,
+    first served), else newest first."""
+    if status in S.values:
+        queryset = queryset.filter(status=status)
+    order = ("created_at", "id") if status == S.PENDING else ("-created_at", "-id")
+    return queryset.order_by(*order)
 
 
 def review_queue(*, status: str = S.PENDING) -> QuerySet[ProductReview]:
-    """Oldest first when pending (first come, first served), else newest first."""
-    order = ("created_at", "id") if status == S.PENDING else ("-created_at", "-id")
-    return _status(
-        ProductReview.objects.select_related("product", "customer", "order_line__order"),
-        status,
-    ).order_by(*order)
-
-
-def question_queue(*, status: str = S.PENDING) -> QuerySet[ProductQuestion]:
-    order = ("created_at", "id") if status == S.PENDING else ("-created_at", "-id")
-    return _status(ProductQuestion.objects.select_related("product", "customer"), status).order_by(
-        *order
+    return _queue(
+        ProductReview.objects.select_related("product", "customer", "order_line__order"), status
     )
 
 
+def question_queue(*, status: str = S.PENDING) -> QuerySet[ProductQuestion]:
+    return _queue(ProductQuestion.objects.select_related("product", "customer"), status)
+
+
 def answer_queue(*, status: str = S.PENDING) -> QuerySet[ProductAnswer]:
-    order = ("created_at", "id") if status == S.PENDING else ("-created_at", "-id")
-    return _status(
+    return _queue(
         ProductAnswer.objects.select_related("question__product", "customer", "author"), status
-    ).order_by(*order)
+    )
 
 
 def review_for_moderation(*, review_id: int) -> ProductReview | None:

@@ -9,8 +9,6 @@ which keeps the product's rating row (ProductRating) in the same transaction and
 shop render the product page afresh once it commits.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -88,14 +86,7 @@ def _count_review(review: ProductReview, sign: int) -> None:
     rating = _rating(review.product_id)
     rating.review_count += sign
     rating.star_total += sign * review.stars
-    rating.average = (
-        (Decimal(rating.star_total) / rating.review_count).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
-        if rating.review_count
-        else Decimal("0")
-    )
-    rating.save(update_fields=["review_count", "star_total", "average"])
+    rating.save(update_fields=["review_count", "star_total"])
 
 
 def _count_question(question: ProductQuestion, sign: int) -> None:

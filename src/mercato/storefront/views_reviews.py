@@ -8,7 +8,6 @@ cached with the page; publishing one bumps the shop's cache version)."""
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -24,6 +23,7 @@ from mercato.core.ratelimits import OnOutage, over_limit
 from mercato.orders import selectors as orders
 from mercato.reviews import selectors, services
 
+from .cartctx import request_customer
 from .views_account import customer_required
 from .views_returns import PhotosField
 
@@ -77,10 +77,7 @@ class AnswerForm(forms.Form):
 def answer_question(request, slug: str, question_id: int):
     """A customer who received the product answers another shopper's question."""
     product = _product(slug)
-    question = next(
-        (q for q in selectors.published_questions(product_id=product.pk).filter(pk=question_id)),
-        None,
-    )
+    question = selectors.published_questions(product_id=product.pk).filter(pk=question_id).first()
     if question is None:
         raise Http404(_("No such question."))
     form = AnswerForm(request.POST or None)
@@ -119,21 +116,12 @@ class QuestionForm(forms.Form):
     )
 
 
-def _customer(request):
-    if not request.user.is_authenticated:
-        return None
-    try:
-        return request.user.customer
-    except ObjectDoesNotExist:
-        return None
-
-
 @require_POST
 def ask_question(request, slug: str):
     """A question from the product page's form: it waits for moderation, then shows."""
     product = _product(slug)
     form = QuestionForm(request.POST)
-    customer = _customer(request)
+    customer = request_customer(request)
     back = reverse("storefront:product", args=[product.slug]) + "#questions"
     # Per client address; a question is cheap to moderate away, so an unreachable cache
     # lets questions through rather than refusing every shopper.

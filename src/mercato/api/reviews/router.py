@@ -17,7 +17,7 @@ from mercato.catalog.thumbs import thumb_url
 from mercato.core import masking
 from mercato.core.errors import NotFound
 from mercato.reviews import selectors, services
-from mercato.reviews.models import BlockedWord, ContentStatus
+from mercato.reviews.models import BlockedWord
 
 from .schemas import (
     AnswerIn,
@@ -88,8 +88,17 @@ def _who(user, customer) -> dict | None:
     }
 
 
-def _status(status: str) -> str:
-    return status if status in (*ContentStatus.values, "all") else ContentStatus.PENDING
+def _queue(selector, status: str, limit: int, offset: int, row) -> dict:
+    """One page of a moderation queue (pending unless another status or "all" is asked
+    for): its count and `row(item)` for each item."""
+    queue = selector(status=selectors.queue_status(status))
+    limit, offset = _page(limit, offset)
+    return {
+        "count": queue.count(),
+        "limit": limit,
+        "offset": offset,
+        "items": [row(item) for item in queue[offset : offset + limit]],
+    }
 
 
 @router.get(
@@ -105,28 +114,24 @@ def review_queue(
     offset: int = Query(0, ge=0),
 ):
     user = request.auth
-    limit, offset = _page(limit, offset)
-    queue = selectors.review_queue(status=_status(status))
-    return {
-        "count": queue.count(),
-        "limit": limit,
-        "offset": offset,
-        "items": [
-            {
-                "id": r.pk,
-                "product_id": r.product_id,
-                "product_name": r.product.name,
-                "order_number": r.order_line.order.number,
-                "stars": r.stars,
-                "text": masking.text_for(user, r.text),
-                "status": r.status,
-                "flagged_words": r.flagged_words,
-                "customer": _who(user, r.customer),
-                "created_at": r.created_at,
-            }
-            for r in queue[offset : offset + limit]
-        ],
-    }
+    return _queue(
+        selectors.review_queue,
+        status,
+        limit,
+        offset,
+        lambda r: {
+            "id": r.pk,
+            "product_id": r.product_id,
+            "product_name": r.product.name,
+            "order_number": r.order_line.order.number,
+            "stars": r.stars,
+            "text": masking.text_for(user, r.text),
+            "status": r.status,
+            "flagged_words": r.flagged_words,
+            "customer": _who(user, r.customer),
+            "created_at": r.created_at,
+        },
+    )
 
 
 @router.get(
@@ -142,27 +147,23 @@ def question_queue(
     offset: int = Query(0, ge=0),
 ):
     user = request.auth
-    limit, offset = _page(limit, offset)
-    queue = selectors.question_queue(status=_status(status))
-    return {
-        "count": queue.count(),
-        "limit": limit,
-        "offset": offset,
-        "items": [
-            {
-                "id": q.pk,
-                "product_id": q.product_id,
-                "product_name": q.product.name,
-                "text": masking.text_for(user, q.text),
-                "status": q.status,
-                "flagged_words": q.flagged_words,
-                "customer": _who(user, q.customer),
-                "guest_name": masking.name_for(user, q.guest_name),
-                "created_at": q.created_at,
-            }
-            for q in queue[offset : offset + limit]
-        ],
-    }
+    return _queue(
+        selectors.question_queue,
+        status,
+        limit,
+        offset,
+        lambda q: {
+            "id": q.pk,
+            "product_id": q.product_id,
+            "product_name": q.product.name,
+            "text": masking.text_for(user, q.text),
+            "status": q.status,
+            "flagged_words": q.flagged_words,
+            "customer": _who(user, q.customer),
+            "guest_name": masking.name_for(user, q.guest_name),
+            "created_at": q.created_at,
+        },
+    )
 
 
 @router.get(
@@ -178,27 +179,23 @@ def answer_queue(
     offset: int = Query(0, ge=0),
 ):
     user = request.auth
-    limit, offset = _page(limit, offset)
-    queue = selectors.answer_queue(status=_status(status))
-    return {
-        "count": queue.count(),
-        "limit": limit,
-        "offset": offset,
-        "items": [
-            {
-                "id": a.pk,
-                "question_id": a.question_id,
-                "question": masking.text_for(user, a.question.text),
-                "text": masking.text_for(user, a.text),
-                "status": a.status,
-                "flagged_words": a.flagged_words,
-                "by_staff": a.by_staff,
-                "customer": _who(user, a.customer),
-                "created_at": a.created_at,
-            }
-            for a in queue[offset : offset + limit]
-        ],
-    }
+    return _queue(
+        selectors.answer_queue,
+        status,
+        limit,
+        offset,
+        lambda a: {
+            "id": a.pk,
+            "question_id": a.question_id,
+            "question": masking.text_for(user, a.question.text),
+            "text": masking.text_for(user, a.text),
+            "status": a.status,
+            "flagged_words": a.flagged_words,
+            "by_staff": a.by_staff,
+            "customer": _who(user, a.customer),
+            "created_at": a.created_at,
+        },
+    )
 
 
 @router.post(
