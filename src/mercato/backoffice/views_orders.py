@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from mercato.aftersales.selectors import returns_for_order
 from mercato.core.errors import DomainError
+from mercato.core.pagination import CappedPaginator
 from mercato.customers.selectors import region_tree
 from mercato.customers.sms import SmsDeliveryFailed
 from mercato.fulfillment import console, exports
@@ -38,9 +39,7 @@ VIEW = "orders.view_order"
 @staff_view(VIEW)
 def order_list(request):
     order_filter = console.console_orders(request.GET)
-    page = console.CappedPaginator(order_filter.qs, console.PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = CappedPaginator(order_filter.qs, console.PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter": order_filter,
         "page": page,

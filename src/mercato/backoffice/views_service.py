@@ -7,7 +7,6 @@ mercato.service.services; phone numbers and free text are masked for staff witho
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from mercato.core.errors import DomainError
+from mercato.core.pagination import CappedPaginator
 from mercato.customers.models import Customer
 from mercato.service import selectors, services, sla
 from mercato.service.models import (
@@ -82,7 +82,7 @@ def ticket_list(request):
     form = TicketFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     queryset = selectors.ticket_list(filters=filters)
-    page = Paginator(queryset, selectors.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, selectors.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [
         (t, sla.first_response_timer(t, now=now), sla.resolution_timer(t, now=now))

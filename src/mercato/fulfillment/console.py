@@ -4,7 +4,7 @@ back office and the staff API.
 Search is built for a table of millions of orders: every filter is served by an index
 that also gives the newest-first order (orders.Order.Meta.indexes), the free-text box is
 read as what it looks like (an order number, a mobile, a waybill, a name) and becomes one
-indexed equality or prefix match, and the page count is capped (`CappedPaginator`), since
+indexed equality or prefix match, and the page count is capped (`core.pagination`), since
 counting a million rows exactly costs more than the page itself.
 """
 
@@ -14,10 +14,8 @@ from datetime import datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -32,7 +30,6 @@ from mercato.payments.models import Payment, Refund
 from .models import OrderReview, Shipment, ShipmentLine, TrackingEvent
 
 WAYBILL = re.compile(r"^[A-Za-z]{1,6}\d{6,20}$")
-COUNT_CAP = 10_000
 PAGE_SIZE = 50
 
 
@@ -67,18 +64,6 @@ def search_text(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
         ids += Payment.objects.filter(number=text.upper()).values_list("order_id")
         return queryset.filter(pk__in=[pk for (pk,) in ids])
     return queryset.filter(recipient=text)
-
-
-class CappedPaginator(Paginator):
-    """Counts at most COUNT_CAP + 1 rows: past that the page says "more than 10,000"."""
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: COUNT_CAP + 1].count()
-
-    @property
-    def capped(self) -> bool:
-        return self.count > COUNT_CAP
 
 
 def _day_start(day) -> datetime:

@@ -14,6 +14,7 @@ from mercato.api.schemas import Text, responses
 from mercato.checkout import phone
 from mercato.core import masking
 from mercato.core.errors import NotFound, PermissionDeniedError, ValidationFailed
+from mercato.core.pagination import COUNT_CAP, CappedPaginator
 from mercato.core.permissions import require_perm
 from mercato.fulfillment import console, exports
 from mercato.orders import actions
@@ -85,10 +86,10 @@ def _row(user, order) -> dict:
 @router.get("/orders", response=responses(OrderListOut), summary="Search orders")
 def list_orders(request, filters: Query[OrderFilterIn], page: int = Query(1, ge=1, le=10_000)):
     require_perm(request.auth, VIEW)
-    paginator = console.CappedPaginator(_filtered(filters), console.PAGE_SIZE)
+    paginator = CappedPaginator(_filtered(filters), console.PAGE_SIZE)
     current = paginator.get_page(page)
     return {
-        "count": min(paginator.count, console.COUNT_CAP),
+        "count": min(paginator.count, COUNT_CAP),
         "more_than": paginator.capped,
         "page": current.number,
         "pages": paginator.num_pages,

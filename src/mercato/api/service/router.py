@@ -3,7 +3,6 @@ ticket with its thread and history, a new ticket, a reply or internal note). The
 selectors and services as the back office; phone numbers and free text masked without
 `core.view_full_phone`. Images are attached in the back office (this API takes JSON)."""
 
-from django.core.paginator import Paginator
 from django.utils import timezone
 from ninja import Query, Router, Status
 
@@ -11,6 +10,7 @@ from mercato.api.auth import staff_auth
 from mercato.api.schemas import responses
 from mercato.core import masking
 from mercato.core.errors import NotFound, ValidationFailed
+from mercato.core.pagination import COUNT_CAP, CappedPaginator
 from mercato.core.permissions import require_perm
 from mercato.service import selectors, services, sla, story
 from mercato.service.models import Channel, Priority, TicketCategory, TicketStatus
@@ -121,11 +121,12 @@ def list_tickets(
     request, filters: Query[TicketFilterIn], page: int = Query(1, ge=1, le=10_000)
 ):  # fmt: skip
     require_perm(request.auth, VIEW)
-    paginator = Paginator(selectors.ticket_list(filters=_filters(filters)), PAGE_SIZE)
+    paginator = CappedPaginator(selectors.ticket_list(filters=_filters(filters)), PAGE_SIZE)
     current = paginator.get_page(page)
     now = timezone.now()
     return {
-        "count": paginator.count,
+        "count": min(paginator.count, COUNT_CAP),
+        "more_than": paginator.capped,
         "page": current.number,
         "pages": paginator.num_pages,
         "results": [_row(request.auth, t, now) for t in current.object_list],

@@ -45,7 +45,8 @@ class TicketRowOut(Schema):
 
 
 class TicketPageOut(Schema):
-    count: int
+    count: int = Field(description="Matching tickets, counted up to 10,000")
+    more_than: bool = Field(description="True when more than `count` tickets match")
     page: int
     pages: int
     results: list[TicketRowOut]
