@@ -46,8 +46,9 @@ HELD_EVERY = 50  # every 50th copied order has a placeholder name: the review ho
 
 def columns(cursor, table: str) -> list[str]:
     cursor.execute(
+        # Generated columns (service_ticket.subject_spaced) are written by PostgreSQL.
         "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-        "ORDER BY ordinal_position",
+        "AND is_generated = 'NEVER' ORDER BY ordinal_position",
         [table],
     )
     return [row[0] for row in cursor.fetchall()]

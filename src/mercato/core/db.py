@@ -1,5 +1,7 @@
 """Database helpers that depend on the engine."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.db import connection
@@ -16,6 +18,28 @@ def refresh_planner_statistics() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+@contextmanager
+def planned_for_each_value() -> Iterator[None]:
+    """Statements run inside are planned for their parameters each time, not prepared.
+
+    psycopg prepares a statement on its fifth run (settings: PG_PREPARE_THRESHOLD), and
+    PostgreSQL then plans it once for any parameters. Where the best plan depends on the
+    value (how many subjects a LIKE pattern matches: few → the trigram index, many → the
+    list's order), that one plan is wrong for half the values. SQLite prepares nothing.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    saved = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = saved
 
 
 def insert_statement(objs) -> tuple[str, list]:

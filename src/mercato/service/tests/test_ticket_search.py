@@ -56,3 +56,23 @@ def test_the_count_stops_at_the_cap(agent, monkeypatch):
     monkeypatch.setattr(pagination, "COUNT_CAP", 10)
     exact = CappedPaginator(ticket_list(), 2)
     assert exact.count == 5 and not exact.capped
+    # The last page holds what is left, newest first over the pages.
+    pages = [[t.pk for t in exact.page(n).object_list] for n in (1, 2, 3)]
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert sum(pages, []) == [t.pk for t in ticket_list()]
+
+
+def test_words_match_anywhere_in_the_subject_newest_first(agent, monkeypatch):
+    """Any part of a subject (one Chinese character, two, a Latin word in any case), the
+    newest first; past the count's cap the newest are still the first page."""
+    from mercato.service import selectors
+
+    older = make_ticket(actor=agent, subject="iPhone 15 屏幕碎了")
+    newer = make_ticket(actor=agent, subject="IPHONE 充电很慢")
+    other = make_ticket(actor=agent, subject="发票抬头写错了")
+    assert [t.number for t in ticket_list(filters={"q": "iphone"})] == [newer.number, older.number]
+    assert numbers("票抬") == {other.number}  # the middle of a word
+    assert numbers("碎") == {older.number}  # one character
+    assert numbers("屏幕 碎") == set()  # words are matched as typed, spaces too
+    monkeypatch.setattr(selectors, "COUNT_CAP", 1)  # more matches than a count shows
+    assert [t.number for t in ticket_list(filters={"q": "iphone"})] == [newer.number, older.number]
