@@ -157,6 +157,8 @@ def bench_tickets() -> dict:
         "contact's name": {"q": "李娜501"},
         "subject words (common)": {"q": "退货进度"},
         "subject words (one ticket)": {"q": "发票抬头 777777"},
+        "subject words (two characters, none)": {"q": "退款"},
+        "subject words (middle of a word)": {"q": "货进"},
         "status + category": {"status": "pending", "category": "delivery"},
         "closed + complaint": {"status": "closed", "category": "complaint"},
     }

@@ -24,10 +24,12 @@ from .schemas import (
     TicketFilterIn,
     TicketIn,
     TicketPageOut,
+    WorkspaceOut,
 )
 
 router = Router(tags=["customer service"], auth=staff_auth)
 VIEW = "service.view_ticket"
+SUPERVISE = "service.supervise_tickets"
 PAGE_SIZE = selectors.LIST_PAGE_SIZE
 CHOICES = {
     "status": TicketStatus, "category": TicketCategory, "priority": Priority, "channel": Channel,
@@ -232,3 +234,21 @@ def get_customer_story(request, customer_id: int):
         "flags": (["blacklisted"] if found.blacklisted else [])
         + (["refuses_cod"] if found.refuses_cod else []),
     }
+
+
+@router.get("/service/workspace", response=responses(WorkspaceOut), summary="The agent's desk")
+def workspace(request):
+    """What 客服部's home page shows: the caller's open tickets, the unassigned ones in the
+    caller's queues, those past an SLA due time, and for a supervisor the team's board."""
+    require_perm(request.auth, VIEW)
+    user = request.auth
+    counts = selectors.agent_counts(user=user)
+    team = selectors.team_board() if user.has_perm(SUPERVISE) else []
+    return {
+        **counts,
+        "team": [
+            {"agent_id": r["agent"].pk, "agent": str(r["agent"]), "open": r["open"],
+             "breached": r["breached"], "escalated": r["escalated"]}
+            for r in team
+        ],
+    }  # fmt: skip

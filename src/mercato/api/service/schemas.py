@@ -153,3 +153,18 @@ class CustomerStoryOut(Schema):
     returns: list[str] = Field(description="Return numbers, newest first")
     refunds: list[str] = Field(description="Refund numbers, newest first")
     flags: list[str] = Field(description="blacklisted, refuses_cod")
+
+
+class TeamRowOut(Schema):
+    agent_id: int
+    agent: str
+    open: int
+    breached: int
+    escalated: int
+
+
+class WorkspaceOut(Schema):
+    mine: int = Field(description="Your open tickets")
+    unassigned: int = Field(description="Unassigned open tickets in your queues")
+    breached: int = Field(description="Open tickets past an SLA due time (a supervisor: all)")
+    team: list[TeamRowOut] = Field(description="Each agent's tickets (supervisors; else empty)")

@@ -90,3 +90,19 @@ def test_other_departments_are_refused_and_numbers_masked(client, make_staff):
     reader.user_permissions.add(Permission.objects.get(codename="view_ticket"))
     detail = client.get(f"{BASE}/{ticket.number}", headers=bearer(reader)).content.decode()
     assert "13912340000" not in detail and "139****0000" in detail
+
+
+def test_the_workspace_counts_and_the_team_board(client, make_staff):
+    agent = make_staff("service")
+    lead = make_staff("service", roles=["service_lead"])
+    make_queue("general", default=True, members=[agent], mode="round_robin")
+    make_ticket(actor=agent)  # auto-assigned to the queue's only agent
+    make_ticket(actor=agent)
+    mine = client.get("/api/staff/service/workspace", headers=bearer(agent))
+    assert mine.status_code == 200, mine.content
+    assert mine.json() == {"mine": 2, "unassigned": 0, "breached": 0, "team": []}
+    board = client.get("/api/staff/service/workspace", headers=bearer(lead)).json()
+    rows = {r["agent_id"]: r for r in board["team"]}
+    assert rows[agent.pk]["open"] == 2 and rows[lead.pk]["open"] == 0
+    stranger = make_staff("marketing")
+    assert client.get("/api/staff/service/workspace", headers=bearer(stranger)).status_code == 403
