@@ -29,7 +29,14 @@ from mercato.core.permissions import require_perm
 from mercato.search import analyzer, text, vocabulary
 from mercato.search.parsing import STOP_WORDS, pieces_of
 
-from .models import Article, ArticleCategory, ArticleStatus, ArticleTerm, ArticleVersion
+from .models import (
+    Article,
+    ArticleCategory,
+    ArticleStatus,
+    ArticleTerm,
+    ArticleVersion,
+    Direction,
+)
 
 EDIT = "service.edit_article"
 MAX_TITLE, MAX_BODY, MAX_NOTE = 120, 20_000, 200
@@ -392,5 +399,5 @@ def suggest_articles(text, limit=5) -> list[Article]:
 def ticket_text(ticket) -> str:
     """What a ticket is about: its subject and the customer's messages (from the
     prefetched thread, no query when `ticket.messages` is prefetched)."""
-    said = [m.body for m in ticket.messages.all() if m.direction == "in"]
+    said = [m.body for m in ticket.messages.all() if m.direction == Direction.INBOUND]
     return "\n".join([ticket.subject, *said])

@@ -81,17 +81,17 @@ def grade(questions: list[Question], answers: dict[int, set[int]]) -> int:
     return right
 
 
-def quiz_with_questions(quiz_id) -> Quiz | None:
+def quiz_with_questions(quiz_id, *, active_only: bool = True) -> Quiz | None:
+    """The quiz with its questions and options in order (three queries); only of an active
+    course unless `active_only` is False (an earlier attempt's result)."""
     options = Prefetch("options", queryset=Option.objects.order_by("position", "id"))
     questions = Prefetch(
         "questions", queryset=Question.objects.order_by("position", "id").prefetch_related(options)
     )
-    return (
-        Quiz.objects.filter(pk=quiz_id, course__is_active=True)
-        .select_related("course")
-        .prefetch_related(questions)
-        .first()
-    )
+    quizzes = Quiz.objects.filter(pk=quiz_id)
+    if active_only:
+        quizzes = quizzes.filter(course__is_active=True)
+    return quizzes.select_related("course").prefetch_related(questions).first()
 
 
 def submit_quiz(*, actor, quiz_id, answers, token: str, now=None) -> QuizAttempt:
