@@ -131,7 +131,7 @@ class ArticleForm(forms.Form):
     )
     title = forms.CharField(label=gettext_lazy("Title"), max_length=knowledge.MAX_TITLE)
     body = forms.CharField(
-        label=gettext_lazy("Text"), max_length=knowledge.MAX_BODY,
+        label=gettext_lazy("Article text"), max_length=knowledge.MAX_BODY,
         widget=forms.Textarea(attrs={"rows": 14}),
     )  # fmt: skip
     note = forms.CharField(
