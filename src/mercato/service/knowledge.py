@@ -102,12 +102,29 @@ def _new_version(article, *, actor, title, body, note, now) -> ArticleVersion:
 
 
 @transaction.atomic
-def create_category(*, actor, name: str, position: int = 0) -> ArticleCategory:
+def save_category(*, actor, name: str, position: int = 0, category_id=None) -> ArticleCategory:
+    """A new category, or (with `category_id`) one renamed or moved: its articles are then
+    searched by the new name."""
     require_perm(actor, EDIT)
     name = _text(name, "name", limit=40)
-    if ArticleCategory.objects.filter(name=name).exists():
+    if ArticleCategory.objects.filter(name=name).exclude(pk=category_id).exists():
         raise ValidationFailed({"name": [_("A category of this name exists.")]})
-    return ArticleCategory.objects.create(name=name, position=position)
+    if category_id is None:
+        return ArticleCategory.objects.create(name=name, position=position)
+    category = ArticleCategory.objects.select_for_update().filter(pk=category_id).first()
+    if category is None:
+        raise NotFound(_("No such category."), field="category")
+    renamed = category.name != name
+    category.name, category.position = name, position
+    category.save(update_fields=["name", "position"])
+    if renamed:
+        for article in category.articles.select_related("current", "category"):
+            index_article(article)
+    return category
+
+
+def create_category(*, actor, name: str, position: int = 0) -> ArticleCategory:
+    return save_category(actor=actor, name=name, position=position)
 
 
 @transaction.atomic

@@ -74,7 +74,7 @@ def test_restore_makes_a_new_version_with_the_old_words(lead):
     article.refresh_from_db()
     assert article.current.number == 3
     assert (article.title, article.body) == ("发票说明", "第一版")
-    assert article.current.note == "Restored version 1"
+    assert article.current.note == "恢复到第 1 版"
     with pytest.raises(ValidationFailed):
         knowledge.restore_version(actor=lead, article_id=article.pk, number=3)  # current
     with pytest.raises(ValidationFailed):
@@ -101,7 +101,7 @@ def test_a_stale_edit_is_refused_and_a_non_edit_too(lead):
     article = publish(lead, "发票", "发票说明", "第一版")
     knowledge.edit_article(actor=lead, article_id=article.pk, title="发票说明", body="第二版",
                            base_number=1)  # fmt: skip
-    with pytest.raises(Conflict, match="Version 2 was saved"):
+    with pytest.raises(Conflict, match="已有人保存了第 2 版"):
         knowledge.edit_article(actor=lead, article_id=article.pk, title="发票说明",
                                body="别人的第二版", base_number=1)  # fmt: skip
     with pytest.raises(ValidationFailed) as nothing:
@@ -223,3 +223,14 @@ def test_suggestions_from_a_ticket_text(library, agent, django_assert_max_num_qu
         "如何开具增值税专用发票"
     )
     assert knowledge.suggest_articles("积分", limit=0) == []
+
+
+def test_a_renamed_category_is_searched_by_its_new_name(library, lead, agent):
+    category = library["会员积分规则"].category
+    assert knowledge.search_articles("会员积分") and not knowledge.search_articles("福利")
+    knowledge.save_category(actor=lead, category_id=category.pk, name="会员福利")
+    assert titles(knowledge.search_articles("福利")) == ["会员积分规则"]
+    with pytest.raises(ValidationFailed):  # the name of another category
+        knowledge.save_category(actor=lead, category_id=category.pk, name="发票")
+    with pytest.raises(PermissionDeniedError):
+        knowledge.save_category(actor=agent, name="新分类")

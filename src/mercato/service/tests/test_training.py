@@ -88,7 +88,7 @@ def test_bad_answers_are_refused_by_name_and_nothing_is_kept(lead, agent, make_s
     with pytest.raises(ValidationFailed, match="Invalid input") as refused:
         training.submit_quiz(actor=agent, quiz_id=quiz.pk, token="x1",
                              answers={str(stranger.pk): [stranger.options.first().pk]})  # fmt: skip
-    assert "is not in this quiz" in refused.value.field_errors["answers"][0]
+    assert "不属于这份测验" in refused.value.field_errors["answers"][0]
     foreign_option = stranger.options.first().pk
     with pytest.raises(ValidationFailed) as refused:
         training.submit_quiz(actor=agent, quiz_id=quiz.pk, token="x2",
@@ -98,7 +98,7 @@ def test_bad_answers_are_refused_by_name_and_nothing_is_kept(lead, agent, make_s
     with pytest.raises(ValidationFailed) as refused:
         training.submit_quiz(actor=agent, quiz_id=quiz.pk, token="x3",
                              answers={str(first_question.pk): two})  # fmt: skip
-    assert refused.value.field_errors[f"q{first_question.pk}"] == ["Choose one answer."]
+    assert refused.value.field_errors[f"q{first_question.pk}"] == ["单选题只能选一个答案。"]
     with pytest.raises(ValidationFailed):
         training.submit_quiz(actor=agent, quiz_id=quiz.pk, token="", answers={})
     with pytest.raises(NotFound):
@@ -113,7 +113,7 @@ def test_the_same_form_sent_twice_is_one_attempt(lead, agent):
     quiz = make_quiz(lead)
     picked = answers(quiz, [1], [0, 1], [0])
     training.submit_quiz(actor=agent, quiz_id=quiz.pk, token="same", answers=picked)
-    with pytest.raises(Conflict, match="already sent"):
+    with pytest.raises(Conflict, match="已经交过了"):
         training.submit_quiz(actor=agent, quiz_id=quiz.pk, token="same", answers=picked)
     # A new form (a retake) is a new attempt.
     training.submit_quiz(actor=agent, quiz_id=quiz.pk, token="again", answers=picked)
