@@ -229,12 +229,16 @@ def _quiz_form(quiz, data=None):
     form = forms.Form(data)
     for question in quiz.questions.all():
         choices = [(str(o.pk), o.text) for o in question.options.all()]
+        # Not required: an unanswered question counts as wrong (service.training).
         if question.kind == "multiple":
-            field = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+            field = forms.MultipleChoiceField(
+                label=question.text, choices=choices, required=False,
+                widget=forms.CheckboxSelectMultiple, help_text=_("Choose all that apply"),
+            )  # fmt: skip
         else:
-            field = forms.ChoiceField(widget=forms.RadioSelect)
-        field.label, field.choices, field.required = question.text, choices, False
-        field.help_text = _("Choose all that apply") if question.kind == "multiple" else ""
+            field = forms.ChoiceField(
+                label=question.text, choices=choices, required=False, widget=forms.RadioSelect
+            )
         form.fields[f"q{question.pk}"] = field
     return form
 
