@@ -56,6 +56,7 @@ QUESTION_WORDS = frozenset(
 MAX_QUERY_WORDS = 20
 MAX_TEXT_WORDS = 60  # of a conversation's text, for suggestions
 MAX_TEXT = 4000
+NEAR_BEST = 0.4  # a suggestion scores at least this share of the best one's
 # Words of a conversation that say nothing about its topic.
 CHAT_WORDS = frozenset(
     "您好 你好 谢谢 感谢 麻烦 客服 亲 亲亲 问 问题 一下 这个 那个 怎么 怎么办 什么 可以 "
@@ -281,17 +282,22 @@ def index_article(article: Article) -> None:
     if version is None:
         return
     weights: dict[str, float] = {}
+    words = set()  # jieba's words (not only pairs): only these are found by initials
     for value, weight in ((version.title, TITLE), (article.category.name, CATEGORY),
                           (version.body, BODY)):  # fmt: skip
         for word, share in _words(value).items():
             weights[word] = max(weights.get(word, 0.0), weight * share)
+            if share == 1.0:
+                words.add(word)
     rows = []
     for word, weight in sorted(weights.items()):
         spelled = vocabulary.spellings(word) if text.is_cjk(word) else []
         for spell, initials, _fuzzy, _primary in spelled or [("", "", "", True)]:
+            # Pairs across two words (签收后 → 收后) would answer initials at random.
+            initials = initials[:30] if word in words else ""
             rows.append(
-                ArticleTerm(article=article, term=word, spell=spell[:120],
-                            initials=initials[:30], weight=weight)
+                ArticleTerm(article=article, term=word, spell=spell[:120], initials=initials,
+                            weight=weight)
             )  # fmt: skip
     ArticleTerm.objects.bulk_create(rows)
 
@@ -318,11 +324,24 @@ def query_words(query: str) -> list[Word]:
     cleaned, _shortened = text.clean_query(query)
     words = []
     for piece in pieces_of(cleaned, analyzer.plain()):
-        for token in piece.tokens:
-            if not _topical(token):
-                continue
-            words.append(Word(token, piece.kind == "latin"))
+        tokens = _paired(piece.tokens) if piece.kind == "cjk" else piece.tokens
+        words += [Word(t, piece.kind == "latin") for t in tokens if _topical(t)]
     return list(dict.fromkeys(words))[:MAX_QUERY_WORDS]
+
+
+def _paired(tokens: list[str]) -> list[str]:
+    """Chinese words, with a run of lone characters read as the pairs it holds, as the
+    index keeps them (到账, cut 到|账, is the pair 到账)."""
+    out, run = [], []
+    for token in [*tokens, ""]:
+        if len(token) == 1 and text.is_cjk(token):
+            run.append(token)
+            continue
+        if len(run) >= 2:
+            out += [run[i] + run[i + 1] for i in range(len(run) - 1)]
+        out += [*run, token] if token else run
+        run = []
+    return out
 
 
 def conversation_words(value: str) -> list[Word]:
@@ -330,7 +349,7 @@ def conversation_words(value: str) -> list[Word]:
     words, no lone characters), each once, in order. Latin words are matched as words and
     as whole pinyin, never as initials (ok, hi)."""
     words = []
-    for token in analyzer.plain().tokens(str(value or "")[:MAX_TEXT]):
+    for token in _paired(analyzer.plain().tokens(str(value or "")[:MAX_TEXT])):
         if not _topical(token) or token in CHAT_WORDS or len(token) == 1 or token.isdigit():
             continue
         words.append(Word(token, False))
@@ -406,10 +425,13 @@ def search_articles(query: str, *, statuses=(A.PUBLISHED,), limit: int = 50) -> 
 
 def suggest_articles(text, limit=5) -> list[Article]:
     """The published articles that best match a conversation's or a ticket's text (a
-    canned answer for the agent): objects with .pk, .title and .body (of the current
-    version) and .category. At most three queries; [] when nothing fits."""
+    canned answer for the agent), best first, each scoring at least NEAR_BEST of the best
+    one: objects with .pk, .title and .body (of the current version) and .category. At
+    most three queries; [] when nothing fits."""
     hits = rank(conversation_words(text), initials=False, common=0.5)
     hits.sort(key=lambda f: (-round(f.score, 6), -f.article_id))
+    # A long conversation shares a stray word with many articles: keep those near the best.
+    hits = [h for h in hits if h.score >= NEAR_BEST * hits[0].score] if hits else []
     return articles_in_order([h.article_id for h in hits[: max(int(limit), 0)]])
 
 
