@@ -27,10 +27,7 @@ LIST_LIMIT = 100
 
 
 class ArticleSearchForm(forms.Form):
-    q = forms.CharField(
-        label=gettext_lazy("Search"), required=False, max_length=100,
-        help_text=gettext_lazy("Words, pinyin or initials, e.g. 退货, tuihuo, th"),
-    )  # fmt: skip
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=100)
     category = forms.ModelChoiceField(
         label=gettext_lazy("Category"), required=False, queryset=ArticleCategory.objects.all(),
         empty_label=gettext_lazy("Any category"),
@@ -91,8 +88,8 @@ def _version(article, number):
 
 
 @staff_view(READ)
-def article_detail(request, pk: int):
-    article = _article(pk, request.user)
+def article_detail(request, article_id: int):
+    article = _article(article_id, request.user)
     shown = _version(article, request.GET.get("version")) or article.current
     versions = list(article.versions.all())
     return render(
@@ -111,13 +108,13 @@ def article_detail(request, pk: int):
 
 
 @staff_view(READ)
-def article_diff(request, pk: int):
-    article = _article(pk, request.user)
+def article_diff(request, article_id: int):
+    article = _article(article_id, request.user)
     old = _version(article, request.GET.get("a"))
     new = _version(article, request.GET.get("b")) or article.current
     if old is None:
         messages.error(request, _("Choose two versions to compare."))
-        return redirect("backoffice:kb_article", pk=article.pk)
+        return redirect("backoffice:kb_article", article_id=article.pk)
     return render(
         request,
         "backoffice/service/kb_diff.html",
@@ -155,13 +152,13 @@ def article_create(request):
             add_errors_to_form(form, exc)
         else:
             messages.success(request, _("Draft saved. Publish it when it is ready."))
-            return redirect("backoffice:kb_article", pk=article.pk)
+            return redirect("backoffice:kb_article", article_id=article.pk)
     return render(request, "backoffice/service/kb_form.html", {"form": form, "article": None})
 
 
 @staff_view(EDIT)
-def article_edit(request, pk: int):
-    article = _article(pk, request.user)
+def article_edit(request, article_id: int):
+    article = _article(article_id, request.user)
     initial = {
         "category": article.category_id, "title": article.title, "body": article.body,
         "base_number": article.current.number if article.current else None,
@@ -181,31 +178,33 @@ def article_edit(request, pk: int):
             add_errors_to_form(form, exc, aliases={"base_number": None})
         else:
             messages.success(request, _("Saved as a new version."))
-            return redirect("backoffice:kb_article", pk=article.pk)
+            return redirect("backoffice:kb_article", article_id=article.pk)
     return render(request, "backoffice/service/kb_form.html", {"form": form, "article": article})
 
 
 @require_POST
 @staff_view(EDIT)
-def article_restore(request, pk: int):
+def article_restore(request, article_id: int):
     number = request.POST.get("number", "")
     return act(
         request,
-        lambda: knowledge.restore_version(actor=request.user, article_id=pk, number=number),
+        lambda: knowledge.restore_version(actor=request.user, article_id=article_id, number=number),
         _("Version %(n)s restored as a new version.") % {"n": number},
-        redirect("backoffice:kb_article", pk=pk),
+        redirect("backoffice:kb_article", article_id=article_id),
     )
 
 
 @require_POST
 @staff_view(EDIT)
-def article_status(request, pk: int):
+def article_status(request, article_id: int):
     status = request.POST.get("status", "")
     return act(
         request,
-        lambda: knowledge.set_article_status(actor=request.user, article_id=pk, status=status),
+        lambda: knowledge.set_article_status(
+            actor=request.user, article_id=article_id, status=status
+        ),
         _("Status changed."),
-        redirect("backoffice:kb_article", pk=pk),
+        redirect("backoffice:kb_article", article_id=article_id),
     )
 
 
@@ -244,8 +243,8 @@ def _quiz_form(quiz, data=None):
 
 
 @staff_view(TAKE)
-def quiz_take(request, pk: int):
-    quiz = training.quiz_with_questions(pk)
+def quiz_take(request, quiz_id: int):
+    quiz = training.quiz_with_questions(quiz_id)
     if quiz is None:
         raise Http404("No such quiz")
     form = _quiz_form(quiz, request.POST or None)
@@ -265,15 +264,17 @@ def quiz_take(request, pk: int):
                 return forbidden(request)
             add_errors_to_form(form, exc)
         else:
-            return redirect("backoffice:quiz_result", pk=attempt.pk)
+            return redirect("backoffice:quiz_result", attempt_id=attempt.pk)
     return render(
         request, "backoffice/service/quiz.html", {"quiz": quiz, "form": form, "token": token}
     )
 
 
 @staff_view(TAKE)
-def quiz_result(request, pk: int):
-    attempt = QuizAttempt.objects.select_related("quiz__course", "agent").filter(pk=pk).first()
+def quiz_result(request, attempt_id: int):
+    attempt = (
+        QuizAttempt.objects.select_related("quiz__course", "agent").filter(pk=attempt_id).first()
+    )
     if attempt is None or (
         attempt.agent_id != request.user.pk and not request.user.has_perm(SCORES)
     ):
