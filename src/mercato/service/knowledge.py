@@ -387,19 +387,20 @@ def rank(words: list[Word], *, statuses=(A.PUBLISHED,), initials: bool = True,
     if not rows:
         return []
     total = Article.objects.filter(status__in=statuses).count()
+    # The query's words by what they match: one look-up per row, however many words.
+    as_term = {w.token: w for w in words}
+    as_spell = {w.token: w for w in words if w.latin}
+    as_initials = {t: w for t, w in as_spell.items() if initials and len(t) >= 2}
     by_word: dict[Word, dict[int, float]] = {}
     for article_id, term, spell, initials_of, weight in rows:
-        for word in words:
-            if word.token == term:
-                value = weight
-            elif word.latin and word.token == spell:
-                value = weight * SPELLED
-            elif word.latin and initials and len(word.token) >= 2 and word.token == initials_of:
-                value = weight * INITIALS
-            else:
-                continue
-            best = by_word.setdefault(word, {})
-            best[article_id] = max(best.get(article_id, 0.0), value)
+        for word, value in (
+            (as_term.get(term), weight),
+            (as_spell.get(spell), weight * SPELLED),
+            (as_initials.get(initials_of), weight * INITIALS),
+        ):
+            if word is not None:
+                best = by_word.setdefault(word, {})
+                best[article_id] = max(best.get(article_id, 0.0), value)
     found: dict[int, Found] = {}
     for articles in by_word.values():
         if common is not None and total >= 4 and len(articles) > common * total:
