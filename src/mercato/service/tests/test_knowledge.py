@@ -2,7 +2,10 @@
 the shop's Chinese handling (words, pinyin, initials, Traditional), suggestions from a
 ticket's text, who may edit, and bad input."""
 
+import threading
+
 import pytest
+from django.db import connection
 
 from mercato.core.errors import Conflict, NotFound, PermissionDeniedError, ValidationFailed
 from mercato.service import knowledge
@@ -239,3 +242,34 @@ def test_a_renamed_category_is_searched_by_its_new_name(library, lead, agent):
         knowledge.save_category(actor=lead, category_id=category.pk, name="发票")
     with pytest.raises(PermissionDeniedError):
         knowledge.save_category(actor=agent, name="新分类")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_saving_the_same_version_at_once_keep_one(make_staff):
+    """Both started from version 1: one saves version 2, the other is refused (not a
+    silent overwrite, not a duplicate version number)."""
+    lead, other = (make_staff("service", roles=["service_lead"]) for _ in range(2))
+    article = publish(lead, "发票", "发票说明", "第一版")
+    gate, outcomes = threading.Barrier(2), []
+
+    def save(editor, body):
+        try:
+            gate.wait()
+            knowledge.edit_article(actor=editor, article_id=article.pk, title="发票说明",
+                                   body=body, base_number=1)  # fmt: skip
+            outcomes.append("saved")
+        except Conflict:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=a) for a in ((lead, "甲"), (other, "乙"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["refused", "saved"]
+    article.refresh_from_db()
+    assert [v.number for v in article.versions.all()] == [2, 1]
+    assert article.body in ("甲", "乙")
