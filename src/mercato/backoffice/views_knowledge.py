@@ -59,8 +59,8 @@ def article_list(request):
         queryset = Article.objects.filter(status__in=statuses).select_related("current", "category")
         if data.get("category"):
             queryset = queryset.filter(category=data["category"])
-        articles = list(queryset.order_by("category__position", "category__name", "-updated_at"))
-        articles = articles[:LIST_LIMIT]
+        ordered = queryset.order_by("category__position", "category__name", "-updated_at")
+        articles = list(ordered[:LIST_LIMIT])
     return render(
         request,
         "backoffice/service/kb_list.html",

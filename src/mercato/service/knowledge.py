@@ -37,6 +37,7 @@ from .models import (
     ArticleVersion,
     Direction,
 )
+from .services import _text  # the tickets' rule for a required, bounded text
 
 EDIT = "service.edit_article"
 MAX_TITLE, MAX_BODY, MAX_NOTE = 120, 20_000, 200
@@ -59,21 +60,12 @@ MAX_TEXT = 4000
 NEAR_BEST = 0.4  # a suggestion scores at least this share of the best one's
 # Words of a conversation that say nothing about its topic.
 CHAT_WORDS = frozenset(
-    "您好 你好 谢谢 感谢 麻烦 客服 亲 亲亲 问 问题 一下 这个 那个 怎么 怎么办 什么 可以 "
+    "您好 你好 谢谢 感谢 麻烦 客服 亲 亲亲 问 问题 一下 这个 那个 可以 "
     "能 不能 还 没有 已经 现在 时候 今天 昨天 我们 你们 他们 请 帮 帮忙 看看 收到".split()
 )
 
 
 # -- writing --------------------------------------------------------------------------------
-def _text(value, field, *, limit, required=True) -> str:
-    value = str(value or "").strip()
-    if required and not value:
-        raise ValidationFailed({field: [_("This field is required.")]})
-    if len(value) > limit:
-        raise ValidationFailed({field: [_("At most %(n)s characters.") % {"n": limit}]})
-    return value
-
-
 def _locked(article_id) -> Article:
     article = Article.objects.select_for_update().filter(pk=article_id).first()
     if article is None:
