@@ -66,6 +66,27 @@ NAVIGATION: list[Workspace] = [
             ),
             Entry(_("New ticket"), "backoffice:ticket_create", "service.add_ticket"),
             Entry(
+                _("Knowledge base"),
+                "backoffice:kb_list",
+                "service.view_article",
+                also_active=(
+                    "backoffice:kb_article",
+                    "backoffice:kb_create",
+                    "backoffice:kb_edit",
+                    "backoffice:kb_diff",
+                ),
+            ),  # fmt: skip
+            Entry(
+                _("Training"),
+                "backoffice:training",
+                "service.view_article",
+                also_active=(
+                    "backoffice:quiz_take",
+                    "backoffice:quiz_result",
+                    "backoffice:training_scores",
+                ),
+            ),  # fmt: skip
+            Entry(
                 _("Product reviews"),
                 "backoffice:moderation_reviews",
                 "reviews.moderate_content",

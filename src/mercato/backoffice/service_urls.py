@@ -1,7 +1,9 @@
-"""Customer service tickets (views_service.py), under service/ in the backoffice namespace."""
+"""Customer service tickets (views_service.py), the knowledge base and training
+(views_knowledge.py), under service/ in the backoffice namespace."""
 
 from django.urls import path
 
+from . import views_knowledge as kb
 from . import views_service as views
 
 urlpatterns = [
@@ -15,4 +17,15 @@ urlpatterns = [
     path("tickets/<str:number>/merge/", views.ticket_merge, name="ticket_merge"),
     path("tickets/<str:number>/split/", views.ticket_split, name="ticket_split"),
     path("tickets/<str:number>/tags/", views.ticket_tags, name="ticket_tags"),
+    path("kb/", kb.article_list, name="kb_list"),
+    path("kb/new/", kb.article_create, name="kb_create"),
+    path("kb/<int:article_id>/", kb.article_detail, name="kb_article"),
+    path("kb/<int:article_id>/edit/", kb.article_edit, name="kb_edit"),
+    path("kb/<int:article_id>/diff/", kb.article_diff, name="kb_diff"),
+    path("kb/<int:article_id>/restore/", kb.article_restore, name="kb_restore"),
+    path("kb/<int:article_id>/status/", kb.article_status, name="kb_status"),
+    path("training/", kb.course_list, name="training"),
+    path("training/quiz/<int:quiz_id>/", kb.quiz_take, name="quiz_take"),
+    path("training/attempts/<int:attempt_id>/", kb.quiz_result, name="quiz_result"),
+    path("training/scores/", kb.training_scores, name="training_scores"),
 ]

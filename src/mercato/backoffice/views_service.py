@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from mercato.core.errors import DomainError
 from mercato.core.pagination import CappedPaginator
 from mercato.customers.models import Customer
-from mercato.service import selectors, services, sla
+from mercato.service import knowledge, selectors, services, sla
 from mercato.service.models import (
     Channel,
     Priority,
@@ -34,6 +34,8 @@ from .messages_i18n import add_errors_to_form, refused
 
 VIEW, ADD, HANDLE = "service.view_ticket", "service.add_ticket", "service.handle_ticket"
 SUPERVISE = "service.supervise_tickets"
+READ_KB = "service.view_article"
+SUGGESTED = 5  # knowledge-base articles offered beside a ticket
 
 
 def agents():
@@ -129,6 +131,12 @@ def ticket_detail(request, number: str):
         "may_supervise": user.has_perm(SUPERVISE) and not ticket.merged_into_id,
         "agents": agents(),
         "tag_text": "，".join(t.name for t in ticket.tags.all()),
+        # Articles matching the subject and the customer's words (at most three queries).
+        "suggested": (
+            knowledge.suggest_articles(knowledge.ticket_text(ticket), limit=SUGGESTED)
+            if user.has_perm(READ_KB)
+            else []
+        ),
     }
     return render(request, "backoffice/service/detail.html", context)
 

@@ -54,6 +54,9 @@ class Analyzer:
     def __init__(self, words: Iterable[str] = ()):
         self.words = dictionary_words(words)
         base = _base_tokenizer()
+        if not self.words:
+            self._tok = base  # nothing to add: jieba's own dictionary, shared, never changed
+            return
         tok = jieba.Tokenizer()
         # A copy of the loaded dictionary instead of loading it again (as jieba's
         # initialize would): the same words, a fraction of the time.
@@ -97,3 +100,16 @@ class Analyzer:
             else:
                 out.extend(self.cut_for_index(run) if for_index else self.cut(run))
         return out
+
+
+_plain: Analyzer | None = None
+
+
+def plain() -> Analyzer:
+    """The analyzer over jieba's dictionary alone, shared by the process: text indexed with
+    it (the service knowledge base's articles) is cut the same way whatever the shop's words
+    are, today and after they change."""
+    global _plain
+    if _plain is None:
+        _plain = Analyzer()
+    return _plain

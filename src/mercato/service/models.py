@@ -3,6 +3,7 @@ its thread of replies and internal notes, image attachments, status history, SLA
 and the skill queues that route tickets to agents."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -344,3 +345,236 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.kind} {self.from_status or '-'} → {self.to_status}"
+
+
+# -- Knowledge base (咨询手册) and training (培训技巧) ----------------------------------------
+# Articles by category, each edit a new numbered version (the old ones stay readable); the
+# search index of their words and pinyin (service.knowledge); training courses listing
+# articles in order, with a quiz whose attempts keep each agent's answers and score.
+
+
+class ArticleCategory(models.Model):
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("article category")
+        verbose_name_plural = _("article categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("article status", "Draft")
+    PUBLISHED = "published", pgettext_lazy("article status", "Published")
+    ARCHIVED = "archived", pgettext_lazy("article status", "Archived")
+
+
+class Article(models.Model):
+    """A knowledge-base article; its words are those of its current version."""
+
+    category = models.ForeignKey(
+        ArticleCategory, on_delete=models.PROTECT, related_name="articles",
+        verbose_name=_("category"),
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=10, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
+    )
+    current = models.OneToOneField(
+        "ArticleVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        permissions = [("edit_article", "Can write, publish and archive articles")]
+        indexes = [models.Index(fields=["status", "category"], name="article_status_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return self.current.title if self.current_id else ""
+
+    @property
+    def body(self) -> str:
+        return self.current.body if self.current_id else ""
+
+
+class ArticleVersion(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"))
+    note = models.CharField(_("change note"), max_length=200, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["article", "-number"]
+        verbose_name = _("article version")
+        verbose_name_plural = _("article versions")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="articleversion_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="articleversion_number_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} v{self.number}"
+
+
+class ArticleTerm(models.Model):
+    """One word of an article's current version and one way to type it in pinyin (spell,
+    initials): what a search or a ticket's text is matched against. `weight`: where the
+    word is (title 3, category 2, text 1; the best of them)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="terms")
+    term = models.CharField(max_length=60)
+    spell = models.CharField(max_length=120, blank=True)
+    initials = models.CharField(max_length=30, blank=True)
+    weight = models.FloatField()
+
+    class Meta:
+        verbose_name = _("article search term")
+        verbose_name_plural = _("article search terms")
+        indexes = [
+            models.Index(fields=["term"], name="articleterm_term_idx"),
+            models.Index(fields=["spell"], name="articleterm_spell_idx"),
+            models.Index(fields=["initials"], name="articleterm_initials_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {self.term}"
+
+
+class TrainingCourse(models.Model):
+    """Training for new agents (培训): articles to read in order, then a quiz."""
+
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    articles = models.ManyToManyField(Article, through="CourseLesson", related_name="courses")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-is_active", "title"]
+        verbose_name = _("training course")
+        verbose_name_plural = _("training courses")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CourseLesson(models.Model):
+    course = models.ForeignKey(TrainingCourse, on_delete=models.CASCADE, related_name="lessons")
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["course", "position", "id"]
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+        constraints = [
+            models.UniqueConstraint(fields=["course", "article"], name="courselesson_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_id}: {self.article_id}"
+
+
+class Quiz(models.Model):
+    course = models.ForeignKey(TrainingCourse, on_delete=models.CASCADE, related_name="quizzes")
+    title = models.CharField(_("title"), max_length=120)
+    pass_score = models.PositiveSmallIntegerField(
+        _("pass mark (%)"), default=80, validators=[MaxValueValidator(100)]
+    )
+
+    class Meta:
+        ordering = ["course", "id"]
+        verbose_name = _("quiz")
+        verbose_name_plural = _("quizzes")
+        constraints = [
+            models.CheckConstraint(condition=Q(pass_score__lte=100), name="quiz_pass_score_le_100")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class QuestionKind(models.TextChoices):
+    SINGLE = "single", _("Single choice")
+    MULTIPLE = "multiple", _("Multiple choice")
+
+
+class Question(models.Model):
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    text = models.CharField(_("question"), max_length=300)
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=QuestionKind.choices, default=QuestionKind.SINGLE
+    )
+
+    class Meta:
+        ordering = ["quiz", "position", "id"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Option(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    text = models.CharField(_("option"), max_length=200)
+    is_correct = models.BooleanField(_("correct"), default=False)
+
+    class Meta:
+        ordering = ["question", "position", "id"]
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class QuizAttempt(models.Model):
+    """An agent's answers to a quiz ({question id: [option ids]}) and their score: the
+    share of questions answered exactly right, in percent. `token` is the form's: the same
+    form submitted twice is one attempt."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.PROTECT, related_name="attempts")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quiz_attempts"
+    )
+    token = models.CharField(max_length=32, unique=True)
+    answers = models.JSONField(_("answers"), default=dict)
+    correct = models.PositiveSmallIntegerField(_("right answers"))
+    total = models.PositiveSmallIntegerField(_("questions"))
+    score = models.PositiveSmallIntegerField(_("score"))
+    passed = models.BooleanField(_("passed"))
+    taken_at = models.DateTimeField(_("taken at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        verbose_name = _("quiz attempt")
+        verbose_name_plural = _("quiz attempts")
+        indexes = [models.Index(fields=["quiz", "agent"], name="quizattempt_agent_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(correct__lte=models.F("total")) & Q(score__lte=100),
+                name="quizattempt_score_sane",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quiz_id}/{self.agent_id}: {self.score}"

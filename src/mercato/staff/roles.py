@@ -47,6 +47,8 @@ DEPARTMENTS = [
             "service.view_ticket",
             "service.add_ticket",
             "service.handle_ticket",
+            "service.view_article",
+            "service.add_quizattempt",
         ],
     ),
     (
@@ -164,11 +166,17 @@ ROLES = {
             "aftersales.receive_return",
         ],
     ),
-    # 客户主管: leads a team of 客服专员; reassigns and escalates tickets.
+    # 客户主管: leads a team of 客服专员; reassigns and escalates tickets, edits the knowledge
+    # base (咨询手册) and reads the training scores.
     "service_lead": (
         "客户主管",
         "Customer service supervisor",
-        ["service.supervise_tickets", "core.view_auditlog"],
+        [
+            "service.supervise_tickets",
+            "service.edit_article",
+            "service.view_quizattempt",
+            "core.view_auditlog",
+        ],
     ),
     "sysadmin": ("系统管理员", "System administrator", ["*"]),
 }

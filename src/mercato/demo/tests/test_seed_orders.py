@@ -17,7 +17,13 @@ from mercato.fulfillment.models import Penalty, Remittance, Shipment
 from mercato.fulfillment.selectors import queue_counts
 from mercato.orders.models import Order
 from mercato.reviews.models import ProductQuestion, ProductReview
-from mercato.service.models import Ticket, TicketStatus
+from mercato.service.models import (
+    Article,
+    ArticleStatus,
+    QuizAttempt,
+    Ticket,
+    TicketStatus,
+)
 
 pytestmark = pytest.mark.django_db
 SMALL = {"products": 40, "customers": 60, "quiet": True}
@@ -70,5 +76,12 @@ def test_demo_orders_in_every_state_and_once(sandbox):
     assert Ticket.objects.filter(parent__isnull=False).exists()
     assert Ticket.objects.filter(escalated=True).exists()
     tickets = Ticket.objects.count()
+    # The knowledge base (demo/seed_knowledge.py): articles in every status, some edited,
+    # and a quiz taken by agents who passed and failed.
+    assert "demo knowledge base:" in out.getvalue()
+    assert set(Article.objects.values_list("status", flat=True)) == set(ArticleStatus.values)
+    assert Article.objects.filter(current__number__gte=3).exists()
+    assert {a.passed for a in QuizAttempt.objects.all()} == {True, False}
+    articles = Article.objects.count()
     call_command("seed_demo_orders", stdout=io.StringIO())
-    assert Ticket.objects.count() == tickets
+    assert Ticket.objects.count() == tickets and Article.objects.count() == articles

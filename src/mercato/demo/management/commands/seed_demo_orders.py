@@ -1,10 +1,12 @@
 """`mercato seed_demo_orders`: the demo's orders in every state of order processing
-(demo/seed_orders.py), then customer service's tickets in every state (demo/seed_tickets.py),
-after `seed_demo`. `make demo` runs both."""
+(demo/seed_orders.py), then customer service's tickets in every state (demo/seed_tickets.py)
+and its knowledge base and training (demo/seed_knowledge.py), after `seed_demo`. `make demo`
+runs both."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from mercato.demo.seed_knowledge import seed_knowledge
 from mercato.demo.seed_orders import seed_order_processing
 from mercato.demo.seed_tickets import seed_tickets
 
@@ -30,14 +32,17 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 tickets = seed_tickets(users=_users_named("service", "hr", "tech"))
+            with transaction.atomic():
+                articles = seed_knowledge()
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
-        if not tickets:
-            self.stdout.write("demo tickets: already there, nothing added")
-            return
-        self.stdout.write(
-            "demo tickets: " + ", ".join(f"{k} {v}" for k, v in sorted(tickets.items()))
-        )
+        for what, seeded in [("demo tickets", tickets), ("demo knowledge base", articles)]:
+            if not seeded:
+                self.stdout.write(f"{what}: already there, nothing added")
+            else:
+                self.stdout.write(
+                    f"{what}: " + ", ".join(f"{k} {v}" for k, v in sorted(seeded.items()))
+                )
 
 
 def _users_named(*names) -> dict:
