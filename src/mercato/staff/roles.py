@@ -47,6 +47,9 @@ DEPARTMENTS = [
             "service.view_ticket",
             "service.add_ticket",
             "service.handle_ticket",
+            "service.view_callback",
+            "service.add_callback",
+            "service.handle_callback",
         ],
     ),
     (
@@ -168,7 +171,14 @@ ROLES = {
     "service_lead": (
         "客户主管",
         "Customer service supervisor",
-        ["service.supervise_tickets", "core.view_auditlog"],
+        [
+            "service.supervise_tickets",
+            "core.view_auditlog",
+            "service.review_quality",
+            "service.view_qareview",
+            "service.view_agent_kpis",
+            "service.change_callbackscript",
+        ],
     ),
     "sysadmin": ("系统管理员", "System administrator", ["*"]),
 }
