@@ -1,7 +1,10 @@
-"""Customer service tickets (views_service.py), under service/ in the backoffice namespace."""
+"""Customer service (客服部) under service/ in the backoffice namespace: tickets
+(views_service.py), callbacks (views_callbacks.py), quality review and KPIs
+(views_quality.py)."""
 
 from django.urls import path
 
+from . import views_callbacks, views_quality
 from . import views_service as views
 
 urlpatterns = [
@@ -15,4 +18,16 @@ urlpatterns = [
     path("tickets/<str:number>/merge/", views.ticket_merge, name="ticket_merge"),
     path("tickets/<str:number>/split/", views.ticket_split, name="ticket_split"),
     path("tickets/<str:number>/tags/", views.ticket_tags, name="ticket_tags"),
+    path("callbacks/", views_callbacks.callback_list, name="callback_list"),
+    path("callbacks/new/", views_callbacks.callback_create, name="callback_create"),
+    path("callbacks/<int:callback_id>/", views_callbacks.callback_detail, name="callback_detail"),
+    path(
+        "callbacks/<int:callback_id>/outcome/",
+        views_callbacks.callback_outcome,
+        name="callback_outcome",
+    ),
+    path("qa/", views_quality.qa_queue, name="qa_queue"),
+    path("qa/sample/", views_quality.qa_sample, name="qa_sample"),
+    path("qa/<int:review_id>/", views_quality.qa_review, name="qa_review"),
+    path("kpis/", views_quality.kpi_page, name="kpi_page"),
 ]

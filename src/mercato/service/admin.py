@@ -3,7 +3,7 @@ policy, tags. Tickets themselves change only through the back office (services).
 
 from django.contrib import admin
 
-from .models import Queue, QueueMember, SlaPolicy, Tag
+from .models import CallbackScript, Queue, QueueMember, SlaPolicy, Tag
 
 
 class QueueMemberInline(admin.TabularInline):
@@ -29,3 +29,12 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ("name",)
+
+
+@admin.register(CallbackScript)
+class CallbackScriptAdmin(admin.ModelAdmin):
+    """The callback scripts (回访话术): {order}, {ticket}, {return_number}, {reason} and
+    {name} are filled in on the callback's page."""
+
+    list_display = ("kind", "updated_at")
+    fields = ("kind", "script")

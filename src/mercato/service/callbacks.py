@@ -409,3 +409,40 @@ def save_script(*, actor, kind: str, script: str, now=None) -> CallbackScript:
         kind=kind, defaults={"script": script, "updated_at": now or timezone.now()}
     )
     return row
+
+
+# Reading -----------------------------------------------------------------------------------
+MINE, TODAY, OVERDUE = "mine", "today", "overdue"
+
+
+def callback_list(*, user, filters: dict | None = None, today=None):
+    """Callbacks by due date, narrowed by `show` — mine (the user's still to make), today
+    (still to make, due today), overdue (still to make, due before today) — and status,
+    kind and agent (an id, or "none")."""
+    filters = filters or {}
+    today = today or timezone.localdate()
+    rows = Callback.objects.select_related("agent", "customer", "order", "ticket")
+    show = filters.get("show")
+    if show == MINE:
+        rows = rows.filter(agent=user, status=CS.DUE)
+    elif show == TODAY:
+        rows = rows.filter(status=CS.DUE, due_date=today)
+    elif show == OVERDUE:
+        rows = rows.filter(status=CS.DUE, due_date__lt=today)
+    for name in ("status", "kind"):
+        if filters.get(name):
+            rows = rows.filter(**{name: filters[name]})
+    agent = filters.get("agent")
+    if agent == "none":
+        rows = rows.filter(agent__isnull=True)
+    elif agent:
+        rows = rows.filter(agent_id=agent)
+    return rows.order_by("due_date", "pk")
+
+
+def callbacks_of(*, customer_id: int, limit: int = 20) -> list[Callback]:
+    return list(
+        Callback.objects.filter(customer_id=customer_id)
+        .select_related("agent")
+        .order_by("-due_date", "-pk")[:limit]
+    )
