@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from mercato.core.errors import DomainError
@@ -154,7 +154,8 @@ class KpiForm(forms.Form):
     )
     period = forms.ChoiceField(
         label=gettext_lazy("Per"), required=False,
-        choices=[(kpis.DAY, gettext_lazy("day")), (kpis.WEEK, gettext_lazy("week"))],
+        choices=[(kpis.DAY, pgettext_lazy("kpi period", "day")),
+                 (kpis.WEEK, pgettext_lazy("kpi period", "week"))],
     )  # fmt: skip
 
     def values(self):

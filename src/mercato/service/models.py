@@ -390,7 +390,7 @@ class Callback(models.Model):
         related_name="callbacks",
     )  # fmt: skip
     attempts = models.PositiveSmallIntegerField(_("unanswered calls"), default=0)
-    outcome = models.TextField(_("outcome"), blank=True)
+    outcome = models.TextField(pgettext_lazy("callback", "outcome"), blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
     follow_up = models.ForeignKey(
         Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -476,7 +476,9 @@ class QaReview(models.Model):
     policy = models.PositiveSmallIntegerField(_("policy"), null=True, blank=True)
     tone = models.PositiveSmallIntegerField(_("tone"), null=True, blank=True)
     resolution = models.PositiveSmallIntegerField(_("resolution"), null=True, blank=True)
-    total = models.PositiveSmallIntegerField(_("total"), null=True, blank=True)
+    total = models.PositiveSmallIntegerField(
+        pgettext_lazy("qa score", "total"), null=True, blank=True
+    )
     passed = models.BooleanField(_("passed"), null=True, blank=True)
     note = models.TextField(_("coaching note"), blank=True)
     sampled_at = models.DateTimeField(_("sampled at"), default=timezone.now)
