@@ -1,10 +1,12 @@
 """`mercato seed_demo_orders`: the demo's orders in every state of order processing
-(demo/seed_orders.py), then customer service's tickets in every state (demo/seed_tickets.py),
-after `seed_demo`. `make demo` runs both."""
+(demo/seed_orders.py), then customer service's tickets in every state (demo/seed_tickets.py)
+and its callbacks, QA reviews and KPI history (demo/seed_callbacks.py), after `seed_demo`.
+`make demo` runs both."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from mercato.demo.seed_callbacks import seed_callbacks
 from mercato.demo.seed_orders import seed_order_processing
 from mercato.demo.seed_tickets import seed_tickets
 
@@ -34,10 +36,18 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if not tickets:
             self.stdout.write("demo tickets: already there, nothing added")
-            return
-        self.stdout.write(
-            "demo tickets: " + ", ".join(f"{k} {v}" for k, v in sorted(tickets.items()))
-        )
+        else:
+            self.stdout.write(
+                "demo tickets: " + ", ".join(f"{k} {v}" for k, v in sorted(tickets.items()))
+            )
+        with transaction.atomic():
+            made = seed_callbacks()
+        if not made:
+            self.stdout.write("demo callbacks and QA: already there, nothing added")
+        else:
+            self.stdout.write(
+                "demo callbacks and QA: " + ", ".join(f"{k} {v}" for k, v in sorted(made.items()))
+            )
 
 
 def _users_named(*names) -> dict:
