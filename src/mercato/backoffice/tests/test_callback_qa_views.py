@@ -3,6 +3,7 @@ filters and query budgets, the outcome form (a bad score opens a follow-up), a c
 planned from the customer's page, scoring, the KPI charts, permissions, both languages."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -100,9 +101,11 @@ def test_a_callback_planned_from_the_customers_page(client, agent):
     assert f'href="{BASE}callbacks/{callback.pk}/"' in page
 
 
-def test_qa_pages_need_the_reviewers_permission_and_score(client, agent, make_staff):
-    make_ticket(actor=agent, auto_assign=False)
-    services.assign_ticket(actor=agent, ticket_id=make_ticket(actor=agent).pk, assignee_id=agent.pk)
+def test_qa_pages_need_the_reviewers_permission_and_score(
+    client, agent, make_staff, django_assert_max_num_queries
+):
+    ticket = make_ticket(actor=agent, auto_assign=False)
+    services.assign_ticket(actor=agent, ticket_id=ticket.pk, assignee_id=agent.pk)
     assert client.get(f"{BASE}qa/").status_code == 403
     assert client.get(f"{BASE}kpis/").status_code == 403
     lead = make_staff("service", roles=["service_lead"])
@@ -111,6 +114,15 @@ def test_qa_pages_need_the_reviewers_permission_and_score(client, agent, make_st
     review = QaReview.objects.get()
     queue = client.get(f"{BASE}qa/").content.decode()
     assert f'href="{BASE}qa/{review.pk}/"' in queue
+    # More agents' samples cost no more queries.
+    for _n in range(6):
+        other = make_staff("service")
+        ticket = make_ticket(actor=other, auto_assign=False)
+        services.assign_ticket(actor=other, ticket_id=ticket.pk, assignee_id=other.pk)
+    qa.sample_week(week=timezone.localdate())
+    with django_assert_max_num_queries(10):
+        queue = client.get(f"{BASE}qa/").content.decode()
+    assert len(re.findall(rf'href="{BASE}qa/\d+/"', queue)) == 7
     bad = client.post(f"{BASE}qa/{review.pk}/", {"greeting": "11", "accuracy": "30",
                                                   "policy": "20", "tone": "20",
                                                   "resolution": "20"})  # fmt: skip
