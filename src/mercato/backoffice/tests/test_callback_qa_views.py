@@ -126,7 +126,7 @@ def test_qa_pages_need_the_reviewers_permission_and_score(
     bad = client.post(f"{BASE}qa/{review.pk}/", {"greeting": "11", "accuracy": "30",
                                                   "policy": "20", "tone": "20",
                                                   "resolution": "20"})  # fmt: skip
-    assert bad.status_code == 400 and QaReview.objects.get().status == "sampled"
+    assert bad.status_code == 400 and QaReview.objects.get(pk=review.pk).status == "sampled"
     client.post(
         f"{BASE}qa/{review.pk}/",
         {"greeting": "10", "accuracy": "20", "policy": "20", "tone": "15", "resolution": "10",
