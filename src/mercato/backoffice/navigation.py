@@ -69,7 +69,11 @@ NAVIGATION: list[Workspace] = [
                 _("Callbacks"),
                 "backoffice:callback_list",
                 "service.view_callback",
-                also_active=("backoffice:callback_detail", "backoffice:callback_create"),
+                also_active=(
+                    "backoffice:callback_detail",
+                    "backoffice:callback_create",
+                    "backoffice:callback_scripts",
+                ),
             ),
             Entry(
                 _("Quality review"),

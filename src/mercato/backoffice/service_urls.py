@@ -20,6 +20,7 @@ urlpatterns = [
     path("tickets/<str:number>/tags/", views.ticket_tags, name="ticket_tags"),
     path("callbacks/", views_callbacks.callback_list, name="callback_list"),
     path("callbacks/new/", views_callbacks.callback_create, name="callback_create"),
+    path("callbacks/scripts/", views_callbacks.callback_scripts, name="callback_scripts"),
     path("callbacks/<int:callback_id>/", views_callbacks.callback_detail, name="callback_detail"),
     path(
         "callbacks/<int:callback_id>/outcome/",

@@ -22,6 +22,7 @@ from .messages_i18n import add_errors_to_form, refused
 from .views_service import agents
 
 VIEW, ADD, HANDLE = "service.view_callback", "service.add_callback", "service.handle_callback"
+SCRIPTS = "service.change_callbackscript"
 PAGE_SIZE = 30
 
 
@@ -190,4 +191,44 @@ def callback_create(request):
             return redirect("backoffice:callback_detail", callback.pk)
     return render(
         request, "backoffice/service/callback_create.html", {"form": form, "customer": customer}
+    )
+
+
+class ScriptForm(forms.Form):
+    kind = forms.ChoiceField(choices=CallbackKind.choices, widget=forms.HiddenInput)
+    script = forms.CharField(
+        label=gettext_lazy("Script"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=gettext_lazy(
+            "{order}, {ticket}, {return_number}, {reason} and {name} are filled in on the call."
+        ),
+    )  # fmt: skip
+
+
+@staff_view(SCRIPTS)
+def callback_scripts(request):
+    """The script of each kind of callback (回访话术), edited by the supervisor; a kind
+    without its own script shows the default."""
+    posted = ScriptForm(request.POST, auto_id=False) if request.method == "POST" else None
+    if posted is not None and posted.is_valid():
+        try:
+            callbacks.save_script(
+                actor=request.user, kind=posted.cleaned_data["kind"],
+                script=posted.cleaned_data["script"],
+            )  # fmt: skip
+        except DomainError as exc:
+            add_errors_to_form(posted, exc)
+        else:
+            messages.success(request, _("Script saved."))
+            return redirect("backoffice:callback_scripts")
+    forms_ = []
+    for kind, label in CallbackKind.choices:
+        if posted is not None and posted.data.get("kind") == kind:
+            form = posted
+        else:
+            text = callbacks.script_text(kind)
+            form = ScriptForm(initial={"kind": kind, "script": text}, auto_id=False)
+        forms_.append((kind, label, form))
+    status = 400 if posted is not None else 200  # a valid post redirected above
+    return render(
+        request, "backoffice/service/callback_scripts.html", {"forms": forms_}, status=status
     )

@@ -33,8 +33,7 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(CallbackScript)
 class CallbackScriptAdmin(admin.ModelAdmin):
-    """The callback scripts (回访话术): {order}, {ticket}, {return_number}, {reason} and
-    {name} are filled in on the callback's page."""
+    """The callback scripts (回访话术), also edited on the back office's script page."""
 
     list_display = ("kind", "updated_at")
     fields = ("kind", "script")

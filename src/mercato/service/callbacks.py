@@ -101,10 +101,22 @@ def max_attempts() -> int:
     return int(getattr(settings, "MERCATO_CALLBACK_MAX_ATTEMPTS", 3))
 
 
+# A script names what is filled in by these words, in English or in Chinese.
+PLACEHOLDERS_ZH = {
+    "order": "订单号", "ticket": "工单号", "return_number": "退换货单号", "reason": "回访原因",
+    "name": "联系人",
+}  # fmt: skip
+
+
+def script_text(kind: str) -> str:
+    """The kind's script as written (the supervisor's, else the default), unfilled."""
+    row = CallbackScript.objects.filter(kind=kind).first()
+    return row.script if row else _(DEFAULT_SCRIPTS[CallbackKind(kind)])
+
+
 def script_for(callback: Callback) -> str:
     """The kind's script, with the order, ticket, return and reason filled in."""
-    row = CallbackScript.objects.filter(kind=callback.kind).first()
-    text = row.script if row else _(DEFAULT_SCRIPTS[CallbackKind(callback.kind)])
+    text = script_text(callback.kind)
     values = {
         "order": callback.order.number if callback.order_id else "",
         "ticket": callback.ticket.number if callback.ticket_id else "",
@@ -113,7 +125,7 @@ def script_for(callback: Callback) -> str:
         "name": callback.contact_name,
     }
     for key, value in values.items():
-        text = text.replace("{" + key + "}", value)
+        text = text.replace("{" + key + "}", value).replace("{" + PLACEHOLDERS_ZH[key] + "}", value)
     return text
 
 

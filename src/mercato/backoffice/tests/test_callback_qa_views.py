@@ -101,6 +101,19 @@ def test_a_callback_planned_from_the_customers_page(client, agent):
     assert f'href="{BASE}callbacks/{callback.pk}/"' in page
 
 
+def test_the_supervisor_edits_a_script_and_the_call_shows_it(client, agent, make_staff):
+    callback = plan(agent)
+    assert client.get(f"{BASE}callbacks/scripts/").status_code == 403
+    client.force_login(make_staff("service", roles=["service_lead"]))
+    page = client.get(f"{BASE}callbacks/scripts/").content.decode()
+    assert page.count("<textarea") == 4 and "{回访原因}" in page
+    empty = client.post(f"{BASE}callbacks/scripts/", {"kind": "manual", "script": ""})
+    assert empty.status_code == 400
+    client.post(f"{BASE}callbacks/scripts/", {"kind": "manual", "script": "您好，关于{回访原因}"})
+    page = client.get(f"{BASE}callbacks/{callback.pk}/").content.decode()
+    assert "您好，关于确认安装情况" in page
+
+
 def test_qa_pages_need_the_reviewers_permission_and_score(
     client, agent, make_staff, django_assert_max_num_queries
 ):

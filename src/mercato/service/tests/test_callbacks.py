@@ -298,4 +298,9 @@ def test_the_script_fills_in_the_order_and_the_supervisor_may_rewrite_it(agent, 
         actor=supervisor, kind="after_delivery", script="您好，订单 {order} 收到了吗？"
     )
     assert callbacks.script_for(callback) == f"您好，订单 {order.number} 收到了吗？"
+    # The placeholders may be written in Chinese too.
+    callbacks.save_script(
+        actor=supervisor, kind="after_delivery", script="订单{订单号}：{回访原因}"
+    )
+    assert callbacks.script_for(callback) == f"订单{order.number}：确认赠品是否收到"
     assert CallbackScript.objects.count() == 1
