@@ -1,8 +1,9 @@
 """Callbacks (回访): the rules that make them, manual ones, and recording how a call went.
 
 Rules (run by the periodic task `create_due_callbacks_task`, idempotent):
-- after delivery: an order delivered (its order parcels' latest `delivered_at`, from
-  fulfillment) MERCATO_CALLBACK_DAYS_AFTER_DELIVERY days ago (3);
+- after delivery: an order delivered or completed (its order parcels' latest
+  `delivered_at`, from fulfillment) MERCATO_CALLBACK_DAYS_AFTER_DELIVERY days ago (3); an
+  order closed by a full return gets the after-return call instead;
 - after a complaint: a complaint ticket closed MERCATO_CALLBACK_DAYS_AFTER_COMPLAINT days
   ago (1);
 - after a return: a return or exchange completed MERCATO_CALLBACK_DAYS_AFTER_RETURN days
@@ -144,7 +145,7 @@ def _due(moment, days) -> date:
 def _delivery_candidates(now) -> list[dict]:
     earliest, latest, days = _window(K.AFTER_DELIVERY, now)
     orders = (
-        Order.objects.filter(status=OrderStatus.DELIVERED)
+        Order.objects.filter(status__in=(OrderStatus.DELIVERED, OrderStatus.COMPLETED))
         .annotate(
             delivered=Max(
                 "shipments__delivered_at",
