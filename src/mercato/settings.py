@@ -300,6 +300,17 @@ CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker 
         "task": "mercato.fulfillment.tasks.purge_webhook_nonces_task",
         "schedule": 3600.0,
     },
+    # Customer service (service/tasks.py): callbacks the rules call for; last week's QA sample.
+    "create-due-callbacks": {
+        "task": "mercato.service.tasks.create_due_callbacks_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
+    "sample-qa-week": {
+        "task": "mercato.service.tasks.sample_last_week_task",
+        "schedule": 6 * 3600.0,
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # Auth -----------------------------------------------------------------------------------
@@ -362,6 +373,22 @@ MERCATO_SERVICE_EMAIL = env.str("MERCATO_SERVICE_EMAIL", default="Mercato 客服
 MERCATO_TICKET_REOPEN_DAYS = env.int("MERCATO_TICKET_REOPEN_DAYS", default=14)
 # Where `mercato poll_service_mailbox` reads mail: imaps://user:password@host/INBOX.
 MERCATO_SERVICE_IMAP_URL = env.str("MERCATO_SERVICE_IMAP_URL", default="")
+# Callbacks (service/callbacks.py): days after a delivery, a closed complaint and a completed
+# return; sources older than that plus the look-back are left alone; a satisfaction score
+# this low or lower opens a follow-up complaint; unanswered calls before giving up; the
+# queue (code) whose agents make them, the default queue when empty.
+MERCATO_CALLBACK_DAYS_AFTER_DELIVERY = env.int("MERCATO_CALLBACK_DAYS_AFTER_DELIVERY", default=3)
+MERCATO_CALLBACK_DAYS_AFTER_COMPLAINT = env.int("MERCATO_CALLBACK_DAYS_AFTER_COMPLAINT", default=1)
+MERCATO_CALLBACK_DAYS_AFTER_RETURN = env.int("MERCATO_CALLBACK_DAYS_AFTER_RETURN", default=2)
+MERCATO_CALLBACK_LOOKBACK_DAYS = env.int("MERCATO_CALLBACK_LOOKBACK_DAYS", default=14)
+MERCATO_CALLBACK_BAD_SCORE = env.int("MERCATO_CALLBACK_BAD_SCORE", default=2)
+MERCATO_CALLBACK_MAX_ATTEMPTS = env.int("MERCATO_CALLBACK_MAX_ATTEMPTS", default=3)
+MERCATO_CALLBACK_QUEUE = env.str("MERCATO_CALLBACK_QUEUE", default="")
+# Quality review (service/qa.py): the share of each agent's contacts sampled a week, the
+# sampler's seed, and the pass mark out of 100.
+MERCATO_QA_SAMPLE_SHARE = env.float("MERCATO_QA_SAMPLE_SHARE", default=0.1)
+MERCATO_QA_SEED = env.int("MERCATO_QA_SEED", default=0)
+MERCATO_QA_PASS_MARK = env.int("MERCATO_QA_PASS_MARK", default=80)
 
 # I18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

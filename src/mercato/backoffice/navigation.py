@@ -87,6 +87,23 @@ NAVIGATION: list[Workspace] = [
                 ),
             ),  # fmt: skip
             Entry(
+                _("Callbacks"),
+                "backoffice:callback_list",
+                "service.view_callback",
+                also_active=(
+                    "backoffice:callback_detail",
+                    "backoffice:callback_create",
+                    "backoffice:callback_scripts",
+                ),
+            ),
+            Entry(
+                _("Quality review"),
+                "backoffice:qa_queue",
+                "service.review_quality",
+                also_active=("backoffice:qa_review",),
+            ),
+            Entry(_("Agent KPIs"), "backoffice:kpi_page", "service.view_agent_kpis"),
+            Entry(
                 _("Product reviews"),
                 "backoffice:moderation_reviews",
                 "reviews.moderate_content",

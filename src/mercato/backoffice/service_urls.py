@@ -1,8 +1,10 @@
-"""Customer service tickets (views_service.py), the knowledge base and training
-(views_knowledge.py), under service/ in the backoffice namespace."""
+"""Customer service (客服部) under service/ in the backoffice namespace: tickets
+(views_service.py), the knowledge base and training (views_knowledge.py), callbacks
+(views_callbacks.py), quality review and KPIs (views_quality.py)."""
 
 from django.urls import path
 
+from . import views_callbacks, views_quality
 from . import views_knowledge as kb
 from . import views_service as views
 
@@ -28,4 +30,17 @@ urlpatterns = [
     path("training/quiz/<int:quiz_id>/", kb.quiz_take, name="quiz_take"),
     path("training/attempts/<int:attempt_id>/", kb.quiz_result, name="quiz_result"),
     path("training/scores/", kb.training_scores, name="training_scores"),
+    path("callbacks/", views_callbacks.callback_list, name="callback_list"),
+    path("callbacks/new/", views_callbacks.callback_create, name="callback_create"),
+    path("callbacks/scripts/", views_callbacks.callback_scripts, name="callback_scripts"),
+    path("callbacks/<int:callback_id>/", views_callbacks.callback_detail, name="callback_detail"),
+    path(
+        "callbacks/<int:callback_id>/outcome/",
+        views_callbacks.callback_outcome,
+        name="callback_outcome",
+    ),
+    path("qa/", views_quality.qa_queue, name="qa_queue"),
+    path("qa/sample/", views_quality.qa_sample, name="qa_sample"),
+    path("qa/<int:review_id>/", views_quality.qa_review, name="qa_review"),
+    path("kpis/", views_quality.kpi_page, name="kpi_page"),
 ]

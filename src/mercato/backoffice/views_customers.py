@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mercato.service.callbacks import callbacks_of
 from mercato.service.story import customer_story, find_by_phone
 
 from .access import staff_view
@@ -46,4 +47,6 @@ def customer_detail(request, customer_id: int):
     if story is None:
         raise Http404("No such customer")
     context = {"story": story, "c": story.customer}
+    if request.user.has_perm("service.view_callback"):
+        context["callbacks"] = callbacks_of(customer_id=customer_id)
     return render(request, "backoffice/customers/detail.html", context)

@@ -32,6 +32,7 @@ from mercato.fulfillment.models import (
 from mercato.fulfillment.selectors import queue_counts
 
 from .access import forbidden, staff_view
+from .charts import line_chart
 from .messages_i18n import add_errors_to_form, message_of
 
 AUDIT = "fulfillment.view_delivery_audit"
@@ -65,44 +66,27 @@ class PeriodForm(forms.Form):
         return since, until, data.get("carrier")
 
 
-# A line chart as server-built SVG: on-time rate (0-100 %) per week, one line per carrier.
-COLOURS = ("#c0392b", "#2471a3", "#229954", "#b9770e", "#7d3c98", "#17a589", "#566573")
-W, H, LEFT, TOP, BOTTOM = 640, 220, 40, 10, 30
-
-
 def on_time_chart(scores, carriers: dict) -> dict | None:
-    weeks = sorted({s.week for s in scores if s.on_time_rate is not None})
-    if not weeks:
-        return None
-    step = (W - LEFT - 10) / max(len(weeks) - 1, 1)
-    x_of = {week: LEFT + i * step for i, week in enumerate(weeks)}
-
-    def y(rate: Decimal) -> float:
-        return round(TOP + (H - TOP - BOTTOM) * (1 - float(rate) / 100), 1)
-
-    lines = []
-    for n, carrier_id in enumerate(sorted({s.carrier_id for s in scores})):
-        points = [
-            (round(x_of[s.week], 1), y(s.on_time_rate), s)
-            for s in scores
-            if s.carrier_id == carrier_id and s.on_time_rate is not None
-        ]
-        lines.append(
-            {
-                "name": str(carriers.get(carrier_id, carrier_id)),
-                "colour": COLOURS[n % len(COLOURS)],
-                "points": " ".join(f"{x},{yy}" for x, yy, _s in points),
-                "dots": [{"x": x, "y": yy, "score": s} for x, yy, s in points],
-            }
-        )
-    grid = [{"y": y(Decimal(v)), "label": f"{v}%"} for v in (0, 50, 80, 100)]
-    ticks = [
-        {"x": round(x_of[w], 1), "label": w.strftime("%m-%d")}
-        for i, w in enumerate(weeks)
-        if i % max(len(weeks) // 8, 1) == 0
+    """On-time rate (0-100 %) per week, one line per carrier."""
+    scores = [s for s in scores if s.on_time_rate is not None]
+    series = [
+        (
+            str(carriers.get(carrier_id, carrier_id)),
+            [
+                (
+                    s.week,
+                    s.on_time_rate,
+                    f"{carriers.get(carrier_id, carrier_id)} "
+                    f"{s.week:%Y-%m-%d}: {s.on_time_rate}% ({s.on_time}/{s.on_time + s.late})",
+                )
+                for s in scores
+                if s.carrier_id == carrier_id
+            ],
+        )  # fmt: skip
+        for carrier_id in sorted({s.carrier_id for s in scores})
     ]
-    return {"width": W, "height": H, "lines": lines, "grid": grid, "ticks": ticks,
-            "left": LEFT, "right": W - 10, "base": H - BOTTOM + 16}  # fmt: skip
+    weeks = sorted({s.week for s in scores})
+    return line_chart(x_values=weeks, series=series, grid=[0, 50, 80, 100], suffix="%")
 
 
 @staff_view(AUDIT)

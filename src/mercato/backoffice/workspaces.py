@@ -28,9 +28,7 @@ WORKSPACES = {
         (
             _("Live chat"),
             _("Customer 360° view"),
-            _("Follow-up calls"),
             _("Knowledge base"),
-            _("QA reviews and agent KPIs"),
         ),
     ),
     "marketing": DepartmentWorkspace(

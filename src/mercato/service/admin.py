@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from . import knowledge
 from .models import (
     ArticleCategory,
+    CallbackScript,
     CourseLesson,
     Option,
     Question,
@@ -113,3 +114,11 @@ class OptionInline(admin.TabularInline):
 class QuestionAdmin(admin.ModelAdmin):
     list_display = ("text", "quiz", "kind")
     inlines = [OptionInline]
+
+
+@admin.register(CallbackScript)
+class CallbackScriptAdmin(admin.ModelAdmin):
+    """The callback scripts (回访话术), also edited on the back office's script page."""
+
+    list_display = ("kind", "updated_at")
+    fields = ("kind", "script")

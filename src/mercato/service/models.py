@@ -578,3 +578,176 @@ class QuizAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quiz_id}/{self.agent_id}: {self.score}"
+
+
+# Callbacks (回访) and quality reviews (质检) ----------------------------------------------------
+class CallbackKind(models.TextChoices):
+    AFTER_DELIVERY = "after_delivery", _("After delivery")
+    AFTER_COMPLAINT = "after_complaint", _("After a complaint")
+    AFTER_RETURN = "after_return", _("After a return")
+    MANUAL = "manual", _("Manual")
+
+
+class CallbackStatus(models.TextChoices):
+    DUE = "due", pgettext_lazy("callback status", "To call")
+    DONE = "done", pgettext_lazy("callback status", "Done")
+    NO_ANSWER = "no_answer", _("No answer")
+    CANCELLED = "cancelled", pgettext_lazy("callback status", "Cancelled")
+
+
+class CallbackScript(models.Model):
+    """What the agent says on a callback of one kind (回访话术), edited by the supervisor."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=CallbackKind.choices, unique=True)
+    script = models.TextField(_("script"))
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = _("callback script")
+        verbose_name_plural = _("callback scripts")
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())
+
+
+class Callback(models.Model):
+    """A call to make to a customer (回访任务): made by a rule (days after a delivery, after
+    a complaint is closed, after a return completes) or by an agent; at most one per rule
+    and source (the unique constraints below), so two runs of the rules make one."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=CallbackKind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CallbackStatus.choices, default=CallbackStatus.DUE
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    contact_name = models.CharField(_("contact name"), max_length=40, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20)
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="callbacks"
+    )
+    return_request = models.ForeignKey(
+        "aftersales.ReturnRequest", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    due_date = models.DateField(_("due date"))
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="callbacks",
+    )  # fmt: skip
+    attempts = models.PositiveSmallIntegerField(_("unanswered calls"), default=0)
+    outcome = models.TextField(pgettext_lazy("callback", "outcome"), blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
+    follow_up = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        permissions = [("handle_callback", "Can make callbacks and record their outcome")]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="callback_status_idx"),
+            models.Index(fields=["agent", "status", "due_date"], name="callback_agent_idx"),
+            models.Index(fields=["kind", "due_date"], name="callback_kind_idx"),
+            models.Index(fields=["completed_at"], name="callback_completed_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "order"],
+                condition=Q(kind="after_delivery"),
+                name="callback_once_per_delivery",
+            ),  # fmt: skip
+            models.UniqueConstraint(
+                fields=["kind", "ticket"],
+                condition=Q(kind="after_complaint"),
+                name="callback_once_per_complaint",
+            ),  # fmt: skip
+            models.UniqueConstraint(
+                fields=["kind", "return_request"],
+                condition=Q(kind="after_return"),
+                name="callback_once_per_return",
+            ),  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True)
+                | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="callback_satisfaction_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk}"
+
+
+class QaStatus(models.TextChoices):
+    SAMPLED = "sampled", _("To score")
+    SCORED = "scored", _("Scored")
+
+
+# The rubric (质检评分表): each criterion scores 0 to its maximum; the total is out of 100.
+QA_RUBRIC = (
+    ("greeting", 10),
+    ("accuracy", 30),
+    ("policy", 20),
+    ("tone", 20),
+    ("resolution", 20),
+)
+
+
+class QaReview(models.Model):
+    """One contact (a ticket; chats are tickets of channel "chat") sampled for quality
+    review, and its scores against the rubric with the reviewer's coaching note."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="qa_review")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qa_reviews"
+    )
+    week = models.DateField(_("week"), help_text=_("The Monday of the week sampled"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=QaStatus.choices, default=QaStatus.SAMPLED
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    greeting = models.PositiveSmallIntegerField(_("greeting"), null=True, blank=True)
+    accuracy = models.PositiveSmallIntegerField(_("accuracy"), null=True, blank=True)
+    policy = models.PositiveSmallIntegerField(_("policy"), null=True, blank=True)
+    tone = models.PositiveSmallIntegerField(_("tone"), null=True, blank=True)
+    resolution = models.PositiveSmallIntegerField(_("resolution"), null=True, blank=True)
+    total = models.PositiveSmallIntegerField(
+        pgettext_lazy("qa score", "total"), null=True, blank=True
+    )
+    passed = models.BooleanField(_("passed"), null=True, blank=True)
+    note = models.TextField(_("coaching note"), blank=True)
+    sampled_at = models.DateTimeField(_("sampled at"), default=timezone.now)
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-week", "agent_id", "id"]
+        verbose_name = _("QA review")
+        verbose_name_plural = _("QA reviews")
+        permissions = [
+            ("review_quality", "Can score contacts in quality review"),
+            ("view_agent_kpis", "Can see agents' KPIs"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "week"], name="qareview_status_idx"),
+            models.Index(fields=["agent", "week"], name="qareview_agent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"QA {self.ticket_id}"

@@ -31,6 +31,7 @@ from mercato.checkout.phone import add_phone_order_line, start_phone_order
 from mercato.customers.models import Customer
 from mercato.demo.data import DEMO_LOGINS, DEMO_SHOPPERS
 from mercato.demo.seed_buying import demo_sku_ids
+from mercato.demo.seed_callbacks import seed_callbacks
 from mercato.demo.seed_knowledge import seed_knowledge
 from mercato.demo.seed_tickets import seed_tickets
 from mercato.demo.services import seed_demo
@@ -234,4 +235,6 @@ def seed_back_office() -> dict:
     # closed, reopened, merged, split), in skill queues, linked to the shopper's orders.
     seed_tickets(users=users)
     seed_knowledge()  # the knowledge base's articles (drafts, versions) and a quiz taken
+    # Callbacks in every state, QA reviews and KPI history.
+    seed_callbacks()
     return {"users": users, "shopper": shopper, "orders": [delivered, unpaid], "return": ret}

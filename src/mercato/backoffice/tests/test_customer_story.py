@@ -16,7 +16,7 @@ from mercato.testing.fulfillment import place as place_order
 
 pytestmark = pytest.mark.django_db
 MOBILE = "13800138000"
-BUDGET = 15
+BUDGET = 16
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_only_staff_with_the_permission_may_look(client, make_staff, shop):
 def test_the_story_takes_the_same_queries_for_2_and_8_orders(client, make_staff, shop):
     """However long the story: the session and user, the customer, the order figures and
     the latest orders, addresses, blacklist, payments, refunds, returns, notes, tickets,
-    refused parcels."""
+    refused parcels, callbacks."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -17,9 +17,13 @@ from mercato.fulfillment.models import Penalty, Remittance, Shipment
 from mercato.fulfillment.selectors import queue_counts
 from mercato.orders.models import Order
 from mercato.reviews.models import ProductQuestion, ProductReview
+from mercato.service import kpis
 from mercato.service.models import (
     Article,
     ArticleStatus,
+    Callback,
+    CallbackStatus,
+    QaReview,
     QuizAttempt,
     Ticket,
     TicketStatus,
@@ -68,7 +72,9 @@ def test_demo_orders_in_every_state_and_once(sandbox):
     before = Order.objects.count()
     out = io.StringIO()
     call_command("seed_demo_orders", stdout=out)
-    assert Order.objects.count() == before
+    # No order twice; the only new ones are the phone orders agents take (seed_callbacks).
+    assert Order.objects.exclude(channel="phone").count() == before
+    assert Order.objects.filter(channel="phone").exists()
     # Customer service's tickets come with them (demo/seed_tickets.py), in every state.
     assert "demo tickets:" in out.getvalue()
     assert set(Ticket.objects.values_list("status", flat=True)) == set(TicketStatus.values)
@@ -82,6 +88,20 @@ def test_demo_orders_in_every_state_and_once(sandbox):
     assert set(Article.objects.values_list("status", flat=True)) == set(ArticleStatus.values)
     assert Article.objects.filter(current__number__gte=3).exists()
     assert {a.passed for a in QuizAttempt.objects.all()} == {True, False}
-    articles = Article.objects.count()
-    call_command("seed_demo_orders", stdout=io.StringIO())
-    assert Ticket.objects.count() == tickets and Article.objects.count() == articles
+    # Callbacks in every state, QA reviews passed and failed, KPI history
+    # (demo/seed_callbacks.py).
+    assert "demo callbacks and QA:" in out.getvalue()
+    assert set(Callback.objects.values_list("status", flat=True)) == set(CallbackStatus.values)
+    assert {"after_delivery", "after_complaint", "manual"} <= set(
+        Callback.objects.values_list("kind", flat=True)
+    )
+    assert Callback.objects.filter(follow_up__isnull=False, satisfaction__lte=2).exists()
+    assert set(QaReview.objects.values_list("passed", flat=True)) == {True, False, None}
+    assert QaReview.objects.exclude(note="").exists()
+    history = kpis.agent_kpis(since=today - timedelta(days=60), until=today, period="week")
+    assert sum(1 for b in history.buckets if history.get(kpis.TEAM, b).contacts) >= 8
+    assert history.get(kpis.TEAM, kpis.ALL).satisfaction is not None
+    articles, made = Article.objects.count(), Callback.objects.count()
+    call_command("seed_demo_orders", stdout=io.StringIO())  # a second run adds nothing
+    assert Ticket.objects.count() == tickets
+    assert Article.objects.count() == articles and Callback.objects.count() == made

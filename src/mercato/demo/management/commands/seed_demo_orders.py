@@ -1,11 +1,12 @@
 """`mercato seed_demo_orders`: the demo's orders in every state of order processing
 (demo/seed_orders.py), then customer service's tickets in every state (demo/seed_tickets.py)
-and its knowledge base and training (demo/seed_knowledge.py), after `seed_demo`. `make demo`
-runs both."""
+its knowledge base and training (demo/seed_knowledge.py), and its callbacks, QA reviews and
+KPI history (demo/seed_callbacks.py), after `seed_demo`. `make demo` runs both."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from mercato.demo.seed_callbacks import seed_callbacks
 from mercato.demo.seed_knowledge import seed_knowledge
 from mercato.demo.seed_orders import seed_order_processing
 from mercato.demo.seed_tickets import seed_tickets
@@ -34,9 +35,16 @@ class Command(BaseCommand):
                 tickets = seed_tickets(users=_users_named("service", "hr", "tech"))
             with transaction.atomic():
                 articles = seed_knowledge()
+            with transaction.atomic():
+                made = seed_callbacks()
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
-        for what, seeded in [("demo tickets", tickets), ("demo knowledge base", articles)]:
+        seeded_parts = [
+            ("demo tickets", tickets),
+            ("demo knowledge base", articles),
+            ("demo callbacks and QA", made),
+        ]
+        for what, seeded in seeded_parts:
             if not seeded:
                 self.stdout.write(f"{what}: already there, nothing added")
             else:
