@@ -305,7 +305,7 @@ class Coupon(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    code = models.CharField(_("code"), max_length=20, unique=True)
+    code = models.CharField(_("coupon code"), max_length=20, unique=True)
     status = models.CharField(
         _("status"), max_length=10, choices=CouponStatus.choices, default=CouponStatus.AVAILABLE
     )
@@ -386,7 +386,7 @@ class IssueJob(models.Model):
         FAILED = "failed", pgettext_lazy("job status", "Failed")
 
     template = models.ForeignKey(CouponTemplate, on_delete=models.CASCADE, related_name="jobs")
-    segment = models.JSONField(_("customers"), default=dict)
+    segment = models.JSONField(_("customer segment"), default=dict)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)

@@ -140,26 +140,23 @@ def refusal_of(basket, code):
 def test_each_reason_a_code_cannot_be_used_is_told(basket, customer, make_sku):
     mine = give_coupon(make_template(threshold="200.00"), customer)
     assert "¥50.00" in refusal_of(basket, mine.code)  # below the threshold by ¥50
-    assert (
-        refusal_of(basket, "ZZZZ2222ZZZZ")
-        == "There is no coupon with this code; check it and try again."
-    )
+    assert refusal_of(basket, "ZZZZ2222ZZZZ") == "没有这个券码的优惠券，请核对后重试。"
     theirs = give_coupon(make_template(), make_customer())
-    assert "another customer" in refusal_of(basket, theirs.code)
+    assert "其他顾客" in refusal_of(basket, theirs.code)
     other_brand = make_template(scope="products", scope_ids=[make_sku().product_id])
-    assert "does not cover" in refusal_of(basket, give_coupon(other_brand, customer).code)
+    assert "不适用" in refusal_of(basket, give_coupon(other_brand, customer).code)
     shared = make_template(shared_code="ONCE1", shared_limit=1)
     used = Coupon.objects.get(template=shared)
     Coupon.objects.filter(pk=used.pk).update(used=1, status=CouponStatus.USED)
-    assert refusal_of(basket, "once1") == "This coupon has been used up."
+    assert refusal_of(basket, "once1") == "这张优惠券已被用完。"
     later = make_template(
         valid_from=timezone.now() + timedelta(days=2),
         valid_until=timezone.now() + timedelta(days=9),
     )
-    assert "can be used from" in refusal_of(basket, give_coupon(later, customer).code)
+    assert "起可用" in refusal_of(basket, give_coupon(later, customer).code)
     old = give_coupon(make_template(valid_days=1), customer)
     with time_machine.travel(timezone.now() + timedelta(days=2)):
-        assert "expired on" in refusal_of(basket, old.code)
+        assert "过期" in refusal_of(basket, old.code)
 
 
 def test_a_guest_is_asked_to_log_in(shop, make_sku):
@@ -172,7 +169,7 @@ def test_a_guest_is_asked_to_log_in(shop, make_sku):
 
     add_to_cart(cart=cart, sku_id=sku.pk, quantity=1)
     quote = quote_checkout(cart=cart, province="四川省", coupon_code="WHATEVER")
-    assert quote.coupon_error == "Log in to use a coupon."
+    assert quote.coupon_error == "请先登录再使用优惠券。"
 
 
 def test_placing_with_a_refused_code_places_nothing(basket, customer):
@@ -247,7 +244,7 @@ def test_a_shared_code_is_used_once_per_customer(basket, customer):
     place(basket["cart"], customer, coupon_code="welcome618")
     cart = cart_with(customer, (basket["a"], 1))
     quote = quote_checkout(cart=cart, province="四川省", coupon_code="WELCOME618")
-    assert quote.coupon_error == "You have already used this code."
+    assert quote.coupon_error == "您已经使用过这个券码。"
     other = make_customer()
     order = place(cart_with(other, (basket["a"], 1)), other, coupon_code="WELCOME618")
     assert order.discount_total == D("5.00")

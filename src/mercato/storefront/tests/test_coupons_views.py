@@ -62,7 +62,7 @@ def test_a_claim_code_in_my_coupons_gives_the_coupon(client, member):
     client.post("/account/coupons/code/", {"code": "mercato8"})
     assert Coupon.objects.get(customer=member).template.name == "口令券"
     response = client.post("/account/coupons/code/", {"code": "WRONG1"}, follow=True)
-    assert "There is no coupon with this code" in response.content.decode()
+    assert "没有这个券码的优惠券" in response.content.decode()
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_the_checkout_box_tells_why_a_code_is_refused_and_applies_a_good_one(
     client, member, basket
 ):
     short = give_coupon(make_template(threshold="200.00", amount="30.00"), member)
-    assert "add ¥50.00 more" in quote(client, coupon_code=short.code)
+    assert "还差 ¥50.00" in quote(client, coupon_code=short.code)
     good = give_coupon(
         make_template(name="9折券", kind=CouponKind.PERCENT_OFF, percent="10"), member
     )
