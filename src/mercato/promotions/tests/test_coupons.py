@@ -272,3 +272,26 @@ def test_an_unpaid_order_that_expires_returns_its_coupon(basket, customer):
     assert expire_unpaid_order(order_id=order.pk, now=order.expires_at + timedelta(seconds=1))
     coupon.refresh_from_db()
     assert (coupon.status, coupon.used) == (CouponStatus.AVAILABLE, 0)
+
+
+def test_the_api_quotes_a_coupon_and_refuses_a_used_up_one_with_409(client, basket, customer):
+    import json
+
+    coupon = give_coupon(make_template(name="API 券", amount="12.00"), customer)
+    client.force_login(customer.user)
+    address = {
+        k: getattr(CHENGDU, k)
+        for k in ("recipient", "mobile", "province", "city", "district", "detail")
+    }
+    body = {"address": address, "coupon_code": coupon.code}
+    response = client.post("/api/orders/quote", json.dumps(body), content_type="application/json")
+    quote = json.loads(response.content)
+    assert response.status_code == 200, quote
+    assert quote["coupon"]["discount"] == "12.00" and quote["totals"]["total"] == "138.00"
+    Coupon.objects.filter(pk=coupon.pk).update(used=1, status=CouponStatus.USED)
+    place_body = body | {"payment_method": "sandbox", "idempotency_key": new_key()}
+    response = client.post("/api/orders", json.dumps(place_body), content_type="application/json")
+    assert response.status_code == 409
+    assert json.loads(response.content)["errors"] == [
+        {"field": "coupon", "message": "这张优惠券已被用完。"}
+    ]
