@@ -76,10 +76,15 @@ class SegmentForm(forms.Form):
     )
 
 
+def _list_page(request, *, not_found: str = "", status: int = 200):
+    templates = CouponTemplate.objects.order_by("-id")
+    context = {"templates": templates, "not_found": not_found}
+    return render(request, "backoffice/coupons/templates.html", context, status=status)
+
+
 @staff_view(VIEW)
 def template_list(request):
-    templates = CouponTemplate.objects.order_by("-id")
-    return render(request, "backoffice/coupons/templates.html", {"templates": templates})
+    return _list_page(request)
 
 
 @staff_view(CHANGE)
@@ -173,11 +178,15 @@ def coupon_detail(request, code: str):
 
 @staff_view(VIEW)
 def coupon_find(request):
+    """A coupon by its code: its page, or the list saying there is none."""
     code = services.normalize_code(request.GET.get("code"))
     if code and Coupon.objects.filter(code=code).exists():
         return redirect("backoffice:coupon_detail", code=code)
-    messages.error(request, _("There is no coupon with this code; check it and try again."))
-    return redirect("backoffice:coupon_templates")
+    if not code:
+        return _list_page(request)
+    return _list_page(
+        request, not_found=_("There is no coupon with this code; check it and try again.")
+    )
 
 
 @staff_view(CHANGE)
