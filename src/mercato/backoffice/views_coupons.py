@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from mercato.core.errors import DomainError
 from mercato.core.progress import percent
 from mercato.customers.models import Channel
+from mercato.promotions import coupon_templates
 from mercato.promotions import coupons as services
 from mercato.promotions.models import Coupon, CouponTemplate, IssueJob
 
@@ -97,9 +98,9 @@ def template_edit(request, template_id: int | None = None):
             fields = dict(form.cleaned_data)
             try:
                 if template is None:
-                    template = services.create_template(**fields)
+                    template = coupon_templates.create_template(**fields)
                 else:
-                    services.update_template(template_id=template.pk, **fields)
+                    coupon_templates.update_template(template_id=template.pk, **fields)
             except DomainError as exc:
                 add_errors_to_form(form, exc)
             else:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from mercato.catalog.models import Category
 from mercato.customers.models import Customer
-from mercato.promotions import coupons
+from mercato.promotions import coupon_templates, coupons
 from mercato.promotions.models import CouponKind, CouponTemplate, Kind, Promotion, Scope, Status
 from mercato.promotions.services import create_promotion
 
@@ -95,7 +95,7 @@ def seed_coupons(*, starts) -> int:
             continue
         if fields.get("shared_code"):
             fields = fields | {"valid_from": starts, "valid_until": starts + timedelta(days=DAYS)}
-        template = coupons.create_template(**fields)
+        template = coupon_templates.create_template(**fields)
         created += 1
         shopper = Customer.objects.filter(mobile=DEMO_SHOPPERS[0][0]).first()
         if template.name == REWARD and shopper is not None:

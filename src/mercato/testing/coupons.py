@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from mercato.promotions.coupons import create_template, issue_coupon
+from mercato.promotions.coupon_templates import create_template
+from mercato.promotions.coupons import issue_coupon
 from mercato.promotions.models import CouponKind, IssuedVia
 
 

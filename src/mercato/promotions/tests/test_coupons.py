@@ -11,9 +11,16 @@ from django.utils import timezone
 from mercato.checkout.placement import place_order, quote_checkout
 from mercato.core.errors import ValidationFailed
 from mercato.orders.services import cancel_order, expire_unpaid_order, mark_paid
-from mercato.promotions import coupons
+from mercato.promotions import coupon_templates, coupons
 from mercato.promotions.coupons import CouponError
-from mercato.promotions.models import Coupon, CouponKind, CouponStatus, CouponUse, IssuedVia
+from mercato.promotions.models import (
+    Coupon,
+    CouponKind,
+    CouponStatus,
+    CouponTemplate,
+    CouponUse,
+    IssuedVia,
+)
 from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
 from mercato.testing.coupons import give_coupon, make_template
 from mercato.testing.factories import make_customer
@@ -45,15 +52,15 @@ def place(cart, customer, **kw):
 )
 def test_a_bad_template_is_refused_naming_the_field_and_nothing_is_written(fields, field):
     with pytest.raises(ValidationFailed) as exc:
-        coupons.create_template(name="券", **fields)
+        coupon_templates.create_template(name="券", **fields)
     assert field in exc.value.field_errors
-    assert not coupons.CouponTemplate.objects.exists()
+    assert not CouponTemplate.objects.exists()
 
 
 def test_an_end_before_the_start_is_refused_on_valid_until():
     now = timezone.now()
     with pytest.raises(ValidationFailed) as exc:
-        coupons.create_template(
+        coupon_templates.create_template(
             name="券", kind="amount_off", amount="5", valid_from=now, valid_until=now
         )
     assert list(exc.value.field_errors) == ["valid_until"]

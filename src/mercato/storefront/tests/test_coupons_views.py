@@ -111,3 +111,13 @@ def test_an_order_placed_with_a_coupon_shows_it_on_the_order_page(client, member
     assert order.total == Decimal("135.00")
     detail = client.get(f"/orders/{order.number}/").content.decode()
     assert "立减券" in detail and "−¥15.00" in detail
+
+
+def test_the_coupon_pages_keep_a_query_budget(client, member, django_assert_max_num_queries):
+    """20 templates to claim and 20 coupons held cost no more queries than 2 of each."""
+    for n in range(20):
+        give_coupon(make_template(name=f"券{n}", claimable=True), member)
+    with django_assert_max_num_queries(8):
+        assert client.get("/coupons/").status_code == 200
+    with django_assert_max_num_queries(7):
+        assert client.get("/account/coupons/").status_code == 200
