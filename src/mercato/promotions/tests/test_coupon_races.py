@@ -1,5 +1,6 @@
-"""Coupon redemption under real concurrency on PostgreSQL: a shared code limited to 50
-uses raced by 200 customers, and one customer's coupon in two orders at once."""
+"""Coupons under real concurrency on PostgreSQL: a shared code limited to 50 uses raced by
+200 customers, one customer's coupon in two orders at once, and claims racing for the last
+coupons of a limited template."""
 
 import queue
 import threading
@@ -112,3 +113,26 @@ def test_one_coupon_in_two_orders_at_once_is_used_by_one(shop, make_sku):
     assert sorted(type(o).__name__ for o in outcomes) == ["CouponError", "Placement"]
     assert Order.objects.count() == 1
     assert CouponUse.objects.get().order_number == Order.objects.get().number
+
+
+def test_twenty_claims_at_once_of_a_coupon_limited_to_five_issue_five():
+    from mercato.promotions.coupons import claim_coupon
+
+    template = make_template(claimable=True, issue_limit=5)
+    customers = [make_customer() for _ in range(20)]
+    same = customers[0]
+
+    outcomes = run_concurrently(
+        [lambda c=c: claim_coupon(customer=c, template_id=template.pk) for c in customers]
+        + [lambda: claim_coupon(customer=same, template_id=template.pk)]
+    )
+
+    issued = [o for o in outcomes if isinstance(o, Coupon)]
+    assert len(issued) == 5
+    assert {o.code for o in outcomes if isinstance(o, CouponError)} <= {
+        "all_claimed",
+        "limit_reached",
+    }
+    template.refresh_from_db()
+    assert template.issued == Coupon.objects.count() == 5
+    assert Coupon.objects.filter(customer=same).count() <= 1
