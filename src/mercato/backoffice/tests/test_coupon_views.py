@@ -69,3 +69,16 @@ def test_a_coupons_history_names_the_order_and_masks_the_phone(client, ops):
 def test_staff_without_the_permission_are_refused(client, make_staff):
     client.force_login(make_staff("finance"))
     assert client.get("/backoffice/coupons/").status_code == 403
+
+
+def test_the_coupon_list_and_a_templates_page_keep_a_query_budget(
+    client, ops, django_assert_max_num_queries
+):
+    """20 templates listed, and a template's page with 20 coupons of 20 customers."""
+    templates = [make_template(name=f"券{n}") for n in range(20)]
+    for _ in range(20):
+        give_coupon(templates[0], make_customer())
+    with django_assert_max_num_queries(8):
+        assert client.get("/backoffice/coupons/").status_code == 200
+    with django_assert_max_num_queries(10):
+        assert client.get(f"/backoffice/coupons/{templates[0].pk}/").status_code == 200
