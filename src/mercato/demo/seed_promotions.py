@@ -81,6 +81,7 @@ def coupon_plan() -> list[dict]:
         {"name": "新人礼 WELCOME618", "kind": CouponKind.AMOUNT_OFF, "amount": "10.00",
          "threshold": "99.00", "shared_code": WELCOME, "shared_limit": 1000},
         {"name": REWARD, "kind": CouponKind.AMOUNT_OFF, "amount": "20.00", "valid_days": 90,
+         "per_customer_limit": 5,
          "stackable": False},
     ]  # fmt: skip
 
