@@ -208,6 +208,18 @@ NAVIGATION: list[Workspace] = [
             ),
             Entry(_("Brands"), "backoffice:brand_list", "catalog.view_brand"),
             Entry(
+                _("Coupons"),
+                "backoffice:coupon_templates",
+                "promotions.view_coupontemplate",
+                also_active=(
+                    "backoffice:coupon_template",
+                    "backoffice:coupon_template_new",
+                    "backoffice:coupon_template_edit",
+                    "backoffice:coupon_job",
+                    "backoffice:coupon_detail",
+                ),
+            ),
+            Entry(
                 _("Home page slots"),
                 "backoffice:merch_slots",
                 "catalog.manage_merchandising",

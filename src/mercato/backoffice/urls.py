@@ -68,6 +68,7 @@ urlpatterns = [
     # Catalogue imports and exports live in their own module (views_imports.py).
     path("catalog/imports/", include("mercato.backoffice.imports_urls")),
     path("merch/", include("mercato.backoffice.merch_urls")),  # home-page slots (views_merch)
+    path("coupons/", include("mercato.backoffice.coupons_urls")),  # coupons (views_coupons)
     # Search: synonyms, hot searches, zero-result log (views_search.py)
     path("search/", include("mercato.backoffice.search_urls")),
     path("payments/", include("mercato.backoffice.payments_urls")),  # 财务部 (views_payments)

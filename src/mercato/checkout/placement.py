@@ -44,7 +44,9 @@ from mercato.orders.services import (
 )
 from mercato.payments.gateways import enabled_methods
 from mercato.payments.services import create_cod_payment
+from mercato.promotions import coupon_pricing
 from mercato.promotions import engine as promotion_engine
+from mercato.promotions.coupons import CouponError, find_coupon, redeem_coupon, refusal, terms_of
 from mercato.promotions.selectors import customer_uses, running_offers
 from mercato.promotions.services import UsedUp, claim_uses, record_redemptions
 
@@ -70,6 +72,8 @@ class CheckoutQuote:
     shipping_fee: Decimal
     totals: Totals
     promotions: tuple[promotion_engine.AppliedOffer, ...] = ()  # what took money off
+    coupon: coupon_pricing.CouponApplied | None = None  # the coupon applied, if any
+    coupon_error: str = ""  # why the coupon asked for cannot be used, in the customer's words
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ class _Priced:
     shipping_fee: Decimal
     totals: Totals
     applied: tuple[promotion_engine.AppliedOffer, ...]  # the promotions that took money off
+    coupon: coupon_pricing.CouponApplied | None = None
+    coupon_refused: coupon_pricing.CouponRefused | None = None
 
     @property
     def wanted(self) -> list[tuple[int, int]]:
@@ -185,10 +191,13 @@ def shopper_for(
     )
 
 
-def _price(cart_lines: list[SelectedLine], *, province: str, rate, offers, shopper) -> _Priced:
+def _price(
+    cart_lines: list[SelectedLine], *, province: str, rate, offers, shopper, coupon=None
+) -> _Priced:
     """Current list prices and weights, the shipping fee at `rate`, the promotions' best
-    combination for `shopper` (promotions.engine; not run when no promotion runs) and the
-    totals."""
+    combination for `shopper` (promotions.engine; not run when no promotion runs), then the
+    `coupon` (coupon_pricing.CouponTerms) on what the lines cost after them, and the
+    totals. A coupon that does not combine with promotions is priced without them."""
     weight_g = sum(line.weight_g * line.quantity for line in cart_lines)
     goods = [(line.list_price, line.quantity) for line in cart_lines]
     goods_total = sum((to_fen(price * qty) for price, qty in goods), ZERO)
@@ -196,24 +205,42 @@ def _price(cart_lines: list[SelectedLine], *, province: str, rate, offers, shopp
     # choice, so the customer does not pay for a second parcel.
     fee = fee_at_rate(rate, province=province, weight_g=weight_g, goods_total=goods_total)
     applied, line_discounts = (), None
+    if coupon is not None and not coupon.stackable:
+        offers = []
+    engine_lines = [
+        promotion_engine.Line(
+            sku_id=line.sku_id,
+            product_id=line.product_id,
+            unit_price=line.list_price,
+            quantity=line.quantity,
+            category_path=line.category_path or "",
+            brand_id=line.brand_id,
+        )
+        for line in cart_lines
+    ]
     if offers:
         pricing = promotion_engine.price(
-            lines=[
-                promotion_engine.Line(
-                    sku_id=line.sku_id,
-                    product_id=line.product_id,
-                    unit_price=line.list_price,
-                    quantity=line.quantity,
-                    category_path=line.category_path or "",
-                    brand_id=line.brand_id,
-                )
-                for line in cart_lines
-            ],
+            lines=engine_lines,
             offers=offers,
             shopper=shopper,
             shipping_fee=to_fen(fee),
         )
         applied, fee, line_discounts = pricing.applied, pricing.shipping_fee, pricing.line_discounts
+    used_coupon = refused = None
+    if coupon is not None:
+        before = line_discounts or [ZERO] * len(goods)
+        result = coupon_pricing.apply_coupon(
+            terms=coupon,
+            lines=engine_lines,
+            payable=[to_fen(p * q) - off for (p, q), off in zip(goods, before, strict=True)],
+            shipping_fee=to_fen(fee),
+        )
+        if isinstance(result, coupon_pricing.CouponApplied):
+            used_coupon = result
+            line_discounts = [a + b for a, b in zip(before, result.line_discounts, strict=True)]
+            fee = to_fen(fee) - result.shipping_off
+        else:
+            refused = result
     totals = compute_totals(lines=goods, shipping_fee=fee, line_discounts=line_discounts)
     lines = [
         PricedLine(
@@ -228,12 +255,25 @@ def _price(cart_lines: list[SelectedLine], *, province: str, rate, offers, shopp
         )
         for line, share in zip(cart_lines, totals.lines, strict=True)
     ]
-    return _Priced(cart_lines, lines, weight_g, totals.shipping_fee, totals, applied)
+    return _Priced(
+        cart_lines, lines, weight_g, totals.shipping_fee, totals, applied, used_coupon, refused
+    )
 
 
-def quote_checkout(*, cart, province: str, channel: str = "web") -> CheckoutQuote:
+def _coupon_terms(code: str, customer_id: int | None) -> coupon_pricing.CouponTerms | None:
+    """The terms of the coupon `code` names, None without a code; CouponError when this
+    customer cannot use it now (promotions.coupons.find_coupon)."""
+    if not (code or "").strip():
+        return None
+    return terms_of(find_coupon(code=code, customer_id=customer_id))
+
+
+def quote_checkout(
+    *, cart, province: str, channel: str = "web", coupon_code: str = ""
+) -> CheckoutQuote:
     """What the order would cost and how it would ship to `province`, read only, with the
-    promotions running on `channel` for the cart's customer.
+    promotions running on `channel` for the cart's customer and the coupon `coupon_code`
+    (priced without it, and `coupon_error` saying why, when it cannot be used).
 
     ValidationFailed when no line is selected or one exceeds its purchase limit; OutOfStock
     naming the products short. Five queries whatever the number of lines: lines with their
@@ -254,7 +294,17 @@ def quote_checkout(*, cart, province: str, channel: str = "web") -> CheckoutQuot
     shopper = shopper_for(
         customer_id=cart.customer_id, channel=channel, province=province, offers=offers
     )
-    priced = _price(cart_lines, province=province, rate=rate, offers=offers, shopper=shopper)
+    coupon_error, terms = "", None
+    try:
+        terms = _coupon_terms(coupon_code, cart.customer_id)
+    except CouponError as exc:
+        coupon_error = exc.message
+    priced = _price(
+        cart_lines, province=province, rate=rate, offers=offers, shopper=shopper, coupon=terms
+    )
+    if priced.coupon_refused is not None:
+        coupon_error = _coupon_refusal(priced.coupon_refused).message
+        priced = _price(cart_lines, province=province, rate=rate, offers=offers, shopper=shopper)
     return CheckoutQuote(
         lines=priced.lines,
         parcels=parcels,
@@ -262,7 +312,13 @@ def quote_checkout(*, cart, province: str, channel: str = "web") -> CheckoutQuot
         shipping_fee=priced.shipping_fee,
         totals=priced.totals,
         promotions=priced.applied,
+        coupon=priced.coupon,
+        coupon_error=coupon_error,
     )
+
+
+def _coupon_refusal(refused: coupon_pricing.CouponRefused) -> CouponError:
+    return refusal(refused.reason, refused=refused)
 
 
 # Checking the request: pure, before any lock is taken or row written ----------------------
@@ -353,6 +409,7 @@ def place_order(
     actor=None,
     channel: str = "web",
     client_ip: str = "",
+    coupon_code: str = "",
 ) -> Placement:
     """Place the cart's selected lines as one order, all or nothing.
 
@@ -363,7 +420,9 @@ def place_order(
     differs from the total computed now, raises ValidationFailed on "expected_total" and
     changes nothing. OutOfStock names the products that ran out. A repeated
     `idempotency_key` returns Placement(created=False). `channel` (web, api, phone) and
-    `client_ip` are stored on the order for the order console and review.
+    `client_ip` are stored on the order for the order console and review. `coupon_code`:
+    a coupon of the customer's, or a shared code, used by this order (CouponError, with
+    nothing placed, when it cannot be: the reason is its message).
     """
     if cart is not None:
         session_key = cart.session_key
@@ -380,6 +439,7 @@ def place_order(
         "expected_total": _check_expected_total(expected_total),
         "channel": channel,
         "client_ip": _check_ip(client_ip),
+        "coupon_code": str(coupon_code or "").strip(),
     }
     place = partial(
         _place,
@@ -444,19 +504,26 @@ def _lock_cart(*, cart_id, customer, session_key: str, key: str) -> tuple[int, i
     return cart_id, placed_id, order_number(number_value) if number_value is not None else ""
 
 
-def _price_with_uses(cart_lines, *, customer, province: str, rate, channel: str) -> _Priced:
+def _price_with_uses(
+    cart_lines, *, customer, province: str, rate, channel: str, coupon=None
+) -> _Priced:
     """_price with the running promotions, each use claimed (promotions.services.claim_uses:
     a conditional UPDATE, so no limit is passed whatever the concurrency). A promotion
     that ran out since it was read is left out and the cart priced again; the customer's
     expected total then no longer matches and they are shown the new one. No query when
-    the promotions are cached and none applies."""
+    the promotions are cached and none applies. A `coupon` that cannot be used on these
+    lines raises CouponError."""
     customer_id = customer.pk if customer is not None else None
     offers = running_offers(channel=channel)
     shopper = shopper_for(
         customer_id=customer_id, channel=channel, province=province, offers=offers
     )
     while True:
-        priced = _price(cart_lines, province=province, rate=rate, offers=offers, shopper=shopper)
+        priced = _price(
+            cart_lines, province=province, rate=rate, offers=offers, shopper=shopper, coupon=coupon
+        )
+        if priced.coupon_refused is not None:
+            raise _coupon_refusal(priced.coupon_refused)
         try:
             claim_uses(applied=priced.applied, offers=offers, customer_id=customer_id)
         except UsedUp as exc:
@@ -481,6 +548,7 @@ def _place(
     lock_all: bool,
     channel: str,
     client_ip: str,
+    coupon_code: str,
 ) -> Placement:
     # 1. The cart, locked, and an order placed before with the same key.
     cart_id, placed_id, number = _lock_cart(
@@ -502,8 +570,14 @@ def _place(
             raise
         return Placement(order=first, created=False)
     _check_limits(cart_lines)
+    coupon = _coupon_terms(coupon_code, customer.pk if customer is not None else None)
     priced = _price_with_uses(
-        cart_lines, customer=customer, province=address.province, rate=rate, channel=channel
+        cart_lines,
+        customer=customer,
+        province=address.province,
+        rate=rate,
+        channel=channel,
+        coupon=coupon,
     )
     totals = priced.totals
     if expected_total is not None and expected_total != totals.total:
@@ -536,6 +610,15 @@ def _place(
         customer_id=customer.pk if customer is not None else None,
         order_number=order.number,
     )
+    if priced.coupon is not None:
+        # The coupon's use, counted by a conditional UPDATE: a coupon used by another order
+        # since it was read raises CouponError and this placement rolls back whole.
+        redeem_coupon(
+            coupon_id=priced.coupon.coupon_id,
+            customer_id=customer.pk,
+            order_number=order.number,
+            applied=priced.coupon,
+        )
     # The placed lines leave the cart (cart's own service); unselected and off-sale lines stay.
     remove_lines(cart_id=cart_id, line_ids=[line.id for line in cart_lines])
     if payment_method == COD:

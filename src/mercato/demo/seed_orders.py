@@ -43,8 +43,11 @@ from mercato.payments.gateways import enabled_methods
 from mercato.payments.models import Payment
 from mercato.payments.notices import apply_paid
 from mercato.payments.services import start_payment
+from mercato.promotions.coupons import CouponError, issue_reward
+from mercato.promotions.models import CouponTemplate
 
 from .seed_buying import demo_sku_ids
+from .seed_promotions import REWARD
 from .seed_reviews import seed_reviews
 
 KEY = "demo-orders-"
@@ -114,9 +117,10 @@ class Shop:
             Address.objects.filter(is_default=True).select_related("customer").order_by("pk")[:400]
         )
 
-    def place(self, *, cod=False, pay=True, units=None, **changes) -> Order:
+    def place(self, *, cod=False, pay=True, units=None, coupon=False, **changes) -> Order:
         self.n += 1
         row = self.people[(self.n * 37) % len(self.people)]
+        code = _reward_coupon(row.customer) if coupon else ""
         cart = get_or_create_cart(customer=row.customer)
         method = "cod" if cod or not self.prepaid else self.prepaid
         pool = self.cheap_ids if method == "cod" and not units else self.sku_ids
@@ -125,7 +129,7 @@ class Shop:
         order = place_order(
             customer=row.customer, cart=cart, address=_address(row, **changes),
             payment_method=method, idempotency_key=f"{KEY}{self.n}",
-            client_ip=f"10.{self.n // 250}.{self.n % 250}.7",
+            client_ip=f"10.{self.n // 250}.{self.n % 250}.7", coupon_code=code,
         ).order  # fmt: skip
         if method != "cod" and pay:
             payment, _action = start_payment(order=order, client_ip="127.0.0.1", base_url=SHOP_URL)
@@ -134,6 +138,18 @@ class Shop:
                 apply_paid(payment=locked, trade_no=f"DEMO{self.n:06d}", reason="demo")
         order.refresh_from_db()
         return order
+
+
+def _reward_coupon(customer) -> str:
+    """The code of a 售后补偿券 given to the customer (seed_promotions' template), for an
+    order that uses a coupon; "" when the template is not there or already given."""
+    template = CouponTemplate.objects.filter(name=REWARD).first()
+    if template is None:
+        return ""
+    try:
+        return issue_reward(customer_id=customer.pk, template_id=template.pk, note="demo").code
+    except CouponError:
+        return ""
 
 
 def _parcels(orders) -> list[Shipment]:
@@ -258,8 +274,8 @@ def seed_current(shop: Shop, users, seeded: Seeded, now) -> None:
     review_paid_orders()
     seeded.add("under_review", 4)
     if shop.prepaid:
-        for _n in range(2):
-            shop.place(pay=False)
+        for _n in range(2):  # the first with a coupon: used while the order waits
+            shop.place(pay=False, coupon=_n == 0)
         seeded.add("pending_payment", 2)
     for _n in range(2):  # paid after the last review: the scheduled job takes them next
         shop.place(cod=_n == 1)
@@ -268,6 +284,11 @@ def seed_current(shop: Shop, users, seeded: Seeded, now) -> None:
     cancel_order(order_id=cancelled.pk, actor=users["service"], reason="客户来电取消：买重了",
                  by_customer=False)  # fmt: skip
     seeded.add("cancelled")
+    if shop.prepaid:  # cancelled before it was paid: its coupon comes back
+        unpaid = shop.place(pay=False, coupon=True)
+        cancel_order(order_id=unpaid.pk, actor=unpaid.customer.user, reason="不想要了",
+                     by_customer=True)  # fmt: skip
+        seeded.add("cancelled")
 
 
 def seed_returns(recent: list[Order], users, seeded: Seeded) -> None:

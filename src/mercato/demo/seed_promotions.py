@@ -1,5 +1,7 @@
 """Demo promotions: the 618 campaign the home banner promises (全场满 300 减 40), and a few
-others of other kinds, running from the day the demo is seeded for DAYS days.
+others of other kinds, running from the day the demo is seeded for DAYS days; and coupons:
+three to claim in the coupon center (满200减30, 9折最高减50, 包邮券), the shared code
+WELCOME618, and a reward coupon in the first demo shopper's account.
 
 Made through promotions.services (validated, with their event rows); found again by name,
 so a second run creates nothing.
@@ -10,8 +12,12 @@ from datetime import timedelta
 from django.utils import timezone
 
 from mercato.catalog.models import Category
-from mercato.promotions.models import Kind, Promotion, Scope, Status
+from mercato.customers.models import Customer
+from mercato.promotions import coupon_templates, coupons
+from mercato.promotions.models import CouponKind, CouponTemplate, Kind, Promotion, Scope, Status
 from mercato.promotions.services import create_promotion
+
+from .data import DEMO_SHOPPERS
 
 DAYS = 60
 MANJIAN_618 = "618 全场满300减40"
@@ -60,8 +66,49 @@ def promotion_plan() -> list[dict]:
     return plan
 
 
+WELCOME = "WELCOME618"
+REWARD = "售后补偿券 ¥20"
+
+
+def coupon_plan() -> list[dict]:
+    return [
+        {"name": "满200减30", "kind": CouponKind.AMOUNT_OFF, "amount": "30.00",
+         "threshold": "200.00", "claimable": True, "valid_days": 30, "issue_limit": 5000},
+        {"name": "9折券 最高减50", "kind": CouponKind.PERCENT_OFF, "percent": "10",
+         "cap": "50.00", "claimable": True, "valid_days": 14, "issue_limit": 2000},
+        {"name": "包邮券", "kind": CouponKind.FREE_SHIPPING, "claimable": True, "valid_days": 7,
+         "per_customer_limit": 2},
+        {"name": "新人礼 WELCOME618", "kind": CouponKind.AMOUNT_OFF, "amount": "10.00",
+         "threshold": "99.00", "shared_code": WELCOME, "shared_limit": 1000},
+        {"name": REWARD, "kind": CouponKind.AMOUNT_OFF, "amount": "20.00", "valid_days": 90,
+         "per_customer_limit": 5,
+         "stackable": False},
+    ]  # fmt: skip
+
+
+def seed_coupons(*, starts) -> int:
+    """The coupon plan's templates that do not exist yet (a shared code runs DAYS days), and
+    the reward coupon for the first demo shopper; how many templates were created."""
+    existing = set(CouponTemplate.objects.values_list("name", flat=True))
+    created = 0
+    for fields in coupon_plan():
+        if fields["name"] in existing:
+            continue
+        if fields.get("shared_code"):
+            fields = fields | {"valid_from": starts, "valid_until": starts + timedelta(days=DAYS)}
+        template = coupon_templates.create_template(**fields)
+        created += 1
+        shopper = Customer.objects.filter(mobile=DEMO_SHOPPERS[0][0]).first()
+        if template.name == REWARD and shopper is not None:
+            coupons.issue_reward(
+                customer_id=shopper.pk, template_id=template.pk, note="demo: 快递破损补偿"
+            )
+    return created
+
+
 def seed_promotions(*, bar) -> int:
-    """The plan's promotions that do not exist yet, active now; how many were created."""
+    """The plan's promotions that do not exist yet, active now, and the coupons; how many
+    promotions were created."""
     starts = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
     existing = set(Promotion.objects.values_list("name", flat=True))
     created = 0
@@ -75,4 +122,5 @@ def seed_promotions(*, bar) -> int:
             )
             created += 1
         bar.update(1)
+    seed_coupons(starts=starts)
     return created

@@ -26,6 +26,7 @@ from mercato.core.models import User
 from mercato.core.permissions import require_perm
 from mercato.customers.models import Customer
 from mercato.inventory.reservations import release_reservation, release_reservations
+from mercato.promotions.coupons import return_coupons
 
 from .errors import AlreadyPaid, DuplicateOrder, IllegalTransition
 from .links import new_guest_token
@@ -417,6 +418,8 @@ def cancel_locked_order(
         update_fields=["cancelled_at", "expires_at"],
     )
     release_stock_for(order, reason=release_reason or reason, actor=actor)
+    if order.paid_at is None:
+        return_coupons(order_numbers=[order.number])  # an unpaid order gives its coupon back
     order_cancelled.send(sender=Order, order=order, actor=actor, reason=reason)
     _announce_cancelled([order.pk])
 
@@ -458,6 +461,7 @@ def expire_locked_orders(*, orders: Sequence[Order], now=None) -> int:
     for order in orders:
         order.status, order.cancelled_at, order.expires_at = OrderStatus.CANCELLED, now, None
     release_reservations(references=[order.number for order in orders], reason=REASON_EXPIRED)
+    return_coupons(order_numbers=[order.number for order in orders])
     _announce_cancelled(ids)
     return len(ids)
 

@@ -197,3 +197,212 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_number}: {self.discount}"
+
+
+# Coupons (优惠券) ---------------------------------------------------------------------------
+# A template says what a coupon gives and how it is issued; a Coupon is one issued coupon
+# (a customer's own, or a bearer code anyone may use up to its limit); a CouponUse is one
+# use by one order (returned when the unpaid order is cancelled). coupons.py writes them.
+
+
+class CouponKind(models.TextChoices):
+    AMOUNT_OFF = "amount_off", _("Amount off (满减券)")
+    PERCENT_OFF = "percent_off", _("Percentage off (折扣券)")
+    FREE_SHIPPING = "free_shipping", _("Free shipping (包邮券)")
+
+
+class CouponTemplate(TimeStampedModel):
+    """What a coupon gives (kind, amount or percent with a cap, the spend it needs, the
+    products it covers), how long it is valid (fixed dates, or N days from issue), and how
+    it is issued (claimed on the page, by a claim code, in bulk, as a reward, or as one
+    shared code). `issued` counts the coupons issued against `issue_limit`."""
+
+    name = models.CharField(_("name"), max_length=80)
+    kind = models.CharField(_("kind"), max_length=20, choices=CouponKind.choices)
+    amount = models.DecimalField(_("amount off"), null=True, blank=True, **MONEY)
+    percent = models.DecimalField(
+        _("percent off"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    cap = models.DecimalField(_("at most off"), null=True, blank=True, **MONEY)
+    threshold = models.DecimalField(_("minimum spend"), null=True, blank=True, **MONEY)
+    scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices, default=Scope.ALL)
+    scope_ids = models.JSONField(_("products, categories or brands"), default=list, blank=True)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    valid_days = models.PositiveSmallIntegerField(
+        _("valid days after issue"), null=True, blank=True
+    )
+    issue_limit = models.PositiveIntegerField(_("coupons to issue"), null=True, blank=True)
+    issued = models.PositiveIntegerField(_("issued"), default=0)
+    per_customer_limit = models.PositiveSmallIntegerField(_("coupons per customer"), default=1)
+    claimable = models.BooleanField(_("claimable on the coupon page"), default=False)
+    claim_code = models.CharField(_("claim code"), max_length=20, blank=True)
+    shared_code = models.CharField(_("shared code"), max_length=20, blank=True)
+    shared_limit = models.PositiveIntegerField(_("uses of the shared code"), null=True, blank=True)
+    stackable = models.BooleanField(_("combines with promotions"), default=True)
+    active = models.BooleanField(_("issuing"), default=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("coupon template")
+        verbose_name_plural = _("coupon templates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(issue_limit__isnull=True) | Q(issued__lte=F("issue_limit")),
+                name="coupon_template_issued_within_limit",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__isnull=True) | (Q(percent__gt=0) & Q(percent__lte=100)),
+                name="coupon_template_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gt=0),
+                name="coupon_template_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(cap__isnull=True) | Q(cap__gt=0), name="coupon_template_cap_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold__isnull=True) | Q(threshold__gte=0),
+                name="coupon_template_threshold_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_days__gt=0)
+                | Q(valid_from__isnull=False, valid_until__gt=F("valid_from")),
+                name="coupon_template_validity",
+            ),
+            models.UniqueConstraint(
+                fields=["claim_code"], condition=~Q(claim_code=""), name="coupon_claim_code_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CouponStatus(models.TextChoices):
+    AVAILABLE = "available", pgettext_lazy("coupon status", "Available")
+    USED = "used", pgettext_lazy("coupon status", "Used")
+    EXPIRED = "expired", pgettext_lazy("coupon status", "Expired")
+    VOID = "void", pgettext_lazy("coupon status", "Cancelled")
+
+
+class IssuedVia(models.TextChoices):
+    CLAIM = "claim", _("Claimed on the coupon page")
+    CODE = "code", _("Claim code")
+    BULK = "bulk", _("Bulk issue")
+    REWARD = "reward", _("Reward")
+    SHARED = "shared", _("Shared code")
+
+
+class Coupon(models.Model):
+    """One issued coupon. A customer's own (customer set, use_limit 1), or a bearer code
+    (customer empty: a shared code anyone signed in may use once, up to use_limit in all).
+    `used` counts uses against `use_limit`; status is available until the last use (then
+    used) or void. Expiry is read from valid_until (`state`), no sweep needed."""
+
+    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="coupons")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    code = models.CharField(_("coupon code"), max_length=20, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CouponStatus.choices, default=CouponStatus.AVAILABLE
+    )
+    use_limit = models.PositiveIntegerField(_("uses"), default=1)
+    used = models.PositiveIntegerField(_("times used"), default=0)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"))
+    issued_via = models.CharField(_("issued by"), max_length=10, choices=IssuedVia.choices)
+    note = models.CharField(_("note"), max_length=120, blank=True)
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["valid_until", "id"]
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
+        indexes = [
+            models.Index(fields=["customer", "status", "valid_until"], name="coupon_mine_idx"),
+            models.Index(fields=["template", "customer"], name="coupon_template_customer_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(used__lte=F("use_limit")), name="coupon_used_within_limit"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__gt=F("valid_from")), name="coupon_valid_until_after_from"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def state(self, now) -> str:
+        """The status a customer sees: available coupons past their end are expired."""
+        if self.status == CouponStatus.AVAILABLE and now >= self.valid_until:
+            return CouponStatus.EXPIRED
+        return self.status
+
+
+class CouponUse(models.Model):
+    """One use of a coupon by an order: what it took off. `returned_at`: the unpaid order
+    was cancelled and the use given back."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="uses")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    order_number = models.CharField(_("order number"), max_length=32, db_index=True)
+    discount = models.DecimalField(_("discount"), **MONEY)
+    shipping_off = models.DecimalField(_("shipping waived"), **MONEY)
+    used_at = models.DateTimeField(_("used at"), auto_now_add=True)
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-used_at", "-id"]
+        verbose_name = _("coupon use")
+        verbose_name_plural = _("coupon uses")
+        constraints = [
+            # A bearer code once per customer (a returned use does not count).
+            models.UniqueConstraint(
+                fields=["coupon", "customer"],
+                condition=Q(returned_at__isnull=True, customer__isnull=False),
+                name="coupon_use_once_per_customer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coupon_id} → {self.order_number}"
+
+
+class IssueJob(models.Model):
+    """Issuing a template's coupons to a segment of customers in the background: how far
+    it has got (core.progress), what it issued and skipped (limits reached)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", pgettext_lazy("job status", "Queued")
+        RUNNING = "running", pgettext_lazy("job status", "Running")
+        DONE = "done", pgettext_lazy("job status", "Done")
+        FAILED = "failed", pgettext_lazy("job status", "Failed")
+
+    template = models.ForeignKey(CouponTemplate, on_delete=models.CASCADE, related_name="jobs")
+    segment = models.JSONField(_("customer segment"), default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    issued = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("coupon issue job")
+        verbose_name_plural = _("coupon issue jobs")
+
+    def __str__(self) -> str:
+        return f"{self.template_id}: {self.done}/{self.total}"

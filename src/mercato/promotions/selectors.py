@@ -123,3 +123,66 @@ def customer_uses(*, customer_id: int, promotion_ids) -> dict[int, int]:
             customer_id=customer_id, promotion_id__in=list(promotion_ids)
         ).values_list("promotion_id", "used")
     )
+
+
+# Coupons -----------------------------------------------------------------------------------
+
+
+def claimable_templates(*, now: datetime | None = None):
+    """The coupons on the coupon page (领券中心): claimable, issuing, not ended, not all
+    claimed; newest first."""
+    from django.db.models import F, Q
+
+    from .models import CouponTemplate
+
+    now = now or timezone.now()
+    return (
+        CouponTemplate.objects.filter(claimable=True, active=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        .filter(Q(issue_limit__isnull=True) | Q(issued__lt=F("issue_limit")))
+        .order_by("-id")
+    )
+
+
+def held_counts(*, customer_id: int, template_ids) -> dict[int, int]:
+    """How many coupons of each template the customer holds: one query."""
+    from django.db.models import Count
+
+    from .models import Coupon
+
+    return dict(
+        Coupon.objects.filter(customer_id=customer_id, template_id__in=list(template_ids))
+        .values_list("template_id")
+        .annotate(n=Count("id"))
+    )
+
+
+def coupons_of(*, customer_id: int):
+    """A customer's coupons with their templates, soonest to end first."""
+    from .models import Coupon
+
+    return (
+        Coupon.objects.filter(customer_id=customer_id)
+        .select_related("template")
+        .order_by("valid_until", "id")
+    )
+
+
+def coupon_use_of_order(*, order_number: str):
+    """The coupon use of an order (not given back), with its coupon and template, or None."""
+    from .models import CouponUse
+
+    return (
+        CouponUse.objects.filter(order_number=order_number, returned_at__isnull=True)
+        .select_related("coupon__template")
+        .first()
+    )
+
+
+def usable_coupons(*, customer_id: int, now: datetime | None = None):
+    """The customer's coupons that can be used now (the checkout's choice), soonest to end
+    first."""
+    now = now or timezone.now()
+    return coupons_of(customer_id=customer_id).filter(
+        status="available", valid_from__lte=now, valid_until__gt=now
+    )

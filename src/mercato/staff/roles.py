@@ -99,6 +99,8 @@ DEPARTMENTS = [
             "catalog.manage_merchandising",
             "inventory.view_stock",
             "search.manage_search",
+            "promotions.view_coupontemplate",
+            "promotions.change_coupontemplate",
         ],
     ),
     (

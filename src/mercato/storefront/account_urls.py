@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import views_account as views
 from . import views_account_addresses as book
+from . import views_coupons as coupons
 
 urlpatterns = [
     path("", views.account, name="account"),
@@ -16,6 +17,8 @@ urlpatterns = [
     path("reset/email/", views.reset_email, name="reset_email"),
     path("reset/<str:uidb64>/<str:token>/", views.reset_confirm, name="reset_confirm"),
     path("profile/", views.profile, name="profile"),
+    path("coupons/", coupons.my_coupons, name="my_coupons"),
+    path("coupons/code/", coupons.claim_code, name="coupon_code"),
     path("addresses/", book.addresses, name="addresses"),
     path("addresses/new/", book.address_new, name="address_new"),
     path("addresses/regions/", book.address_regions, name="address_regions"),

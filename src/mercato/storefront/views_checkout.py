@@ -28,6 +28,7 @@ from mercato.orders.models import OrderStatus
 from mercato.orders.selectors import order_for_idempotency_key
 from mercato.orders.services import DeliveryAddress
 from mercato.payments.gateways import enabled_methods
+from mercato.promotions.selectors import usable_coupons
 
 from . import forms_checkout as forms
 from .cartctx import cart_for_request, request_customer
@@ -117,12 +118,18 @@ def _quote_province(book_address: Address | None, address_form) -> str:
 
 
 # The quote (lines, parcels, fee, totals) -------------------------------------------------
-def quote_context(cart, province: str) -> dict:
-    """The quote for `province`, or the message saying why there is none yet."""
+def coupon_code_of(data) -> str:
+    """The coupon asked for: a code typed in, else one of the member's chosen."""
+    return (data.get("coupon_code") or "").strip()[:20] or (data.get("coupon") or "")[:20]
+
+
+def quote_context(cart, province: str, coupon_code: str = "") -> dict:
+    """The quote for `province` (with the coupon asked for), or the message saying why
+    there is none yet."""
     if not province:
         return {"quote": None, "quote_message": _("Choose a province to see shipping and parcels.")}
     try:
-        quote = quote_checkout(cart=cart, province=province)
+        quote = quote_checkout(cart=cart, province=province, coupon_code=coupon_code)
     except DomainError as exc:  # sold out, no shipping to this province, unknown province
         return {"quote": None, "quote_message": exc.message, "quote_error": True}
     names = {line.sku_id: line for line in quote.lines}
@@ -172,7 +179,11 @@ def _page(request, *, cart, data=None, form=None, address_form=None, status=200,
         }
         form = forms.CheckoutForm(initial=initial, methods=methods)
     province = _quote_province(book_address, address_form)
+    coupon_code = coupon_code_of(data)
     context = {
+        "coupon_code": (data.get("coupon_code") or "").strip()[:20],
+        "coupon_choice": data.get("coupon") or "",
+        "my_coupons": list(usable_coupons(customer_id=customer.pk)) if customer else [],
         "form": form,
         "address_form": address_form,
         "addresses": addresses,
@@ -180,7 +191,7 @@ def _page(request, *, cart, data=None, form=None, address_form=None, status=200,
         "customer": customer,
         "notice": notice,
         "next": reverse("storefront:checkout"),
-        **quote_context(cart, province),
+        **quote_context(cart, province, coupon_code),
     }
     return render(request, "storefront/checkout/checkout.html", context, status=status)
 
@@ -204,7 +215,8 @@ def checkout_quote(request):
     addresses = list(customer_selectors.addresses_of(customer=customer)) if customer else []
     book_address = _book_address(addresses, _address_choice(request.GET, addresses))
     province = book_address.province if book_address else request.GET.get("province", "")[:20]
-    return render(request, "storefront/checkout/_quote.html", quote_context(cart, province))
+    context = quote_context(cart, province, coupon_code_of(request.GET))
+    return render(request, "storefront/checkout/_quote.html", context)
 
 
 @require_GET
@@ -301,6 +313,7 @@ def checkout_place(request):
             expected_total=form.cleaned_data["expected_total"],
             actor=request.user if customer else None,
             client_ip=request.META.get("REMOTE_ADDR", ""),
+            coupon_code=coupon_code_of(data),
         )
     except OutOfStock as exc:
         return again(409, exc.message)

@@ -33,6 +33,7 @@ from mercato.orders.status import can_cancel
 from mercato.payments.gateways import METHODS
 from mercato.payments.selectors import refunds_for_order
 from mercato.payments.services import start_payment
+from mercato.promotions.selectors import coupon_use_of_order
 from mercato.reviews.selectors import reviewed_line_ids
 from mercato.reviews.services import RECEIVED
 
@@ -135,6 +136,7 @@ def _order_page(request, order, *, guest_link: str = "", guest_token: str = ""):
         and not guest_token
         and order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
         "review_lines": _review_lines(order, guest_token),
+        "coupon_use": coupon_use_of_order(order_number=order.number),
     }
     return render(request, "storefront/orders/detail.html", context)
 

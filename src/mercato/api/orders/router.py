@@ -235,7 +235,13 @@ def _pay(request, order) -> dict:
 def quote(request, payload: QuoteIn):
     customer = shopper_customer(request)
     address = _delivery_address(customer, payload)
-    result = quote_checkout(cart=_cart(request, customer), province=address.province, channel="api")
+    result = quote_checkout(
+        cart=_cart(request, customer),
+        province=address.province,
+        channel="api",
+        coupon_code=payload.coupon_code,
+    )
+    coupon = result.coupon
     return {
         "lines": [
             _line(line, total.line_total)
@@ -265,6 +271,15 @@ def quote(request, payload: QuoteIn):
             }
             for p in result.promotions
         ],
+        "coupon": {
+            "code": coupon.code,
+            "name": coupon.name,
+            "discount": str(coupon.discount),
+            "shipping_off": str(coupon.shipping_off),
+        }
+        if coupon
+        else None,
+        "coupon_error": result.coupon_error,
     }
 
 
@@ -275,7 +290,8 @@ def quote(request, payload: QuoteIn):
 )
 def place(request, payload: PlaceIn):
     """201 with the new order; 200 with the same order when the idempotency key was used
-    before. 409 when stock ran out (naming the SKUs); 422 on "expected_total" when the total
+    before. 409 when stock ran out (naming the SKUs), or on "coupon" when the coupon asked
+    for cannot be used (the reason in the message); 422 on "expected_total" when the total
     changed since the customer saw it."""
     customer = shopper_customer(request)
     # No look-up of cart or key here: place_order finds both under the cart's row lock,
@@ -292,6 +308,7 @@ def place(request, payload: PlaceIn):
         actor=request.auth if customer else None,
         channel="api",
         client_ip=request.META.get("REMOTE_ADDR", ""),
+        coupon_code=payload.coupon_code,
     )
     return Status(201 if placement.created else 200, _placed(request, placement.order))
 

@@ -25,6 +25,7 @@ class QuoteIn(Schema):
 
     address_id: Id | None = None
     address: AddressIn | None = None
+    coupon_code: Annotated[Text, Field(max_length=20)] = ""  # one of the member's, or shared
 
 
 class InvoiceIn(Schema):
@@ -80,12 +81,21 @@ class PromotionOut(Schema):
     shipping_off: str
 
 
+class CouponOut(Schema):
+    code: str
+    name: str
+    discount: str
+    shipping_off: str
+
+
 class QuoteOut(Schema):
     lines: list[LineOut]
     parcels: list[ParcelOut]
     weight_g: int
     totals: TotalsOut
     promotions: list[PromotionOut]  # the running promotions the order gets
+    coupon: CouponOut | None = None  # the coupon applied
+    coupon_error: str = ""  # why the coupon asked for cannot be used
 
 
 class EventOut(Schema):

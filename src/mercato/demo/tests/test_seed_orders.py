@@ -16,6 +16,7 @@ from mercato.fulfillment import audit
 from mercato.fulfillment.models import Penalty, Remittance, Shipment
 from mercato.fulfillment.selectors import queue_counts
 from mercato.orders.models import Order
+from mercato.promotions.models import CouponUse
 from mercato.reviews.models import ProductQuestion, ProductReview
 from mercato.service import kpis
 from mercato.service.models import (
@@ -63,6 +64,11 @@ def test_demo_orders_in_every_state_and_once(sandbox):
         "pending", "published", "rejected",
     }  # fmt: skip
     assert ProductReview.objects.exclude(flagged_words=[]).exists()
+    # Coupons: one used by an order waiting for payment, one given back by a cancellation.
+    uses = CouponUse.objects.select_related("coupon")
+    assert {(u.returned_at is None, u.coupon.status) for u in uses} == {
+        (True, "used"), (False, "available"),
+    }  # fmt: skip
     today = timezone.localdate()
     scores = audit.scorecard(
         since=today - timedelta(days=70), until=today, by_province=False, by_week=True
