@@ -2,27 +2,19 @@ import datetime
 
 import pytest
 
-from mercato.inventory.services import create_warehouse
-from mercato.procurement import orders, suppliers
+from mercato.procurement import orders
 from mercato.testing.factories import SkuFactory
-
-USCC = ["91310000MA1FL8XX03", "91440300MA5FXXXX0U", "91110108102060930K"]
+from mercato.testing.procurement import make_sent_po, make_shanghai_warehouse, make_supplier
 
 
 @pytest.fixture
 def warehouse(db):
-    return create_warehouse(
-        actor=None, code="sh", name="上海仓", provinces=["上海市"], province="上海市",
-        city="上海市", district="浦东新区", address="张江路1号",
-    )  # fmt: skip
+    return make_shanghai_warehouse()
 
 
 @pytest.fixture
 def supplier(db):
-    return suppliers.create_supplier(
-        actor=None, code="acme", name="上海优品贸易有限公司", uscc=USCC[0],
-        bank_name="招商银行上海分行", bank_account="6225880212345678",
-    )  # fmt: skip
+    return make_supplier()
 
 
 @pytest.fixture
@@ -57,11 +49,10 @@ def make_po(buyer, supplier, warehouse):
 
 
 @pytest.fixture
-def sent_po(make_po, buyer, sku, settings):
+def sent_po(buyer, supplier, warehouse, sku, settings):
     """A sent order of 100 units of `sku` at ¥10.00 (below the lead limit)."""
     settings.MERCATO_PO_LEAD_LIMIT = "5000"
-    order = make_po([{"sku_id": sku.pk, "quantity": 100, "unit_price": "10.00"}])
-    orders.submit_purchase_order(actor=buyer, order_id=order.pk)
-    orders.send_purchase_order(actor=buyer, order_id=order.pk)
-    order.refresh_from_db()
-    return order
+    return make_sent_po(
+        buyer=buyer, supplier=supplier, warehouse=warehouse,
+        lines=[{"sku_id": sku.pk, "quantity": 100, "unit_price": "10.00"}],
+    )  # fmt: skip

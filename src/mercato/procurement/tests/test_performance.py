@@ -6,8 +6,7 @@ import time_machine
 
 from mercato.procurement import orders, receiving, selectors, suppliers
 from mercato.testing.factories import SkuFactory
-
-from .conftest import USCC
+from mercato.testing.procurement import USCC
 
 
 @pytest.mark.django_db
