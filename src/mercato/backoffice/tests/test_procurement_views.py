@@ -25,6 +25,14 @@ def supplier(db):
     return make_supplier()
 
 
+def _order(buyer, supplier, warehouse, *, sku=None, quantity=3):
+    sku = sku or SkuFactory()
+    return make_sent_po(
+        buyer=buyer, supplier=supplier, warehouse=warehouse,
+        lines=[{"sku_id": sku.pk, "quantity": quantity, "unit_price": "2.00"}],
+    )  # fmt: skip
+
+
 def test_bank_account_is_masked_for_a_buyer_and_whole_for_the_lead(client, login, supplier):
     url = reverse("backoffice:supplier_detail", args=[supplier.pk])
     login("procurement")
@@ -76,8 +84,7 @@ def test_lists_stay_within_their_query_budget(
     buyer = login("procurement")
     warehouse = make_shanghai_warehouse()
     for _ in range(5):
-        make_sent_po(buyer=buyer, supplier=supplier, warehouse=warehouse,
-                     lines=[{"sku_id": SkuFactory().pk, "quantity": 3, "unit_price": "2.00"}])  # fmt: skip
+        _order(buyer, supplier, warehouse)
     for name in ("po_list", "supplier_list", "receiving"):
         with django_assert_max_num_queries(12):
             assert client.get(reverse(f"backoffice:{name}")).status_code == 200
@@ -88,8 +95,7 @@ def test_a_clerk_receives_by_scanning(client, login, supplier, settings):
     clerk = login("procurement")
     warehouse = make_shanghai_warehouse()
     sku = SkuFactory(barcode="6901234567892")
-    order = make_sent_po(buyer=clerk, supplier=supplier, warehouse=warehouse,
-                         lines=[{"sku_id": sku.pk, "quantity": 2, "unit_price": "10.00"}])  # fmt: skip
+    order = _order(clerk, supplier, warehouse, sku=sku, quantity=2)
     url = reverse("backoffice:po_receive", args=[order.number])
     for _ in range(2):
         client.post(url, {"action": "scan", "code": "6901234567892", "quantity": "1"})
@@ -106,8 +112,7 @@ def test_a_clerk_receives_by_scanning(client, login, supplier, settings):
 
 def test_pdf_prints_the_order(client, login, supplier):
     buyer = login("procurement")
-    order = make_sent_po(buyer=buyer, supplier=supplier, warehouse=make_shanghai_warehouse(),
-                         lines=[{"sku_id": SkuFactory().pk, "quantity": 3, "unit_price": "2.00"}])  # fmt: skip
+    order = _order(buyer, supplier, make_shanghai_warehouse())
     response = client.get(reverse("backoffice:po_pdf", args=[order.number]))
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
