@@ -5,8 +5,8 @@ local-memory cache, Celery tasks run in-process. Production sets DATABASE_URL,
 REDIS_URL/CACHE_URL and CELERY_BROKER_URL.
 """
 
-from decimal import Decimal
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import environ

@@ -1,11 +1,13 @@
 """`mercato seed_demo_orders`: the demo's orders in every state of order processing
 (demo/seed_orders.py), then customer service's tickets in every state (demo/seed_tickets.py),
-after `seed_demo`. `make demo` runs both."""
+then suppliers and purchase orders in every state (demo/seed_procurement.py), after
+`seed_demo`. `make demo` runs both."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from mercato.demo.seed_orders import seed_order_processing
+from mercato.demo.seed_procurement import seed_procurement
 from mercato.demo.seed_tickets import seed_tickets
 
 
@@ -34,9 +36,17 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if not tickets:
             self.stdout.write("demo tickets: already there, nothing added")
+        else:
+            self.stdout.write(
+                "demo tickets: " + ", ".join(f"{k} {v}" for k, v in sorted(tickets.items()))
+            )
+        with transaction.atomic():
+            bought = seed_procurement(users=_users_named("procurement", "finance", "hr"))
+        if not bought:
+            self.stdout.write("demo procurement: already there, nothing added")
             return
         self.stdout.write(
-            "demo tickets: " + ", ".join(f"{k} {v}" for k, v in sorted(tickets.items()))
+            "demo procurement: " + ", ".join(f"{k} {v}" for k, v in sorted(bought.items()))
         )
 
 
