@@ -51,7 +51,7 @@ class Supplier(TimeStampedModel):
 class SupplierContact(models.Model):
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(_("name"), max_length=40)
-    role = models.CharField(_("position"), max_length=40, blank=True)
+    role = models.CharField(_("job title"), max_length=40, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("email"), blank=True)
 
@@ -139,7 +139,7 @@ class PurchaseOrder(TimeStampedModel):
         _("status"), max_length=20, choices=POStatus.choices, default=POStatus.DRAFT
     )
     promised_date = models.DateField(_("promised delivery date"))
-    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=ZERO)
+    total = models.DecimalField(_("order total"), max_digits=14, decimal_places=2, default=ZERO)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

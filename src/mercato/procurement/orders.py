@@ -172,7 +172,10 @@ def create_purchase_order(
         order.save(update_fields=["number"])
         _write_lines(order, cleaned)
         PurchaseOrderEvent.objects.create(
-            order=order, to_status=S.DRAFT, actor=order.created_by, note=gettext_noop("Created")
+            order=order,
+            to_status=S.DRAFT,
+            actor=order.created_by,
+            note=gettext_noop("Draft created"),
         )
     return order
 

@@ -34,7 +34,8 @@ def purchase_order_pdf(*, order: PurchaseOrder) -> bytes:
     promised date, the lines and the total."""
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=A4, pageCompression=0)
-    pdf.setTitle(f"{_('Purchase order')} {order.number}")
+    title = _("Purchase order")
+    pdf.setTitle(f"{title} {order.number}")
     font = _font()
     width, height = A4
     warehouse = order.warehouse
@@ -42,23 +43,27 @@ def purchase_order_pdf(*, order: PurchaseOrder) -> bytes:
 
     def header() -> float:
         pdf.setFont(font, 16)
-        pdf.drawString(15 * mm, height - 20 * mm, f"{_('Purchase order')} {order.number}")
+        pdf.drawString(15 * mm, height - 20 * mm, f"{title} {order.number}")
         pdf.setFont(font, 10)
+        where = f"{warehouse.province}{warehouse.city}{warehouse.district}{warehouse.address}"
         lines = [
-            f"{_('Supplier')}: {supplier.name} ({supplier.uscc})",
-            f"{_('Deliver to')}: {warehouse.name} {warehouse.province}{warehouse.city}"
-            f"{warehouse.district}{warehouse.address}",
-            f"{_('Promised delivery date')}: {order.promised_date:%Y-%m-%d}"
-            f" · {_('Date')}: {timezone.localdate():%Y-%m-%d}",
+            _("Supplier: %(name)s (%(uscc)s)") % {"name": supplier.name, "uscc": supplier.uscc},
+            _("Deliver to: %(warehouse)s %(address)s")
+            % {"warehouse": warehouse.name, "address": where},
+            _("Promised delivery date: %(date)s · Issued: %(today)s")
+            % {
+                "date": f"{order.promised_date:%Y-%m-%d}",
+                "today": f"{timezone.localdate():%Y-%m-%d}",
+            },
         ]
         y = height - 30 * mm
         for text in lines:
             pdf.drawString(15 * mm, y, _fit(text, width - 30 * mm, 10))
             y -= 6 * mm
         y -= 4 * mm
-        for x, title in ((15, _("SKU code")), (50, _("Item")), (130, _("Quantity")),
+        for x, heading in ((15, _("SKU code")), (50, _("Item")), (130, _("Quantity")),
                          (152, _("Unit price")), (175, _("Amount"))):  # fmt: skip
-            pdf.drawString(x * mm, y, title)
+            pdf.drawString(x * mm, y, heading)
         pdf.line(15 * mm, y - 2 * mm, width - 15 * mm, y - 2 * mm)
         return y - 7 * mm
 
@@ -77,10 +82,11 @@ def purchase_order_pdf(*, order: PurchaseOrder) -> bytes:
         y -= 6 * mm
     pdf.line(15 * mm, y + 2 * mm, width - 15 * mm, y + 2 * mm)
     pdf.setFont(font, 11)
-    pdf.drawRightString(195 * mm, y - 4 * mm, f"{_('Total')}: ¥{order.total}")
+    pdf.drawRightString(195 * mm, y - 4 * mm, _("Total: ¥%(total)s") % {"total": order.total})
     if order.note:
         pdf.setFont(font, 9)
-        pdf.drawString(15 * mm, y - 12 * mm, _fit(f"{_('Note')}: {order.note}", 180 * mm, 9))
+        note = _("Note: %(note)s") % {"note": order.note}
+        pdf.drawString(15 * mm, y - 12 * mm, _fit(note, 180 * mm, 9))
     pdf.showPage()
     pdf.save()
     return out.getvalue()
