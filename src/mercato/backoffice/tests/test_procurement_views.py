@@ -101,7 +101,7 @@ def test_a_clerk_receives_by_scanning(client, login, supplier, settings):
         client.post(url, {"action": "scan", "code": "6901234567892", "quantity": "1"})
     # A third unit is over the order (no tolerance): refused, the count stays 2.
     page = client.post(url, {"action": "scan", "code": "6901234567892"}, follow=True)
-    assert "0 more may be received" in page.content.decode()
+    assert "最多还能收 0 件" in page.content.decode()
     line = order.lines.get()
     page = client.get(url).content.decode()
     assert f'name="received_{line.pk}" value="2"' in page

@@ -70,7 +70,7 @@ def test_over_receipt_beyond_the_tolerance_is_refused_and_nothing_changes(
         receiving.receive_goods(
             actor=buyer, order_id=sent_po.pk, lines=[{"line_id": line.pk, "received": 106}]
         )
-    assert "at most 105" in caught.value.field_errors["lines.0"][0]
+    assert "105" in caught.value.field_errors["lines.0"][0]  # the most that may come
     assert not Stock.objects.filter(sku=sku, on_hand__gt=0).exists()
     assert not Receipt.objects.exists()
     receiving.receive_goods(
