@@ -24,11 +24,11 @@ from mercato.staff.services import change_staff
 
 SUPPLIERS = [
     # (code, name, USCC, bank, account, contact, phone)
-    ("youpin", "上海优品贸易有限公司", "91310000MA1FL8XX03", "招商银行上海张江支行",
+    ("SH001", "上海优品贸易有限公司", "91310000MA1FL8XX03", "招商银行上海张江支行",
      "6225880212345678", "周经理", "021-58881234"),
-    ("nanfang", "深圳南方电子科技有限公司", "91440300MA5FXXXX0U", "中国工商银行深圳科技园支行",
+    ("SZ001", "深圳南方电子科技有限公司", "91440300MA5FXXXX0U", "中国工商银行深圳科技园支行",
      "4000023009200123456", "林小姐", "0755-26661234"),
-    ("jingdu", "北京京都商贸有限责任公司", "91110108102060930K", "中国建设银行北京海淀支行",
+    ("BJ001", "北京京都商贸有限责任公司", "91110108102060930K", "中国建设银行北京海淀支行",
      "11050162540000001234", "马先生", "010-62551234"),
 ]  # fmt: skip
 
@@ -49,7 +49,7 @@ def _lead(users: dict):
 def seed_procurement(*, users: dict, now=None) -> dict[str, int]:
     """{} when the demo's suppliers exist; else the counts of what was made. `users`: the
     demo log-ins by username (procurement, finance, hr)."""
-    if Supplier.objects.filter(code="youpin").exists():
+    if Supplier.objects.filter(code="SH001").exists():
         return {}
     buyer = users.get("procurement")
     warehouse = Warehouse.objects.filter(is_active=True).order_by("priority", "code").first()
@@ -71,7 +71,7 @@ def seed_procurement(*, users: dict, now=None) -> dict[str, int]:
             address=name[:2] + "市", category_ids=categories[i : i + 2],
         )  # fmt: skip
         suppliers.add_contact(actor=buyer, supplier_id=supplier.pk, name=contact, role="销售经理",
-                              phone=phone, email=f"sales@{code}.example.cn")  # fmt: skip
+                              phone=phone, email=f"sales@{code.lower()}.example.cn")  # fmt: skip
         licence_expiry = today + datetime.timedelta(days=900)
         suppliers.add_document(actor=buyer, supplier_id=supplier.pk, kind="营业执照",
                                number=uscc, expires_on=licence_expiry)  # fmt: skip

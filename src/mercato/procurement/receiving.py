@@ -95,7 +95,7 @@ def receive_goods(*, actor, order_id: int, lines) -> Receipt:
     if order is None:
         raise NotFound(_("Purchase order not found"))
     _receivable(order)
-    by_id = {ln.pk: ln for ln in order.lines.select_related("sku").select_for_update()}
+    by_id = {ln.pk: ln for ln in order.lines.select_related("sku").select_for_update(of=("self",))}
     errors: dict[str, list[str]] = {}
     plan = []
     for i, item in enumerate(lines or []):
