@@ -4,6 +4,8 @@ import, performance), the supplier form. Bank details are shown in full only to 
 and procurement leads (procurement.view_bank_details); others neither see nor change them.
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -130,6 +132,7 @@ def supplier_edit(request, supplier_id: int):
 def supplier_detail(request, supplier_id: int):
     supplier = _supplier(supplier_id)
     user = request.user
+    performance = selectors.supplier_performance(supplier_id=supplier.pk)
     context = {
         "supplier": supplier,
         "bank_account": selectors.bank_account_for(user, supplier.bank_account),
@@ -137,7 +140,15 @@ def supplier_detail(request, supplier_id: int):
         "documents": list(supplier.documents.all()),
         "expiring_ids": {d.pk for d in selectors.expiring_documents().filter(supplier=supplier)},
         "prices": list(selectors.price_list(supplier_id=supplier.pk)[:500]),
-        "performance": selectors.supplier_performance(supplier_id=supplier.pk),
+        "performance": performance,
+        "percent": {
+            name: None if value is None else (value * 100).quantize(Decimal("0.1"))
+            for name, value in (
+                ("on_time", performance.on_time_rate),
+                ("rejects", performance.reject_rate),
+                ("vs_market", performance.price_vs_market),
+            )
+        },
         "orders": list(selectors.order_rows().filter(supplier=supplier)[:20]),
         "may_change": user.has_perm(CHANGE),
         "import_errors": request.session.pop(f"pricelist-errors-{supplier.pk}", None),

@@ -50,7 +50,8 @@ def purchase_order_pdf(*, order: PurchaseOrder) -> bytes:
             _("Supplier: %(name)s (%(uscc)s)") % {"name": supplier.name, "uscc": supplier.uscc},
             _("Deliver to: %(warehouse)s %(address)s")
             % {"warehouse": warehouse.name, "address": where},
-            _("Promised delivery date: %(date)s · Issued: %(today)s")
+            # No "·" here: the CID font has no glyph for it.
+            _("Promised delivery date: %(date)s; issued on %(today)s")
             % {
                 "date": f"{order.promised_date:%Y-%m-%d}",
                 "today": f"{timezone.localdate():%Y-%m-%d}",
