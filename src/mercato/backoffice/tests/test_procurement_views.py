@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from mercato.inventory.models import Stock
+from mercato.procurement import orders
 from mercato.procurement.models import POStatus, PurchaseOrder, SupplierPrice
 from mercato.testing.factories import SkuFactory
 from mercato.testing.procurement import (
@@ -116,3 +117,27 @@ def test_pdf_prints_the_order(client, login, supplier):
     response = client.get(reverse("backoffice:po_pdf", args=[order.number]))
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+
+
+def test_detail_pages_stay_within_their_query_budget(
+    client, login, supplier, django_assert_max_num_queries
+):
+    """The supplier page (record, contacts, documents, prices, performance, orders) and an
+    order's page (lines, events, receipts) within a fixed budget, for 1 line or 5."""
+    buyer = login("procurement")
+    warehouse = make_shanghai_warehouse()
+    small = _order(buyer, supplier, warehouse)
+    big = orders.create_purchase_order(
+        actor=buyer, supplier_id=supplier.pk, warehouse_id=warehouse.pk,
+        promised_date=small.promised_date,
+        lines=[{"sku_id": SkuFactory().pk, "quantity": 2, "unit_price": "3.00"} for _ in range(5)],
+    )  # fmt: skip
+    supplier_url = reverse("backoffice:supplier_detail", args=[supplier.pk])
+    client.get(supplier_url)
+    with django_assert_max_num_queries(12):
+        assert client.get(supplier_url).status_code == 200
+    for order in (small, big):  # the same count for 1 line and 5
+        with django_assert_max_num_queries(11):
+            assert (
+                client.get(reverse("backoffice:po_detail", args=[order.number])).status_code == 200
+            )
