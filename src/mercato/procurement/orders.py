@@ -214,19 +214,16 @@ def change_lines(*, actor, order_id: int, lines, note: str = "") -> PurchaseOrde
     with acting_as(actor):
         _write_lines(order, cleaned)
         if order.status != S.DRAFT:
-            # Re-approval: back to the lead (or approved again when small enough).
-            if order.total <= lead_limit():
-                PurchaseOrderEvent.objects.create(
-                    order=order, from_status=order.status, to_status=S.APPROVED, actor=actor,
-                    note=note or gettext_noop("Lines changed"),
-                )  # fmt: skip
-                order.status = S.APPROVED
-                order.save(update_fields=["status", "updated_at"])
-            else:
-                transition(
-                    order=order, to=S.PENDING_LEAD, actor=actor,
-                    note=note or gettext_noop("Lines changed"),
-                )  # fmt: skip
+            # Re-approval from the start, whatever step it had reached: approved again at
+            # once when the new total is within the lead limit, else back to the lead.
+            to = S.APPROVED if order.total <= lead_limit() else S.PENDING_LEAD
+            PurchaseOrderEvent.objects.create(
+                order=order, from_status=order.status, to_status=to,
+                actor=actor if getattr(actor, "pk", None) else None,
+                note=note or gettext_noop("Lines changed"),
+            )  # fmt: skip
+            order.status = to
+            order.save(update_fields=["status", "updated_at"])
     return order
 
 

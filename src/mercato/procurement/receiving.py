@@ -26,6 +26,7 @@ from mercato.inventory.services import receive_stock
 
 from .models import POStatus, PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine
 from .orders import OPEN, transition
+from .suppliers import clean_quantity
 
 S = POStatus
 
@@ -71,8 +72,6 @@ def check_scan(*, actor, order_id: int, code: str, counted: dict[int, int], quan
         raise ValidationFailed(
             {"code": [_("%(code)s is not on this purchase order") % {"code": code}]}
         )
-    from .suppliers import clean_quantity
-
     quantity = clean_quantity(quantity)
     if counted.get(line.pk, 0) + quantity > max_receivable(line):
         raise Conflict(

@@ -131,3 +131,21 @@ def test_a_cancelled_order_cannot_be_sent(make_po, buyer, sku):
     with pytest.raises(Conflict):
         orders.send_purchase_order(actor=buyer, order_id=order.pk)
     assert PurchaseOrder.objects.get().status == S.CANCELLED
+
+
+@pytest.mark.django_db
+def test_changing_an_order_awaiting_finance_starts_approval_again(make_po, buyer, lead, sku):
+    order = make_po([{"sku_id": sku.pk, "quantity": 6000, "unit_price": "10.00"}])
+    orders.submit_purchase_order(actor=buyer, order_id=order.pk)
+    orders.approve_purchase_order(actor=lead, order_id=order.pk)
+    for quantity, status in ((5500, S.PENDING_LEAD), (5600, S.PENDING_LEAD), (100, S.APPROVED)):
+        lines = [{"sku_id": sku.pk, "quantity": quantity, "unit_price": "10.00"}]
+        orders.change_lines(actor=buyer, order_id=order.pk, lines=lines)
+        order.refresh_from_db()
+        assert order.status == status
+    last = PurchaseOrderEvent.objects.filter(order=order).last()
+    assert (last.from_status, last.to_status, last.note) == (
+        S.PENDING_LEAD,
+        S.APPROVED,
+        "Lines changed",
+    )
