@@ -6,6 +6,7 @@ REDIS_URL/CACHE_URL and CELERY_BROKER_URL.
 """
 
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "mercato.aftersales",
     "mercato.reviews",
     "mercato.service",
+    "mercato.procurement",
     "mercato.storefront",
     "mercato.api",
     "mercato.backoffice",
@@ -371,6 +373,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mercato <noreply@loc
 # a reply within this many days of closing reopens a ticket, a later one opens a new one.
 MERCATO_SERVICE_EMAIL = env.str("MERCATO_SERVICE_EMAIL", default="Mercato 客服 <service@localhost>")
 MERCATO_TICKET_REOPEN_DAYS = env.int("MERCATO_TICKET_REOPEN_DAYS", default=14)
+# Purchase orders (procurement.orders): up to the lead limit a PO needs no approval; above
+# it the procurement lead approves; above the finance limit finance approves after the lead.
+MERCATO_PO_LEAD_LIMIT = Decimal(env.str("MERCATO_PO_LEAD_LIMIT", default="5000"))
+MERCATO_PO_FINANCE_LIMIT = Decimal(env.str("MERCATO_PO_FINANCE_LIMIT", default="50000"))
+# Receiving may exceed a PO line by this share of its quantity (0.05: 5%), never more.
+MERCATO_PO_OVER_RECEIPT = Decimal(env.str("MERCATO_PO_OVER_RECEIPT", default="0.05"))
 # Where `mercato poll_service_mailbox` reads mail: imaps://user:password@host/INBOX.
 MERCATO_SERVICE_IMAP_URL = env.str("MERCATO_SERVICE_IMAP_URL", default="")
 # Callbacks (service/callbacks.py): days after a delivery, a closed complaint and a completed

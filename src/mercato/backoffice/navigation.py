@@ -171,6 +171,34 @@ NAVIGATION: list[Workspace] = [
         ],
     ),
     Workspace(
+        "procurement",
+        pgettext_lazy("back office menu", "Purchasing"),
+        [
+            Entry(
+                _("Suppliers"),
+                "backoffice:supplier_list",
+                "procurement.view_supplier",
+                also_active=(
+                    "backoffice:supplier_detail",
+                    "backoffice:supplier_edit",
+                    "backoffice:supplier_create",
+                ),
+            ),
+            Entry(
+                _("Purchase orders"),
+                "backoffice:po_list",
+                "procurement.view_purchaseorder",
+                also_active=("backoffice:po_detail", "backoffice:po_create"),
+            ),
+            Entry(
+                _("Receiving"),
+                "backoffice:receiving",
+                "procurement.receive_goods",
+                also_active=("backoffice:po_receive",),
+            ),
+        ],
+    ),
+    Workspace(
         "stock",
         _("Stock"),
         [

@@ -86,6 +86,9 @@ urlpatterns = [
     path("stock/", views_stock.stock_list, name="stock_list"),
     path("stock/sku/<int:sku_id>/", views_stock.stock_sku, name="stock_sku"),
     path("stock/reconcile/", views_stock.stock_reconcile, name="stock_reconcile"),
+    # 采购 (采购及物流部): suppliers, purchase orders, receiving (views_suppliers,
+    # views_purchase_orders)
+    path("procurement/", include("mercato.backoffice.procurement_urls")),
     # 产品咨询、口碑: questions, answers, reviews and blocked words (views_reviews)
     path("moderation/", include("mercato.backoffice.moderation_urls")),
     path("service/", include("mercato.backoffice.service_urls")),  # 客服工单 (views_service)

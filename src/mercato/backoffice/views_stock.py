@@ -20,6 +20,7 @@ from mercato.inventory.selectors import (
     stock_disagreements,
     stock_rows,
 )
+from mercato.procurement.selectors import on_order
 
 from .access import staff_view
 
@@ -68,6 +69,10 @@ def stock_list(request):
     page = Paginator(stock_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # Units ordered from suppliers and not yet received (procurement), per row of the page.
+    ordered = on_order(sku_ids={row.sku_id for row in page.object_list})
+    for row in page.object_list:
+        row.on_order = ordered.get((row.sku_id, row.warehouse_id), 0)
     context = {
         "filter": stock_filter,
         "page": page,

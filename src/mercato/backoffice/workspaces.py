@@ -45,13 +45,13 @@ WORKSPACES = {
         _("Procurement and logistics workspace"),
         _(
             "Orders to the customer's door and back: review, picking waves, packing, "
-            "shipping, carriers and their delivery audit, returns and exchanges. Stock per "
-            "warehouse with its ledger and reconciliation. The catalogue with cost prices, "
-            "and its export."
+            "shipping, carriers and their delivery audit, returns and exchanges. Suppliers, "
+            "purchase orders and receiving. Stock per warehouse with its ledger and "
+            "reconciliation. The catalogue with cost prices, and its export."
         ),
         (
-            _("Suppliers, tenders and purchase orders"),
-            _("Receiving, transfers and cycle counts"),
+            _("Tenders and bids"),
+            _("Transfers and cycle counts"),
         ),
     ),
     "tech": DepartmentWorkspace(

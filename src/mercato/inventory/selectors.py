@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
 
 from .models import Reservation, Stock, StockMovement, Warehouse
 
@@ -133,3 +133,11 @@ def sku_ledger(*, sku_id: int) -> QuerySet[StockMovement]:
         .select_related("stock__warehouse", "actor")
         .order_by("-id")
     )
+
+
+def units_on_hand(*, sku_ids) -> dict[int, int]:
+    """On-hand units of each SKU over all warehouses (for the moving-average cost)."""
+    rows = (
+        Stock.objects.filter(sku_id__in=list(sku_ids)).values("sku_id").annotate(n=Sum("on_hand"))
+    )
+    return {row["sku_id"]: row["n"] or 0 for row in rows}

@@ -335,3 +335,36 @@ def write_off_returned_goods(
         note=reason,
     )
     return stock
+
+
+@transaction.atomic
+def transfer_stock(
+    *,
+    actor,
+    sku_id: int,
+    from_warehouse_id: int,
+    to_warehouse_id: int,
+    quantity,
+    reference: str = "",
+) -> tuple[Stock, Stock]:
+    """Move units of a SKU between warehouses: TRANSFER_OUT and TRANSFER_IN ledger rows in
+    one transaction; only available (unreserved) units may leave."""  # fmt: skip
+    if actor is not None:
+        require_perm(actor, "inventory.change_stock")
+    quantity = _quantity(quantity)
+    if from_warehouse_id == to_warehouse_id:
+        raise ValidationFailed({"to_warehouse": [_("Choose another warehouse")]})
+    # Locked in primary-key order (of the warehouses: one SKU), so two transfers cannot
+    # deadlock.
+    first, second = sorted([from_warehouse_id, to_warehouse_id])
+    locked = {w: lock_stock(sku_id=sku_id, warehouse_id=w) for w in (first, second)}
+    source, target = locked[from_warehouse_id], locked[to_warehouse_id]
+    apply_movements(
+        [
+            {"stock": source, "reason": StockMovement.Reason.TRANSFER_OUT, "actor": actor,
+             "on_hand_delta": -quantity, "reference": reference},
+            {"stock": target, "reason": StockMovement.Reason.TRANSFER_IN, "actor": actor,
+             "on_hand_delta": quantity, "reference": reference},
+        ]
+    )  # fmt: skip
+    return source, target

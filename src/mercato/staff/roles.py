@@ -79,6 +79,15 @@ DEPARTMENTS = [
             "fulfillment.upload_tracking",
             "fulfillment.view_delivery_audit",
             "aftersales.view_returnrequest",
+            # Suppliers and purchase orders; receiving (入库) at the warehouse. Approving
+            # and bank details: the procurement_lead role below.
+            "procurement.view_supplier",
+            "procurement.add_supplier",
+            "procurement.change_supplier",
+            "procurement.view_purchaseorder",
+            "procurement.add_purchaseorder",
+            "procurement.change_purchaseorder",
+            "procurement.receive_goods",
         ],
     ),
     (
@@ -120,6 +129,11 @@ DEPARTMENTS = [
             "fulfillment.export_penalties",
             "fulfillment.reconcile_cod",
             "aftersales.view_returnrequest",
+            # Purchase orders above MERCATO_PO_FINANCE_LIMIT; paying suppliers.
+            "procurement.view_supplier",
+            "procurement.view_bank_details",
+            "procurement.view_purchaseorder",
+            "procurement.approve_large_purchaseorder",
         ],
     ),
     (
@@ -185,6 +199,16 @@ ROLES = {
             "service.view_qareview",
             "service.view_agent_kpis",
             "service.change_callbackscript",
+        ],
+    ),
+    # 采购主管: approves purchase orders above MERCATO_PO_LEAD_LIMIT, sees bank details.
+    "procurement_lead": (
+        "采购主管",
+        "Procurement lead",
+        [
+            "procurement.approve_purchaseorder",
+            "procurement.view_bank_details",
+            "core.view_auditlog",
         ],
     ),
     "sysadmin": ("系统管理员", "System administrator", ["*"]),

@@ -33,6 +33,7 @@ from mercato.demo.data import DEMO_LOGINS, DEMO_SHOPPERS
 from mercato.demo.seed_buying import demo_sku_ids
 from mercato.demo.seed_callbacks import seed_callbacks
 from mercato.demo.seed_knowledge import seed_knowledge
+from mercato.demo.seed_procurement import seed_procurement
 from mercato.demo.seed_tickets import seed_tickets
 from mercato.demo.services import seed_demo
 from mercato.fulfillment import audit, bulk, cod, shipping, tracking
@@ -237,4 +238,6 @@ def seed_back_office() -> dict:
     seed_knowledge()  # the knowledge base's articles (drafts, versions) and a quiz taken
     # Callbacks in every state, QA reviews and KPI history.
     seed_callbacks()
+    # Suppliers and purchase orders in every state, with receipts (issue 14).
+    seed_procurement(users=users)
     return {"users": users, "shopper": shopper, "orders": [delivered, unpaid], "return": ret}

@@ -9,7 +9,12 @@ from .categories import (
 )
 from .images import add_product_image, delete_product_image
 from .merchandising import create_home_slot, delete_home_slot, update_home_slot
-from .pricing import PriceChange, apply_price_change, preview_price_change
+from .pricing import (
+    PriceChange,
+    apply_price_change,
+    preview_price_change,
+    record_received_cost,
+)
 from .products import (
     create_product,
     generate_skus,
@@ -32,6 +37,7 @@ __all__ = [
     "generate_skus",
     "move_category",
     "preview_price_change",
+    "record_received_cost",
     "remove_product",
     "set_category_specs",
     "set_product_status",

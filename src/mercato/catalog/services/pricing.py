@@ -133,3 +133,23 @@ def apply_price_change(
     )
     refresh_price_range({s.product_id for s in skus})
     return changes
+
+
+@transaction.atomic
+def record_received_cost(*, sku_id: int, units_before: int, units: int, unit_cost) -> Decimal:
+    """The SKU's cost price as the moving average after `units` came in at `unit_cost` on
+    top of `units_before` units on hand (all warehouses) at the old cost; rounded half-up
+    to the fen once per receipt. Called by procurement when goods are received."""
+    sku = Sku.objects.select_for_update().filter(pk=sku_id).first()
+    if sku is None:
+        raise ValidationFailed({"sku": [_("SKU not found")]})
+    if units <= 0 or units_before < 0:
+        raise ValidationFailed({"units": [_("Enter a whole number of units above zero")]})
+    unit_cost = Decimal(unit_cost)
+    if units_before == 0:
+        average = unit_cost
+    else:
+        average = (sku.cost_price * units_before + unit_cost * units) / (units_before + units)
+    average = average.quantize(FEN, ROUND_HALF_UP)
+    Sku.objects.filter(pk=sku_id).update(cost_price=average, updated_at=timezone.now())
+    return average

@@ -1,7 +1,8 @@
 """`mercato seed_demo_orders`: the demo's orders in every state of order processing
-(demo/seed_orders.py), then customer service's tickets in every state (demo/seed_tickets.py)
-its knowledge base and training (demo/seed_knowledge.py), and its callbacks, QA reviews and
-KPI history (demo/seed_callbacks.py), after `seed_demo`. `make demo` runs both."""
+(demo/seed_orders.py), then customer service's tickets in every state (demo/seed_tickets.py),
+its knowledge base and training (demo/seed_knowledge.py), its callbacks, QA reviews and KPI
+history (demo/seed_callbacks.py), and suppliers and purchase orders in every state
+(demo/seed_procurement.py), after `seed_demo`. `make demo` runs both."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -9,6 +10,7 @@ from django.db import transaction
 from mercato.demo.seed_callbacks import seed_callbacks
 from mercato.demo.seed_knowledge import seed_knowledge
 from mercato.demo.seed_orders import seed_order_processing
+from mercato.demo.seed_procurement import seed_procurement
 from mercato.demo.seed_tickets import seed_tickets
 
 
@@ -51,6 +53,14 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{what}: " + ", ".join(f"{k} {v}" for k, v in sorted(seeded.items()))
                 )
+        with transaction.atomic():
+            bought = seed_procurement(users=_users_named("procurement", "finance", "hr"))
+        if not bought:
+            self.stdout.write("demo procurement: already there, nothing added")
+            return
+        self.stdout.write(
+            "demo procurement: " + ", ".join(f"{k} {v}" for k, v in sorted(bought.items()))
+        )
 
 
 def _users_named(*names) -> dict:

@@ -1,0 +1,38 @@
+"""Suppliers (views_suppliers.py) and purchase orders with receiving
+(views_purchase_orders.py), under procurement/ in the backoffice namespace."""
+
+from django.urls import path
+
+from . import views_purchase_orders as po
+from . import views_suppliers as sup
+
+urlpatterns = [
+    path("suppliers/", sup.supplier_list, name="supplier_list"),
+    path("suppliers/new/", sup.supplier_create, name="supplier_create"),
+    path("suppliers/<int:supplier_id>/", sup.supplier_detail, name="supplier_detail"),
+    path("suppliers/<int:supplier_id>/edit/", sup.supplier_edit, name="supplier_edit"),
+    path(
+        "suppliers/<int:supplier_id>/contacts/",
+        sup.supplier_contact_add,
+        name="supplier_contact_add",
+    ),
+    path(
+        "suppliers/<int:supplier_id>/documents/",
+        sup.supplier_document_add,
+        name="supplier_document_add",
+    ),
+    path("suppliers/<int:supplier_id>/prices/", sup.supplier_price_add, name="supplier_price_add"),
+    path(
+        "suppliers/<int:supplier_id>/prices/import/",
+        sup.supplier_price_import,
+        name="supplier_price_import",
+    ),
+    path("receiving/", po.receiving_queue, name="receiving"),
+    path("orders/", po.order_list, name="po_list"),
+    path("orders/new/", po.order_create, name="po_create"),
+    path("orders/<str:po_number>/", po.order_detail, name="po_detail"),
+    path("orders/<str:po_number>/lines/", po.order_lines, name="po_lines"),
+    path("orders/<str:po_number>/pdf/", po.order_pdf, name="po_pdf"),
+    path("orders/<str:po_number>/receive/", po.order_receive, name="po_receive"),
+    path("orders/<str:po_number>/<str:step>/", po.order_step, name="po_step"),
+]

@@ -1,0 +1,275 @@
+"""Suppliers, their price lists, purchase orders and the goods received against them.
+
+Changed only through procurement.services (suppliers, prices), procurement.orders (purchase
+orders and their approval) and procurement.receiving (receipts); stock itself through
+inventory.services.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from mercato.core.models import TimeStampedModel
+
+ZERO = Decimal("0.00")
+
+
+class Supplier(TimeStampedModel):
+    """A company we buy from, named by its 统一社会信用代码 (USCC)."""
+
+    code = models.SlugField(_("supplier code"), max_length=20, unique=True)
+    name = models.CharField(_("company name"), max_length=100)
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    # Bank details: shown in full only with procurement.view_bank_details.
+    bank_name = models.CharField(_("bank"), max_length=100, blank=True)
+    bank_account = models.CharField(_("bank account"), max_length=40, blank=True)
+    categories = models.ManyToManyField(
+        "catalog.Category", verbose_name=_("categories supplied"), blank=True, related_name="+"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
+        permissions = [("view_bank_details", "Can see suppliers' bank details")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(code=""), name="supplier_code_not_empty"),
+            models.CheckConstraint(condition=~Q(name=""), name="supplier_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupplierContact(models.Model):
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=40)
+    role = models.CharField(_("job title"), max_length=40, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+
+    class Meta:
+        ordering = ["supplier_id", "id"]
+        verbose_name = _("supplier contact")
+        verbose_name_plural = _("supplier contacts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupplierDocument(models.Model):
+    """A qualification (business licence, ISO certificate, food permit ...) that expires."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("document"), max_length=60)
+    number = models.CharField(_("document number"), max_length=60, blank=True)
+    expires_on = models.DateField(_("expires on"))
+
+    class Meta:
+        ordering = ["supplier_id", "expires_on"]
+        verbose_name = _("qualification document")
+        verbose_name_plural = _("qualification documents")
+        indexes = [models.Index(fields=["expires_on"], name="supplier_doc_expiry_idx")]
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+class SupplierPrice(models.Model):
+    """One line of a supplier's price list: a SKU's price from `valid_from` to `valid_to`
+    (inclusive; open-ended when empty) for orders of at least `min_quantity` units."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="prices")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="+")
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    min_quantity = models.PositiveIntegerField(_("minimum order quantity"), default=1)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["supplier_id", "sku_id", "-valid_from"]
+        verbose_name = _("supplier price")
+        verbose_name_plural = _("supplier prices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "sku", "valid_from"], name="supplier_price_once_per_start"
+            ),
+            models.CheckConstraint(condition=Q(price__gt=0), name="supplier_price_gt_0"),
+            models.CheckConstraint(condition=Q(min_quantity__gt=0), name="supplier_moq_gt_0"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="supplier_price_dates_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["sku", "valid_from"], name="supplier_price_sku_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id}/{self.sku_id}: {self.price}"
+
+
+class POStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("purchase order", "Draft")
+    PENDING_LEAD = "pending_lead", _("Awaiting lead approval")
+    PENDING_FINANCE = "pending_finance", _("Awaiting finance approval")
+    APPROVED = "approved", pgettext_lazy("purchase order", "Approved")
+    SENT = "sent", pgettext_lazy("purchase order", "Ordered")
+    PARTIALLY_RECEIVED = "partially_received", _("Partially received")
+    RECEIVED = "received", _("Fully received")
+    CLOSED = "closed", pgettext_lazy("purchase order", "Closed")
+    CANCELLED = "cancelled", pgettext_lazy("purchase order", "Cancelled")
+
+
+class PurchaseOrder(TimeStampedModel):
+    number = models.CharField(_("PO number"), max_length=24, unique=True)
+    supplier = models.ForeignKey(
+        Supplier, verbose_name=_("supplier"), on_delete=models.PROTECT, related_name="orders"
+    )
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", verbose_name=_("deliver to"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=20, choices=POStatus.choices, default=POStatus.DRAFT
+    )
+    promised_date = models.DateField(_("promised delivery date"))
+    total = models.DecimalField(_("order total"), max_digits=14, decimal_places=2, default=ZERO)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("purchase order")
+        verbose_name_plural = _("purchase orders")
+        permissions = [
+            ("approve_purchaseorder", "Can approve purchase orders (lead)"),
+            ("approve_large_purchaseorder", "Can approve purchase orders above the finance limit"),
+            ("receive_goods", "Can receive goods against purchase orders"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="po_total_gte_0"),
+        ]
+        indexes = [models.Index(fields=["status", "-id"], name="po_status_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PurchaseOrderLine(models.Model):
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    # Counted at the dock, then split by the quality check into accepted and rejected.
+    received = models.PositiveIntegerField(_("received"), default=0)
+    accepted = models.PositiveIntegerField(_("accepted"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        verbose_name = _("purchase order line")
+        verbose_name_plural = _("purchase order lines")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sku"], name="po_line_sku_once"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="po_line_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(unit_price__gt=0), name="po_line_price_gt_0"),
+            models.CheckConstraint(
+                condition=Q(received=F("accepted") + F("rejected")), name="po_line_qc_adds_up"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.sku_id} x{self.quantity}"
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+    @property
+    def open_quantity(self) -> int:
+        return max(self.quantity - self.received, 0)
+
+
+class PurchaseOrderEvent(models.Model):
+    """Every step of a purchase order: who, when, from which status to which, and why."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=POStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=POStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        verbose_name = _("purchase order event")
+        verbose_name_plural = _("purchase order events")
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status} → {self.to_status}"
+
+
+class Receipt(models.Model):
+    """One delivery received against a purchase order (入库单)."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
+    number = models.CharField(_("receipt number"), max_length=30, unique=True)
+    received_at = models.DateTimeField(_("received at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("goods receipt")
+        verbose_name_plural = _("goods receipts")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ReceiptLine(models.Model):
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines"
+    )
+    received = models.PositiveIntegerField(_("received"))
+    accepted = models.PositiveIntegerField(_("accepted"))
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    reject_reason = models.CharField(_("reason for rejection"), max_length=200, blank=True)
+    bin = models.ForeignKey(
+        "inventory.Bin", verbose_name=_("bin"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["receipt_id", "id"]
+        verbose_name = _("goods receipt line")
+        verbose_name_plural = _("goods receipt lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(received__gt=0), name="receipt_line_received_gt_0"),
+            models.CheckConstraint(
+                condition=Q(received=F("accepted") + F("rejected")),
+                name="receipt_line_qc_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(rejected=0) | ~Q(reject_reason=""), name="receipt_line_reject_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_id}: {self.order_line_id} +{self.received}"

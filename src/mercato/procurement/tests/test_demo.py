@@ -1,0 +1,25 @@
+import pytest
+
+from mercato.demo.seed_procurement import seed_procurement
+from mercato.inventory.locations import define_bins
+from mercato.procurement.models import POStatus, PurchaseOrder, Receipt, Supplier
+from mercato.testing.factories import SkuFactory
+from mercato.testing.procurement import make_shanghai_warehouse
+
+
+@pytest.mark.django_db
+def test_the_demo_has_purchase_orders_in_every_state_and_runs_once(make_staff):
+    users = {n: make_staff(d, username=n) for n, d in
+             [("procurement", "procurement"), ("finance", "finance"), ("hr", "hr")]}  # fmt: skip
+    lead = make_staff("procurement", username="procurement01")
+    warehouse = make_shanghai_warehouse()
+    define_bins(actor=None, warehouse_id=warehouse.pk, bins=[("A", "A-01")])
+    for _ in range(6):
+        SkuFactory()
+    counts = seed_procurement(users=users)
+    assert counts["suppliers"] == 3 and counts["receipts"] == 3
+    statuses = set(PurchaseOrder.objects.values_list("status", flat=True))
+    assert statuses == set(POStatus.values)
+    assert type(lead).objects.get(pk=lead.pk).has_perm("procurement.approve_purchaseorder")
+    assert seed_procurement(users=users) == {}
+    assert Supplier.objects.count() == 3 and Receipt.objects.count() == 3
