@@ -1,6 +1,7 @@
 """Reading tickets: the filtered list (back office and API), one ticket with its thread,
 customers by phone for a caller, and an agent's counts for the workspace's home."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -8,7 +9,14 @@ from mercato.customers.models import Customer
 from mercato.customers.phones import normalize_cn_mobile
 from mercato.orders.models import Order
 
-from .models import OPEN_STATUSES, Ticket, TicketEvent, TicketMessage
+from .models import (
+    OPEN_STATUSES,
+    Conversation,
+    ConversationStatus,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
 
 LIST_PAGE_SIZE = 30
 
@@ -138,3 +146,50 @@ def team_board(*, now=None) -> list[dict]:
     return [
         {"agent": u, "open": u.open, "breached": u.breached, "escalated": u.escalated} for u in rows
     ]
+
+
+# Live chat (service/chat.py) ---------------------------------------------------------------
+def customer_id_of(user) -> int | None:
+    """The shop account's customer id of a logged-in member (None for guests and staff)."""
+    if not getattr(user, "is_authenticated", False) or user.is_staff:
+        return None
+    return Customer.objects.filter(user=user).values_list("pk", flat=True).first()
+
+
+def shoppers_open_conversation(*, customer_id=None, session_key: str = ""):
+    """The member's (else the guest session's) waiting or active conversation, or None."""
+    if not (customer_id or session_key):
+        return None
+    found = Conversation.objects.exclude(status=ConversationStatus.CLOSED)
+    if customer_id:
+        return found.filter(customer_id=customer_id).first()
+    return found.filter(customer__isnull=True, session_key=session_key).first()
+
+
+def waiting_conversations(*, limit: int = 50):
+    """Conversations no agent took yet, the longest waiting first."""
+    waiting = Conversation.objects.filter(status=ConversationStatus.WAITING)
+    return list(waiting.select_related("queue", "product").order_by("started_at", "id")[:limit])
+
+
+def agents_conversations(*, agent) -> list:
+    """The agent's active conversations, the oldest first."""
+    mine = Conversation.objects.filter(agent=agent, status=ConversationStatus.ACTIVE)
+    return list(mine.select_related("queue", "product", "customer").order_by("accepted_at", "id"))
+
+
+def conversation_with_messages(*, conversation_id: int):
+    return (
+        Conversation.objects.filter(pk=conversation_id)
+        .select_related("agent", "customer", "product", "ticket")
+        .prefetch_related("messages__agent")
+        .first()
+    )
+
+
+def chat_agents() -> list:
+    """Who a conversation can be handed over to: active staff of customer service."""
+    staff = get_user_model().objects.filter(
+        is_active=True, is_staff=True, staff_profile__department__code="service"
+    )
+    return list(staff.order_by("display_name", "username"))
