@@ -68,6 +68,14 @@ def conversation_frame(c: Conversation) -> dict:
     }  # fmt: skip
 
 
+def shown(frame: dict) -> dict:
+    """A system line is stored in English with its parameters, shown in the reader's
+    language."""
+    if frame.get("side") != ChatSide.SYSTEM:
+        return frame
+    return {**frame, "body": _(frame["body"]) % frame["card"], "card": {}}
+
+
 def error_frame(code: str, message: str, errors=()) -> dict:
     return {"type": "error", "code": code, "message": str(message), "errors": list(errors)}
 
@@ -106,9 +114,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await getattr(self, "do_" + content["type"])(content)
 
     async def send_json(self, frame: dict) -> None:
-        if frame.get("side") == ChatSide.SYSTEM:  # stored in English, shown translated
-            with translation.override(self.language):
-                frame = {**frame, "body": _(frame["body"]) % frame["card"], "card": {}}
+        with translation.override(self.language):
+            frame = shown(frame)
+            if "messages" in frame:
+                frame = {**frame, "messages": [shown(m) for m in frame["messages"]]}
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
     async def connect_language(self) -> None:

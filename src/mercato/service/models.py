@@ -390,8 +390,8 @@ class Conversation(models.Model):
                 name="conversation_has_a_shopper",
             ),
             models.CheckConstraint(
-                condition=Q(status="waiting") | Q(agent__isnull=False),
-                name="conversation_taken_has_agent",
+                condition=~Q(status="active") | Q(agent__isnull=False),
+                name="conversation_active_has_agent",
             ),
         ]
 
