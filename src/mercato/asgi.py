@@ -1,10 +1,5 @@
 """The ASGI application: HTTP (the same Django as mercato.wsgi) and the live chat's
-WebSockets (service/routing.py), served by uvicorn under gunicorn (Procfile's web).
-
-A WebSocket's Origin must be one of ALLOWED_HOSTS (a page of another site cannot open a
-chat in the shopper's name with their cookies), and the session and user come from the
-cookies as for a page.
-"""
+WebSockets (service/routing.py), served by uvicorn under gunicorn (Procfile's web)."""
 
 import gc
 import os
@@ -14,28 +9,19 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mercato.settings")
 django_application = get_asgi_application()
 
-# gunicorn runs no system checks: refuse to serve with unsafe payment settings (the sandbox
-# offered in production), as `mercato check` would report them.
-from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs the settings loaded
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402 - needs the settings loaded
 
 from mercato.core.db import use_timeouts  # noqa: E402
 from mercato.payments.checks import refuse_to_serve_if_misconfigured  # noqa: E402
 from mercato.search.warmup import warm_up_in_background  # noqa: E402
-from mercato.service.routing import websocket_urlpatterns  # noqa: E402
+from mercato.service.routing import websocket_application  # noqa: E402
 
+# gunicorn runs no system checks: refuse to serve with unsafe payment settings (the sandbox
+# offered in production), as `mercato check` would report them.
 refuse_to_serve_if_misconfigured()
 use_timeouts("web")  # web requests wait briefly for locks (MERCATO_DB_TIMEOUTS)
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_application,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-    }
-)
+application = ProtocolTypeRouter({"http": django_application, "websocket": websocket_application()})
 
 # As mercato/wsgi.py: the search dictionary loads beside the first requests, the URL
 # configuration is imported now, and what the process made so far leaves the collector.

@@ -1,10 +1,13 @@
-"""Customer service tickets (views_service.py), under service/ in the backoffice namespace."""
+"""Customer service: tickets (views_service.py) and the live chat console (views_chat.py),
+under service/ in the backoffice namespace."""
 
 from django.urls import path
 
+from . import views_chat
 from . import views_service as views
 
 urlpatterns = [
+    path("chat/", views_chat.chat_console, name="chat_console"),  # 在线咨询 (views_chat)
     path("tickets/", views.ticket_list, name="ticket_list"),
     path("tickets/new/", views.ticket_create, name="ticket_create"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket_detail"),

@@ -80,7 +80,7 @@ def _clean_body(body) -> str:
 
 def _locked(conversation_id) -> Conversation:
     if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
-        raise ValidationFailed({"conversation": [_("Name a conversation.")]})
+        raise ValidationFailed({"conversation": [_("Name the conversation.")]})
     conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
     if conversation is None:
         raise NotFound(_("No such conversation."), field="conversation")

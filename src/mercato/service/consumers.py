@@ -364,7 +364,9 @@ class AgentConsumer(ChatConsumer):
         if not isinstance(text, str):
             raise BadFrame("bad_shape", _("Send the text to find replies for."))
         replies = await _db(chat.canned_replies)(text[: chat.MAX_MESSAGE])
-        await self.send_json({"type": "suggestions", "replies": replies})
+        await self.send_json(
+            {"type": "suggestions", "conversation": content.get("conversation"), "replies": replies}
+        )
 
     async def on_frame(self, frame):
         conversation_id = frame.get("conversation")

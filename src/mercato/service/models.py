@@ -415,7 +415,9 @@ class ChatMessage(models.Model):
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
     )
-    side = models.CharField(_("from"), max_length=8, choices=ChatSide.choices)
+    side = models.CharField(
+        pgettext_lazy("chat message", "from"), max_length=8, choices=ChatSide.choices
+    )
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",

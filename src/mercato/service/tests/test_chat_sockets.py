@@ -8,16 +8,13 @@ import json
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
-from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from mercato.service.models import ChatMessage, Conversation, Ticket
-from mercato.service.routing import websocket_urlpatterns
+from mercato.service.routing import websocket_application
 from mercato.testing.factories import make_customer, make_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,10 +27,6 @@ def in_memory_layer(settings):
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
-
-
-def app():
-    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 
 
 def guest_cookie() -> str:
@@ -55,7 +48,7 @@ def socket(path: str, session: str | None, origin: str = "http://testserver", la
         cookies.append(f"django_language={language}")
     if cookies:
         headers.append((b"cookie", "; ".join(cookies).encode()))
-    return WebsocketCommunicator(app(), path, headers=headers)
+    return WebsocketCommunicator(websocket_application(), path, headers=headers)
 
 
 async def connected(path, session):
