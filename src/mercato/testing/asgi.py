@@ -27,7 +27,7 @@ def live_asgi_server():
         {"http": get_asgi_application(), "websocket": websocket_application()}
     )
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", ws="websockets",
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", ws="websockets-sansio",
                             log_level="warning")  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-asgi", daemon=True)
