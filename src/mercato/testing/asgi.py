@@ -23,12 +23,12 @@ def live_asgi_server():
 
     from mercato.service.routing import websocket_application
 
-    app = ProtocolTypeRouter(
-        {"http": get_asgi_application(), "websocket": websocket_application()}
-    )
+    app = ProtocolTypeRouter({"http": get_asgi_application(), "websocket": websocket_application()})
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", ws="websockets-sansio",
-                            log_level="warning")  # fmt: skip
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="off", ws="websockets-sansio",
+        log_level="warning",
+    )  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-asgi", daemon=True)
     thread.start()

@@ -31,6 +31,7 @@ from mercato.checkout.phone import add_phone_order_line, start_phone_order
 from mercato.customers.models import Customer
 from mercato.demo.data import DEMO_LOGINS, DEMO_SHOPPERS
 from mercato.demo.seed_buying import demo_sku_ids
+from mercato.demo.seed_chats import seed_chats
 from mercato.demo.seed_tickets import seed_tickets
 from mercato.demo.services import seed_demo
 from mercato.fulfillment import audit, bulk, cod, shipping, tracking
@@ -232,4 +233,5 @@ def seed_back_office() -> dict:
     # Customer service's tickets in every state (new and past due, open, waiting, resolved,
     # closed, reopened, merged, split), in skill queues, linked to the shopper's orders.
     seed_tickets(users=users)
+    seed_chats(users=users)  # live chats waiting, in progress and ended
     return {"users": users, "shopper": shopper, "orders": [delivered, unpaid], "return": ret}

@@ -17,7 +17,7 @@ from mercato.fulfillment.models import Penalty, Remittance, Shipment
 from mercato.fulfillment.selectors import queue_counts
 from mercato.orders.models import Order
 from mercato.reviews.models import ProductQuestion, ProductReview
-from mercato.service.models import Ticket, TicketStatus
+from mercato.service.models import Conversation, Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
 SMALL = {"products": 40, "customers": 60, "quiet": True}
@@ -69,6 +69,12 @@ def test_demo_orders_in_every_state_and_once(sandbox):
     assert Ticket.objects.filter(merged_into__isnull=False).exists()
     assert Ticket.objects.filter(parent__isnull=False).exists()
     assert Ticket.objects.filter(escalated=True).exists()
+    # and the live chats (demo/seed_chats.py): waiting, in progress, ended on a ticket
+    assert "demo chats:" in out.getvalue()
+    assert set(Conversation.objects.values_list("status", flat=True)) == {
+        "waiting", "active", "closed",
+    }  # fmt: skip
+    assert Conversation.objects.filter(status="closed", ticket__channel="chat").exists()
     tickets = Ticket.objects.count()
     call_command("seed_demo_orders", stdout=io.StringIO())
     assert Ticket.objects.count() == tickets

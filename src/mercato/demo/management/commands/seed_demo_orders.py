@@ -1,10 +1,11 @@
 """`mercato seed_demo_orders`: the demo's orders in every state of order processing
-(demo/seed_orders.py), then customer service's tickets in every state (demo/seed_tickets.py),
-after `seed_demo`. `make demo` runs both."""
+(demo/seed_orders.py), then customer service's tickets and live chats in every state
+(demo/seed_tickets.py, demo/seed_chats.py), after `seed_demo`. `make demo` runs both."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from mercato.demo.seed_chats import seed_chats
 from mercato.demo.seed_orders import seed_order_processing
 from mercato.demo.seed_tickets import seed_tickets
 
@@ -27,17 +28,19 @@ class Command(BaseCommand):
             self.stdout.write(
                 "demo orders: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
             )
-        try:
-            with transaction.atomic():
-                tickets = seed_tickets(users=_users_named("service", "hr", "tech"))
-        except RuntimeError as exc:
-            raise CommandError(str(exc)) from exc
-        if not tickets:
-            self.stdout.write("demo tickets: already there, nothing added")
-            return
-        self.stdout.write(
-            "demo tickets: " + ", ".join(f"{k} {v}" for k, v in sorted(tickets.items()))
-        )
+        users = _users_named("service", "service01", "hr", "tech")
+        for name, seed in (("tickets", seed_tickets), ("chats", seed_chats)):
+            try:
+                with transaction.atomic():
+                    made = seed(users=users)
+            except RuntimeError as exc:
+                raise CommandError(str(exc)) from exc
+            if not made:
+                self.stdout.write(f"demo {name}: already there, nothing added")
+            else:
+                self.stdout.write(
+                    f"demo {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(made.items()))
+                )
 
 
 def _users_named(*names) -> dict:
