@@ -47,6 +47,10 @@ BIN = Path(sys.executable).parent
 GOAL_P99_MS = 100
 
 
+def say(message: str) -> None:
+    print(f"[chat-bench] {message}", file=sys.stderr, flush=True)
+
+
 def raise_fd_limit(wanted: int) -> int:
     """Each socket is a file descriptor: lift the soft limit towards the hard one (the child
     server inherits it)."""
@@ -180,6 +184,24 @@ class Load:
         except websockets.ConnectionClosed:
             pass
 
+    async def settle(self, shopper: tuple, agent, quiet_ms: float = 50, limit_s: float = 120):
+        """Send probe messages in one conversation until one arrives within `quiet_ms`."""
+        began = time.perf_counter()
+        ws, _cid = shopper
+        while time.perf_counter() - began < limit_s:
+            before = len(self.delays)
+            self.measuring = True
+            await ws.send(json.dumps({"type": "message", "body": f"t:{time.perf_counter():.6f}"}))
+            while len(self.delays) == before:
+                await asyncio.sleep(0.01)
+            self.measuring = False
+            quick = self.delays.pop() < quiet_ms
+            self.received -= 1
+            if quick:
+                break
+            await asyncio.sleep(0.5)
+        return time.perf_counter() - began
+
     async def talk(self, cid: int, shopper, agent, interval: float, until: float) -> None:
         await asyncio.sleep(random.uniform(0, interval))  # noqa: S311 - a phase, not a secret
         turn = 0
@@ -201,6 +223,7 @@ async def run_load(base: str, cookies: dict, *, duration: float, interval: float
     gate = asyncio.Semaphore(50)
     began = time.perf_counter()
     shoppers = await asyncio.gather(*(load.open_shopper(s, gate) for s in cookies["guests"]))
+    say(f"{len(shoppers)} shoppers' conversations open after {time.perf_counter() - began:.1f} s")
     agents_n = len(cookies["agents"])
     shares = [[cid for i, (_ws, cid) in enumerate(shoppers) if i % agents_n == a]
               for a in range(agents_n)]  # fmt: skip
@@ -211,9 +234,13 @@ async def run_load(base: str, cookies: dict, *, duration: float, interval: float
         )
     )
     opened_s = time.perf_counter() - began
+    say(f"{agents_n} agents accepted them all after {opened_s:.1f} s; talking")
     listeners = [asyncio.create_task(load.listen(ws, "customer")) for ws, _cid in shoppers]
     listeners += [asyncio.create_task(load.listen(ws, "agent")) for ws in agents]
-    await asyncio.sleep(1)
+    # Every accept told every console "taken" (900 x 100 frames): let the server and the
+    # consoles work through them, then measure the steady state.
+    settled_s = await load.settle(shoppers[-1], agents[(len(shoppers) - 1) % agents_n])
+    say(f"settled after {settled_s:.1f} s more")
     load.measuring = True
     until = time.perf_counter() + duration
     agent_of = {cid: agents[a] for a, share in enumerate(shares) for cid in share}
@@ -234,7 +261,8 @@ async def run_load(base: str, cookies: dict, *, duration: float, interval: float
     return {
         "connections": len(load.sockets), "held_at_end": held,
         "conversations": len(shoppers), "agents": agents_n,
-        "open_and_accept_s": round(opened_s, 1), "messages_sent": load.sent,
+        "open_and_accept_s": round(opened_s, 1), "settled_s": round(settled_s, 1),
+        "messages_sent": load.sent,
         "messages_received": load.received, "measured": len(delays),
         "per_second": round(load.sent / duration), "p50_ms": pct(0.50), "p95_ms": pct(0.95),
         "p99_ms": pct(0.99), "max_ms": round(delays[-1], 1) if delays else None,

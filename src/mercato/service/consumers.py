@@ -76,6 +76,15 @@ def shown(frame: dict) -> dict:
     return {**frame, "body": _(frame["body"]) % frame["card"], "card": {}}
 
 
+def layer_event(kind: str, frame: dict, sender: str = "") -> dict:
+    """A channel-layer event carrying `frame`; with its JSON text when every reader gets the
+    same (no system line to translate), so a group of N sockets serialises it once."""
+    made = {"type": kind, "frame": frame, "sender": sender}
+    if frame.get("side") != ChatSide.SYSTEM and "messages" not in frame:
+        made["text"] = json.dumps(frame, ensure_ascii=False)
+    return made
+
+
 def error_frame(code: str, message: str, errors=()) -> dict:
     return {"type": "error", "code": code, "message": str(message), "errors": list(errors)}
 
@@ -114,10 +123,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await getattr(self, "do_" + content["type"])(content)
 
     async def send_json(self, frame: dict) -> None:
-        with translation.override(self.language):
-            frame = shown(frame)
-            if "messages" in frame:
-                frame = {**frame, "messages": [shown(m) for m in frame["messages"]]}
+        if frame.get("side") == ChatSide.SYSTEM or "messages" in frame:
+            with translation.override(self.language):
+                frame = shown(frame)
+                if "messages" in frame:
+                    frame = {**frame, "messages": [shown(m) for m in frame["messages"]]}
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
     async def connect_language(self) -> None:
@@ -128,17 +138,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.language = settings.LANGUAGE_CODE
 
     async def to_group(self, conversation_id: int, frame: dict) -> None:
-        await self.channel_layer.group_send(
-            group(conversation_id),
-            {"type": "chat.frame", "frame": frame, "sender": self.channel_name},
-        )
+        made = layer_event("chat.frame", frame, self.channel_name)
+        await self.channel_layer.group_send(group(conversation_id), made)
 
     async def chat_frame(self, event):
         frame = event["frame"]
         if frame["type"] == "typing" and event.get("sender") == self.channel_name:
             return  # one's own typing is not shown back
         await self.on_frame(frame)
-        await self.send_json(frame)
+        await self.send_event(event)
+
+    async def send_event(self, event) -> None:
+        if "text" in event:  # the same for every reader: serialised once, by the sender
+            await self.send(text_data=event["text"])
+        else:
+            await self.send_json(event["frame"])
 
     async def on_frame(self, frame: dict) -> None:
         """A frame of a conversation this socket is in, before it is sent on."""
@@ -219,7 +233,7 @@ class ShopperConsumer(ChatConsumer):
         conversation = await _db(open_it)()
         await self.join(conversation)
         await self.channel_layer.group_send(
-            AGENTS, {"type": "chat.agents", "frame": {"type": "waiting", **summary(conversation)}}
+            AGENTS, layer_event("chat.agents", {"type": "waiting", **summary(conversation)})
         )
 
     async def do_message(self, content):
@@ -305,8 +319,8 @@ class AgentConsumer(ChatConsumer):
 
         conversation = await _db(accept)()
         await self.channel_layer.group_send(
-            AGENTS, {"type": "chat.agents", "frame": {"type": "taken", "id": conversation_id,
-                                                      "agent": str(self.user)}},
+            AGENTS, layer_event("chat.agents", {"type": "taken", "id": conversation_id,
+                                          "agent": str(self.user)}),
         )  # fmt: skip
         await self.announce(conversation)
         await self.follow(conversation)
@@ -380,7 +394,7 @@ class AgentConsumer(ChatConsumer):
             await self.channel_layer.group_discard(group(conversation_id), self.channel_name)
 
     async def chat_agents(self, event):
-        await self.send_json(event["frame"])
+        await self.send_event(event)
 
     async def chat_handed(self, event):
         conversation_id = event["conversation"]
