@@ -14,8 +14,9 @@ docs/performance.md ("Live chat").
    agent's console; each agent accepts its share of the conversations (900 / 100 = 9 each
    at the default), so one socket carries several conversations, as in the console.
 4. For `--duration` seconds per rate, every conversation sends a message every
-   `--intervals` seconds (one run per interval, over the same sockets; a random phase), the shopper and the agent in turn; each message carries its send
-   time, and the other side notes when it arrived (one clock: both ends are in this
+   `--intervals` seconds (one run per interval, over the same sockets; a random phase),
+   the shopper and the agent in turn; each message carries its send time, and the other
+   side notes when it arrived (one clock: both ends are in this
    process). Reported: p50/p95/p99/max of those delays, messages sent and received, and
    the sockets still open at the end. The client runs on the same 2-core machine as the
    server, so its own scheduling is inside the figures.
