@@ -326,7 +326,8 @@ def write_docs(result: dict, command: str) -> None:
         "", "The delay is from the sender's `send` to the other side's frame arriving, both "
         "ends in the bench's one client process on the same 2-core machine as the server and "
         "PostgreSQL. Each message costs the server one transaction (the conversation's row "
-        "locked, the message inserted): the rate, not the number of sockets, sets the delay. "
+        "locked, the message inserted) and a thread hop; where the delays run to seconds the "
+        "server process was saturated (CPU shared with PostgreSQL, the client and other work). "
         "Raw figures: `bench/results/chat-latest.json`.",
     ]  # fmt: skip
     text = DOCS.read_text(encoding="utf-8")
