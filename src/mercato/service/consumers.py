@@ -100,13 +100,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
     actions: tuple[str, ...] = ()
 
     async def receive(self, text_data=None, bytes_data=None):
+        content = {}
         with translation.override(self.language):
             try:
-                await self.act(self.parse(text_data))
+                content = self.parse(text_data)
+                await self.act(content)
             except BadFrame as exc:
-                await self.send_json(error_frame(exc.code, exc.message))
+                error = error_frame(exc.code, exc.message)
             except DomainError as exc:
-                await self.send_json(error_frame(exc.code, exc.message, exc.errors()))
+                error = error_frame(exc.code, exc.message, exc.errors())
+            else:
+                return
+        if isinstance(content.get("conversation"), int):
+            error["conversation"] = content["conversation"]  # which pane it is about
+        await self.send_json(error)
 
     def parse(self, text_data) -> dict:
         try:

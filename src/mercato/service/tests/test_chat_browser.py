@@ -8,7 +8,11 @@ from django.test import Client
 from mercato.service.models import Conversation
 from mercato.testing.asgi import live_asgi_server
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("short_db_connections"),
+]
 
 
 def test_a_guest_asks_on_the_shop_and_an_agent_answers_in_the_console(browser_page, make_staff):

@@ -17,7 +17,10 @@ from mercato.service.models import ChatMessage, Conversation, Ticket
 from mercato.service.routing import websocket_application
 from mercato.testing.factories import make_customer, make_order
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("short_db_connections"),
+]
 WAIT = 10  # seconds a frame may take (the database calls run in threads)
 
 
@@ -239,7 +242,8 @@ def test_bad_frames_from_an_agent_get_error_frames_and_change_nothing(make_staff
         second = await connected("/ws/chat/agent/", rival)
         await frame_of(second, "waiting_list")
         await second.send_json_to({"type": "accept", "conversation": cid})
-        assert (await frame_of(second, "error"))["code"] == "taken"
+        taken = await frame_of(second, "error")
+        assert (taken["code"], taken["conversation"]) == ("taken", cid)
         await second.send_json_to({"type": "message", "conversation": cid, "body": "hi"})
         assert (await frame_of(second, "error"))["code"] == "not_allowed"
 
@@ -399,5 +403,40 @@ def test_frames_are_json_text_in_the_readers_language(make_staff):
         assert "\\u" not in raw
         for ws in (shopper, console):
             await ws.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.redis
+def test_over_the_redis_channel_layer_a_message_reaches_the_other_side(make_staff, settings):
+    """Production's layer (settings: REDIS_URL): the same conversation, through Redis."""
+    import os
+    import uuid
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [os.environ["REDIS_URL"]], "prefix": f"test-{uuid.uuid4().hex}"},
+        }
+    }
+    channel_layers.backends.clear()
+    agent = make_staff("service")
+    guest, staff = guest_cookie(), login_cookie(agent)
+
+    async def scenario():
+        shopper = await connected("/ws/chat/", guest)
+        await shopper.send_json_to({"type": "open", "contact": "13912340000", "body": "在吗"})
+        cid = (await frame_of(shopper, "conversation"))["id"]
+        console = await connected("/ws/chat/agent/", staff)
+        await console.send_json_to({"type": "accept", "conversation": cid})
+        await frame_of(console, "conversation")
+        await console.send_json_to({"type": "message", "conversation": cid, "body": "您好"})
+        got = await frame_of(shopper, "message")
+        while got["side"] != "agent":
+            got = await frame_of(shopper, "message")
+        assert got["body"] == "您好"
+        for ws in (shopper, console):
+            await ws.disconnect()
+        await channel_layers["default"].flush()
 
     run(scenario)

@@ -183,6 +183,7 @@
       });
     } else if (f.type === "error") {
       errorBox.textContent = f.errors && f.errors.length ? f.errors[0].message : f.message;
+      if (f.code === "taken" && f.conversation) removeWaiting(f.conversation);
     }
   };
 
