@@ -1,7 +1,7 @@
 """`make bench`: Mercato under gunicorn on PostgreSQL, measured against a minimal Django.
 
     .venv/bin/python bench/run.py [--duration 15] [--warmup 3] [--connections 16]
-        [--only NAME,NAME] [--skip-import] [--skip-buy] [--skip-sqlite-seed]
+        [--only NAME,NAME] [--skip-import] [--skip-buy] [--skip-sqlite-seed] [--skip-chat]
 
 1. Times `seed_demo` on a fresh SQLite database; (re)creates the PostgreSQL database
    (MERCATO_BENCH_DB, default mercato_bench), migrates and seeds it (timed), builds the
@@ -17,7 +17,8 @@
    share of the minimal floor of its kind (reads: the one-row read; writes: the hot-row
    UPDATE), the mean of its two runs; Mercato's own bare views (its whole stack around
    the same statements) are a second reference.
-4. Runs the 50-buyer race (bench/buy_bench.py), bench/import_bench.py, and writes
+4. Runs the 50-buyer race (bench/buy_bench.py), bench/import_bench.py, bench/chat_bench.py
+   (1,000 WebSockets on one ASGI process; it writes its own section), and writes
    bench/results/latest.json, docs/img/bench-web.svg and the web-bench, seed-bench and
    buy-bench sections of docs/performance.md.
 """
@@ -665,6 +666,21 @@ def run_import_bench() -> tuple[dict | None, str]:
     return None, "bench/import_bench.py printed no JSON"
 
 
+def run_chat_bench(no_docs: bool) -> tuple[dict | None, str]:
+    """bench/chat_bench.py (1,000 WebSockets on one ASGI process) in a process of its own; it
+    writes its own section of docs/performance.md."""
+    script = ROOT / "bench" / "chat_bench.py"
+    log("live chat benchmark: bench/chat_bench.py")
+    done = subprocess.run(
+        [str(BIN / "python"), str(script), *(["--no-docs"] if no_docs else [])],
+        capture_output=True, text=True, cwd=ROOT / "bench",
+        env={**os.environ, "MERCATO_BENCH_DB": f"{DATABASE}_chat"},
+    )  # fmt: skip
+    if done.returncode != 0:
+        return None, f"bench/chat_bench.py failed (exit {done.returncode})"
+    return json.loads(done.stdout), ""
+
+
 def redis_for_bench() -> str | None:
     url = os.environ.get("MERCATO_BENCH_REDIS", "redis://127.0.0.1:6379/15")
     if url == "none":
@@ -690,6 +706,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=12000, help="members with a cart")
     parser.add_argument("--only", default="", help="measure only these targets (names, comma)")
     parser.add_argument("--skip-import", action="store_true", help="do not run the import bench")
+    parser.add_argument("--skip-chat", action="store_true", help="do not run the chat bench")
     parser.add_argument("--skip-buy", action="store_true", help="no buying targets, no race")
     parser.add_argument("--skip-sqlite-seed", action="store_true", help="no SQLite seed timing")
     parser.add_argument("--reuse-db", action="store_true", help="the database is seeded already")
@@ -797,6 +814,9 @@ def main() -> None:
     imported, import_note = (None, "skipped (--skip-import)")
     if not args.skip_import:
         imported, import_note = run_import_bench()
+    chat, chat_note = (None, "skipped (--skip-chat)")
+    if not args.skip_chat:
+        chat, chat_note = run_chat_bench(args.no_docs)
     if redis:
         redis_for_bench()  # flush what the run left in our Redis database
 
@@ -826,6 +846,8 @@ def main() -> None:
         "race": race,
         "import": imported,
         "import_note": import_note,
+        "chat": chat,
+        "chat_note": chat_note,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
@@ -849,6 +871,10 @@ def main() -> None:
     if imported:
         print(f"import: {imported.get('rows_per_s', 0):,} rows/s, peak RSS "
               f"{imported.get('peak_rss_mib')} MiB")  # fmt: skip
+    if chat:
+        c = chat["load"]
+        print(f"chat: {c['held_at_end']:,} sockets held, message p50 {c['p50_ms']} ms, "
+              f"p99 {c['p99_ms']} ms")  # fmt: skip
     written = "" if args.no_docs else f", {SVG.relative_to(ROOT)}, docs/performance.md"
     print(f"{result['minutes']} minutes; written: {RESULTS.relative_to(ROOT)}{written}")
 

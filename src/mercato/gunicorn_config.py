@@ -10,6 +10,8 @@ With the application preloaded, `kill -HUP` no longer loads new code: a deploy r
 service (docs/operator.md, "Upgrades").
 """
 
+from uvicorn_worker import UvicornWorker
+
 preload_app = True
 
 
@@ -23,3 +25,11 @@ def pre_fork(server, worker):
 
     wait_for_warm_up()
     connections.close_all()
+
+
+class AsgiWorker(UvicornWorker):
+    """`-k mercato.gunicorn_config.AsgiWorker` (Procfile's web): the ASGI application, HTTP
+    and the live chat's WebSockets, on uvicorn inside gunicorn's workers. Django answers no
+    "lifespan" events; the sans-I/O websockets implementation is the one uvicorn keeps."""
+
+    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "lifespan": "off", "ws": "websockets-sansio"}

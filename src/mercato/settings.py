@@ -95,6 +95,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "mercato.urls"
 WSGI_APPLICATION = "mercato.wsgi.application"
+ASGI_APPLICATION = "mercato.asgi.application"  # HTTP and the live chat's WebSockets
 AUTH_USER_MODEL = "core.User"
 
 TEMPLATES = [
@@ -171,6 +172,27 @@ else:
     }
 # In the database, read through the cache; working on when the cache is down (core.sessions).
 SESSION_ENGINE = "mercato.core.sessions"
+
+# Live chat (service/consumers.py): the channel layer carries a conversation's messages
+# between the server processes its shopper and agent are connected to. Redis in production;
+# without REDIS_URL, in-memory, which reaches only the sockets of one process (so `make demo`
+# runs one web process, demo.env). A socket's queue holds 1,000 events (channels' default,
+# 100, dropped "taken" notices when many conversations were accepted at once).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env.str("CHANNEL_PREFIX", default="chat"),
+                "capacity": 1000,
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
 
 # Database timeouts per kind of process, in milliseconds (core.db.use_timeouts): a web
 # request never waits long for a row another holds (it answers 503 "busy, try again"

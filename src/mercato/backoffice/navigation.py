@@ -65,6 +65,7 @@ NAVIGATION: list[Workspace] = [
                 also_active=("backoffice:ticket_detail",),
             ),
             Entry(_("New ticket"), "backoffice:ticket_create", "service.add_ticket"),
+            Entry(_("Live chat"), "backoffice:chat_console", "service.handle_ticket"),
             Entry(
                 _("Knowledge base"),
                 "backoffice:kb_list",

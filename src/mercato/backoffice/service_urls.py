@@ -1,14 +1,16 @@
 """Customer service (客服部) under service/ in the backoffice namespace: tickets
-(views_service.py), the knowledge base and training (views_knowledge.py), callbacks
-(views_callbacks.py), quality review and KPIs (views_quality.py)."""
+(views_service.py), the live chat console (views_chat.py), the knowledge base and training
+(views_knowledge.py), callbacks (views_callbacks.py), quality review and KPIs
+(views_quality.py)."""
 
 from django.urls import path
 
-from . import views_callbacks, views_quality
+from . import views_callbacks, views_chat, views_quality
 from . import views_knowledge as kb
 from . import views_service as views
 
 urlpatterns = [
+    path("chat/", views_chat.chat_console, name="chat_console"),  # 在线咨询 (views_chat)
     path("tickets/", views.ticket_list, name="ticket_list"),
     path("tickets/new/", views.ticket_create, name="ticket_create"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket_detail"),

@@ -194,13 +194,18 @@ def callback_create(request):
     )
 
 
+# The braces are filled in by service.callbacks.script_for, by name in English or Chinese.
+SCRIPT_HELP = gettext_lazy(
+    # xgettext:no-python-brace-format
+    "{order}, {ticket}, {return_number}, {reason} and {name} are filled in on the call."
+)
+
+
 class ScriptForm(forms.Form):
     kind = forms.ChoiceField(choices=CallbackKind.choices, widget=forms.HiddenInput)
     script = forms.CharField(
         label=gettext_lazy("Script"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=gettext_lazy(
-            "{order}, {ticket}, {return_number}, {reason} and {name} are filled in on the call."
-        ),
+        help_text=SCRIPT_HELP,
     )  # fmt: skip
 
 

@@ -384,17 +384,29 @@ def team_board(user) -> list[dict]:
 
 def service_queues(user) -> list:
     """客服部's tiles on the home page: the agent's open tickets, unassigned tickets in the
-    agent's queues, and tickets past an SLA due time (the agent's; a supervisor's: all)."""
+    agent's queues, tickets past an SLA due time (the agent's; a supervisor's: all), chats
+    waiting for an agent (for those who answer them) and the agent's callbacks due."""
     from .views_logistics_audit import Queue as Tile
 
     if not user.has_perm(VIEW):
         return []
     counts = selectors.agent_counts(user=user)
     url = reverse("backoffice:ticket_list")
-    return [
+    tiles = [
         Tile("my_tickets", _("My open tickets"), counts["mine"], f"{url}?assignee={user.pk}"),
         Tile(
             "unassigned", _("Unassigned in my queues"), counts["unassigned"], f"{url}?assignee=none"
         ),  # fmt: skip
         Tile("breached", _("SLA breached"), counts["breached"], f"{url}?breached=on", True),
     ]
+    if user.has_perm(HANDLE):
+        tiles.append(
+            Tile("chats_waiting", _("Chats waiting"), counts["chats_waiting"],
+                 reverse("backoffice:chat_console"), True)
+        )  # fmt: skip
+    if user.has_perm("service.view_callback"):
+        tiles.append(
+            Tile("callbacks_due", _("My callbacks due"), counts["callbacks_due"],
+                 reverse("backoffice:callback_list") + "?show=mine")
+        )  # fmt: skip
+    return tiles

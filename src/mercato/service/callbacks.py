@@ -59,26 +59,41 @@ SUPERVISE = "service.supervise_tickets"
 MAX_OUTCOME = 2000
 
 # What the agent says, until the supervisor writes the kind's own script (CallbackScript).
+# The words in braces are filled in by script_for (str.replace, in English or Chinese), not
+# str.format: the translations name them in Chinese, so gettext must not check them.
+
+_AFTER_DELIVERY = gettext_noop(
+    # xgettext:no-python-brace-format
+    "Hello, this is Mercato customer service. Your order {order} was delivered a few "
+    "days ago. Did everything arrive in good condition? How satisfied are you with the "
+    "goods and the delivery, from 1 (very unhappy) to 5 (very happy)?"
+)
+
+_AFTER_COMPLAINT = gettext_noop(
+    # xgettext:no-python-brace-format
+    "Hello, this is Mercato customer service calling about your complaint {ticket}. "
+    "Has the problem been solved to your satisfaction? How would you rate how we "
+    "handled it, from 1 to 5?"
+)
+
+_AFTER_RETURN = gettext_noop(
+    # xgettext:no-python-brace-format
+    "Hello, this is Mercato customer service. Your return {return_number} is complete. "
+    "Did the refund or the replacement reach you? How satisfied are you with the "
+    "return, from 1 to 5?"
+)
+
+_MANUAL = gettext_noop(
+    # xgettext:no-python-brace-format
+    "Hello, this is Mercato customer service. We are calling about: {reason}. "
+    "How satisfied are you with our service, from 1 to 5?"
+)
+
 DEFAULT_SCRIPTS = {
-    K.AFTER_DELIVERY: gettext_noop(
-        "Hello, this is Mercato customer service. Your order {order} was delivered a few "
-        "days ago. Did everything arrive in good condition? How satisfied are you with the "
-        "goods and the delivery, from 1 (very unhappy) to 5 (very happy)?"
-    ),
-    K.AFTER_COMPLAINT: gettext_noop(
-        "Hello, this is Mercato customer service calling about your complaint {ticket}. "
-        "Has the problem been solved to your satisfaction? How would you rate how we "
-        "handled it, from 1 to 5?"
-    ),
-    K.AFTER_RETURN: gettext_noop(
-        "Hello, this is Mercato customer service. Your return {return_number} is complete. "
-        "Did the refund or the replacement reach you? How satisfied are you with the "
-        "return, from 1 to 5?"
-    ),
-    K.MANUAL: gettext_noop(
-        "Hello, this is Mercato customer service. We are calling about: {reason}. "
-        "How satisfied are you with our service, from 1 to 5?"
-    ),
+    K.AFTER_DELIVERY: _AFTER_DELIVERY,
+    K.AFTER_COMPLAINT: _AFTER_COMPLAINT,
+    K.AFTER_RETURN: _AFTER_RETURN,
+    K.MANUAL: _MANUAL,
 }
 
 

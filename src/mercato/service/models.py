@@ -751,3 +751,115 @@ class QaReview(models.Model):
 
     def __str__(self) -> str:
         return f"QA {self.ticket_id}"
+
+
+# Live chat (在线咨询) ------------------------------------------------------------------------
+# A shopper's conversation with an agent over WebSockets (service/chat.py, consumers.py):
+# waiting for an agent, active with one, then closed, its transcript saved as a ticket.
+
+
+class ConversationStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for an agent")
+    ACTIVE = "active", pgettext_lazy("chat", "In progress")
+    CLOSED = "closed", pgettext_lazy("chat", "Ended")
+
+
+class Conversation(models.Model):
+    # A member by account; a guest by the session of their browser.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    session_key = models.CharField(max_length=40, blank=True)
+    contact_name = models.CharField(_("contact name"), max_length=40, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ConversationStatus.choices,
+        default=ConversationStatus.WAITING,
+    )  # fmt: skip
+    queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="conversations"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="chat_conversations",
+    )  # fmt: skip
+    # Where the shopper opened the chat: a product page, or about an order.
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # The ticket the transcript went to when the conversation ended.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("chat conversation")
+        verbose_name_plural = _("chat conversations")
+        indexes = [
+            models.Index(fields=["status", "started_at"], name="conv_status_idx"),
+            models.Index(fields=["agent", "status"], name="conv_agent_idx"),
+            models.Index(fields=["customer", "status"], name="conv_customer_idx"),
+            models.Index(fields=["session_key", "status"], name="conv_session_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False) | ~Q(session_key=""),
+                name="conversation_has_a_shopper",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(agent__isnull=False),
+                name="conversation_active_has_agent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"chat {self.pk}: {self.status}"
+
+
+class ChatSide(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    AGENT = "agent", _("Agent")
+    SYSTEM = "system", _("System")
+
+
+class ChatKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    PRODUCT = "product", _("Product card")
+    ORDER = "order", _("Order card")
+
+
+class ChatMessage(models.Model):
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    side = models.CharField(
+        pgettext_lazy("chat message", "from"), max_length=8, choices=ChatSide.choices
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    kind = models.CharField(max_length=8, choices=ChatKind.choices, default=ChatKind.TEXT)
+    body = models.TextField(_("message"))
+    # A card's product code or order number, and what it showed when sent (name, price,
+    # status, link): the transcript keeps what the shopper saw.
+    ref = models.CharField(max_length=40, blank=True)
+    card = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("chat message")
+        verbose_name_plural = _("chat messages")
+        indexes = [models.Index(fields=["conversation", "created_at"], name="chatmsg_conv_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}: {self.side} {self.kind}"

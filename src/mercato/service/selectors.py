@@ -3,6 +3,7 @@ customers by phone for a caller, and an agent's counts for the workspace's home.
 
 import re
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import CharField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -14,7 +15,16 @@ from mercato.customers.models import Customer
 from mercato.customers.phones import normalize_cn_mobile
 from mercato.orders.models import Order
 
-from .models import OPEN_STATUSES, Ticket, TicketEvent, TicketMessage
+from .models import (
+    OPEN_STATUSES,
+    Callback,
+    CallbackStatus,
+    Conversation,
+    ConversationStatus,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
 
 LIST_PAGE_SIZE = 30
 TICKET_NUMBER = re.compile(r"TK[0-9A-Z]{6,22}", re.IGNORECASE)
@@ -167,8 +177,8 @@ def recent_orders(*, customer: Customer, limit: int = 10) -> list[Order]:
 
 def agent_counts(*, user, now=None) -> dict[str, int]:
     """For the workspace's home: the user's open tickets, unassigned tickets in the user's
-    queues, and open tickets past an SLA due time (the user's own, or every one for a
-    supervisor)."""
+    queues, open tickets past an SLA due time (the user's own, or every one for a
+    supervisor), chats waiting for an agent, and the user's callbacks due by today."""
     now = now or timezone.now()
     mine = Ticket.objects.filter(assignee=user, status__in=OPEN_STATUSES)
     unassigned = Ticket.objects.filter(
@@ -178,7 +188,16 @@ def agent_counts(*, user, now=None) -> dict[str, int]:
     breached = Ticket.objects.filter(breached_q(now))
     if not user.has_perm("service.supervise_tickets"):
         breached = breached.filter(assignee=user)
-    return {"mine": mine.count(), "unassigned": unassigned.count(), "breached": breached.count()}
+    callbacks_due = Callback.objects.filter(
+        agent=user, status=CallbackStatus.DUE, due_date__lte=timezone.localdate(now)
+    )
+    return {
+        "mine": mine.count(),
+        "unassigned": unassigned.count(),
+        "breached": breached.count(),
+        "chats_waiting": Conversation.objects.filter(status=ConversationStatus.WAITING).count(),
+        "callbacks_due": callbacks_due.count(),
+    }
 
 
 def team_board(*, now=None) -> list[dict]:
@@ -204,3 +223,50 @@ def team_board(*, now=None) -> list[dict]:
     return [
         {"agent": u, "open": u.open, "breached": u.breached, "escalated": u.escalated} for u in rows
     ]
+
+
+# Live chat (service/chat.py) ---------------------------------------------------------------
+def customer_id_of(user) -> int | None:
+    """The shop account's customer id of a logged-in member (None for guests and staff)."""
+    if not getattr(user, "is_authenticated", False) or user.is_staff:
+        return None
+    return Customer.objects.filter(user=user).values_list("pk", flat=True).first()
+
+
+def shoppers_open_conversation(*, customer_id=None, session_key: str = ""):
+    """The member's (else the guest session's) waiting or active conversation, or None."""
+    if not (customer_id or session_key):
+        return None
+    found = Conversation.objects.exclude(status=ConversationStatus.CLOSED)
+    if customer_id:
+        return found.filter(customer_id=customer_id).first()
+    return found.filter(customer__isnull=True, session_key=session_key).first()
+
+
+def waiting_conversations(*, limit: int = 50):
+    """Conversations no agent took yet, the longest waiting first."""
+    waiting = Conversation.objects.filter(status=ConversationStatus.WAITING)
+    return list(waiting.select_related("queue", "product").order_by("started_at", "id")[:limit])
+
+
+def agents_conversations(*, agent) -> list:
+    """The agent's active conversations, the oldest first."""
+    mine = Conversation.objects.filter(agent=agent, status=ConversationStatus.ACTIVE)
+    return list(mine.select_related("queue", "product", "customer").order_by("accepted_at", "id"))
+
+
+def conversation_with_messages(*, conversation_id: int):
+    return (
+        Conversation.objects.filter(pk=conversation_id)
+        .select_related("agent", "customer", "product", "ticket")
+        .prefetch_related("messages__agent")
+        .first()
+    )
+
+
+def chat_agents() -> list:
+    """Who a conversation can be handed over to: active staff of customer service."""
+    staff = get_user_model().objects.filter(
+        is_active=True, is_staff=True, staff_profile__department__code="service"
+    )
+    return list(staff.order_by("display_name", "username"))

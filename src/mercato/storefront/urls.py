@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from . import views, views_reviews
+from . import views, views_chat, views_reviews
 from .sitemaps import SITEMAPS
 
 app_name = "storefront"
@@ -25,6 +25,7 @@ urlpatterns = [
         views_reviews.answer_question,
         name="answer_question",
     ),
+    path("chat/session/", views_chat.chat_session, name="chat_session"),  # the live chat widget
     path("province/", views.choose_province, name="province"),
     path("language/", views.choose_language, name="language"),
     path("robots.txt", views.robots_txt, name="robots"),

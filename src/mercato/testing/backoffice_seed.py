@@ -32,6 +32,7 @@ from mercato.customers.models import Customer
 from mercato.demo.data import DEMO_LOGINS, DEMO_SHOPPERS
 from mercato.demo.seed_buying import demo_sku_ids
 from mercato.demo.seed_callbacks import seed_callbacks
+from mercato.demo.seed_chats import seed_chats
 from mercato.demo.seed_knowledge import seed_knowledge
 from mercato.demo.seed_procurement import seed_procurement
 from mercato.demo.seed_tickets import seed_tickets
@@ -235,6 +236,7 @@ def seed_back_office() -> dict:
     # Customer service's tickets in every state (new and past due, open, waiting, resolved,
     # closed, reopened, merged, split), in skill queues, linked to the shopper's orders.
     seed_tickets(users=users)
+    seed_chats(users=users)  # live chats waiting, in progress and ended
     seed_knowledge()  # the knowledge base's articles (drafts, versions) and a quiz taken
     # Callbacks in every state, QA reviews and KPI history.
     seed_callbacks()

@@ -167,4 +167,6 @@ class WorkspaceOut(Schema):
     mine: int = Field(description="Your open tickets")
     unassigned: int = Field(description="Unassigned open tickets in your queues")
     breached: int = Field(description="Open tickets past an SLA due time (a supervisor: all)")
+    chats_waiting: int = Field(description="Live chats waiting for an agent")
+    callbacks_due: int = Field(description="Your callbacks due today or overdue")
     team: list[TeamRowOut] = Field(description="Each agent's tickets (supervisors; else empty)")

@@ -100,7 +100,10 @@ def test_the_workspace_counts_and_the_team_board(client, make_staff):
     make_ticket(actor=agent)
     mine = client.get("/api/staff/service/workspace", headers=bearer(agent))
     assert mine.status_code == 200, mine.content
-    assert mine.json() == {"mine": 2, "unassigned": 0, "breached": 0, "team": []}
+    assert mine.json() == {
+        "mine": 2, "unassigned": 0, "breached": 0, "chats_waiting": 0, "callbacks_due": 0,
+        "team": [],
+    }  # fmt: skip
     board = client.get("/api/staff/service/workspace", headers=bearer(lead)).json()
     rows = {r["agent_id"]: r for r in board["team"]}
     assert rows[agent.pk]["open"] == 2 and rows[lead.pk]["open"] == 0

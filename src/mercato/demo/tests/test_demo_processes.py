@@ -185,4 +185,8 @@ def test_make_demo_starts_web_worker_and_beat_with_the_demo_env():
     ).stdout
     last = dry_run.strip().splitlines()[-1]
     assert "honcho -f Procfile -e demo.env start -p 8000" in last  # every process
-    assert demo_env() == {"CELERY_BROKER_URL": "filesystem://", "CACHE_URL": "filecache://"}
+    assert demo_env() == {
+        "CELERY_BROKER_URL": "filesystem://",
+        "CACHE_URL": "filecache://",
+        "WEB_CONCURRENCY": "1",  # the live chat's in-memory channel layer is one process
+    }

@@ -24,6 +24,7 @@ from mercato.service.models import (
     ArticleStatus,
     Callback,
     CallbackStatus,
+    Conversation,
     QaReview,
     QuizAttempt,
     Ticket,
@@ -87,6 +88,12 @@ def test_demo_orders_in_every_state_and_once(sandbox):
     assert Ticket.objects.filter(merged_into__isnull=False).exists()
     assert Ticket.objects.filter(parent__isnull=False).exists()
     assert Ticket.objects.filter(escalated=True).exists()
+    # and the live chats (demo/seed_chats.py): waiting, in progress, ended on a ticket
+    assert "demo chats:" in out.getvalue()
+    assert set(Conversation.objects.values_list("status", flat=True)) == {
+        "waiting", "active", "closed",
+    }  # fmt: skip
+    assert Conversation.objects.filter(status="closed", ticket__channel="chat").exists()
     tickets = Ticket.objects.count()
     # The knowledge base (demo/seed_knowledge.py): articles in every status, some edited,
     # and a quiz taken by agents who passed and failed.

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from mercato.core.errors import Conflict, PermissionDeniedError, ValidationFailed
-from mercato.service import services, sla
+from mercato.service import callbacks, chat, services, sla
 from mercato.service.models import (
     EventKind,
     SlaPolicy,
@@ -208,9 +208,19 @@ def test_agent_counts_for_the_home_page(agent, supervisor):
         mine = make_ticket(actor=agent)
         make_ticket(actor=agent)
     services.assign_ticket(actor=agent, ticket_id=mine.pk, assignee_id=agent.pk)
+    with time_machine.travel(T0, tick=False):
+        # A shopper waiting in the chat, and a callback due tomorrow (not counted today).
+        chat.open_conversation(session_key="s-1", contact_name="王女士",
+                               contact="13912340000", body="在吗")  # fmt: skip
+        callbacks.create_callback(actor=agent, reason="回访物流", contact_phone="13912340000",
+                                  due_date=T0.date() + timedelta(days=1))  # fmt: skip
     with time_machine.travel(T0 + timedelta(hours=5), tick=False):
-        assert agent_counts(user=agent) == {"mine": 1, "unassigned": 0, "breached": 1}
+        assert agent_counts(user=agent) == {
+            "mine": 1, "unassigned": 0, "breached": 1, "chats_waiting": 1, "callbacks_due": 0,
+        }  # fmt: skip
         assert agent_counts(user=supervisor)["breached"] == 2
+    with time_machine.travel(T0 + timedelta(days=1, hours=1), tick=False):
+        assert agent_counts(user=agent)["callbacks_due"] == 1
 
 
 # Replies, notes, reopening -----------------------------------------------------------------

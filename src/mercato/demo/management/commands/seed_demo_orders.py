@@ -1,13 +1,15 @@
 """`mercato seed_demo_orders`: the demo's orders in every state of order processing
-(demo/seed_orders.py), then customer service's tickets in every state (demo/seed_tickets.py),
-its knowledge base and training (demo/seed_knowledge.py), its callbacks, QA reviews and KPI
-history (demo/seed_callbacks.py), and suppliers and purchase orders in every state
-(demo/seed_procurement.py), after `seed_demo`. `make demo` runs both."""
+(demo/seed_orders.py), then customer service's tickets and live chats in every state
+(demo/seed_tickets.py, demo/seed_chats.py), its knowledge base and training
+(demo/seed_knowledge.py), its callbacks, QA reviews and KPI history (demo/seed_callbacks.py),
+and suppliers and purchase orders in every state (demo/seed_procurement.py), after
+`seed_demo`. `make demo` runs both."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from mercato.demo.seed_callbacks import seed_callbacks
+from mercato.demo.seed_chats import seed_chats
 from mercato.demo.seed_knowledge import seed_knowledge
 from mercato.demo.seed_orders import seed_order_processing
 from mercato.demo.seed_procurement import seed_procurement
@@ -32,21 +34,19 @@ class Command(BaseCommand):
             self.stdout.write(
                 "demo orders: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
             )
-        try:
-            with transaction.atomic():
-                tickets = seed_tickets(users=_users_named("service", "hr", "tech"))
-            with transaction.atomic():
-                articles = seed_knowledge()
-            with transaction.atomic():
-                made = seed_callbacks()
-        except RuntimeError as exc:
-            raise CommandError(str(exc)) from exc
-        seeded_parts = [
-            ("demo tickets", tickets),
-            ("demo knowledge base", articles),
-            ("demo callbacks and QA", made),
+        users = _users_named("service", "service01", "hr", "tech")
+        parts = [
+            ("demo tickets", lambda: seed_tickets(users=users)),
+            ("demo chats", lambda: seed_chats(users=users)),
+            ("demo knowledge base", seed_knowledge),
+            ("demo callbacks and QA", seed_callbacks),
         ]
-        for what, seeded in seeded_parts:
+        for what, seed in parts:
+            try:
+                with transaction.atomic():
+                    seeded = seed()
+            except RuntimeError as exc:
+                raise CommandError(str(exc)) from exc
             if not seeded:
                 self.stdout.write(f"{what}: already there, nothing added")
             else:
