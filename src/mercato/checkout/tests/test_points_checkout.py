@@ -107,3 +107,19 @@ def test_an_order_and_a_coupon_exchange_cannot_spend_the_same_points(shop, make_
     assert len(errors) == 1, outcomes
     assert member(customer).points_balance == 0 == points.ledger_sum(customer.pk)
     assert Order.objects.count() == (1 if isinstance(outcomes[1], DomainError) else 0)
+
+
+def test_a_tier_only_promotion_prices_only_that_tiers_members(shop, make_sku):
+    from mercato.promotions.models import Kind, Target
+    from mercato.testing.promotions import make_promotion
+
+    make_promotion(Kind.PERCENT_OFF, name="银卡会员价", percent="10", target=Target.TIER,
+                   tier_code="silver")  # fmt: skip
+    silver, normal = make_customer(), make_customer()
+    tiers.apply_spend(customer_id=silver.pk, spend=D("1500"))
+    sku = make_sku(price="200.00")
+    stock(sku, shop["CD"], 5)
+    priced = quote_checkout(cart=cart_with(silver, (sku, 1)), province="四川省")
+    plain = quote_checkout(cart=cart_with(normal, (sku, 1)), province="四川省")
+    assert [p.name for p in priced.promotions] == ["银卡会员价"]
+    assert (priced.totals.discount_total, plain.totals.discount_total) == (D("20.00"), 0)
