@@ -69,8 +69,9 @@ def test_spending_takes_the_oldest_lots_first_and_never_more_than_the_balance():
     with time_machine.travel(datetime(2027, 3, 1, tzinfo=UTC), tick=False):
         points.earn_for_order(customer_id=c.pk, order_number="NEW", paid=Decimal("100"))
         points.spend(customer_id=c.pk, points=150, order_number="B1")
-        with pytest.raises(DomainError, match="50 points"):
+        with pytest.raises(DomainError, match="50 ") as exc:
             points.spend(customer_id=c.pk, points=51)
+        assert exc.value.field == "points"
     remaining = dict(
         PointsEntry.objects.filter(kind="earn_order").values_list("order_number", "remaining")
     )
@@ -123,8 +124,9 @@ def test_sign_in_streak_and_birthday_once_a_year():
     days = [datetime(2026, 3, d, 2, tzinfo=UTC) for d in (1, 2, 3)]
     got = [points.sign_in(customer_id=c.pk, now=d) for d in days]
     assert got == [1, 2, 3]
-    with pytest.raises(DomainError, match="already"):
+    with pytest.raises(DomainError) as exc:
         points.sign_in(customer_id=c.pk, now=days[-1])
+    assert exc.value.field == "signin"
     assert points.sign_in(customer_id=c.pk, now=datetime(2026, 3, 5, 2, tzinfo=UTC)) == 1
     birthday = PointsEntry.objects.filter(kind=PointsKind.EARN_BIRTHDAY)
     assert [e.amount for e in birthday] == [200]
