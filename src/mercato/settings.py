@@ -300,6 +300,15 @@ CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker 
     },
     # Order processing (fulfillment/tasks.py): paid orders reviewed and allocated, parcels'
     # tracking asked for, penalties for late, damaged and lost parcels, old nonces purged.
+    # Member tiers and points (docs/accounts.md): nightly, run once a day whatever the hour.
+    "recalculate-member-tiers": {  # tiers from the last 12 months' spend (payments.membership)
+        "task": "mercato.payments.tasks.recalculate_member_tiers_task",
+        "schedule": 24 * 3600.0,
+    },
+    "points-nightly": {  # expire due points, notice 30 days before, birthday points
+        "task": "mercato.customers.tasks.points_nightly_task",
+        "schedule": 24 * 3600.0,
+    },
     "review-paid-orders": {
         "task": "mercato.fulfillment.tasks.review_orders_task",
         "schedule": 60.0,

@@ -22,8 +22,11 @@ from mercato.cart.selectors import carts_to_lock, selected_lines
 from mercato.cart.services import remove_lines
 from mercato.core.compiled import CompiledQuery
 from mercato.core.errors import NotFound, ValidationFailed
-from mercato.core.money import ZERO, to_fen
+from mercato.core.money import ZERO, spread_discount, to_fen
+from mercato.customers.points import money_for, usable_points
+from mercato.customers.points import spend as spend_points
 from mercato.customers.services import check_region, validate_cn_mobile
+from mercato.customers.tiers import tier_named
 from mercato.inventory.allocation import OutOfStock, Parcel, plan_parcels
 from mercato.inventory.reservations import PlanOutdated, reserve_stock_for_new_reference
 from mercato.orders.models import InvoiceType, Order
@@ -74,6 +77,11 @@ class CheckoutQuote:
     promotions: tuple[promotion_engine.AppliedOffer, ...] = ()  # what took money off
     coupon: coupon_pricing.CouponApplied | None = None  # the coupon applied, if any
     coupon_error: str = ""  # why the coupon asked for cannot be used, in the customer's words
+    points_used: int = 0  # member points taken off as money (积分抵现)
+    points_off: Decimal = ZERO  # what they take off
+    points_usable: int = 0  # the most points this order may use (cap and balance)
+    points_balance: int = 0  # the member's balance now
+    points_error: str = ""  # why fewer points than asked are used
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,9 @@ class _Priced:
     applied: tuple[promotion_engine.AppliedOffer, ...]  # the promotions that took money off
     coupon: coupon_pricing.CouponApplied | None = None
     coupon_refused: coupon_pricing.CouponRefused | None = None
+    points_used: int = 0
+    points_off: Decimal = ZERO
+    points_usable: int = 0
 
     @property
     def wanted(self) -> list[tuple[int, int]]:
@@ -134,22 +145,33 @@ def _lines_with_rate(cart_id: int, province: str):
         "brand_id": F("sku__product__brand_id"),
         "category_path": F("sku__product__category__path"),
     }
-    return selected_lines(cart_id=cart_id).annotate(**scope_columns, **rate_columns)
+    # The cart's member: tier (benefits, tier-only promotions) and points balance.
+    member_columns = {
+        "member_tier": F("cart__customer__tier"),
+        "member_points": F("cart__customer__points_balance"),
+    }
+    return selected_lines(cart_id=cart_id).annotate(
+        **scope_columns, **rate_columns, **member_columns
+    )
 
 
 # Compiled once (mercato.core.compiled): building it cost more than running it.
 LINES_WITH_RATE = CompiledQuery("checkout.lines_with_rate", _lines_with_rate)
 RATE_COLUMNS = tuple(f"rate_{name}" for name in RATE_FIELDS)
+MEMBER_COLUMNS = ("member_tier", "member_points")
 
 
-def _selected_lines(cart_id: int, *, province: str) -> tuple[list[SelectedLine], tuple]:
+def _selected_lines(cart_id: int, *, province: str) -> tuple[list[SelectedLine], tuple, tuple]:
     """The cart's selected lines that can be bought now (cart.selectors.selected_lines), in
-    the order they were added, and the shipping rate row for `province`. One query."""
+    the order they were added, the shipping rate row for `province` and the cart's member
+    (tier code, points balance; "", 0 for a guest). One query."""
     rows = LINES_WITH_RATE.rows(cart_id=cart_id, province=province)
     if not rows:
         raise ValidationFailed({"lines": [_("Select at least one item on sale to check out.")]})
-    lines = [SelectedLine(**{k: row[k] for k in row if k not in RATE_COLUMNS}) for row in rows]
-    return lines, tuple(rows[0][name] for name in RATE_COLUMNS)
+    skip = (*RATE_COLUMNS, *MEMBER_COLUMNS)
+    lines = [SelectedLine(**{k: row[k] for k in row if k not in skip}) for row in rows]
+    member = (rows[0]["member_tier"] or "", rows[0]["member_points"] or 0)
+    return lines, tuple(rows[0][name] for name in RATE_COLUMNS), member
 
 
 def _check_limits(cart_lines: list[SelectedLine]) -> None:
@@ -173,7 +195,7 @@ def _sold_out(exc: OutOfStock, cart_lines: list[SelectedLine]) -> OutOfStock:
 
 
 def shopper_for(
-    *, customer_id: int | None, channel: str, province: str, offers
+    *, customer_id: int | None, channel: str, province: str, offers, tier_code: str = ""
 ) -> promotion_engine.Shopper:
     """Who is buying, as promotions judge it (the cart page asks too). Queries only what
     the running offers need:
@@ -187,12 +209,25 @@ def shopper_for(
         if limited:
             used = customer_uses(customer_id=customer_id, promotion_ids=limited)
     return promotion_engine.Shopper(
-        customer_id=customer_id, is_new=is_new, used=used, channel=channel, province=province
+        customer_id=customer_id,
+        is_new=is_new,
+        used=used,
+        channel=channel,
+        province=province,
+        tier_code=tier_code,
     )
 
 
 def _price(
-    cart_lines: list[SelectedLine], *, province: str, rate, offers, shopper, coupon=None
+    cart_lines: list[SelectedLine],
+    *,
+    province: str,
+    rate,
+    offers,
+    shopper,
+    coupon=None,
+    points_wanted: int = 0,
+    points_balance: int = 0,
 ) -> _Priced:
     """Current list prices and weights, the shipping fee at `rate`, the promotions' best
     combination for `shopper` (promotions.engine; not run when no promotion runs), then the
@@ -204,6 +239,8 @@ def _price(
     # One fee for the whole order, by its total weight: a split (拆单) is the shop's
     # choice, so the customer does not pay for a second parcel.
     fee = fee_at_rate(rate, province=province, weight_g=weight_g, goods_total=goods_total)
+    if shopper.tier_code and tier_named(shopper.tier_code).free_shipping:
+        fee = ZERO  # a tier benefit (customers.tiers); the province was checked above
     applied, line_discounts = (), None
     if coupon is not None and not coupon.stackable:
         offers = []
@@ -241,6 +278,16 @@ def _price(
             fee = to_fen(fee) - result.shipping_off
         else:
             refused = result
+    # Member points (积分抵现) last, on what the goods still cost, spread over the lines to
+    # the fen so a refund of a line gives back its share.
+    before = line_discounts or [ZERO] * len(goods)
+    payable = [to_fen(p * q) - off for (p, q), off in zip(goods, before, strict=True)]
+    usable = usable_points(balance=points_balance, payable=sum(payable, ZERO))
+    points_used = min(max(points_wanted, 0), usable)
+    points_off = money_for(points_used)
+    if points_off > 0:
+        shares = spread_discount(line_totals=payable, discount=points_off)
+        line_discounts = [a + b for a, b in zip(before, shares, strict=True)]
     totals = compute_totals(lines=goods, shipping_fee=fee, line_discounts=line_discounts)
     lines = [
         PricedLine(
@@ -256,7 +303,17 @@ def _price(
         for line, share in zip(cart_lines, totals.lines, strict=True)
     ]
     return _Priced(
-        cart_lines, lines, weight_g, totals.shipping_fee, totals, applied, used_coupon, refused
+        cart_lines,
+        lines,
+        weight_g,
+        totals.shipping_fee,
+        totals,
+        applied,
+        used_coupon,
+        refused,
+        points_used,
+        points_off,
+        usable,
     )
 
 
@@ -268,8 +325,16 @@ def _coupon_terms(code: str, customer_id: int | None) -> coupon_pricing.CouponTe
     return terms_of(find_coupon(code=code, customer_id=customer_id))
 
 
+def _points_refusal(wanted: int, priced: "_Priced") -> str:
+    if wanted <= priced.points_used:
+        return ""
+    return _("At most %(points)s points can be used on this order.") % {
+        "points": priced.points_usable
+    }
+
+
 def quote_checkout(
-    *, cart, province: str, channel: str = "web", coupon_code: str = ""
+    *, cart, province: str, channel: str = "web", coupon_code: str = "", points: int = 0
 ) -> CheckoutQuote:
     """What the order would cost and how it would ship to `province`, read only, with the
     promotions running on `channel` for the cart's customer and the coupon `coupon_code`
@@ -281,7 +346,7 @@ def quote_checkout(
     last three cached between requests; one more each for offers to new customers or
     limited per customer).
     """
-    cart_lines, rate = _selected_lines(cart.pk, province=province)
+    cart_lines, rate, (tier_code, balance) = _selected_lines(cart.pk, province=province)
     _check_limits(cart_lines)
     try:
         # First: it checks the province, so a wrong one is named before the missing rate.
@@ -292,19 +357,32 @@ def quote_checkout(
         raise _sold_out(exc, cart_lines) from None
     offers = running_offers(channel=channel)
     shopper = shopper_for(
-        customer_id=cart.customer_id, channel=channel, province=province, offers=offers
+        customer_id=cart.customer_id,
+        channel=channel,
+        province=province,
+        offers=offers,
+        tier_code=tier_code,
     )
+    wanted = _points_wanted(points)
     coupon_error, terms = "", None
     try:
         terms = _coupon_terms(coupon_code, cart.customer_id)
     except CouponError as exc:
         coupon_error = exc.message
-    priced = _price(
-        cart_lines, province=province, rate=rate, offers=offers, shopper=shopper, coupon=terms
+    price = partial(
+        _price,
+        cart_lines,
+        province=province,
+        rate=rate,
+        offers=offers,
+        shopper=shopper,
+        points_wanted=wanted,
+        points_balance=balance,
     )
+    priced = price(coupon=terms)
     if priced.coupon_refused is not None:
         coupon_error = _coupon_refusal(priced.coupon_refused).message
-        priced = _price(cart_lines, province=province, rate=rate, offers=offers, shopper=shopper)
+        priced = price()
     return CheckoutQuote(
         lines=priced.lines,
         parcels=parcels,
@@ -314,7 +392,25 @@ def quote_checkout(
         promotions=priced.applied,
         coupon=priced.coupon,
         coupon_error=coupon_error,
+        points_used=priced.points_used,
+        points_off=priced.points_off,
+        points_usable=priced.points_usable,
+        points_balance=balance,
+        points_error=_points_refusal(wanted, priced),
     )
+
+
+def _points_wanted(points) -> int:
+    """The points the customer asked to use, or ValidationFailed naming "points"."""
+    if points in (None, ""):
+        return 0
+    try:
+        value = int(str(points).strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValidationFailed({"points": [_("Enter a whole number of points.")]})
+    return value
 
 
 def _coupon_refusal(refused: coupon_pricing.CouponRefused) -> CouponError:
@@ -410,6 +506,7 @@ def place_order(
     channel: str = "web",
     client_ip: str = "",
     coupon_code: str = "",
+    points: int = 0,
 ) -> Placement:
     """Place the cart's selected lines as one order, all or nothing.
 
@@ -422,7 +519,10 @@ def place_order(
     `idempotency_key` returns Placement(created=False). `channel` (web, api, phone) and
     `client_ip` are stored on the order for the order console and review. `coupon_code`:
     a coupon of the customer's, or a shared code, used by this order (CouponError, with
-    nothing placed, when it cannot be: the reason is its message).
+    nothing placed, when it cannot be: the reason is its message). `points`: member points
+    to take off as money (积分抵现), at most the cap and the balance (ValidationFailed on
+    "points" otherwise); they are spent in the placement's transaction under the customer's
+    row lock, so two orders never spend the same points.
     """
     if cart is not None:
         session_key = cart.session_key
@@ -440,7 +540,10 @@ def place_order(
         "channel": channel,
         "client_ip": _check_ip(client_ip),
         "coupon_code": str(coupon_code or "").strip(),
+        "points": _points_wanted(points),
     }
+    if request["points"] and customer is None:
+        raise ValidationFailed({"points": [_("Sign in to use points.")]})
     place = partial(
         _place,
         cart_id=cart.pk if cart is not None else None,
@@ -505,7 +608,7 @@ def _lock_cart(*, cart_id, customer, session_key: str, key: str) -> tuple[int, i
 
 
 def _price_with_uses(
-    cart_lines, *, customer, province: str, rate, channel: str, coupon=None
+    cart_lines, *, customer, province: str, rate, channel: str, coupon=None, points: int = 0
 ) -> _Priced:
     """_price with the running promotions, each use claimed (promotions.services.claim_uses:
     a conditional UPDATE, so no limit is passed whatever the concurrency). A promotion
@@ -515,15 +618,31 @@ def _price_with_uses(
     lines raises CouponError."""
     customer_id = customer.pk if customer is not None else None
     offers = running_offers(channel=channel)
+    tier_code = customer.tier if customer is not None else ""
+    balance = customer.points_balance if customer is not None else 0
     shopper = shopper_for(
-        customer_id=customer_id, channel=channel, province=province, offers=offers
+        customer_id=customer_id,
+        channel=channel,
+        province=province,
+        offers=offers,
+        tier_code=tier_code,
     )
     while True:
         priced = _price(
-            cart_lines, province=province, rate=rate, offers=offers, shopper=shopper, coupon=coupon
+            cart_lines,
+            province=province,
+            rate=rate,
+            offers=offers,
+            shopper=shopper,
+            coupon=coupon,
+            points_wanted=points,
+            points_balance=balance,
         )
         if priced.coupon_refused is not None:
             raise _coupon_refusal(priced.coupon_refused)
+        refused = _points_refusal(points, priced)
+        if refused:
+            raise ValidationFailed({"points": [refused]})
         try:
             claim_uses(applied=priced.applied, offers=offers, customer_id=customer_id)
         except UsedUp as exc:
@@ -549,6 +668,7 @@ def _place(
     channel: str,
     client_ip: str,
     coupon_code: str,
+    points: int,
 ) -> Placement:
     # 1. The cart, locked, and an order placed before with the same key.
     cart_id, placed_id, number = _lock_cart(
@@ -560,7 +680,7 @@ def _place(
 
     # 2. Prices, weight and fee from the database as they are now.
     try:
-        cart_lines, rate = _selected_lines(cart_id, province=address.province)
+        cart_lines, rate, _member = _selected_lines(cart_id, province=address.province)
     except ValidationFailed:
         # A double submit that waited for the cart lock: the look-up above ran on the
         # snapshot taken before the wait, so it missed the order the first submit placed
@@ -578,6 +698,7 @@ def _place(
         rate=rate,
         channel=channel,
         coupon=coupon,
+        points=points,
     )
     totals = priced.totals
     if expected_total is not None and expected_total != totals.total:
@@ -619,6 +740,10 @@ def _place(
             order_number=order.number,
             applied=priced.coupon,
         )
+    if priced.points_used:
+        # Spent under the customer's row lock (customers.points.spend): points another
+        # order spent since they were read raise DomainError and this placement rolls back.
+        spend_points(customer_id=customer.pk, points=priced.points_used, order_number=order.number)
     # The placed lines leave the cart (cart's own service); unselected and off-sale lines stay.
     remove_lines(cart_id=cart_id, line_ids=[line.id for line in cart_lines])
     if payment_method == COD:

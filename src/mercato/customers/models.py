@@ -53,6 +53,16 @@ class Customer(TimeStampedModel):
     channel = models.CharField(
         _("sign-up channel"), max_length=12, choices=Channel.choices, default=Channel.WEB
     )
+    # Member tier and points (customers/tiers.py, customers/points.py). points_balance is
+    # the sum of the customer's PointsEntry rows, kept in the same transaction.
+    tier = models.CharField(_("member tier"), max_length=16, default="normal")
+    tier_spend = models.DecimalField(
+        _("spend in the last 12 months"), max_digits=12, decimal_places=2, default=0
+    )
+    tier_updated_at = models.DateTimeField(_("tier updated at"), null=True, blank=True)
+    points_balance = models.IntegerField(_("points balance"), default=0)
+    signin_streak = models.PositiveIntegerField(_("sign-in streak"), default=0)
+    last_signin_on = models.DateField(_("last sign-in"), null=True, blank=True)
 
     class Meta:
         ordering = ["-registered_at", "-id"]
@@ -131,3 +141,54 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} code #{self.pk}"
+
+
+# --- Member points (积分): the ledger -----------------------------------------------------
+
+
+class PointsKind(models.TextChoices):
+    EARN_ORDER = "earn_order", _("Earned on an order")
+    EARN_REVIEW = "earn_review", _("Earned for a review")
+    EARN_SIGNIN = "earn_signin", _("Daily sign-in")
+    EARN_BIRTHDAY = "earn_birthday", _("Birthday gift")
+    REDEEM = "redeem", _("Used at checkout")
+    REDEEM_COUPON = "redeem_coupon", _("Exchanged for a coupon")
+    RETURN = "return", _("Returned from a cancelled order")
+    EXPIRE = "expire", _("Expired")
+    REVERSE = "reverse", _("Reversed on a refund")
+    ADJUST = "adjust", _("Adjusted by staff")
+
+
+class PointsEntry(models.Model):
+    """One movement of a customer's points; the balance is the sum of the amounts.
+
+    An entry with a positive amount and `expires_at` is a lot: `remaining` is what of it is
+    still unspent (spending takes the oldest lots first; `consumed` on the spending entry
+    lists [lot id, points] so a cancelled order can put them back)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="points_entries")
+    kind = models.CharField(_("kind"), max_length=16, choices=PointsKind.choices)
+    amount = models.IntegerField(_("points"))
+    order_number = models.CharField(_("order number"), max_length=32, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    remaining = models.IntegerField(default=0)
+    consumed = models.JSONField(default=list, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+        constraints = [
+            models.CheckConstraint(condition=Q(remaining__gte=0), name="points_remaining_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="points_customer_idx"),
+            models.Index(fields=["expires_at"], name="points_expires_idx"),
+            models.Index(fields=["order_number"], name="points_order_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount:+d}"

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from mercato.core.compiled import CompiledQuery
 from mercato.core.regions import mainland_districts, mainland_provinces
 
-from .models import Address, Customer
+from .models import Address, Customer, PointsEntry
 
 
 @lru_cache(maxsize=1)
@@ -51,3 +51,11 @@ def address_fields(*, customer_id: int, address_id: int) -> dict | None:
         return None
     rows = ADDRESS_OF_CUSTOMER.rows(customer_id=customer_id, address_id=address_id)
     return rows[0] if rows else None
+
+
+def points_spent_on(*, order_number: str) -> int:
+    """The member points an order used as money off (积分抵现); 0 when none."""
+    row = PointsEntry.objects.filter(order_number=order_number, kind="redeem").values_list(
+        "amount", flat=True
+    )
+    return -sum(row)

@@ -17,7 +17,15 @@ from tqdm import tqdm
 from mercato.core.db import refresh_planner_statistics
 from mercato.staff.services import sync_roles
 
-from . import seed_buying, seed_catalog, seed_images, seed_people, seed_promotions, seed_shop
+from . import (
+    seed_buying,
+    seed_catalog,
+    seed_images,
+    seed_members,
+    seed_people,
+    seed_promotions,
+    seed_shop,
+)
 from .data import BRANDS, DEMO_SHOPPERS, SHIPPING_ZONES, WAREHOUSES
 
 # Data values never depend on the wall clock: dates count back from this day.
@@ -101,5 +109,8 @@ def seed_demo(
     # The campaigns the home page advertises, applied by checkout.
     with _Stage(report, "promotions", len(seed_promotions.promotion_plan()), quiet) as bar:
         created["promotions"] = seed_promotions.seed_promotions(bar=bar)
+    # Members in every tier with points histories (会员中心).
+    with _Stage(report, "members", len(seed_members.SPENDS), quiet) as bar:
+        created["members"] = seed_members.seed_members(bar=bar)
     refresh_planner_statistics()
     return report

@@ -25,6 +25,7 @@ from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.models import User
 from mercato.core.permissions import require_perm
 from mercato.customers.models import Customer
+from mercato.customers.points import return_for_orders as return_points
 from mercato.inventory.reservations import release_reservation, release_reservations
 from mercato.promotions.coupons import return_coupons
 
@@ -420,6 +421,7 @@ def cancel_locked_order(
     release_stock_for(order, reason=release_reason or reason, actor=actor)
     if order.paid_at is None:
         return_coupons(order_numbers=[order.number])  # an unpaid order gives its coupon back
+        return_points(order_numbers=[order.number])  # and the points it was to use
     order_cancelled.send(sender=Order, order=order, actor=actor, reason=reason)
     _announce_cancelled([order.pk])
 
@@ -462,6 +464,7 @@ def expire_locked_orders(*, orders: Sequence[Order], now=None) -> int:
         order.status, order.cancelled_at, order.expires_at = OrderStatus.CANCELLED, now, None
     release_reservations(references=[order.number for order in orders], reason=REASON_EXPIRED)
     return_coupons(order_numbers=[order.number for order in orders])
+    return_points(order_numbers=[order.number for order in orders])
     _announce_cancelled(ids)
     return len(ids)
 

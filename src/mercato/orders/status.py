@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from mercato.catalog.bulk import any_of, insert_objects
 from mercato.core.models import User
+from mercato.customers.points import earn_for_order
 
 from .errors import IllegalTransition
 from .models import EventKind, Order, OrderEvent, OrderStatus
@@ -81,6 +82,14 @@ def transition(
     )
     order.status = to
     order.save(update_fields=["status", "updated_at", *update_fields])
+    if to == OrderStatus.COMPLETED and order.customer_id is not None:
+        # Points for a completed order: what was paid for the goods, times the tier's
+        # multiplier (customers.points; once per order).
+        earn_for_order(
+            customer_id=order.customer_id,
+            order_number=order.number,
+            paid=order.total - order.shipping_fee,
+        )
     return event
 
 

@@ -152,7 +152,17 @@ def apply_paid(*, payment: Payment, trade_no: str, reason: str, actor: User | No
         return NoticeAction.FLAGGED, review
     order_id = payment.order_id
     transaction.on_commit(lambda: _close_other_attempts(order_id))
+    _recalculate_tier(payment)
     return NoticeAction.PAID, ""
+
+
+def _recalculate_tier(payment) -> None:
+    """A paying member's tier may go up (payments.membership)."""
+    from .membership import recalculate_tier
+
+    customer_id = payment.order.customer_id
+    if customer_id is not None:
+        recalculate_tier(customer_id=customer_id)
 
 
 def _close_other_attempts(order_id: int) -> None:

@@ -36,6 +36,7 @@ from mercato.orders.status import can_cancel, transition
 from .gateways import get_gateway
 from .gateways.base import GatewayError, RefundResult, TradeStatus, VerifiedNotice
 from .gateways.base import RefundStatus as GatewayRefundStatus
+from .membership import after_refund
 from .models import (
     NoticeAction,
     Payment,
@@ -440,6 +441,8 @@ def refund_succeeded(
         _order_after_full_refund(order, refund=refund, actor=actor)
     if refund.restock and order.status in (*SHIPPED_STATES, OrderStatus.CLOSED):
         _restock(refund, order=order, actor=actor)
+    # Points earned and spent on the order reversed in proportion; the tier follows.
+    after_refund(payment=payment)
 
 
 def _order_after_full_refund(order: Order, *, refund: Refund, actor) -> None:

@@ -211,6 +211,10 @@ def record_cod_collection(*, order: Order, amount, actor: User | None) -> Paymen
         reason=REASON_COLLECTED,
         update_fields=["paid_at"],
     )
+    if order.customer_id is not None:
+        from .membership import recalculate_tier
+
+        recalculate_tier(customer_id=order.customer_id)
     return payment
 
 

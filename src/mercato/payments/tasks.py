@@ -70,3 +70,11 @@ def refresh_wechatpay_certificates_task() -> int:
     """Beat, every 6 hours (WeChat Pay asks for less than 12): download the platform
     certificates, so a rotation finds the new serial already known."""
     return certificates.refresh_wechatpay_certificates()
+
+
+@shared_task
+def recalculate_member_tiers_task() -> int:
+    """Beat, daily: every member's tier from the last 12 months' spend (payments.membership)."""
+    from .membership import recalculate_all_tiers
+
+    return recalculate_all_tiers()

@@ -21,6 +21,7 @@ from mercato.catalog.models import Product, ProductStatus
 from mercato.catalog.shopcache import bump_shop_version
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
+from mercato.customers.points import earn_for_review
 from mercato.orders.models import OrderLine, OrderStatus
 
 from . import status
@@ -103,6 +104,10 @@ def _published(item, *, was: str) -> None:
     sign = 1 if now == S.PUBLISHED else -1
     if isinstance(item, ProductReview):
         _count_review(item, sign)
+        if sign > 0 and item.customer_id:
+            # Points for a published review, once per review (customers.points); a review
+            # taken down later keeps them.
+            earn_for_review(customer_id=item.customer_id, review_id=item.pk)
     elif isinstance(item, ProductQuestion):
         _count_question(item, sign)
     bump_shop_version()  # the product page shows it (or no longer does)

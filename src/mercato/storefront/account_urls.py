@@ -5,6 +5,7 @@ from django.urls import path
 from . import views_account as views
 from . import views_account_addresses as book
 from . import views_coupons as coupons
+from . import views_members as members
 
 urlpatterns = [
     path("", views.account, name="account"),
@@ -17,6 +18,8 @@ urlpatterns = [
     path("reset/email/", views.reset_email, name="reset_email"),
     path("reset/<str:uidb64>/<str:token>/", views.reset_confirm, name="reset_confirm"),
     path("profile/", views.profile, name="profile"),
+    path("member/", members.member_center, name="member_center"),
+    path("member/sign-in/", members.sign_in, name="member_sign_in"),
     path("coupons/", coupons.my_coupons, name="my_coupons"),
     path("coupons/code/", coupons.claim_code, name="coupon_code"),
     path("addresses/", book.addresses, name="addresses"),

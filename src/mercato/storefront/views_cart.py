@@ -25,6 +25,7 @@ from mercato.catalog.models import Sku
 from mercato.catalog.selectors import first_images
 from mercato.checkout.placement import shopper_for
 from mercato.core.errors import DomainError, NotFound
+from mercato.customers.models import Customer
 from mercato.promotions import engine as promotion_engine
 from mercato.promotions.selectors import category_paths, running_offers
 
@@ -76,8 +77,13 @@ def _promotions(summary) -> dict:
         )
         for v, product in zip(lines, products, strict=True)
     ]
+    customer_id = summary.cart.customer_id
+    tier_code = ""
+    if customer_id and any(o.target == promotion_engine.TIER for o in offers):
+        # Tier-only promotions run: the member's tier (one query, only then).
+        tier_code = Customer.objects.filter(pk=customer_id).values_list("tier", flat=True)[0]
     shopper = shopper_for(
-        customer_id=summary.cart.customer_id, channel="web", province="", offers=offers
+        customer_id=customer_id, channel="web", province="", offers=offers, tier_code=tier_code
     )
     pricing = promotion_engine.price(lines=engine_lines, offers=offers, shopper=shopper)
     hint = promotion_engine.next_tier_hint(

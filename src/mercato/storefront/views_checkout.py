@@ -123,13 +123,18 @@ def coupon_code_of(data) -> str:
     return (data.get("coupon_code") or "").strip()[:20] or (data.get("coupon") or "")[:20]
 
 
-def quote_context(cart, province: str, coupon_code: str = "") -> dict:
+def points_of(data) -> str:
+    """The points the member asked to use (积分抵现); checked by checkout."""
+    return (data.get("points") or "").strip()[:9]
+
+
+def quote_context(cart, province: str, coupon_code: str = "", points: str = "") -> dict:
     """The quote for `province` (with the coupon asked for), or the message saying why
     there is none yet."""
     if not province:
         return {"quote": None, "quote_message": _("Choose a province to see shipping and parcels.")}
     try:
-        quote = quote_checkout(cart=cart, province=province, coupon_code=coupon_code)
+        quote = quote_checkout(cart=cart, province=province, coupon_code=coupon_code, points=points)
     except DomainError as exc:  # sold out, no shipping to this province, unknown province
         return {"quote": None, "quote_message": exc.message, "quote_error": True}
     names = {line.sku_id: line for line in quote.lines}
@@ -191,7 +196,8 @@ def _page(request, *, cart, data=None, form=None, address_form=None, status=200,
         "customer": customer,
         "notice": notice,
         "next": reverse("storefront:checkout"),
-        **quote_context(cart, province, coupon_code),
+        "points": points_of(data),
+        **quote_context(cart, province, coupon_code, points_of(data)),
     }
     return render(request, "storefront/checkout/checkout.html", context, status=status)
 
@@ -215,7 +221,7 @@ def checkout_quote(request):
     addresses = list(customer_selectors.addresses_of(customer=customer)) if customer else []
     book_address = _book_address(addresses, _address_choice(request.GET, addresses))
     province = book_address.province if book_address else request.GET.get("province", "")[:20]
-    context = quote_context(cart, province, coupon_code_of(request.GET))
+    context = quote_context(cart, province, coupon_code_of(request.GET), points_of(request.GET))
     return render(request, "storefront/checkout/_quote.html", context)
 
 
@@ -314,6 +320,7 @@ def checkout_place(request):
             actor=request.user if customer else None,
             client_ip=request.META.get("REMOTE_ADDR", ""),
             coupon_code=coupon_code_of(data),
+            points=points_of(data),
         )
     except OutOfStock as exc:
         return again(409, exc.message)

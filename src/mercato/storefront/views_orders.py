@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 from mercato.aftersales.models import ReturnRequest
 from mercato.core.errors import Conflict, DomainError, NotFound
 from mercato.core.http import client_ip
+from mercato.customers.points import money_for
+from mercato.customers.selectors import points_spent_on
 from mercato.fulfillment.models import Shipment
 from mercato.inventory.models import Reservation
 from mercato.inventory.selectors import reservations_for
@@ -107,6 +109,14 @@ def _review_lines(order, guest_token: str) -> list[tuple]:
     return [(line, line.pk in reviewed) for line in order.lines.all() if line.product_id]
 
 
+def _points_of(order) -> dict:
+    """The points the order used as money off (积分抵扣), for the totals."""
+    if order.customer_id is None:
+        return {"points_spent": 0}
+    spent = points_spent_on(order_number=order.number)
+    return {"points_spent": spent, "points_off": money_for(spent)}
+
+
 def _order_page(request, order, *, guest_link: str = "", guest_token: str = ""):
     context = {
         "order": order,
@@ -137,6 +147,7 @@ def _order_page(request, order, *, guest_link: str = "", guest_token: str = ""):
         and order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
         "review_lines": _review_lines(order, guest_token),
         "coupon_use": coupon_use_of_order(order_number=order.number),
+        **_points_of(order),
     }
     return render(request, "storefront/orders/detail.html", context)
 

@@ -240,6 +240,7 @@ def quote(request, payload: QuoteIn):
         province=address.province,
         channel="api",
         coupon_code=payload.coupon_code,
+        points=payload.points,
     )
     coupon = result.coupon
     return {
@@ -280,6 +281,10 @@ def quote(request, payload: QuoteIn):
         if coupon
         else None,
         "coupon_error": result.coupon_error,
+        "points_used": result.points_used,
+        "points_off": str(result.points_off),
+        "points_usable": result.points_usable,
+        "points_error": result.points_error,
     }
 
 
@@ -309,6 +314,7 @@ def place(request, payload: PlaceIn):
         channel="api",
         client_ip=request.META.get("REMOTE_ADDR", ""),
         coupon_code=payload.coupon_code,
+        points=payload.points,
     )
     return Status(201 if placement.created else 200, _placed(request, placement.order))
 

@@ -26,6 +26,7 @@ class QuoteIn(Schema):
     address_id: Id | None = None
     address: AddressIn | None = None
     coupon_code: Annotated[Text, Field(max_length=20)] = ""  # one of the member's, or shared
+    points: Annotated[int, Field(ge=0, le=10**8)] = 0  # member points to take off (积分抵现)
 
 
 class InvoiceIn(Schema):
@@ -96,6 +97,10 @@ class QuoteOut(Schema):
     promotions: list[PromotionOut]  # the running promotions the order gets
     coupon: CouponOut | None = None  # the coupon applied
     coupon_error: str = ""  # why the coupon asked for cannot be used
+    points_used: int = 0  # points taken off as money
+    points_off: str = "0.00"  # what they take off
+    points_usable: int = 0  # the most points this order may use
+    points_error: str = ""  # why fewer points than asked are used
 
 
 class EventOut(Schema):

@@ -317,3 +317,14 @@ def test_answers_by_the_shop_and_by_customers_who_received_it(buyer, black, mode
     with pytest.raises(Conflict):
         services.answer_question(question_id=q.pk, actor=moderator, text="再答一次")
     assert ProductRating.objects.get(product_id=black.product_id).question_count == 0
+
+
+def test_a_published_review_earns_points_once(buyer, black, moderator, settings):
+    settings.MERCATO_POINTS_REVIEW = 20
+    review = _review(buyer, black, 5)
+    buyer.refresh_from_db()
+    before = buyer.points_balance
+    services.moderate(actor=moderator, kind="review", item_id=review.pk, publish=True)
+    services.moderate(actor=moderator, kind="review", item_id=review.pk, publish=False, reason="x")
+    buyer.refresh_from_db()
+    assert buyer.points_balance == before + 20
