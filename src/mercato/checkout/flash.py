@@ -53,12 +53,15 @@ def _rate(province: str):
     return row
 
 
-def place_flash_order(*, customer, buy: FlashBuy, actor=None, now=None) -> Placement:
+def place_flash_order(
+    *, customer, buy: FlashBuy, actor=None, now=None, sale_id: int | None = None
+) -> Placement:
     """Place `buy` for `customer` (a member: flash sales need an account for the limit).
 
     FlashRefused (SOLD_OUT, LIMIT_REACHED, NOT_STARTED, ENDED) when the sale says no;
     ValidationFailed for a bad address, payment method or key; a repeated key answers
-    with the first order (created=False)."""
+    with the first order (created=False). `sale_id`: the sale the buy token was issued
+    for (TOKEN_INVALID when the item is another sale's)."""
     if customer is None:
         raise ValidationFailed({"customer": [_("Log in to take part in flash sales.")]})
     if buy.payment_method == COD:
@@ -73,6 +76,8 @@ def place_flash_order(*, customer, buy: FlashBuy, actor=None, now=None) -> Place
     if first is not None:
         return Placement(order=first, created=False)
     item = flash.item_for_sale(buy.item_id)
+    if sale_id is not None and item.sale_id != sale_id:
+        raise flash.refused(flash.TOKEN_INVALID)
     flash.check_open(item.sale, now=now)
     if qty > item.per_customer_limit:
         raise flash.refused(flash.LIMIT_REACHED)

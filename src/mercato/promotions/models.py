@@ -483,6 +483,9 @@ class FlashPurchase(models.Model):
             models.UniqueConstraint(fields=["item", "customer"], name="flash_purchase_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.item_id}/{self.customer_id}: {self.units}"
+
 
 class FlashOrder(models.Model):
     """Which order took how many units of a sale item; returned_at once given back."""
@@ -493,3 +496,6 @@ class FlashOrder(models.Model):
     quantity = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     returned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.order_number}: {self.quantity}"
