@@ -203,3 +203,16 @@ def test_the_token_is_given_a_minute_before_the_start_and_bound_to_the_customer(
             with pytest.raises(flash.FlashRefused) as exc:
                 flash.check_token(forged, user_id=user_id + 1 if forged == token else user_id)
             assert exc.value.code == flash.TOKEN_INVALID
+
+
+def test_the_demo_sale_starts_five_minutes_after_seeding_and_is_made_once(shop, make_sku):
+    from mercato.demo.seed_promotions import seed_flash_sale
+
+    sku = make_sku(price="199.00")
+    stock(sku, shop["CD"], 50)
+    with time_machine.travel(NOW, tick=False):
+        sale = seed_flash_sale()
+        assert sale.starts_at == NOW + timedelta(minutes=5)
+        item = sale.items.get()
+        assert (item.price, item.quantity, item.per_customer_limit) == (D("99.50"), 20, 1)
+        assert seed_flash_sale() is None
