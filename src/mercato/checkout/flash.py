@@ -7,9 +7,11 @@ item, not from the promotions engine; totals, the order record, the payment coun
 the stock reservation are the same services checkout.placement uses.
 
 Order of work: the Redis gate (promotions.flash.try_take; no database query when it says
-sold out or over the limit), then one transaction: the order number and record, the
-sale's database counts (conditional UPDATEs: exact whatever Redis says), the stock
-reservation. Any failure after the gate gives its units back.
+sold out or over the limit), then one transaction: the order record, the stock
+reservation and the sale's database counts (conditional UPDATEs: exact whatever Redis
+says). Behind Redis the counts come last, so the sale's hot row is locked only for the
+end of the transaction; without Redis they come first, so refused buyers write nothing.
+Any failure after the gate gives its units back.
 """
 
 from dataclasses import dataclass
@@ -95,6 +97,7 @@ def place_flash_order(
         actor=actor,
         channel=buy.channel,
         client_ip=_check_ip(buy.client_ip),
+        gated=gated,
     )
     try:
         try:
@@ -117,7 +120,18 @@ def place_flash_order(
 
 @transaction.atomic
 def _place(
-    *, customer, item, qty, address, payment_method, key, actor, channel, client_ip, lock_all
+    *,
+    customer,
+    item,
+    qty,
+    address,
+    payment_method,
+    key,
+    actor,
+    channel,
+    client_ip,
+    lock_all,
+    gated,
 ):
     sku = item.sku
     price = item.price
@@ -139,10 +153,14 @@ def _place(
         specs=sku.specs,
         discount_share=totals.lines[0].discount_share,
     )
-    # The sale's own counts first (conditional UPDATEs, exact under any concurrency): a
-    # buyer the sale refuses leaves before anything is written.
     number = next_order_number()
-    flash.take_units(item=item, customer_id=customer.pk, qty=qty, order_number=number)
+    take = partial(
+        flash.take_units, item=item, customer_id=customer.pk, qty=qty, order_number=number
+    )
+    if not gated:
+        # The database is the whole gate: its counts first (conditional UPDATEs, exact under
+        # any concurrency), so a buyer the sale refuses leaves before anything is written.
+        take()
     order = write_order_record(
         customer=customer,
         lines=[line],
@@ -170,4 +188,8 @@ def _place(
         )
     except OutOfStock:
         raise flash.refused(flash.SOLD_OUT) from None
+    if gated:
+        # Redis let this buyer through: the counts confirm it last, so the sale's row is
+        # locked only from here to the commit and the next winner hardly waits for it.
+        take()
     return Placement(order=order, created=True)

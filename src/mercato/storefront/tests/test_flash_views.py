@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -53,6 +54,7 @@ def shopper(client):
         **fields,
     )
     client.force_login(customer.user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the answers are read in English
     return customer
 
 
