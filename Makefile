@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= 2
 # Extra pytest arguments, e.g. PYTEST_ARGS='-m "not slow"' (CI's SQLite pass, .ci/run).
 PYTEST_ARGS ?=
 
-.PHONY: install demo run test lint format bench messages clean
+.PHONY: install demo run test lint format bench bench-flash messages clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Mercato needs Python 3.11, found " + sys.version' 
@@ -54,6 +54,10 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# The flash sale (秒杀) buy endpoint with Redis against the bare Django floor (docs/performance.md).
+bench-flash: install
+	$(BIN)/python bench/flash_bench.py
 
 messages: install
 	cd src/mercato && ../../$(BIN)/mercato makemessages -l zh_Hans -l en --no-obsolete && ../../$(BIN)/mercato compilemessages

@@ -440,6 +440,15 @@ USE_TZ = True
 # Money ----------------------------------------------------------------------------------
 MERCATO_CURRENCY = "CNY"
 MERCATO_UNPAID_ORDER_MINUTES = env.int("MERCATO_UNPAID_ORDER_MINUTES", default=30)
+# Flash sales (秒杀, promotions.flash): an unpaid flash order is cancelled sooner and its
+# units go back on sale; the buy endpoint is rate limited per IP and per account.
+MERCATO_FLASH_PAY_MINUTES = env.int("MERCATO_FLASH_PAY_MINUTES", default=10)
+# "auto": the Redis gate when the cache is Redis; "database": conditional UPDATEs only.
+MERCATO_FLASH_GATE = env.str("MERCATO_FLASH_GATE", default="auto")
+MERCATO_FLASH_RATE_LIMITS = {
+    "per_ip": env.str("RATE_FLASH_PER_IP", default="30/m"),
+    "per_account": env.str("RATE_FLASH_PER_ACCOUNT", default="10/m"),
+}
 # How long a guest's signed order link works (orders/links.py).
 MERCATO_GUEST_LINK_DAYS = env.int("MERCATO_GUEST_LINK_DAYS", default=60)
 # After the deadline, a short wait before the gateway is asked and the order expired.

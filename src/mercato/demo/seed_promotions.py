@@ -1,7 +1,8 @@
 """Demo promotions: the 618 campaign the home banner promises (全场满 300 减 40), and a few
 others of other kinds, running from the day the demo is seeded for DAYS days; and coupons:
 three to claim in the coupon center (满200减30, 9折最高减50, 包邮券), the shared code
-WELCOME618, and a reward coupon in the first demo shopper's account.
+WELCOME618, and a reward coupon in the first demo shopper's account; and a flash sale
+(秒杀) starting FLASH_STARTS_IN after the seeding, linked from the home page.
 
 Made through promotions.services (validated, with their event rows); found again by name,
 so a second run creates nothing.
@@ -11,15 +12,26 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from mercato.catalog.models import Category
+from mercato.catalog.models import Category, Sku
 from mercato.customers.models import Customer
-from mercato.promotions import coupon_templates, coupons
-from mercato.promotions.models import CouponKind, CouponTemplate, Kind, Promotion, Scope, Status
+from mercato.inventory.models import Stock
+from mercato.promotions import coupon_templates, coupons, flash
+from mercato.promotions.models import (
+    CouponKind,
+    CouponTemplate,
+    FlashSale,
+    Kind,
+    Promotion,
+    Scope,
+    Status,
+)
 from mercato.promotions.services import create_promotion
 
 from .data import DEMO_SHOPPERS
 
 DAYS = 60
+FLASH_SALE = "整点秒杀"
+FLASH_STARTS_IN = timedelta(minutes=5)
 MANJIAN_618 = "618 全场满300减40"
 
 
@@ -123,4 +135,40 @@ def seed_promotions(*, bar) -> int:
             created += 1
         bar.update(1)
     seed_coupons(starts=starts)
+    seed_flash_sale()
     return created
+
+
+def seed_flash_sale(*, now=None) -> FlashSale | None:
+    """A flash sale of two stocked SKUs at half price, 20 units each, one per customer,
+    starting FLASH_STARTS_IN from now for two hours; none when one of that name has not
+    ended yet (a second run) or no SKU has the stock."""
+    now = now or timezone.now()
+    if FlashSale.objects.filter(name=FLASH_SALE, ends_at__gt=now).exists():
+        return None
+    sku_ids = list(
+        Stock.objects.filter(
+            on_hand__gte=40,
+            reserved=0,
+            warehouse__is_active=True,
+            sku__is_active=True,
+            sku__product__status="on_sale",
+            sku__list_price__gte=20,
+        )
+        .order_by("-sku__list_price", "sku_id")
+        .values_list("sku_id", flat=True)
+        .distinct()[:2]
+    )
+    if not sku_ids:
+        return None
+    prices = dict(Sku.objects.filter(pk__in=sku_ids).values_list("pk", "list_price"))
+    starts = (now + FLASH_STARTS_IN).replace(second=0, microsecond=0)
+    return flash.create_flash_sale(
+        name=FLASH_SALE,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        items=[
+            flash.ItemSpec(pk, (prices[pk] / 2).quantize(prices[pk]), 20, per_customer_limit=1)
+            for pk in sku_ids
+        ],
+    )

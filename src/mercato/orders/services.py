@@ -27,6 +27,7 @@ from mercato.core.permissions import require_perm
 from mercato.customers.models import Customer
 from mercato.customers.points import return_for_orders as return_points
 from mercato.inventory.reservations import release_reservation, release_reservations
+from mercato.promotions import flash
 from mercato.promotions.coupons import return_coupons
 
 from .errors import AlreadyPaid, DuplicateOrder, IllegalTransition
@@ -252,12 +253,14 @@ def write_order_record(
     number: str = "",
     channel: str = OrderChannel.WEB,
     client_ip: str | None = None,
+    pay_minutes: int | None = None,
 ) -> Order:
     """The order, its lines and its first event, inside the caller's transaction.
 
     `number` is one next_order_number() or order_number() gave; without it, this asks.
     `channel`: where the order came from (the shop, the API, a phone call to customer
-    service); `client_ip`: the buyer's address (review counts orders per IP).
+    service); `client_ip`: the buyer's address (review counts orders per IP);
+    `pay_minutes`: a deadline shorter than MERCATO_UNPAID_ORDER_MINUTES (flash sales).
 
     For checkout's placement, which already looked the idempotency key up under the cart's
     row lock: no look-up and no savepoint here (a concurrent repeat of the key from another
@@ -306,7 +309,7 @@ def write_order_record(
         invoice_tax_id=invoice.tax_id,
         note=note,
         placed_at=now,
-        expires_at=None if cod else now + timedelta(minutes=_unpaid_minutes()),
+        expires_at=None if cod else now + timedelta(minutes=pay_minutes or _unpaid_minutes()),
         idempotency_key=idempotency_key,
         channel=channel,
         client_ip=client_ip or None,
@@ -422,6 +425,7 @@ def cancel_locked_order(
     if order.paid_at is None:
         return_coupons(order_numbers=[order.number])  # an unpaid order gives its coupon back
         return_points(order_numbers=[order.number])  # and the points it was to use
+        flash.return_units(order_numbers=[order.number])  # and its flash sale units
     order_cancelled.send(sender=Order, order=order, actor=actor, reason=reason)
     _announce_cancelled([order.pk])
 
@@ -465,6 +469,7 @@ def expire_locked_orders(*, orders: Sequence[Order], now=None) -> int:
     release_reservations(references=[order.number for order in orders], reason=REASON_EXPIRED)
     return_coupons(order_numbers=[order.number for order in orders])
     return_points(order_numbers=[order.number for order in orders])
+    flash.return_units(order_numbers=[order.number for order in orders])
     _announce_cancelled(ids)
     return len(ids)
 

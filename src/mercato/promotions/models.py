@@ -406,3 +406,96 @@ class IssueJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template_id}: {self.done}/{self.total}"
+
+
+# Flash sales (秒杀) ------------------------------------------------------------------------
+# A sale lists SKUs at a sale price, each with a quantity and a per-customer limit. The gate
+# (flash.py) counts units taken in `sold` and in FlashPurchase (per customer) with
+# conditional UPDATEs; FlashOrder says which order took how many, so a cancelled or expired
+# unpaid order gives them back.
+
+
+class FlashSaleStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", pgettext_lazy("flash sale", "Cancelled")
+
+
+class FlashSale(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=100)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=FlashSaleStatus.choices,
+        default=FlashSaleStatus.SCHEDULED,
+    )
+
+    class Meta:
+        verbose_name = _("flash sale")
+        verbose_name_plural = _("flash sales")
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="flash_sale_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FlashSaleItem(models.Model):
+    sale = models.ForeignKey(FlashSale, on_delete=models.CASCADE, related_name="items")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    price = models.DecimalField(_("flash price"), **MONEY)
+    quantity = models.PositiveIntegerField(_("quantity on sale"))
+    sold = models.PositiveIntegerField(_("units taken"), default=0)
+    per_customer_limit = models.PositiveIntegerField(_("limit per customer"), default=1)
+
+    class Meta:
+        verbose_name = _("flash sale item")
+        verbose_name_plural = _("flash sale items")
+        constraints = [
+            models.UniqueConstraint(fields=["sale", "sku"], name="flash_item_one_per_sku"),
+            models.CheckConstraint(condition=Q(sold__lte=F("quantity")), name="flash_no_oversell"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="flash_price_positive"),
+            models.CheckConstraint(
+                condition=Q(per_customer_limit__gte=1), name="flash_limit_at_least_one"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sale_id}/{self.sku_id}"
+
+
+class FlashPurchase(models.Model):
+    """Units of one sale item a customer holds (in orders not cancelled)."""
+
+    item = models.ForeignKey(FlashSaleItem, on_delete=models.CASCADE, related_name="purchases")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="flash_purchases"
+    )
+    units = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "customer"], name="flash_purchase_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}/{self.customer_id}: {self.units}"
+
+
+class FlashOrder(models.Model):
+    """Which order took how many units of a sale item; returned_at once given back."""
+
+    item = models.ForeignKey(FlashSaleItem, on_delete=models.CASCADE, related_name="orders")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    order_number = models.CharField(max_length=32, unique=True)
+    quantity = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.order_number}: {self.quantity}"

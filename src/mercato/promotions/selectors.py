@@ -186,3 +186,27 @@ def usable_coupons(*, customer_id: int, now: datetime | None = None):
     return coupons_of(customer_id=customer_id).filter(
         status="available", valid_from__lte=now, valid_until__gt=now
     )
+
+
+def flash_sales_to_show(*, now=None, within_hours: int = 24):
+    """Flash sales (秒杀) running now or starting within `within_hours`, soonest first,
+    for the home page's banner."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import FlashSale, FlashSaleStatus
+
+    now = now or timezone.now()
+    return FlashSale.objects.filter(
+        status=FlashSaleStatus.SCHEDULED,
+        ends_at__gt=now,
+        starts_at__lte=now + timedelta(hours=within_hours),
+    ).order_by("starts_at", "id")
+
+
+def flash_sale_with_items(*, sale_id: int):
+    """The sale with its items, their SKUs and products (two queries), or None."""
+    from .models import FlashSale
+
+    return FlashSale.objects.filter(pk=sale_id).prefetch_related("items__sku__product").first()

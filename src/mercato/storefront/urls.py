@@ -14,6 +14,7 @@ urlpatterns = [
     path("checkout/", include("mercato.storefront.checkout_urls")),
     path("orders/", include("mercato.storefront.orders_urls")),
     path("coupons/", include("mercato.storefront.coupons_urls")),
+    path("flash/", include("mercato.storefront.flash_urls")),
     path("c/<slug:slug>/", views.category, name="category"),
     path("p/<slug:slug>/", views.product, name="product"),
     # Product questions and reviews (views_reviews.py)

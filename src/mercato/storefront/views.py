@@ -25,6 +25,7 @@ from mercato.catalog.facets import SORTS, facets_for, filter_products, parse_par
 from mercato.catalog.services.merchandising import live_slots
 from mercato.core.regions import mainland_provinces
 from mercato.inventory.selectors import available_sku_ids
+from mercato.promotions import selectors as promotion_selectors
 from mercato.reviews.selectors import product_feedback
 
 from . import pagecache, seo
@@ -91,6 +92,7 @@ def _build_home(request) -> dict:
         "featured": featured,
         "blocks": blocks,
         "top_categories": list(selectors.top_categories()),
+        "flash_sales": list(promotion_selectors.flash_sales_to_show()),
     }
     meta = {
         "title": _("%(site)s - online shop") % {"site": seo.site_name()},

@@ -79,7 +79,9 @@ def demo_digest() -> str:
 def wipe_demo_data() -> None:
     from mercato.catalog.models import HomeSlot
     from mercato.inventory.models import Stock, StockMovement
+    from mercato.promotions.models import FlashSale
 
+    FlashSale.objects.all().delete()  # its items protect their SKUs
     StockMovement.objects.all().delete()
     Stock.objects.all().delete()
     HomeSlot.objects.all().delete()
