@@ -1,7 +1,9 @@
 """Demo promotions: the 618 campaign the home banner promises (全场满 300 减 40), and a few
 others of other kinds, running from the day the demo is seeded for DAYS days; and coupons:
 three to claim in the coupon center (满200减30, 9折最高减50, 包邮券), the shared code
-WELCOME618, and a reward coupon in the first demo shopper's account.
+WELCOME618, and a reward coupon in the first demo shopper's account. A 双11 campaign is
+planned (a draft on the next 11 November, from the campaign calendar), so the calendar
+shows a running and a planned campaign.
 
 Made through promotions.services (validated, with their event rows); found again by name,
 so a second run creates nothing.
@@ -13,7 +15,7 @@ from django.utils import timezone
 
 from mercato.catalog.models import Category
 from mercato.customers.models import Customer
-from mercato.promotions import coupon_templates, coupons
+from mercato.promotions import campaign_calendar, coupon_templates, coupons
 from mercato.promotions.models import CouponKind, CouponTemplate, Kind, Promotion, Scope, Status
 from mercato.promotions.services import create_promotion
 
@@ -21,6 +23,7 @@ from .data import DEMO_SHOPPERS
 
 DAYS = 60
 MANJIAN_618 = "618 全场满300减40"
+PLANNED_1111 = "双11 全场满300减50"
 
 
 def promotion_plan() -> list[dict]:
@@ -122,5 +125,28 @@ def seed_promotions(*, bar) -> int:
             )
             created += 1
         bar.update(1)
+    created += seed_planned()
     seed_coupons(starts=starts)
     return created
+
+
+def seed_planned() -> int:
+    """The 双11 campaign, a draft on the next 11 November (1 when created)."""
+    if Promotion.objects.filter(name=PLANNED_1111).exists():
+        return 0
+    today = timezone.localdate(timezone.now(), campaign_calendar.SHANGHAI)
+    day = campaign_calendar.next_occurrence("1111", today=today)
+    create_promotion(
+        status=Status.DRAFT,
+        name=PLANNED_1111,
+        kind=Kind.SPEND_SAVE,
+        tiers=[
+            {"threshold": "300.00", "amount": "50.00"},
+            {"threshold": "1000.00", "amount": "200.00"},
+        ],
+        exclusive_group="满减",
+        priority=10,
+        starts_at=campaign_calendar.local_midnight(day.first),
+        ends_at=campaign_calendar.local_midnight(day.last + timedelta(days=1)),
+    )
+    return 1

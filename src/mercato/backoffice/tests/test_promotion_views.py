@@ -272,3 +272,27 @@ def test_the_list_and_calendar_keep_a_query_budget(client, ops, django_assert_ma
     assert page.count("活动") >= 20
     with django_assert_max_num_queries(12):
         client.get("/backoffice/promotions/calendar/")
+
+
+@time_machine.travel(datetime(2026, 12, 4, 9, tzinfo=SH), tick=False)
+def test_the_demo_has_the_618_campaign_running_and_a_planned_double_11():
+    from mercato.demo import seed_promotions
+
+    class Bar:
+        def update(self, n):
+            pass
+
+    seed_promotions.seed_promotions(bar=Bar())
+    assert seed_promotions.seed_promotions(bar=Bar()) == 0  # a second run adds nothing
+    running = Promotion.objects.get(name=seed_promotions.MANJIAN_618)
+    planned = Promotion.objects.get(name=seed_promotions.PLANNED_1111)
+    assert planned.status == Status.DRAFT
+    assert planned.starts_at == datetime(2027, 11, 11, tzinfo=SH)
+    now = campaign_calendar.month_view(2026, 12)
+    assert [(b.promotion, b.state) for b in now["bars"] if b.promotion == running] == [
+        (running, "running")
+    ]
+    later = campaign_calendar.month_view(2027, 11)
+    assert [(b.promotion, b.first_col, b.span, b.state) for b in later["bars"]] == [
+        (planned, 11, 1, "planned")
+    ]
