@@ -10,8 +10,8 @@ from .catalog import router as catalog_router
 from .console.router import router as console_router
 from .errors import JsonErrorsAPI, install_error_handlers
 from .orders.router import router as orders_router
-from .reviews.router import router as reviews_router
 from .promotions.router import router as promotions_router
+from .reviews.router import router as reviews_router
 from .service.callbacks import router as service_callbacks_router
 from .service.router import router as service_router
 from .tokens import router as tokens_router

@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from mercato.core.errors import DomainError, ValidationFailed
+from mercato.orders.promotion_results import promotion_results
+from mercato.orders.selectors import best_selling_sku_ids
 from mercato.promotions import campaign_calendar, services
 from mercato.promotions.models import Kind, Promotion, Status
-from mercato.promotions.preview import offer_from, popular_skus, preview
-from mercato.promotions.results import promotion_results
+from mercato.promotions.preview import SAMPLE_SIZE, offer_from, preview
 
 from .access import staff_view
 from .charts import line_chart
@@ -129,6 +130,17 @@ class PromotionForm(forms.ModelForm):
         fields = dict(self.cleaned_data)
         fields["get_sku_id"] = fields.pop("get_sku_code", None)
         return fields
+
+
+def popular_skus() -> list[tuple[int, int]]:
+    """The best-selling SKUs, else the first active ones: (sku id, 1) pairs."""
+    from mercato.catalog.models import Sku
+
+    ids = best_selling_sku_ids(SAMPLE_SIZE)
+    if len(ids) < SAMPLE_SIZE:
+        more = Sku.objects.filter(is_active=True, list_price__gt=0).exclude(pk__in=ids)
+        ids += list(more.order_by("pk").values_list("pk", flat=True)[: SAMPLE_SIZE - len(ids)])
+    return [(pk, 1) for pk in ids]
 
 
 def _sample_of(raw: str) -> tuple[list[tuple[int, int]], str]:
@@ -259,9 +271,7 @@ def promotion_detail(request, promotion_id: int):
         "can_change": request.user.has_perm(CHANGE),
     }
     if "sample" in request.GET:
-        offer = offer_from(
-            {n: getattr(promotion, n) for n in services.FIELDS}, pk=promotion.pk
-        )
+        offer = offer_from({n: getattr(promotion, n) for n in services.FIELDS}, pk=promotion.pk)
         context |= _preview_context(offer, request.GET.get("sample", ""))
     return render(request, "backoffice/promotions/detail.html", context)
 
@@ -273,9 +283,7 @@ def promotion_status(request, promotion_id: int):
     back = redirect("backoffice:promotion", promotion_id=promotion_id)
     get_object_or_404(Promotion, pk=promotion_id)
     try:
-        services.change_status(
-            promotion_id=promotion_id, to_status=to, actor=request.user, note=""
-        )
+        services.change_status(promotion_id=promotion_id, to_status=to, actor=request.user, note="")
     except DomainError as exc:
         return refused(request, exc, back)
     done = _("The promotion is running.") if to == Status.ACTIVE else _("The promotion ended.")
@@ -322,4 +330,3 @@ def promotion_calendar(request):
         "columns": len(view["days"]),
     }
     return render(request, "backoffice/promotions/calendar.html", context)
-

@@ -10,7 +10,6 @@ sample shipping fee is SAMPLE_SHIPPING.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils import timezone
 
 from . import engine
@@ -45,25 +44,6 @@ def offer_from(fields: dict, *, pk: int | None = None) -> engine.Offer:
     or not (id 0 when not)."""
     promotion = Promotion(pk=pk or 0, **fields)
     return offer_of(promotion, _category_paths([promotion]))
-
-
-def popular_skus(limit: int = SAMPLE_SIZE) -> list[tuple[int, int]]:
-    """The most sold active SKUs (by units ordered), else the first active ones: (sku id,
-    quantity 1) pairs. One or two queries."""
-    from mercato.catalog.models import Sku
-    from mercato.orders.models import OrderLine
-
-    ids = list(
-        OrderLine.objects.filter(sku__is_active=True, sku__list_price__gt=0)
-        .values("sku_id")
-        .annotate(units=Sum("quantity"))
-        .order_by("-units", "sku_id")
-        .values_list("sku_id", flat=True)[:limit]
-    )
-    if len(ids) < limit:
-        more = Sku.objects.filter(is_active=True, list_price__gt=0).exclude(pk__in=ids)
-        ids += list(more.order_by("pk").values_list("pk", flat=True)[: limit - len(ids)])
-    return [(pk, 1) for pk in ids]
 
 
 def _lines(sample: list[tuple[int, int]]):

@@ -12,8 +12,8 @@ from mercato.api.auth import staff_auth
 from mercato.api.schemas import responses
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
+from mercato.orders.promotion_results import Figures, promotion_results
 from mercato.promotions.models import Kind, Promotion, Status
-from mercato.promotions.results import Figures, promotion_results
 
 router = Router(tags=["promotions"], auth=staff_auth)
 VIEW = "promotions.view_promotion"

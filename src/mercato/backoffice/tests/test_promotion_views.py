@@ -12,9 +12,9 @@ import time_machine
 from django.utils import timezone
 
 from mercato.orders.models import Order
+from mercato.orders.promotion_results import promotion_results
 from mercato.promotions import campaign_calendar
 from mercato.promotions.models import Kind, Promotion, Redemption, Status
-from mercato.promotions.results import promotion_results
 from mercato.testing.factories import SkuFactory, make_customer, make_order, priced_line
 from mercato.testing.promotions import make_promotion
 
@@ -55,9 +55,7 @@ def test_operations_create_a_promotion_edit_it_and_activate_it(client, ops):
     promotion = Promotion.objects.get()
     assert response["Location"] == f"/backoffice/promotions/{promotion.pk}/"
     assert promotion.status == Status.DRAFT
-    assert [(Decimal(t["threshold"]), Decimal(t["amount"])) for t in promotion.tiers] == [
-        (300, 40)
-    ]
+    assert [(Decimal(t["threshold"]), Decimal(t["amount"])) for t in promotion.tiers] == [(300, 40)]
     assert promotion.starts_at == datetime(2026, 6, 1, tzinfo=SH)
     client.post(
         f"/backoffice/promotions/{promotion.pk}/edit/",
@@ -258,7 +256,10 @@ def test_staff_outside_operations_are_refused(client, make_staff):
         "/backoffice/promotions/new/",
     ):
         assert client.get(url).status_code == 403
-    assert client.post(f"/backoffice/promotions/{promotion.pk}/status/", {"to": "ended"}).status_code == 403
+    assert (
+        client.post(f"/backoffice/promotions/{promotion.pk}/status/", {"to": "ended"}).status_code
+        == 403
+    )
     promotion.refresh_from_db()
     assert promotion.status == Status.ACTIVE
 

@@ -1,6 +1,7 @@
 """What a promotion did: the orders it was applied to (its Redemption rows), their revenue,
 the discount it gave, the margin left after the discount at the SKUs' cost prices, and how
-many of the buyers were new (their first order) or returning, in all and per day.
+many of the buyers were new (their first order) or returning, in all and per day. Read
+here, above promotions in the layers, since it joins the promotion's rows to the orders.
 
 Cancelled and closed orders do not count. Two queries whatever the number of orders: the
 redemptions, and the orders with their cost and whether the buyer had ordered before.
@@ -16,7 +17,9 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Redemption
+from mercato.promotions.models import Redemption
+
+from .models import Order, OrderLine
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOT_COUNTED = ("cancelled", "closed")
@@ -46,8 +49,6 @@ class Results:
 
 
 def promotion_results(*, promotion_id: int) -> Results:
-    from mercato.orders.models import Order, OrderLine
-
     taken = defaultdict(lambda: [ZERO, ZERO])
     for number, discount, shipping_off in Redemption.objects.filter(
         promotion_id=promotion_id
