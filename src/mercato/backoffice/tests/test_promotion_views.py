@@ -297,3 +297,13 @@ def test_the_demo_has_the_618_campaign_running_and_a_planned_double_11():
     assert [(b.promotion, b.first_col, b.span, b.state) for b in later["bars"]] == [
         (planned, 11, 1, "planned")
     ]
+
+
+def test_a_promotions_page_with_results_keeps_a_query_budget(
+    client, ops, skus, django_assert_max_num_queries
+):
+    promotion = make_promotion(name="618 满300减40")
+    _orders_with(promotion, skus)
+    with django_assert_max_num_queries(14):
+        page = client.get(f"/backoffice/promotions/{promotion.pk}/?sample=SKU-A").content.decode()
+    assert 'data-figure="orders">2' in page and 'data-total="alone">' in page
