@@ -119,6 +119,8 @@ class Bar:
     first_col: int  # 1-based day of the month the bar starts on
     span: int  # days
     state: str  # "running", "planned" (draft or not started), "ended"
+    first_day: date  # its first and last day (Shanghai), whatever the month
+    last_day: date
 
 
 def month_view(year: int, month: int, *, now: datetime | None = None) -> dict:
@@ -148,18 +150,20 @@ def month_view(year: int, month: int, *, now: datetime | None = None) -> dict:
         )
     bars = []
     for promotion in promotions_between(first, last):
-        start = max(timezone.localtime(promotion.starts_at, SHANGHAI).date(), first)
+        first_day = timezone.localtime(promotion.starts_at, SHANGHAI).date()
         end_at = timezone.localtime(promotion.ends_at, SHANGHAI)
         if end_at.time() == time.min:  # ends at midnight: the day before is its last
             end_at -= timedelta(microseconds=1)
-        end = min(end_at.date(), last)
+        start, end = max(first_day, first), min(end_at.date(), last)
         if promotion.status == Status.ENDED or promotion.ends_at <= now:
             state = "ended"
         elif promotion.status == Status.ACTIVE and promotion.starts_at <= now:
             state = "running"
         else:
             state = "planned"
-        bars.append(Bar(promotion, start.day, (end - start).days + 1, state))
+        bars.append(
+            Bar(promotion, start.day, (end - start).days + 1, state, first_day, end_at.date())
+        )
     return {"first": first, "days": days, "occasions": events, "bars": bars}
 
 
