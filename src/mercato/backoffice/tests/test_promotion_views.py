@@ -68,6 +68,8 @@ def test_operations_create_a_promotion_edit_it_and_activate_it(client, ops):
     assert promotion.status == Status.ACTIVE
     page = client.get(f"/backoffice/promotions/{promotion.pk}/").content.decode()
     assert "满300减40" in page and "History" not in page  # shown in Chinese
+    form = client.get(f"/backoffice/promotions/{promotion.pk}/edit/").content.decode()
+    assert 'value="2026-06-01T00:00"' in form  # as a datetime-local input takes it
 
 
 @pytest.mark.parametrize(
