@@ -237,6 +237,19 @@ NAVIGATION: list[Workspace] = [
             ),
             Entry(_("Brands"), "backoffice:brand_list", "catalog.view_brand"),
             Entry(
+                _("Promotions"),
+                "backoffice:promotions",
+                "promotions.view_promotion",
+                also_active=(
+                    "backoffice:promotion",
+                    "backoffice:promotion_new",
+                    "backoffice:promotion_edit",
+                ),
+            ),
+            Entry(
+                _("Campaign calendar"), "backoffice:promotion_calendar", "promotions.view_promotion"
+            ),
+            Entry(
                 _("Coupons"),
                 "backoffice:coupon_templates",
                 "promotions.view_coupontemplate",

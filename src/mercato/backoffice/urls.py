@@ -69,6 +69,9 @@ urlpatterns = [
     path("catalog/imports/", include("mercato.backoffice.imports_urls")),
     path("merch/", include("mercato.backoffice.merch_urls")),  # home-page slots (views_merch)
     path("coupons/", include("mercato.backoffice.coupons_urls")),  # coupons (views_coupons)
+    path(
+        "promotions/", include("mercato.backoffice.promotions_urls")
+    ),  # promotions (views_promotions)
     # Search: synonyms, hot searches, zero-result log (views_search.py)
     path("search/", include("mercato.backoffice.search_urls")),
     path("payments/", include("mercato.backoffice.payments_urls")),  # 财务部 (views_payments)

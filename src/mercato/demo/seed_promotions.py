@@ -1,8 +1,10 @@
 """Demo promotions: the 618 campaign the home banner promises (全场满 300 减 40), and a few
 others of other kinds, running from the day the demo is seeded for DAYS days; and coupons:
 three to claim in the coupon center (满200减30, 9折最高减50, 包邮券), the shared code
-WELCOME618, and a reward coupon in the first demo shopper's account; and a flash sale
-(秒杀) starting FLASH_STARTS_IN after the seeding, linked from the home page.
+WELCOME618, and a reward coupon in the first demo shopper's account; a flash sale (秒杀)
+starting FLASH_STARTS_IN after the seeding, linked from the home page; and a 双11 campaign
+planned (a draft on the next 11 November, from the campaign calendar), so the calendar shows
+a running and a planned campaign.
 
 Made through promotions.services (validated, with their event rows); found again by name,
 so a second run creates nothing.
@@ -15,7 +17,7 @@ from django.utils import timezone
 from mercato.catalog.models import Category, Sku
 from mercato.customers.models import Customer
 from mercato.inventory.models import Stock
-from mercato.promotions import coupon_templates, coupons, flash
+from mercato.promotions import campaign_calendar, coupon_templates, coupons, flash
 from mercato.promotions.models import (
     CouponKind,
     CouponTemplate,
@@ -33,6 +35,7 @@ DAYS = 60
 FLASH_SALE = "整点秒杀"
 FLASH_STARTS_IN = timedelta(minutes=5)
 MANJIAN_618 = "618 全场满300减40"
+PLANNED_1111 = "双11 全场满300减50"
 
 
 def promotion_plan() -> list[dict]:
@@ -134,6 +137,7 @@ def seed_promotions(*, bar) -> int:
             )
             created += 1
         bar.update(1)
+    created += seed_planned()
     seed_coupons(starts=starts)
     seed_flash_sale()
     return created
@@ -172,3 +176,25 @@ def seed_flash_sale(*, now=None) -> FlashSale | None:
             for pk in sku_ids
         ],
     )
+
+
+def seed_planned() -> int:
+    """The 双11 campaign, a draft on the next 11 November (1 when created)."""
+    if Promotion.objects.filter(name=PLANNED_1111).exists():
+        return 0
+    today = timezone.localdate(timezone.now(), campaign_calendar.SHANGHAI)
+    day = campaign_calendar.next_occurrence("1111", today=today)
+    create_promotion(
+        status=Status.DRAFT,
+        name=PLANNED_1111,
+        kind=Kind.SPEND_SAVE,
+        tiers=[
+            {"threshold": "300.00", "amount": "50.00"},
+            {"threshold": "1000.00", "amount": "200.00"},
+        ],
+        exclusive_group="满减",
+        priority=10,
+        starts_at=campaign_calendar.local_midnight(day.first),
+        ends_at=campaign_calendar.local_midnight(day.last + timedelta(days=1)),
+    )
+    return 1

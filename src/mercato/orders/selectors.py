@@ -158,3 +158,18 @@ def placed_with_key(*, customer_id: int | None, stored_key: str) -> QuerySet[Ord
     """The order placed with a key as stored_idempotency_key gave it, as a queryset: checkout
     reads its id in the statement that locks the cart."""
     return Order.objects.filter(customer_id=customer_id, idempotency_key=stored_key).order_by()
+
+
+def best_selling_sku_ids(limit: int) -> list[int]:
+    """The active SKUs with a price that sold the most units, most first: one query."""
+    from django.db.models import Sum
+
+    from .models import OrderLine
+
+    return list(
+        OrderLine.objects.filter(sku__is_active=True, sku__list_price__gt=0)
+        .values("sku_id")
+        .annotate(units=Sum("quantity"))
+        .order_by("-units", "sku_id")
+        .values_list("sku_id", flat=True)[:limit]
+    )
