@@ -370,3 +370,31 @@ class TransferOrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status} → {self.to_status}"
+
+
+class TransferCost(models.Model):
+    """The cost per unit of moving goods from one warehouse to another (¥), when it is not
+    the distance-based default of procurement.rebalance."""
+
+    from_warehouse = models.ForeignKey(
+        "inventory.Warehouse", verbose_name=_("from warehouse"), on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    to_warehouse = models.ForeignKey(
+        "inventory.Warehouse", verbose_name=_("to warehouse"), on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    unit_cost = models.DecimalField(_("cost per unit"), max_digits=8, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("transfer cost")
+        verbose_name_plural = _("transfer costs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_warehouse", "to_warehouse"], name="transfer_cost_once"
+            ),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="transfer_cost_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_warehouse_id} → {self.to_warehouse_id}: {self.unit_cost}"
