@@ -4,8 +4,9 @@ warehouse's cover (days of demand its stock lasts) close to the target at the lo
 Per SKU and warehouse: demand is the daily rate of the last DEMAND_DAYS days' orders from
 the provinces the warehouse serves (a province served by several: the first tried, lowest
 priority); the position is available stock (on hand − reserved) plus stock in transit to
-it; the target is ceil(rate × MERCATO_REBALANCE_COVER_DAYS). A warehouse above its target
-may give down to it (surplus), one below may receive up to it (deficit).
+it, plus draft transfers in, minus draft transfers out; the target is
+ceil(rate × MERCATO_REBALANCE_COVER_DAYS). A warehouse above its target may give down to
+it (surplus), one below may receive up to it (deficit).
 
 The moves solve a transportation problem — minimise Σ unit cost × units moved + penalty ×
 units of deficit left — as a linear programme with HiGHS (scipy.optimize.linprog). The
@@ -33,7 +34,7 @@ from mercato.inventory.models import Stock, Warehouse
 from mercato.orders.models import OrderLine, OrderStatus
 
 from . import transfers
-from .models import TransferCost
+from .models import TransferCost, TransferOrderLine, TransferStatus
 from .selectors import in_transit
 
 DEMAND_DAYS = 30
@@ -234,7 +235,21 @@ def suggest(*, sku_ids=None, now=None) -> Plan:
     ):
         available[sku_id, warehouse_id] = max(on_hand - reserved, 0)
     coming = in_transit(sku_ids=sku_ids, warehouse_ids=list(index))
-    skus = sorted({s for s, _ in demand} | {s for s, _ in available} | {s for s, _ in coming})
+    # Draft transfers count as if done: a second click does not suggest the same moves.
+    drafts = TransferOrderLine.objects.filter(order__status=TransferStatus.DRAFT)
+    if sku_ids is not None:
+        drafts = drafts.filter(sku_id__in=list(sku_ids))
+    planned = list(
+        drafts.values_list("sku_id", "order__from_warehouse_id", "order__to_warehouse_id").annotate(
+            units=Sum("quantity")
+        )
+    )
+    skus = sorted(
+        {s for s, _ in demand}
+        | {s for s, _ in available}
+        | {s for s, _ in coming}
+        | {p[0] for p in planned}
+    )
     if not skus:
         return Plan(warehouses, [], days)
     row = {s: n for n, s in enumerate(skus)}
@@ -244,6 +259,12 @@ def suggest(*, sku_ids=None, now=None) -> Plan:
         position[row[s], index[w]] += units
     for (s, w), units in coming.items():
         position[row[s], index[w]] += units
+    for s, source, target_w, units in planned:
+        if source in index:
+            position[row[s], index[source]] -= units
+        if target_w in index:
+            position[row[s], index[target_w]] += units
+    position = np.maximum(position, 0)
     for (s, w), units in demand.items():
         rate[row[s], index[w]] = units / DEMAND_DAYS
     target = np.ceil(rate * days - 1e-9).astype(np.int64)

@@ -202,10 +202,10 @@ def transfer_orders(*, status: str = "", warehouse_id=None):
     return queryset
 
 
-def transfer_order(order_id: int):
+def transfer_order_by_number(number: str):
     return (
         TransferOrder.objects.select_related("from_warehouse", "to_warehouse", "created_by")
         .prefetch_related("lines__sku", "events__actor")
-        .filter(pk=order_id)
+        .filter(number=number)
         .first()
     )
