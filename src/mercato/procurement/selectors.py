@@ -190,8 +190,10 @@ def in_transit(*, sku_ids=None, warehouse_ids=None) -> dict[tuple[int, int], int
 
 
 def transfer_orders(*, status: str = "", warehouse_id=None):
-    queryset = TransferOrder.objects.select_related("from_warehouse", "to_warehouse").annotate(
-        line_count=Count("lines"), units=Sum("lines__quantity")
+    queryset = (
+        TransferOrder.objects.select_related("from_warehouse", "to_warehouse")
+        .annotate(line_count=Count("lines"), units=Sum("lines__quantity"))
+        .order_by("-id")
     )
     if status:
         queryset = queryset.filter(status=status)

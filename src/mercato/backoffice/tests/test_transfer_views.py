@@ -103,3 +103,33 @@ def test_rebalancing_suggestions_become_transfer_orders_in_one_click(client, log
     assert order.lines.get().quantity == 14  # 1 a day × 14 days' cover
     page = client.get(reverse("backoffice:rebalance")).content.decode()
     assert 'id="no-suggestions"' in page  # the draft counts: not suggested twice
+
+
+def test_the_transfer_list_takes_the_same_queries_for_1_and_10_transfers(
+    client, login, pair, django_assert_num_queries
+):
+    from mercato.procurement import transfers
+
+    src, dst = pair
+    user = login("procurement")
+
+    def add():
+        sku = SkuFactory()
+        transfers.create_transfer(
+            actor=user, from_warehouse_id=src.pk, to_warehouse_id=dst.pk,
+            lines=[{"sku_id": sku.pk, "quantity": 1}],
+        )  # fmt: skip
+
+    add()
+    url = reverse("backoffice:transfer_list")
+    client.get(url)
+    with django_assert_num_queries(BUDGET) as first:
+        assert client.get(url).status_code == 200
+    for _ in range(9):
+        add()
+    with django_assert_num_queries(BUDGET):
+        page = client.get(url).content.decode()
+    assert page.count("/procurement/transfers/TO") == 10, first
+
+
+BUDGET = 6
