@@ -197,6 +197,17 @@ NAVIGATION: list[Workspace] = [
                 "procurement.receive_goods",
                 also_active=("backoffice:po_receive",),
             ),
+            Entry(
+                _("Transfers"),
+                "backoffice:transfer_list",
+                "procurement.view_transferorder",
+                also_active=("backoffice:transfer_detail", "backoffice:transfer_create"),
+            ),
+            Entry(
+                _("Rebalancing"),
+                "backoffice:rebalance",
+                "procurement.view_transferorder",
+            ),
         ],
     ),
     Workspace(

@@ -5,6 +5,7 @@ from django.urls import path
 
 from . import views_purchase_orders as po
 from . import views_suppliers as sup
+from . import views_transfers as tr
 
 urlpatterns = [
     path("suppliers/", sup.supplier_list, name="supplier_list"),
@@ -35,4 +36,10 @@ urlpatterns = [
     path("orders/<str:po_number>/pdf/", po.order_pdf, name="po_pdf"),
     path("orders/<str:po_number>/receive/", po.order_receive, name="po_receive"),
     path("orders/<str:po_number>/<str:step>/", po.order_step, name="po_step"),
+    path("transfers/", tr.transfer_list, name="transfer_list"),
+    path("transfers/new/", tr.transfer_create, name="transfer_create"),
+    path("transfers/<str:number>/", tr.transfer_detail, name="transfer_detail"),
+    path("transfers/<str:number>/<str:step>/", tr.transfer_step, name="transfer_step"),
+    path("rebalancing/", tr.rebalance_page, name="rebalance"),
+    path("rebalancing/create/", tr.rebalance_create, name="rebalance_create"),
 ]

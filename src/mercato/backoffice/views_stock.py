@@ -20,7 +20,7 @@ from mercato.inventory.selectors import (
     stock_disagreements,
     stock_rows,
 )
-from mercato.procurement.selectors import on_order
+from mercato.procurement.selectors import in_transit, on_order
 
 from .access import staff_view
 
@@ -71,8 +71,11 @@ def stock_list(request):
     query.pop("page", None)
     # Units ordered from suppliers and not yet received (procurement), per row of the page.
     ordered = on_order(sku_ids={row.sku_id for row in page.object_list})
+    # Units shipped by transfer orders to this warehouse and not yet received.
+    coming = in_transit(sku_ids={row.sku_id for row in page.object_list})
     for row in page.object_list:
         row.on_order = ordered.get((row.sku_id, row.warehouse_id), 0)
+        row.in_transit = coming.get((row.sku_id, row.warehouse_id), 0)
     context = {
         "filter": stock_filter,
         "page": page,

@@ -1,7 +1,8 @@
 """Demo procurement (issue 14): suppliers with contacts, qualification documents (one
 expiring soon, one expired) and price lists; purchase orders in every state — draft,
 awaiting the lead, awaiting finance, approved, sent, partially received (with rejects),
-fully received, closed, cancelled — and their receipts into stock. A colleague of the
+fully received, closed, cancelled — and their receipts into stock; transfer orders
+between the first two warehouses in every state (one in transit). A colleague of the
 procurement department (procurement01) gets the 采购主管 role to approve.
 
 Every row goes through the procurement services, as in production. Idempotent: once the
@@ -13,11 +14,12 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.utils import timezone
 
 from mercato.catalog.models import Category, Sku
-from mercato.inventory.models import Bin, Warehouse
-from mercato.procurement import orders, receiving, suppliers
+from mercato.inventory.models import Bin, Stock, Warehouse
+from mercato.procurement import orders, receiving, suppliers, transfers
 from mercato.procurement.models import Supplier
 from mercato.staff.models import StaffProfile
 from mercato.staff.services import change_staff
@@ -144,4 +146,42 @@ def seed_procurement(*, users: dict, now=None) -> dict[str, int]:
         if close:
             orders.close_purchase_order(actor=buyer, order_id=order.pk, note="余数不再到货")
     counts.update(purchase_orders=10, receipts=receipts)
+    counts.update(transfers=seed_transfers(buyer))
     return counts
+
+
+def seed_transfers(buyer) -> int:
+    """Transfer orders between the first two warehouses, one in each state: received
+    (one unit short, with the reason), shipped (in transit), draft, cancelled. Taken from
+    SKUs with available stock at the source; 0 when there is too little to move."""
+    warehouses = list(Warehouse.objects.filter(is_active=True).order_by("priority", "code")[:2])
+    if len(warehouses) < 2:
+        return 0
+    for source, target in (warehouses, warehouses[::-1]):
+        rows = list(
+            Stock.objects.filter(warehouse=source, on_hand__gte=F("reserved") + 12)
+            .order_by("sku_id")
+            .values_list("sku_id", flat=True)[:4]
+        )
+        if len(rows) < 4:
+            continue
+
+        def make(sku_id, quantity, source=source, target=target):
+            return transfers.create_transfer(
+                actor=buyer, from_warehouse_id=source.pk, to_warehouse_id=target.pk,
+                lines=[{"sku_id": sku_id, "quantity": quantity}], note="补货调拨",
+            )  # fmt: skip
+
+        done = make(rows[0], 5)
+        transfers.ship_transfer(actor=buyer, order_id=done.pk)
+        line = done.lines.get()
+        transfers.receive_transfer(
+            actor=buyer, order_id=done.pk, received={line.pk: 4}, reason="1件运输破损"
+        )
+        in_transit = make(rows[1], 6)
+        transfers.ship_transfer(actor=buyer, order_id=in_transit.pk)
+        make(rows[2], 3)  # a draft
+        cancelled = make(rows[3], 2)
+        transfers.cancel_transfer(actor=buyer, order_id=cancelled.pk, note="已就地补货")
+        return 4
+    return 0

@@ -368,3 +368,50 @@ def transfer_stock(
         ]
     )  # fmt: skip
     return source, target
+
+
+def _lock_many(warehouse_id: int, lines) -> list[tuple[Stock, int]]:
+    """Lock the (sku, warehouse) rows of `lines` (sku_id, quantity) in primary-key order."""
+    quantities = {}
+    for sku_id, quantity in lines:
+        quantities[sku_id] = quantities.get(sku_id, 0) + _quantity(quantity)
+    return [
+        (lock_stock(sku_id=sku_id, warehouse_id=warehouse_id), quantities[sku_id])
+        for sku_id in sorted(quantities)
+    ]
+
+
+@transaction.atomic
+def dispatch_transfer(*, actor, warehouse_id: int, lines, reference: str) -> list[StockMovement]:
+    """Units of a transfer leave `warehouse_id` (TRANSFER_OUT rows with `reference`, the
+    transfer's number); only available (unreserved) units may leave. Either every line
+    leaves or, on the first line short of stock, nothing does (Conflict naming the SKU)."""
+    locked = _lock_many(warehouse_id, lines)
+    for stock, quantity in locked:
+        if stock.available < quantity:
+            raise Conflict(
+                _("Not enough stock of %(sku)s: %(available)s available, %(n)s to ship")
+                % {"sku": stock.sku.code, "available": stock.available, "n": quantity},
+                field="quantity",
+                code="insufficient_stock",
+            )
+    return apply_movements(
+        [
+            {"stock": stock, "reason": StockMovement.Reason.TRANSFER_OUT, "actor": actor,
+             "on_hand_delta": -quantity, "reference": reference}
+            for stock, quantity in locked
+        ]
+    )  # fmt: skip
+
+
+@transaction.atomic
+def arrive_transfer(*, actor, warehouse_id: int, lines, reference: str) -> list[StockMovement]:
+    """Units of a transfer enter `warehouse_id` (TRANSFER_IN rows with `reference`)."""
+    locked = _lock_many(warehouse_id, lines)
+    return apply_movements(
+        [
+            {"stock": stock, "reason": StockMovement.Reason.TRANSFER_IN, "actor": actor,
+             "on_hand_delta": quantity, "reference": reference}
+            for stock, quantity in locked
+        ]
+    )  # fmt: skip

@@ -273,3 +273,128 @@ class ReceiptLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.receipt_id}: {self.order_line_id} +{self.received}"
+
+
+# ---------------------------------------------------------------------------------------
+# Transfers between warehouses (调拨单, issue 14 part 7): procurement.transfers writes these.
+# Stock in transit is derived: the lines of shipped, not yet received transfers.
+# ---------------------------------------------------------------------------------------
+
+
+class TransferStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("transfer order", "Draft")
+    SHIPPED = "shipped", pgettext_lazy("transfer order", "Shipped")
+    RECEIVED = "received", pgettext_lazy("transfer order", "Received")
+    CANCELLED = "cancelled", pgettext_lazy("transfer order", "Cancelled")
+
+
+class TransferOrder(TimeStampedModel):
+    number = models.CharField(_("transfer number"), max_length=24, unique=True)
+    from_warehouse = models.ForeignKey(
+        "inventory.Warehouse", verbose_name=_("from warehouse"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    to_warehouse = models.ForeignKey(
+        "inventory.Warehouse", verbose_name=_("to warehouse"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=20, choices=TransferStatus.choices, default=TransferStatus.DRAFT
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("transfer order")
+        verbose_name_plural = _("transfer orders")
+        permissions = [("ship_transferorder", "Can ship and receive transfer orders")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_warehouse=F("to_warehouse")), name="transfer_two_warehouses"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "to_warehouse"], name="transfer_status_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class TransferOrderLine(models.Model):
+    order = models.ForeignKey(TransferOrder, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    received = models.PositiveIntegerField(_("received"), default=0)
+    shortfall_reason = models.CharField(_("reason for shortfall"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        verbose_name = _("transfer order line")
+        verbose_name_plural = _("transfer order lines")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sku"], name="transfer_line_sku_once"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_line_qty_gt_0"),
+            models.CheckConstraint(
+                condition=Q(received__lte=F("quantity")), name="transfer_line_received_lte_qty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.sku_id} x{self.quantity}"
+
+    @property
+    def shortfall(self) -> int:
+        return self.quantity - self.received
+
+
+class TransferOrderEvent(models.Model):
+    order = models.ForeignKey(TransferOrder, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=TransferStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=TransferStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        verbose_name = _("transfer order event")
+        verbose_name_plural = _("transfer order events")
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status} → {self.to_status}"
+
+
+class TransferCost(models.Model):
+    """The cost per unit of moving goods from one warehouse to another (¥), when it is not
+    the distance-based default of procurement.rebalance."""
+
+    from_warehouse = models.ForeignKey(
+        "inventory.Warehouse", verbose_name=_("from warehouse"), on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    to_warehouse = models.ForeignKey(
+        "inventory.Warehouse", verbose_name=_("to warehouse"), on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    unit_cost = models.DecimalField(_("cost per unit"), max_digits=8, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("transfer cost")
+        verbose_name_plural = _("transfer costs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_warehouse", "to_warehouse"], name="transfer_cost_once"
+            ),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="transfer_cost_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_warehouse_id} → {self.to_warehouse_id}: {self.unit_cost}"

@@ -5,7 +5,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from mercato.core.masking import mask_text
@@ -18,6 +18,9 @@ from .models import (
     Supplier,
     SupplierDocument,
     SupplierPrice,
+    TransferOrder,
+    TransferOrderLine,
+    TransferStatus,
 )
 from .orders import OPEN
 
@@ -169,3 +172,42 @@ def awaiting_approval(user) -> QuerySet[PurchaseOrder]:
     if user.has_perm("procurement.approve_large_purchaseorder"):
         statuses.append(POStatus.PENDING_FINANCE)
     return order_rows().filter(status__in=statuses)
+
+
+# --- Transfers -------------------------------------------------------------------------
+
+
+def in_transit(*, sku_ids=None, warehouse_ids=None) -> dict[tuple[int, int], int]:
+    """Units in transit as {(sku_id, destination warehouse_id): units}: the lines of
+    shipped, not yet received transfer orders."""
+    rows = TransferOrderLine.objects.filter(order__status=TransferStatus.SHIPPED)
+    if sku_ids is not None:
+        rows = rows.filter(sku_id__in=list(sku_ids))
+    if warehouse_ids is not None:
+        rows = rows.filter(order__to_warehouse_id__in=list(warehouse_ids))
+    totals = rows.values("sku_id", "order__to_warehouse_id").annotate(units=Sum("quantity"))
+    return {(r["sku_id"], r["order__to_warehouse_id"]): r["units"] for r in totals}
+
+
+def transfer_orders(*, status: str = "", warehouse_id=None):
+    queryset = (
+        TransferOrder.objects.select_related("from_warehouse", "to_warehouse")
+        .annotate(line_count=Count("lines"), units=Sum("lines__quantity"))
+        .order_by("-id")
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    if warehouse_id:
+        queryset = queryset.filter(
+            Q(from_warehouse_id=warehouse_id) | Q(to_warehouse_id=warehouse_id)
+        )
+    return queryset
+
+
+def transfer_order_by_number(number: str):
+    return (
+        TransferOrder.objects.select_related("from_warehouse", "to_warehouse", "created_by")
+        .prefetch_related("lines__sku", "events__actor")
+        .filter(number=number)
+        .first()
+    )

@@ -88,6 +88,11 @@ DEPARTMENTS = [
             "procurement.add_purchaseorder",
             "procurement.change_purchaseorder",
             "procurement.receive_goods",
+            # Transfers between warehouses (调拨) and the rebalancing suggestions.
+            "procurement.view_transferorder",
+            "procurement.add_transferorder",
+            "procurement.change_transferorder",
+            "procurement.ship_transferorder",
         ],
     ),
     (

@@ -10,12 +10,16 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from mercato.aftersales.models import ReturnRequest
+from mercato.demo.management.commands.seed_demo_orders import _users_named
 from mercato.demo.seed_orders import seed_order_processing
+from mercato.demo.seed_procurement import seed_procurement
 from mercato.demo.services import seed_demo
 from mercato.fulfillment import audit
 from mercato.fulfillment.models import Penalty, Remittance, Shipment
 from mercato.fulfillment.selectors import queue_counts
 from mercato.orders.models import Order
+from mercato.procurement.models import TransferOrder, TransferStatus
+from mercato.procurement.selectors import in_transit
 from mercato.promotions.models import CouponUse
 from mercato.reviews.models import ProductQuestion, ProductReview
 from mercato.service import kpis
@@ -58,6 +62,11 @@ def test_demo_orders_in_every_state_and_once(sandbox):
         "requested", "returning", "completed",
     }  # fmt: skip
     assert Penalty.objects.exists() and Remittance.objects.exists()
+    # Transfers between warehouses (procurement, after the orders as `make demo` does):
+    # every state, one in transit.
+    seed_procurement(users=_users_named("procurement", "finance", "hr"))
+    assert set(TransferOrder.objects.values_list("status", flat=True)) == set(TransferStatus.values)
+    assert in_transit()
     assert set(ProductReview.objects.values_list("status", flat=True)) == {
         "pending", "published", "rejected",
     }  # fmt: skip

@@ -23,3 +23,21 @@ def test_the_demo_has_purchase_orders_in_every_state_and_runs_once(make_staff):
     assert type(lead).objects.get(pk=lead.pk).has_perm("procurement.approve_purchaseorder")
     assert seed_procurement(users=users) == {}
     assert Supplier.objects.count() == 3 and Receipt.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_the_demo_has_transfers_in_every_state_one_in_transit(make_staff):
+    from mercato.demo.seed_procurement import seed_transfers
+    from mercato.inventory.services import receive_stock
+    from mercato.procurement.models import TransferOrder, TransferStatus
+    from mercato.procurement.selectors import in_transit
+
+    buyer = make_staff("procurement")
+    source = make_shanghai_warehouse("sh")
+    target = make_shanghai_warehouse("sh2")
+    for _ in range(4):
+        receive_stock(actor=None, sku_id=SkuFactory().pk, warehouse_id=source.pk, quantity=20)
+    assert seed_transfers(buyer) == 4
+    assert set(TransferOrder.objects.values_list("status", flat=True)) == set(TransferStatus.values)
+    assert list(in_transit().items())[0][0][1] == target.pk
+    assert sum(in_transit().values()) == 6
