@@ -126,9 +126,13 @@ def seed(tickets: int, customers: int) -> dict:
 
 
 def plan_scans_tickets(queryset) -> bool:
+    from django.core.exceptions import EmptyResultSet
     from django.db import connection
 
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # nothing matched: the page asks the database nothing
+        return False
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())

@@ -22,13 +22,9 @@ WORKSPACES = {
         _("Customer service workspace"),
         _(
             "Answer customers' questions about products and orders: tickets from phone, "
-            "email and the shop in one list, with their SLA timers; the order console and "
-            "the catalogue."
-        ),
-        (
-            _("Live chat"),
-            _("Customer 360° view"),
-            _("Knowledge base"),
+            "email and the shop in one list with their SLA timers, live chat, the "
+            "customer's whole story by phone number, callbacks, the knowledge base and "
+            "training, quality review and agents' KPIs; the order console and the catalogue."
         ),
     ),
     "marketing": DepartmentWorkspace(

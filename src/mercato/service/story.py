@@ -1,8 +1,9 @@
 """The customer's whole story (客户 360°) for customer service: who the caller is, found
 from the phone number they give, and everything the shop knows of them on one page —
 profile, addresses, orders with their state, payments and refunds, returns, notes on their
-orders, their service tickets, and flags (blacklisted, refuses cash on delivery). Chats
-and callbacks join it when the service center has them.
+orders, their service tickets and live chats, their member tier and points, and flags (VIP:
+a tier with priority service; blacklisted; refuses cash on delivery). Callbacks come from
+service.callbacks.callbacks_of.
 
 Reads only, a fixed number of queries however long the story (budgeted in
 backoffice/tests/test_customer_story.py). Masking is the caller's: the back office's
@@ -18,12 +19,13 @@ from django.utils import timezone
 
 from mercato.aftersales.models import ReturnRequest
 from mercato.customers.models import Address, Customer
+from mercato.customers.tiers import Tier, tier_named
 from mercato.customers.phones import normalize_cn_mobile
 from mercato.fulfillment.models import BlacklistEntry, BlacklistKind, Shipment, ShipmentStatus
 from mercato.orders.models import Order, OrderNote, OrderStatus
 from mercato.payments.models import Payment, Refund
 
-from .models import Ticket
+from .models import Conversation, Ticket
 
 ORDERS_SHOWN = 20
 # Two refused cash-on-delivery parcels make a customer one to check before the next is sent.
@@ -68,12 +70,19 @@ class Story:
     returns: list[ReturnRequest]
     notes: list[OrderNote]
     tickets: list[Ticket]
+    chats: list[Conversation]
     blacklisted: list[BlacklistEntry]
     cod_refusals: int
+    tier: Tier
 
     @property
     def refuses_cod(self) -> bool:
         return self.cod_refusals >= COD_REFUSALS_FLAG
+
+    @property
+    def vip(self) -> bool:
+        """A tier whose members are served first (钻石 by default)."""
+        return self.tier.priority_service
 
 
 def customer_story(*, customer_id: int, now=None) -> Story | None:
@@ -130,7 +139,13 @@ def customer_story(*, customer_id: int, now=None) -> Story | None:
             .select_related("assignee")
             .order_by("-created_at")[:ORDERS_SHOWN]
         ),
+        chats=list(
+            Conversation.objects.filter(customer=customer)
+            .select_related("agent", "ticket")
+            .order_by("-started_at")[:ORDERS_SHOWN]
+        ),
         blacklisted=blacklisted,
+        tier=tier_named(customer.tier),
         cod_refusals=Shipment.objects.filter(
             order__customer=customer, status=ShipmentStatus.REFUSED, cod_amount__gt=0
         ).count(),

@@ -16,7 +16,7 @@ from mercato.testing.fulfillment import place as place_order
 
 pytestmark = pytest.mark.django_db
 MOBILE = "13800138000"
-BUDGET = 16
+BUDGET = 17
 
 
 @pytest.fixture
@@ -168,3 +168,21 @@ def test_the_staff_api_finds_the_caller_and_tells_their_story(client, make_staff
     assert masked["customer"]["mobile"] == "138****8000"
     client.force_login(make_staff("marketing"))
     assert client.get(f"/api/staff/customers/{customer.pk}").status_code == 403
+
+
+def test_tier_points_vip_and_chats_are_on_the_story(client, make_staff, shop):
+    """The member's tier and points from the customer's row; a tier with priority
+    service is flagged VIP; the customer's live chats, with the ticket each became."""
+    from mercato.service import chat
+
+    customer = make_customer(MOBILE, name="王芳")
+    customer.tier, customer.points_balance = "diamond", 1234
+    customer.save(update_fields=["tier", "points_balance"])
+    conversation = chat.open_conversation(customer_id=customer.pk, body="在吗")
+    agent = make_staff("service")
+    client.force_login(agent)
+    html = client.get(reverse("backoffice:customer_detail", args=[customer.pk])).content.decode()
+    assert 'id="tier">钻石会员<' in html and 'id="points">1234<' in html
+    assert "VIP · 钻石会员" in html
+    story = client.get(reverse("backoffice:customer_detail", args=[customer.pk])).context["story"]
+    assert [c.pk for c in story.chats] == [conversation.pk] and story.vip
