@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from mercato.aftersales.models import ReturnRequest
 from mercato.customers.models import Address, Customer
-from mercato.customers.tiers import Tier, tier_named
 from mercato.customers.phones import normalize_cn_mobile
+from mercato.customers.tiers import Tier, tier_named
 from mercato.fulfillment.models import BlacklistEntry, BlacklistKind, Shipment, ShipmentStatus
 from mercato.orders.models import Order, OrderNote, OrderStatus
 from mercato.payments.models import Payment, Refund
