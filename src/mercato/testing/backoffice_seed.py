@@ -44,6 +44,8 @@ from mercato.orders.services import cancel_order
 from mercato.payments.models import PaymentNotice
 from mercato.payments.notices import REASON_PAID, REVIEW_SECOND_PAYMENT, apply_paid
 from mercato.payments.services import refund_payment
+from mercato.promotions.coupons import start_bulk_issue
+from mercato.promotions.models import CouponTemplate
 from mercato.reviews import services as reviews
 from mercato.staff import services as staff_services
 
@@ -242,4 +244,8 @@ def seed_back_office() -> dict:
     seed_callbacks()
     # Suppliers and purchase orders in every state, with receipts (issue 14).
     seed_procurement(users=users)
+    # A bulk coupon issue (its job page and progress), of the first template given out.
+    template = CouponTemplate.objects.filter(active=True, shared_code="").order_by("pk").first()
+    if template is not None:
+        start_bulk_issue(actor=users["ops-lead"], template_id=template.pk, segment={})
     return {"users": users, "shopper": shopper, "orders": [delivered, unpaid], "return": ret}

@@ -36,6 +36,10 @@ UNREACHED = {
     # A POST-only action (no page to check) on a product picture: a picture is an upload
     # whose files (the picture and its thumbnails) would outlive the module in MEDIA_ROOT.
     "backoffice:image_delete": "a POST-only action on an uploaded picture",
+    # A purchase order's and a transfer's steps (submit, approve, send, ship, receive...):
+    # POST-only actions, their forms are on the order's and the transfer's pages.
+    "backoffice:po_step": "a POST-only step of a purchase order",
+    "backoffice:transfer_step": "a POST-only step of a transfer order",
 }
 
 
