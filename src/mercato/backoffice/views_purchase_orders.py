@@ -113,7 +113,7 @@ def order_create(request):
             add_errors_to_form(form, exc)
         else:
             messages.success(request, _("Purchase order created."))
-            return redirect("backoffice:po_detail", number=order.number)
+            return redirect("backoffice:po_detail", po_number=order.number)
     return render(
         request, "backoffice/procurement/order_form.html", {"form": form},
         status=400 if form.errors else 200,
@@ -128,8 +128,8 @@ def _order(number: str) -> PurchaseOrder:
 
 
 @staff_view(VIEW)
-def order_detail(request, number: str):
-    order = _order(number)
+def order_detail(request, po_number: str):
+    order = _order(po_number)
     user = request.user
     context = {
         "order": order,
@@ -154,13 +154,13 @@ def _step(request, number: str, call, success: str):
     order = PurchaseOrder.objects.filter(number=number).first()
     if order is None:
         raise Http404("No such purchase order")
-    back = redirect("backoffice:po_detail", number=number)
+    back = redirect("backoffice:po_detail", po_number=number)
     return act(request, lambda: call(order.pk), success, back)
 
 
 @require_POST
 @staff_view(VIEW)
-def order_step(request, number: str, step: str):
+def order_step(request, po_number: str, step: str):
     """One button of the order page: submit, approve, reject, send, close or cancel (the
     service checks the permission each needs)."""
     user, note = request.user, request.POST.get("note", "")
@@ -181,16 +181,16 @@ def order_step(request, number: str, step: str):
     if step not in calls:
         raise Http404("No such step")
     call, success = calls[step]
-    return _step(request, number, call, success)
+    return _step(request, po_number, call, success)
 
 
 @require_POST
 @staff_view(CHANGE)
-def order_lines(request, number: str):
-    order = PurchaseOrder.objects.filter(number=number).first()
+def order_lines(request, po_number: str):
+    order = PurchaseOrder.objects.filter(number=po_number).first()
     if order is None:
         raise Http404("No such purchase order")
-    back = redirect("backoffice:po_detail", number=number)
+    back = redirect("backoffice:po_detail", po_number=po_number)
     try:
         lines = parse_lines(request.POST.get("lines", ""))
     except DomainError as exc:
@@ -204,8 +204,8 @@ def order_lines(request, number: str):
 
 
 @staff_view(VIEW)
-def order_pdf(request, number: str):
-    order = _order(number)
+def order_pdf(request, po_number: str):
+    order = _order(po_number)
     response = HttpResponse(purchase_order_pdf(order=order), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{order.number}.pdf"'
     return response
@@ -216,13 +216,13 @@ def _tally_key(order) -> str:
 
 
 @staff_view(RECEIVE)
-def order_receive(request, number: str):
+def order_receive(request, po_number: str):
     """The receiving screen: each scan adds units to the count kept in the session; the
     receipt form records counts, rejects with their reason, and bins."""
-    order = _order(number)
+    order = _order(po_number)
     key = _tally_key(order)
     tally = {int(k): v for k, v in request.session.get(key, {}).items()}
-    back = redirect("backoffice:po_receive", number=number)
+    back = redirect("backoffice:po_receive", po_number=po_number)
     if request.method == "POST" and request.POST.get("action") == "scan":
         try:
             line = receiving.check_scan(
@@ -289,7 +289,7 @@ def _record_receipt(request, order, back):
         return refused(request, exc, back)
     request.session.pop(_tally_key(order), None)
     messages.success(request, _("Receipt %(n)s recorded.") % {"n": receipt.number})
-    return redirect("backoffice:po_detail", number=order.number)
+    return redirect("backoffice:po_detail", po_number=order.number)
 
 
 @staff_view(RECEIVE)
@@ -298,7 +298,7 @@ def receiving_queue(request):
     number = request.GET.get("number", "").strip()
     if number:
         if PurchaseOrder.objects.filter(number=number).exists():
-            return redirect("backoffice:po_receive", number=number)
+            return redirect("backoffice:po_receive", po_number=number)
         messages.error(request, _("No purchase order %(n)s.") % {"n": number})
     rows = selectors.order_rows().filter(status__in=orders.OPEN).order_by("promised_date", "id")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
