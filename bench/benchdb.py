@@ -7,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("MERCATO_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DOCS = ROOT / "docs" / "performance.md"
 
 
 def recreate_database(name: str) -> str:
@@ -35,3 +36,21 @@ def setup_django(name: str, *, without=("CELERY_BROKER_URL",), defaults=None) ->
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def replace_section(text: str, name: str, body: str, heading: str = "") -> str:
+    """`text` with `body` between its <!-- name --> and <!-- /name --> markers; appended at
+    the end (under `## heading` when given) while the markers are not there yet."""
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    section = f"{start}\n{body.rstrip()}\n{end}"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        return head + section + rest.split(end, 1)[1]
+    title = f"## {heading}\n\n" if heading else ""
+    return text.rstrip("\n") + "\n\n" + title + section + "\n"
+
+
+def write_section(name: str, heading: str, body: str) -> None:
+    """A bench's figures into its own section of docs/performance.md."""
+    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Performance\n"
+    DOCS.write_text(replace_section(text, name, body, heading), encoding="utf-8")

@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import resource
 import socket
 import subprocess
@@ -37,11 +36,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchdb import PG_SERVER, recreate_database, setup_django
+from benchdb import PG_SERVER, recreate_database, setup_django, write_section
 from orders_bench import machine
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "chat-latest.json"
 BIN = Path(sys.executable).parent
 GOAL_P99_MS = 100
@@ -330,13 +328,7 @@ def write_docs(result: dict, command: str) -> None:
         "server process was saturated (CPU shared with PostgreSQL, the client and other work). "
         "Raw figures: `bench/results/chat-latest.json`.",
     ]  # fmt: skip
-    text = DOCS.read_text(encoding="utf-8")
-    block = "<!-- chat-bench -->\n" + "\n".join(lines) + "\n<!-- /chat-bench -->"
-    if "<!-- chat-bench -->" in text:
-        text = re.sub(r"<!-- chat-bench -->.*<!-- /chat-bench -->", block, text, flags=re.S)
-    else:
-        text += "\n## Live chat (issue 15)\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    write_section("chat-bench", "Live chat (issue 15)", "\n".join(lines))
 
 
 def main() -> None:

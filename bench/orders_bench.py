@@ -33,10 +33,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchdb import PG_SERVER, recreate_database, setup_django
+from benchdb import PG_SERVER, recreate_database, setup_django, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "orders-latest.json"
 DATABASE = os.environ.get("MERCATO_BENCH_DB", "mercato_orders_bench")
 BATCH = 1000
@@ -537,13 +536,7 @@ def write_docs(result: dict, command: str) -> None:
             "",
         ]
     lines.append("Raw figures: `bench/results/orders-latest.json`.")
-    text = DOCS.read_text(encoding="utf-8")
-    block = "<!-- orders-bench -->\n" + "\n".join(lines) + "\n<!-- /orders-bench -->"
-    if "<!-- orders-bench -->" in text:
-        text = re.sub(r"<!-- orders-bench -->.*<!-- /orders-bench -->", block, text, flags=re.S)
-    else:
-        text += "\n## Order processing (issue 13)\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    write_section("orders-bench", "Order processing (issue 13)", "\n".join(lines))
 
 
 def main() -> None:

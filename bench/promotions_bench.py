@@ -21,18 +21,16 @@ import argparse
 import json
 import logging
 import os
-import re
 import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchdb import recreate_database, setup_django
+from benchdb import recreate_database, setup_django, write_section
 from orders_bench import machine
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "promotions-latest.json"
 
 
@@ -171,15 +169,9 @@ def write_docs(result: dict, command: str) -> None:
         f"¥{result['discount_total']}, total ¥{result['total']}.", "",
         "Raw figures: `bench/results/promotions-latest.json`.",
     ]  # fmt: skip
-    text = DOCS.read_text(encoding="utf-8")
-    block = "<!-- promotions-bench -->\n" + "\n".join(lines) + "\n<!-- /promotions-bench -->"
-    if "<!-- promotions-bench -->" in text:
-        text = re.sub(
-            r"<!-- promotions-bench -->.*<!-- /promotions-bench -->", block, text, flags=re.S
-        )
-    else:
-        text += "\n## Checkout totals with promotions (issue 16)\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    write_section(
+        "promotions-bench", "Checkout totals with promotions (issue 16)", "\n".join(lines)
+    )
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -24,10 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from benchdb import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "rebalance-latest.json"
 RUNS = 5
 PROVINCES = [
@@ -113,15 +112,9 @@ def write_docs(r: dict, command: str) -> None:
         f"{r['units_short_after']:,}. Database reads of `rebalance.suggest` not included.",
         "", "Raw figures: `bench/results/rebalance-latest.json`.",
     ]  # fmt: skip
-    text = DOCS.read_text(encoding="utf-8")
-    block = "<!-- rebalance-bench -->\n" + "\n".join(lines) + "\n<!-- /rebalance-bench -->"
-    if "<!-- rebalance-bench -->" in text:
-        text = re.sub(
-            r"<!-- rebalance-bench -->.*<!-- /rebalance-bench -->", block, text, flags=re.S
-        )
-    else:
-        text += "\n## Rebalancing between warehouses (issue 14 part 7)\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    write_section(
+        "rebalance-bench", "Rebalancing between warehouses (issue 14 part 7)", "\n".join(lines)
+    )
 
 
 if __name__ == "__main__":

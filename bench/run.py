@@ -42,6 +42,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchdb import replace_section
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 DOCS = ROOT / "docs" / "performance.md"
@@ -489,15 +491,6 @@ def write_svg(
     parts.append("</svg>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts) + "\n")
-
-
-def replace_section(text: str, name: str, body: str) -> str:
-    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-    section = f"{start}\n{body.rstrip()}\n{end}"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        return head + section + rest.split(end, 1)[1]
-    return text.rstrip("\n") + "\n\n" + section + "\n"
 
 
 def _answers(status: dict) -> str:

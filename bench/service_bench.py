@@ -24,11 +24,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchdb import recreate_database, setup_django
+from benchdb import recreate_database, setup_django, write_section
 from orders_bench import copy_rows, machine, reset_sequence
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "service-latest.json"
 RUNS = 7
 
@@ -246,13 +245,7 @@ def write_docs(result: dict, command: str) -> None:
     for label, q in lookup.items():
         lines.append(f"| {label} | {q['ms_median']} | {q['ms_max']} |")
     lines += ["", "Raw figures: `bench/results/service-latest.json`."]
-    text = DOCS.read_text(encoding="utf-8")
-    block = "<!-- service-bench -->\n" + "\n".join(lines) + "\n<!-- /service-bench -->"
-    if "<!-- service-bench -->" in text:
-        text = re.sub(r"<!-- service-bench -->.*<!-- /service-bench -->", block, text, flags=re.S)
-    else:
-        text += "\n## Customer service (issue 15)\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    write_section("service-bench", "Customer service (issue 15)", "\n".join(lines))
 
 
 def main() -> None:
