@@ -144,7 +144,6 @@ def bench_tickets() -> dict:
     from django.test import Client
     from django.urls import reverse
 
-    from mercato.core.pagination import CappedPaginator
     from mercato.service import selectors
     from mercato.staff import services as staff_services
 
@@ -165,7 +164,10 @@ def bench_tickets() -> dict:
         "status + category": {"status": "pending", "category": "delivery"},
         "closed + complaint": {"status": "closed", "category": "complaint"},
     }
-    lead = staff_services.create_staff(
+    from django.contrib.auth import get_user_model
+
+    lead = get_user_model().objects.filter(username="bench-lead").first()  # --reuse-db
+    lead = lead or staff_services.create_staff(
         actor=None, username="bench-lead", password="pass-1234-word", department_code="service",
         employee_no="EBENCH0001", display_name="bench-lead", role_codes=["service_lead"],
     ).user  # fmt: skip
@@ -176,11 +178,8 @@ def bench_tickets() -> dict:
     for label, data in filters.items():
 
         def page(data=data):
-            paginator = CappedPaginator(
-                selectors.ticket_list(filters=data), selectors.LIST_PAGE_SIZE
-            )
-            current = paginator.get_page(1)
-            return len(list(current.object_list)), paginator.count
+            current = selectors.ticket_page(filters=data, number=1)
+            return len(list(current.object_list)), current.paginator.count
 
         def whole_page(data=data):
             query = {k: ("on" if v is True else v) for k, v in data.items()}
@@ -253,9 +252,11 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--reuse-db", action="store_true", help="seeded by an earlier run")
     args = parser.parse_args()
     name = os.environ.get("MERCATO_BENCH_DB", "mercato_service_bench")
-    recreate_database(name)
+    if not args.reuse_db:
+        recreate_database(name)
     setup_django(
         name,
         without=("REDIS_URL", "CELERY_BROKER_URL"),
@@ -267,7 +268,7 @@ def main() -> None:
     from mercato.service.models import OPEN_STATUSES, Ticket
     from mercato.service.selectors import breached_q
 
-    seeded = seed(args.tickets, args.customers)
+    seeded = {"customers": args.customers} if args.reuse_db else seed(args.tickets, args.customers)
     result = {
         "at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "ticket_count": Ticket.objects.count(),

@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from mercato.core.errors import DomainError
-from mercato.core.pagination import CappedPaginator
 from mercato.customers.models import Customer
 from mercato.service import knowledge, selectors, services, sla
 from mercato.service.models import (
@@ -83,8 +82,7 @@ class TicketFilterForm(forms.Form):
 def ticket_list(request):
     form = TicketFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    queryset = selectors.ticket_list(filters=filters)
-    page = CappedPaginator(queryset, selectors.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.ticket_page(filters=filters, number=request.GET.get("page"))
     now = timezone.now()
     rows = [
         (t, sla.first_response_timer(t, now=now), sla.resolution_timer(t, now=now))

@@ -4,13 +4,15 @@ customers by phone for a caller, and an agent's counts for the workspace's home.
 import re
 
 from django.contrib.auth import get_user_model
+from django.core.paginator import Page
 from django.db import connection
 from django.db.models import CharField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from mercato.catalog.bulk import any_of
 from mercato.core.db import planned_for_each_value
-from mercato.core.pagination import COUNT_CAP
+from mercato.core.pagination import COUNT_CAP, CappedPaginator, ListedPaginator
 from mercato.customers.models import Customer
 from mercato.customers.phones import normalize_cn_mobile
 from mercato.orders.models import Order
@@ -44,12 +46,28 @@ def breached_q(now, prefix: str = "") -> Q:
 def ticket_list(*, filters: dict | None = None, now=None) -> QuerySet[Ticket]:
     """Tickets, newest first, narrowed by any of: status, queue (id), assignee (id, or
     "none"), category, priority, channel, breached (True), q (number, phone, email or
-    subject words), tag."""
-    filters = filters or {}
-    now = now or timezone.now()
-    queryset = Ticket.objects.select_related("queue", "assignee", "customer").prefetch_related(
-        "tags"
-    )
+    subject words; subject words: the newest COUNT_CAP + 1 matches), tag."""
+    queryset, ids = _narrowed(filters or {}, now or timezone.now())
+    return queryset if ids is None else queryset.filter(any_of("pk", ids))
+
+
+def ticket_page(
+    *, filters: dict | None = None, number=1, per_page: int = LIST_PAGE_SIZE, now=None
+) -> Page:
+    """Page `number` of ticket_list (a number out of range gives the last page), its
+    paginator's count capped at COUNT_CAP + 1. A search by subject words has read the
+    matches' ids already: the page reads its own rows by id and the count is theirs."""
+    queryset, ids = _narrowed(filters or {}, now or timezone.now())
+    if ids is None:
+        return CappedPaginator(queryset, per_page).get_page(number)
+    return ListedPaginator(ids, queryset, per_page).get_page(number)
+
+
+def _narrowed(filters: dict, now) -> tuple[QuerySet[Ticket], list[int] | None]:
+    """The list's tickets in its order, and for a search by subject words the ids of the
+    newest COUNT_CAP + 1 matches in that order (the queryset is then not narrowed by the
+    words: the ids are)."""
+    queryset = Ticket.objects.all()
     for name in ("status", "category", "priority", "channel"):
         if filters.get(name):
             queryset = queryset.filter(**{name: filters[name]})
@@ -64,30 +82,36 @@ def ticket_list(*, filters: dict | None = None, now=None) -> QuerySet[Ticket]:
         queryset = queryset.filter(breached_q(now))
     if filters.get("tag"):
         queryset = queryset.filter(tags__name=filters["tag"])
-    queryset = search_text(queryset, str(filters.get("q") or ""))
-    return queryset.order_by("-created_at", "-id")
+    queryset, ids = search_text(queryset, str(filters.get("q") or ""))
+    listed = (
+        queryset.select_related("queue", "assignee", "customer")
+        .prefetch_related("tags")
+        .order_by("-created_at", "-id")
+    )
+    return listed, ids
 
 
-def search_text(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+def search_text(queryset: QuerySet[Ticket], text: str) -> tuple[QuerySet[Ticket], list | None]:
     """One box for what an agent types, read as what it looks like, so each is one indexed
     look-up over a million tickets: a ticket number (TK…), a phone number (any format
     phonenumbers reads), an email address, a contact's name, else words of the subject
-    (through a trigram index on PostgreSQL)."""
+    (through a trigram index on PostgreSQL). Words give the ids of the newest matches
+    (see _subject_words) beside the queryset; the rest give None."""
     text = text.strip()
     if not text:
-        return queryset
+        return queryset, None
     if TICKET_NUMBER.fullmatch(text):
-        return queryset.filter(number=text.upper())
+        return queryset.filter(number=text.upper()), None
     if PHONE_LIKE.fullmatch(text):
         mobile = normalize_cn_mobile(text)
-        return queryset.filter(contact_phone=mobile or text)  # a landline is kept as written
+        return queryset.filter(contact_phone=mobile or text), None  # a landline as written
     if "@" in text:
-        return queryset.filter(contact_email__iexact=text)
+        return queryset.filter(contact_email__iexact=text), None
     # A contact's name first, then the subject's words: one OR of the two hides from
     # PostgreSQL how few rows the words match, and it scans the table newest first.
     if Ticket.objects.filter(contact_name=text).exists():
-        return queryset.filter(contact_name=text)
-    return _subject_words(queryset, text)
+        return queryset.filter(contact_name=text), None
+    return queryset, _subject_words(queryset, text)
 
 
 # PostgreSQL: the subject in upper case with every Chinese character spaced as a word of
@@ -109,26 +133,20 @@ def _words_q(text: str) -> Q:
     return Q(subject__icontains=text)
 
 
-def _subject_words(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
-    """The tickets whose subject holds `text`. The newest COUNT_CAP + 1 matches are read
-    first, planned for these words (a rare word through the trigram index, a common one
-    in the list's order, where its matches come at once): a few become a list of ids;
-    more than a count shows become the words matched since the oldest of them, which
-    PostgreSQL reads off the list's index however it planned the statement."""
-    words = _words_q(text)
+def _subject_words(queryset: QuerySet[Ticket], text: str) -> list[int]:
+    """The ids of the newest COUNT_CAP + 1 tickets of `queryset` whose subject holds
+    `text`, newest first, read with the statement planned for these words: a rare word
+    through the trigram index, a common one in the list's order, where its matches come
+    at once. Past COUNT_CAP the list says "more than"; the rows themselves are read a
+    page at a time by id."""
     matches = (
-        Ticket.objects.alias(subject_spaced=SPACED_SUBJECT)
-        .filter(words)
+        queryset.alias(subject_spaced=SPACED_SUBJECT)
+        .filter(_words_q(text))
         .order_by("-created_at", "-id")
-        .values_list("pk", "created_at")[: COUNT_CAP + 1]
+        .values_list("pk", flat=True)[: COUNT_CAP + 1]
     )
     with planned_for_each_value():
-        found = list(matches)
-    if len(found) > COUNT_CAP:
-        # The matches are many, so they are dense since the oldest of them: the plain
-        # match (the same tickets, a shorter text to read) over that stretch of the list.
-        return queryset.filter(subject__icontains=text, created_at__gte=found[-1][1])
-    return queryset.filter(pk__in=[pk for pk, _ in found])
+        return list(matches)
 
 
 def ticket_id(*, number: str) -> int | None:

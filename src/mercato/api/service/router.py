@@ -10,7 +10,7 @@ from mercato.api.auth import staff_auth
 from mercato.api.schemas import responses
 from mercato.core import masking
 from mercato.core.errors import NotFound, ValidationFailed
-from mercato.core.pagination import COUNT_CAP, CappedPaginator
+from mercato.core.pagination import COUNT_CAP
 from mercato.core.permissions import require_perm
 from mercato.service import selectors, services, sla, story
 from mercato.service.models import Channel, Priority, TicketCategory, TicketStatus
@@ -123,8 +123,8 @@ def list_tickets(
     request, filters: Query[TicketFilterIn], page: int = Query(1, ge=1, le=10_000)
 ):  # fmt: skip
     require_perm(request.auth, VIEW)
-    paginator = CappedPaginator(selectors.ticket_list(filters=_filters(filters)), PAGE_SIZE)
-    current = paginator.get_page(page)
+    current = selectors.ticket_page(filters=_filters(filters), number=page, per_page=PAGE_SIZE)
+    paginator = current.paginator
     now = timezone.now()
     return {
         "count": min(paginator.count, COUNT_CAP),

@@ -76,3 +76,32 @@ def test_words_match_anywhere_in_the_subject_newest_first(agent, monkeypatch):
     assert numbers("屏幕 碎") == set()  # words are matched as typed, spaces too
     monkeypatch.setattr(selectors, "COUNT_CAP", 1)  # more matches than a count shows
     assert [t.number for t in ticket_list(filters={"q": "iphone"})] == [newer.number, older.number]
+
+
+def test_a_common_word_pages_by_the_ids_it_found(agent, monkeypatch, django_assert_num_queries):
+    """Words found in more subjects than the count shows: the search reads the newest
+    matches' ids once; the count is theirs ("more than") and each page reads its own rows
+    by id, so the words are not searched again for the count and again for the page."""
+    from mercato.service import selectors
+
+    returns = [make_ticket(actor=agent, subject=f"退货进度 {n}") for n in range(5)]
+    make_ticket(actor=agent, subject="发票抬头写错了")
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    # the contact's name, the matches' ids, the page's rows, their tags
+    with django_assert_num_queries(4):
+        page = selectors.ticket_page(filters={"q": "退货"}, number=1, per_page=2)
+        first = [t.number for t in page.object_list]
+    assert first == [returns[4].number, returns[3].number]
+    assert page.paginator.count == 4 and page.paginator.capped  # "more than 3"
+    second = selectors.ticket_page(filters={"q": "退货"}, number=2, per_page=2)
+    assert [t.number for t in second.object_list] == [returns[2].number, returns[1].number]
+    # A page past the end is the last one; other filters narrow the words' matches.
+    last = selectors.ticket_page(filters={"q": "退货"}, number=99, per_page=2)
+    assert last.number == 2
+    assert [t.number for t in last.object_list] == [returns[2].number, returns[1].number]
+    returns[0].status = "closed"
+    returns[0].save(update_fields=["status"])
+    closed = selectors.ticket_page(filters={"q": "退货", "status": "closed"}, number=1)
+    assert [t.number for t in closed.object_list] == [returns[0].number]
+    assert closed.paginator.count == 1 and not closed.paginator.capped
