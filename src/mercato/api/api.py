@@ -14,6 +14,7 @@ from .procurement.router import router as procurement_router
 from .promotions.router import router as promotions_router
 from .reviews.router import router as reviews_router
 from .service.callbacks import router as service_callbacks_router
+from .service.knowledge import router as service_knowledge_router
 from .service.router import router as service_router
 from .tokens import router as tokens_router
 
@@ -34,6 +35,7 @@ api.add_router("/staff", tokens_router)
 api.add_router("/staff", console_router)
 api.add_router("/staff", service_router)
 api.add_router("/staff", service_callbacks_router)
+api.add_router("/staff", service_knowledge_router)
 api.add_router("/staff", procurement_router)
 api.add_router("/staff", promotions_router)
 api.add_router("/carriers", carriers_router)

@@ -23,7 +23,6 @@ from .messages_i18n import act, add_errors_to_form
 
 READ, EDIT = "service.view_article", knowledge.EDIT
 TAKE, SCORES = training.TAKE, training.SCORES
-LIST_LIMIT = 100
 
 
 class ArticleSearchForm(forms.Form):
@@ -47,20 +46,12 @@ def article_list(request):
     editor = request.user.has_perm(EDIT)
     form = ArticleSearchForm(request.GET or None, editor=editor)
     data = form.cleaned_data if form.is_valid() else {}
-    statuses = [ArticleStatus.PUBLISHED]
-    if editor:
-        statuses = [data["status"]] if data.get("status") else ArticleStatus.values
     query = (data.get("q") or "").strip()
-    if query:
-        articles = knowledge.search_articles(query, statuses=statuses, limit=LIST_LIMIT)
-        if data.get("category"):
-            articles = [a for a in articles if a.category_id == data["category"].pk]
-    else:
-        queryset = Article.objects.filter(status__in=statuses).select_related("current", "category")
-        if data.get("category"):
-            queryset = queryset.filter(category=data["category"])
-        ordered = queryset.order_by("category__position", "category__name", "-updated_at")
-        articles = list(ordered[:LIST_LIMIT])
+    category = data.get("category")
+    articles = knowledge.article_list(
+        user=request.user, query=query, category_id=category.pk if category else None,
+        status=data.get("status") or "",
+    )  # fmt: skip
     return render(
         request,
         "backoffice/service/kb_list.html",
@@ -69,13 +60,8 @@ def article_list(request):
 
 
 def _article(pk: int, user) -> Article:
-    article = (
-        Article.objects.select_related("current__author", "category")
-        .prefetch_related("versions__author")
-        .filter(pk=pk)
-        .first()
-    )
-    if article is None or (article.status != ArticleStatus.PUBLISHED and not user.has_perm(EDIT)):
+    article = knowledge.readable_article(user=user, article_id=pk)
+    if article is None:
         raise Http404("No such article")
     return article
 

@@ -428,6 +428,40 @@ def suggest_articles(text, limit=5) -> list[Article]:
     return articles_in_order([h.article_id for h in hits[: max(int(limit), 0)]])
 
 
+LIST_LIMIT = 100
+
+
+def article_list(*, user, query: str = "", category_id=None, status: str = "") -> list[Article]:
+    """The articles `user` may read (agents: published ones; editors: any, or `status`),
+    at most LIST_LIMIT: for a search query the best first, else by category, newest first."""
+    statuses = [A.PUBLISHED]
+    if user.has_perm(EDIT):
+        statuses = [status] if status else A.values
+    query = (query or "").strip()
+    if query:
+        found = search_articles(query, statuses=statuses, limit=LIST_LIMIT)
+        return [a for a in found if not category_id or a.category_id == int(category_id)]
+    articles = Article.objects.filter(status__in=statuses).select_related("current", "category")
+    if category_id:
+        articles = articles.filter(category_id=category_id)
+    ordered = articles.order_by("category__position", "category__name", "-updated_at")
+    return list(ordered[:LIST_LIMIT])
+
+
+def readable_article(*, user, article_id) -> Article | None:
+    """One article with its versions (and their authors), None when there is none or
+    `user` may not read it (an agent reads published articles only)."""
+    article = (
+        Article.objects.select_related("current__author", "category")
+        .prefetch_related("versions__author")
+        .filter(pk=article_id)
+        .first()
+    )
+    if article is None or (article.status != A.PUBLISHED and not user.has_perm(EDIT)):
+        return None
+    return article
+
+
 def ticket_text(ticket) -> str:
     """What a ticket is about: its subject and the customer's messages (from the
     prefetched thread, no query when `ticket.messages` is prefetched)."""
