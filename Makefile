@@ -1,4 +1,4 @@
-# Mercato: `make demo` runs the shop with demo data (web, worker and beat), `make test` runs
+# Mercato: `make demo` runs the shop with demo data (web, chat, worker and beat), `make test` runs
 # the tests.
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -25,6 +25,9 @@ install: $(VENV)/.installed
 # unless switched on, and a process without DEBUG refuses it unless told it is unsafe.
 demo run: export MERCATO_PAYMENT_METHODS ?= cod,sandbox
 demo: export MERCATO_UNSAFE_ALLOW_SANDBOX ?= 1
+# The pages open the live chat's sockets on the Procfile's chat process, which honcho puts
+# on the port after web's (PORT + 100).
+demo: export MERCATO_CHAT_SOCKET_URL ?= ws://$(HOST):$(shell echo $$(($(PORT) + 100)))
 
 demo: install
 	$(BIN)/mercato migrate --noinput -v0
@@ -33,7 +36,7 @@ demo: install
 	$(BIN)/mercato rebuild_search_index
 	$(BIN)/mercato collectstatic --noinput -v0
 	$(BIN)/mercato demo_info --url http://$(HOST):$(PORT)
-	@# web, Celery worker and beat (Procfile) on the embedded broker and cache (demo.env)
+	@# web, chat, Celery worker and beat (Procfile) on the embedded broker and cache (demo.env)
 	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) $(BIN)/honcho -f Procfile -e demo.env start -p $(PORT)
 
 run: install

@@ -176,8 +176,9 @@ SESSION_ENGINE = "mercato.core.sessions"
 # Live chat (service/consumers.py): the channel layer carries a conversation's messages
 # between the server processes its shopper and agent are connected to. Redis in production;
 # without REDIS_URL, in-memory, which reaches only the sockets of one process (so `make demo`
-# runs one web process, demo.env). A socket's queue holds 1,000 events (channels' default,
-# 100, dropped "taken" notices when many conversations were accepted at once).
+# runs one chat process, the Procfile's `chat`). A socket's queue holds 1,000 events
+# (channels' default, 100, dropped "taken" notices when many conversations were accepted
+# at once).
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -193,6 +194,13 @@ else:
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     }
+
+# Where the pages open the live chat's sockets: empty, the page's own host (a proxy sends
+# /ws/ to the ASGI service); else the ASGI process's own address, e.g. ws://127.0.0.1:8100
+# (`make demo`: the pages are served by gunicorn's WSGI workers, the sockets by the
+# Procfile's `chat` process on the next port). The pages may connect there (CSP below).
+# A bad value stops the start (system check service.E001).
+CHAT_SOCKET_URL = env.str("MERCATO_CHAT_SOCKET_URL", default="").rstrip("/")
 
 # Database timeouts per kind of process, in milliseconds (core.db.use_timeouts): a web
 # request never waits long for a row another holds (it answers 503 "busy, try again"
@@ -503,6 +511,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "script-src": ["'self'"],
         "frame-ancestors": ["'none'"],
+        "connect-src": ["'self'", *([CHAT_SOCKET_URL] if CHAT_SOCKET_URL else [])],
     },
 }
 

@@ -6,13 +6,16 @@ is cancelled by the worker (its timer, queued by the web side through the broker
 beat's sweep (an order whose timer was lost), with no Redis or RabbitMQ involved.
 """
 
+import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +23,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 from honcho.environ import parse as parse_env_file
+from websockets.sync.client import connect as ws_connect
 
 from mercato.orders.models import Order, OrderStatus
 from mercato.testing.factories import make_order
@@ -80,10 +84,11 @@ class Processes:
     """`honcho -f Procfile -e demo.env start <names>`, as make demo runs it, in a process
     group of its own that the test stops."""
 
-    def __init__(self, state, *names):
+    def __init__(self, state, *names, port: int | None = None):
         self.log = state["dir"] / f"honcho-{'-'.join(names)}.log"
+        ports = ["-p", str(port)] if port else []
         self.proc = subprocess.Popen(
-            [str(BIN / "honcho"), "-f", "Procfile", "-e", "demo.env", "start", *names],
+            [str(BIN / "honcho"), "-f", "Procfile", "-e", "demo.env", "start", *ports, *names],
             cwd=REPO,
             env=state["env"],
             stdout=self.log.open("w"),
@@ -170,12 +175,13 @@ def test_demo_cancels_expired_unpaid_orders_through_worker_and_beat(state):
     assert "sweep_expired_orders_task" in worker.log.read_text()
 
 
-def test_make_demo_starts_web_worker_and_beat_with_the_demo_env():
+def test_make_demo_starts_web_chat_worker_and_beat_with_the_demo_env():
     """`make demo` ends by starting every Procfile process through honcho with demo.env:
-    web, worker and beat; demo.env names the embedded broker and a shared cache."""
+    web, chat, worker and beat; demo.env names the embedded broker and a shared cache, and
+    the pages are told where the chat process is (the port after web's)."""
     procfile = (REPO / "Procfile").read_text()
     names = [line.split(":", 1)[0] for line in procfile.splitlines() if line[:1].isalpha()]
-    assert names == ["web", "worker", "beat"]
+    assert names == ["web", "chat", "worker", "beat"]
     dry_run = subprocess.run(
         ["make", "--no-print-directory", "-n", "demo"],
         cwd=REPO,
@@ -185,8 +191,67 @@ def test_make_demo_starts_web_worker_and_beat_with_the_demo_env():
     ).stdout
     last = dry_run.strip().splitlines()[-1]
     assert "honcho -f Procfile -e demo.env start -p 8000" in last  # every process
-    assert demo_env() == {
-        "CELERY_BROKER_URL": "filesystem://",
-        "CACHE_URL": "filecache://",
-        "WEB_CONCURRENCY": "1",  # the live chat's in-memory channel layer is one process
-    }
+    assert demo_env() == {"CELERY_BROKER_URL": "filesystem://", "CACHE_URL": "filecache://"}
+    told = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-p", "demo"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    # honcho's port for the chat process, the second in the Procfile (the test below)
+    assert "demo: MERCATO_CHAT_SOCKET_URL = ws://$(HOST):$(shell echo $$(($(PORT) + 100)))" in told
+
+
+def free_base_port() -> int:
+    """A port free with the one a hundred above it (honcho's port for the next process)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + 100 < 65536:
+            with socket.socket() as upper:
+                try:
+                    upper.bind(("127.0.0.1", base + 100))
+                except OSError:
+                    continue
+            return base
+    raise AssertionError("no free pair of ports")
+
+
+@pytest.mark.slow
+def test_the_demos_pages_open_their_chat_sockets_on_the_chat_process(state):
+    """`make demo` serves the pages from `web` (WSGI workers) and the live chat from `chat`
+    (one ASGI worker, honcho's next port): a shop page names the chat process's address
+    and lets the browser connect there, and a shopper's session from the web process is
+    the chat process's too (the socket is ready, and a conversation opens)."""
+    hand_over(state)
+    base = free_base_port()
+    chat_url = f"ws://127.0.0.1:{base + 100}"
+    state["env"].update({"HOST": "127.0.0.1", "MERCATO_CHAT_SOCKET_URL": chat_url})
+    processes = Processes(state, "web", "chat", port=base)
+    shop = f"http://127.0.0.1:{base}"
+    try:
+
+        def answers() -> bool:
+            try:
+                return urllib.request.urlopen(f"{shop}/", timeout=5).status == 200  # noqa: S310
+            except OSError:
+                return False
+
+        processes.wait_until(answers, "the web process did not answer")
+        page = urllib.request.urlopen(f"{shop}/", timeout=10)  # noqa: S310
+        body = page.read().decode()
+        assert f'data-socket="{chat_url}/ws/chat/"' in body
+        assert chat_url in page.headers["Content-Security-Policy"]  # connect-src
+        session = urllib.request.urlopen(f"{shop}/chat/session/", timeout=10)  # noqa: S310
+        cookie = session.headers["Set-Cookie"].split(";", 1)[0]
+        with ws_connect(
+            f"{chat_url}/ws/chat/", origin=shop, additional_headers={"Cookie": cookie},
+            open_timeout=30,
+        ) as sock:  # fmt: skip
+            assert json.loads(sock.recv(timeout=30))["type"] == "ready"
+            sock.send(json.dumps({
+                "type": "open", "name": "王芳", "contact": "13800138000", "body": "你好",
+            }))  # fmt: skip
+            opened = json.loads(sock.recv(timeout=30))
+            assert opened["type"] == "conversation", opened
+    finally:
+        processes.stop()

@@ -260,3 +260,20 @@ def test_canned_replies_offer_the_knowledge_base_first(make_staff):
         "title": "七天无理由退货", "body": "签收后七天内可申请无理由退货，商品需保持完好。",
     }  # fmt: skip
     assert "退货草稿" not in [r["title"] for r in replies] and len(replies) == 5
+
+
+def test_the_chat_socket_address_is_the_pages_own_host_or_a_valid_one(settings):
+    """The pages open sockets on their own host unless MERCATO_CHAT_SOCKET_URL names the
+    chat process (make demo); a value a browser cannot open stops the start."""
+    from django.template import Context, Template
+
+    from mercato.service.apps import check_chat_socket_url
+
+    tag = Template("{% load chat %}{% chat_socket '/ws/chat/' %}")
+    assert tag.render(Context()) == "/ws/chat/" and check_chat_socket_url() == []
+    settings.CHAT_SOCKET_URL = "ws://127.0.0.1:8100"
+    assert tag.render(Context()) == "ws://127.0.0.1:8100/ws/chat/"
+    assert check_chat_socket_url() == []
+    for bad in ("http://127.0.0.1:8100", "ws://127.0.0.1:8100/ws", "127.0.0.1:8100"):
+        settings.CHAT_SOCKET_URL = bad
+        assert [e.id for e in check_chat_socket_url()] == ["service.E001"], bad

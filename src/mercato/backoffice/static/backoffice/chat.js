@@ -189,7 +189,8 @@
 
   const connect = () => {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(scheme + location.host + root.dataset.socket);
+    const socket = root.dataset.socket; // a path, or a whole ws:// address (make demo)
+    ws = new WebSocket(/^wss?:/.test(socket) ? socket : scheme + location.host + socket);
     ws.onopen = () => {
       retry = 1000;
       state.textContent = t("Online");

@@ -78,7 +78,8 @@
       .then(function (who) {
         root.querySelector(".chat-guest").hidden = who.member;
         var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-        ws = new WebSocket(scheme + location.host + root.dataset.socket);
+        var socket = root.dataset.socket;  // a path, or a whole ws:// address (make demo)
+        ws = new WebSocket(/^wss?:/.test(socket) ? socket : scheme + location.host + socket);
         ws.onopen = function () { retry = 1000; error.textContent = ""; };
         ws.onmessage = function (e) { onFrame(JSON.parse(e.data)); };
         ws.onclose = function (e) {
