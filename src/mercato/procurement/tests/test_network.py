@@ -77,7 +77,7 @@ def test_hand_computed_case():
 
 def test_a_province_without_any_lane_is_refused():
     cost = np.array([[5, np.inf], [6, np.inf]])
-    with pytest.raises(network.NoWarehouse, match="no warehouse"):
+    with pytest.raises(network.NoWarehouse, match="没有任何仓库能够发货"):
         network.solve([1, 1], cost, np.ones((2, 2)), weight=1)
 
 
@@ -165,7 +165,7 @@ def test_a_buyer_without_the_lead_role_cannot_apply(network_shop, make_staff):
 
 
 def test_no_active_warehouse_is_a_clear_message(db):
-    with pytest.raises(network.NoWarehouse, match="no active warehouse"):
+    with pytest.raises(network.NoWarehouse, match="没有启用的仓库"):
         network.plan_network()
 
 
