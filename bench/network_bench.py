@@ -17,11 +17,8 @@ No database: the carriers' book is built from the data file in memory. Median of
 Each result is checked against the constraints (one warehouse per province, caps kept).
 """
 
-import argparse
 import json
 import os
-import platform
-import re
 import statistics
 import sys
 import time
@@ -33,19 +30,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+from benchdb import finish, replace_docs_block, solver_bench_args, solver_machine  # noqa: E402
+
 DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "network-latest.json"
 RUNS = 5
 SITES = ["上海市", "广东省", "北京市", "四川省", "湖北省", "陕西省", "辽宁省",
          "新疆维吾尔自治区", "山东省", "云南省", "河南省", "福建省"]  # fmt: skip
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.machine()
 
 
 def carrier_book():
@@ -70,14 +61,7 @@ def carrier_book():
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--no-docs", action="store_true")
-    args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mercato.settings")
-    import django
-
-    django.setup()
+    args = solver_bench_args()
     from mercato.core.regions import mainland_provinces
     from mercato.procurement import network
 
@@ -127,17 +111,9 @@ def main() -> None:
         "rows": rows,
         "orders": int(orders.sum()),
         "load": open("/proc/loadavg").read().strip() if os.path.exists("/proc/loadavg") else "",
-        "machine": (
-            f"{os.cpu_count()} CPUs ({cpu_model()}), shared with other helpers' work; Python "
-            f"{platform.python_version()}, NumPy {np.__version__}, "
-            f"SciPy {__import__('scipy').__version__} (HiGHS)"
-        ),
+        "machine": solver_machine(),
     }
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    if not args.no_docs:
-        write_docs(result, "python bench/network_bench.py " + " ".join(sys.argv[1:]))
+    finish(result, results=RESULTS, write_docs=write_docs, no_docs=args.no_docs)
 
 
 def write_docs(r: dict, command: str) -> None:
@@ -164,13 +140,7 @@ def write_docs(r: dict, command: str) -> None:
             "so these are upper bounds; to be measured again on a quiet machine.",
         ]  # fmt: skip
     lines += ["", "Raw figures: `bench/results/network-latest.json`."]
-    text = DOCS.read_text(encoding="utf-8")
-    block = "<!-- network-bench -->\n" + "\n".join(lines) + "\n<!-- /network-bench -->"
-    if "<!-- network-bench -->" in text:
-        text = re.sub(r"<!-- network-bench -->.*<!-- /network-bench -->", block, text, flags=re.S)
-    else:
-        text += "\n## Warehouse network planning (issue 14 part 8)\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    replace_docs_block(DOCS, "network-bench", "Warehouse network planning (issue 14 part 8)", lines)
 
 
 if __name__ == "__main__":

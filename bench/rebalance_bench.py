@@ -12,11 +12,6 @@ this figure. Median of 5 runs. Each SKU's result is checked: no warehouse gives 
 target or receives above it.
 """
 
-import argparse
-import json
-import os
-import platform
-import re
 import statistics
 import sys
 import time
@@ -27,6 +22,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+from benchdb import finish, replace_docs_block, solver_bench_args, solver_machine  # noqa: E402
+
 DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "rebalance-latest.json"
 RUNS = 5
@@ -43,15 +40,7 @@ PROVINCES = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--skus", type=int, default=5000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--no-docs", action="store_true")
-    args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mercato.settings")
-    import django
-
-    django.setup()
+    args = solver_bench_args(skus=5000)
     from mercato.procurement import rebalance
 
     rng = np.random.default_rng(args.seed)
@@ -89,17 +78,9 @@ def main() -> None:
         "transport_cost": round(float((moves * cost).sum()), 2),
         "units_short_before": short_before,
         "units_short_after": short_after,
-        "machine": (
-            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} when the run ended "
-            f"(shared with other work); Python {platform.python_version()}, "
-            f"NumPy {np.__version__}, SciPy {__import__('scipy').__version__}"
-        ),
+        "machine": solver_machine(),
     }
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    if not args.no_docs:
-        write_docs(result, "python bench/rebalance_bench.py " + " ".join(sys.argv[1:]))
+    finish(result, results=RESULTS, write_docs=write_docs, no_docs=args.no_docs)
 
 
 def write_docs(r: dict, command: str) -> None:
@@ -113,15 +94,9 @@ def write_docs(r: dict, command: str) -> None:
         f"{r['units_short_after']:,}. Database reads of `rebalance.suggest` not included.",
         "", "Raw figures: `bench/results/rebalance-latest.json`.",
     ]  # fmt: skip
-    text = DOCS.read_text(encoding="utf-8")
-    block = "<!-- rebalance-bench -->\n" + "\n".join(lines) + "\n<!-- /rebalance-bench -->"
-    if "<!-- rebalance-bench -->" in text:
-        text = re.sub(
-            r"<!-- rebalance-bench -->.*<!-- /rebalance-bench -->", block, text, flags=re.S
-        )
-    else:
-        text += "\n## Rebalancing between warehouses (issue 14 part 7)\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    replace_docs_block(
+        DOCS, "rebalance-bench", "Rebalancing between warehouses (issue 14 part 7)", lines
+    )
 
 
 if __name__ == "__main__":
