@@ -54,3 +54,60 @@ def write_section(name: str, heading: str, body: str) -> None:
     """A bench's figures into its own section of docs/performance.md."""
     text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Performance\n"
     DOCS.write_text(replace_section(text, name, body, heading), encoding="utf-8")
+
+
+def save_results(path: Path, result: dict) -> None:
+    """Print a benchmark's figures and keep them as bench/results/<name>-latest.json."""
+    import json
+
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    print(text)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text + "\n")
+
+
+def solver_machine() -> str:
+    """The machine line of the scipy benches: CPUs and their model, the load when the run
+    ended, the Python, NumPy and SciPy versions."""
+    import platform
+
+    import numpy
+    import scipy
+
+    model = platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (
+        f"{os.cpu_count()} CPUs ({model}), load average {os.getloadavg()[0]:.1f} when the run "
+        f"ended (shared with other work); Python {platform.python_version()}, "
+        f"NumPy {numpy.__version__}, SciPy {scipy.__version__} (HiGHS)"
+    )
+
+
+def finish(result: dict, *, results: Path, write_docs, no_docs: bool) -> None:
+    """Save the figures; unless `no_docs`, write them to docs/performance.md with the
+    command that produced them."""
+    save_results(results, result)
+    if not no_docs:
+        script = Path(sys.argv[0]).name
+        write_docs(result, f"python bench/{script} " + " ".join(sys.argv[1:]))
+
+
+def solver_bench_args(**options: int):
+    """The scipy benches' command line (--seed, --no-docs and `options`: --name N, with
+    these defaults), then Django set up on the default settings (they read no database)."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    for name, default in {**options, "seed": 1}.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mercato.settings")
+    import django
+
+    django.setup()
+    return args

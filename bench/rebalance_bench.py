@@ -12,10 +12,6 @@ this figure. Median of 5 runs. Each SKU's result is checked: no warehouse gives 
 target or receives above it.
 """
 
-import argparse
-import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -23,10 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from benchdb import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+from benchdb import finish, solver_bench_args, solver_machine, write_section  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "rebalance-latest.json"
 RUNS = 5
 PROVINCES = [
@@ -42,15 +39,7 @@ PROVINCES = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--skus", type=int, default=5000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--no-docs", action="store_true")
-    args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mercato.settings")
-    import django
-
-    django.setup()
+    args = solver_bench_args(skus=5000)
     from mercato.procurement import rebalance
 
     rng = np.random.default_rng(args.seed)
@@ -88,17 +77,9 @@ def main() -> None:
         "transport_cost": round(float((moves * cost).sum()), 2),
         "units_short_before": short_before,
         "units_short_after": short_after,
-        "machine": (
-            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} when the run ended "
-            f"(shared with other work); Python {platform.python_version()}, "
-            f"NumPy {np.__version__}, SciPy {__import__('scipy').__version__}"
-        ),
+        "machine": solver_machine(),
     }
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    if not args.no_docs:
-        write_docs(result, "python bench/rebalance_bench.py " + " ".join(sys.argv[1:]))
+    finish(result, results=RESULTS, write_docs=write_docs, no_docs=args.no_docs)
 
 
 def write_docs(r: dict, command: str) -> None:

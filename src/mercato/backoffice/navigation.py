@@ -208,6 +208,11 @@ NAVIGATION: list[Workspace] = [
                 "backoffice:rebalance",
                 "procurement.view_transferorder",
             ),
+            Entry(
+                _("Warehouse network"),
+                "backoffice:network",
+                "inventory.view_warehouseprovince",
+            ),
         ],
     ),
     Workspace(

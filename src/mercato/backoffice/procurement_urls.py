@@ -3,6 +3,7 @@
 
 from django.urls import path
 
+from . import views_network as net
 from . import views_purchase_orders as po
 from . import views_suppliers as sup
 from . import views_transfers as tr
@@ -42,4 +43,6 @@ urlpatterns = [
     path("transfers/<str:number>/<str:step>/", tr.transfer_step, name="transfer_step"),
     path("rebalancing/", tr.rebalance_page, name="rebalance"),
     path("rebalancing/create/", tr.rebalance_create, name="rebalance_create"),
+    path("network/", net.network_page, name="network"),
+    path("network/apply/", net.network_apply, name="network_apply"),
 ]

@@ -173,3 +173,30 @@ def best_selling_sku_ids(limit: int) -> list[int]:
         .order_by("-units", "sku_id")
         .values_list("sku_id", flat=True)[:limit]
     )
+
+
+def demand_by_province(*, since, until) -> dict[str, tuple[int, int]]:
+    """Orders placed in [since, until) per delivery province, not cancelled, as
+    {province: (orders, grams of goods)}: the demand warehouse network planning reads
+    (procurement.network). Two queries."""
+    from django.db.models import Count, F, Sum
+
+    from .models import OrderLine, OrderStatus
+
+    placed = Order.objects.filter(placed_at__gte=since, placed_at__lt=until).exclude(
+        status=OrderStatus.CANCELLED
+    )
+    counts = dict(
+        placed.order_by()
+        .values_list("province")
+        .annotate(n=Count("pk"))
+        .values_list("province", "n")
+    )
+    grams = dict(
+        OrderLine.objects.filter(order__in=placed, sku__isnull=False)
+        .order_by()
+        .values_list("order__province")
+        .annotate(g=Sum(F("quantity") * F("sku__weight_g")))
+        .values_list("order__province", "g")
+    )
+    return {p: (n, int(grams.get(p) or 0)) for p, n in counts.items()}

@@ -216,6 +216,9 @@ ROLES = {
         [
             "procurement.approve_purchaseorder",
             "procurement.view_bank_details",
+            # Warehouse network planning (仓储中心规划): see the plan, apply it.
+            "inventory.view_warehouseprovince",
+            "inventory.change_warehouseprovince",
             "core.view_auditlog",
         ],
     ),
