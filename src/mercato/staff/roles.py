@@ -71,6 +71,7 @@ DEPARTMENTS = [
             "inventory.view_stock",
             "inventory.change_stock",
             "inventory.change_warehouse",
+            "inventory.count_stock",
             *ORDER_CONSOLE,
             "orders.cancel_order",
             "payments.record_collection",
@@ -216,6 +217,8 @@ ROLES = {
         [
             "procurement.approve_purchaseorder",
             "procurement.view_bank_details",
+            # Cycle-count variances above MERCATO_COUNT_APPROVAL_VALUE.
+            "inventory.approve_count",
             "core.view_auditlog",
         ],
     ),
