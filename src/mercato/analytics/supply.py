@@ -180,7 +180,9 @@ def table(kpis: SupplyKpis) -> list[list]:
         for row in items:
             for measure, value in row.figures.items():
                 rows.append([str(section), row.name, measure, "" if value is None else value])
-    rows.append([str(_("Fill rate")), "", "percent", kpis.fill_rate or ""])
+    rows.append(
+        [str(_("Fill rate")), "", "percent", "" if kpis.fill_rate is None else kpis.fill_rate]
+    )
     rows.append([str(_("Capital tied up at cost")), "", "value", kpis.capital])
     for s in kpis.slow:
         rows.append([str(_("Slow movers")), s["code"], "value", s["value"]])

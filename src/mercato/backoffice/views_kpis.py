@@ -62,8 +62,7 @@ def supply_kpis(request):
         ),
         "cycle": bar_chart(
             rows=[(r.name, [r.figures["p50"], r.figures["p90"]]) for r in kpis.cycle],
-            series=["p50", "p90"],
-            suffix="h",
+            series=[_("Median"), _("90th percentile")],
         ),  # fmt: skip
         "bins": bar_chart(
             rows=[(r.name, [r.figures["share"]]) for r in kpis.utilisation],
