@@ -70,11 +70,13 @@ def test_count_pages_take_a_fixed_number_of_queries(client, clerk, shop, django_
     task = CountTask.objects.get()
     detail = reverse("backoffice:count_detail", args=[task.number])
     client.get(detail)
-    # session, user, permissions; the task; its lines with SKU and product; its events.
-    with django_assert_num_queries(6):
-        client.get(detail)
-    # session, user, permissions; count and page of tasks; warehouses and zones (form).
+    # user, permissions (2), the user's department (menu); the task; its lines with SKU
+    # and product; its events.
     with django_assert_num_queries(7):
+        client.get(detail)
+    # user, permissions (2), the user's department (menu); count and page of tasks;
+    # warehouses and zones (the form's choices).
+    with django_assert_num_queries(8):
         client.get(reverse("backoffice:count_list"))
 
 
@@ -99,9 +101,9 @@ def test_the_kpi_dashboard_draws_its_charts_and_downloads_csv_and_xlsx(
     ship_units(a, wh, 10, days_ago=2)
     url = reverse("backoffice:supply_kpis")
     client.get(url)
-    # session, user, permissions; stock and shipped at cost by warehouse and category (4);
-    # status times; fill; lead times; bins; slow movers.
-    with django_assert_num_queries(12):
+    # user, permissions (2), department (menu); stock and shipped at cost by warehouse and
+    # by category (4); orders' status times; fill rate; lead times; bins; slow movers.
+    with django_assert_num_queries(13):
         page = client.get(url)
     html = page.content.decode()
     assert 'id="doi-chart"' in html and 'id="bins-chart"' in html
