@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "mercato.reviews",
     "mercato.service",
     "mercato.procurement",
+    "mercato.analytics",
     "mercato.storefront",
     "mercato.api",
     "mercato.backoffice",

@@ -55,3 +55,31 @@ def line_chart(
     ]
     return {"width": W, "height": H, "lines": lines, "grid": labels, "ticks": ticks,
             "left": LEFT, "right": W - 10, "base": H - BOTTOM + 16}  # fmt: skip
+
+
+BAR_H, BAR_GAP, LABEL_W = 18, 6, 150
+
+
+def bar_chart(*, rows: list[tuple[str, list]], series: list[str], suffix: str = "") -> dict | None:
+    """Horizontal bars: one group per row (label, values: a number or None per series),
+    one bar per series in the group, scaled to a round top above the largest value. None
+    when no value is there."""
+    values = [float(v) for _l, vs in rows for v in vs if v is not None]
+    if not values:
+        return None
+    top = float(_nice_top(max(values)))
+    span = W - LABEL_W - 60
+    groups, y = [], TOP
+    for label, vs in rows:
+        bars = []
+        for n, v in enumerate(vs):
+            if v is not None:
+                width = round(span * float(v) / top, 1)
+                bars.append({"y": y + n * BAR_H, "width": width, "end": LABEL_W + width + 4,
+                             "value": f"{float(v):g}{suffix}", "colour": COLOURS[n % len(COLOURS)],
+                             "title": f"{label} · {series[n]}: {float(v):g}{suffix}"})  # fmt: skip
+        groups.append({"label": label, "y": y + len(vs) * BAR_H / 2, "bars": bars})
+        y += len(vs) * BAR_H + BAR_GAP
+    legend = [{"name": name, "colour": COLOURS[n % len(COLOURS)]} for n, name in enumerate(series)]
+    return {"width": W, "height": y + TOP, "left": LABEL_W, "bar": BAR_H - 4, "groups": groups,
+            "legend": legend}  # fmt: skip

@@ -226,6 +226,13 @@ NAVIGATION: list[Workspace] = [
                 also_active=("backoffice:stock_sku",),
             ),
             Entry(_("Stock reconciliation"), "backoffice:stock_reconcile", "inventory.view_stock"),
+            Entry(
+                _("Cycle counts"),
+                "backoffice:count_list",
+                "inventory.view_stock",
+                also_active=("backoffice:count_detail",),
+            ),
+            Entry(_("Supply-chain KPIs"), "backoffice:supply_kpis", "inventory.view_stock"),
         ],
     ),
     Workspace(

@@ -89,6 +89,9 @@ urlpatterns = [
     path("stock/", views_stock.stock_list, name="stock_list"),
     path("stock/sku/<int:sku_id>/", views_stock.stock_sku, name="stock_sku"),
     path("stock/reconcile/", views_stock.stock_reconcile, name="stock_reconcile"),
+    path("stock/counts/", include("mercato.backoffice.counts_urls")),  # 盘点 (views_counts)
+    # 供应链指标 (views_kpis, analytics.supply)
+    path("analytics/", include("mercato.backoffice.analytics_urls")),
     # 采购 (采购及物流部): suppliers, purchase orders, receiving (views_suppliers,
     # views_purchase_orders)
     path("procurement/", include("mercato.backoffice.procurement_urls")),

@@ -14,11 +14,17 @@ from django.utils.translation import gettext_lazy as _
 from mercato.catalog.models import Sku
 from mercato.inventory.models import StockMovement, Warehouse
 from mercato.inventory.selectors import (
+    cover_days,
+    is_overstocked,
     low_stock_units,
+    overstock_days,
+    overstocked,
+    shipped_units,
     sku_ledger,
     sku_stock,
     stock_disagreements,
     stock_rows,
+    velocity_days,
 )
 from mercato.procurement.selectors import in_transit, on_order
 
@@ -46,6 +52,9 @@ class StockFilter(django_filters.FilterSet):
     low = django_filters.BooleanFilter(
         label=_("Low stock only"), method="low_only", widget=forms.CheckboxInput
     )
+    over = django_filters.BooleanFilter(
+        label=_("Overstock only"), method="over_only", widget=forms.CheckboxInput
+    )
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -62,6 +71,9 @@ class StockFilter(django_filters.FilterSet):
             return queryset
         return queryset.filter(on_hand__lte=F("reserved") + low_stock_units())
 
+    def over_only(self, queryset, name, value):
+        return overstocked(queryset) if value else queryset
+
 
 @staff_view(VIEW)
 def stock_list(request):
@@ -73,13 +85,23 @@ def stock_list(request):
     ordered = on_order(sku_ids={row.sku_id for row in page.object_list})
     # Units shipped by transfer orders to this warehouse and not yet received.
     coming = in_transit(sku_ids={row.sku_id for row in page.object_list})
+    # Sales velocity of the page's rows: cover in days and the overstock flag.
+    days, limit = velocity_days(), overstock_days()
+    shipped = shipped_units(stock_ids=[row.pk for row in page.object_list], days=days)
     for row in page.object_list:
         row.on_order = ordered.get((row.sku_id, row.warehouse_id), 0)
         row.in_transit = coming.get((row.sku_id, row.warehouse_id), 0)
+        sold = shipped.get(row.pk, 0)
+        row.cover = cover_days(available=row.available_units, shipped=sold, days=days)
+        row.over = is_overstocked(
+            available=row.available_units, shipped=sold, days=days, limit=limit
+        )
     context = {
         "filter": stock_filter,
         "page": page,
         "low": low_stock_units(),
+        "over_days": limit,
+        "velocity_days": days,
         "query": query.urlencode(),
     }
     return render(request, "backoffice/stock/list.html", context)

@@ -186,6 +186,14 @@ class StockMovement(models.Model):
         indexes = [
             models.Index(fields=["stock", "-id"], name="movement_stock_idx"),
             models.Index(fields=["reference"], name="movement_reference_idx"),
+            # Sales velocity (cover in days, overstock, ABC, KPIs) sums a window of
+            # shipments per stock row.
+            models.Index(
+                fields=["stock", "created_at"],
+                name="movement_shipped_idx",
+                include=["on_hand_delta"],
+                condition=Q(reason="shipment"),
+            ),  # fmt: skip
         ]
 
     def __str__(self) -> str:
@@ -241,3 +249,124 @@ class Reservation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.sku_id}@{self.warehouse_id} x{self.quantity}"
+
+
+# Cycle counts (盘点) ----------------------------------------------------------------------
+class CountStatus(models.TextChoices):
+    COUNTING = "counting", _("Counting")
+    AWAITING_APPROVAL = "awaiting_approval", _("Variance awaiting approval")
+    POSTED = "posted", _("Adjusted")
+    CANCELLED = "cancelled", pgettext_lazy("cycle count", "Cancelled")
+
+
+class CountTask(models.Model):
+    """A cycle count (盘点任务) of one warehouse's stock rows in a zone or of an ABC class.
+
+    Made, counted, approved and posted only by inventory.counts; every step a CountEvent.
+    """
+
+    class Scope(models.TextChoices):
+        ZONE = "zone", _("Zone")
+        ABC = "abc", _("ABC class")
+
+    number = models.CharField(_("count number"), max_length=24, unique=True)
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="+"
+    )
+    scope = models.CharField(_("counted by"), max_length=4, choices=Scope.choices)
+    zone = models.ForeignKey(
+        Zone, verbose_name=_("zone"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    abc_class = models.CharField(_("ABC class"), max_length=1, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=CountStatus.choices, default=CountStatus.COUNTING
+    )
+    # Why the books were wrong (given when the variance is submitted): the adjustments'
+    # ledger note.
+    reason = models.CharField(_("reason for the variance"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("cycle count")
+        verbose_name_plural = _("cycle counts")
+        permissions = [
+            ("count_stock", "Can make and enter cycle counts"),
+            ("approve_count", "Can approve cycle-count variances above the limit"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(scope="zone", zone__isnull=False, abc_class="")
+                           | Q(scope="abc", zone__isnull=True, abc_class__in=["A", "B", "C"])),
+                name="count_task_scope_valid",
+            ),
+        ]  # fmt: skip
+        indexes = [models.Index(fields=["status", "-id"], name="count_task_status_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CountLine(models.Model):
+    """One stock row on a count sheet: the units the books held when the sheet was made,
+    and, once counted, the units found and the books' figure at that moment (the
+    variance is counted − expected_at_count: movements between sheet and count are not
+    a variance)."""
+
+    task = models.ForeignKey(CountTask, on_delete=models.CASCADE, related_name="lines")
+    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="+")
+    bin_code = models.CharField(_("bin"), max_length=20, blank=True)
+    expected = models.IntegerField(_("on the sheet"))
+    counted = models.IntegerField(_("counted"), null=True, blank=True)
+    expected_at_count = models.IntegerField(_("on hand when counted"), null=True, blank=True)
+    unit_cost = models.DecimalField(
+        _("unit cost"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    counted_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["task_id", "bin_code", "id"]
+        verbose_name = _("count line")
+        verbose_name_plural = _("count lines")
+        constraints = [
+            models.UniqueConstraint(fields=["task", "stock"], name="count_line_once"),
+            models.CheckConstraint(condition=Q(counted__gte=0), name="count_line_counted_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.stock_id} {self.counted}/{self.expected}"
+
+    @property
+    def variance(self) -> int | None:
+        if self.counted is None or self.expected_at_count is None:
+            return None
+        return self.counted - self.expected_at_count
+
+
+class CountEvent(models.Model):
+    """Every step of a cycle count: who, when, from which status to which, and why."""
+
+    task = models.ForeignKey(CountTask, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=CountStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=CountStatus.choices)
+    action = models.CharField(_("action"), max_length=20)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("cycle count event")
+        verbose_name_plural = _("cycle count events")
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.action} {self.from_status} → {self.to_status}"

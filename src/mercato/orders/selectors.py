@@ -3,14 +3,14 @@
 import hashlib
 import secrets
 
-from django.db.models import QuerySet
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from mercato.core.errors import NotFound
 from mercato.customers.models import Customer
 
 from .links import read_guest_link_token
-from .models import Order, OrderEvent
+from .models import EventKind, Order, OrderEvent, OrderLine, OrderStatus
 
 
 def has_placed_orders(*, customer_id: int) -> bool:
@@ -200,3 +200,43 @@ def demand_by_province(*, since, until) -> dict[str, tuple[int, int]]:
         .values_list("order__province", "g")
     )
     return {p: (n, int(grams.get(p) or 0)) for p, n in counts.items()}
+
+
+# Supply-chain KPIs (analytics.supply) -------------------------------------------------------
+def first_status_times(*, since, until, statuses) -> dict[int, dict]:
+    """For orders placed in [since, until): when each first reached each of `statuses`,
+    in one query: {order id: {"placed": placed_at, status: at, ...}}."""
+    rows = (
+        OrderEvent.objects.filter(
+            order__placed_at__gte=since, order__placed_at__lt=until,
+            kind=EventKind.STATUS, to_status__in=list(statuses),
+        )
+        .values("order_id", "order__placed_at", "to_status")
+        .annotate(at=Min("created_at"))
+        .order_by()
+    )  # fmt: skip
+    times: dict[int, dict] = {}
+    for row in rows:
+        order = times.setdefault(row["order_id"], {"placed": row["order__placed_at"]})
+        order[row["to_status"]] = row["at"]
+    return times
+
+
+def units_filled(*, since, until) -> tuple[int, int]:
+    """(units ordered, units of those shipped) over orders placed in [since, until) that
+    were paid or confirmed for cash on delivery and have left the warehouse's hands:
+    shipped (whatever came after) or cancelled or closed before shipping."""
+    reached = OrderEvent.objects.filter(order=OuterRef("order_id"), kind=EventKind.STATUS)
+    paid = reached.filter(to_status__in=[OrderStatus.PAID, OrderStatus.COD_CONFIRMED])
+    shipped = reached.filter(to_status=OrderStatus.SHIPPED)
+    rows = (
+        OrderLine.objects.filter(order__placed_at__gte=since, order__placed_at__lt=until)
+        .annotate(paid=Exists(paid), shipped=Exists(shipped))
+        .filter(paid=True)
+        .filter(Q(shipped=True) | Q(order__status__in=[OrderStatus.CANCELLED, OrderStatus.CLOSED]))
+        .values("shipped")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    )
+    units = {row["shipped"]: row["units"] for row in rows}
+    return units.get(True, 0) + units.get(False, 0), units.get(True, 0)

@@ -5,7 +5,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from mercato.core.masking import mask_text
@@ -211,3 +211,21 @@ def transfer_order_by_number(number: str):
         .filter(number=number)
         .first()
     )
+
+
+def supplier_lead_times(*, since) -> list[tuple[str, float]]:
+    """(supplier name, days from sending to the last receipt) of each purchase order sent
+    since `since` and received in full, in one query."""
+    rows = (
+        PurchaseOrder.objects.filter(
+            sent_at__gte=since, status__in=[POStatus.RECEIVED, POStatus.CLOSED],
+            receipts__isnull=False,
+        )
+        .values("pk", "supplier__name", "sent_at")
+        .annotate(received=Max("receipts__received_at"))
+        .order_by("supplier__name", "pk")
+    )  # fmt: skip
+    return [
+        (row["supplier__name"], (row["received"] - row["sent_at"]).total_seconds() / 86400)
+        for row in rows
+    ]

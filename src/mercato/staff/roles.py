@@ -71,6 +71,7 @@ DEPARTMENTS = [
             "inventory.view_stock",
             "inventory.change_stock",
             "inventory.change_warehouse",
+            "inventory.count_stock",
             *ORDER_CONSOLE,
             "orders.cancel_order",
             "payments.record_collection",
@@ -219,6 +220,8 @@ ROLES = {
             # Warehouse network planning (仓储中心规划): see the plan, apply it.
             "inventory.view_warehouseprovince",
             "inventory.change_warehouseprovince",
+            # Cycle-count variances above MERCATO_COUNT_APPROVAL_VALUE.
+            "inventory.approve_count",
             "core.view_auditlog",
         ],
     ),

@@ -52,6 +52,7 @@ from mercato.staff import services as staff_services
 from .fulfillment import at, carriers, deliver, packed, to_picking
 from .fulfillment import place as place_order
 from .payments import make_payment
+from .stockcontrol import seed_counts
 
 STAFF = [username for username, *_ in DEMO_LOGINS]
 # The settings the seed and the pages it feeds run under (override_settings(**SETTINGS)).
@@ -244,6 +245,7 @@ def seed_back_office() -> dict:
     seed_callbacks()
     # Suppliers and purchase orders in every state, with receipts (issue 14).
     seed_procurement(users=users)
+    seed_counts(users=users)  # cycle counts: one adjusted, one being counted
     # A bulk coupon issue (its job page and progress), of the first template given out.
     template = CouponTemplate.objects.filter(active=True, shared_code="").order_by("pk").first()
     if template is not None:

@@ -53,6 +53,8 @@ ALLOWED = {
     # Acronyms Chinese retail staff say and read as is.
     "SKU", "SPU", "API", "IP", "ID", "URL", "SMS", "VIP", "EAN", "SEO", "RFM", "KPI", "ROI",
     "CPS", "EDM", "QA", "OK", "HTTP", "HTTPS", "JSON", "HTML", "javascript", "nonce",
+    # ABC classes of stock (ABC分类: A类, B类, C类), as warehouses name them.
+    "ABC",
     # File formats and encodings named on upload and export pages.
     "CSV", "XLSX", "Excel", "PDF", "UTF", "ISO", "PNG", "JPEG", "WebP", "MB", "KB",
     # Units.
