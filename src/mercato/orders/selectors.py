@@ -173,3 +173,26 @@ def best_selling_sku_ids(limit: int) -> list[int]:
         .order_by("-units", "sku_id")
         .values_list("sku_id", flat=True)[:limit]
     )
+
+
+def daily_units(*, since, until, sku_ids=None):
+    """Units sold per SKU, delivery province and day (Asia/Shanghai dates) of the orders
+    placed in [since, until), cancelled orders left out: an iterator of (sku_id, province,
+    date, units), for the sales forecasts of purchasing (procurement.planning)."""
+    from django.db.models import Sum
+    from django.db.models.functions import TruncDate
+
+    from .models import OrderLine, OrderStatus
+
+    lines = OrderLine.objects.filter(
+        order__placed_at__gte=since, order__placed_at__lt=until, sku__isnull=False
+    ).exclude(order__status=OrderStatus.CANCELLED)
+    if sku_ids is not None:
+        lines = lines.filter(sku_id__in=list(sku_ids))
+    return (
+        lines.annotate(day=TruncDate("order__placed_at"))
+        .values_list("sku_id", "order__province", "day")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+        .iterator(chunk_size=20_000)
+    )
