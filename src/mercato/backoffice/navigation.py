@@ -208,6 +208,12 @@ NAVIGATION: list[Workspace] = [
                 "backoffice:rebalance",
                 "procurement.view_transferorder",
             ),
+            Entry(
+                _("Purchase lists"),
+                "backoffice:purchase_list_index",
+                "procurement.view_purchaselist",
+                also_active=("backoffice:purchase_list_detail",),
+            ),
         ],
     ),
     Workspace(

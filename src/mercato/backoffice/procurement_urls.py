@@ -3,6 +3,7 @@
 
 from django.urls import path
 
+from . import views_purchase_lists as pl
 from . import views_purchase_orders as po
 from . import views_suppliers as sup
 from . import views_transfers as tr
@@ -42,4 +43,31 @@ urlpatterns = [
     path("transfers/<str:number>/<str:step>/", tr.transfer_step, name="transfer_step"),
     path("rebalancing/", tr.rebalance_page, name="rebalance"),
     path("rebalancing/create/", tr.rebalance_create, name="rebalance_create"),
+    # Purchase lists and suggestions (采购名单, views_purchase_lists.py).
+    path("purchase-lists/", pl.purchase_list_index, name="purchase_list_index"),
+    path("purchase-lists/generate/", pl.purchase_list_generate, name="purchase_list_generate"),
+    path("purchase-lists/new/", pl.purchase_list_create, name="purchase_list_create"),
+    path(
+        "purchase-lists/<int:purchase_list_id>/",
+        pl.purchase_list_detail,
+        name="purchase_list_detail",
+    ),
+    path(
+        "purchase-lists/<int:purchase_list_id>/progress/",
+        pl.purchase_list_progress,
+        name="purchase_list_progress",
+    ),
+    path(
+        "purchase-lists/<int:purchase_list_id>/save/",
+        pl.purchase_list_save,
+        name="purchase_list_save",
+    ),
+    path(
+        "purchase-lists/<int:purchase_list_id>/add/", pl.purchase_list_add, name="purchase_list_add"
+    ),
+    path(
+        "purchase-lists/<int:purchase_list_id>/convert/",
+        pl.purchase_list_convert,
+        name="purchase_list_convert",
+    ),
 ]
