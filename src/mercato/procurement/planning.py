@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.db.models import F, Min, Sum
 from django.utils import timezone
@@ -104,29 +105,34 @@ def serving_warehouse(warehouses) -> dict[str, int]:
 
 def sales_history(*, warehouses, today, sku_ids=None, days=HISTORY_DAYS):
     """([(sku_id, warehouse_id)], units[n, days]): a row per series with a sale, the last
-    column yesterday."""
+    column yesterday. Built column-wise (pandas/numpy): a year of a large assortment is
+    millions of (SKU, province, day) rows."""
     first = serving_warehouse(warehouses)
     zone = timezone.get_current_timezone()
     until = datetime.datetime.combine(today, datetime.time(), tzinfo=zone)
     since = until - datetime.timedelta(days=days)
-    day0 = today - datetime.timedelta(days=days)
-    rows, cols, units, keys, index = [], [], [], [], {}
-    for sku_id, province, day, n in daily_units(since=since, until=until, sku_ids=sku_ids):
-        warehouse_id = first.get(province)
-        if warehouse_id is None:
-            continue
-        key = (sku_id, warehouse_id)
-        row = index.get(key)
-        if row is None:
-            row = index[key] = len(keys)
-            keys.append(key)
-        rows.append(row)
-        cols.append((day - day0).days)
-        units.append(n)
-    history = np.zeros((len(keys), days))
-    if keys:
-        np.add.at(history, (np.array(rows), np.array(cols)), np.array(units, dtype=float))
-    return keys, history
+    day0 = pd.Timestamp(today - datetime.timedelta(days=days))
+    parts = []
+    for frame in daily_units(since=since, until=until, sku_ids=sku_ids):
+        warehouse = frame["province"].map(first)
+        keep = warehouse.notna()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sku_id": frame["sku_id"][keep].astype(np.int64),
+                    "warehouse_id": warehouse[keep].astype(np.int64),
+                    "day": (frame["day"][keep] - day0).dt.days.astype(np.int32),
+                    "units": frame["units"][keep].astype(float),
+                }
+            )
+        )
+    rows = pd.concat(parts, ignore_index=True) if parts else None
+    if rows is None or rows.empty:
+        return [], np.zeros((0, days))
+    codes, uniques = pd.MultiIndex.from_arrays([rows["sku_id"], rows["warehouse_id"]]).factorize()
+    history = np.zeros((len(uniques), days))
+    np.add.at(history, (codes, rows["day"].to_numpy()), rows["units"].to_numpy())
+    return [(int(s), int(w)) for s, w in uniques], history
 
 
 def best_prices(*, sku_ids, today) -> dict[int, tuple[int, int]]:

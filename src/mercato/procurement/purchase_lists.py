@@ -164,19 +164,23 @@ def change_lines(*, actor, purchase_list_id: int, quantities: dict, remove=()) -
     return purchase_list
 
 
-@transaction.atomic
-def start_generation(*, actor, note: str = "") -> PurchaseList:
+def start_generation(*, actor, note: str = "", background: bool = True) -> PurchaseList:
     """A new list in the "generating" state; the suggestions are computed in the
-    background (procurement.tasks.generate_purchase_list_task) after commit."""
+    background (procurement.tasks.generate_purchase_list_task) after commit, or at once
+    with background=False (the demo's seed)."""
     from .tasks import generate_purchase_list_task
 
     require_perm(actor, ADD)
-    purchase_list = PurchaseList.objects.create(
-        number=f"tmp-{timezone.now().timestamp()}", status=L.GENERATING,
-        note=str(note or "")[:200], created_by=actor,
-    )  # fmt: skip
-    _number(purchase_list)
-    transaction.on_commit(lambda: generate_purchase_list_task.delay(purchase_list.pk))
+    with transaction.atomic():
+        purchase_list = PurchaseList.objects.create(
+            number=f"tmp-{timezone.now().timestamp()}", status=L.GENERATING,
+            note=str(note or "")[:200], created_by=actor,
+        )  # fmt: skip
+        _number(purchase_list)
+        if background:
+            transaction.on_commit(lambda: generate_purchase_list_task.delay(purchase_list.pk))
+    if not background:
+        return generate_suggestions(purchase_list_id=purchase_list.pk)
     return purchase_list
 
 
