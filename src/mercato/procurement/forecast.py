@@ -36,6 +36,7 @@ SES_ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.5)
 FIT_EACH = 24
 FIT_DAYS = 26 * SEASON  # statsmodels estimates from the last half year
 DEFAULT_ALPHA, DEFAULT_GAMMA = 0.2, 0.1
+CHUNK = 4_000  # series per step: bounds the memory of the batched recursions
 
 HOLT_WINTERS, SES, MOVING_AVERAGE, NONE = "holt_winters", "ses", "moving_average", "none"
 METHOD_LABELS = {
@@ -76,8 +77,12 @@ def choose_methods(history: np.ndarray) -> np.ndarray:
     return method
 
 
-def forecast(history, horizon: int) -> Forecasts:
-    """Forecasts for every row of `history` (units per day, [n, T]) over `horizon` days."""
+def forecast(history, horizon: int, *, with_fitted=False, progress=None, chunk=CHUNK) -> Forecasts:
+    """Forecasts for every row of `history` (units per day, [n, T]) over `horizon` days,
+    `chunk` series at a time (memory stays small; `progress(done, total)` after each).
+    The Holt-Winters parameters are estimated once, over all the seasonal series.
+    `with_fitted`: keep the one-step-ahead values (the chart), else Forecasts.fitted is
+    None."""
     history = np.asarray(history, dtype=float)
     if history.ndim != 2:
         raise ValueError("history must be a 2-d array: series × days")
@@ -86,19 +91,33 @@ def forecast(history, horizon: int) -> Forecasts:
     start = first_sale(history)
     daily = np.zeros((n, horizon))
     sigma = np.zeros(n)
-    fitted = np.full((n, days), np.nan)
-    rows = np.nonzero(method == MOVING_AVERAGE)[0]
-    if len(rows):
-        daily[rows], sigma[rows] = _moving_average(history[rows], start[rows], horizon)
-    rows = np.nonzero(method == SES)[0]
-    if len(rows):
-        daily[rows], sigma[rows], fitted[rows] = _ses(history[rows], start[rows], horizon)
-    rows = np.nonzero(method == HOLT_WINTERS)[0]
-    if len(rows):
-        alpha, gamma = holt_winters_parameters(history[rows], start[rows])
-        daily[rows], sigma[rows], fitted[rows] = holt_winters(
-            history[rows], start[rows], alpha, gamma, horizon
+    fitted = np.full((n, days), np.nan) if with_fitted else None
+    seasonal = method == HOLT_WINTERS
+    alpha, gamma = np.full(n, np.nan), np.full(n, np.nan)
+    if seasonal.any():
+        alpha[seasonal], gamma[seasonal] = holt_winters_parameters(
+            history[seasonal], start[seasonal]
         )
+    for begin in range(0, n, chunk):
+        part = slice(begin, min(begin + chunk, n))
+        for name in (MOVING_AVERAGE, SES, HOLT_WINTERS):
+            rows = begin + np.nonzero(method[part] == name)[0]
+            if not len(rows):
+                continue
+            if name == MOVING_AVERAGE:
+                daily[rows], sigma[rows] = _moving_average(history[rows], start[rows], horizon)
+                continue
+            if name == SES:
+                ahead, sig, fit = _ses(history[rows], start[rows], horizon, with_fitted)
+            else:
+                ahead, sig, fit = holt_winters(
+                    history[rows], start[rows], alpha[rows], gamma[rows], horizon
+                )
+            daily[rows], sigma[rows] = ahead, sig
+            if with_fitted:
+                fitted[rows] = fit
+        if progress:
+            progress(part.stop, n)
     return Forecasts(method=method, daily=np.maximum(daily, 0), sigma=sigma, fitted=fitted)
 
 
@@ -112,7 +131,7 @@ def _moving_average(history, start, horizon):
     return np.repeat(mean[:, None], horizon, axis=1), np.sqrt(var)
 
 
-def _ses(history, start, horizon):
+def _ses(history, start, horizon, with_fitted=True):
     """All alphas of SES_ALPHAS at once ([a, n] states); each series keeps its best."""
     n, days = history.shape
     alphas = np.array(SES_ALPHAS)[:, None]
@@ -125,18 +144,20 @@ def _ses(history, start, horizon):
     warm = start + SEASON
     sse = np.zeros((len(alphas), n))
     count = np.zeros(n)
-    fitted = np.full((len(alphas), n, days), np.nan)
+    fitted = np.full((len(alphas), n, days), np.nan) if with_fitted else None
     for t in range(int(warm.min()), days):
         active = t >= warm
         y = history[:, t]
         error = np.where(active, y - level, 0.0)
-        fitted[:, :, t] = np.where(active, level, np.nan)
+        if with_fitted:
+            fitted[:, :, t] = np.where(active, level, np.nan)
         sse += error**2
         count += active
         level = level + alphas * error
     best = sse.argmin(axis=0)
     sigma = np.sqrt(sse[best, rows] / np.maximum(count, 1))
-    return (np.repeat(level[best, rows][:, None], horizon, axis=1), sigma, fitted[best, rows])
+    kept = fitted[best, rows] if with_fitted else None
+    return np.repeat(level[best, rows][:, None], horizon, axis=1), sigma, kept
 
 
 def initial_states(history, start):

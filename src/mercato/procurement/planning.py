@@ -37,7 +37,6 @@ from .models import POStatus, PurchaseOrderLine, Receipt, SupplierPrice
 from .selectors import in_transit
 
 HISTORY_DAYS = 52 * 7
-CHUNK = 4_000  # series forecast per step (the progress bar moves after each)
 NOT_ARRIVED = [
     POStatus.DRAFT,
     POStatus.PENDING_LEAD,
@@ -207,18 +206,11 @@ def suggest(*, sku_ids=None, today=None, progress=None) -> list[Suggestion]:
     lead = np.array([leads.get(prices.get(s, (None,))[0], default_lead_days()) for s, _w in keys])
     cover = lead + review_days()
     horizon = int(cover.max())
-    method = np.empty(total, dtype=object)
-    units = np.zeros(total)
-    sigma = np.zeros(total)
-    mask = np.arange(horizon)[None, :] < cover[:, None]
-    for begin in range(0, total, CHUNK):
-        end = min(begin + CHUNK, total)
-        result = forecast.forecast(history[begin:end], horizon)
-        method[begin:end] = result.method
-        units[begin:end] = (result.daily * mask[begin:end]).sum(axis=1)
-        sigma[begin:end] = result.sigma
-        if progress:
-            progress(end, total)
+    result = forecast.forecast(history, horizon, progress=progress)
+    method = result.method
+    # Each series' forecast summed over its own cover days.
+    units = (result.daily * (np.arange(horizon)[None, :] < cover[:, None])).sum(axis=1)
+    sigma = result.sigma
     available, transit, ordered = _positions(keys, sku_ids=sku_ids)
     moq = np.array([prices.get(s, (None, 1))[1] for s, _w in keys])
     safety = safety_stock(sigma=sigma, lead_time_days=lead)
@@ -274,7 +266,7 @@ def series_chart(*, sku_id: int, warehouse_id: int, today=None, days: int = 8 * 
     row = next((n for n, k in enumerate(keys) if k == (sku_id, warehouse_id)), None)
     horizon = review_days() + default_lead_days()
     series = history[row : row + 1] if row is not None else np.zeros((1, HISTORY_DAYS))
-    result = forecast.forecast(series, horizon)
+    result = forecast.forecast(series, horizon, with_fitted=True)
     first = today - datetime.timedelta(days=days)
     return {
         "method": result.method[0],
