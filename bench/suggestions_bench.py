@@ -196,6 +196,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="keep a filled bench database")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument(
+        "--serial", action="store_true",
+        help="no parallel query workers: the backend's CPU seconds are then all of the query's",
+    )  # fmt: skip
     args = parser.parse_args()
     name = os.environ.get("MERCATO_BENCH_DB", "mercato_bench_suggestions")
     fresh = not (args.reuse and database_filled(name))
@@ -209,6 +214,8 @@ def main() -> None:
 
     seeded = seed(args.skus, np.random.default_rng(args.seed)) if fresh else {}
     with connection.cursor() as cursor:
+        if args.serial:
+            cursor.execute("SET max_parallel_workers_per_gather = 0")
         cursor.execute("SELECT COUNT(*) FROM orders_orderline")
         (order_lines,) = cursor.fetchone()
         cursor.execute("SHOW server_version")
@@ -217,7 +224,7 @@ def main() -> None:
     # Wall time, and the CPU seconds of this process and of its PostgreSQL backend: on a
     # machine shared with other work the CPU seconds say what the run would take alone.
     timings, cpu, suggestions = [], [], []
-    for _ in range(RUNS):
+    for _ in range(args.runs):
         began, own, backend = (
             time.perf_counter(),
             time.process_time(),
@@ -247,6 +254,8 @@ def main() -> None:
         "suggestions": len(suggestions),
         "methods": dict(methods),
         "fit_each": forecast.FIT_EACH,
+        "runs": args.runs,
+        "serial": args.serial,
         "load": open("/proc/loadavg").read().strip(),
         "machine": (
             f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), PostgreSQL "
@@ -261,6 +270,12 @@ def main() -> None:
         write_docs(result, "python bench/suggestions_bench.py " + " ".join(sys.argv[1:]))
 
 
+SERIAL_NOTE = {
+    True: "no parallel query workers, so the query's CPU is all counted",
+    False: "parallel query workers not counted",
+}
+
+
 def write_docs(r: dict, command: str) -> None:
     m = r["methods"]
     lines = [
@@ -269,10 +284,12 @@ def write_docs(r: dict, command: str) -> None:
         f"- Machine: {r['machine']}", "",
         f"`procurement.planning.suggest()` for {r['skus']:,} SKUs × {r['warehouses']} "
         f"warehouses, {r['series']:,} series with sales over 364 days "
-        f"({r['order_lines']:,} order lines), median of {RUNS} runs: **{r['s_median']} s** "
+        f"({r['order_lines']:,} order lines), median of {r['runs']} runs: **{r['s_median']} s** "
         f"(runs {r['s_all']}; target under 30 s); CPU seconds of the process and its "
         f"PostgreSQL backend, median **{r['cpu_s_median']} s** (runs {r['cpu_s_all']}: what "
-        f"the run costs without other work competing). Reading the year of order lines "
+        f"the run costs without other work competing; "
+        f"{SERIAL_NOTE[bool(r.get('serial'))]}"
+        f"). Reading the year of order lines "
         f"by SKU, province and day ≈ {r['history_read_s']} s. Methods chosen by rule: "
         f"Holt-Winters {m.get('holt_winters', 0):,} (statsmodels fits the {r['fit_each']} "
         f"largest, the rest take the median parameters; the recursion runs batched), "
