@@ -213,6 +213,12 @@ NAVIGATION: list[Workspace] = [
                 "backoffice:network",
                 "inventory.view_warehouseprovince",
             ),
+            Entry(
+                _("Purchase lists"),
+                "backoffice:purchase_list_index",
+                "procurement.view_purchaselist",
+                also_active=("backoffice:purchase_list_detail",),
+            ),
         ],
     ),
     Workspace(

@@ -4,6 +4,7 @@
 from django.urls import path
 
 from . import views_network as net
+from . import views_purchase_lists as pl
 from . import views_purchase_orders as po
 from . import views_suppliers as sup
 from . import views_transfers as tr
@@ -45,4 +46,31 @@ urlpatterns = [
     path("rebalancing/create/", tr.rebalance_create, name="rebalance_create"),
     path("network/", net.network_page, name="network"),
     path("network/apply/", net.network_apply, name="network_apply"),
+    # Purchase lists and suggestions (采购名单, views_purchase_lists.py).
+    path("purchase-lists/", pl.purchase_list_index, name="purchase_list_index"),
+    path("purchase-lists/generate/", pl.purchase_list_generate, name="purchase_list_generate"),
+    path("purchase-lists/new/", pl.purchase_list_create, name="purchase_list_create"),
+    path(
+        "purchase-lists/<int:purchase_list_id>/",
+        pl.purchase_list_detail,
+        name="purchase_list_detail",
+    ),
+    path(
+        "purchase-lists/<int:purchase_list_id>/progress/",
+        pl.purchase_list_progress,
+        name="purchase_list_progress",
+    ),
+    path(
+        "purchase-lists/<int:purchase_list_id>/save/",
+        pl.purchase_list_save,
+        name="purchase_list_save",
+    ),
+    path(
+        "purchase-lists/<int:purchase_list_id>/add/", pl.purchase_list_add, name="purchase_list_add"
+    ),
+    path(
+        "purchase-lists/<int:purchase_list_id>/convert/",
+        pl.purchase_list_convert,
+        name="purchase_list_convert",
+    ),
 ]

@@ -398,3 +398,89 @@ class TransferCost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_warehouse_id} → {self.to_warehouse_id}: {self.unit_cost}"
+
+
+# ---------------------------------------------------------------------------------------
+# Purchase lists (采购名单, issue 14 part 2): procurement.planning writes these. A list's
+# lines are SKU × warehouse × quantity, typed by hand or generated from suggestions (the
+# "why" of a suggestion is kept on its line); converting the list makes draft POs.
+# ---------------------------------------------------------------------------------------
+
+
+class PurchaseListStatus(models.TextChoices):
+    GENERATING = "generating", _("Generating suggestions")
+    DRAFT = "draft", pgettext_lazy("purchase list", "Draft")
+    CONVERTED = "converted", _("Purchase orders created")
+    FAILED = "failed", _("Generation failed")
+
+
+class PurchaseList(TimeStampedModel):
+    number = models.CharField(_("list number"), max_length=24, unique=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=PurchaseListStatus.choices,
+        default=PurchaseListStatus.DRAFT,
+    )  # fmt: skip
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    # Generation in the background: series done of series to forecast (progress bar).
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    message = models.CharField(_("message"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("purchase list")
+        verbose_name_plural = _("purchase lists")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PurchaseListLine(models.Model):
+    purchase_list = models.ForeignKey(PurchaseList, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT,
+                            related_name="+")  # fmt: skip
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", verbose_name=_("warehouse"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    quantity = models.PositiveIntegerField(_("quantity"))
+    # The cheapest supplier with a valid price list row, chosen at generation or on entry.
+    supplier = models.ForeignKey(
+        Supplier, verbose_name=_("supplier"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+    )  # fmt: skip
+    suggested = models.BooleanField(_("from a suggestion"), default=False)
+    # Why (filled for suggested lines): the method, forecast units over the cover period,
+    # cover days (lead time + review period), safety stock and the stock position.
+    method = models.CharField(_("forecast method"), max_length=20, blank=True)
+    daily_forecast = models.FloatField(_("daily forecast"), null=True, blank=True)
+    forecast_units = models.FloatField(_("forecast over the cover period"), null=True, blank=True)
+    cover_days = models.PositiveSmallIntegerField(_("cover days"), null=True, blank=True)
+    lead_time_days = models.PositiveSmallIntegerField(_("lead time"), null=True, blank=True)
+    safety_stock = models.FloatField(_("safety stock"), null=True, blank=True)
+    available = models.IntegerField(_("available"), null=True, blank=True)
+    in_transit = models.IntegerField(_("in transit"), null=True, blank=True)
+    on_order = models.IntegerField(_("on order"), null=True, blank=True)
+    min_quantity = models.PositiveIntegerField(_("minimum order quantity"), null=True, blank=True)
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, verbose_name=_("purchase order"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["purchase_list_id", "warehouse_id", "sku_id"]
+        verbose_name = _("purchase list line")
+        verbose_name_plural = _("purchase list lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purchase_list", "sku", "warehouse"], name="purchase_list_line_once"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="purchase_list_qty_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purchase_list_id}: {self.sku_id}@{self.warehouse_id} x{self.quantity}"

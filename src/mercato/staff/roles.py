@@ -94,6 +94,10 @@ DEPARTMENTS = [
             "procurement.add_transferorder",
             "procurement.change_transferorder",
             "procurement.ship_transferorder",
+            # Purchase lists and suggestions (采购名单), agreed with operations.
+            "procurement.view_purchaselist",
+            "procurement.add_purchaselist",
+            "procurement.change_purchaselist",
         ],
     ),
     (
@@ -119,6 +123,10 @@ DEPARTMENTS = [
             "promotions.change_promotion",
             "promotions.view_coupontemplate",
             "promotions.change_coupontemplate",
+            # Operations forecast sales and agree the purchase lists with procurement.
+            "procurement.view_purchaselist",
+            "procurement.add_purchaselist",
+            "procurement.change_purchaselist",
         ],
     ),
     (

@@ -35,6 +35,7 @@ from mercato.demo.seed_callbacks import seed_callbacks
 from mercato.demo.seed_chats import seed_chats
 from mercato.demo.seed_knowledge import seed_knowledge
 from mercato.demo.seed_procurement import seed_procurement
+from mercato.demo.seed_sales_history import seed_sales_history
 from mercato.demo.seed_tickets import seed_tickets
 from mercato.demo.services import seed_demo
 from mercato.fulfillment import audit, bulk, cod, shipping, tracking
@@ -246,6 +247,9 @@ def seed_back_office() -> dict:
     # Suppliers and purchase orders in every state, with receipts (issue 14).
     seed_procurement(users=users)
     seed_counts(users=users)  # cycle counts: one adjusted, one being counted
+
+    # Eight weeks of sales of three SKUs and a purchase list generated from them.
+    seed_sales_history(users=users, days=70, sku_limit=3)
     # A bulk coupon issue (its job page and progress), of the first template given out.
     template = CouponTemplate.objects.filter(active=True, shared_code="").order_by("pk").first()
     if template is not None:

@@ -13,6 +13,7 @@ from mercato.demo.seed_chats import seed_chats
 from mercato.demo.seed_knowledge import seed_knowledge
 from mercato.demo.seed_orders import seed_order_processing
 from mercato.demo.seed_procurement import seed_procurement
+from mercato.demo.seed_sales_history import seed_sales_history
 from mercato.demo.seed_tickets import seed_tickets
 
 
@@ -57,9 +58,16 @@ class Command(BaseCommand):
             bought = seed_procurement(users=_users_named("procurement", "finance", "hr"))
         if not bought:
             self.stdout.write("demo procurement: already there, nothing added")
-            return
+        else:
+            self.stdout.write(
+                "demo procurement: " + ", ".join(f"{k} {v}" for k, v in sorted(bought.items()))
+            )
+        # A year of daily sales and a purchase list generated from the forecasts.
+        with transaction.atomic():
+            sold = seed_sales_history(users=_users_named("procurement"))
         self.stdout.write(
-            "demo procurement: " + ", ".join(f"{k} {v}" for k, v in sorted(bought.items()))
+            "demo sales history: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(sold.items())) or "already there")
         )
 
 
