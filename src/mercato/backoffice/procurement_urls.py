@@ -5,6 +5,7 @@ from django.urls import path
 
 from . import views_purchase_orders as po
 from . import views_suppliers as sup
+from . import views_tenders as td
 from . import views_transfers as tr
 
 urlpatterns = [
@@ -42,4 +43,14 @@ urlpatterns = [
     path("transfers/<str:number>/<str:step>/", tr.transfer_step, name="transfer_step"),
     path("rebalancing/", tr.rebalance_page, name="rebalance"),
     path("rebalancing/create/", tr.rebalance_create, name="rebalance_create"),
+    path("tenders/", td.tender_list, name="tender_list"),
+    path("tenders/new/", td.tender_create, name="tender_create"),
+    path("tenders/<int:tender_id>/", td.tender_detail, name="tender_detail"),
+    path("tenders/<int:tender_id>/<str:step>/", td.tender_step, name="tender_step"),
+    path("resource-tasks/", td.resource_tasks, name="resource_tasks"),
+    path(
+        "resource-tasks/<int:task_id>/<str:step>/",
+        td.resource_task_step,
+        name="resource_task_step",
+    ),
 ]

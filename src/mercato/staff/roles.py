@@ -93,6 +93,12 @@ DEPARTMENTS = [
             "procurement.add_transferorder",
             "procurement.change_transferorder",
             "procurement.ship_transferorder",
+            # Tenders (招标) and their bids; the resources promised in return are seen here
+            # and given by website operations.
+            "procurement.view_tender",
+            "procurement.add_tender",
+            "procurement.change_tender",
+            "procurement.view_resourcetask",
         ],
     ),
     (
@@ -118,6 +124,9 @@ DEPARTMENTS = [
             "promotions.change_promotion",
             "promotions.view_coupontemplate",
             "promotions.change_coupontemplate",
+            # Resources promised to suppliers in tenders (资源换价格): home-page slots.
+            "procurement.view_resourcetask",
+            "procurement.change_resourcetask",
         ],
     ),
     (

@@ -40,6 +40,8 @@ UNREACHED = {
     # POST-only actions, their forms are on the order's and the transfer's pages.
     "backoffice:po_step": "a POST-only step of a purchase order",
     "backoffice:transfer_step": "a POST-only step of a transfer order",
+    "backoffice:tender_step": "a POST-only step of a tender",
+    "backoffice:resource_task_step": "a POST-only step of a resource task",
     # A purchase order's pages: the walk fills a URL parameter from a model field of the
     # same name, and `po_number` names none (the role walk needs it so: `number` under
     # procurement/orders/ would be filled with a customer order's). Their markup is
