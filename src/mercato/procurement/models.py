@@ -621,8 +621,8 @@ class ResourceTask(TimeStampedModel):
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("resource"), max_length=20, choices=ResourceKind.choices)
     days = models.PositiveSmallIntegerField(_("days"))
-    value = models.DecimalField(_("value"), max_digits=12, decimal_places=2)
-    terms = models.CharField(_("terms"), max_length=200, blank=True)
+    value = models.DecimalField(_("value of the resource"), max_digits=12, decimal_places=2)
+    terms = models.CharField(_("resource terms"), max_length=200, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=ResourceTaskStatus.choices,
         default=ResourceTaskStatus.OPEN,

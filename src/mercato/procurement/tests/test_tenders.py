@@ -97,8 +97,14 @@ def test_each_step_writes_an_event(tender, buyer):
 
 
 def test_an_open_tender_closes_when_its_deadline_passes(tender):
+    """The periodic task (settings.CELERY_BEAT_SCHEDULE) closes it, once."""
+    from mercato.procurement.tasks import close_due_tenders_task
+
+    with time_machine.travel(START, tick=False):
+        assert close_due_tenders_task() == 0
     with time_machine.travel(AFTER, tick=False):
-        assert tenders.close_due_tenders() == 1
+        assert close_due_tenders_task() == 1
+        assert close_due_tenders_task() == 0
     tender.refresh_from_db()
     assert tender.status == TenderStatus.CLOSED
     assert tender.events.last().note == "Deadline passed"
@@ -337,3 +343,37 @@ def test_operations_schedule_the_promised_banner(three_bids, tender, buyer, ops_
     assert task.status == "done"
     with pytest.raises(Conflict):
         tender_award.complete_resource_task(actor=ops_user, task_id=task.pk, note="again")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_link_submitted_twice_at_once_records_one_bid(tender, trio):
+    """Two submissions through the same link at the same moment: the link's row is locked
+    first, so one bid is recorded and the other is refused as a used link."""
+    import threading
+
+    from django.db import connection
+
+    token = _link(tender, trio[0])
+    gate, outcomes = threading.Barrier(2), []
+
+    def submit(price):
+        try:
+            gate.wait()
+            _by_link(token, tender, price=price)
+            outcomes.append("ok")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(p,)) for p in ("9.00", "8.00")]
+    with time_machine.travel(START, tick=True):  # process-wide: the threads too
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(outcomes) == ["ok", "token_used"]
+    bid = Bid.objects.get()
+    assert bid.revisions == 0
+    assert BidToken.objects.filter(invitation__supplier=trio[0], used_at__isnull=True).count() == 1
