@@ -212,3 +212,24 @@ def test_the_tender_list_query_budget(client, people, tender, django_assert_num_
         with django_assert_num_queries(6):
             answer = client.get("/backoffice/procurement/tenders/")
     assert answer.status_code == 200 and tender.number in answer.content.decode()
+
+
+def test_query_budgets_of_the_tender_page_and_the_api(
+    client, people, tender, django_assert_num_queries
+):
+    """Sealed or ranked, the tender page and the API answer in a fixed number of queries
+    for two bids (the ranking reads each bidder's performance: two queries a supplier;
+    a tender invites a handful of suppliers)."""
+    client.force_login(people["buyer"])
+    headers = bearer(people["buyer"])
+    page = f"/backoffice/procurement/tenders/{tender.pk}/"
+    with time_machine.travel(START, tick=False):
+        for url, kw, budget in [(page, {}, 12), (API, {"headers": headers}, 6),
+                                (f"{API}/{tender.pk}", {"headers": headers}, 8)]:  # fmt: skip
+            with django_assert_num_queries(budget):
+                assert client.get(url, **kw).status_code == 200
+    tenders.close_due_tenders(now=DEADLINE + datetime.timedelta(minutes=1))
+    with time_machine.travel(AFTER, tick=False):
+        for url, kw, budget in [(page, {}, 17), (f"{API}/{tender.pk}", {"headers": headers}, 14)]:
+            with django_assert_num_queries(budget):
+                assert client.get(url, **kw).status_code == 200
