@@ -353,6 +353,11 @@ CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker 
         "schedule": 6 * 3600.0,
         "options": {"expires": 6 * 3600},
     },
+    "close-due-tenders": {  # open tenders past their deadline become closed (procurement)
+        "task": "mercato.procurement.tasks.close_due_tenders_task",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
 }
 
 # Auth -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from mercato.api.api import api
+from mercato.backoffice.views_tenders import tender_bid
 from mercato.core import views as core_views
 
 urlpatterns = [
@@ -14,6 +15,8 @@ urlpatterns = [
     path("backoffice/", include("mercato.backoffice.urls")),
     path("api/", api.urls),
     path("payments/", include("mercato.payments.urls")),
+    # A supplier bids on a tender through its link, without an account.
+    path("tender-bid/<str:token>/", tender_bid, name="tender_bid"),
     path("", include("mercato.storefront.urls")),
 ]
 

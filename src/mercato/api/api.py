@@ -11,6 +11,7 @@ from .console.router import router as console_router
 from .errors import JsonErrorsAPI, install_error_handlers
 from .orders.router import router as orders_router
 from .procurement.router import router as procurement_router
+from .procurement.tenders import router as tenders_router
 from .promotions.router import router as promotions_router
 from .reviews.router import router as reviews_router
 from .service.callbacks import router as service_callbacks_router
@@ -38,6 +39,7 @@ api.add_router("/staff", service_callbacks_router)
 api.add_router("/staff", service_knowledge_router)
 api.add_router("/staff", procurement_router)
 api.add_router("/staff", promotions_router)
+api.add_router("/staff", tenders_router)
 api.add_router("/carriers", carriers_router)
 api.add_router("/cart", cart_router)
 api.add_router("/orders", orders_router)

@@ -219,6 +219,12 @@ NAVIGATION: list[Workspace] = [
                 "procurement.view_purchaselist",
                 also_active=("backoffice:purchase_list_detail",),
             ),
+            Entry(
+                _("Tenders"),
+                "backoffice:tender_list",
+                "procurement.view_tender",
+                also_active=("backoffice:tender_detail", "backoffice:tender_create"),
+            ),
         ],
     ),
     Workspace(
@@ -295,6 +301,11 @@ NAVIGATION: list[Workspace] = [
                 "backoffice:merch_slots",
                 "catalog.manage_merchandising",
                 also_active=("backoffice:merch_slot_edit",),
+            ),
+            Entry(
+                _("Resources promised to suppliers"),
+                "backoffice:resource_tasks",
+                "procurement.view_resourcetask",
             ),
             Entry(
                 _("Import & export"),

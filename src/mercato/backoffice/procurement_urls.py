@@ -7,6 +7,7 @@ from . import views_network as net
 from . import views_purchase_lists as pl
 from . import views_purchase_orders as po
 from . import views_suppliers as sup
+from . import views_tenders as td
 from . import views_transfers as tr
 
 urlpatterns = [
@@ -72,5 +73,16 @@ urlpatterns = [
         "purchase-lists/<int:purchase_list_id>/convert/",
         pl.purchase_list_convert,
         name="purchase_list_convert",
+    ),
+    # Tenders (招标, views_tenders.py).
+    path("tenders/", td.tender_list, name="tender_list"),
+    path("tenders/new/", td.tender_create, name="tender_create"),
+    path("tenders/<int:tender_id>/", td.tender_detail, name="tender_detail"),
+    path("tenders/<int:tender_id>/<str:step>/", td.tender_step, name="tender_step"),
+    path("resource-tasks/", td.resource_tasks, name="resource_tasks"),
+    path(
+        "resource-tasks/<int:task_id>/<str:step>/",
+        td.resource_task_step,
+        name="resource_task_step",
     ),
 ]

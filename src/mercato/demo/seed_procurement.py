@@ -24,6 +24,8 @@ from mercato.procurement.models import Supplier
 from mercato.staff.models import StaffProfile
 from mercato.staff.services import change_staff
 
+from .seed_tenders import seed_tenders
+
 SUPPLIERS = [
     # (code, name, USCC, bank, account, contact, phone)
     ("SH001", "上海优品贸易有限公司", "91310000MA1FL8XX03", "招商银行上海张江支行",
@@ -147,6 +149,7 @@ def seed_procurement(*, users: dict, now=None) -> dict[str, int]:
             orders.close_purchase_order(actor=buyer, order_id=order.pk, note="余数不再到货")
     counts.update(purchase_orders=10, receipts=receipts)
     counts.update(transfers=seed_transfers(buyer))
+    counts.update(tenders=seed_tenders(buyer=buyer, warehouse=warehouse, skus=skus))
     return counts
 
 

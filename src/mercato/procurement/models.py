@@ -484,3 +484,250 @@ class PurchaseListLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purchase_list_id}: {self.sku_id}@{self.warehouse_id} x{self.quantity}"
+
+
+# ---------------------------------------------------------------------------------------
+# Tenders (招标 / RFQ, issue 14 part 3): procurement.tenders and procurement.tender_award
+# write these. Bids are sealed until the deadline: no page, endpoint or audit log shows a
+# bid's prices before it (they are deliberately not registered with auditlog).
+# ---------------------------------------------------------------------------------------
+
+
+class TenderStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("tender", "Draft")
+    OPEN = "open", pgettext_lazy("tender", "Open for bids")
+    CLOSED = "closed", pgettext_lazy("tender", "Closed")
+    AWARDED = "awarded", pgettext_lazy("tender", "Awarded")
+    CANCELLED = "cancelled", pgettext_lazy("tender", "Cancelled")
+
+
+class Tender(TimeStampedModel):
+    number = models.CharField(_("tender number"), max_length=24, unique=True)
+    title = models.CharField(_("title"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=20, choices=TenderStatus.choices, default=TenderStatus.DRAFT
+    )
+    deadline = models.DateTimeField(_("deadline for bids"))
+    # Scoring weights in percent (they add up to 100).
+    weight_price = models.PositiveSmallIntegerField(_("weight of price"), default=60)
+    weight_delivery = models.PositiveSmallIntegerField(_("weight of delivery date"), default=20)
+    weight_supplier = models.PositiveSmallIntegerField(_("weight of supplier score"), default=20)
+    award_reason = models.CharField(_("reason for the award"), max_length=300, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("tender")
+        verbose_name_plural = _("tenders")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight_price=100 - F("weight_delivery") - F("weight_supplier")),
+                name="tender_weights_add_to_100",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-id"], name="tender_status_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class TenderLine(models.Model):
+    """A SKU and the units wanted at one warehouse."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", verbose_name=_("deliver to"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        ordering = ["tender_id", "id"]
+        verbose_name = _("tender line")
+        verbose_name_plural = _("tender lines")
+        constraints = [
+            models.UniqueConstraint(fields=["tender", "sku", "warehouse"], name="tender_line_once"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="tender_line_qty_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tender_id}: {self.sku_id}@{self.warehouse_id} x{self.quantity}"
+
+
+class TenderInvitation(models.Model):
+    """A supplier invited to bid; its links (BidToken) let it bid without an account."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="invitations")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["tender_id", "id"]
+        verbose_name = _("tender invitation")
+        verbose_name_plural = _("tender invitations")
+        constraints = [
+            models.UniqueConstraint(fields=["tender", "supplier"], name="tender_invite_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tender_id}: {self.supplier_id}"
+
+
+class BidToken(models.Model):
+    """One link for a supplier to bid: unguessable, valid until the tender's deadline and
+    good for one submission (the answer to a submission carries the next link)."""
+
+    invitation = models.ForeignKey(
+        TenderInvitation, on_delete=models.CASCADE, related_name="tokens"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["invitation_id", "-id"]
+        verbose_name = _("bid link")
+        verbose_name_plural = _("bid links")
+
+    def __str__(self) -> str:
+        return f"{self.invitation_id}: {'used' if self.used_at else 'open'}"
+
+
+class ResourceKind(models.TextChoices):
+    HOME_BANNER = "home_banner", _("Home-page banner")
+    HOME_FEATURED = "home_featured", _("Home-page featured product")
+    OTHER = "other", _("Other placement")
+
+
+class Bid(TimeStampedModel):
+    """A supplier's offer for a tender (at most one: a revision replaces it)."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="bids")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
+    delivery_date = models.DateField(_("delivery date"))
+    # 资源换价格: a site resource given to the supplier in return for a lower price.
+    resource_kind = models.CharField(
+        _("resource in return"), max_length=20, choices=ResourceKind.choices, blank=True
+    )
+    resource_days = models.PositiveSmallIntegerField(_("days of the resource"), default=0)
+    resource_value = models.DecimalField(
+        _("value of the resource"), max_digits=12, decimal_places=2, default=ZERO
+    )
+    resource_note = models.CharField(_("resource terms"), max_length=200, blank=True)
+    by_supplier = models.BooleanField(_("submitted by the supplier"), default=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    revisions = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["tender_id", "id"]
+        verbose_name = _("bid")
+        verbose_name_plural = _("bids")
+        constraints = [
+            models.UniqueConstraint(fields=["tender", "supplier"], name="bid_once_per_supplier"),
+            models.CheckConstraint(condition=Q(resource_value__gte=0), name="bid_resource_gte_0"),
+            models.CheckConstraint(
+                condition=Q(resource_kind="") | Q(resource_value__gt=0, resource_days__gt=0),
+                name="bid_resource_terms",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tender_id}: {self.supplier_id}"
+
+
+class BidLine(models.Model):
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="lines")
+    tender_line = models.ForeignKey(TenderLine, on_delete=models.CASCADE, related_name="bids")
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity offered"))
+    awarded = models.PositiveIntegerField(_("quantity awarded"), default=0)
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["bid_id", "tender_line_id"]
+        verbose_name = _("bid line")
+        verbose_name_plural = _("bid lines")
+        constraints = [
+            models.UniqueConstraint(fields=["bid", "tender_line"], name="bid_line_once"),
+            models.CheckConstraint(condition=Q(unit_price__gt=0), name="bid_line_price_gt_0"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="bid_line_qty_gt_0"),
+            models.CheckConstraint(
+                condition=Q(awarded__lte=F("quantity")), name="bid_line_awarded_lte_qty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid_id}/{self.tender_line_id}"
+
+
+class TenderEvent(models.Model):
+    """Every step of a tender (who, when, from, to, note); a bid received or revised is an
+    event with no change of status, and says nothing of its prices."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=TenderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=TenderStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["tender_id", "id"]
+        verbose_name = _("tender event")
+        verbose_name_plural = _("tender events")
+
+    def __str__(self) -> str:
+        return f"{self.tender_id}: {self.from_status} → {self.to_status}"
+
+
+class ResourceTaskStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("resource task", "To do")
+    DONE = "done", pgettext_lazy("resource task", "Done")
+
+
+class ResourceTask(TimeStampedModel):
+    """A resource promised to a supplier in an awarded bid, for website operations to give
+    (a home-page banner: done by scheduling a catalog HomeSlot)."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="tasks")
+    bid = models.OneToOneField(Bid, on_delete=models.CASCADE, related_name="task")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("resource"), max_length=20, choices=ResourceKind.choices)
+    days = models.PositiveSmallIntegerField(_("days"))
+    value = models.DecimalField(_("value of the resource"), max_digits=12, decimal_places=2)
+    terms = models.CharField(_("resource terms"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ResourceTaskStatus.choices,
+        default=ResourceTaskStatus.OPEN,
+    )  # fmt: skip
+    home_slot = models.ForeignKey(
+        "catalog.HomeSlot", verbose_name=_("home page slot"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    done_note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["status", "-id"]
+        verbose_name = _("resource task")
+        verbose_name_plural = _("resource tasks")
+        indexes = [models.Index(fields=["status", "-id"], name="resource_task_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.tender_id}: {self.kind}"

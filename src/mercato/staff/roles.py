@@ -98,6 +98,12 @@ DEPARTMENTS = [
             "procurement.view_purchaselist",
             "procurement.add_purchaselist",
             "procurement.change_purchaselist",
+            # Tenders (招标) and their bids; the resources promised in return are seen here
+            # and given by website operations.
+            "procurement.view_tender",
+            "procurement.add_tender",
+            "procurement.change_tender",
+            "procurement.view_resourcetask",
         ],
     ),
     (
@@ -127,6 +133,9 @@ DEPARTMENTS = [
             "procurement.view_purchaselist",
             "procurement.add_purchaselist",
             "procurement.change_purchaselist",
+            # Resources promised to suppliers in tenders (资源换价格): home-page slots.
+            "procurement.view_resourcetask",
+            "procurement.change_resourcetask",
         ],
     ),
     (

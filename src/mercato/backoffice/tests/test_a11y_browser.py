@@ -41,6 +41,8 @@ UNREACHED = {
     "backoffice:po_step": "a POST-only step of a purchase order",
     "backoffice:transfer_step": "a POST-only step of a transfer order",
     "backoffice:count_step": "a POST-only step of a cycle count",
+    "backoffice:tender_step": "a POST-only step of a tender",
+    "backoffice:resource_task_step": "a POST-only step of a resource task",
     # A purchase order's pages: the walk fills a URL parameter from a model field of the
     # same name, and `po_number` names none (the role walk needs it so: `number` under
     # procurement/orders/ would be filled with a customer order's). Their markup is

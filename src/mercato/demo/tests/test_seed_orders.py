@@ -18,7 +18,7 @@ from mercato.fulfillment import audit
 from mercato.fulfillment.models import Penalty, Remittance, Shipment
 from mercato.fulfillment.selectors import queue_counts
 from mercato.orders.models import Order
-from mercato.procurement.models import TransferOrder, TransferStatus
+from mercato.procurement.models import Tender, TransferOrder, TransferStatus
 from mercato.procurement.selectors import in_transit
 from mercato.promotions.models import CouponUse
 from mercato.reviews.models import ProductQuestion, ProductReview
@@ -67,6 +67,8 @@ def test_demo_orders_in_every_state_and_once(sandbox):
     seed_procurement(users=_users_named("procurement", "finance", "hr"))
     assert set(TransferOrder.objects.values_list("status", flat=True)) == set(TransferStatus.values)
     assert in_transit()
+    # Tenders: one awarded, one waiting for the award, one open with a sealed bid.
+    assert set(Tender.objects.values_list("status", flat=True)) == {"awarded", "closed", "open"}
     assert set(ProductReview.objects.values_list("status", flat=True)) == {
         "pending", "published", "rejected",
     }  # fmt: skip

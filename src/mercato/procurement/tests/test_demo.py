@@ -22,7 +22,25 @@ def test_the_demo_has_purchase_orders_in_every_state_and_runs_once(make_staff):
     assert statuses == set(POStatus.values)
     assert type(lead).objects.get(pk=lead.pk).has_perm("procurement.approve_purchaseorder")
     assert seed_procurement(users=users) == {}
-    assert Supplier.objects.count() == 3 and Receipt.objects.count() == 3
+    # A fourth supplier (杭州) comes with the demo tenders.
+    assert Supplier.objects.count() == 4 and Receipt.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_the_demo_has_an_awarded_a_closed_and_an_open_tender(make_staff):
+    from mercato.procurement.models import ResourceTask, Tender
+
+    users = {n: make_staff(d, username=n) for n, d in
+             [("procurement", "procurement"), ("finance", "finance"), ("hr", "hr")]}  # fmt: skip
+    make_staff("procurement", username="procurement01")
+    make_shanghai_warehouse()
+    for _ in range(6):
+        SkuFactory()
+    assert seed_procurement(users=users)["tenders"] == 3
+    assert sorted(Tender.objects.values_list("status", flat=True)) == ["awarded", "closed", "open"]
+    closed = Tender.objects.get(status="closed")
+    assert closed.bids.count() == 3
+    assert ResourceTask.objects.get().kind == "home_banner"  # the awarded tender's banner
 
 
 @pytest.mark.django_db
