@@ -1,13 +1,16 @@
 """The fixed cost of a request, in-process: the WSGI application called directly.
 
     .venv/bin/python bench/request_profile.py [--project mercato|floor] [-n 400]
-        [--cookie "k=v; ..."] [--profile] [--cold] PATH [PATH ...]
+        [--cookie "k=v; ..."] [--post FORM] [--profile] [--cold] PATH [PATH ...]
 
 Calls the project's WSGI application (gunicorn's entry point, middleware and all) for each
 PATH in turn, -n rounds, and prints per path the median and 10th percentile of the wall
 time and of this thread's CPU time, and the queries of one request. `--project floor` runs
 the minimal floor project (bench/minimal) instead of Mercato; `--profile` adds cProfile's
-heaviest functions. Needs DATABASE_URL (the bench database) and, for Mercato's bare views,
+heaviest functions. `--post FORM` POSTs that url-encoded form instead of a GET, its
+csrfmiddlewaretoken sent as the CSRF cookie too: without --cookie every request is a new
+visitor (a new guest's add to cart: sku=…&quantity=1&next=…&csrfmiddlewaretoken=…).
+Needs DATABASE_URL (the bench database) and, for Mercato's bare views,
 MERCATO_BENCH_VIEWS=1. Timers in-process are steadier than requests/s on a shared machine.
 """
 
@@ -19,6 +22,7 @@ import pstats
 import statistics
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,13 +57,14 @@ def environ_for(path: str, cookie: str, method: str = "GET", body: bytes = b"") 
     return env
 
 
-def call(app, path: str, cookie: str) -> tuple[str, int]:
+def call(app, path: str, cookie: str, body: bytes = b"") -> tuple[str, int]:
     status = []
 
     def start_response(s, headers, exc_info=None):
         status.append(s)
 
-    chunks = app(environ_for(path, cookie), start_response)
+    environ = environ_for(path, cookie, "POST" if body else "GET", body)
+    chunks = app(environ, start_response)
     size = sum(len(c) for c in chunks)
     if hasattr(chunks, "close"):
         chunks.close()
@@ -72,6 +77,12 @@ def main() -> None:
     parser.add_argument("--project", choices=["mercato", "floor"], default="mercato")
     parser.add_argument("-n", type=int, default=400, help="rounds (400)")
     parser.add_argument("--cookie", default="")
+    parser.add_argument(
+        "--post",
+        default="",
+        help="POST this url-encoded form body instead of GET; a csrfmiddlewaretoken in it "
+        "is sent as the csrftoken cookie too (without --cookie: a new guest each request)",
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
         "--cold",
@@ -90,11 +101,14 @@ def main() -> None:
     from django.core.cache import cache
     from django.db import connection
 
+    body = args.post.encode()
+    token = dict(urllib.parse.parse_qsl(args.post)).get("csrfmiddlewaretoken")
+    cookie = "; ".join(c for c in (args.cookie, token and f"csrftoken={token}") if c)
     for path in args.paths:
         # "@FILE": a different path of FILE for each request, in turn.
         rotation = Path(path[1:]).read_text().split() if path.startswith("@") else [path]
         for i in range(20):  # warm: imports, URL resolver, templates, prepared statements
-            call(app, rotation[-1 - i % len(rotation)], args.cookie)
+            call(app, rotation[-1 - i % len(rotation)], cookie, body)
         queries: list[str] = []
 
         def record(execute, sql, *rest, queries=queries):
@@ -104,7 +118,7 @@ def main() -> None:
         if args.cold:
             cache.clear()
         with connection.execute_wrapper(record):
-            status, size = call(app, rotation[-21 % len(rotation)], args.cookie)
+            status, size = call(app, rotation[-21 % len(rotation)], cookie, body)
         wall, cpu = [], []
         # Thread CPU time: waiting for the database is not the cost looked for.
         profiler = cProfile.Profile(time.thread_time) if args.profile else None
@@ -114,7 +128,7 @@ def main() -> None:
             w, c = time.perf_counter(), time.thread_time()
             if profiler:
                 profiler.enable()
-            call(app, rotation[i % len(rotation)], args.cookie)
+            call(app, rotation[i % len(rotation)], cookie, body)
             if profiler:
                 profiler.disable()
             cpu.append(time.thread_time() - c)

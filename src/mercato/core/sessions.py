@@ -13,11 +13,16 @@ Redis: mercato.core.cache.RedisCache starts a new cache generation when that hap
 import logging
 
 from django.contrib.sessions.backends import cached_db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.utils.crypto import get_random_string
 
 logger = logging.getLogger(__name__)
 
 
 class SessionStore(cached_db.SessionStore):
+    # What create() wrote, serialized; None when this store did not create its session.
+    _created_as: bytes | None = None
+
     def _cache_call(self, name: str, *args, default=None):
         try:
             return getattr(self._cache, name)(*args)
@@ -41,7 +46,29 @@ class SessionStore(cached_db.SessionStore):
             return True
         return super(cached_db.SessionStore, self).exists(session_key)
 
+    def _get_new_session_key(self):
+        # No look-up first: save(must_create=True) refuses a key in use (CreateError) and
+        # create() then draws another, so asking the cache and the database whether each
+        # new key exists (Django's way) only cost a query per new visitor.
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    def _serialized(self) -> bytes:
+        return self.serializer().dumps(self._get_session(no_load=True))
+
+    def create(self):
+        super().create()
+        # create() wrote the session and marks it modified, so that the response sets its
+        # cookie; the middleware's save() at the end of the request would write the same
+        # data again. What was written is kept to tell whether anything changed since.
+        self._created_as = self._serialized()
+
     def save(self, must_create=False):
+        if self.session_key is None:
+            return self.create()  # which saves (and copies into the cache) once
+        if not must_create and self._created_as is not None:
+            if self._serialized() == self._created_as:
+                return  # create() wrote it in this request and nothing changed since
+            self._created_as = None
         super(cached_db.SessionStore, self).save(must_create)
         self._cache_call("set", self.cache_key, self._session, self.get_expiry_age())
 

@@ -15,6 +15,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from mercato.core.compiled import CompiledQuery
+
 from . import engine
 from .models import CustomerUse, Promotion, Scope, Status
 
@@ -116,13 +118,24 @@ def category_paths(*, offers, category_ids) -> dict[int, str]:
     return _paths_of(category_ids)
 
 
+# Compiled once (mercato.core.compiled): read at every placement while a promotion limited
+# per customer runs. All the customer's rows: one per limited promotion they ever had.
+USES_OF_CUSTOMER = CompiledQuery(
+    "promotions.uses_of_customer",
+    lambda customer_id: CustomerUse.objects.filter(customer_id=customer_id).values_list(
+        "promotion_id", "used"
+    ),
+)
+
+
 def customer_uses(*, customer_id: int, promotion_ids) -> dict[int, int]:
     """How many times the customer had each of the promotions: one query."""
-    return dict(
-        CustomerUse.objects.filter(
-            customer_id=customer_id, promotion_id__in=list(promotion_ids)
-        ).values_list("promotion_id", "used")
-    )
+    wanted = set(promotion_ids)
+    return {
+        promotion_id: used
+        for promotion_id, used in USES_OF_CUSTOMER.rows(customer_id=customer_id)
+        if promotion_id in wanted
+    }
 
 
 # Coupons -----------------------------------------------------------------------------------

@@ -7,10 +7,11 @@ Bad input raises ValidationFailed naming the field, and nothing is written.
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
+from mercato.core.db import insert_rows
 from mercato.core.errors import ValidationFailed
 from mercato.core.regions import mainland_provinces
 
@@ -388,15 +389,61 @@ class UsedUp(Exception):
         self.promotion_ids = frozenset(promotion_ids)
 
 
+def _sql_names(model, *fields: str) -> tuple[str, ...]:
+    """The quoted table of `model` and the quoted columns of `fields`, from its _meta."""
+    quote = connection.ops.quote_name
+    return quote(model._meta.db_table), *(quote(model._meta.get_field(f).column) for f in fields)
+
+
+def _claim_total(promotion_id: int) -> bool:
+    """One use of a promotion's usage limit, if it has one left: a conditional UPDATE."""
+    table, pk, used, limit, status = _sql_names(Promotion, "id", "used", "usage_limit", "status")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {used} = {used} + 1 WHERE {pk} = %s AND {status} = %s"  # noqa: S608
+            f" AND ({limit} IS NULL OR {used} < {limit})",
+            [promotion_id, Status.ACTIVE.value],
+        )
+        return cursor.rowcount == 1
+
+
+def _claim_customer(promotion_id: int, customer_id: int, limit: int) -> bool:
+    """One of the customer's uses of a promotion, if they have one left: the customer's row
+    made at their first use, or counted up while under the limit, in one statement."""
+    if limit < 1:
+        return False
+    table, promotion, customer, used = _sql_names(CustomerUse, "promotion", "customer", "used")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({promotion}, {customer}, {used}) VALUES (%s, %s, 1)"  # noqa: S608
+            f" ON CONFLICT ({promotion}, {customer}) DO UPDATE SET {used} = {table}.{used} + 1"
+            f" WHERE {table}.{used} < %s RETURNING {used}",
+            [promotion_id, customer_id, limit],
+        )
+        return cursor.fetchone() is not None
+
+
+def _give_back(claimed: list[tuple[str, int]], customer_id: int | None) -> None:
+    """Undo the uses this transaction counted (its own rows, still locked by it)."""
+    for kind, promotion_id in claimed:
+        if kind == "total":
+            Promotion.objects.filter(pk=promotion_id).update(used=F("used") - 1)
+        else:
+            CustomerUse.objects.filter(promotion_id=promotion_id, customer_id=customer_id).update(
+                used=F("used") - 1
+            )
+
+
 def claim_uses(*, applied, offers, customer_id: int | None) -> None:
     """Count one use of each applied promotion (engine.AppliedOffer) that has a limit, within
     the caller's transaction, all or none: a conditional UPDATE per limited promotion (...
-    WHERE used < usage_limit) and per customer (CustomerUse, WHERE used < per_customer_limit),
-    so no limit is passed whatever the concurrency. Promotions without a limit are not
-    counted here: their row would become a lock every placement waits on (Redemption rows
-    record every use). Raises UsedUp naming the promotions that
-    had no use left (nothing of this call stays written); the caller prices again without
-    them. record_redemptions writes what each took off, once the order has its number."""
+    WHERE used < usage_limit) and per customer (CustomerUse, made or counted up WHERE used <
+    per_customer_limit), so no limit is passed whatever the concurrency. Promotions without
+    a limit are not counted here: their row would become a lock every placement waits on
+    (Redemption rows record every use). Raises UsedUp naming the promotions that had no use
+    left, after giving back the uses this call counted (no savepoint: placement's hot path);
+    the caller prices again without them. record_redemptions writes what each took off,
+    once the order has its number."""
     offers_by_id = {o.id: o for o in offers}
     limited = [
         offer
@@ -404,44 +451,30 @@ def claim_uses(*, applied, offers, customer_id: int | None) -> None:
         if (offer := offers_by_id[item.id]).usage_limit is not None
         or (offer.per_customer_limit is not None and customer_id is not None)
     ]
-    if not limited:
-        return  # nothing to count: no savepoint either
     short: set[int] = set()
-    try:
-        with transaction.atomic():
-            for offer in limited:
-                if offer.usage_limit is not None:
-                    rows = Promotion.objects.filter(
-                        Q(usage_limit__isnull=True) | Q(used__lt=F("usage_limit")),
-                        pk=offer.id,
-                        status=Status.ACTIVE,
-                    )
-                    if not rows.update(used=F("used") + 1):
-                        short.add(offer.id)
-                        continue
-                if offer.per_customer_limit is not None and customer_id is not None:
-                    CustomerUse.objects.bulk_create(
-                        [CustomerUse(promotion_id=offer.id, customer_id=customer_id)],
-                        ignore_conflicts=True,
-                    )
-                    mine = CustomerUse.objects.filter(
-                        promotion_id=offer.id,
-                        customer_id=customer_id,
-                        used__lt=offer.per_customer_limit,
-                    )
-                    if not mine.update(used=F("used") + 1):
-                        short.add(offer.id)
-            if short:
-                raise UsedUp(short)
-    except UsedUp:
+    claimed: list[tuple[str, int]] = []
+    for offer in limited:
+        if offer.usage_limit is not None:
+            if not _claim_total(offer.id):
+                short.add(offer.id)
+                continue
+            claimed.append(("total", offer.id))
+        if offer.per_customer_limit is not None and customer_id is not None:
+            if not _claim_customer(offer.id, customer_id, offer.per_customer_limit):
+                short.add(offer.id)
+                continue
+            claimed.append(("customer", offer.id))
+    if short:
+        _give_back(claimed, customer_id)
         forget_offers()  # the cached counts were behind
-        raise
+        raise UsedUp(short)
 
 
 def record_redemptions(*, applied, customer_id: int | None, order_number: str) -> None:
     """A Redemption row per applied promotion (engine.AppliedOffer): one statement."""
     if applied:
-        Redemption.objects.bulk_create(
+        # Written out (core.db): bulk_create's compiler cost more than the statement took.
+        insert_rows(
             [
                 Redemption(
                     promotion_id=item.id,

@@ -24,6 +24,7 @@ from mercato.cart.selectors import cart_summary
 from mercato.catalog.models import Sku
 from mercato.catalog.selectors import first_images
 from mercato.checkout.placement import shopper_for
+from mercato.core.compiled import CompiledQuery
 from mercato.core.errors import DomainError, NotFound
 from mercato.customers.models import Customer
 from mercato.promotions import engine as promotion_engine
@@ -228,6 +229,13 @@ def acknowledge(request):
 
 
 # Adding from the product page -----------------------------------------------------------
+# Compiled once (mercato.core.compiled): every add from the product page reads it.
+SKU_SPECS = CompiledQuery(
+    "storefront.sku_specs",
+    lambda sku_id: Sku.objects.filter(pk=sku_id).values("product_id", "specs"),
+)
+
+
 def _chosen_sku_id(data) -> str:
     """The SKU the shopper chose: the spec values sent with the form when they name one SKU of
     the product (without JavaScript the hidden `sku` field is the one the page opened with),
@@ -235,7 +243,8 @@ def _chosen_sku_id(data) -> str:
     raw = str(data.get("sku", "")).strip()
     if not raw.isdigit() or len(raw) > 18:
         return raw
-    sku = Sku.objects.filter(pk=raw).values("product_id", "specs").first()
+    rows = SKU_SPECS.rows(sku_id=int(raw))
+    sku = rows[0] if rows else None
     if sku is None or not sku["specs"]:
         return raw
     names = list(sku["specs"])
@@ -262,14 +271,19 @@ def add(request):
     sku_id, error = str(request.POST.get("sku", "")), ""
     try:
         sku_id = _chosen_sku_id(request.POST)
+        quantity = request.POST.get("quantity", "1")
         if request.session.session_key is None:
-            request.session.save()  # outside the transaction: a refusal must not undo it
-        # A guest's first add creates the cart; a refused add leaves no empty cart behind.
-        with transaction.atomic():
-            cart = cart_for_request(request, create=True)
-            services.add_to_cart(
-                cart=cart, sku_id=sku_id, quantity=request.POST.get("quantity", "1")
+            # A new guest (a member always has a session): the session is made outside the
+            # transaction (a refusal must not undo it), then the cart with its first line.
+            request.session.save()
+            services.start_guest_cart(
+                session_key=request.session.session_key, sku_id=sku_id, quantity=quantity
             )
+        else:
+            # A guest's first add creates the cart; a refused add leaves no empty cart behind.
+            with transaction.atomic():
+                cart = cart_for_request(request, create=True)
+                services.add_to_cart(cart=cart, sku_id=sku_id, quantity=quantity)
     except DomainError as exc:
         error = exc.message
     if not request.htmx:

@@ -330,6 +330,20 @@ def test_guest_query_budgets_do_not_grow_with_lines(
         assert client.get(url).status_code == 200
 
 
+def test_a_new_guests_first_add_query_budget(client, black, django_assert_num_queries):
+    """A visitor without a session: the SKU's specs, the session written once (no look-up
+    of the new key first, no second write at the end of the request), the SKU with its
+    purchase limit, then the cart and its line, written without a look-up or a lock. Exact,
+    so a new query is a decision. Inside the test's transaction the session insert and the
+    cart's transaction are savepoints (2 statements each); served, they are transactions."""
+    with django_assert_num_queries(9):
+        response = add(client, black, 2)
+    assert response.status_code == 302
+    assert lines_of(client) == {black.pk: 2}
+    with django_assert_num_queries(0):  # its session comes from the cache
+        client.session.load()
+
+
 def test_member_cart_page_query_budget(client, black, white, django_assert_num_queries):
     customer = create_customer(mobile="13900139000")
     client.force_login(customer.user)
