@@ -17,6 +17,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.utils.autoreload import file_changed
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -141,7 +142,7 @@ def _listing_html(request, result) -> str:
 # log-in links, the language form), with slots for what changes per request: the query,
 # the path, the results, the CSRF token. It depends on nothing that changes while a process
 # runs (templates, translations, URLs, static files' names): rendered once per language and
-# URL prefix, and again after a test changed a setting.
+# URL prefix, and again after a test changed a setting or a developer a file.
 QUERY_SLOT, PATH_SLOT = "\ue000query\ue000", "\ue000path\ue000"
 RESULTS_SLOT = "\ue000results\ue000"
 _SLOTS = re.compile("|".join(map(re.escape, (QUERY_SLOT, PATH_SLOT, RESULTS_SLOT, CSRF_SLOT))))
@@ -149,6 +150,7 @@ _shells: dict[tuple[str, str], str] = {}
 
 
 @receiver(setting_changed)
+@receiver(file_changed)  # the development server: a template edited
 def _forget_shells(**kwargs) -> None:
     _shells.clear()
 

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
+from django.utils.autoreload import file_changed
 
 pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
@@ -47,3 +48,13 @@ def test_each_visitor_gets_their_own_token(shop):
     tokens = {TOKEN.search(Client().get("/search/", {"q": "手机"}).content.decode()).group(1)}
     tokens.add(TOKEN.search(Client().get("/search/", {"q": "手机"}).content.decode()).group(1))
     assert len(tokens) == 2
+
+
+def test_an_edited_template_shows_without_a_restart(shop, tmp_path):
+    """The development server: a file changed, the next page has a fresh shell."""
+    from mercato.storefront import views_search
+
+    Client().get("/search/", {"q": "手机"})
+    assert views_search._shells
+    file_changed.send(sender=None, file_path=tmp_path / "base.html")
+    assert not views_search._shells
