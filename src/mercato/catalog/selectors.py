@@ -1,6 +1,6 @@
 """Read queries of the shop front (with their select_related/prefetch), shared with search."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from .facets import sort_products
 from .models import (
@@ -19,6 +19,14 @@ CARD_FIELDS = ["id", "name", "slug", "subtitle", "min_price", "max_price", "bran
 def first_images() -> Prefetch:
     """Prefetch of each product's images in position order (cards show the first)."""
     return Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+
+
+def first_image_name(product=None) -> Subquery:
+    """The name of a product's first image by position (None without one), as a subquery
+    of a Product queryset (`product`: the outer product, OuterRef("pk") by default)."""
+    product = OuterRef("pk") if product is None else product
+    images = ProductImage.objects.filter(product=product).order_by("position", "id")
+    return Subquery(images.values("image")[:1])
 
 
 def products_on_sale() -> QuerySet[Product]:

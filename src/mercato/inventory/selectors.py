@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db.models import (
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -53,6 +54,21 @@ def products_in_stock(*, product_ids) -> set[int]:
         .order_by()  # DISTINCT over product ids alone, not Stock's ordering columns
         .values_list("sku__product_id", flat=True)
         .distinct()
+    )
+
+
+def product_has_stock(product=None) -> Exists:
+    """products_in_stock's test for one product, as an expression of a Product queryset
+    (`product`: the outer product, OuterRef("pk") by default): an active SKU of it with
+    stock to sell in an active warehouse."""
+    product = OuterRef("pk") if product is None else product
+    return Exists(
+        Stock.objects.filter(
+            sku__product=product,
+            sku__is_active=True,
+            warehouse__is_active=True,
+            on_hand__gt=F("reserved"),
+        )
     )
 
 

@@ -6,27 +6,35 @@ lists folded after the first values), the sorts and pages; the related products 
 list is followed by; and, when nothing is found, what to try instead.
 """
 
+import re
 from urllib.parse import urlencode
 
-from django.core.cache import cache
-from django.http import JsonResponse
+from django.contrib.auth.models import AnonymousUser
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.utils.autoreload import file_changed
+from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from mercato.catalog import selectors as catalog_selectors
-from mercato.catalog.models import Product
-from mercato.catalog.shopcache import page_seconds
-from mercato.inventory.selectors import products_in_stock
 from mercato.search import querylog, selectors
 from mercato.search.listing import filters_active
 from mercato.search.resultcache import cached_text
 
+from . import pagecache
+from .card_data import card_rows_with_stock
 from .cards import card_html, product_url_maker
+from .pagecache import CSRF_SLOT
+from .search_listing import listing_html
 
 # The sort keys of catalog.facets.SORTS; on the search page 综合 means relevance.
 SORT_LABELS = [
@@ -37,7 +45,6 @@ SORT_LABELS = [
     ("new", _("New")),
 ]
 FACET_VALUES = 8  # values shown before "more"
-CARD_KEY = "search:card"
 PAGE_LINKS = 2  # page numbers shown either side of the current one
 
 
@@ -78,70 +85,104 @@ def _pages(current: int, last: int) -> list[int]:
     return list(range(first, final + 1))
 
 
-def _cards(ids, version: int, *, also=()) -> tuple[list[str], list[str]]:
+def _cards(ids, *, also=()) -> tuple[list[str], list[str]]:
     """The cards of `ids` and of `also` as HTML (image, name, price, from-price, stock
-    state), each in order; the missing ones of both lists in one set of queries.
-
-    A card is kept in the cache per product, shop version and language: the version moves
-    whenever a product, price, image or stock state changes, so a card is never older than
-    what it shows, and a search renders only the cards no search has rendered since."""
-    wanted = list(dict.fromkeys([*ids, *also]))
-    if not wanted:
-        return [], []
-    language = get_language()
-    keys = {pk: f"{CARD_KEY}:{version}:{language}:{pk}" for pk in wanted}
-    found = cache.get_many(list(keys.values()))
-    html = {pk: found[key] for pk, key in keys.items() if key in found}
-    missing = [pk for pk in wanted if pk not in html]
-    if missing:
-        rows = catalog_selectors.card_rows(products=Product.objects.filter(pk__in=missing))
-        available = products_in_stock(product_ids=missing)
-        url = product_url_maker()
-        made = {
-            pk: str(card_html(**row, sold_out=pk not in available, url=url))
-            for pk, row in rows.items()
-        }
-        cache.set_many({keys[pk]: card for pk, card in made.items()}, page_seconds())
-        html.update(made)
+    state), each in order, in one statement for both lists. Not cached one by one: the
+    listing they are part of is kept beside its cached result page, and any change to a
+    product, price or stock state moves the shop version both are kept under."""
+    rows = card_rows_with_stock([*ids, *also])
+    url = product_url_maker()
+    html = {pk: card_html(**row, url=url) for pk, row in rows.items()}
 
     def in_order(pks):
-        return [mark_safe(html[pk]) for pk in pks if pk in html]  # noqa: S308 - our markup
+        return [html[pk] for pk in pks if pk in html]
 
     return in_order(ids), in_order(also)
 
 
+def listing_context(request, result) -> dict:
+    """What the listing shows (search_listing.listing_html; the template _listing.html)."""
+    params = request.GET
+    pairs = [(k, v) for k, v in _pairs(params, without=("page", "q")) if k != "sort"]
+    base = [("q", result.query), *pairs]
+    cards, related = _cards(result.ids, also=result.related_ids)
+    return {
+        "result": result,
+        "cards": cards,
+        "related": related,
+        "facets": _folded(result.facets),
+        "filtered": filters_active(params),
+        "sorts": [
+            (key, label, _qs(base, sort=key), key == result.sort) for key, label in SORT_LABELS
+        ],
+        "clear_url": "?" + _qs([("q", result.query)], sort=result.sort),
+        "page_links": [
+            (n, _qs(base, sort=result.sort, page=n)) for n in _pages(result.page, result.pages)
+        ],
+        "prev_qs": _qs(base, sort=result.sort, page=result.page - 1) if result.page > 1 else "",
+        "next_qs": _qs(base, sort=result.sort, page=result.page + 1)
+        if result.page < result.pages
+        else "",
+        "top_categories": [] if result.total else list(catalog_selectors.top_categories()),
+    }
+
+
 def _listing_html(request, result) -> str:
     """Results, facets, sorting, pages and related products: the same for everyone who
-    searched this, so kept beside the cached result page (rendering is most of a cached
-    search's cost)."""
+    searched this, so kept beside the cached result page."""
+    html = cached_text(
+        result_page=result,
+        name="html",
+        render=lambda: listing_html(**listing_context(request, result)),
+    )
+    return mark_safe(html)  # noqa: S308 - escaped by search_listing
 
-    def render_listing() -> str:
-        params = request.GET
-        pairs = [(k, v) for k, v in _pairs(params, without=("page", "q")) if k != "sort"]
-        base = [("q", result.query), *pairs]
-        cards, related = _cards(result.ids, result.version, also=result.related_ids)
+
+# The page around the results, as every visitor without a session sees it (the header's
+# log-in links, the language form), with slots for what changes per request: the query,
+# the path, the results, the CSRF token. It depends on nothing that changes while a process
+# runs (templates, translations, URLs, static files' names): rendered once per language and
+# URL prefix, and again after a test changed a setting or a developer a file.
+QUERY_SLOT, PATH_SLOT = "\ue000query\ue000", "\ue000path\ue000"
+RESULTS_SLOT = "\ue000results\ue000"
+_SLOTS = re.compile("|".join(map(re.escape, (QUERY_SLOT, PATH_SLOT, RESULTS_SLOT, CSRF_SLOT))))
+_shells: dict[tuple[str, str], str] = {}
+
+
+@receiver(setting_changed)
+@receiver(file_changed)  # the development server: a template edited
+def _forget_shells(**kwargs) -> None:
+    _shells.clear()
+
+
+def _shell() -> str:
+    key = (get_language(), get_script_prefix())
+    shell = _shells.get(key)
+    if shell is None:
+        # No request: what the context processors give a visitor without a session.
         context = {
-            "result": result,
-            "cards": cards,
-            "related": related,
-            "facets": _folded(result.facets),
-            "filtered": filters_active(params),
-            "sorts": [
-                (key, label, _qs(base, sort=key), key == result.sort) for key, label in SORT_LABELS
-            ],
-            "clear_url": "?" + _qs([("q", result.query)], sort=result.sort),
-            "page_links": [
-                (n, _qs(base, sort=result.sort, page=n)) for n in _pages(result.page, result.pages)
-            ],
-            "prev_qs": _qs(base, sort=result.sort, page=result.page - 1) if result.page > 1 else "",
-            "next_qs": _qs(base, sort=result.sort, page=result.page + 1)
-            if result.page < result.pages
-            else "",
-            "top_categories": [] if result.total else list(catalog_selectors.top_categories()),
+            "query": QUERY_SLOT,
+            "results": RESULTS_SLOT,
+            "request": {"get_full_path": PATH_SLOT},
+            "user": AnonymousUser(),
+            "csrf_token": CSRF_SLOT,
         }
-        return render_to_string("storefront/search/_listing.html", context, request=None)
+        shell = _shells[key] = render_to_string("storefront/search.html", context)
+    return shell
 
-    return mark_safe(cached_text(result_page=result, name="html", render=render_listing))  # noqa: S308 - our template's output
+
+def _shared_page(request, result, results: str):
+    """The search page of a visitor without a session: the shell with the query, the path
+    and the results put in, in one pass (so nothing the shopper typed is read as a slot)."""
+    values = {
+        QUERY_SLOT: escape(result.query),
+        PATH_SLOT: escape(request.get_full_path()),
+        RESULTS_SLOT: results,
+        CSRF_SLOT: get_token(request),
+    }
+    response = HttpResponse(_SLOTS.sub(lambda m: values[m.group()], _shell()))
+    patch_vary_headers(response, ("Cookie",))  # a visitor with a session sees their header
+    return response
 
 
 @require_GET
@@ -154,12 +195,15 @@ def search_page(request):
         querylog.record_search(query=result.query, total=result.total)
     context = {
         "result": result,
-        "query": result.query,
         "listing": _listing_html(request, result) if result.query else "",
         "hot_searches": querylog.hot_searches() if result.total == 0 else [],
     }
-    template = "storefront/search/_results.html" if request.htmx else "storefront/search.html"
-    return render(request, template, context)
+    results = render_to_string("storefront/search/_results.html", context)
+    if request.htmx:
+        return HttpResponse(results)
+    if result.query and pagecache.shareable(request):
+        return _shared_page(request, result, results)
+    return render(request, "storefront/search.html", {"query": result.query, "results": results})
 
 
 @require_GET

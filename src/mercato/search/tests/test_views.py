@@ -60,8 +60,8 @@ def test_suggest_returns_links_and_json(client, shop):
 # An uncached search page, whatever the number of results: the shop version with the
 # dictionary's fingerprint (one statement), the vocabulary lookup, the match (with what
 # facets and sorting need), the search count, and the product cards of the page and of the
-# related list together: their fields, their first images, their stock state.
-SEARCH_PAGE_QUERIES = 7
+# related list together, with their first images and stock state (one statement).
+SEARCH_PAGE_QUERIES = 5
 
 
 def _count_queries(client, django_assert_num_queries):
