@@ -24,7 +24,7 @@ from mercato.catalog import selectors
 from mercato.catalog.facets import SORTS, facets_for, filter_products, parse_params, sort_products
 from mercato.catalog.services.merchandising import live_slots
 from mercato.core.regions import mainland_provinces
-from mercato.inventory.selectors import available_sku_ids
+from mercato.inventory.selectors import available_skus_of_product
 from mercato.promotions import selectors as promotion_selectors
 from mercato.reviews.selectors import product_feedback
 
@@ -70,7 +70,7 @@ def _shop_page(request, parts: tuple, build):
     if data.get("status") == 404:
         raise Http404(data.get("reason", ""))
     context = {**data, "province": _province(request), "provinces": mainland_provinces()}
-    html = render_to_string("storefront/page.html", context, request)
+    html = pagecache.shop_page_html(request, context)
     if shared:
         pagecache.keep_whole_page(request, parts, html)
     return pagecache.page_response(request, html)
@@ -229,18 +229,17 @@ def _spec_options(skus, available: set[int], selected) -> list[dict]:
 
 
 def _build_product(request, slug: str, province: str, chosen: str) -> dict:
-    product = selectors.product_for_page(slug=slug)
-    if product is None:
+    page = selectors.product_page(slug=slug)
+    if page is None:
         if selectors.is_removed(slug=slug):
             return {"status": 410}
         moved = selectors.moved_product_slug(slug=slug)
         if moved:
             return {"redirect": reverse("storefront:product", args=[moved])}
         return {"status": 404, "reason": _("No such product")}
-    skus = list(product.skus.all())
-    available = available_sku_ids(sku_ids=[s.pk for s in skus], province=province)
-    trail = selectors.category_trail(category=product.category)
-    images = list(product.images.all())
+    product, skus, images = page.product, page.skus, page.images
+    available = available_skus_of_product(product_id=product.pk, province=province)
+    trail = selectors.category_trail(category=page.category)
     selected = next((s for s in skus if str(s.pk) == chosen), None) or next(
         (s for s in skus if s.pk in available), skus[0] if skus else None
     )
@@ -273,7 +272,7 @@ def _build_product(request, slug: str, province: str, chosen: str) -> dict:
         "province": province,
         "provinces": mainland_provinces(),
         "related": rows_html(
-            selectors.card_rows(products=selectors.related_products(product=product))
+            selectors.related_card_rows(product_id=product.pk, category_id=product.category_id)
         ),
         "path": path,
         "feedback": feedback,
