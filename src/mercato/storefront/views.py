@@ -5,6 +5,7 @@ around it renders the header per request for a visitor with a session (log-in st
 log-out form), and serves a visitor without one the whole page from the cache.
 """
 
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlencode
 
 from django.conf import settings
@@ -16,7 +17,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.html import conditional_escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -228,6 +231,17 @@ def _spec_options(skus, available: set[int], selected) -> list[dict]:
     ]
 
 
+@lru_cache(maxsize=64)
+def _province_options(province: str) -> SafeString:
+    """The province choice's <option>s, `province` selected: the same for every product page,
+    and 31 rounds of a template loop were a tenth of its template time."""
+    options = (
+        f'<option value="{e}" {"selected" if p == province else ""}>{e}</option>'
+        for p, e in ((p, conditional_escape(p)) for p in mainland_provinces())
+    )
+    return mark_safe("".join(options))  # noqa: S308 - the names escaped
+
+
 def _build_product(request, slug: str, province: str, chosen: str) -> dict:
     page = selectors.product_page(slug=slug)
     if page is None:
@@ -270,7 +284,7 @@ def _build_product(request, slug: str, province: str, chosen: str) -> dict:
         "options": _spec_options(skus, available, selected),
         "sku_map": sku_map,
         "province": province,
-        "provinces": mainland_provinces(),
+        "province_options": _province_options(province),
         "related": rows_html(
             selectors.related_card_rows(product_id=product.pk, category_id=product.category_id)
         ),
