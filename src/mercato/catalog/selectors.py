@@ -1,9 +1,11 @@
 """Read queries of the shop front (with their select_related/prefetch), shared with search."""
 
+import functools
+import operator
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from mercato.core.compiled import CompiledQuery
 
@@ -83,10 +85,40 @@ def home_block_products(*, category: Category, sort: str = "") -> QuerySet[Produ
 
 def category_trail(*, category: Category) -> list[Category]:
     """The category's ancestors and itself, root first (one query)."""
-    steps = [
-        category.path[:i] for i in range(category.steplen, len(category.path), category.steplen)
+    return [
+        *Category.objects.filter(path__in=_ancestor_paths(category)).order_by("depth"),
+        category,
     ]
-    return [*Category.objects.filter(path__in=steps).order_by("depth"), category]
+
+
+def _ancestor_paths(category: Category) -> list[str]:
+    step = category.steplen
+    return [category.path[:i] for i in range(step, len(category.path), step)]
+
+
+# The trail of an uncached product page, compiled once (core.compiled): ancestors' paths in
+# fixed slots, an unused slot None (`path IS NULL`, which no category has).
+_TRAIL_SLOTS = 8
+_TRAIL = CompiledQuery(
+    "catalog.trail",
+    lambda **paths: (
+        Category.objects.filter(functools.reduce(operator.or_, (Q(path=p) for p in paths.values())))
+        .order_by("depth")
+        .values("id", "path", "depth", "name", "slug")
+    ),
+)
+
+
+def category_trail_rows(*, category: Category) -> list[Category]:
+    """category_trail() as unsaved categories with the id, path, depth, name and slug (one
+    query a _TRAIL_SLOTS levels)."""
+    paths = _ancestor_paths(category)
+    found = []
+    for start in range(0, len(paths), _TRAIL_SLOTS):
+        chunk = paths[start : start + _TRAIL_SLOTS]
+        chunk += [None] * (_TRAIL_SLOTS - len(chunk))
+        found += _TRAIL.rows(**{f"p{i}": p for i, p in enumerate(chunk)})
+    return [*(Category(**row) for row in found), category]
 
 
 def child_categories(*, category: Category) -> list[Category]:

@@ -253,7 +253,7 @@ def _build_product(request, slug: str, province: str, chosen: str) -> dict:
         return {"status": 404, "reason": _("No such product")}
     product, skus, images = page.product, page.skus, page.images
     available = available_skus_of_product(product_id=product.pk, province=province)
-    trail = selectors.category_trail(category=page.category)
+    trail = selectors.category_trail_rows(category=page.category)
     selected = next((s for s in skus if str(s.pk) == chosen), None) or next(
         (s for s in skus if s.pk in available), skus[0] if skus else None
     )
