@@ -1,6 +1,13 @@
 """Read queries of the shop front (with their select_related/prefetch), shared with search."""
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+import functools
+import operator
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from mercato.core.compiled import CompiledQuery
 
 from .facets import sort_products
 from .models import (
@@ -86,10 +93,40 @@ def home_block_products(*, category: Category, sort: str = "") -> QuerySet[Produ
 
 def category_trail(*, category: Category) -> list[Category]:
     """The category's ancestors and itself, root first (one query)."""
-    steps = [
-        category.path[:i] for i in range(category.steplen, len(category.path), category.steplen)
+    return [
+        *Category.objects.filter(path__in=_ancestor_paths(category)).order_by("depth"),
+        category,
     ]
-    return [*Category.objects.filter(path__in=steps).order_by("depth"), category]
+
+
+def _ancestor_paths(category: Category) -> list[str]:
+    step = category.steplen
+    return [category.path[:i] for i in range(step, len(category.path), step)]
+
+
+# The trail of an uncached product page, compiled once (core.compiled): ancestors' paths in
+# fixed slots, an unused slot None (`path IS NULL`, which no category has).
+_TRAIL_SLOTS = 8
+_TRAIL = CompiledQuery(
+    "catalog.trail",
+    lambda **paths: (
+        Category.objects.filter(functools.reduce(operator.or_, (Q(path=p) for p in paths.values())))
+        .order_by("depth")
+        .values("id", "path", "depth", "name", "slug")
+    ),
+)
+
+
+def category_trail_rows(*, category: Category) -> list[Category]:
+    """category_trail() as unsaved categories with the id, path, depth, name and slug (one
+    query a _TRAIL_SLOTS levels)."""
+    paths = _ancestor_paths(category)
+    found = []
+    for start in range(0, len(paths), _TRAIL_SLOTS):
+        chunk = paths[start : start + _TRAIL_SLOTS]
+        chunk += [None] * (_TRAIL_SLOTS - len(chunk))
+        found += _TRAIL.rows(**{f"p{i}": p for i, p in enumerate(chunk)})
+    return [*(Category(**row) for row in found), category]
 
 
 def child_categories(*, category: Category) -> list[Category]:
@@ -136,3 +173,103 @@ def related_products(*, product: Product, limit: int = 6) -> QuerySet[Product]:
         .exclude(pk=product.pk)
         .order_by("-popularity__units_sold", "-published_at", "-pk")[:limit]
     )
+
+
+# The product page, uncached (storefront.views._build_product): its rows read by statements
+# compiled once per process (core.compiled) into plain objects. Building the querysets,
+# the prefetches and the model instances was about half of an uncached page's CPU time.
+_PAGE_PRODUCT = CompiledQuery(
+    "catalog.page_product",
+    lambda slug: products_on_sale()
+    .filter(slug=slug)
+    .values(
+        "id", "code", "name", "subtitle", "slug", "description", "min_price", "max_price",
+        "seo_title", "seo_keywords", "seo_description", "brand_id", "brand__name",
+        "category_id", "category__path", "category__depth", "category__name", "category__slug",
+    )[:1],
+)  # fmt: skip
+_PAGE_SKUS = CompiledQuery(
+    "catalog.page_skus",
+    lambda product_id: (
+        Sku.objects.filter(product_id=product_id, is_active=True)
+        .order_by("id")
+        .values("id", "code", "specs", "list_price", "weight_g")
+    ),
+)
+_PAGE_IMAGES = CompiledQuery(
+    "catalog.page_images",
+    lambda product_id: (
+        ProductImage.objects.filter(product_id=product_id)
+        .order_by("position", "id")
+        .values("image", "alt", "width", "height")
+    ),
+)
+RELATED_LIMIT = 6
+_RELATED_CARDS = CompiledQuery(
+    "catalog.related_cards",
+    lambda category_id, product_id: (
+        related_products(
+            product=Product(pk=product_id, category_id=category_id), limit=RELATED_LIMIT
+        )
+        .annotate(
+            first_image=Subquery(
+                ProductImage.objects.filter(product_id=OuterRef("pk"))
+                .order_by("position", "id")
+                .values("image")[:1]
+            )
+        )
+        .values_list("id", "name", "slug", "min_price", "max_price", "first_image")
+    ),
+)
+
+
+@dataclass
+class ProductPage:
+    """What the product page shows of a product on sale. `product`, its `skus` and `images`
+    are plain objects with the attributes of the models' that the page and its SEO read
+    (product.brand: None or .name; sku.pk; image.image: the image's field file)."""
+
+    product: SimpleNamespace
+    category: Category
+    skus: list[SimpleNamespace]
+    images: list[SimpleNamespace]
+
+
+def product_page(*, slug: str) -> ProductPage | None:
+    """A product on sale with its brand, category, active SKUs and images (three queries)."""
+    rows = _PAGE_PRODUCT.rows(slug=slug)
+    if not rows:
+        return None
+    row = rows[0]
+    category = Category(
+        pk=row.pop("category_id"),
+        path=row.pop("category__path"),
+        depth=row.pop("category__depth"),
+        name=row.pop("category__name"),
+        slug=row.pop("category__slug"),
+    )
+    brand_name = row.pop("brand__name")
+    product = SimpleNamespace(
+        **row,
+        pk=row["id"],
+        category_id=category.pk,
+        brand=SimpleNamespace(name=brand_name) if row["brand_id"] else None,
+    )
+    skus = [SimpleNamespace(**s, pk=s["id"]) for s in _PAGE_SKUS.rows(product_id=product.pk)]
+    field = ProductImage._meta.get_field("image")
+    owner = ProductImage(product_id=product.pk)  # the field files' instance (thumbnail names)
+    images = [
+        SimpleNamespace(**{**i, "image": field.attr_class(owner, field, i["image"])})
+        for i in _PAGE_IMAGES.rows(product_id=product.pk)
+    ]
+    return ProductPage(product=product, category=category, skus=skus, images=images)
+
+
+def related_card_rows(*, product_id: int, category_id: int) -> dict[int, dict]:
+    """card_rows() of related_products(), in one query."""
+    return {
+        pk: {"name": name, "slug": slug, "min_price": low, "max_price": high, "image": image}
+        for pk, name, slug, low, high, image in _RELATED_CARDS.rows(
+            category_id=category_id, product_id=product_id
+        )
+    }

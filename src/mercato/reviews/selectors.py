@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
 
+from mercato.core.compiled import CompiledQuery
+
 from .models import (
     ContentStatus,
     ModerationEvent,
@@ -39,6 +41,15 @@ def published_questions(*, product_id: int) -> QuerySet[ProductQuestion]:
     )
 
 
+# Compiled once (mercato.core.compiled): every uncached product page asks.
+_RATING = CompiledQuery(
+    "reviews.rating",
+    lambda product_id: ProductRating.objects.filter(product_id=product_id).values(
+        "review_count", "star_total", "question_count"
+    )[:1],
+)
+
+
 @dataclass
 class Feedback:
     review_count: int = 0
@@ -51,9 +62,10 @@ class Feedback:
 def product_feedback(*, product_id: int, reviews: int = 5, questions: int = 5) -> Feedback:
     """The rating row (one query), and only when there are some, the newest published
     reviews and questions (two queries each)."""
-    rating = ProductRating.objects.filter(product_id=product_id).first()
-    if rating is None:
+    rows = _RATING.rows(product_id=product_id)
+    if not rows:
         return Feedback()
+    rating = ProductRating(product_id=product_id, **rows[0])  # for its `average`
     found = Feedback(rating.review_count, rating.average, rating.question_count)
     if rating.review_count:
         found.reviews = list(published_reviews(product_id=product_id)[:reviews])

@@ -188,7 +188,7 @@ def test_the_product_page_query_count_does_not_grow_with_reviews(
     url = f"/p/{black.product.slug}/"
     client.get("/")  # the session-free first request's one-off reads
     cache.clear()
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         client.get(url)
 
 
