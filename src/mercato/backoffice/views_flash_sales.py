@@ -99,8 +99,11 @@ def flash_sale_detail(request, sale_id: int):
 def flash_sale_edit(request, sale_id: int | None = None):
     row = _row(sale_id) if sale_id else None
     if row is not None and not row.editable:
-        messages.error(request, _("A flash sale can only be changed before it starts."))
-        return redirect("backoffice:flash_sale", sale_id=row.sale.pk)
+        # The sale's page, saying why: it started (or ended) since the link was shown.
+        notice = _("A flash sale can only be changed before it starts.")
+        return render(
+            request, "backoffice/flash/detail.html", {"row": row, "notice": notice}, status=409
+        )
     form = FlashSaleForm(request.POST or None, initial=_initial(row) if row else None)
     if request.method == "POST" and form.is_valid():
         fields = form.cleaned_data
