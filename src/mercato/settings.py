@@ -342,6 +342,13 @@ CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker 
         "task": "mercato.fulfillment.tasks.purge_webhook_nonces_task",
         "schedule": 3600.0,
     },
+    # Delivered orders complete MERCATO_AUTO_COMPLETE_DAYS after delivery unless a return is
+    # open (aftersales/completion.py); completion earns the order's points.
+    "complete-delivered-orders": {
+        "task": "mercato.aftersales.tasks.complete_delivered_orders_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
     # Customer service (service/tasks.py): callbacks the rules call for; last week's QA sample.
     "create-due-callbacks": {
         "task": "mercato.service.tasks.create_due_callbacks_task",
@@ -430,6 +437,9 @@ MERCATO_SERVICE_IMAP_URL = env.str("MERCATO_SERVICE_IMAP_URL", default="")
 # return; sources older than that plus the look-back are left alone; a satisfaction score
 # this low or lower opens a follow-up complaint; unanswered calls before giving up; the
 # queue (code) whose agents make them, the default queue when empty.
+# Days after delivery before an order completes by itself (aftersales/completion.py) when the
+# customer has not confirmed receipt (确认收货) and no return is open.
+MERCATO_AUTO_COMPLETE_DAYS = env.int("MERCATO_AUTO_COMPLETE_DAYS", default=7)
 MERCATO_CALLBACK_DAYS_AFTER_DELIVERY = env.int("MERCATO_CALLBACK_DAYS_AFTER_DELIVERY", default=3)
 MERCATO_CALLBACK_DAYS_AFTER_COMPLAINT = env.int("MERCATO_CALLBACK_DAYS_AFTER_COMPLAINT", default=1)
 MERCATO_CALLBACK_DAYS_AFTER_RETURN = env.int("MERCATO_CALLBACK_DAYS_AFTER_RETURN", default=2)

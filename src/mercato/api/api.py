@@ -9,6 +9,7 @@ from .cart.router import router as cart_router
 from .catalog import router as catalog_router
 from .console.router import router as console_router
 from .errors import JsonErrorsAPI, install_error_handlers
+from .flash.router import router as flash_router
 from .orders.router import router as orders_router
 from .procurement.router import router as procurement_router
 from .procurement.tenders import router as tenders_router
@@ -43,4 +44,5 @@ api.add_router("/staff", tenders_router)
 api.add_router("/carriers", carriers_router)
 api.add_router("/cart", cart_router)
 api.add_router("/orders", orders_router)
+api.add_router("/flash", flash_router)
 api.add_router("/reviews", reviews_router)

@@ -285,6 +285,16 @@ NAVIGATION: list[Workspace] = [
                 _("Campaign calendar"), "backoffice:promotion_calendar", "promotions.view_promotion"
             ),
             Entry(
+                _("Flash sales"),
+                "backoffice:flash_sales",
+                "promotions.view_promotion",
+                also_active=(
+                    "backoffice:flash_sale",
+                    "backoffice:flash_sale_new",
+                    "backoffice:flash_sale_edit",
+                ),
+            ),
+            Entry(
                 _("Coupons"),
                 "backoffice:coupon_templates",
                 "promotions.view_coupontemplate",

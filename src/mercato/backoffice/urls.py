@@ -80,6 +80,11 @@ urlpatterns = [
     # 客户查询: a caller's account from their phone number, and their whole story
     path("customers/", views_customers.customer_search, name="customer_search"),
     path("customers/<int:customer_id>/", views_customers.customer_detail, name="customer_detail"),
+    path(
+        "customers/<int:customer_id>/points/",
+        views_customers.customer_points,
+        name="customer_points",
+    ),
     # Order processing (采购及物流部): 审单 (views_review); picking, packing, shipping,
     # tracking and carriers (views_logistics)
     path("review/", include("mercato.backoffice.review_urls")),

@@ -37,6 +37,7 @@ class TemplateForm(forms.ModelForm):
             "name", "kind", "amount", "percent", "cap", "threshold", "scope", "scope_ids",
             "valid_from", "valid_until", "valid_days", "issue_limit", "per_customer_limit",
             "claimable", "claim_code", "shared_code", "shared_limit", "stackable", "active",
+            "points_price",
         ]  # fmt: skip
         widgets = {
             "valid_from": forms.DateTimeInput(attrs={"type": "datetime-local"}),

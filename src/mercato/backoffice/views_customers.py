@@ -3,17 +3,25 @@ account, and the account to their whole story (customer_story.py). Phone numbers
 and street addresses are masked for staff without `core.view_full_phone`."""
 
 from django import forms
+from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mercato.core.errors import DomainError
+from mercato.customers import points
+from mercato.customers.models import Customer
+from mercato.customers.selectors import points_ledger
 from mercato.service.callbacks import callbacks_of
 from mercato.service.story import customer_story, find_by_phone
 
-from .access import staff_view
+from .access import forbidden, staff_view
+from .messages_i18n import add_errors_to_form
 
 VIEW = "customers.view_customer"
+ADJUST = "customers.change_customer"
+LEDGER_ROWS = 100
 
 
 class PhoneForm(forms.Form):
@@ -50,3 +58,48 @@ def customer_detail(request, customer_id: int):
     if request.user.has_perm("service.view_callback"):
         context["callbacks"] = callbacks_of(customer_id=customer_id)
     return render(request, "backoffice/customers/detail.html", context)
+
+
+class PointsAdjustForm(forms.Form):
+    points = forms.IntegerField(
+        label=gettext_lazy("Points"),
+        min_value=-1_000_000,
+        max_value=1_000_000,
+        help_text=gettext_lazy("Positive to give, negative to take."),
+    )
+    note = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
+
+    def clean_points(self):
+        if self.cleaned_data["points"] == 0:
+            raise forms.ValidationError(_("Enter a number of points other than 0."))
+        return self.cleaned_data["points"]
+
+
+@staff_view(VIEW)
+def customer_points(request, customer_id: int):
+    """A member's points: balance, the ledger, and a manual adjustment with a reason
+    (customers.points.adjust; staff holding customers.change_customer)."""
+    customer = get_object_or_404(Customer, pk=customer_id)
+    may_adjust = request.user.has_perm(ADJUST)
+    form = PointsAdjustForm(request.POST or None)
+    if request.method == "POST":
+        if not may_adjust:
+            return forbidden(request)
+        if form.is_valid():
+            try:
+                points.adjust(
+                    customer_id=customer.pk,
+                    points=form.cleaned_data["points"],
+                    note=f"{form.cleaned_data['note']} ({request.user.get_username()})",
+                )
+            except DomainError as exc:
+                add_errors_to_form(form, exc)
+            else:
+                messages.success(request, _("The points were adjusted."))
+                return redirect("backoffice:customer_points", customer_id=customer.pk)
+    context = {
+        "c": customer,
+        "ledger": points_ledger(customer_id=customer.pk, limit=LEDGER_ROWS),
+        "form": form if may_adjust else None,
+    }
+    return render(request, "backoffice/customers/points.html", context)

@@ -60,7 +60,9 @@ class PromotionForm(forms.ModelForm):
     get_sku_code = forms.CharField(
         label=gettext_lazy("SKU given (code)"),
         required=False,
-        help_text=gettext_lazy("For buy X get Y: empty gives the same SKU as bought."),
+        help_text=gettext_lazy(
+            "For buy X get Y: empty gives the same SKU as bought. For a gift: the gift's SKU."
+        ),
     )
 
     class Meta:

@@ -8,6 +8,7 @@ claimed atomically), write the order, reserve stock in the warehouses allocation
 idempotency key answers with the order the first request placed.
 """
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -50,9 +51,11 @@ from mercato.payments.services import create_cod_payment
 from mercato.promotions import coupon_pricing
 from mercato.promotions import engine as promotion_engine
 from mercato.promotions.coupons import CouponError, find_coupon, redeem_coupon, refusal, terms_of
+from mercato.promotions.gifts import Gift, gifts_for
 from mercato.promotions.selectors import customer_uses, running_offers
 from mercato.promotions.services import UsedUp, claim_uses, record_redemptions
 
+from .gifts import gift_lines, split_by_stock
 from .services import (
     INVOICE_COMPANY,
     INVOICE_PERSONAL,
@@ -82,6 +85,8 @@ class CheckoutQuote:
     points_usable: int = 0  # the most points this order may use (cap and balance)
     points_balance: int = 0  # the member's balance now
     points_error: str = ""  # why fewer points than asked are used
+    gifts: tuple[Gift, ...] = ()  # gifts with purchase (赠品) added at price 0, in stock
+    gifts_out: tuple[Gift, ...] = ()  # gifts earned but out of stock: not given
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,7 @@ class _Priced:
     points_used: int = 0
     points_off: Decimal = ZERO
     points_usable: int = 0
+    gifts: tuple[Gift, ...] = ()  # promotions.gifts: earned (placement keeps those in stock)
 
     @property
     def wanted(self) -> list[tuple[int, int]]:
@@ -241,7 +247,7 @@ def _price(
     fee = fee_at_rate(rate, province=province, weight_g=weight_g, goods_total=goods_total)
     if shopper.tier_code and tier_named(shopper.tier_code).free_shipping:
         fee = ZERO  # a tier benefit (customers.tiers); the province was checked above
-    applied, line_discounts = (), None
+    applied, line_discounts, gifts = (), None, ()
     if coupon is not None and not coupon.stackable:
         offers = []
     engine_lines = [
@@ -263,6 +269,7 @@ def _price(
             shipping_fee=to_fen(fee),
         )
         applied, fee, line_discounts = pricing.applied, pricing.shipping_fee, pricing.line_discounts
+        gifts = gifts_for(lines=engine_lines, offers=offers, shopper=shopper, pricing=pricing)
     used_coupon = refused = None
     if coupon is not None:
         before = line_discounts or [ZERO] * len(goods)
@@ -314,6 +321,7 @@ def _price(
         points_used,
         points_off,
         usable,
+        tuple(gifts),
     )
 
 
@@ -383,6 +391,12 @@ def quote_checkout(
     if priced.coupon_refused is not None:
         coupon_error = _coupon_refusal(priced.coupon_refused).message
         priced = price()
+    gifts_out = ()
+    if priced.gifts:  # one more stock query, only when the cart earns a gift
+        parcels, gifts, gifts_out = split_by_stock(
+            wanted=priced.wanted, gifts=priced.gifts, province=province
+        )
+        priced = dataclasses.replace(priced, gifts=tuple(gifts))
     return CheckoutQuote(
         lines=priced.lines,
         parcels=parcels,
@@ -397,6 +411,8 @@ def quote_checkout(
         points_usable=priced.points_usable,
         points_balance=balance,
         points_error=_points_refusal(wanted, priced),
+        gifts=priced.gifts,
+        gifts_out=tuple(gifts_out),
     )
 
 
@@ -643,8 +659,15 @@ def _price_with_uses(
         refused = _points_refusal(points, priced)
         if refused:
             raise ValidationFailed({"points": [refused]})
+        if priced.gifts:  # the gifts out of stock are left out (promotions.gifts)
+            _parcels, gifts, _out = split_by_stock(
+                wanted=priced.wanted, gifts=priced.gifts, province=province
+            )
+            priced = dataclasses.replace(priced, gifts=tuple(gifts))
         try:
-            claim_uses(applied=priced.applied, offers=offers, customer_id=customer_id)
+            claim_uses(
+                applied=(*priced.applied, *priced.gifts), offers=offers, customer_id=customer_id
+            )
         except UsedUp as exc:
             offers = [o for o in offers if o.id not in exc.promotion_ids]
             continue
@@ -711,7 +734,7 @@ def _place(
     #    here on rolls back order, reservation, ledger rows and the cart change together.
     order = write_order_record(
         customer=customer,
-        lines=priced.lines,
+        lines=[*priced.lines, *gift_lines(priced.gifts)],
         lines_total=totals.lines_total,
         shipping_fee=totals.shipping_fee,
         discount_total=totals.discount_total,
@@ -727,7 +750,7 @@ def _place(
         client_ip=client_ip,
     )
     record_redemptions(
-        applied=priced.applied,
+        applied=(*priced.applied, *priced.gifts),
         customer_id=customer.pk if customer is not None else None,
         order_number=order.number,
     )
@@ -754,7 +777,7 @@ def _place(
     #    moved since, and the reservation rows are the parcels that ship.
     try:
         reserve_stock_for_new_reference(
-            lines=priced.wanted,
+            lines=[*priced.wanted, *((g.sku_id, g.quantity) for g in priced.gifts)],
             province=address.province,
             reference=order.number,
             actor=actor,

@@ -1,5 +1,6 @@
 """Demo promotions: the 618 campaign the home banner promises (全场满 300 减 40), and a few
-others of other kinds, running from the day the demo is seeded for DAYS days; and coupons:
+others of other kinds (a gift with purchase over ¥499 among them), running from the day
+the demo is seeded for DAYS days; and coupons:
 three to claim in the coupon center (满200减30, 9折最高减50, 包邮券), the shared code
 WELCOME618, and a reward coupon in the first demo shopper's account; a flash sale (秒杀)
 starting FLASH_STARTS_IN after the seeding, linked from the home page; and a 双11 campaign
@@ -36,6 +37,7 @@ FLASH_SALE = "整点秒杀"
 FLASH_STARTS_IN = timedelta(minutes=5)
 MANJIAN_618 = "618 全场满300减40"
 PLANNED_1111 = "双11 全场满300减50"
+GIFT_499 = "满499赠好礼"
 
 
 def promotion_plan() -> list[dict]:
@@ -78,7 +80,34 @@ def promotion_plan() -> list[dict]:
                 "exclusive_group": "单品",
             }
         )
+    gift = _gift_sku_id()
+    if gift is not None:
+        plan.append(
+            {
+                "name": GIFT_499,
+                "kind": Kind.GIFT,
+                "get_sku_id": gift,
+                "get_quantity": 1,
+                "min_amount": "499.00",
+            }
+        )
     return plan
+
+
+def _gift_sku_id() -> int | None:
+    """The cheapest stocked SKU on sale (¥10 or more), as the gift with purchase."""
+    return (
+        Stock.objects.filter(
+            on_hand__gte=40,
+            warehouse__is_active=True,
+            sku__is_active=True,
+            sku__product__status="on_sale",
+            sku__list_price__gte=10,
+        )
+        .order_by("sku__list_price", "sku_id")
+        .values_list("sku_id", flat=True)
+        .first()
+    )
 
 
 WELCOME = "WELCOME618"

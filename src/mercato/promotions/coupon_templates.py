@@ -21,6 +21,7 @@ TEMPLATE_FIELDS = (
     "name", "kind", "amount", "percent", "cap", "threshold", "scope", "scope_ids",
     "valid_from", "valid_until", "valid_days", "issue_limit", "per_customer_limit",
     "claimable", "claim_code", "shared_code", "shared_limit", "stackable", "active",
+    "points_price",
 )  # fmt: skip
 
 
@@ -125,6 +126,9 @@ def clean_template(data: dict, *, instance: CouponTemplate | None = None) -> dic
     clean["shared_code"] = _code_field(values.get("shared_code"), "shared_code", errors)
     clean["shared_limit"] = _limit(
         values.get("shared_limit"), "shared_limit", errors, required=bool(clean["shared_code"])
+    )
+    clean["points_price"] = _limit(
+        values.get("points_price"), "points_price", errors, required=False
     )
     if clean["shared_code"] and days is not None:
         errors["valid_days"] = [_("A shared code runs between fixed dates.")]

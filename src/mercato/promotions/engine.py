@@ -42,6 +42,10 @@ SPEND_SAVE = "spend_save"  # 满减: tiers of (threshold, amount off) over the l
 NTH_ITEM = "nth_item"  # 满件折: every Nth unit at `percent` off (2nd half price, 3 for 2)
 BUY_X_GET_Y = "buy_x_get_y"  # buy X units in scope, Y units of a SKU (or the same) at `percent` off
 FREE_SHIPPING = "free_shipping"  # over `min_amount` in scope and/or to `provinces`
+# 赠品: `get_quantity` units of `get_sku_id` added at price 0 over `min_amount` in scope (or
+# for any item in scope). It takes no money off, so price() always leaves it out; gifts.py
+# decides which gifts a cart gets.
+GIFT = "gift"
 
 # Scopes
 ALL = "all"
@@ -63,6 +67,7 @@ STAGES = {
     BUY_X_GET_Y: 0,
     SPEND_SAVE: 1,
     FREE_SHIPPING: 2,
+    GIFT: 3,
 }
 MAX_NODES = 20_000
 HUNDRED = Decimal(100)

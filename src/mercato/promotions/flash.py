@@ -139,13 +139,12 @@ def _check_item(spec: ItemSpec, index: int) -> ItemSpec:
     return ItemSpec(sku.pk, price, int(spec.quantity), int(spec.per_customer_limit))
 
 
-@transaction.atomic
-def create_flash_sale(
+def clean_flash_sale(
     *, name: str, starts_at: datetime, ends_at: datetime, items: list[ItemSpec]
-) -> FlashSale:
-    """A scheduled flash sale of `items`. ValidationFailed naming the field when the name
-    is empty, the end is not after the start, an item's price is not between zero and the
-    SKU's price, its quantity or limit is below 1, or the stock does not cover it."""
+) -> tuple[str, list[ItemSpec]]:
+    """(name, items) checked, or ValidationFailed naming the field when the name is empty,
+    the end is not after the start, an item's price is not between zero and the SKU's
+    price, its quantity or limit is below 1, or the stock does not cover it."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed({"name": [_("Give the flash sale a name.")]})
@@ -156,6 +155,15 @@ def create_flash_sale(
     checked = [_check_item(spec, i) for i, spec in enumerate(items)]
     if len({c.sku_id for c in checked}) != len(checked):
         raise ValidationFailed({"items": [_("Each SKU can be listed once.")]})
+    return name, checked
+
+
+@transaction.atomic
+def create_flash_sale(
+    *, name: str, starts_at: datetime, ends_at: datetime, items: list[ItemSpec]
+) -> FlashSale:
+    """A scheduled flash sale of `items`, checked by clean_flash_sale."""
+    name, checked = clean_flash_sale(name=name, starts_at=starts_at, ends_at=ends_at, items=items)
     sale = FlashSale.objects.create(name=name, starts_at=starts_at, ends_at=ends_at)
     FlashSaleItem.objects.bulk_create(
         FlashSaleItem(

@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     NTH_ITEM = engine.NTH_ITEM, _("Nth item discount (满件折)")
     BUY_X_GET_Y = engine.BUY_X_GET_Y, _("Buy X get Y")
     FREE_SHIPPING = engine.FREE_SHIPPING, _("Free shipping")
+    GIFT = engine.GIFT, _("Gift with purchase (赠品)")
 
 
 class Scope(models.TextChoices):
@@ -57,7 +58,8 @@ class Promotion(TimeStampedModel):
     percent_off: percent; amount_off: amount (per unit); spend_save: tiers
     ([{"threshold": "199.00", "amount": "20.00"}, ...], thresholds ascending);
     nth_item: nth and percent; buy_x_get_y: buy_quantity, get_quantity, get_sku (blank:
-    the same SKU) and percent (blank: free); free_shipping: min_amount and/or provinces.
+    the same SKU) and percent (blank: free); free_shipping: min_amount and/or provinces;
+    gift: get_sku (the gift), get_quantity and min_amount (blank: any item in scope).
     scope_ids are product or brand ids, or category ids (with their subcategories).
     Written through services.create_promotion / update_promotion, which validate.
     """
@@ -241,6 +243,13 @@ class CouponTemplate(TimeStampedModel):
     shared_limit = models.PositiveIntegerField(_("uses of the shared code"), null=True, blank=True)
     stackable = models.BooleanField(_("combines with promotions"), default=True)
     active = models.BooleanField(_("issuing"), default=True)
+    # 积分兑换: the points one coupon costs in the member center; blank: not for points.
+    points_price = models.PositiveIntegerField(
+        _("points price"),
+        null=True,
+        blank=True,
+        help_text=_("Members may exchange this many points for one coupon; empty: not for points."),
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -467,6 +476,10 @@ class FlashSaleItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sale_id}/{self.sku_id}"
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.sold
 
 
 class FlashPurchase(models.Model):

@@ -171,6 +171,23 @@ def _check_scope_ids(scope: str, ids: list[int], errors: dict) -> None:
         )
 
 
+def _gift_sku(value, errors: dict) -> int | None:
+    """The gift's SKU: required, existing and active."""
+    from mercato.catalog.models import Sku
+
+    if value in (None, ""):
+        errors["get_sku_id"] = [_("Choose the SKU given as a gift.")]
+        return None
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        pk = None
+    if pk is None or not Sku.objects.filter(pk=pk, is_active=True).exists():
+        errors["get_sku_id"] = [_("This SKU does not exist or is not active.")]
+        return None
+    return pk
+
+
 def clean_promotion(data: dict, *, instance: Promotion | None = None) -> dict:
     """The promotion's fields checked and normalised, or ValidationFailed naming each bad
     field. `instance`: the promotion being changed (its other fields count too)."""
@@ -227,6 +244,13 @@ def clean_promotion(data: dict, *, instance: Promotion | None = None) -> dict:
 
             if not Sku.objects.filter(pk=clean["get_sku_id"]).exists():
                 errors["get_sku_id"] = [_("This SKU does not exist.")]
+    elif kind == Kind.GIFT:
+        clean["get_sku_id"] = _gift_sku(values.get("get_sku_id"), errors)
+        quantity = values.get("get_quantity")
+        clean["get_quantity"] = _count(
+            1 if quantity in (None, "") else quantity, "get_quantity", errors, required=True
+        )
+        clean["min_amount"] = _money(values.get("min_amount"), "min_amount", errors, required=False)
     elif kind == Kind.FREE_SHIPPING:
         clean["min_amount"] = _money(values.get("min_amount"), "min_amount", errors, required=False)
         provinces = sorted(set(values.get("provinces") or ()))

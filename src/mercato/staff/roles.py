@@ -38,6 +38,7 @@ DEPARTMENTS = [
             "orders.place_phone_order",
             "orders.send_payment_link",
             "customers.view_customer",
+            "customers.change_customer",
             "payments.view_payment",
             "fulfillment.view_delivery_audit",
             "aftersales.view_returnrequest",

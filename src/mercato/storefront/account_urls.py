@@ -20,6 +20,12 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("member/", members.member_center, name="member_center"),
     path("member/sign-in/", members.sign_in, name="member_sign_in"),
+    path("member/coupons/", members.points_coupons, name="points_coupons"),
+    path(
+        "member/coupons/<int:template_id>/exchange/",
+        members.exchange_points,
+        name="points_exchange",
+    ),
     path("coupons/", coupons.my_coupons, name="my_coupons"),
     path("coupons/code/", coupons.claim_code, name="coupon_code"),
     path("addresses/", book.addresses, name="addresses"),

@@ -16,6 +16,9 @@ urlpatterns = [
     path("<str:number>/", views.order_detail, name="order_detail"),
     path("<str:number>/pay/", views.order_pay, name="order_pay"),
     path("<str:number>/cancel/", views.order_cancel, name="order_cancel"),
+    path(
+        "<str:number>/confirm-receipt/", views.order_confirm_receipt, name="order_confirm_receipt"
+    ),
     # Returns and exchanges (views_returns.py)
     path("<str:number>/return/", views_returns.order_return, name="order_return"),
     path("returns/<str:number>/", views_returns.return_detail, name="return_detail"),

@@ -23,11 +23,13 @@ from mercato.cart.models import CartLine
 from mercato.cart.selectors import cart_summary
 from mercato.catalog.models import Sku
 from mercato.catalog.selectors import first_images
+from mercato.checkout.gifts import gifts_to_show
 from mercato.checkout.placement import shopper_for
 from mercato.core.compiled import CompiledQuery
 from mercato.core.errors import DomainError, NotFound
 from mercato.customers.models import Customer
 from mercato.promotions import engine as promotion_engine
+from mercato.promotions.gifts import gifts_for
 from mercato.promotions.selectors import category_paths, running_offers
 
 from .cartctx import cart_for_request
@@ -91,6 +93,9 @@ def _promotions(summary) -> dict:
         lines=engine_lines, offers=offers, shopper=shopper, pricing=pricing
     )
     return {
+        "gifts": gifts_to_show(
+            gifts_for(lines=engine_lines, offers=offers, shopper=shopper, pricing=pricing)
+        ),
         "promotions": [a for a in pricing.applied if a.discount],
         "promotion_total": pricing.total if pricing.discount_total else None,
         "tier_hint": hint,

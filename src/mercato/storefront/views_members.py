@@ -7,7 +7,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mercato.core.errors import DomainError
 from mercato.customers import points, tiers
-from mercato.customers.models import PointsEntry
+from mercato.customers.selectors import points_ledger
+from mercato.promotions.coupons import CouponError
+from mercato.promotions.points_coupons import coupons_for_points, exchange_points_for_coupon
 
 from .views_account import customer_required
 
@@ -23,11 +25,7 @@ def member_center(request):
         "progress": tiers.progress_of(customer),
         "tiers": tiers.tiers(),
         "expiring": points.expiring_soon(customer.pk),
-        "ledger": list(
-            PointsEntry.objects.filter(customer=customer).order_by("-created_at", "-id")[
-                :LEDGER_ROWS
-            ]
-        ),
+        "ledger": points_ledger(customer_id=customer.pk, limit=LEDGER_ROWS),
         "points_per_yuan": points.points_per_yuan(),
         "cap_percent": points.redeem_cap_percent(),
     }
@@ -46,3 +44,28 @@ def sign_in(request):
     else:
         messages.success(request, _("Signed in: %(points)s points.") % {"points": got})
     return redirect("storefront:member_center")
+
+
+@customer_required
+@require_GET
+def points_coupons(request):
+    """积分兑券: the coupons members may exchange points for, with the balance."""
+    context = {"customer": request.customer, "offers": coupons_for_points()}
+    return render(request, "storefront/account/points_coupons.html", context)
+
+
+@customer_required
+@require_POST
+def exchange_points(request, template_id: int):
+    """Spend the points price and get the coupon, all or nothing."""
+    try:
+        coupon = exchange_points_for_coupon(
+            customer_id=request.customer.pk, template_id=template_id
+        )
+    except (DomainError, CouponError) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Exchanged: %(name)s is in My coupons.") % {"name": coupon.template.name}
+        )
+    return redirect("storefront:points_coupons")

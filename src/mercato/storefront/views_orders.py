@@ -7,6 +7,7 @@ as an order that does not exist, so numbers cannot be probed.
 
 import secrets
 from collections import defaultdict
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mercato.aftersales.completion import auto_complete_days, confirm_receipt
 from mercato.aftersales.models import ReturnRequest
 from mercato.core.errors import Conflict, DomainError, NotFound
 from mercato.core.http import client_ip
@@ -117,11 +119,27 @@ def _points_of(order) -> dict:
     return {"points_spent": spent, "points_off": money_for(spent)}
 
 
+def _confirm_receipt_of(order, events, guest_token: str) -> dict:
+    """确认收货 for a member's delivered order, and the day it completes by itself."""
+    if guest_token or not order.customer_id or order.status != OrderStatus.DELIVERED:
+        return {"confirm_url": ""}
+    delivered = [e.created_at for e in events if e.to_status == OrderStatus.DELIVERED]
+    return {
+        "confirm_url": reverse("storefront:order_confirm_receipt", args=[order.number]),
+        "auto_complete_on": (
+            timezone.localtime(max(delivered) + timedelta(days=auto_complete_days()))
+            if delivered
+            else None
+        ),
+    }
+
+
 def _order_page(request, order, *, guest_link: str = "", guest_token: str = ""):
+    events = list(order.events.all())
     context = {
         "order": order,
         "lines": list(order.lines.all()),
-        "events": list(order.events.all()),
+        "events": events,
         "parcels": parcels_of(order),
         "method_label": _method_label(order),
         "refunds": refunds_for_order(order_id=order.pk),
@@ -146,6 +164,7 @@ def _order_page(request, order, *, guest_link: str = "", guest_token: str = ""):
         and not guest_token
         and order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
         "review_lines": _review_lines(order, guest_token),
+        **_confirm_receipt_of(order, events, guest_token),
         "coupon_use": coupon_use_of_order(order_number=order.number),
         **_points_of(order),
     }
@@ -259,6 +278,21 @@ def order_cancel(request, number: str):
     else:
         messages.success(request, _("The order was cancelled."))
     return redirect(order_url(order))
+
+
+@customer_required
+@require_POST
+def order_confirm_receipt(request, number: str):
+    """确认收货: the member's delivered order completes (its points are credited)."""
+    try:
+        confirm_receipt(order_number=number, customer_id=request.customer.pk, actor=request.user)
+    except NotFound:
+        raise Http404(_("No such order.")) from None
+    except DomainError as exc:  # not delivered, or completed meanwhile
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Thank you: the order is complete, its points are credited."))
+    return redirect("storefront:order_detail", number=number)
 
 
 @require_POST

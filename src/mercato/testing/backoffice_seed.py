@@ -16,6 +16,7 @@ and the sandbox gateway are the payment methods its orders use).
 import io
 import shutil
 import tempfile
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -46,7 +47,8 @@ from mercato.payments.models import PaymentNotice
 from mercato.payments.notices import REASON_PAID, REVIEW_SECOND_PAYMENT, apply_paid
 from mercato.payments.services import refund_payment
 from mercato.promotions.coupons import start_bulk_issue
-from mercato.promotions.models import CouponTemplate
+from mercato.promotions.flash import ItemSpec, create_flash_sale
+from mercato.promotions.models import CouponTemplate, FlashSale
 from mercato.reviews import services as reviews
 from mercato.staff import services as staff_services
 
@@ -254,4 +256,11 @@ def seed_back_office() -> dict:
     template = CouponTemplate.objects.filter(active=True, shared_code="").order_by("pk").first()
     if template is not None:
         start_bulk_issue(actor=users["ops-lead"], template_id=template.pk, segment={})
+    # A flash sale (its staff pages), when the demo's own found no stock for one.
+    if not FlashSale.objects.exists():
+        create_flash_sale(
+            name="整点秒杀", starts_at=timezone.now() + timedelta(hours=1),
+            ends_at=timezone.now() + timedelta(hours=3),
+            items=[ItemSpec(skus[1].pk, (skus[1].list_price / 2).quantize(skus[1].list_price), 1)],
+        )  # fmt: skip
     return {"users": users, "shopper": shopper, "orders": [delivered, unpaid], "return": ret}

@@ -24,35 +24,14 @@ from mercato.inventory.models import Stock, StockMovement
 from mercato.payments.models import Payment, Refund
 from mercato.testing.fulfillment import (
     ADDRESS,
-    carriers,
     deliver,
     make_customer,
-    make_shop,
     make_sku,
     place,
     stock,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shop(db):
-    warehouses = make_shop()
-    carriers()
-    a, b = make_sku(price="100.00"), make_sku(price="30.00")
-    for sku in (a, b):
-        stock(sku, warehouses["四川省"], 50, "A-03")
-    return {"a": a, "b": b, "cd": warehouses["四川省"]}
-
-
-@pytest.fixture
-def staff(make_staff):
-    return {
-        "service": make_staff("service"),
-        "warehouse": make_staff("procurement", roles=["order_processing"]),
-        "finance": make_staff("finance"),
-    }
 
 
 def delivered_order(shop, staff, *lines, **kw):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
+from mercato.aftersales.completion import confirm_receipt
 from mercato.api.auth import shopper_auth, shopper_customer
 from mercato.api.schemas import responses
 from mercato.cart.models import Cart
@@ -373,6 +374,19 @@ def cancel(request, number: str, payload: CancelIn):
     cancel_order(
         order_id=order.pk, actor=request.auth, reason=payload.reason.strip(), by_customer=True
     )
+    return _order(request, _member_order(request, number))
+
+
+@router.post(
+    "/{number}/confirm-receipt",
+    response=responses(OrderOut),
+    summary="Confirm receipt (确认收货) of a delivered order",
+)
+def confirm_receipt_of(request, number: str):
+    """The member's delivered order completes now and its points are credited; 409 when
+    the order is not delivered, 404 for another customer's order."""
+    order = _member_order(request, number)
+    confirm_receipt(order_number=order.number, customer_id=order.customer_id, actor=request.auth)
     return _order(request, _member_order(request, number))
 
 

@@ -309,3 +309,21 @@ def test_a_promotions_page_with_results_keeps_a_query_budget(
     with django_assert_max_num_queries(14):
         page = client.get(f"/backoffice/promotions/{promotion.pk}/?sample=SKU-A").content.decode()
     assert 'data-figure="orders">2' in page and 'data-total="alone">' in page
+
+
+def test_operations_create_a_gift_promotion_on_the_form(client, ops, skus):
+    """满299赠 SKU-B: the gift's SKU by its code, the quantity and the threshold; without a
+    gift SKU the form is refused on that field."""
+    gift = FORM | {"name": "满299赠", "kind": "gift", "tiers": "", "get_sku_code": "SKU-B",
+                   "get_quantity": "1", "min_amount": "299.00", "save": "1"}  # fmt: skip
+    response = client.post("/backoffice/promotions/new/", gift)
+    promotion = Promotion.objects.get()
+    assert response["Location"] == f"/backoffice/promotions/{promotion.pk}/"
+    assert (promotion.kind, promotion.get_sku_id, promotion.get_quantity) == (
+        Kind.GIFT, skus[1].pk, 1,
+    )  # fmt: skip
+    assert promotion.min_amount == Decimal("299.00")
+    refused = client.post("/backoffice/promotions/new/", gift | {"get_sku_code": ""})
+    assert refused.status_code == 200
+    assert "请选择作为赠品的 SKU" in refused.content.decode()
+    assert Promotion.objects.count() == 1

@@ -75,3 +75,30 @@ def test_one_customer_placing_twice_at_once_gets_a_once_per_customer_promotion_o
     assert [o for o in outcomes if not isinstance(o, Placement)] == []
     assert sorted(o.order.discount_total for o in outcomes) == [D("0.00"), D("10.00")]
     assert CustomerUse.objects.get(promotion=promotion).used == 1
+
+
+def test_eight_buyers_race_for_three_gifts_and_no_gift_is_oversold(shop, make_sku):
+    """满赠 with 3 gift units, 8 qualifying buyers at once: at most 3 orders carry the gift,
+    each gift line has its unit reserved, the gift's stock is never over-reserved, and
+    stock, reservations and ledger agree. (An order that loses the last gift unit between
+    its check and its reservation fails as out of stock; placed again it comes without.)"""
+    from mercato.inventory.models import Stock
+    from mercato.testing.concurrency import assert_stock_matches_reservations_and_ledger
+
+    buyers = 8
+    kettle, cup = make_sku(price="300.00"), make_sku(price="50.00")
+    stock(kettle, shop["CD"], buyers)
+    stock(cup, shop["CD"], 3)
+    make_promotion(Kind.GIFT, name="满赠", get_sku_id=cup.pk, min_amount="299.00")
+    customers = [make_customer() for _ in range(buyers)]
+    carts = [cart_with(c, (kettle, 1)) for c in customers]
+
+    outcomes = run_concurrently([buy(cart, c) for cart, c in zip(carts, customers, strict=True)])
+
+    placed = [o.order for o in outcomes if isinstance(o, Placement)]
+    assert placed  # the race may refuse some, never all
+    with_gift = [o for o in placed if o.lines.filter(sku=cup).exists()]
+    assert len(with_gift) <= 3
+    assert Stock.objects.get(sku=cup, warehouse=shop["CD"]).reserved == len(with_gift)
+    assert Redemption.objects.count() == len(with_gift)
+    assert_stock_matches_reservations_and_ledger()

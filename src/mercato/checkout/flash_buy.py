@@ -1,0 +1,151 @@
+"""The flash-sale buy step (秒杀抢购) behind both doors: the shop's endpoint
+(storefront/views_flash.py, form fields) and the API's (`POST /api/flash/items/{id}/buy`,
+JSON). One gate for both, in this order: logged in, the rate limits per IP and per account
+(MERCATO_FLASH_RATE_LIMITS), the page's token, the sold-out flag (Redis; no database query),
+the customer's default address, then the order (checkout.flash.place_flash_order).
+
+Every outcome is an `Answer`: the HTTP status and the JSON body
+(`{"ok": true, "order", "total", "expires_at", "pay_url"}` or `{"ok": false, "code",
+"message"}`).
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from mercato.core.errors import DomainError, ValidationFailed
+from mercato.core.http import client_ip
+from mercato.core.ratelimits import OnOutage, over_limit
+from mercato.customers.selectors import addresses_of
+from mercato.orders.services import COD, DeliveryAddress
+from mercato.payments.gateways import enabled_methods
+from mercato.promotions import flash
+
+from .flash import FlashBuy, place_flash_order
+
+STATUS = {
+    flash.SOLD_OUT: 409,
+    flash.LIMIT_REACHED: 409,
+    flash.NOT_STARTED: 409,
+    flash.ENDED: 410,
+    flash.TOKEN_INVALID: 403,
+    flash.TOO_MANY: 429,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict
+
+
+def refusal(status: int, code: str, message: str) -> Answer:
+    return Answer(status, {"ok": False, "code": code, "message": message})
+
+
+def login_required() -> Answer:
+    return refusal(401, "login_required", _("Log in to take part in flash sales."))
+
+
+def _refused(exc: flash.FlashRefused) -> Answer:
+    return refusal(STATUS.get(exc.code, 409), exc.code, exc.message)
+
+
+def _rate_limited(request, user_id: int) -> bool:
+    """Per IP and per account; counted in the database while the cache is away."""
+    rates = settings.MERCATO_FLASH_RATE_LIMITS
+    by_ip = over_limit(
+        request,
+        group="flash-buy-ip",
+        key=lambda _g, r: client_ip(r),
+        rate=rates["per_ip"],
+        on_outage=OnOutage.DATABASE,
+    )
+    by_account = over_limit(
+        request,
+        group="flash-buy-account",
+        key=lambda _g, _r: str(user_id),
+        rate=rates["per_account"],
+        on_outage=OnOutage.DATABASE,
+    )
+    return by_ip or by_account
+
+
+def _online_method() -> str:
+    return next((m.code for m in enabled_methods() if m.code != COD), "")
+
+
+def _customer(request):
+    try:
+        user = request.user
+        return user.customer if user.is_authenticated else None
+    except ObjectDoesNotExist:
+        return None
+
+
+def buy_flash_item(
+    request, *, item_id: int, user_id: int | None, token: str, quantity, key: str = ""
+) -> Answer:
+    """Buy `quantity` (default 1) units of a flash sale item for the logged-in `user_id`
+    with the page's `token`; `key` makes a repeated request answer the first order."""
+    if user_id is None:
+        return login_required()
+    if _rate_limited(request, user_id):
+        return _refused(flash.refused(flash.TOO_MANY))
+    try:
+        window = flash.check_token(token or "", user_id=user_id)
+    except flash.FlashRefused as exc:
+        return _refused(exc)
+    if flash.sold_out(item_id):  # from Redis: no database query
+        return _refused(flash.refused(flash.SOLD_OUT))
+    customer = _customer(request)
+    if customer is None:
+        return login_required()
+    address = addresses_of(customer=customer).first()
+    if address is None:
+        return refusal(
+            422, "no_address", _("Add a delivery address in your account before the sale.")
+        )
+    try:
+        units = int(quantity if quantity not in (None, "") else 1)
+    except (TypeError, ValueError):
+        units = 0
+    buy = FlashBuy(
+        item_id=item_id,
+        quantity=units,
+        address=DeliveryAddress(
+            recipient=address.recipient,
+            mobile=address.mobile,
+            province=address.province,
+            city=address.city,
+            district=address.district,
+            detail=address.detail,
+        ),
+        payment_method=_online_method(),
+        idempotency_key=(key or uuid.uuid4().hex)[:64],
+        client_ip=client_ip(request),
+    )
+    try:
+        placement = place_flash_order(customer=customer, buy=buy, sale_id=window.sale_id)
+    except flash.FlashRefused as exc:
+        return _refused(exc)
+    except ValidationFailed as exc:
+        messages = [m for errors in exc.field_errors.values() for m in errors]
+        return refusal(422, "invalid", " ".join(str(m) for m in messages))
+    except DomainError as exc:
+        return refusal(exc.status, exc.code, exc.message)
+    order = placement.order
+    return Answer(
+        201 if placement.created else 200,
+        {
+            "ok": True,
+            "order": order.number,
+            "total": str(order.total),
+            "expires_at": order.expires_at.isoformat() if order.expires_at else None,
+            "pay_url": reverse("storefront:order_pay", args=[order.number]),
+        },
+    )

@@ -1,0 +1,82 @@
+"""Gifts with purchase (赠品, promotions.gifts) at checkout: which of the cart's gifts are
+in stock, and the order lines they become.
+
+A gift is an order line at price 0 (what marks it as a gift on the order pages) whose
+units are reserved with the order's own lines (inventory's reservation, same reference), so
+it ships in the order's parcels, is released when the order is cancelled and can be
+returned (refunded at 0). A gift out of stock is
+left out and the order places without it; the quote says so.
+"""
+
+from mercato.catalog.models import Sku
+from mercato.core.money import ZERO
+from mercato.inventory.allocation import OutOfStock, plan_parcels
+from mercato.inventory.selectors import available_sku_ids
+from mercato.orders.services import PricedLine
+from mercato.promotions.gifts import Gift
+
+
+def split_by_stock(*, wanted, gifts, province: str):
+    """(parcels for `wanted` with the gifts in stock, gifts in stock, gifts out of stock):
+    the gifts are planned together with the bought lines (`wanted`: [(sku id, quantity)]),
+    so a gift never takes the units a bought line needs. One stock query, two when a gift
+    is short. OutOfStock when the bought lines themselves are short."""
+    kept, out = list(gifts), []
+    while True:
+        lines = [*wanted, *((g.sku_id, g.quantity) for g in kept)]
+        try:
+            return plan_parcels(lines=lines, province=province), kept, out
+        except OutOfStock as exc:
+            short = set(exc.sku_ids)
+            if not kept or not short & {g.sku_id for g in kept}:
+                raise
+            out += [g for g in kept if g.sku_id in short]
+            kept = [g for g in kept if g.sku_id not in short]
+
+
+def gift_lines(gifts: list[Gift]) -> list[PricedLine]:
+    """The order lines of `gifts`, at price 0 (one query; none without gifts)."""
+    if not gifts:
+        return []
+    skus = Sku.objects.select_related("product").in_bulk([g.sku_id for g in gifts])
+    return [
+        PricedLine(
+            sku_id=g.sku_id,
+            product_id=skus[g.sku_id].product_id,
+            product_name=skus[g.sku_id].product.name,
+            sku_code=skus[g.sku_id].code,
+            unit_price=ZERO,
+            quantity=g.quantity,
+            specs=skus[g.sku_id].specs or {},
+        )
+        for g in gifts
+    ]
+
+
+def gift_labels(gifts: list[Gift]) -> dict[int, str]:
+    """SKU id -> what the customer calls the gift: 'product 红色/XL' (one query)."""
+    if not gifts:
+        return {}
+    skus = Sku.objects.select_related("product").in_bulk([g.sku_id for g in gifts])
+    return {
+        pk: f"{sku.product.name} {'/'.join(str(v) for v in (sku.specs or {}).values())}".strip()
+        for pk, sku in skus.items()
+    }
+
+
+def gifts_to_show(gifts: list[Gift]) -> list[dict]:
+    """The cart page's 赠 lines: each gift's name, quantity and whether any warehouse has it
+    (two queries; none without gifts). Checkout checks again for the delivery province."""
+    if not gifts:
+        return []
+    labels = gift_labels(gifts)
+    stocked = available_sku_ids(sku_ids=[g.sku_id for g in gifts], province=None)
+    return [
+        {
+            "promotion": g.name,
+            "name": labels.get(g.sku_id, ""),
+            "quantity": g.quantity,
+            "in_stock": g.sku_id in stocked,
+        }
+        for g in gifts
+    ]
