@@ -10,6 +10,13 @@ from mercato.procurement import suppliers, tenders
 from .procurement import USCC, make_supplier
 
 MORE_USCC = ["91310115MA1K3YJ42K", "91330106MA2CFNWX1H"]
+# A tender's timeline in the tests (time-machine travels to these): opened at START, bids
+# close at DEADLINE, the buyer looks again AFTER it.
+START = "2026-03-01 10:00 +0800"
+DEADLINE = datetime.datetime(
+    2026, 3, 5, 18, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8))
+)
+AFTER = "2026-03-06 09:00 +0800"
 
 
 def make_qualified_supplier(code: str, n: int, *, name: str = "", expires_in: int = 400):

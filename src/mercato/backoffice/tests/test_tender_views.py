@@ -11,11 +11,16 @@ from django.utils import timezone
 
 from mercato.procurement import tenders
 from mercato.procurement.models import BidToken, PurchaseOrder, Tender, TenderStatus
-from mercato.procurement.tests.test_tenders import AFTER, DEADLINE, START
 from mercato.testing.api import bearer
 from mercato.testing.factories import SkuFactory
 from mercato.testing.procurement import make_shanghai_warehouse
-from mercato.testing.tenders import make_open_tender, make_qualified_supplier
+from mercato.testing.tenders import (
+    AFTER,
+    DEADLINE,
+    START,
+    make_open_tender,
+    make_qualified_supplier,
+)
 
 pytestmark = pytest.mark.django_db
 API = "/api/staff/procurement/tenders"

@@ -19,14 +19,15 @@ from mercato.procurement.models import (
     TenderStatus,
 )
 from mercato.testing.factories import SkuFactory
-from mercato.testing.tenders import make_open_tender, make_qualified_supplier
+from mercato.testing.tenders import (
+    AFTER,
+    DEADLINE,
+    START,
+    make_open_tender,
+    make_qualified_supplier,
+)
 
 pytestmark = pytest.mark.django_db
-START = "2026-03-01 10:00 +0800"
-DEADLINE = datetime.datetime(
-    2026, 3, 5, 18, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8))
-)
-AFTER = "2026-03-06 09:00 +0800"
 
 
 @pytest.fixture
