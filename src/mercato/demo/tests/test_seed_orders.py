@@ -17,7 +17,7 @@ from mercato.demo.services import seed_demo
 from mercato.fulfillment import audit
 from mercato.fulfillment.models import Penalty, Remittance, Shipment
 from mercato.fulfillment.selectors import queue_counts
-from mercato.orders.models import Order
+from mercato.orders.models import Order, OrderEvent
 from mercato.procurement.models import Tender, TransferOrder, TransferStatus
 from mercato.procurement.selectors import in_transit
 from mercato.promotions.models import CouponUse
@@ -90,8 +90,11 @@ def test_demo_orders_in_every_state_and_once(sandbox):
     before = Order.objects.count()
     out = io.StringIO()
     call_command("seed_demo_orders", stdout=out)
-    # No order twice; the only new ones are the phone orders agents take (seed_callbacks).
-    assert Order.objects.exclude(channel="phone").count() == before
+    # No order twice; the only new ones are the phone orders agents take (seed_callbacks)
+    # and the year of completed sales the forecasts read (demo/seed_sales_history.py).
+    imported = OrderEvent.objects.filter(reason="销售历史导入").values_list("order_id")
+    assert "demo sales history: " in out.getvalue() and imported.exists()
+    assert Order.objects.exclude(channel="phone").exclude(pk__in=imported).count() == before
     assert Order.objects.filter(channel="phone").exists()
     # Customer service's tickets come with them (demo/seed_tickets.py), in every state.
     assert "demo tickets:" in out.getvalue()
@@ -125,7 +128,12 @@ def test_demo_orders_in_every_state_and_once(sandbox):
     history = kpis.agent_kpis(since=today - timedelta(days=60), until=today, period="week")
     assert sum(1 for b in history.buckets if history.get(kpis.TEAM, b).contacts) >= 8
     assert history.get(kpis.TEAM, kpis.ALL).satisfaction is not None
-    articles, made = Article.objects.count(), Callback.objects.count()
+    articles, made, orders = (
+        Article.objects.count(),
+        Callback.objects.count(),
+        Order.objects.count(),
+    )
     call_command("seed_demo_orders", stdout=io.StringIO())  # a second run adds nothing
+    assert Order.objects.count() == orders
     assert Ticket.objects.count() == tickets
     assert Article.objects.count() == articles and Callback.objects.count() == made
