@@ -79,9 +79,10 @@ def demo_digest() -> str:
 def wipe_demo_data() -> None:
     from mercato.catalog.models import HomeSlot
     from mercato.inventory.models import Stock, StockMovement
-    from mercato.promotions.models import FlashSale
+    from mercato.promotions.models import FlashSale, Promotion
 
     FlashSale.objects.all().delete()  # its items protect their SKUs
+    Promotion.objects.all().delete()  # a gift with purchase (满赠) protects its gift SKU
     StockMovement.objects.all().delete()
     Stock.objects.all().delete()
     HomeSlot.objects.all().delete()
