@@ -280,7 +280,7 @@ def write_docs(r: dict, command: str) -> None:
     m = r["methods"]
     lines = [
         f"Run {r['at']} with `{command.strip()}`; load average when it ended: {r['load']} "
-        "(loaded: other helpers' tests and benches were running).", "",
+        "(above 2 on this 2-CPU machine, other work competed with the run).", "",
         f"- Machine: {r['machine']}", "",
         f"`procurement.planning.suggest()` for {r['skus']:,} SKUs × {r['warehouses']} "
         f"warehouses, {r['series']:,} series with sales over 364 days "
