@@ -24,28 +24,23 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
 
     def handle(self, *args, seed, **options):
-        try:
-            with transaction.atomic():  # all or nothing: a failed run leaves no half-history
-                counts = seed_order_processing(seed=seed)
-        except RuntimeError as exc:
-            raise CommandError(str(exc)) from exc
-        if not counts:
-            self.stdout.write("demo orders: already there, nothing added")
-        else:
-            self.stdout.write(
-                "demo orders: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-            )
         users = _users_named("service", "service01", "hr", "tech")
+        buyers = _users_named("procurement", "finance", "hr")
+        # Each part all or nothing (a failed run leaves no half-history), each once.
         parts = [
+            ("demo orders", lambda: seed_order_processing(seed=seed)),
             ("demo tickets", lambda: seed_tickets(users=users)),
             ("demo chats", lambda: seed_chats(users=users)),
             ("demo knowledge base", seed_knowledge),
             ("demo callbacks and QA", seed_callbacks),
+            ("demo procurement", lambda: seed_procurement(users=buyers)),
+            # A year of daily sales and a purchase list generated from the forecasts.
+            ("demo sales history", lambda: seed_sales_history(users=buyers)),
         ]
-        for what, seed in parts:
+        for what, part in parts:
             try:
                 with transaction.atomic():
-                    seeded = seed()
+                    seeded = part()
             except RuntimeError as exc:
                 raise CommandError(str(exc)) from exc
             if not seeded:
@@ -54,21 +49,6 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{what}: " + ", ".join(f"{k} {v}" for k, v in sorted(seeded.items()))
                 )
-        with transaction.atomic():
-            bought = seed_procurement(users=_users_named("procurement", "finance", "hr"))
-        if not bought:
-            self.stdout.write("demo procurement: already there, nothing added")
-        else:
-            self.stdout.write(
-                "demo procurement: " + ", ".join(f"{k} {v}" for k, v in sorted(bought.items()))
-            )
-        # A year of daily sales and a purchase list generated from the forecasts.
-        with transaction.atomic():
-            sold = seed_sales_history(users=_users_named("procurement"))
-        self.stdout.write(
-            "demo sales history: "
-            + (", ".join(f"{k} {v}" for k, v in sorted(sold.items())) or "already there")
-        )
 
 
 def _users_named(*names) -> dict:
