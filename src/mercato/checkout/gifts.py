@@ -19,8 +19,9 @@ from mercato.promotions.gifts import Gift
 def split_by_stock(*, wanted, gifts, province: str):
     """(parcels for `wanted` with the gifts in stock, gifts in stock, gifts out of stock):
     the gifts are planned together with the bought lines (`wanted`: [(sku id, quantity)]),
-    so a gift never takes the units a bought line needs. One stock query, two when a gift
-    is short. OutOfStock when the bought lines themselves are short."""
+    so a gift never takes the units a bought line needs. One stock query; when a gift is
+    short, plan_parcels' labels of the short SKUs and a second stock query. OutOfStock when
+    the bought lines themselves are short."""
     kept, out = list(gifts), []
     while True:
         lines = [*wanted, *((g.sku_id, g.quantity) for g in kept)]

@@ -63,8 +63,6 @@ def points_spent_on(*, order_number: str) -> int:
 
 def points_ledger(*, customer_id: int, limit: int = 50) -> list:
     """The customer's latest points entries, newest first (one query)."""
-    from .models import PointsEntry
-
     return list(
         PointsEntry.objects.filter(customer_id=customer_id).order_by("-created_at", "-id")[:limit]
     )

@@ -94,16 +94,22 @@ def promotion_plan() -> list[dict]:
     return plan
 
 
+def _stocked_on_sale(*, min_price: int):
+    """Stock rows of 40 units or more, in active warehouses, of active SKUs on sale at
+    `min_price` yuan or more."""
+    return Stock.objects.filter(
+        on_hand__gte=40,
+        warehouse__is_active=True,
+        sku__is_active=True,
+        sku__product__status="on_sale",
+        sku__list_price__gte=min_price,
+    )
+
+
 def _gift_sku_id() -> int | None:
     """The cheapest stocked SKU on sale (¥10 or more), as the gift with purchase."""
     return (
-        Stock.objects.filter(
-            on_hand__gte=40,
-            warehouse__is_active=True,
-            sku__is_active=True,
-            sku__product__status="on_sale",
-            sku__list_price__gte=10,
-        )
+        _stocked_on_sale(min_price=10)
         .order_by("sku__list_price", "sku_id")
         .values_list("sku_id", flat=True)
         .first()
@@ -180,14 +186,8 @@ def seed_flash_sale(*, now=None) -> FlashSale | None:
     if FlashSale.objects.filter(name=FLASH_SALE, ends_at__gt=now).exists():
         return None
     sku_ids = list(
-        Stock.objects.filter(
-            on_hand__gte=40,
-            reserved=0,
-            warehouse__is_active=True,
-            sku__is_active=True,
-            sku__product__status="on_sale",
-            sku__list_price__gte=20,
-        )
+        _stocked_on_sale(min_price=20)
+        .filter(reserved=0)
         .order_by("-sku__list_price", "sku_id")
         .values_list("sku_id", flat=True)
         .distinct()[:2]

@@ -165,6 +165,12 @@ def create_flash_sale(
     """A scheduled flash sale of `items`, checked by clean_flash_sale."""
     name, checked = clean_flash_sale(name=name, starts_at=starts_at, ends_at=ends_at, items=items)
     sale = FlashSale.objects.create(name=name, starts_at=starts_at, ends_at=ends_at)
+    add_items(sale, checked)
+    return sale
+
+
+def add_items(sale: FlashSale, checked: list[ItemSpec]) -> None:
+    """The rows of `checked` (clean_flash_sale's items) for `sale`: one statement."""
     FlashSaleItem.objects.bulk_create(
         FlashSaleItem(
             sale=sale,
@@ -175,7 +181,6 @@ def create_flash_sale(
         )
         for c in checked
     )
-    return sale
 
 
 def check_open(sale: FlashSale, *, now=None) -> None:

@@ -48,16 +48,7 @@ def update_flash_sale(
     )
     old_ids = list(sale.items.values_list("pk", flat=True))
     sale.items.all().delete()
-    FlashSaleItem.objects.bulk_create(
-        FlashSaleItem(
-            sale=sale,
-            sku_id=c.sku_id,
-            price=c.price,
-            quantity=c.quantity,
-            per_customer_limit=c.per_customer_limit,
-        )
-        for c in checked
-    )
+    flash.add_items(sale, checked)
     sale.name, sale.starts_at, sale.ends_at = name, starts_at, ends_at
     sale.save(update_fields=["name", "starts_at", "ends_at", "updated_at"])
     transaction.on_commit(lambda: [flash.forget(pk) for pk in old_ids])
