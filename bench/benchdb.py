@@ -63,7 +63,7 @@ def save_results(path: Path, result: dict) -> None:
     text = json.dumps(result, ensure_ascii=False, indent=2)
     print(text)
     path.parent.mkdir(exist_ok=True)
-    path.write_text(text + "\n")
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def solver_machine() -> str:

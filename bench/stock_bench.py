@@ -18,7 +18,6 @@ to the row's on hand.
 """
 
 import argparse
-import json
 import os
 import random
 import re
@@ -28,11 +27,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchdb import recreate_database, setup_django
+from benchdb import recreate_database, save_results, setup_django, write_section
 from orders_bench import machine
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "stock-latest.json"
 RUNS = 7
 WAREHOUSES = ["上海市", "广东省", "北京市", "四川省", "湖北省", "陕西省"]
@@ -261,13 +259,7 @@ def write_docs(result: dict, command: str) -> None:
             f"{q['count']:,} |"
         )
     lines += ["", "Raw figures: `bench/results/stock-latest.json`."]
-    text = DOCS.read_text(encoding="utf-8")
-    block = "<!-- stock-bench -->\n" + "\n".join(lines) + "\n<!-- /stock-bench -->"
-    if "<!-- stock-bench -->" in text:
-        text = re.sub(r"<!-- stock-bench -->.*<!-- /stock-bench -->", block, text, flags=re.S)
-    else:
-        text += "\n## Stock control (issue 14, part 6)\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    write_section("stock-bench", "Stock control (issue 14, part 6)", "\n".join(lines))
 
 
 def main() -> None:
@@ -299,9 +291,7 @@ def main() -> None:
         "list": bench_list(seeded),
     }
     result["machine"] = machine()
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    save_results(RESULTS, result)
     if not args.no_docs:
         command = "MERCATO_BENCH_DB=mercato_bench_proc_ops .venv/bin/python bench/stock_bench.py"
         write_docs(result, command)
