@@ -27,7 +27,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchdb import recreate_database, save_results, setup_django, write_section
+from benchdb import recreate_database, save_results, setup_django, timed, write_section
 from orders_bench import machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,21 +38,7 @@ BINS = 1500  # per warehouse
 CHUNK = 50_000
 
 
-CPU: list[float] = []  # this process's CPU ms of each call of the last timed()
-
-
-def timed(run) -> tuple[float, float, object]:
-    """(median ms, max ms, last result) of RUNS calls of `run`; CPU holds the CPU time
-    this process (Django, not PostgreSQL) spent in each call: on a loaded machine the
-    wall time is mostly waiting for a core."""
-    timings, result = [], None
-    CPU.clear()
-    for _ in range(RUNS):
-        began, cpu = time.perf_counter(), time.process_time()
-        result = run()
-        timings.append((time.perf_counter() - began) * 1000)
-        CPU.append((time.process_time() - cpu) * 1000)
-    return round(statistics.median(timings), 2), round(max(timings), 2), result
+CPU: list[float] = []  # this process's CPU ms of each call of the last timed(..., cpu=CPU)
 
 
 def copy_movements(rows: list[dict]) -> None:
@@ -191,7 +177,7 @@ def seed(skus: int, movements: int) -> dict:
 def bench_reconcile(seeded: dict) -> dict:
     from mercato.inventory.selectors import stock_disagreements
 
-    median, worst, problems = timed(lambda: stock_disagreements(limit=200))
+    median, worst, problems = timed(lambda: stock_disagreements(limit=200), runs=RUNS)
     assert len(problems) == 3, problems
     return {"ms_median": median, "ms_max": worst, "found": len(problems)}
 
@@ -232,7 +218,7 @@ def bench_list(seeded: dict) -> dict:
             found = re.search(r'id="stock-count">(\d+)', response.content.decode())
             return int(found.group(1))
 
-        median, worst, count = timed(page)
+        median, worst, count = timed(page, runs=RUNS, cpu=CPU)
         results[label] = {"ms_median": median, "ms_max": worst, "count": count,
                           "cpu_ms_median": round(statistics.median(CPU), 2)}  # fmt: skip
     return results
