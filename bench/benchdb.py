@@ -56,6 +56,25 @@ def write_section(name: str, heading: str, body: str) -> None:
     DOCS.write_text(replace_section(text, name, body, heading), encoding="utf-8")
 
 
+def timed(run, *, runs: int = 7, cpu: list | None = None) -> tuple[float, float, object]:
+    """(median ms, max ms, last result) of `runs` calls of `run`. `cpu`, when given, is
+    filled with the CPU ms this process (Django, not PostgreSQL) spent in each call: on a
+    loaded machine the wall time is mostly waiting for a core."""
+    import statistics
+    import time
+
+    timings, result = [], None
+    if cpu is not None:
+        cpu.clear()
+    for _ in range(runs):
+        began, used = time.perf_counter(), time.process_time()
+        result = run()
+        timings.append((time.perf_counter() - began) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - used) * 1000)
+    return round(statistics.median(timings), 2), round(max(timings), 2), result
+
+
 def save_results(path: Path, result: dict) -> None:
     """Print a benchmark's figures and keep them as bench/results/<name>-latest.json."""
     import json
@@ -63,7 +82,7 @@ def save_results(path: Path, result: dict) -> None:
     text = json.dumps(result, ensure_ascii=False, indent=2)
     print(text)
     path.parent.mkdir(exist_ok=True)
-    path.write_text(text + "\n")
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def solver_machine() -> str:

@@ -18,28 +18,16 @@ import json
 import logging
 import os
 import re
-import statistics
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchdb import recreate_database, setup_django, write_section
+from benchdb import recreate_database, setup_django, timed, write_section
 from orders_bench import copy_rows, machine, reset_sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "service-latest.json"
 RUNS = 7
-
-
-def timed(run) -> tuple[float, float, object]:
-    """(median ms, max ms, last result) of RUNS calls of `run`."""
-    timings, result = [], None
-    for _ in range(RUNS):
-        began = time.perf_counter()
-        result = run()
-        timings.append((time.perf_counter() - began) * 1000)
-    return round(statistics.median(timings), 2), round(max(timings), 2), result
 
 
 def seed(tickets: int, customers: int) -> dict:
@@ -187,8 +175,8 @@ def bench_tickets() -> dict:
             assert response.status_code == 200, response.status_code
             return response
 
-        median, worst, (rows, count) = timed(page)
-        page_median, page_worst, _response = timed(whole_page)
+        median, worst, (rows, count) = timed(page, runs=RUNS)
+        page_median, page_worst, _response = timed(whole_page, runs=RUNS)
         first_page = selectors.ticket_list(filters=data)[: selectors.LIST_PAGE_SIZE]
         results[label] = {
             "ms_median": median, "ms_max": worst, "rows": rows, "count": count,
@@ -204,10 +192,10 @@ def bench_lookup(seeded: dict) -> dict:
     member = "13" + str(100000000 + seeded["customers"] // 2).zfill(9)
     guest = "13" + str(100000000 + 20 * 1000).zfill(9)
     said = f"+86 {member[:3]} {member[3:7]} {member[7:]}"
-    median, worst, found = timed(lambda: find_by_phone(said))
-    g_median, g_worst, g_found = timed(lambda: find_by_phone(guest))
+    median, worst, found = timed(lambda: find_by_phone(said), runs=RUNS)
+    g_median, g_worst, g_found = timed(lambda: find_by_phone(guest), runs=RUNS)
     customer_id = found.customers[0].pk
-    s_median, s_worst, story = timed(lambda: customer_story(customer_id=customer_id))
+    s_median, s_worst, story = timed(lambda: customer_story(customer_id=customer_id), runs=RUNS)
     return {
         "member by phone": {"ms_median": median, "ms_max": worst,
                             "customers": len(found.customers)},

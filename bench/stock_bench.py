@@ -18,7 +18,6 @@ to the row's on hand.
 """
 
 import argparse
-import json
 import os
 import random
 import re
@@ -28,11 +27,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchdb import recreate_database, setup_django
+from benchdb import recreate_database, save_results, setup_django, timed, write_section
 from orders_bench import machine
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "stock-latest.json"
 RUNS = 7
 WAREHOUSES = ["上海市", "广东省", "北京市", "四川省", "湖北省", "陕西省"]
@@ -40,21 +38,7 @@ BINS = 1500  # per warehouse
 CHUNK = 50_000
 
 
-CPU: list[float] = []  # this process's CPU ms of each call of the last timed()
-
-
-def timed(run) -> tuple[float, float, object]:
-    """(median ms, max ms, last result) of RUNS calls of `run`; CPU holds the CPU time
-    this process (Django, not PostgreSQL) spent in each call: on a loaded machine the
-    wall time is mostly waiting for a core."""
-    timings, result = [], None
-    CPU.clear()
-    for _ in range(RUNS):
-        began, cpu = time.perf_counter(), time.process_time()
-        result = run()
-        timings.append((time.perf_counter() - began) * 1000)
-        CPU.append((time.process_time() - cpu) * 1000)
-    return round(statistics.median(timings), 2), round(max(timings), 2), result
+CPU: list[float] = []  # this process's CPU ms of each call of the last timed(..., cpu=CPU)
 
 
 def copy_movements(rows: list[dict]) -> None:
@@ -193,7 +177,7 @@ def seed(skus: int, movements: int) -> dict:
 def bench_reconcile(seeded: dict) -> dict:
     from mercato.inventory.selectors import stock_disagreements
 
-    median, worst, problems = timed(lambda: stock_disagreements(limit=200))
+    median, worst, problems = timed(lambda: stock_disagreements(limit=200), runs=RUNS)
     assert len(problems) == 3, problems
     return {"ms_median": median, "ms_max": worst, "found": len(problems)}
 
@@ -234,7 +218,7 @@ def bench_list(seeded: dict) -> dict:
             found = re.search(r'id="stock-count">(\d+)', response.content.decode())
             return int(found.group(1))
 
-        median, worst, count = timed(page)
+        median, worst, count = timed(page, runs=RUNS, cpu=CPU)
         results[label] = {"ms_median": median, "ms_max": worst, "count": count,
                           "cpu_ms_median": round(statistics.median(CPU), 2)}  # fmt: skip
     return results
@@ -261,13 +245,7 @@ def write_docs(result: dict, command: str) -> None:
             f"{q['count']:,} |"
         )
     lines += ["", "Raw figures: `bench/results/stock-latest.json`."]
-    text = DOCS.read_text(encoding="utf-8")
-    block = "<!-- stock-bench -->\n" + "\n".join(lines) + "\n<!-- /stock-bench -->"
-    if "<!-- stock-bench -->" in text:
-        text = re.sub(r"<!-- stock-bench -->.*<!-- /stock-bench -->", block, text, flags=re.S)
-    else:
-        text += "\n## Stock control (issue 14, part 6)\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    write_section("stock-bench", "Stock control (issue 14, part 6)", "\n".join(lines))
 
 
 def main() -> None:
@@ -299,9 +277,7 @@ def main() -> None:
         "list": bench_list(seeded),
     }
     result["machine"] = machine()
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    save_results(RESULTS, result)
     if not args.no_docs:
         command = "MERCATO_BENCH_DB=mercato_bench_proc_ops .venv/bin/python bench/stock_bench.py"
         write_docs(result, command)

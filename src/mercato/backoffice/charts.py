@@ -1,6 +1,7 @@
-"""Line charts as server-built SVG (no script, no chart library): the delivery audit's
+"""Charts as server-built SVG (no script, no chart library): the delivery audit's
 on-time rates and customer service's KPIs draw through `line_chart` and the template
-backoffice/partials/line_chart.html."""
+backoffice/partials/line_chart.html; the supply-chain KPIs' horizontal bars through
+`bar_chart` and backoffice/partials/bar_chart.html (same colours and round top)."""
 
 import math
 from datetime import date

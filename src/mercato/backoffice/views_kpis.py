@@ -2,7 +2,6 @@
 inventory, order cycle time per stage, fill rate, supplier lead time, warehouse
 utilisation, capital tied up and slow movers, with bar charts and a CSV/XLSX download."""
 
-import csv
 import io
 
 from django.http import HttpResponse
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mercato.analytics import supply
+from mercato.core.tables import write_table
 
 from .access import staff_view
 from .charts import bar_chart
@@ -25,26 +25,19 @@ def _days(request) -> int:
 
 def _download(kpis, fmt: str) -> HttpResponse:
     rows = supply.table(kpis)
-    header = [_("Section"), _("Name"), _("Measure"), _("Value")]
+    if fmt == "xlsx":  # numbers as numbers in the sheet
+        rows = [[v if isinstance(v, int | str) else float(v) for v in row] for row in rows]
+    body = io.BytesIO()
+    write_table(
+        body, fmt=fmt, header=[_("Section"), _("Name"), _("Measure"), _("Value")], rows=rows,
+        sheet=_("Supply-chain KPIs")[:31],
+    )  # fmt: skip
+    content_type = {
+        "csv": "text/csv",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }[fmt]
+    response = HttpResponse(body.getvalue(), content_type=content_type)
     name = f"supply-kpis-{timezone.localdate():%Y%m%d}"
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(_("Supply-chain KPIs")[:31])
-        sheet.append(header)
-        for row in rows:
-            sheet.append([v if isinstance(v, int | str) else float(v) for v in row])
-        body = io.BytesIO()
-        book.save(body)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        response = HttpResponse(body.getvalue(), content_type=content_type)
-    else:
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(header)
-        writer.writerows(rows)
-        response = HttpResponse(("\ufeff" + text.getvalue()).encode(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 

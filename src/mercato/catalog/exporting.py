@@ -1,11 +1,10 @@
 """Export products and SKUs in the import's columns, so an exported file re-imports as is."""
 
-import csv
-import io
 from collections.abc import Callable, Iterator
 
 from mercato.core.errors import ValidationFailed
 from mercato.core.permissions import require_perm
+from mercato.core.tables import write_table
 
 from .importing.columns import COLUMNS, SOURCES, format_specs
 from .importing.rows import Lookups
@@ -50,29 +49,14 @@ def export_products(*, actor, file, fmt: str, progress: Callable[[int], None] | 
     if fmt not in FORMATS:
         raise ValidationFailed({"format": [f"Choose one of {', '.join(FORMATS)}, not {fmt!r}"]})
     columns = export_columns(actor)
-    n = 0
-    if fmt == "csv":
-        # UTF-8 with a BOM: Excel opens it with the Chinese intact.
-        text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
-        writer = csv.writer(text)
-        writer.writerow(columns)
-        for n, row in enumerate(_rows(columns), start=1):
-            writer.writerow(row)
-            if progress and n % CHUNK == 0:
-                progress(n)
-        text.flush()
-        text.detach()
-    else:
-        from openpyxl import Workbook
 
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("products")
-        sheet.append(columns)
-        for n, row in enumerate(_rows(columns), start=1):
-            sheet.append(row)
+    def reported(rows):
+        for n, row in enumerate(rows, start=1):
+            yield row
             if progress and n % CHUNK == 0:
                 progress(n)
-        book.save(file)
+
+    n = write_table(file, fmt=fmt, header=columns, rows=reported(_rows(columns)), sheet="products")
     if progress:
         progress(n)
     return n

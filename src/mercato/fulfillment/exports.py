@@ -1,15 +1,13 @@
 """The order console's export: the filtered orders as CSV or XLSX (openpyxl), masked as
 the list is for staff without `core.view_full_phone`."""
 
-import csv
-import io
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mercato.core import masking
 from mercato.core.errors import ValidationFailed
 from mercato.core.permissions import require_perm
+from mercato.core.tables import write_table
 from mercato.orders.models import OrderChannel, OrderStatus
 
 FORMATS = ("csv", "xlsx")
@@ -47,24 +45,6 @@ def export_orders(*, actor, queryset, file, fmt: str) -> int:
         raise ValidationFailed(
             {"q": [_("More than %(n)s orders: narrow the filters.") % {"n": MAX_ROWS}]}
         )
-    count = 0
-    if fmt == "csv":
-        text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="", write_through=True)
-        writer = csv.writer(text)
-        writer.writerow(COLUMNS)
-        for row in _rows(queryset, actor=actor):
-            writer.writerow(row)
-            count += 1
-        text.flush()
-        text.detach()  # leave `file` open for the caller
-        return count
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("orders")
-    sheet.append(list(COLUMNS))
-    for row in _rows(queryset, actor=actor):
-        sheet.append(row)
-        count += 1
-    book.save(file)
-    return count
+    return write_table(
+        file, fmt=fmt, header=list(COLUMNS), rows=_rows(queryset, actor=actor), sheet="orders"
+    )
