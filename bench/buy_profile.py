@@ -12,6 +12,7 @@ It writes orders into that database: use the bench database only.
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import re
 import sys
@@ -19,6 +20,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+# Placement pays with the sandbox, which is off unless switched on (issue 10), as
+# bench/buy_bench.py does for its servers.
+os.environ.setdefault("MERCATO_PAYMENT_METHODS", "cod,sandbox")
+os.environ.setdefault("MERCATO_UNSAFE_ALLOW_SANDBOX", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import buy_fixtures as fx  # noqa: E402 - sets Django up
 from django.db import connection  # noqa: E402
@@ -50,6 +55,21 @@ class QueryTimer:
 
 
 LOCK_STATEMENT = "orders_ordernumbercounter"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu_ms() -> float | None:
+    """CPU time of this connection's PostgreSQL backend so far (utime + stime from /proc,
+    which needs the server on this machine); None on SQLite or when it cannot be read."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    try:
+        with open(f"/proc/{connection.connection.info.backend_pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / TICKS
 
 
 def timed(calls) -> list[dict]:
@@ -59,10 +79,12 @@ def timed(calls) -> list[dict]:
     for prepare, call in calls:
         prepare()
         timer = QueryTimer()
+        pg_started = backend_cpu_ms()
         with connection.execute_wrapper(timer):
             started, cpu_started = time.perf_counter(), time.process_time()
             status = call()
             ended, cpu_ended = time.perf_counter(), time.process_time()
+        pg_ended = backend_cpu_ms()
         lock_from = next((t for sql, _d, t in timer.queries if LOCK_STATEMENT in sql and
                           sql.lstrip().upper().startswith("UPDATE")), None)  # fmt: skip
         rows.append(
@@ -72,6 +94,9 @@ def timed(calls) -> list[dict]:
                 # CPU of this process (client and server in one): what a request costs
                 # the machine on the Python side, whatever else runs on it.
                 "cpu_ms": (cpu_ended - cpu_started) * 1000,
+                # The database's side (clock ticks: 10 ms each, so only a mean over many
+                # requests says something).
+                "pg_cpu_ms": (pg_ended - pg_started) if pg_started is not None else 0.0,
                 "db_ms": sum(d for _s, d, _t in timer.queries) * 1000,
                 "queries": len(timer.queries),
                 "lock_ms": (ended - lock_from) * 1000 if lock_from else 0.0,
@@ -86,7 +111,7 @@ def median(values) -> float:
     return values[len(values) // 2]
 
 
-def profile(label: str, calls) -> None:
+def profile(label: str, calls, top: int = 30) -> None:
     """Half the requests timed (no profiler overhead), the other half under cProfile."""
     half = len(calls) // 2
     rows = timed(calls[:half])
@@ -94,7 +119,8 @@ def profile(label: str, calls) -> None:
           f"{dict(Counter(r['status'] for r in rows))}")  # fmt: skip
     print(
         f"   median {median(r['ms'] for r in rows):.1f} ms in-process "
-        f"({median(r['cpu_ms'] for r in rows):.1f} ms CPU), of which "
+        f"({median(r['cpu_ms'] for r in rows):.1f} ms CPU; PostgreSQL's backend "
+        f"{sum(r['pg_cpu_ms'] for r in rows) / len(rows):.1f} ms CPU on average), of which "
         f"{median(r['db_ms'] for r in rows):.1f} ms in {median(r['queries'] for r in rows)} "
         f"queries; the order-number counter row held {median(r['lock_ms'] for r in rows):.1f} ms"
     )
@@ -110,7 +136,7 @@ def profile(label: str, calls) -> None:
         profiler.disable()
     print("   heaviest functions (cumulative, project and Django):")
     stats = pstats.Stats(profiler)
-    stats.sort_stats("cumulative").print_stats(r"mercato/|django/(db|contrib|middleware)", 30)
+    stats.sort_stats("cumulative").print_stats(r"mercato/|django/(db|contrib|middleware)", top)
     print("   heaviest functions (own time):")
     stats.sort_stats("tottime").print_stats(15)
 
@@ -124,7 +150,16 @@ def main() -> None:
     parser.add_argument(
         "--stock-step", choices=["orm"], help="placement's stock step through the ORM"
     )
+    parser.add_argument("--top", type=int, default=30, help="functions listed by cProfile")
+    parser.add_argument("--only", choices=["place", "cart"], help="profile only this request")
+    parser.add_argument(
+        "--no-promotions", action="store_true", help="place as if no promotion were running"
+    )
     args = parser.parse_args()
+    if args.no_promotions:  # placement and the cart read them through this one selector
+        from mercato.checkout import placement
+
+        placement.running_offers = lambda **_kwargs: []
     if args.stock_step:  # inventory.stockstep.stock_step() reads the setting at each call
         from django.conf import settings
 
@@ -175,8 +210,11 @@ def main() -> None:
             summary[name]["statuses"] = dict(Counter(str(r["status"]) for r in rows))
         print(json.dumps(summary))
         return
-    profile("order placement (POST /api/orders, cart of 3 lines)", [place(i) for i in range(n)])
-    profile("add to cart (POST /api/cart/lines, guest)", [add(i) for i in range(n)])
+    if args.only != "cart":
+        label = "order placement (POST /api/orders, cart of 3 lines)"
+        profile(label, [place(i) for i in range(n)], args.top)
+    if args.only != "place":
+        profile("add to cart (POST /api/cart/lines, guest)", [add(i) for i in range(n)], args.top)
 
 
 if __name__ == "__main__":

@@ -22,10 +22,11 @@ The rule:
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache as once
 from itertools import combinations
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from mercato.core.errors import DomainError, ValidationFailed
@@ -258,26 +259,63 @@ def sku_labels(sku_ids) -> list[str]:
     return [codes.get(pk, str(pk)) for pk in sku_ids]
 
 
+SNAPSHOT_FIELDS = ("id", "sku_id", "warehouse_id", "on_hand", "reserved")
+
+
+@once
+def _snapshot_select() -> str:
+    """SELECT id, sku_id, warehouse_id, on_hand - reserved FROM the stock table, its
+    names from the model's metadata."""
+    from .models import Stock
+
+    column = {
+        name: connection.ops.quote_name(Stock._meta.get_field(name).column)
+        for name in SNAPSHOT_FIELDS
+    }
+    return (
+        f"SELECT {column['id']}, {column['sku_id']}, {column['warehouse_id']}, "  # noqa: S608
+        f"{column['on_hand']} - {column['reserved']} "
+        f"FROM {connection.ops.quote_name(Stock._meta.db_table)} WHERE "
+        f"{column['sku_id']} IN (%s) AND {column['warehouse_id']} IN (%s)"
+    )
+
+
+def stock_snapshot(sku_ids, warehouse_ids) -> dict[tuple[int, int], tuple[int, int]]:
+    """(stock id, units available) by (sku_id, warehouse_id) of these SKUs in these
+    warehouses, read without locks: what a plan is made on (plan_parcels, and placement's
+    first plan in reservations).
+
+    Written out (placement's hot path, once or twice per order): the ORM took more Python
+    time to build this than the database took to answer it, and a 3-line order reads 18
+    rows (3 SKUs in 6 warehouses) whose model instances cost more again. Plain numbers."""
+    if not sku_ids or not warehouse_ids:
+        return {}
+    sql = _snapshot_select() % (_placeholders(sku_ids), _placeholders(warehouse_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*sku_ids, *warehouse_ids])
+        return {(sku, warehouse): (pk, free) for pk, sku, warehouse, free in cursor.fetchall()}
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
 def plan_parcels(*, lines, province: str) -> list[Parcel]:
     """The parcels an order would ship in if placed now (read only: nothing is locked).
 
     For checkout to show before payment; reserve_stock plans again on locked rows, so
     the parcels can still change (or run out) between this and placement.
     """
-    from .models import Stock
-
     wanted = merge_lines(lines)
     province = check_province(province)
     warehouses = load_warehouses()
-    available = {
-        (sku_id, warehouse_id): on_hand - reserved
-        for sku_id, warehouse_id, on_hand, reserved in Stock.objects.filter(
-            sku_id__in=list(wanted), warehouse_id__in=[w.id for w in warehouses]
-        ).values_list("sku_id", "warehouse_id", "on_hand", "reserved")
-    }
+    snapshot = stock_snapshot(list(wanted), [w.id for w in warehouses])
     try:
         return plan_allocation(
-            lines=wanted.items(), province=province, warehouses=warehouses, available=available
+            lines=wanted.items(),
+            province=province,
+            warehouses=warehouses,
+            available={key: free for key, (_pk, free) in snapshot.items()},
         )
     except OutOfStock as exc:
         raise OutOfStock(sku_ids=exc.sku_ids, labels=sku_labels(exc.sku_ids)) from None

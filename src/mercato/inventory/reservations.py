@@ -7,10 +7,10 @@ ledger row with the reference each time); rows are locked in
 primary-key order (reservations first, then stock), so two calls never deadlock.
 """
 
-from functools import cache, reduce
+from functools import reduce
 from operator import or_
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
 
 from .allocation import (
+    SNAPSHOT_FIELDS,
     OutOfStock,
     Parcel,
     check_province,
@@ -25,6 +26,7 @@ from .allocation import (
     merge_lines,
     plan_allocation,
     sku_labels,
+    stock_snapshot,
 )
 from .models import Reservation, Stock, StockMovement
 from .services import apply_movements
@@ -69,45 +71,7 @@ def _any_of_pairs(pairs) -> Q:
 def _locked_stock_rows(where: Q) -> dict[tuple[int, int], Stock]:
     """Stock rows by (sku_id, warehouse_id), locked in primary-key order."""
     rows = Stock.objects.select_for_update().filter(where).order_by("pk")
-    return {(s.sku_id, s.warehouse_id): s for s in rows.only(*STOCK_FIELDS)}
-
-
-STOCK_FIELDS = ("id", "sku_id", "warehouse_id", "on_hand", "reserved")
-
-
-@cache
-def _snapshot_select() -> str:
-    """SELECT id, sku_id, warehouse_id, on_hand - reserved FROM the stock table, its
-    names from the model's metadata."""
-    column = {
-        name: connection.ops.quote_name(Stock._meta.get_field(name).column) for name in STOCK_FIELDS
-    }
-    return (
-        f"SELECT {column['id']}, {column['sku_id']}, {column['warehouse_id']}, "  # noqa: S608
-        f"{column['on_hand']} - {column['reserved']} "
-        f"FROM {connection.ops.quote_name(Stock._meta.db_table)} WHERE "
-    )
-
-
-def _stock_snapshot(sku_ids, warehouse_ids) -> dict[tuple[int, int], tuple[int, int]]:
-    """(stock id, units available) by (sku_id, warehouse_id) of these SKUs in these
-    warehouses, read without locks: what a plan is first made on.
-
-    Written out (placement's hot path, once per order): the ORM took more Python time to
-    build this than the database took to answer it, and a 3-line order reads 18 rows (3
-    SKUs in 6 warehouses) whose model instances cost more again. Plain numbers."""
-    sku = connection.ops.quote_name(Stock._meta.get_field("sku_id").column)
-    warehouse = connection.ops.quote_name(Stock._meta.get_field("warehouse_id").column)
-    where = (
-        f"{sku} IN ({_placeholders(sku_ids)}) AND {warehouse} IN ({_placeholders(warehouse_ids)})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(_snapshot_select() + where, [*sku_ids, *warehouse_ids])
-        return {(sku, warehouse): (pk, free) for pk, sku, warehouse, free in cursor.fetchall()}
-
-
-def _placeholders(values) -> str:
-    return ", ".join(["%s"] * len(values))
+    return {(s.sku_id, s.warehouse_id): s for s in rows.only(*SNAPSHOT_FIELDS)}
 
 
 class _PlanOutdated(Exception):
@@ -135,7 +99,7 @@ def _plan_on_locked_rows(wanted: dict[int, int], *, province: str, warehouses, l
     try:
         if lock_all:
             raise _PlanOutdated
-        snapshot = _stock_snapshot(sku_ids, warehouse_ids)
+        snapshot = stock_snapshot(sku_ids, warehouse_ids)
         parcels = plan_allocation(
             lines=wanted.items(),
             province=province,
@@ -221,7 +185,7 @@ def reserve_stock_for_new_reference(
     province = check_province(province)
     warehouses = load_warehouses()
     if not lock_all:
-        snapshot = _stock_snapshot(*_candidates(wanted, warehouses))
+        snapshot = stock_snapshot(*_candidates(wanted, warehouses))
         try:
             parcels = plan_allocation(
                 lines=wanted.items(),
