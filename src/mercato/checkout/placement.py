@@ -16,7 +16,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from mercato.cart.selectors import carts_to_lock, selected_lines
@@ -34,6 +34,7 @@ from mercato.orders.models import InvoiceType, Order
 from mercato.orders.selectors import (
     has_placed_orders,
     order_for_stored_key,
+    orders_of,
     placed_with_key,
     stored_idempotency_key,
 )
@@ -151,10 +152,12 @@ def _lines_with_rate(cart_id: int, province: str):
         "brand_id": F("sku__product__brand_id"),
         "category_path": F("sku__product__category__path"),
     }
-    # The cart's member: tier (benefits, tier-only promotions) and points balance.
+    # The cart's member: tier (benefits, tier-only promotions), points balance, and
+    # whether they ordered before (promotions for new customers; a guest's: false).
     member_columns = {
         "member_tier": F("cart__customer__tier"),
         "member_points": F("cart__customer__points_balance"),
+        "member_ordered": Exists(orders_of(customer_id=OuterRef("cart__customer_id"))),
     }
     return selected_lines(cart_id=cart_id).annotate(
         **scope_columns, **rate_columns, **member_columns
@@ -164,19 +167,25 @@ def _lines_with_rate(cart_id: int, province: str):
 # Compiled once (mercato.core.compiled): building it cost more than running it.
 LINES_WITH_RATE = CompiledQuery("checkout.lines_with_rate", _lines_with_rate)
 RATE_COLUMNS = tuple(f"rate_{name}" for name in RATE_FIELDS)
-MEMBER_COLUMNS = ("member_tier", "member_points")
+MEMBER_COLUMNS = ("member_tier", "member_points", "member_ordered")
 
 
 def _selected_lines(cart_id: int, *, province: str) -> tuple[list[SelectedLine], tuple, tuple]:
     """The cart's selected lines that can be bought now (cart.selectors.selected_lines), in
     the order they were added, the shipping rate row for `province` and the cart's member
-    (tier code, points balance; "", 0 for a guest). One query."""
+    (tier code, points balance, whether they placed an order before; "", 0, False for a
+    guest). One query."""
     rows = LINES_WITH_RATE.rows(cart_id=cart_id, province=province)
     if not rows:
         raise ValidationFailed({"lines": [_("Select at least one item on sale to check out.")]})
     skip = (*RATE_COLUMNS, *MEMBER_COLUMNS)
     lines = [SelectedLine(**{k: row[k] for k in row if k not in skip}) for row in rows]
-    member = (rows[0]["member_tier"] or "", rows[0]["member_points"] or 0)
+    first = rows[0]
+    member = (
+        first["member_tier"] or "",
+        first["member_points"] or 0,
+        bool(first["member_ordered"]),
+    )
     return lines, tuple(rows[0][name] for name in RATE_COLUMNS), member
 
 
@@ -201,16 +210,24 @@ def _sold_out(exc: OutOfStock, cart_lines: list[SelectedLine]) -> OutOfStock:
 
 
 def shopper_for(
-    *, customer_id: int | None, channel: str, province: str, offers, tier_code: str = ""
+    *,
+    customer_id: int | None,
+    channel: str,
+    province: str,
+    offers,
+    tier_code: str = "",
+    ordered_before: bool | None = None,
 ) -> promotion_engine.Shopper:
     """Who is buying, as promotions judge it (the cart page asks too). Queries only what
-    the running offers need:
-    whether the customer ordered before (offers for new customers) and their past uses
-    (offers limited per customer); none when no offer asks."""
+    the running offers need and the caller did not read (`ordered_before`, as checkout's
+    lines query gives it): whether the customer ordered before (offers for new customers)
+    and their past uses (offers limited per customer); none when no offer asks."""
     is_new, used = False, {}
     if customer_id is not None and offers:
         if any(o.target == promotion_engine.NEW_CUSTOMERS for o in offers):
-            is_new = not has_placed_orders(customer_id=customer_id)
+            if ordered_before is None:
+                ordered_before = has_placed_orders(customer_id=customer_id)
+            is_new = not ordered_before
         limited = [o.id for o in offers if o.per_customer_limit is not None]
         if limited:
             used = customer_uses(customer_id=customer_id, promotion_ids=limited)
@@ -354,7 +371,7 @@ def quote_checkout(
     last three cached between requests; one more each for offers to new customers or
     limited per customer).
     """
-    cart_lines, rate, (tier_code, balance) = _selected_lines(cart.pk, province=province)
+    cart_lines, rate, (tier_code, balance, ordered) = _selected_lines(cart.pk, province=province)
     _check_limits(cart_lines)
     try:
         # First: it checks the province, so a wrong one is named before the missing rate.
@@ -370,6 +387,7 @@ def quote_checkout(
         province=province,
         offers=offers,
         tier_code=tier_code,
+        ordered_before=ordered,
     )
     wanted = _points_wanted(points)
     coupon_error, terms = "", None
@@ -624,7 +642,15 @@ def _lock_cart(*, cart_id, customer, session_key: str, key: str) -> tuple[int, i
 
 
 def _price_with_uses(
-    cart_lines, *, customer, province: str, rate, channel: str, coupon=None, points: int = 0
+    cart_lines,
+    *,
+    customer,
+    province: str,
+    rate,
+    channel: str,
+    coupon=None,
+    points: int = 0,
+    ordered_before: bool | None = None,
 ) -> _Priced:
     """_price with the running promotions, each use claimed (promotions.services.claim_uses:
     a conditional UPDATE, so no limit is passed whatever the concurrency). A promotion
@@ -642,6 +668,7 @@ def _price_with_uses(
         province=province,
         offers=offers,
         tier_code=tier_code,
+        ordered_before=ordered_before,
     )
     while True:
         priced = _price(
@@ -703,7 +730,9 @@ def _place(
 
     # 2. Prices, weight and fee from the database as they are now.
     try:
-        cart_lines, rate, _member = _selected_lines(cart_id, province=address.province)
+        cart_lines, rate, (_tier, _points, ordered) = _selected_lines(
+            cart_id, province=address.province
+        )
     except ValidationFailed:
         # A double submit that waited for the cart lock: the look-up above ran on the
         # snapshot taken before the wait, so it missed the order the first submit placed
@@ -722,6 +751,7 @@ def _place(
         channel=channel,
         coupon=coupon,
         points=points,
+        ordered_before=ordered,
     )
     totals = priced.totals
     if expected_total is not None and expected_total != totals.total:

@@ -11,12 +11,32 @@ Redis: mercato.core.cache.RedisCache starts a new cache generation when that hap
 """
 
 import logging
+import secrets
+from contextlib import nullcontext
 
 from django.contrib.sessions.backends import cached_db
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS
-from django.utils.crypto import get_random_string
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
+from django.db import IntegrityError, connection, transaction
+
+from .db import insert_statement
 
 logger = logging.getLogger(__name__)
+
+
+KEY_LENGTH = 32
+_KEYS = len(VALID_KEY_CHARS) ** KEY_LENGTH
+
+
+def new_session_key() -> str:
+    """32 characters drawn uniformly from Django's session key alphabet, as
+    get_random_string(32, VALID_KEY_CHARS) does, from one draw of the system's random
+    source: that made one draw per character (32 calls into os.urandom), a cost every new
+    visitor paid."""
+    value, chars = secrets.randbelow(_KEYS), []
+    for _ in range(KEY_LENGTH):
+        value, digit = divmod(value, len(VALID_KEY_CHARS))
+        chars.append(VALID_KEY_CHARS[digit])
+    return "".join(chars)
 
 
 class SessionStore(cached_db.SessionStore):
@@ -50,7 +70,7 @@ class SessionStore(cached_db.SessionStore):
         # No look-up first: save(must_create=True) refuses a key in use (CreateError) and
         # create() then draws another, so asking the cache and the database whether each
         # new key exists (Django's way) only cost a query per new visitor.
-        return get_random_string(32, VALID_KEY_CHARS)
+        return new_session_key()
 
     def _serialized(self) -> bytes:
         return self.serializer().dumps(self._get_session(no_load=True))
@@ -62,14 +82,34 @@ class SessionStore(cached_db.SessionStore):
         # data again. What was written is kept to tell whether anything changed since.
         self._created_as = self._serialized()
 
+    def _insert(self) -> None:
+        """The new session's row (save(must_create=True)): its INSERT written out (core.db)
+        and, outside a transaction, sent on its own: one statement is atomic, so Django's
+        transaction around the ORM's save only cost a COMMIT round trip and the model
+        save's Python for every new visitor. Inside a transaction a savepoint keeps the
+        caller's transaction usable when the key is taken (CreateError: create() draws
+        another)."""
+        row = self.create_model_instance(self._get_session(no_load=True))
+        sql, params = insert_statement([row])
+        try:
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+        except IntegrityError:
+            raise CreateError from None
+
     def save(self, must_create=False):
         if self.session_key is None:
             return self.create()  # which saves (and copies into the cache) once
-        if not must_create and self._created_as is not None:
+        if must_create:
+            self._insert()
+            self._cache_call("set", self.cache_key, self._session, self.get_expiry_age())
+            return
+        if self._created_as is not None:
             if self._serialized() == self._created_as:
                 return  # create() wrote it in this request and nothing changed since
             self._created_as = None
-        super(cached_db.SessionStore, self).save(must_create)
+        super(cached_db.SessionStore, self).save()
         self._cache_call("set", self.cache_key, self._session, self.get_expiry_age())
 
     def delete(self, session_key=None):

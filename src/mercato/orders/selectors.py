@@ -13,13 +13,18 @@ from mercato.customers.models import Customer
 from .links import read_guest_link_token
 from .models import EventKind, Order, OrderEvent, OrderLine, OrderStatus
 
-# Compiled once (mercato.core.compiled): asked at every placement while a promotion for new
+
+def orders_of(*, customer_id) -> QuerySet[Order]:
+    """The customer's orders, unordered, as a queryset (`customer_id` may be an OuterRef):
+    checkout asks whether one exists in the statement that reads the cart's lines."""
+    return Order.objects.filter(customer_id=customer_id).order_by()
+
+
+# Compiled once (mercato.core.compiled): the cart page asks while a promotion for new
 # customers runs.
 AN_ORDER_OF = CompiledQuery(
     "orders.an_order_of",
-    lambda customer_id: (
-        Order.objects.filter(customer_id=customer_id).order_by().values_list("id")[:1]
-    ),
+    lambda customer_id: orders_of(customer_id=customer_id).values_list("id")[:1],
 )
 
 
