@@ -11,14 +11,15 @@ left out and the order places without it; the quote says so.
 from mercato.catalog.models import Sku
 from mercato.core.compiled import CompiledQuery
 from mercato.core.money import ZERO
-from mercato.inventory.allocation import OutOfStock, plan_parcels
+from mercato.inventory.allocation import OutOfStock, plan_with_snapshot
 from mercato.inventory.selectors import available_sku_ids
 from mercato.orders.services import PricedLine
 from mercato.promotions.gifts import Gift
 
 
 def split_by_stock(*, wanted, gifts, province: str):
-    """(parcels for `wanted` with the gifts in stock, gifts in stock, gifts out of stock):
+    """(parcels for `wanted` with the gifts in stock, gifts in stock, gifts out of stock,
+    the stock snapshot those parcels were planned on: placement reserves on it):
     the gifts are planned together with the bought lines (`wanted`: [(sku id, quantity)]),
     so a gift never takes the units a bought line needs. One stock query; when a gift is
     short, plan_parcels' labels of the short SKUs and a second stock query. OutOfStock when
@@ -27,7 +28,8 @@ def split_by_stock(*, wanted, gifts, province: str):
     while True:
         lines = [*wanted, *((g.sku_id, g.quantity) for g in kept)]
         try:
-            return plan_parcels(lines=lines, province=province), kept, out
+            parcels, snapshot = plan_with_snapshot(lines=lines, province=province)
+            return parcels, kept, out, snapshot
         except OutOfStock as exc:
             short = set(exc.sku_ids)
             if not kept or not short & {g.sku_id for g in kept}:

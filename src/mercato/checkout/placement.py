@@ -28,7 +28,7 @@ from mercato.customers.points import money_for, usable_points
 from mercato.customers.points import spend as spend_points
 from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.customers.tiers import tier_named
-from mercato.inventory.allocation import OutOfStock, Parcel, plan_parcels
+from mercato.inventory.allocation import OutOfStock, Parcel, StockSnapshot, plan_parcels
 from mercato.inventory.reservations import PlanOutdated, reserve_stock_for_new_reference
 from mercato.orders.models import InvoiceType, Order
 from mercato.orders.selectors import (
@@ -136,6 +136,7 @@ class _Priced:
     points_off: Decimal = ZERO
     points_usable: int = 0
     gifts: tuple[Gift, ...] = ()  # promotions.gifts: earned (placement keeps those in stock)
+    stock: StockSnapshot | None = None  # what the gifts' stock check planned on
 
     @property
     def wanted(self) -> list[tuple[int, int]]:
@@ -411,7 +412,7 @@ def quote_checkout(
         priced = price()
     gifts_out = ()
     if priced.gifts:  # one more stock query, only when the cart earns a gift
-        parcels, gifts, gifts_out = split_by_stock(
+        parcels, gifts, gifts_out, _snapshot = split_by_stock(
             wanted=priced.wanted, gifts=priced.gifts, province=province
         )
         priced = dataclasses.replace(priced, gifts=tuple(gifts))
@@ -687,10 +688,10 @@ def _price_with_uses(
         if refused:
             raise ValidationFailed({"points": [refused]})
         if priced.gifts:  # the gifts out of stock are left out (promotions.gifts)
-            _parcels, gifts, _out = split_by_stock(
+            _parcels, gifts, _out, snapshot = split_by_stock(
                 wanted=priced.wanted, gifts=priced.gifts, province=province
             )
-            priced = dataclasses.replace(priced, gifts=tuple(gifts))
+            priced = dataclasses.replace(priced, gifts=tuple(gifts), stock=snapshot)
         try:
             claim_uses(
                 applied=(*priced.applied, *priced.gifts), offers=offers, customer_id=customer_id
@@ -812,6 +813,7 @@ def _place(
             reference=order.number,
             actor=actor,
             lock_all=lock_all,
+            snapshot=priced.stock,
         )
     except OutOfStock as exc:
         raise _sold_out(exc, cart_lines) from None

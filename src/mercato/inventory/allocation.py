@@ -300,22 +300,45 @@ def _placeholders(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+@dataclass(frozen=True)
+class StockSnapshot:
+    """What stock_snapshot read, for which SKUs in which warehouses: a caller that planned
+    on it (checkout's gift check) hands it to reserve_stock_for_new_reference, whose first
+    plan then reads no stock again."""
+
+    sku_ids: frozenset[int]
+    warehouse_ids: tuple[int, ...]
+    rows: dict[tuple[int, int], tuple[int, int]]  # as stock_snapshot returns them
+
+    def covers(self, sku_ids, warehouse_ids) -> bool:
+        return self.sku_ids == frozenset(sku_ids) and self.warehouse_ids == tuple(warehouse_ids)
+
+
+def plan_with_snapshot(*, lines, province: str) -> tuple[list[Parcel], StockSnapshot]:
+    """plan_parcels, and the snapshot it planned on."""
+    wanted = merge_lines(lines)
+    province = check_province(province)
+    warehouses = load_warehouses()
+    sku_ids, warehouse_ids = list(wanted), [w.id for w in warehouses]
+    snapshot = StockSnapshot(
+        frozenset(sku_ids), tuple(warehouse_ids), stock_snapshot(sku_ids, warehouse_ids)
+    )
+    try:
+        parcels = plan_allocation(
+            lines=wanted.items(),
+            province=province,
+            warehouses=warehouses,
+            available={key: free for key, (_pk, free) in snapshot.rows.items()},
+        )
+    except OutOfStock as exc:
+        raise OutOfStock(sku_ids=exc.sku_ids, labels=sku_labels(exc.sku_ids)) from None
+    return parcels, snapshot
+
+
 def plan_parcels(*, lines, province: str) -> list[Parcel]:
     """The parcels an order would ship in if placed now (read only: nothing is locked).
 
     For checkout to show before payment; reserve_stock plans again on locked rows, so
     the parcels can still change (or run out) between this and placement.
     """
-    wanted = merge_lines(lines)
-    province = check_province(province)
-    warehouses = load_warehouses()
-    snapshot = stock_snapshot(list(wanted), [w.id for w in warehouses])
-    try:
-        return plan_allocation(
-            lines=wanted.items(),
-            province=province,
-            warehouses=warehouses,
-            available={key: free for key, (_pk, free) in snapshot.items()},
-        )
-    except OutOfStock as exc:
-        raise OutOfStock(sku_ids=exc.sku_ids, labels=sku_labels(exc.sku_ids)) from None
+    return plan_with_snapshot(lines=lines, province=province)[0]

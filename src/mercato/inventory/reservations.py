@@ -21,6 +21,7 @@ from .allocation import (
     SNAPSHOT_FIELDS,
     OutOfStock,
     Parcel,
+    StockSnapshot,
     check_province,
     load_warehouses,
     merge_lines,
@@ -167,7 +168,13 @@ def reserve_stock(*, lines, province: str, reference: str, actor=None) -> list[R
 
 
 def reserve_stock_for_new_reference(
-    *, lines, province: str, reference: str, actor=None, lock_all: bool = False
+    *,
+    lines,
+    province: str,
+    reference: str,
+    actor=None,
+    lock_all: bool = False,
+    snapshot: StockSnapshot | None = None,
 ) -> list[Reservation]:
     """reserve_stock inside the caller's transaction, for a reference that cannot hold a
     reservation yet (checkout's placement: a new order number). No look-up of the
@@ -178,26 +185,32 @@ def reserve_stock_for_new_reference(
     still free and writes ledger rows and reservations (one statement on PostgreSQL).
     When a row no longer holds its units, PlanOutdated: roll back, then call again with
     lock_all=True, which locks every candidate row (in primary-key order) and plans on
-    what it sees.
+    what it sees. `snapshot`: what allocation.plan_with_snapshot read for these lines
+    earlier in this transaction (checkout's gift check): the first plan is made on it
+    instead of reading the stock again; the stock step's locked check decides as always.
     """
     reference = _reference(reference)
     wanted = merge_lines(lines)
     province = check_province(province)
     warehouses = load_warehouses()
     if not lock_all:
-        snapshot = stock_snapshot(*_candidates(wanted, warehouses))
+        candidates = _candidates(wanted, warehouses)
+        if snapshot is not None and snapshot.covers(*candidates):
+            rows = snapshot.rows
+        else:
+            rows = stock_snapshot(*candidates)
         try:
             parcels = plan_allocation(
                 lines=wanted.items(),
                 province=province,
                 warehouses=warehouses,
-                available={key: free for key, (_pk, free) in snapshot.items()},
+                available={key: free for key, (_pk, free) in rows.items()},
             )
         except OutOfStock:
             parcels = None  # perhaps only on the snapshot: decide on locked rows below
         if parcels is not None:
             planned = [
-                (snapshot[(sku_id, parcel.warehouse.id)][0], sku_id, parcel.warehouse.id, qty)
+                (rows[(sku_id, parcel.warehouse.id)][0], sku_id, parcel.warehouse.id, qty)
                 for parcel in parcels
                 for sku_id, qty in parcel.lines
             ]

@@ -5,6 +5,7 @@ still places); the gift is released with a cancelled order."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from mercato.checkout.placement import place_order, quote_checkout
@@ -137,3 +138,33 @@ def test_the_demo_has_a_gift_promotion(shop, make_sku):
     gift = Promotion.objects.get(name=seed_promotions.GIFT_499)
     assert (gift.kind, gift.get_sku_id, gift.min_amount) == (Kind.GIFT, cheap.pk, D("499.00"))
     assert gift.status == "active"
+
+
+# What the placement of the benchmark's kind (a member, promotions running) costs --------
+PROMOTED_PLACEMENT_QUERIES = {"postgresql": 13, "sqlite": 20}
+
+
+def test_placement_with_promotions_running_query_budget(
+    basket, customer, django_assert_num_queries
+):
+    """A member's order that earns the gift, with a promotion for new customers limited to
+    one use each running beside it (the demo's kind). Exact, so a new query is a decision.
+    On PostgreSQL, 13: the savepoint placement is in this test (2); the cart lock with the
+    key check and number; the lines with the rate, the member and whether they ordered
+    before; their uses of limited promotions; the gift's stock check (its snapshot is
+    what the reservation plans on); the per-customer use claimed; the gift SKU; the order;
+    its lines, event and timer (one statement); the redemptions; the placed cart lines
+    removed; the stock step. SQLite runs the order's statements one by one and counts its
+    order number in a row."""
+    make_promotion(
+        Kind.AMOUNT_OFF, name="新人立减", amount="8.00", target="new", per_customer_limit=1
+    )
+    other = make_customer(name="李四")  # the day's first order (SQLite: its counter row)
+    place(cart_with(other, (basket["mug"], 1)), other)
+    cart = cart_with(customer, (basket["kettle"], 2), (basket["mug"], 2))
+    quote_checkout(cart=cart, province="四川省")  # the running promotions and warehouses cached
+    with django_assert_num_queries(PROMOTED_PLACEMENT_QUERIES[connection.vendor]):
+        order = place(cart, customer)
+    assert order.discount_total == D("32.00")  # ¥8 off each of the 4 units
+    assert order.lines.filter(sku=basket["cup"], unit_price=0).exists()
+    assert Reservation.objects.filter(reference=order.number).count() == 3
