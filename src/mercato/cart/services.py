@@ -141,16 +141,19 @@ def add_to_cart(*, cart: Cart, sku_id, quantity) -> CartLine:
 
 
 @transaction.atomic
-def start_guest_cart(*, session_key: str, sku_id, quantity) -> CartLine:
-    """A guest's first add, in a session made by the same request: the guest cart of
-    `session_key` with this one line. No cart can exist for a key the session store has
-    just created, so nothing is looked up or locked: the SKU is checked, then the cart and
-    its line are written (three statements). A refused add writes nothing."""
-    if not session_key:
-        raise DomainError(_("A guest cart needs a session."), field="session_key")
+def start_guest_cart(*, make_session, sku_id, quantity) -> CartLine:
+    """A new visitor's first add: the SKU is checked, then `make_session()` writes the
+    visitor's session (the session store's, not this app's table) and gives its key, and
+    the guest cart of that key is written with this one line: one transaction, so the
+    session, the cart and its line commit together. No cart can exist for a key the
+    session store has just made, so nothing is looked up or locked. A refused add writes
+    nothing, the session included."""
     quantity = _clean_quantity(quantity)
     sku = _sellable_sku(sku_id)
     _check_within_limit(quantity=quantity, limit=sku.max_quantity)
+    session_key = make_session()
+    if not session_key:
+        raise DomainError(_("A guest cart needs a session."), field="session_key")
     cart = Cart(customer=None, session_key=session_key)
     insert_rows([cart])  # written out (core.db): the ORM's INSERT cost more than it took
     # The customer is adding from a page that shows the current price.

@@ -12,11 +12,10 @@ Redis: mercato.core.cache.RedisCache starts a new cache generation when that hap
 
 import logging
 import secrets
-from contextlib import nullcontext
 
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from .db import insert_statement
 
@@ -83,26 +82,27 @@ class SessionStore(cached_db.SessionStore):
         self._created_as = self._serialized()
 
     def _insert(self) -> None:
-        """The new session's row (save(must_create=True)): its INSERT written out (core.db)
-        and, outside a transaction, sent on its own: one statement is atomic, so Django's
-        transaction around the ORM's save only cost a COMMIT round trip and the model
-        save's Python for every new visitor. Inside a transaction a savepoint keeps the
-        caller's transaction usable when the key is taken (CreateError: create() draws
-        another)."""
+        """The new session's row (save(must_create=True)): one INSERT written out (core.db)
+        that skips a key in use (ON CONFLICT DO NOTHING: CreateError, and create() draws
+        another). No transaction or savepoint of its own: Django's ORM save in
+        transaction.atomic cost a COMMIT round trip (or two savepoint statements inside a
+        caller's transaction) for every new visitor, and a refused key no longer breaks the
+        caller's transaction."""
         row = self.create_model_instance(self._get_session(no_load=True))
         sql, params = insert_statement([row])
-        try:
-            with transaction.atomic() if connection.in_atomic_block else nullcontext():
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, params)
-        except IntegrityError:
-            raise CreateError from None
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} ON CONFLICT DO NOTHING", params)
+            if cursor.rowcount != 1:
+                raise CreateError
 
     def save(self, must_create=False):
         if self.session_key is None:
             return self.create()  # which saves (and copies into the cache) once
         if must_create:
             self._insert()
+            # Copied at once, also inside a caller's transaction (a new guest's first add):
+            # if that rolls back, the request ends in a 500, whose response sets no session
+            # cookie, so nobody ever asks for the copy.
             self._cache_call("set", self.cache_key, self._session, self.get_expiry_age())
             return
         if self._created_as is not None:

@@ -6,6 +6,8 @@ mini-cart swapped out of band. Bad input answers 400 with the problem named and 
 changed; a line of another cart is a 404.
 """
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
@@ -270,6 +272,11 @@ def _back(request, sku_id: str) -> str:
     return f"{target}?sku={sku_id}" if sku_id.isdigit() else target
 
 
+def _new_session(request) -> str:
+    request.session.save()
+    return request.session.session_key
+
+
 @require_POST
 def add(request):
     """Put the chosen SKU in the cart: `sku` (or spec values), `quantity` (default 1)."""
@@ -278,11 +285,10 @@ def add(request):
         sku_id = _chosen_sku_id(request.POST)
         quantity = request.POST.get("quantity", "1")
         if request.session.session_key is None:
-            # A new guest (a member always has a session): the session is made outside the
-            # transaction (a refusal must not undo it), then the cart with its first line.
-            request.session.save()
+            # A new guest (a member always has a session): the session, the cart and its
+            # first line in one transaction, the session written once the add is accepted.
             services.start_guest_cart(
-                session_key=request.session.session_key, sku_id=sku_id, quantity=quantity
+                make_session=partial(_new_session, request), sku_id=sku_id, quantity=quantity
             )
         else:
             # A guest's first add creates the cart; a refused add leaves no empty cart behind.

@@ -32,8 +32,8 @@ def test_a_new_session_is_written_once_outside_a_transaction():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("in_transaction", [False, True])
 def test_a_key_in_use_is_drawn_again_and_the_first_session_kept(in_transaction):
-    """The INSERT refuses a key in use (no look-up first); create() draws another. Inside a
-    caller's transaction the refusal is a savepoint's: the caller's work goes on."""
+    """The INSERT skips a key in use (no look-up first); create() draws another. Inside a
+    caller's transaction the skipped INSERT is no error: the caller's work goes on."""
     from django.db import transaction
 
     first = SessionStore()
