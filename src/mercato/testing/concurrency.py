@@ -20,9 +20,15 @@ def run_concurrently(calls) -> list:
 
     def run(index, call):
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("SET lock_timeout = '30s'")
-                cursor.execute("SET statement_timeout = '60s'")
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '30s'")
+                    cursor.execute("SET statement_timeout = '60s'")
+            except Exception:
+                # No connection (the server's max_connections reached by other work): the
+                # others must not wait at the gate for this thread for ever.
+                gate.abort()
+                raise
             gate.wait()
             outcomes[index] = call()
         except Exception as exc:  # the test inspects every failure
