@@ -49,6 +49,7 @@ def gift_lines(gifts: list[Gift]) -> list[PricedLine]:
             unit_price=ZERO,
             quantity=g.quantity,
             specs=skus[g.sku_id].specs or {},
+            unit_cost=skus[g.sku_id].cost_price,
         )
         for g in gifts
     ]

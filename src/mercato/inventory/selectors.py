@@ -387,3 +387,19 @@ def slow_movers(*, days: int, cover_limit: int, limit: int = 20, now=None) -> li
     return [{"sku_id": r["sku_id"], "code": r["sku__code"], "name": r["sku__product__name"],
              "units": r["units"], "shipped": r["shipped"], "value": Decimal(r["value"])}
             for r in rows]  # fmt: skip
+
+
+def reserved_warehouses(*, references) -> dict[tuple[str, int], list[tuple[str, int]]]:
+    """Per (reference, SKU id) of `references` (a queryset of order numbers or a list):
+    the warehouses its units were reserved in or shipped from, as (warehouse name, units),
+    in one query. Released reservations do not count."""
+    rows = (
+        Reservation.objects.filter(reference__in=references)
+        .exclude(status=Reservation.Status.RELEASED)
+        .order_by("warehouse__priority", "warehouse__code")
+        .values_list("reference", "sku_id", "warehouse__name", "quantity")
+    )
+    split: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    for reference, sku_id, name, units in rows:
+        split.setdefault((reference, sku_id), []).append((name, units))
+    return split
