@@ -87,10 +87,17 @@ class OrderForm(forms.Form):
 def order_list(request):
     status = request.GET.get("status", "")
     rows = selectors.order_rows(status=status if status in S.values else "")
+    # The home page's tiles link here: orders this user may approve, deliveries due.
+    show = request.GET.get("show", "")
+    if show == "to_approve":
+        rows = rows & selectors.awaiting_approval(request.user)
+    elif show == "due":
+        rows = rows & selectors.deliveries_due()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "status": status,
+        "show": show if show in ("to_approve", "due") else "",
         "statuses": S.choices,
         "may_add": request.user.has_perm("procurement.add_purchaseorder"),
         "awaiting": selectors.awaiting_approval(request.user).count(),

@@ -29,6 +29,7 @@ from mercato.procurement.models import (
     Tender,
     TenderStatus,
 )
+from mercato.procurement.selectors import tenders_closing
 
 from .access import staff_view
 from .messages_i18n import act, add_errors_to_form, message_of
@@ -104,10 +105,14 @@ def tender_list(request):
     ).order_by("-id")
     if status in TenderStatus.values:
         rows = rows.filter(status=status)
+    closing = request.GET.get("show") == "closing"  # the home page's tile
+    if closing:
+        rows = rows.filter(pk__in=tenders_closing().values("pk"))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "status": status,
+        "closing": closing,
         "statuses": TenderStatus.choices,
         "may_add": request.user.has_perm("procurement.add_tender"),
     }

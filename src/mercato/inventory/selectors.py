@@ -165,6 +165,15 @@ def low_stock_units() -> int:
     return int(getattr(settings, "MERCATO_LOW_STOCK_UNITS", 5))
 
 
+def low_stock(rows: QuerySet) -> QuerySet:
+    """The stock rows of `rows` whose available units are at or under low_stock_units()."""
+    return rows.filter(on_hand__lte=F("reserved") + low_stock_units())
+
+
+def low_stock_rows() -> QuerySet:
+    return low_stock(Stock.objects.all())
+
+
 def stock_rows() -> QuerySet:
     """Every stock row with its SKU, product, warehouse and bin, `available_units`
     annotated (on hand − reserved), the SKU's code then the warehouse's priority first."""

@@ -18,6 +18,8 @@ from .models import (
     Supplier,
     SupplierDocument,
     SupplierPrice,
+    Tender,
+    TenderStatus,
     TransferOrder,
     TransferOrderLine,
     TransferStatus,
@@ -172,6 +174,28 @@ def awaiting_approval(user) -> QuerySet[PurchaseOrder]:
     if user.has_perm("procurement.approve_large_purchaseorder"):
         statuses.append(POStatus.PENDING_FINANCE)
     return order_rows().filter(status__in=statuses)
+
+
+def deliveries_due(*, today=None) -> QuerySet[PurchaseOrder]:
+    """Sent or partly received orders promised for today or earlier: goods the warehouse
+    expects now or that are late."""
+    today = today or timezone.localdate()
+    return order_rows().filter(
+        status__in=[POStatus.SENT, POStatus.PARTIALLY_RECEIVED], promised_date__lte=today
+    )
+
+
+TENDER_CLOSING_HOURS = 72
+
+
+def tenders_closing(*, now=None, hours: int = TENDER_CLOSING_HOURS) -> QuerySet:
+    """Open tenders whose deadline for bids falls in the next `hours`."""
+    now = now or timezone.now()
+    return Tender.objects.filter(
+        status=TenderStatus.OPEN,
+        deadline__gt=now,
+        deadline__lte=now + datetime.timedelta(hours=hours),
+    )
 
 
 # --- Transfers -------------------------------------------------------------------------
