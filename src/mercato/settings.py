@@ -314,6 +314,12 @@ CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker 
         "task": "mercato.payments.tasks.recalculate_member_tiers_task",
         "schedule": 24 * 3600.0,
     },
+    # Each stock row's shipments of the velocity window, kept for the overstock filter
+    # (inventory.services.roll_recent_shipped); shipments add to it in between.
+    "roll-recent-shipped": {
+        "task": "mercato.inventory.tasks.roll_recent_shipped_task",
+        "schedule": 24 * 3600.0,
+    },
     "points-nightly": {  # expire due points, notice 30 days before, birthday points
         "task": "mercato.customers.tasks.points_nightly_task",
         "schedule": 24 * 3600.0,

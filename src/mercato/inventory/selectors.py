@@ -268,15 +268,26 @@ def with_shipped_units(rows: QuerySet, *, days: int | None = None, now=None) -> 
 
 
 def overstocked(rows: QuerySet, *, days: int | None = None, limit: int | None = None) -> QuerySet:
-    """The stock rows of `rows` whose cover is above `limit` days (overstock_days())."""
+    """The stock rows of `rows` whose cover is above `limit` days (overstock_days()).
+
+    A row whose kept recent_shipped (an upper bound of the window's shipments once
+    rolled, see Stock) already leaves it overstocked is one without reading the ledger;
+    only the others are summed from it, so the filter stays exact and the count over all
+    warehouses no longer sums every row's shipments."""
     days, limit = days or velocity_days(), limit or overstock_days()
+    window_start = timezone.now() - timedelta(days=days)
     return (
         with_shipped_units(rows, days=days)
         .annotate(
             _days_of_units=(F("on_hand") - F("reserved")) * days,
             _limit_units=F("shipped_units") * limit,
+            _kept_limit_units=F("recent_shipped") * limit,
         )
-        .filter(on_hand__gt=F("reserved"), _days_of_units__gt=F("_limit_units"))
+        .filter(on_hand__gt=F("reserved"))
+        .filter(
+            Q(recent_since__lte=window_start, _days_of_units__gt=F("_kept_limit_units"))
+            | Q(_days_of_units__gt=F("_limit_units"))
+        )
     )
 
 
