@@ -1,6 +1,6 @@
 """A visitor without a session gets the search page from a shell rendered once per
-language (storefront.views_search, pagecache.shell): the same page, byte for byte, as the one rendered for
-them in full, with their own query, path and CSRF token."""
+language (storefront.views_search, pagecache.shell): the same page, byte for byte, as the
+one rendered for them in full, with their own query, path and CSRF token."""
 
 import re
 
