@@ -22,13 +22,6 @@ from mercato.core.compiled import CompiledQuery
 from .models import Reservation, Stock, StockMovement, Warehouse
 
 
-def warehouses_serving(*, province: str) -> QuerySet[Warehouse]:
-    """Active warehouses that deliver to `province`, the preferred one first."""
-    return Warehouse.objects.filter(is_active=True, served__province=province).order_by(
-        "priority", "code"
-    )
-
-
 def available_sku_ids(*, sku_ids, province: str | None) -> set[int]:
     """Which of these SKUs have stock to sell (on hand beyond reservations), in one query.
 

@@ -20,10 +20,12 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
+from django.utils.autoreload import file_changed
 from django.utils.cache import patch_vary_headers
 from django.utils.html import conditional_escape
 from django.utils.translation import get_language
@@ -90,38 +92,53 @@ def page_response(request, html: str, status: int = 200) -> HttpResponse:
     return response
 
 
-# The page around a body (storefront/page.html: head, header, footer, chat) is the same for
-# every visitor without a session but for its title, meta, body and the language switch's
-# "next": rendered once per process and language with slots in their places, and filled
-# with those four by joining strings. It was about a third of an uncached page's template
-# time. Private-use characters mark the slots: no shop text holds them.
-_SLOT = re.compile("\ue000(title|meta|path|body)\ue000")
+# A page around its per-request parts (storefront/page.html around a body: head, header,
+# footer, chat; the search page around its results) is the same for every visitor without a
+# session but for those parts: rendered once per process, template, language and URL prefix
+# with slots in their places, then filled by joining strings. The product page's frame was
+# about a third of an uncached page's template time. Private-use characters mark the slots:
+# no shop text holds them, and what fills a slot is never read as one.
+_SLOT = re.compile("\ue000(\\w+)\ue000")
 _shells: dict[tuple, list[str]] = {}
+
+
+def slot(name: str) -> str:
+    """Where `fill` puts the value of `name`."""
+    return f"\ue000{name}\ue000"
+
+
+def shell(template: str, context, request=None) -> list[str]:
+    """`template` rendered with `context()` (slot() where a value goes), kept per process,
+    template, language and URL prefix, cut at its slots: [text, name, text, name, ..., text]."""
+    key = (template, get_language(), get_script_prefix())
+    found = _shells.get(key)
+    if found is None:
+        html = render_to_string(template, context(), request)
+        found = _shells[key] = _SLOT.split(html)
+    return found
+
+
+def fill(parts: list[str], values: dict) -> str:
+    """A shell's parts with each slot's value put in, in one pass."""
+    return "".join(part if i % 2 == 0 else values[part] for i, part in enumerate(parts))
+
+
+@receiver(setting_changed)  # a test changed a setting a page may show (static files, languages)
+@receiver(file_changed)  # the development server: a template edited
+def _forget_shells(**kwargs) -> None:
+    _shells.clear()
 
 
 class _PathSlot:
     """Stands in for the request where the template asks for the page's path."""
 
     def get_full_path(self) -> str:
-        return "\ue000path\ue000"
+        return slot("path")
 
 
-def _shell(request) -> list[str]:
-    """page.html cut at its slots: [text, slot name, text, slot name, ..., text]."""
-    key = (get_language(), get_script_prefix())
-    found = _shells.get(key)
-    if found is None:
-        slots = {name: f"\ue000{name}\ue000" for name in ("title", "meta", "body")}
-        html = render_to_string("storefront/page.html", {**slots, "request": _PathSlot()}, request)
-        found = _shells[key] = _SLOT.split(html)
-    return found
-
-
-def _forget_shells(**kwargs) -> None:
-    _shells.clear()  # a test changed a setting the page may show (static files, languages)
-
-
-setting_changed.connect(_forget_shells, dispatch_uid="storefront-pagecache-shells")
+def _page_slots() -> dict:
+    return {"title": slot("title"), "meta": slot("meta"), "body": slot("body"),
+            "request": _PathSlot()}  # fmt: skip
 
 
 def shop_page_html(request, data: dict) -> str:
@@ -135,5 +152,4 @@ def shop_page_html(request, data: dict) -> str:
         "body": data["body"],
         "path": conditional_escape(request.get_full_path()),
     }
-    parts = _shell(request)
-    return "".join(part if i % 2 == 0 else values[part] for i, part in enumerate(parts))
+    return fill(shell("storefront/page.html", _page_slots, request), values)
