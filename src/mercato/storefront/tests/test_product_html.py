@@ -2,28 +2,19 @@
 exactly what the readable templates partials/product_body.html and partials/meta.html
 render from the same context, in both languages, for every kind of product page."""
 
-import io
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import translation
-from PIL import Image
 
 from mercato.catalog.models import Product, Sku
 from mercato.catalog.services import add_product_image
 from mercato.reviews import services as reviews
 from mercato.storefront import product_html
 from mercato.storefront.views import product_page_parts
+from mercato.testing.service import png
 
 pytestmark = pytest.mark.django_db
-
-
-def png() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (400, 400), (0, 120, 0)).save(buffer, "PNG")
-    return SimpleUploadedFile("photo.png", buffer.getvalue(), content_type="image/png")
 
 
 @pytest.fixture
