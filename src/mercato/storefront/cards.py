@@ -9,7 +9,8 @@ readable reference: storefront/tests/test_cards.py checks both give the same HTM
 
 from functools import lru_cache
 
-from django.urls import reverse
+from django.core.signals import setting_changed
+from django.urls import get_script_prefix, reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -18,15 +19,34 @@ from django.utils.translation import gettext
 from mercato.catalog.models import ProductImage
 from mercato.catalog.thumbs import thumb_url
 
-# A slug never needs quoting (the route's converter is <slug:slug>), so the product URL is
-# the reversed pattern with the slug put in: one reverse() per list instead of per card.
+# A slug never needs quoting (the routes' converter is <slug:slug>), so a product's or a
+# category's URL is the reversed pattern with the slug put in: reverse() once per route,
+# script prefix and process instead of once per card or crumb.
 _SLUG = "--slug--"
+_patterns: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def slug_url_maker(name: str):
+    """A function slug → the URL of route `name` (one taking a slug) for the current prefix."""
+    key = (name, get_script_prefix())
+    found = _patterns.get(key)
+    if found is None:
+        before, after = reverse(name, args=[_SLUG]).split(_SLUG)
+        found = _patterns[key] = (before, after)
+    before, after = found
+    return lambda slug: f"{before}{slug}{after}"
 
 
 def product_url_maker():
-    """A function slug → the product page's URL (reverse() once, for the current prefix)."""
-    before, after = reverse("storefront:product", args=[_SLUG]).split(_SLUG)
-    return lambda slug: f"{before}{slug}{after}"
+    """A function slug → the product page's URL."""
+    return slug_url_maker("storefront:product")
+
+
+def _forget_patterns(**kwargs) -> None:
+    _patterns.clear()  # a test changed the URLconf
+
+
+setting_changed.connect(_forget_patterns, dispatch_uid="storefront-cards-patterns")
 
 
 @lru_cache(maxsize=20_000)
