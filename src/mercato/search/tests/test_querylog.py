@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from mercato.search import querylog
 from mercato.search.models import SearchQueryDay
@@ -27,7 +28,7 @@ def test_processes_writing_counts_at_once_neither_fail_nor_lose_any():
         try:
             for _ in range(rounds):
                 barrier.wait(timeout=30)
-                querylog.write_rows([(q, day, 1, 0, querylog.timezone.now()) for q in order])
+                querylog.write_rows([(q, day, 1, 0, timezone.now()) for q in order])
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
             barrier.abort()
