@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET
 from mercato.catalog import selectors as catalog_selectors
 from mercato.search import querylog, selectors
 from mercato.search.listing import filters_active
-from mercato.search.resultcache import cached_text
 
 from . import pagecache
 from .card_data import card_rows_with_stock
@@ -121,17 +120,6 @@ def listing_context(request, result) -> dict:
     }
 
 
-def _listing_html(request, result) -> str:
-    """Results, facets, sorting, pages and related products: the same for everyone who
-    searched this, so kept beside the cached result page."""
-    html = cached_text(
-        result_page=result,
-        name="html",
-        render=lambda: listing_html(**listing_context(request, result)),
-    )
-    return mark_safe(html)  # noqa: S308 - escaped by search_listing
-
-
 # The page around the results, as every visitor without a session sees it (the header's
 # log-in links, the language form), with slots for what changes per request: the query,
 # the path, the results, the CSRF token (pagecache.shell: once per language and URL prefix).
@@ -164,14 +152,19 @@ def _shared_page(request, result, results: str):
 @require_GET
 def search_page(request):
     query = request.GET.get("q", "")
+    # The listing (results, facets, sorts, pages, related products) is the same for
+    # everyone who searched this: rendered with the result page and cached beside it.
     result = selectors.search_products(
-        query=query, params=request.GET, page=request.GET.get("page", 1)
+        query=query,
+        params=request.GET,
+        page=request.GET.get("page", 1),
+        render=lambda found: listing_html(**listing_context(request, found)),
     )
     if result.query and result.page == 1 and not filters_active(request.GET):
         querylog.record_search(query=result.query, total=result.total)
     context = {
         "result": result,
-        "listing": _listing_html(request, result) if result.query else "",
+        "listing": mark_safe(result.rendered),  # noqa: S308 - escaped by search_listing
         "hot_searches": querylog.hot_searches() if result.total == 0 else [],
     }
     results = render_to_string("storefront/search/_results.html", context)
