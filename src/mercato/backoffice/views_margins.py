@@ -2,21 +2,19 @@
 cost and gross margin over a date range, per category, brand, SKU, warehouse and day or
 month, with a chart and a CSV/XLSX download. Finance, operations and procurement leads."""
 
-import io
 from datetime import timedelta
 
 from django import forms
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mercato.analytics import margins
-from mercato.core.tables import write_table
 
 from .access import staff_view
 from .charts import line_chart
+from .downloads import table_download
 
 VIEW = "orders.view_margin"
 DEFAULT_DAYS = 30
@@ -51,23 +49,14 @@ class RangeForm(forms.Form):
         return start, end, data.get("by") or "category"
 
 
-def _download(report, fmt: str) -> HttpResponse:
-    rows = margins.table(report)
-    if fmt == "xlsx":  # numbers as numbers in the sheet
-        rows = [[v if isinstance(v, int | str) else float(v) for v in row] for row in rows]
+def _download(report, fmt: str):
     header = [_("Grouping"), _("SKU code"), _("Name"), _("Units"), _("Revenue"),
               _("Cost of goods"), _("Gross margin"), _("Margin %"),
               _("Units costed at today's average"), _("Units without a cost")]  # fmt: skip
-    body = io.BytesIO()
-    write_table(body, fmt=fmt, header=header, rows=rows, sheet=_("Margin report")[:31])
-    content_type = {
-        "csv": "text/csv",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }[fmt]
-    response = HttpResponse(body.getvalue(), content_type=content_type)
-    name = f"margins-{report.start:%Y%m%d}-{report.end:%Y%m%d}"
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return table_download(
+        fmt=fmt, header=header, rows=margins.table(report), sheet=_("Margin report"),
+        name=f"margins-{report.start:%Y%m%d}-{report.end:%Y%m%d}",
+    )  # fmt: skip
 
 
 def _chart(report) -> dict | None:

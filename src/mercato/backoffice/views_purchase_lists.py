@@ -93,10 +93,22 @@ def purchase_list_create(request):
     return redirect("backoffice:purchase_list_detail", purchase_list_id=created.pk)
 
 
+@require_POST
+@staff_view(ADD)
+def purchase_list_retry(request, purchase_list_id: int):
+    try:
+        purchase_lists.retry_generation(actor=request.user, purchase_list_id=purchase_list_id)
+    except DomainError as exc:
+        back = redirect("backoffice:purchase_list_detail", purchase_list_id=purchase_list_id)
+        return refused(request, exc, back)
+    return redirect("backoffice:purchase_list_detail", purchase_list_id=purchase_list_id)
+
+
 def _progress_context(purchase_list: PurchaseList) -> dict:
     finished = purchase_list.status != PurchaseListStatus.GENERATING
     return {
         "purchase_list": purchase_list,
+        "stuck": purchase_lists.stuck(purchase_list),
         "percent": percent(
             purchase_list.progress_done, purchase_list.progress_total, finished=finished
         ),
