@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "mercato.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions and the user: the flash sale's sold-out answer (core.middleware).
+    "mercato.core.middleware.EarlyAnswerMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "mercato.core.middleware.ChosenLanguageMiddleware",

@@ -139,3 +139,106 @@ def test_sold_out_is_answered_without_touching_the_database(
     with django_assert_num_queries(0):
         answer = buy(client, item, token)
     assert (answer.status_code, answer.json()["code"]) == (409, flash.SOLD_OUT)
+
+
+# The early answer (core.middleware.EarlyAnswerMiddleware): before the session is read ------
+
+
+@pytest.fixture
+def session_reads(monkeypatch):
+    """How many times a session was loaded from the cache or the database."""
+    from mercato.core.sessions import SessionStore
+
+    reads = []
+    load = SessionStore.load
+    monkeypatch.setattr(SessionStore, "load", lambda store: reads.append(1) or load(store))
+    return reads
+
+
+def sell_out(item):
+    FlashSaleItem.objects.filter(pk=item.pk).update(sold=item.quantity)
+    item.refresh_from_db()
+    with pytest.raises(flash.FlashRefused):
+        flash.try_take(item, 0, 1)  # the gate seeds itself: nothing left
+
+
+@pytest.mark.redis
+@time_machine.travel(NOW + timedelta(seconds=1), tick=False)
+def test_sold_out_is_answered_before_the_session_or_the_user_is_loaded(
+    client, item, redis_cache, session_reads, django_assert_num_queries
+):
+    shopper(client)
+    token = page_token(client, item)
+    sell_out(item)
+    session_reads.clear()
+    with django_assert_num_queries(0):
+        answer = buy(client, item, token)
+    assert answer.json() == {"ok": False, "code": flash.SOLD_OUT, "message": "Sold out."}
+    assert answer.status_code == 409
+    assert session_reads == []
+    assert "Cookie" not in answer.get("Vary", "") and not answer.cookies
+    # Sold out is what the sale page shows everyone: a visitor who is not logged in, or
+    # has no token, is told the same.
+    client.logout()
+    session_reads.clear()
+    assert buy(client, item, "").json()["code"] == flash.SOLD_OUT
+    assert session_reads == []
+
+
+@time_machine.travel(NOW - timedelta(seconds=30), tick=False)
+def test_a_sale_not_started_is_answered_before_the_session_is_read(
+    client, item, session_reads, django_assert_num_queries
+):
+    shopper(client)
+    token = page_token(client, item)
+    session_reads.clear()
+    with django_assert_num_queries(0):
+        answer = buy(client, item, token)
+    assert (answer.status_code, answer.json()["code"]) == (409, flash.NOT_STARTED)
+    assert session_reads == [] and not answer.cookies
+
+
+@pytest.mark.redis
+@time_machine.travel(NOW + timedelta(seconds=1), tick=False)
+def test_the_early_answer_counts_the_rate_limits(client, item, redis_cache, settings):
+    customer = shopper(client)
+    token = page_token(client, item)
+    sell_out(item)
+    settings.MERCATO_FLASH_RATE_LIMITS = {"per_ip": "100/m", "per_account": "3/m"}
+    codes = [buy(client, item, token).json()["code"] for _ in range(4)]
+    assert codes == [flash.SOLD_OUT] * 3 + [flash.TOO_MANY]
+    # The same count as the whole gate's: the account is over its limit on any item.
+    FlashSaleItem.objects.filter(pk=item.pk).update(sold=0)
+    flash.forget(item.pk)
+    answer = buy(client, item, token)
+    assert (answer.status_code, answer.json()["code"]) == (429, flash.TOO_MANY)
+    assert not Order.objects.filter(customer=customer).exists()
+    # Per IP, a request without a token counts too.
+    settings.MERCATO_FLASH_RATE_LIMITS = {"per_ip": "2/m", "per_account": "100/m"}
+    sell_out(item)
+    client.logout()
+    codes = [buy(client, item, "").json()["code"] for _ in range(3)]
+    assert codes == [flash.SOLD_OUT] * 2 + [flash.TOO_MANY]
+
+
+@pytest.mark.redis
+@time_machine.travel(NOW + timedelta(seconds=1), tick=False)
+def test_a_request_forged_from_another_site_is_refused_and_not_counted(item, redis_cache, settings):
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    shopper(browser)
+    token = page_token(browser, item)
+    sell_out(item)
+    settings.MERCATO_FLASH_RATE_LIMITS = {"per_ip": "1/m", "per_account": "1/m"}
+    forged = buy(browser, item, token)  # no CSRF token: another site's form
+    assert forged.status_code == 403 and b"CSRF" in forged.content
+    secret = _get_new_csrf_string()
+    browser.cookies["csrftoken"] = secret
+    answer = browser.post(
+        reverse("storefront:flash_buy", args=[item.pk]),
+        {"token": token},
+        headers={"X-CSRFToken": secret},
+    )
+    assert (answer.status_code, answer.json()["code"]) == (409, flash.SOLD_OUT)
