@@ -89,8 +89,9 @@ class EarlyAnswerMiddleware:
     """Lets a POST endpoint answer some requests before the session, the user and the rest
     of the stack are loaded: the crowd on a sold-out flash sale item costs a Redis read or
     two (checkout.flash_buy.early_answer), not a whole request. Placed right after
-    SecurityMiddleware; an endpoint registers with `answers_early`. Other POSTs pay one URL
-    resolution.
+    SecurityMiddleware; an endpoint registers with `answers_early`. Which view a POST path
+    is for is remembered (_early_for), so other POSTs pay a dictionary look-up, not a
+    second URL resolution.
 
     The early answer is only asked for requests that pass Django's CSRF check: it may count
     rate limits, which a request forged from another site must not do to its victim. The
@@ -105,19 +106,36 @@ class EarlyAnswerMiddleware:
         return response if response is not None else self.get_response(request)
 
     def _early(self, request) -> HttpResponse | None:
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
+        found = _early_for(settings.ROOT_URLCONF, request.path_info)
+        if found is None:
             return None
-        early = _EARLY.get(match.view_name)
-        if early is None:
-            return None
+        early, kwargs = found
         self.csrf.process_request(request)
         # No view: none is exempt.
         if self.csrf.process_view(request, None, (), {}) is not None:
             return None
         activate_chosen_language(request)
-        return early(request, **match.kwargs)
+        response = early(request, **dict(kwargs))
+        if response is not None:
+            response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+
+@lru_cache(maxsize=1024)
+def _early_for(urlconf: str, path: str):
+    """(early answer, URL kwargs) of the view `path` resolves to, or None."""
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return None
+    early = _EARLY.get(match.view_name)
+    return (early, tuple(match.kwargs.items())) if early else None
+
+
+@receiver(setting_changed)
+def _forget_early(*, setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _early_for.cache_clear()
 
 
 class CSPMiddleware(csp.middleware.CSPMiddleware):
