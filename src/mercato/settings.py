@@ -539,7 +539,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "mercato.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "mercato.core.logging.RequestIdFilter"},
+        "expected_refusal": {"()": "mercato.core.logging.ExpectedRefusalFilter"},
+    },
     "formatters": {
         "text": {
             "format": "%(asctime)s %(levelname)s [%(request_id)s %(client_ip)s] %(name)s: "
@@ -557,6 +560,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # A 4xx is a warning, unless its endpoint marks it expected (core.logging).
+        "django.request": {"filters": ["expected_refusal"]},
         "jieba": {"level": "WARNING"},
     },
 }

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from mercato.core.errors import DomainError, ValidationFailed
 from mercato.core.http import client_ip
+from mercato.core.logging import expected_refusal
 from mercato.core.ratelimits import OnOutage, over_limit
 from mercato.customers.selectors import ADDRESS_FIELDS, addresses_of
 from mercato.orders.services import COD, DeliveryAddress
@@ -59,6 +60,16 @@ def login_required() -> Answer:
 
 def _refused(exc: flash.FlashRefused) -> Answer:
     return refusal(STATUS.get(exc.code, 409), exc.code, exc.message)
+
+
+# What the sale answers its crowd as a matter of course: not a warning in the log.
+EXPECTED = {flash.SOLD_OUT, flash.LIMIT_REACHED, flash.NOT_STARTED, flash.ENDED}
+
+
+def _answered(request, answer: Answer) -> Answer:
+    if answer.body.get("code") in EXPECTED:
+        expected_refusal(request)
+    return answer
 
 
 def _rate_limited(request, user_id: int | None) -> bool:
@@ -110,7 +121,7 @@ def early_answer(request, *, item_id: int, token: str) -> Answer | None:
         reason = exc
     if _rate_limited(request, window.user_id if window else None):
         return _refused(flash.refused(flash.TOO_MANY))
-    return _refused(reason)
+    return _answered(request, _refused(reason))
 
 
 def buy_flash_item(
@@ -118,6 +129,13 @@ def buy_flash_item(
 ) -> Answer:
     """Buy `quantity` (default 1) units of a flash sale item for the logged-in `user_id`
     with the page's `token`; `key` makes a repeated request answer the first order."""
+    answer = _buy(
+        request, item_id=item_id, user_id=user_id, token=token, quantity=quantity, key=key
+    )
+    return _answered(request, answer)
+
+
+def _buy(request, *, item_id: int, user_id: int | None, token: str, quantity, key: str) -> Answer:
     if user_id is None:
         return login_required()
     if _rate_limited(request, user_id):
