@@ -15,7 +15,7 @@ from mercato.customers.services import add_address
 from mercato.orders.models import Order
 from mercato.promotions import flash
 from mercato.promotions.models import FlashSaleItem
-from mercato.testing.buying import CHENGDU, stock
+from mercato.testing.buying import CHENGDU, flash_item
 from mercato.testing.factories import make_customer
 
 NOW = timezone.datetime(2026, 12, 12, 12, 0, tzinfo=timezone.get_fixed_timezone(480))
@@ -30,17 +30,7 @@ def english():
 @pytest.fixture
 def item(shop, make_sku):
     sku = make_sku(price="199.00", name="秒杀手机")
-    stock(sku, shop["CD"], 10)
-    with time_machine.travel(NOW - timedelta(hours=1), tick=False):
-        sale = flash.create_flash_sale(
-            name="双十二秒杀",
-            starts_at=NOW,
-            ends_at=NOW + timedelta(hours=1),
-            items=[flash.ItemSpec(sku.pk, Decimal("99.00"), 3, per_customer_limit=1)],
-        )
-    found = sale.items.get()
-    flash.forget(found.pk)
-    return found
+    return flash_item(sku, shop["CD"], starts_at=NOW, quantity=3)
 
 
 def shopper(client):
