@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "mercato.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions and the user: the flash sale's sold-out answer (core.middleware).
+    "mercato.core.middleware.EarlyAnswerMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "mercato.core.middleware.ChosenLanguageMiddleware",
@@ -543,7 +545,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "mercato.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "mercato.core.logging.RequestIdFilter"},
+        "expected_refusal": {"()": "mercato.core.logging.ExpectedRefusalFilter"},
+    },
     "formatters": {
         "text": {
             "format": "%(asctime)s %(levelname)s [%(request_id)s %(client_ip)s] %(name)s: "
@@ -561,6 +566,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # A 4xx is a warning, unless its endpoint marks it expected (core.logging).
+        "django.request": {"filters": ["expected_refusal"]},
         "jieba": {"level": "WARNING"},
     },
 }

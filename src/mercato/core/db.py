@@ -42,6 +42,12 @@ def planned_for_each_value() -> Iterator[None]:
         raw.prepare_threshold = saved
 
 
+def sql_names(model, *fields: str) -> tuple[str, ...]:
+    """The quoted table of `model` and the quoted columns of `fields`, from its _meta."""
+    quote = connection.ops.quote_name
+    return quote(model._meta.db_table), *(quote(model._meta.get_field(f).column) for f in fields)
+
+
 def insert_statement(objs) -> tuple[str, list]:
     """(sql, params) of one INSERT … VALUES of unsaved instances of one model.
 
