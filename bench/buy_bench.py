@@ -61,26 +61,6 @@ def redis_url() -> str | None:
     return run.redis_for_bench()
 
 
-def bench_env(work: Path, redis: str | None) -> dict:
-    env = {
-        **os.environ,
-        "MERCATO_VAR_DIR": str(work / "var"),
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
-        "DATABASE_URL": f"{run.PG_SERVER}/{run.DATABASE}",
-        "MERCATO_BENCH_VIEWS": "1",
-        # The buyers pay with the sandbox, which is off unless switched on (issue 10).
-        "MERCATO_PAYMENT_METHODS": "cod,sandbox",
-        "MERCATO_UNSAFE_ALLOW_SANDBOX": "1",
-    }
-    for name in ("REDIS_URL", "CACHE_URL", "CELERY_BROKER_URL"):
-        env.pop(name, None)
-    if redis:
-        env.update(REDIS_URL=redis, CELERY_BROKER_URL=redis)
-    return env
-
-
 def fixtures(env: dict, action: str, work: Path, *args: str) -> dict:
     done = subprocess.run(
         [str(BIN / "python"), str(FIXTURES), action, "--out", str(work), *args],
@@ -326,7 +306,7 @@ def main() -> None:
         command = "make bench"
     work = Path(tempfile.mkdtemp(prefix="mercato-buy-bench-"))
     redis = redis_url()
-    env = bench_env(work, redis)
+    env = run.bench_env(work, redis)
     load_before = round(os.getloadavg()[0], 2)
 
     if args.reuse_db:

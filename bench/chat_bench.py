@@ -36,7 +36,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchdb import PG_SERVER, recreate_database, setup_django, write_section
+from benchdb import PG_SERVER, recreate_database, save_results, setup_django, write_section
 from orders_bench import machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -376,9 +376,7 @@ def main() -> None:
         "server": "uvloop, httptools, websockets-sansio",
         "layer": "Redis (channels_redis)" if args.redis else "in memory",
     }  # fmt: skip
-    print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    save_results(RESULTS, result)
     if not args.no_docs:
         write_docs(result, "python bench/chat_bench.py " + " ".join(sys.argv[1:]))
 

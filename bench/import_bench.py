@@ -24,9 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchdb import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "performance.md"
-START, END = "<!-- import-bench -->", "<!-- /import-bench -->"
 
 TREE = {
     "手机数码": {"手机": ["智能手机", "老人手机"], "数码配件": ["充电器", "数据线", "耳机"]},
@@ -233,7 +233,6 @@ def write_docs(runs: list[dict], command: str) -> None:
     ]
     section = "\n".join(
         [
-            START,
             "## Import of products and SKUs from CSV",
             "",
             f"Command: `{command}`",
@@ -256,21 +255,9 @@ def write_docs(runs: list[dict], command: str) -> None:
             "specs; what earlier chunks held, from a temporary table), bulk inserts (COPY) and",
             "updates, one audit entry per import. Memory holds one chunk, whatever the file's",
             "length: the codes, barcodes and products seen so far are in the temporary table.",
-            END,
         ]
     )
-    text = (
-        DOCS.read_text()
-        if DOCS.exists()
-        else "# Performance\n\nMeasured figures, with the machine and the command.\n"
-    )
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(text)
+    write_section("import-bench", "", section)
 
 
 def main() -> None:

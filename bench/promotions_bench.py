@@ -18,7 +18,6 @@ shipping), in four stacking groups, all made through the services. Timed:
 """
 
 import argparse
-import json
 import logging
 import os
 import statistics
@@ -27,7 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchdb import recreate_database, setup_django, write_section
+from benchdb import recreate_database, save_results, setup_django, write_section
 from orders_bench import machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,8 +192,7 @@ def main() -> None:
         **bench(seeded, args.runs),
         "machine": machine(),
     }
-    print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
-    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    save_results(RESULTS, result)
     if not args.no_docs:
         write_docs(result, "python bench/promotions_bench.py " + " ".join(sys.argv[1:]))
 

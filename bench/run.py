@@ -690,6 +690,38 @@ def redis_for_bench() -> str | None:
     return url
 
 
+def bench_base_env(work: Path) -> dict:
+    """The environment of the bench's commands and servers, without a database or Redis:
+    files under `work`, no debug, a fixed secret, the sandbox payment on."""
+    env = {
+        **os.environ,
+        "MERCATO_VAR_DIR": str(work / "var"),
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": SECRET,
+        # Placement pays with the sandbox, which is off unless switched on (issue 10): the
+        # run of 2026-12-04 without these answered every placement 422.
+        "MERCATO_PAYMENT_METHODS": "cod,sandbox",
+        "MERCATO_UNSAFE_ALLOW_SANDBOX": "1",
+    }
+    for name in ("DATABASE_URL", "REDIS_URL", "CACHE_URL", "CELERY_BROKER_URL"):
+        env.pop(name, None)
+    return env
+
+
+def bench_env(work: Path, redis: str | None) -> dict:
+    """bench_base_env on the bench's PostgreSQL database, the bench views on, and Redis
+    (cache, sessions, broker) when given."""
+    env = {
+        **bench_base_env(work),
+        "DATABASE_URL": f"{PG_SERVER}/{DATABASE}",
+        "MERCATO_BENCH_VIEWS": "1",
+    }
+    if redis:
+        env.update(REDIS_URL=redis, CELERY_BROKER_URL=redis)
+    return env
+
+
 def main() -> None:
     started = time.perf_counter()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -714,19 +746,7 @@ def main() -> None:
     load_before = round(os.getloadavg()[0], 2)
 
     work = Path(tempfile.mkdtemp(prefix="mercato-bench-"))
-    base_env = {
-        **os.environ,
-        "MERCATO_VAR_DIR": str(work / "var"),
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": SECRET,
-        # Placement pays with the sandbox, which is off unless switched on (issue 10): the
-        # run of 2026-12-04 without these answered every placement 422.
-        "MERCATO_PAYMENT_METHODS": "cod,sandbox",
-        "MERCATO_UNSAFE_ALLOW_SANDBOX": "1",
-    }
-    for name in ("DATABASE_URL", "REDIS_URL", "CACHE_URL", "CELERY_BROKER_URL"):
-        base_env.pop(name, None)
+    base_env = bench_base_env(work)
 
     seeds = {}
     if not args.skip_sqlite_seed and not args.reuse_db:
@@ -734,9 +754,7 @@ def main() -> None:
         seeds["sqlite"] = timed_seed({**base_env, "MERCATO_VAR_DIR": str(work / "sqlite")})
 
     redis = redis_for_bench()  # flushed before the fixtures put sessions into it
-    env = {**base_env, "DATABASE_URL": f"{PG_SERVER}/{DATABASE}", "MERCATO_BENCH_VIEWS": "1"}
-    if redis:
-        env.update(REDIS_URL=redis, CELERY_BROKER_URL=redis)
+    env = bench_env(work, redis)
     if args.reuse_db:
         import psycopg
 

@@ -14,7 +14,6 @@ ids, numbers, phones, statuses and dates (INSERT ... SELECT generate_series).
 """
 
 import argparse
-import json
 import logging
 import os
 import re
@@ -22,7 +21,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchdb import recreate_database, setup_django, timed, write_section
+from benchdb import recreate_database, save_results, setup_django, timed, write_section
 from orders_bench import copy_rows, machine, reset_sequence
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -267,8 +266,7 @@ def main() -> None:
         "lookup": bench_lookup(seeded),
         "machine": machine(),
     }
-    print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
-    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    save_results(RESULTS, result)
     if not args.no_docs:
         write_docs(result, "python bench/service_bench.py " + " ".join(sys.argv[1:]))
 

@@ -20,10 +20,8 @@ the split between reading the history and the rest of the last run.
 import argparse
 import dataclasses
 import datetime
-import json
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -33,11 +31,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-from benchdb import PG_SERVER, recreate_database, setup_django
+from benchdb import PG_SERVER, recreate_database, save_results, setup_django, write_section
 from orders_bench import backend_cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results" / "suggestions-latest.json"
 RUNS = 3
 DAYS = 364
@@ -263,9 +260,7 @@ def main() -> None:
             f"statsmodels {__import__('statsmodels').__version__}"
         ),
     }
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    save_results(RESULTS, result)
     if not args.no_docs:
         write_docs(result, "python bench/suggestions_bench.py " + " ".join(sys.argv[1:]))
 
@@ -297,15 +292,7 @@ def write_docs(r: dict, command: str) -> None:
         f"{m.get('moving_average', 0):,}. {r['suggestions']:,} suggestions with a quantity.",
         "", "Raw figures: `bench/results/suggestions-latest.json`.",
     ]  # fmt: skip
-    text = DOCS.read_text(encoding="utf-8")
-    block = "<!-- suggestions-bench -->\n" + "\n".join(lines) + "\n<!-- /suggestions-bench -->"
-    if "<!-- suggestions-bench -->" in text:
-        text = re.sub(
-            r"<!-- suggestions-bench -->.*<!-- /suggestions-bench -->", block, text, flags=re.S
-        )
-    else:
-        text += "\n## Purchase suggestions (issue 14 part 2)\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    write_section("suggestions-bench", "Purchase suggestions (issue 14 part 2)", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -133,6 +133,19 @@ def _fast_tests(settings, tmp_path, request):
     }
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request with a language cookie leaves
+    its language active in the thread (the middleware activates, nothing resets), and a
+    service's messages in the next test on the worker came out in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _watch_table_writes():
     from mercato.testing import tablewrites

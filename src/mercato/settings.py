@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "mercato.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions and the user: the flash sale's sold-out answer (core.middleware).
+    "mercato.core.middleware.EarlyAnswerMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "mercato.core.middleware.ChosenLanguageMiddleware",
@@ -314,6 +316,12 @@ CELERY_BEAT_SCHEDULE = {  # run with `celery -A mercato beat` beside the worker 
         "task": "mercato.payments.tasks.recalculate_member_tiers_task",
         "schedule": 24 * 3600.0,
     },
+    # Each stock row's shipments of the velocity window, kept for the overstock filter
+    # (inventory.services.roll_recent_shipped); shipments add to it in between.
+    "roll-recent-shipped": {
+        "task": "mercato.inventory.tasks.roll_recent_shipped_task",
+        "schedule": 24 * 3600.0,
+    },
     "points-nightly": {  # expire due points, notice 30 days before, birthday points
         "task": "mercato.customers.tasks.points_nightly_task",
         "schedule": 24 * 3600.0,
@@ -537,7 +545,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "mercato.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "mercato.core.logging.RequestIdFilter"},
+        "expected_refusal": {"()": "mercato.core.logging.ExpectedRefusalFilter"},
+    },
     "formatters": {
         "text": {
             "format": "%(asctime)s %(levelname)s [%(request_id)s %(client_ip)s] %(name)s: "
@@ -555,6 +566,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # A 4xx is a warning, unless its endpoint marks it expected (core.logging).
+        "django.request": {"filters": ["expected_refusal"]},
         "jieba": {"level": "WARNING"},
     },
 }

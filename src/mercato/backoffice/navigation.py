@@ -341,6 +341,7 @@ NAVIGATION: list[Workspace] = [
                 "fulfillment.reconcile_cod",
                 also_active=("backoffice:remittance_detail",),
             ),
+            Entry(_("Margin report"), "backoffice:margin_report", "orders.view_margin"),
         ],
     ),
     Workspace(

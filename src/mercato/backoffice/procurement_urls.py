@@ -62,6 +62,11 @@ urlpatterns = [
         name="purchase_list_progress",
     ),
     path(
+        "purchase-lists/<int:purchase_list_id>/retry/",
+        pl.purchase_list_retry,
+        name="purchase_list_retry",
+    ),
+    path(
         "purchase-lists/<int:purchase_list_id>/save/",
         pl.purchase_list_save,
         name="purchase_list_save",

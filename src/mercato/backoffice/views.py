@@ -16,6 +16,7 @@ from mercato.staff import services as staff_services
 from mercato.staff.models import ApiToken
 
 from .access import staff_view
+from .home_procurement import procurement_queues
 from .messages_i18n import add_errors_to_form
 from .navigation import menu_for
 from .views_logistics_audit import department_queues
@@ -90,7 +91,8 @@ def home(request):
         {
             "workspace": workspace_for(user),
             # Order processing's counts (part 7, issue 13); customer service's tickets.
-            "queues": department_queues(user) + service_queues(user),
+            # 采购及物流部's purchasing and warehouse tiles (issue 14).
+            "queues": department_queues(user) + service_queues(user) + procurement_queues(user),
             "team_board": team_board(user),  # 客户主管's view of the team's tickets
             "menu": menu,
             "read_only_catalog": user.has_perm("catalog.view_product")

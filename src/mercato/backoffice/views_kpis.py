@@ -2,18 +2,15 @@
 inventory, order cycle time per stage, fill rate, supplier lead time, warehouse
 utilisation, capital tied up and slow movers, with bar charts and a CSV/XLSX download."""
 
-import io
-
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mercato.analytics import supply
-from mercato.core.tables import write_table
 
 from .access import staff_view
 from .charts import bar_chart
+from .downloads import table_download
 
 VIEW = "inventory.view_stock"
 
@@ -23,23 +20,12 @@ def _days(request) -> int:
     return int(value) if value.isdigit() and int(value) in supply.PERIODS else 90
 
 
-def _download(kpis, fmt: str) -> HttpResponse:
-    rows = supply.table(kpis)
-    if fmt == "xlsx":  # numbers as numbers in the sheet
-        rows = [[v if isinstance(v, int | str) else float(v) for v in row] for row in rows]
-    body = io.BytesIO()
-    write_table(
-        body, fmt=fmt, header=[_("Section"), _("Name"), _("Measure"), _("Value")], rows=rows,
-        sheet=_("Supply-chain KPIs")[:31],
+def _download(kpis, fmt: str):
+    return table_download(
+        fmt=fmt, header=[_("Section"), _("Name"), _("Measure"), _("Value")],
+        rows=supply.table(kpis), sheet=_("Supply-chain KPIs"),
+        name=f"supply-kpis-{timezone.localdate():%Y%m%d}",
     )  # fmt: skip
-    content_type = {
-        "csv": "text/csv",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }[fmt]
-    response = HttpResponse(body.getvalue(), content_type=content_type)
-    name = f"supply-kpis-{timezone.localdate():%Y%m%d}"
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
 
 
 @staff_view(VIEW)

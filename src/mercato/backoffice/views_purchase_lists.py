@@ -13,16 +13,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from mercato.catalog.models import Sku
 from mercato.core.errors import DomainError, ValidationFailed
 from mercato.core.progress import percent
-from mercato.inventory.models import Warehouse
 from mercato.procurement import forecast, planning, purchase_lists
 from mercato.procurement.models import PurchaseList, PurchaseListLine, PurchaseListStatus
 
 from .access import staff_view
 from .charts import line_chart
 from .messages_i18n import refused
+from .typed_lines import parse_typed_lines
 
 VIEW = "procurement.view_purchaselist"
 ADD = "procurement.add_purchaselist"
@@ -43,37 +42,9 @@ def _row_errors(exc: ValidationFailed) -> list[str]:
 
 def parse_list_lines(text: str) -> list[dict]:
     """Rows typed as "SKU code, warehouse code, quantity"."""
-    parsed, errors = {}, {}
-    rows = [r for r in (text or "").splitlines() if r.strip()]
-    for i, row in enumerate(rows):
-        parts = [p.strip() for p in row.replace("，", ",").replace("\t", ",").split(",")]
-        parts = [p for p in parts if p]
-        if len(parts) != 3:
-            errors[f"lines.{i}"] = [_("Write: SKU code, warehouse code, quantity")]
-        else:
-            parsed[i] = parts
-    skus = dict(
-        Sku.objects.filter(code__in=[p[0] for p in parsed.values()]).values_list("code", "pk")
+    lines = parse_typed_lines(
+        text, usage=_("Write: SKU code, warehouse code, quantity"), warehouse=True
     )
-    warehouses = dict(
-        Warehouse.objects.filter(code__in=[p[1] for p in parsed.values()]).values_list("code", "pk")
-    )
-    lines = []
-    for i, (sku_code, warehouse_code, quantity) in parsed.items():
-        if sku_code not in skus:
-            errors[f"lines.{i}"] = [_("Unknown SKU code: %(v)s") % {"v": sku_code}]
-        elif warehouse_code not in warehouses:
-            errors[f"lines.{i}"] = [_("Unknown warehouse code: %(v)s") % {"v": warehouse_code}]
-        else:
-            lines.append(
-                {
-                    "sku_id": skus[sku_code],
-                    "warehouse_id": warehouses[warehouse_code],
-                    "quantity": quantity,
-                }
-            )
-    if errors:
-        raise ValidationFailed(errors)
     if not lines:
         raise ValidationFailed({"lines": [_("Give at least one line")]})
     return lines
@@ -122,10 +93,22 @@ def purchase_list_create(request):
     return redirect("backoffice:purchase_list_detail", purchase_list_id=created.pk)
 
 
+@require_POST
+@staff_view(ADD)
+def purchase_list_retry(request, purchase_list_id: int):
+    try:
+        purchase_lists.retry_generation(actor=request.user, purchase_list_id=purchase_list_id)
+    except DomainError as exc:
+        back = redirect("backoffice:purchase_list_detail", purchase_list_id=purchase_list_id)
+        return refused(request, exc, back)
+    return redirect("backoffice:purchase_list_detail", purchase_list_id=purchase_list_id)
+
+
 def _progress_context(purchase_list: PurchaseList) -> dict:
     finished = purchase_list.status != PurchaseListStatus.GENERATING
     return {
         "purchase_list": purchase_list,
+        "stuck": purchase_lists.stuck(purchase_list),
         "percent": percent(
             purchase_list.progress_done, purchase_list.progress_total, finished=finished
         ),

@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from mercato.catalog.models import Sku
-from mercato.core.errors import DomainError, ValidationFailed
+from mercato.core.errors import DomainError
 from mercato.inventory.models import Warehouse
 from mercato.procurement import orders, receiving, selectors
 from mercato.procurement.models import POStatus, PurchaseOrder, Supplier
@@ -21,6 +20,7 @@ from mercato.procurement.pdf import purchase_order_pdf
 
 from .access import staff_view
 from .messages_i18n import act, add_errors_to_form, refused
+from .typed_lines import parse_typed_lines
 
 VIEW = "procurement.view_purchaseorder"
 CHANGE = "procurement.change_purchaseorder"
@@ -31,33 +31,7 @@ S = POStatus
 
 def parse_lines(text: str) -> list[dict]:
     """Lines typed one per row as "SKU code, quantity[, unit price]" (comma, tab or space)."""
-    rows, errors = [], {}
-    raw = [r for r in (text or "").splitlines() if r.strip()]
-    codes = {}
-    for i, row in enumerate(raw):
-        parts = row.replace("，", ",").replace("\t", ",").replace(" ", ",").split(",")
-        parts = [p for p in (x.strip() for x in parts) if p]
-        if len(parts) not in (2, 3):
-            errors[f"lines.{i}"] = [_("Write: SKU code, quantity, unit price")]
-            continue
-        codes[i] = parts
-    skus = dict(
-        Sku.objects.filter(code__in=[p[0] for p in codes.values()]).values_list("code", "pk")
-    )
-    for i, parts in codes.items():
-        if parts[0] not in skus:
-            errors[f"lines.{i}"] = [_("Unknown SKU code: %(v)s") % {"v": parts[0]}]
-            continue
-        rows.append(
-            {
-                "sku_id": skus[parts[0]],
-                "quantity": parts[1],
-                "unit_price": parts[2] if len(parts) == 3 else None,
-            }
-        )
-    if errors:
-        raise ValidationFailed(errors)
-    return rows
+    return parse_typed_lines(text, usage=_("Write: SKU code, quantity, unit price"), price=True)
 
 
 def lines_text(order: PurchaseOrder) -> str:
@@ -87,10 +61,17 @@ class OrderForm(forms.Form):
 def order_list(request):
     status = request.GET.get("status", "")
     rows = selectors.order_rows(status=status if status in S.values else "")
+    # The home page's tiles link here: orders this user may approve, deliveries due.
+    show = request.GET.get("show", "")
+    if show == "to_approve":
+        rows = rows & selectors.awaiting_approval(request.user)
+    elif show == "due":
+        rows = rows & selectors.deliveries_due()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "status": status,
+        "show": show if show in ("to_approve", "due") else "",
         "statuses": S.choices,
         "may_add": request.user.has_perm("procurement.add_purchaseorder"),
         "awaiting": selectors.awaiting_approval(request.user).count(),

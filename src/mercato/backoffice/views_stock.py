@@ -6,7 +6,7 @@ reconciliation report (stock against the ledger and the active reservations)."""
 import django_filters
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,7 @@ from mercato.inventory.models import StockMovement, Warehouse
 from mercato.inventory.selectors import (
     cover_days,
     is_overstocked,
+    low_stock,
     low_stock_units,
     overstock_days,
     overstocked,
@@ -69,7 +70,7 @@ class StockFilter(django_filters.FilterSet):
     def low_only(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(on_hand__lte=F("reserved") + low_stock_units())
+        return low_stock(queryset)
 
     def over_only(self, queryset, name, value):
         return overstocked(queryset) if value else queryset

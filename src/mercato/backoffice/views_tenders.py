@@ -4,7 +4,6 @@ the award), the resource tasks website operations give (资源换价格), and th
 supplier bids on through its link, without an account."""
 
 import datetime
-import re
 
 from django import forms
 from django.contrib import messages
@@ -18,9 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from mercato.catalog.models import Sku
-from mercato.core.errors import DomainError, ValidationFailed
-from mercato.inventory.models import Warehouse
+from mercato.core.errors import DomainError
 from mercato.procurement import tender_award, tenders
 from mercato.procurement.models import (
     ResourceKind,
@@ -29,9 +26,11 @@ from mercato.procurement.models import (
     Tender,
     TenderStatus,
 )
+from mercato.procurement.selectors import tenders_closing
 
 from .access import staff_view
 from .messages_i18n import act, add_errors_to_form, message_of
+from .typed_lines import parse_typed_lines
 
 VIEW = "procurement.view_tender"
 CHANGE = "procurement.change_tender"
@@ -42,27 +41,9 @@ PAGE_SIZE = 50
 def parse_lines(text: str) -> list[dict]:
     """Lines typed one per row as "SKU code, warehouse code, quantity" (commas, tabs or
     spaces between)."""
-    errors, parsed = {}, {}
-    for i, row in enumerate(r for r in (text or "").splitlines() if r.strip()):
-        parts = re.split(r"[,，\s]+", row.strip())
-        if len(parts) == 3:
-            parsed[i] = parts
-        else:
-            errors[f"lines.{i}"] = [_("Write: SKU code, warehouse code, quantity")]
-    codes = {n: {p[n] for p in parsed.values()} for n in (0, 1)}
-    skus = dict(Sku.objects.filter(code__in=codes[0]).values_list("code", "pk"))
-    houses = dict(Warehouse.objects.filter(code__in=codes[1]).values_list("code", "pk"))
-    rows = []
-    for i, (sku, house, quantity) in parsed.items():
-        if sku not in skus:
-            errors[f"lines.{i}"] = [_("Unknown SKU code: %(v)s") % {"v": sku}]
-        elif house not in houses:
-            errors[f"lines.{i}"] = [_("Unknown warehouse code: %(v)s") % {"v": house}]
-        else:
-            rows.append({"sku_id": skus[sku], "warehouse_id": houses[house], "quantity": quantity})
-    if errors:
-        raise ValidationFailed(errors)
-    return rows
+    return parse_typed_lines(
+        text, usage=_("Write: SKU code, warehouse code, quantity"), warehouse=True
+    )
 
 
 class TenderForm(forms.Form):
@@ -104,10 +85,14 @@ def tender_list(request):
     ).order_by("-id")
     if status in TenderStatus.values:
         rows = rows.filter(status=status)
+    closing = request.GET.get("show") == "closing"  # the home page's tile
+    if closing:
+        rows = rows.filter(pk__in=tenders_closing().values("pk"))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "status": status,
+        "closing": closing,
         "statuses": TenderStatus.choices,
         "may_add": request.user.has_perm("procurement.add_tender"),
     }

@@ -12,14 +12,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from mercato.catalog.models import Sku
-from mercato.core.errors import DomainError, ValidationFailed
+from mercato.core.errors import DomainError
 from mercato.inventory.models import Warehouse
 from mercato.procurement import rebalance, selectors, transfers
 from mercato.procurement.models import TransferOrder, TransferStatus
 
 from .access import staff_view
 from .messages_i18n import act, add_errors_to_form, refused
+from .typed_lines import parse_typed_lines
 
 VIEW = "procurement.view_transferorder"
 ADD = "procurement.add_transferorder"
@@ -29,25 +29,7 @@ PAGE_SIZE = 50
 
 def parse_lines(text: str) -> list[dict]:
     """Lines typed one per row as "SKU code, quantity"."""
-    rows, errors, parsed = [], {}, {}
-    for i, row in enumerate(r for r in (text or "").splitlines() if r.strip()):
-        parts = row.replace("，", ",").replace("\t", ",").replace(" ", ",").split(",")
-        parts = [p for p in (x.strip() for x in parts) if p]
-        if len(parts) != 2:
-            errors[f"lines.{i}"] = [_("Write: SKU code, quantity")]
-            continue
-        parsed[i] = parts
-    skus = dict(
-        Sku.objects.filter(code__in=[p[0] for p in parsed.values()]).values_list("code", "pk")
-    )
-    for i, (code, quantity) in parsed.items():
-        if code not in skus:
-            errors[f"lines.{i}"] = [_("Unknown SKU code: %(v)s") % {"v": code}]
-        else:
-            rows.append({"sku_id": skus[code], "quantity": quantity})
-    if errors:
-        raise ValidationFailed(errors)
-    return rows
+    return parse_typed_lines(text, usage=_("Write: SKU code, quantity"))
 
 
 class TransferForm(forms.Form):

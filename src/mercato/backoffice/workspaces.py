@@ -42,12 +42,9 @@ WORKSPACES = {
         _(
             "Orders to the customer's door and back: review, picking waves, packing, "
             "shipping, carriers and their delivery audit, returns and exchanges. Suppliers, "
-            "purchase orders and receiving. Stock per warehouse with its ledger and "
-            "reconciliation. The catalogue with cost prices, and its export."
-        ),
-        (
-            _("Tenders and bids"),
-            _("Transfers and cycle counts"),
+            "tenders, purchase lists, purchase orders and receiving. Stock per warehouse "
+            "with its ledger, reconciliation, cycle counts, transfers and rebalancing; the "
+            "warehouse network and the supply-chain KPIs. The catalogue with cost prices."
         ),
     ),
     "tech": DepartmentWorkspace(

@@ -105,6 +105,7 @@ SELECTED_LINE_FIELDS = {
     "sku_code": F("sku__code"),
     "specs": F("sku__specs"),
     "list_price": F("sku__list_price"),
+    "unit_cost": F("sku__cost_price"),  # recorded on the order line for margin reports
     "weight_g": F("sku__weight_g"),
 }
 

@@ -211,13 +211,7 @@ _RELATED_CARDS = CompiledQuery(
         related_products(
             product=Product(pk=product_id, category_id=category_id), limit=RELATED_LIMIT
         )
-        .annotate(
-            first_image=Subquery(
-                ProductImage.objects.filter(product_id=OuterRef("pk"))
-                .order_by("position", "id")
-                .values("image")[:1]
-            )
-        )
+        .annotate(first_image=first_image_name())
         .values_list("id", "name", "slug", "min_price", "max_price", "first_image")
     ),
 )

@@ -152,6 +152,7 @@ def _place(
         quantity=qty,
         specs=sku.specs,
         discount_share=totals.lines[0].discount_share,
+        unit_cost=sku.cost_price,
     )
     number = next_order_number()
     take = partial(

@@ -4,6 +4,12 @@ JSON). One gate for both, in this order: logged in, the rate limits per IP and p
 (MERCATO_FLASH_RATE_LIMITS), the page's token, the sold-out flag (Redis; no database query),
 the customer's default address, then the order (checkout.flash.place_flash_order).
 
+`early_answer` is the part of that gate both doors run first, before the session, the user
+and the rest of the middleware (core.middleware.EarlyAnswerMiddleware): when the item is
+sold out or the token's sale is not running, it counts the rate limits and answers, with
+nothing a visitor of the public sale page could not see. Every other request goes on to
+`buy_flash_item`, which counts it then.
+
 Every outcome is an `Answer`: the HTTP status and the JSON body
 (`{"ok": true, "order", "total", "expires_at", "pay_url"}` or `{"ok": false, "code",
 "message"}`).
@@ -19,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from mercato.core.errors import DomainError, ValidationFailed
 from mercato.core.http import client_ip
+from mercato.core.logging import expected_refusal
 from mercato.core.ratelimits import OnOutage, over_limit
 from mercato.customers.selectors import ADDRESS_FIELDS, addresses_of
 from mercato.orders.services import COD, DeliveryAddress
@@ -55,13 +62,23 @@ def _refused(exc: flash.FlashRefused) -> Answer:
     return refusal(STATUS.get(exc.code, 409), exc.code, exc.message)
 
 
-def _rate_limited(request, user_id: int) -> bool:
-    """Per IP and per account; counted in the database while the cache is away."""
+# What the sale answers its crowd as a matter of course: not a warning in the log.
+EXPECTED = {flash.SOLD_OUT, flash.LIMIT_REACHED, flash.NOT_STARTED, flash.ENDED}
+
+
+def _answered(request, answer: Answer) -> Answer:
+    if answer.body.get("code") in EXPECTED:
+        expected_refusal(request)
+    return answer
+
+
+def _rate_limited(request, user_id: int | None) -> bool:
+    """Per IP, and per account when the account is known; counted in the database while
+    the cache is away."""
     rates = settings.MERCATO_FLASH_RATE_LIMITS
-    limits = (
-        ("flash-buy-ip", lambda _g, r: client_ip(r), rates["per_ip"]),
-        ("flash-buy-account", lambda _g, _r: str(user_id), rates["per_account"]),
-    )
+    limits = [("flash-buy-ip", lambda _g, r: client_ip(r), rates["per_ip"])]
+    if user_id is not None:
+        limits.append(("flash-buy-account", lambda _g, _r: str(user_id), rates["per_account"]))
     # A list, not any(): both limits count this request even when the first is over.
     over = [
         over_limit(request, group=group, key=key, rate=rate, on_outage=OnOutage.DATABASE)
@@ -82,11 +99,43 @@ def _customer(request):
         return None
 
 
+def early_answer(request, *, item_id: int, token: str) -> Answer | None:
+    """The refusal for a request on a sold-out item (Redis's flag) or with a token whose
+    sale is not running, without the session or the user: the rate limits counted (per
+    account: the customer the signed token was given to), then 429 or the refusal. None
+    for every other request, counted by buy_flash_item instead.
+
+    Sold out, not started and ended are what the public sale page shows, so they are
+    answered whoever asks, before the log-in and the token's owner are checked."""
+    try:
+        window = flash.read_token(token)
+    except flash.FlashRefused:
+        window = None
+    try:
+        if window is not None:
+            flash.check_window(window)
+        if not flash.sold_out(item_id):
+            return None
+        raise flash.refused(flash.SOLD_OUT)
+    except flash.FlashRefused as exc:
+        reason = exc
+    if _rate_limited(request, window.user_id if window else None):
+        return _refused(flash.refused(flash.TOO_MANY))
+    return _answered(request, _refused(reason))
+
+
 def buy_flash_item(
     request, *, item_id: int, user_id: int | None, token: str, quantity, key: str = ""
 ) -> Answer:
     """Buy `quantity` (default 1) units of a flash sale item for the logged-in `user_id`
     with the page's `token`; `key` makes a repeated request answer the first order."""
+    answer = _buy(
+        request, item_id=item_id, user_id=user_id, token=token, quantity=quantity, key=key
+    )
+    return _answered(request, answer)
+
+
+def _buy(request, *, item_id: int, user_id: int | None, token: str, quantity, key: str) -> Answer:
     if user_id is None:
         return login_required()
     if _rate_limited(request, user_id):

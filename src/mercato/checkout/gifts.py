@@ -38,7 +38,7 @@ def split_by_stock(*, wanted, gifts, province: str):
             kept = [g for g in kept if g.sku_id not in short]
 
 
-GIFT_SKU_FIELDS = ("pk", "product_id", "product__name", "code", "specs")
+GIFT_SKU_FIELDS = ("pk", "product_id", "product__name", "code", "specs", "cost_price")
 # Compiled once (mercato.core.compiled): an order earns one gift SKU far more often than
 # several, and building this through the ORM cost more than running it (placement's path).
 GIFT_SKU = CompiledQuery(
@@ -56,7 +56,7 @@ def gift_lines(gifts: list[Gift]) -> list[PricedLine]:
         rows = GIFT_SKU.rows(sku_id=sku_ids[0])
     else:
         rows = Sku.objects.filter(pk__in=sku_ids).values_list(*GIFT_SKU_FIELDS)
-    skus = {pk: (product_id, name, code, specs) for pk, product_id, name, code, specs in rows}
+    skus = {pk: fields for pk, *fields in rows}  # product_id, name, code, specs, cost_price
     return [
         PricedLine(
             sku_id=g.sku_id,
@@ -66,6 +66,7 @@ def gift_lines(gifts: list[Gift]) -> list[PricedLine]:
             unit_price=ZERO,
             quantity=g.quantity,
             specs=skus[g.sku_id][3] or {},
+            unit_cost=skus[g.sku_id][4],
         )
         for g in gifts
     ]

@@ -112,6 +112,7 @@ class SelectedLine:
     weight_g: int
     brand_id: int | None = None  # for promotions scoped by brand or category
     category_path: str = ""
+    unit_cost: Decimal | None = None  # the SKU's cost price, kept on the order line
 
     @property
     def label(self) -> str:
@@ -324,6 +325,7 @@ def _price(
             quantity=line.quantity,
             specs=line.specs,
             discount_share=share.discount_share,
+            unit_cost=line.unit_cost,
         )
         for line, share in zip(cart_lines, totals.lines, strict=True)
     ]

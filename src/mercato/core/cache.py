@@ -50,10 +50,20 @@ def _unreachable_errors() -> tuple[type[BaseException], ...]:
     return (redis.ConnectionError, redis.TimeoutError, redis.ReadOnlyError, OSError)
 
 
+# INCRBY only when the key exists, in one round trip: Django's client asks EXISTS first,
+# which doubles the round trips of every rate limit (django-ratelimit's add, then incr),
+# and a key expiring between the two came back as a counter without an expiry.
+INCR_EXISTING = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+return redis.call('INCRBY', KEYS[1], ARGV[1])
+"""
+
+
 class SharedClientRedisCacheClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
+        self._incr_scripts = {}
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -61,6 +71,16 @@ class SharedClientRedisCacheClient(RedisCacheClient):
         if client is None:
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
+
+    def incr(self, key, delta):
+        client = self.get_client(key, write=True)
+        script = self._incr_scripts.get(id(client))
+        if script is None:
+            script = self._incr_scripts[id(client)] = client.register_script(INCR_EXISTING)
+        value = script(keys=[key], args=[delta])
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value
 
 
 @dataclass

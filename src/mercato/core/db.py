@@ -42,6 +42,12 @@ def planned_for_each_value() -> Iterator[None]:
         raw.prepare_threshold = saved
 
 
+def sql_names(model, *fields: str) -> tuple[str, ...]:
+    """The quoted table of `model` and the quoted columns of `fields`, from its _meta."""
+    quote = connection.ops.quote_name
+    return quote(model._meta.db_table), *(quote(model._meta.get_field(f).column) for f in fields)
+
+
 def insert_statement(objs) -> tuple[str, list]:
     """(sql, params) of one INSERT … VALUES of unsaved instances of one model.
 
@@ -171,3 +177,19 @@ def database_trouble(exc: BaseException | None) -> str:
     if "database is locked" in str(exc):  # SQLite's busy timeout
         return "busy"
     return "unavailable"
+
+
+def count_together(querysets: dict) -> dict:
+    """{name: row count} of each queryset in one statement, SELECT (SELECT COUNT(*) FROM
+    (…)), …: a page of counters (the home page's tiles) in one round trip, not one each."""
+    if not querysets:
+        return {}
+    parts, params = [], []
+    for n, queryset in enumerate(querysets.values()):
+        sql, more = queryset.order_by().values("pk").query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted{n})")  # noqa: S608 - ORM SQL
+        params.extend(more)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(querysets, row, strict=True))

@@ -16,6 +16,23 @@ def current_request_id() -> str | None:
     return None if rid == "-" else rid
 
 
+EXPECTED = "_mercato_expected_refusal"
+
+
+def expected_refusal(request) -> None:
+    """Mark `request`'s 4xx answer as one its endpoint gives as a matter of course (a
+    flash sale's "sold out" to its crowd), so django.request does not log it as a warning
+    (ExpectedRefusalFilter): thousands a second during a sale, nothing to act on."""
+    setattr(request, EXPECTED, True)
+
+
+class ExpectedRefusalFilter(logging.Filter):
+    """On the django.request logger: drops the lines of answers marked expected_refusal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(getattr(record, "request", None), EXPECTED, False)
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from .http import client_ip

@@ -1,5 +1,6 @@
 import re
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
 
 import csp.constants
@@ -9,7 +10,10 @@ from csp.utils import build_policy
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.locale import LocaleMiddleware
+from django.urls import Resolver404, resolve
 from django.utils import translation
 
 from .logging import request_id_var, request_var
@@ -38,19 +42,100 @@ class RequestIdMiddleware:
         return response
 
 
-class ChosenLanguageMiddleware(LocaleMiddleware):
+def activate_chosen_language(request) -> None:
     """The UI language is the one the visitor chose (the language cookie set by /language/
     or /i18n/setlang/), else Simplified Chinese. The browser's Accept-Language is not
     used: Mercato serves a Chinese shop first, and English is a choice, not a guess."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    try:
+        language = translation.get_supported_language_variant(chosen) if chosen else None
+    except LookupError:
+        language = None
+    translation.activate(language or settings.LANGUAGE_CODE)
+    request.LANGUAGE_CODE = translation.get_language()
+
+
+class ChosenLanguageMiddleware(LocaleMiddleware):
+    """LocaleMiddleware with the visitor's chosen language (activate_chosen_language)."""
 
     def process_request(self, request):
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-        try:
-            language = translation.get_supported_language_variant(chosen) if chosen else None
-        except LookupError:
-            language = None
-        translation.activate(language or settings.LANGUAGE_CODE)
-        request.LANGUAGE_CODE = translation.get_language()
+        activate_chosen_language(request)
+
+
+# Early answers: view name ("namespace:name") -> function(request, **url kwargs) giving an
+# HttpResponse, or None to let the request go through the whole stack.
+_EARLY: dict[str, Callable[..., HttpResponse | None]] = {}
+
+
+def answers_early(view_name: str):
+    """Register the decorated function as the early answer of the POST view `view_name`
+    (EarlyAnswerMiddleware)."""
+
+    def register(function):
+        _EARLY[view_name] = function
+        return function
+
+    return register
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    # Django's check, quiet on failure: CsrfViewMiddleware refuses (and logs) the request
+    # again when it gets there.
+    def _reject(self, request, reason):
+        return False
+
+
+class EarlyAnswerMiddleware:
+    """Lets a POST endpoint answer some requests before the session, the user and the rest
+    of the stack are loaded: the crowd on a sold-out flash sale item costs a Redis read or
+    two (checkout.flash_buy.early_answer), not a whole request. Placed right after
+    SecurityMiddleware; an endpoint registers with `answers_early`. Which view a POST path
+    is for is remembered (_early_for), so other POSTs pay a dictionary look-up, not a
+    second URL resolution.
+
+    The early answer is only asked for requests that pass Django's CSRF check: it may count
+    rate limits, which a request forged from another site must not do to its victim. The
+    others go on to CsrfViewMiddleware, which refuses them as before."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.csrf = _CsrfCheck(get_response)
+
+    def __call__(self, request):
+        response = self._early(request) if request.method == "POST" else None
+        return response if response is not None else self.get_response(request)
+
+    def _early(self, request) -> HttpResponse | None:
+        found = _early_for(settings.ROOT_URLCONF, request.path_info)
+        if found is None:
+            return None
+        early, kwargs = found
+        self.csrf.process_request(request)
+        # No view: none is exempt.
+        if self.csrf.process_view(request, None, (), {}) is not None:
+            return None
+        activate_chosen_language(request)
+        response = early(request, **dict(kwargs))
+        if response is not None:
+            response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+
+@lru_cache(maxsize=1024)
+def _early_for(urlconf: str, path: str):
+    """(early answer, URL kwargs) of the view `path` resolves to, or None."""
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return None
+    early = _EARLY.get(match.view_name)
+    return (early, tuple(match.kwargs.items())) if early else None
+
+
+@receiver(setting_changed)
+def _forget_early(*, setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _early_for.cache_clear()
 
 
 class CSPMiddleware(csp.middleware.CSPMiddleware):

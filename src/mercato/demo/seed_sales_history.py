@@ -80,6 +80,7 @@ def seed_sales_history(*, users: dict, days: int = 364, sku_limit: int = 30, see
                             specs=s.specs,
                             unit_price=s.list_price or Decimal("1.00"),
                             quantity=units,
+                            unit_cost=s.cost_price,
                         )  # fmt: skip
                     )
             if lines:

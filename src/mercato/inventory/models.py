@@ -126,6 +126,12 @@ class Stock(models.Model):
         related_name="stocks",
     )  # fmt: skip
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Units shipped since `recent_since` (set nightly to the start of the velocity window,
+    # MERCATO_VELOCITY_DAYS; every shipment adds to it): never fewer than the window
+    # shipped, so the overstock filter trusts it for the rows it clears and reads the
+    # ledger only for the rest (selectors.overstocked). None: not rolled yet.
+    recent_shipped = models.PositiveIntegerField(default=0, db_default=0)
+    recent_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["sku_id", "warehouse_id"]

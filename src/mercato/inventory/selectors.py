@@ -22,13 +22,6 @@ from mercato.core.compiled import CompiledQuery
 from .models import Reservation, Stock, StockMovement, Warehouse
 
 
-def warehouses_serving(*, province: str) -> QuerySet[Warehouse]:
-    """Active warehouses that deliver to `province`, the preferred one first."""
-    return Warehouse.objects.filter(is_active=True, served__province=province).order_by(
-        "priority", "code"
-    )
-
-
 def available_sku_ids(*, sku_ids, province: str | None) -> set[int]:
     """Which of these SKUs have stock to sell (on hand beyond reservations), in one query.
 
@@ -165,6 +158,15 @@ def low_stock_units() -> int:
     return int(getattr(settings, "MERCATO_LOW_STOCK_UNITS", 5))
 
 
+def low_stock(rows: QuerySet) -> QuerySet:
+    """The stock rows of `rows` whose available units are at or under low_stock_units()."""
+    return rows.filter(on_hand__lte=F("reserved") + low_stock_units())
+
+
+def low_stock_rows() -> QuerySet:
+    return low_stock(Stock.objects.all())
+
+
 def stock_rows() -> QuerySet:
     """Every stock row with its SKU, product, warehouse and bin, `available_units`
     annotated (on hand − reserved), the SKU's code then the warehouse's priority first."""
@@ -259,15 +261,26 @@ def with_shipped_units(rows: QuerySet, *, days: int | None = None, now=None) -> 
 
 
 def overstocked(rows: QuerySet, *, days: int | None = None, limit: int | None = None) -> QuerySet:
-    """The stock rows of `rows` whose cover is above `limit` days (overstock_days())."""
+    """The stock rows of `rows` whose cover is above `limit` days (overstock_days()).
+
+    A row whose kept recent_shipped (an upper bound of the window's shipments once
+    rolled, see Stock) already leaves it overstocked is one without reading the ledger;
+    only the others are summed from it, so the filter stays exact and the count over all
+    warehouses no longer sums every row's shipments."""
     days, limit = days or velocity_days(), limit or overstock_days()
+    window_start = timezone.now() - timedelta(days=days)
     return (
         with_shipped_units(rows, days=days)
         .annotate(
             _days_of_units=(F("on_hand") - F("reserved")) * days,
             _limit_units=F("shipped_units") * limit,
+            _kept_limit_units=F("recent_shipped") * limit,
         )
-        .filter(on_hand__gt=F("reserved"), _days_of_units__gt=F("_limit_units"))
+        .filter(on_hand__gt=F("reserved"))
+        .filter(
+            Q(recent_since__lte=window_start, _days_of_units__gt=F("_kept_limit_units"))
+            | Q(_days_of_units__gt=F("_limit_units"))
+        )
     )
 
 
@@ -387,3 +400,19 @@ def slow_movers(*, days: int, cover_limit: int, limit: int = 20, now=None) -> li
     return [{"sku_id": r["sku_id"], "code": r["sku__code"], "name": r["sku__product__name"],
              "units": r["units"], "shipped": r["shipped"], "value": Decimal(r["value"])}
             for r in rows]  # fmt: skip
+
+
+def reserved_warehouses(*, references) -> dict[tuple[str, int], list[tuple[str, int]]]:
+    """Per (reference, SKU id) of `references` (a queryset of order numbers or a list):
+    the warehouses its units were reserved in or shipped from, as (warehouse name, units),
+    in one query. Released reservations do not count."""
+    rows = (
+        Reservation.objects.filter(reference__in=references)
+        .exclude(status=Reservation.Status.RELEASED)
+        .order_by("warehouse__priority", "warehouse__code")
+        .values_list("reference", "sku_id", "warehouse__name", "quantity")
+    )
+    split: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    for reference, sku_id, name, units in rows:
+        split.setdefault((reference, sku_id), []).append((name, units))
+    return split

@@ -4,10 +4,13 @@ Stock changes only here: each inside a transaction, rows locked in primary-key o
 and every change writes a StockMovement row with the before and after figures.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -173,9 +176,10 @@ def apply_movement(*, stock: Stock, **change) -> StockMovement:
     return apply_movements([{"stock": stock, **change}])[0]
 
 
-def _stock_update(stocks: list[Stock]) -> tuple[str, list]:
-    """The UPDATE … FROM (VALUES …) saving on_hand and reserved of locked rows, its names
-    from the model's metadata.
+def _stock_update(stocks: list[Stock], shipped: dict[int, int]) -> tuple[str, list]:
+    """The UPDATE … FROM (VALUES …) saving on_hand and reserved of locked rows and adding
+    `shipped` {stock id: units} to their recent_shipped, its names from the model's
+    metadata.
 
     Written out because bulk_update's CASE WHEN per field cost more Python time than the
     rest of a reservation, and it runs in apply_movements' one round trip with the ledger
@@ -189,13 +193,16 @@ def _stock_update(stocks: list[Stock]) -> tuple[str, list]:
     table = quote(Stock._meta.db_table)
     column = {
         name: quote(Stock._meta.get_field(name).column)
-        for name in ("id", "on_hand", "reserved", "updated_at")
+        for name in ("id", "on_hand", "reserved", "updated_at", "recent_shipped")
     }
-    rows = ", ".join(["(%s, %s, %s)"] * len(stocks))
-    params = [value for s in stocks for value in (s.pk, s.on_hand, s.reserved)]
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(stocks))
+    params = [
+        value for s in stocks for value in (s.pk, s.on_hand, s.reserved, shipped.get(s.pk, 0))
+    ]
     return (
         f"UPDATE {table} SET {column['on_hand']} = v.column2, "  # noqa: S608
-        f"{column['reserved']} = v.column3, {column['updated_at']} = %s "
+        f"{column['reserved']} = v.column3, {column['updated_at']} = %s, "
+        f"{column['recent_shipped']} = {table}.{column['recent_shipped']} + v.column4 "
         f"FROM (VALUES {rows}) AS v WHERE {table}.{column['id']} = v.column1",
         [connection.ops.adapt_datetimefield_value(now), *params],
     )
@@ -223,8 +230,12 @@ def apply_movements(changes, *, also_insert=()) -> list[StockMovement]:
     inserts = [insert_statement(movements)]
     if also_insert:
         inserts.append(insert_statement(list(also_insert)))
+    shipped: dict[int, int] = {}
+    for m in movements:
+        if m.reason == StockMovement.Reason.SHIPMENT:
+            shipped[m.stock.pk] = shipped.get(m.stock.pk, 0) - m.on_hand_delta
     # The UPDATE last: its row count is the one returned.
-    if execute_together([*inserts, _stock_update(stocks)]) != len(stocks):
+    if execute_together([*inserts, _stock_update(stocks, shipped)]) != len(stocks):
         raise RuntimeError("a locked stock row vanished during the update")
     changed = [
         s.sku_id
@@ -234,6 +245,29 @@ def apply_movements(changes, *, also_insert=()) -> list[StockMovement]:
     if changed:
         sku_availability_changed.send(sender=Stock, sku_ids=changed)
     return movements
+
+
+@transaction.atomic
+def roll_recent_shipped(*, now=None) -> int:
+    """Every stock row's recent_shipped set to the units it shipped in the velocity window
+    ending `now`, and recent_since to the window's start (the nightly job; the overstock
+    filter's kept figure). The rows are locked first, in primary-key order as shipments
+    lock them, so no shipment falls between the sum and the write. Returns the rows."""
+    from .selectors import velocity_days  # selectors read this module's model only
+
+    now = now or timezone.now()
+    since = now - timedelta(days=velocity_days())
+    list(Stock.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+    shipped = (
+        StockMovement.objects.filter(
+            stock=OuterRef("pk"), reason=StockMovement.Reason.SHIPMENT, created_at__gte=since
+        )
+        .order_by()
+        .values("stock")
+        .annotate(n=-Sum("on_hand_delta"))
+        .values("n")[:1]
+    )
+    return Stock.objects.update(recent_shipped=Coalesce(Subquery(shipped), 0), recent_since=since)
 
 
 @transaction.atomic

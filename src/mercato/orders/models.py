@@ -139,6 +139,7 @@ class Order(TimeStampedModel):
             ("place_phone_order", "Can place orders taken by phone for a customer"),
             ("export_orders", "Can export the order list"),
             ("send_payment_link", "Can send an unpaid order's payment link again"),
+            ("view_margin", "Can see the margin report"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -215,6 +216,10 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     line_total = models.DecimalField(_("line total"), **MONEY)
     discount_share = models.DecimalField(_("discount share"), default=0, **MONEY)
+    # The SKU's moving-average cost when the order was placed (the margin report's cost of
+    # goods); None on lines written before it was recorded: the report falls back to the
+    # current cost and says so.
+    unit_cost = models.DecimalField(_("unit cost at sale"), null=True, blank=True, **MONEY)
 
     class Meta:
         ordering = ["id"]
@@ -233,6 +238,10 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=Q(discount_share__lte=F("line_total")),
                 name="orderline_discount_within_line",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_cost__isnull=True) | Q(unit_cost__gte=0),
+                name="orderline_unit_cost_not_negative",
             ),
         ]
 

@@ -67,6 +67,7 @@ class PricedLine:
     quantity: int
     specs: dict = field(default_factory=dict)
     discount_share: Decimal = Decimal("0.00")
+    unit_cost: Decimal | None = None  # the SKU's cost price as priced (margin reports)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ def _check_amounts(
                 quantity=qty,
                 line_total=line_total,
                 discount_share=share,
+                unit_cost=line.unit_cost,
             )
         )
     if sum(ol.line_total for ol in order_lines) != amounts["lines_total"]:

@@ -5,10 +5,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import Payment, PaymentEvent, PaymentStatus, Refund, RefundEvent, RefundStatus
+from .models import (
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Refund,
+    RefundEvent,
+    RefundLine,
+    RefundStatus,
+)
 
 # A refund processing this long without a settlement is shown to finance.
 SLOW_REFUND = timedelta(hours=1)
@@ -93,3 +101,25 @@ def payment_events_by_id(ids) -> dict[int, PaymentEvent]:
 
 def refund_events_by_id(ids) -> dict[int, RefundEvent]:
     return RefundEvent.objects.select_related("refund__payment__order").in_bulk(list(ids))
+
+
+def refunded_by_line(*, order_lines) -> dict[int, dict]:
+    """Per order line of `order_lines` (a queryset or ids), what refunds took back:
+    amount, units and units restocked, in one query. Every refund but a failed one counts
+    (only failure frees the amount again)."""
+    rows = (
+        RefundLine.objects.filter(order_line__in=order_lines)
+        .exclude(refund__status=RefundStatus.FAILED)
+        .values("order_line_id")
+        .annotate(
+            amount=Sum("amount"),
+            units=Sum("quantity"),
+            restocked=Sum("quantity", filter=Q(refund__restock=True)),
+        )
+        .order_by()
+    )
+    return {
+        r["order_line_id"]: {"amount": r["amount"], "units": r["units"],
+                             "restocked": r["restocked"] or 0}
+        for r in rows
+    }  # fmt: skip

@@ -184,6 +184,45 @@ def start_generation(*, actor, note: str = "", background: bool = True) -> Purch
     return purchase_list
 
 
+STALE_MINUTES = 10
+
+
+def stuck(purchase_list: PurchaseList, *, now=None) -> bool:
+    """Failed, or generating with no progress for STALE_MINUTES (its worker died)."""
+    if purchase_list.status == L.FAILED:
+        return True
+    quiet = (now or timezone.now()) - purchase_list.updated_at
+    return purchase_list.status == L.GENERATING and quiet > datetime.timedelta(
+        minutes=STALE_MINUTES
+    )
+
+
+def retry_generation(*, actor, purchase_list_id: int, background: bool = True) -> PurchaseList:
+    """Compute a failed or stuck list's suggestions again: back to generating, progress
+    from zero, the task queued after commit (or run at once with background=False).
+    Conflict while it is still making progress, or once it has suggestions."""
+    from .tasks import generate_purchase_list_task
+
+    require_perm(actor, ADD)
+    with transaction.atomic():
+        purchase_list = _list(purchase_list_id)
+        if not stuck(purchase_list):
+            raise Conflict(
+                _("Only a failed list, or one with no progress for %(n)s minutes, is retried.")
+                % {"n": STALE_MINUTES},
+                field="purchase_list", code="not_stuck",
+            )  # fmt: skip
+        purchase_list.status, purchase_list.message = L.GENERATING, ""
+        purchase_list.progress_done = purchase_list.progress_total = 0
+        purchase_list.save(update_fields=["status", "message", "progress_done",
+                                          "progress_total", "updated_at"])  # fmt: skip
+        if background:
+            transaction.on_commit(lambda: generate_purchase_list_task.delay(purchase_list.pk))
+    if not background:
+        return generate_suggestions(purchase_list_id=purchase_list.pk)
+    return purchase_list
+
+
 def generate_suggestions(*, purchase_list_id: int, today=None) -> PurchaseList:
     """Fill a generating list with the suggestions (its progress saved as it goes); the
     list becomes a draft, or failed with the reason. Run by the background task."""
@@ -192,8 +231,9 @@ def generate_suggestions(*, purchase_list_id: int, today=None) -> PurchaseList:
         return purchase_list  # a task delivered twice does nothing twice
 
     def progress(done, total):
+        # updated_at too: a list generating without progress for STALE_MINUTES is stuck.
         PurchaseList.objects.filter(pk=purchase_list.pk).update(
-            progress_done=done, progress_total=total
+            progress_done=done, progress_total=total, updated_at=timezone.now()
         )
 
     try:
@@ -205,6 +245,8 @@ def generate_suggestions(*, purchase_list_id: int, today=None) -> PurchaseList:
         raise
     with transaction.atomic():
         purchase_list = _list(purchase_list_id)
+        if purchase_list.status != L.GENERATING:
+            return purchase_list  # a retried run finished first: its lines stand
         PurchaseListLine.objects.bulk_create(
             (
                 PurchaseListLine(

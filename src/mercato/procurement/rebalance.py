@@ -30,6 +30,7 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
 from mercato.catalog.models import Sku
+from mercato.inventory.allocation import distance_km
 from mercato.inventory.models import Stock, Warehouse
 from mercato.orders.models import OrderLine, OrderStatus
 
@@ -41,21 +42,6 @@ DEMAND_DAYS = 30
 BATCH = 2_000  # SKUs per block LP
 NOT_DEMAND = [OrderStatus.CANCELLED]
 
-# Provincial capitals (lat, lon), for the distance-based default cost.
-CAPITALS = {
-    "北京市": (39.90, 116.40), "天津市": (39.13, 117.20), "河北省": (38.04, 114.51),
-    "山西省": (37.87, 112.55), "内蒙古自治区": (40.84, 111.75), "辽宁省": (41.80, 123.43),
-    "吉林省": (43.82, 125.32), "黑龙江省": (45.80, 126.53), "上海市": (31.23, 121.47),
-    "江苏省": (32.06, 118.80), "浙江省": (30.27, 120.15), "安徽省": (31.82, 117.23),
-    "福建省": (26.07, 119.30), "江西省": (28.68, 115.86), "山东省": (36.65, 117.12),
-    "河南省": (34.75, 113.63), "湖北省": (30.59, 114.31), "湖南省": (28.23, 112.94),
-    "广东省": (23.13, 113.26), "广西壮族自治区": (22.82, 108.37), "海南省": (20.04, 110.20),
-    "重庆市": (29.56, 106.55), "四川省": (30.57, 104.07), "贵州省": (26.65, 106.63),
-    "云南省": (25.04, 102.71), "西藏自治区": (29.65, 91.13), "陕西省": (34.34, 108.94),
-    "甘肃省": (36.06, 103.83), "青海省": (36.62, 101.78), "宁夏回族自治区": (38.49, 106.23),
-    "新疆维吾尔自治区": (43.83, 87.62),
-}  # fmt: skip
-
 
 def cover_days() -> int:
     return int(getattr(settings, "MERCATO_REBALANCE_COVER_DAYS", 14))
@@ -65,22 +51,13 @@ def shortfall_penalty() -> float:
     return float(getattr(settings, "MERCATO_REBALANCE_PENALTY", 20))
 
 
-def distance_km(a: str, b: str) -> float:
-    if a == b or a not in CAPITALS or b not in CAPITALS:
-        return 0.0
-    (lat1, lon1), (lat2, lon2) = (map(math.radians, CAPITALS[p]) for p in (a, b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371 * math.asin(math.sqrt(h))
-
-
 def default_unit_cost(a: str, b: str) -> float:
-    """¥ per unit: a handling base plus a rate per 1,000 km (settings)."""
+    """¥ per unit: a handling base plus a rate per 1,000 km (settings); the base alone
+    within a province or for one without a known capital."""
     base = float(getattr(settings, "MERCATO_TRANSFER_COST_BASE", 0.5))
     per_1000 = float(getattr(settings, "MERCATO_TRANSFER_COST_PER_1000KM", 2.0))
-    return round(base + per_1000 * distance_km(a, b) / 1000, 2)
+    km = 0.0 if a == b else distance_km(a, b)
+    return round(base + per_1000 * (0.0 if math.isinf(km) else km) / 1000, 2)
 
 
 def unit_costs(warehouses: list[Warehouse]) -> np.ndarray:

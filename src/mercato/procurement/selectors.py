@@ -18,6 +18,8 @@ from .models import (
     Supplier,
     SupplierDocument,
     SupplierPrice,
+    Tender,
+    TenderStatus,
     TransferOrder,
     TransferOrderLine,
     TransferStatus,
@@ -116,42 +118,59 @@ def supplier_performance(*, supplier_id: int) -> Performance:
     """Computed from the supplier's receipts: on-time delivery, quality rejects and the
     price paid against the lowest price-list price of other suppliers for the same SKU
     valid on the order's date."""
+    return supplier_performances(supplier_ids=[supplier_id])[supplier_id]
+
+
+def supplier_performances(*, supplier_ids, prices: bool = True) -> dict[int, Performance]:
+    """supplier_performance() of each of these suppliers, in two queries for all of them;
+    without `prices` in one, and price_vs_market None."""
     lines = list(
-        ReceiptLine.objects.filter(receipt__order__supplier_id=supplier_id).values(
+        ReceiptLine.objects.filter(receipt__order__supplier_id__in=list(supplier_ids)).values(
             "receipt_id",
             "received",
             "rejected",
             "receipt__received_at",
+            "receipt__order__supplier_id",
             "receipt__order__promised_date",
             "receipt__order__created_at",
             "order_line__sku_id",
             "order_line__unit_price",
         )
     )
+    by_supplier: dict[int, list[dict]] = {pk: [] for pk in supplier_ids}
+    for ln in lines:
+        by_supplier[ln["receipt__order__supplier_id"]].append(ln)
+    market = []
+    if prices:
+        market = list(
+            SupplierPrice.objects.filter(
+                sku_id__in={ln["order_line__sku_id"] for ln in lines}
+            ).values("supplier_id", "sku_id", "price", "valid_from", "valid_to")
+        )
+    return {pk: _performance(pk, rows, market) for pk, rows in by_supplier.items()}
+
+
+def _performance(supplier_id, lines, market) -> Performance:
     receipts = {}
     for ln in lines:
         day = timezone.localtime(ln["receipt__received_at"]).date()
         receipts[ln["receipt_id"]] = day <= ln["receipt__order__promised_date"]
     received = sum(ln["received"] for ln in lines)
     rejected = sum(ln["rejected"] for ln in lines)
-    others = list(
-        SupplierPrice.objects.exclude(supplier_id=supplier_id)
-        .filter(sku_id__in={ln["order_line__sku_id"] for ln in lines})
-        .values("sku_id", "price", "valid_from", "valid_to")
-    )
-    paid = market = Decimal(0)
+    paid = worth = Decimal(0)
     for ln in lines:
         on = timezone.localtime(ln["receipt__order__created_at"]).date()
-        prices = [
+        others = [
             p["price"]
-            for p in others
-            if p["sku_id"] == ln["order_line__sku_id"]
+            for p in market
+            if p["supplier_id"] != supplier_id
+            and p["sku_id"] == ln["order_line__sku_id"]
             and p["valid_from"] <= on
             and (p["valid_to"] is None or p["valid_to"] >= on)
         ]
-        if prices:
+        if others:
             paid += ln["order_line__unit_price"] * ln["received"]
-            market += min(prices) * ln["received"]
+            worth += min(others) * ln["received"]
     on_time = sum(receipts.values())
     return Performance(
         receipts=len(receipts),
@@ -160,7 +179,7 @@ def supplier_performance(*, supplier_id: int) -> Performance:
         received=received,
         rejected=rejected,
         reject_rate=_ratio(rejected, received),
-        price_vs_market=_ratio(paid, market) - 1 if market else None,
+        price_vs_market=_ratio(paid, worth) - 1 if worth else None,
     )
 
 
@@ -172,6 +191,28 @@ def awaiting_approval(user) -> QuerySet[PurchaseOrder]:
     if user.has_perm("procurement.approve_large_purchaseorder"):
         statuses.append(POStatus.PENDING_FINANCE)
     return order_rows().filter(status__in=statuses)
+
+
+def deliveries_due(*, today=None) -> QuerySet[PurchaseOrder]:
+    """Sent or partly received orders promised for today or earlier: goods the warehouse
+    expects now or that are late."""
+    today = today or timezone.localdate()
+    return order_rows().filter(
+        status__in=[POStatus.SENT, POStatus.PARTIALLY_RECEIVED], promised_date__lte=today
+    )
+
+
+TENDER_CLOSING_HOURS = 72
+
+
+def tenders_closing(*, now=None, hours: int = TENDER_CLOSING_HOURS) -> QuerySet:
+    """Open tenders whose deadline for bids falls in the next `hours`."""
+    now = now or timezone.now()
+    return Tender.objects.filter(
+        status=TenderStatus.OPEN,
+        deadline__gt=now,
+        deadline__lte=now + datetime.timedelta(hours=hours),
+    )
 
 
 # --- Transfers -------------------------------------------------------------------------

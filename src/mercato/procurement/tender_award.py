@@ -95,10 +95,10 @@ def ranking(tender: Tender, *, now=None) -> list[tuple]:
     bids = list(
         Bid.objects.filter(tender=tender).select_related("supplier").prefetch_related("lines")
     )
-    scores = {
-        sid: supplier_score(selectors.supplier_performance(supplier_id=sid))
-        for sid in sorted({b.supplier_id for b in bids})
-    }
+    performances = selectors.supplier_performances(
+        supplier_ids={b.supplier_id for b in bids}, prices=False
+    )
+    scores = {sid: supplier_score(p) for sid, p in performances.items()}
     deadline_day = timezone.localdate(tender.deadline)
     by_line: dict[int, list[Row]] = {}
     for bid in bids:

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from mercato.core.db import insert_rows
+from mercato.core.db import insert_rows, sql_names
 from mercato.core.errors import ValidationFailed
 from mercato.core.regions import mainland_provinces
 
@@ -413,15 +413,9 @@ class UsedUp(Exception):
         self.promotion_ids = frozenset(promotion_ids)
 
 
-def _sql_names(model, *fields: str) -> tuple[str, ...]:
-    """The quoted table of `model` and the quoted columns of `fields`, from its _meta."""
-    quote = connection.ops.quote_name
-    return quote(model._meta.db_table), *(quote(model._meta.get_field(f).column) for f in fields)
-
-
 def _claim_total(promotion_id: int) -> bool:
     """One use of a promotion's usage limit, if it has one left: a conditional UPDATE."""
-    table, pk, used, limit, status = _sql_names(Promotion, "id", "used", "usage_limit", "status")
+    table, pk, used, limit, status = sql_names(Promotion, "id", "used", "usage_limit", "status")
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {used} = {used} + 1 WHERE {pk} = %s AND {status} = %s"  # noqa: S608
@@ -436,7 +430,7 @@ def _claim_customer(promotion_id: int, customer_id: int, limit: int) -> bool:
     made at their first use, or counted up while under the limit, in one statement."""
     if limit < 1:
         return False
-    table, promotion, customer, used = _sql_names(CustomerUse, "promotion", "customer", "used")
+    table, promotion, customer, used = sql_names(CustomerUse, "promotion", "customer", "used")
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({promotion}, {customer}, {used}) VALUES (%s, %s, 1)"  # noqa: S608

@@ -13,6 +13,8 @@ builds its dictionary again when it differs.
 import hashlib
 import json
 import threading
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -26,6 +28,7 @@ from .analyzer import Analyzer, dictionary_words
 from .models import DictionaryState, SynonymGroup
 
 _lock = threading.Lock()
+PARSED = 4096  # queries a process keeps read (search.parsing.parse_query), the latest used
 
 
 @dataclass
@@ -37,6 +40,25 @@ class Dictionary:
     # pinyin or initials → the dictionary's Chinese words typed so (dsj → 电视机): words a
     # shopper types that the index may not hold
     spelled: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # (query, typing, vocabulary token) → the query as read with these words and that
+    # vocabulary (search.parsing): a new dictionary starts empty.
+    parsed: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    parsed_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def remember(self, key, read):
+        """`read()`'s value, kept under `key` for the next time (bounded, least recently
+        used out). Two threads may both read a new key: the value is the same."""
+        with self.parsed_lock:
+            found = self.parsed.get(key)
+            if found is not None:
+                self.parsed.move_to_end(key)
+                return found
+        found = read()
+        with self.parsed_lock:
+            self.parsed[key] = found
+            while len(self.parsed) > PARSED:
+                self.parsed.popitem(last=False)
+        return found
 
 
 @dataclass
@@ -87,24 +109,39 @@ def _stored_fingerprint() -> str:
 @dataclass(frozen=True)
 class Versions:
     """What a search reads before anything else: the shop version (catalog.shopcache, the
-    result cache's key) and the stored dictionary fingerprint."""
+    result cache's key), the stored dictionary fingerprint and the vocabulary's token
+    (`index_changed`)."""
 
     shop: int
     fingerprint: str
+    index: str = ""
 
 
 def read_versions() -> Versions:
-    """The shop version and the dictionary's fingerprint in one statement. Every change of
-    the dictionary bumps the shop version, and so does every product saved: read apart,
-    the first search after any product change paid a second query for the fingerprint."""
+    """The shop version, the dictionary's fingerprint and the vocabulary's token in one
+    statement. Every change of the dictionary bumps the shop version, and so does every
+    product saved: read apart, the first search after any product change paid a second
+    query for the fingerprint."""
+    state = DictionaryState._meta.db_table
     sql = (
         f"SELECT (SELECT version FROM {CacheVersion._meta.db_table} WHERE name = %s), "  # noqa: S608
-        f"(SELECT fingerprint FROM {DictionaryState._meta.db_table} ORDER BY id LIMIT 1)"
+        f"(SELECT fingerprint FROM {state} ORDER BY id LIMIT 1), "
+        f"(SELECT index_token FROM {state} ORDER BY id LIMIT 1)"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [SHOP_VERSION_NAME])
-        version, fingerprint = cursor.fetchone()
-    return Versions(version or 0, fingerprint or "")
+        version, fingerprint, index = cursor.fetchone()
+    return Versions(version or 0, fingerprint or "", index or "")
+
+
+def index_changed() -> None:
+    """The vocabulary was written (a product indexed, the index emptied): a new token, so
+    every process reads its queries again. Called in the transaction that wrote, as its
+    last statement: the token moves when (and only if) the words do, and its row lock is
+    held only until that commit."""
+    token = uuid.uuid4().hex
+    if not DictionaryState.objects.update(index_token=token):
+        DictionaryState.objects.create(index_token=token)
 
 
 def _load() -> Dictionary:

@@ -89,6 +89,9 @@ class DictionaryState(models.Model):
 
     fingerprint = models.CharField(max_length=64, blank=True)
     changed_at = models.DateTimeField(auto_now=True)
+    # A new random token whenever the vocabulary (SearchTerm) is written: a process keeps
+    # the queries it has read under it (search.parsing), and reads them again once it moves.
+    index_token = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         verbose_name = _("search dictionary state")

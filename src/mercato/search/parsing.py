@@ -331,8 +331,19 @@ def parse_query(
     query: str, *, typing: bool = False, versions: dictionary.Versions | None = None
 ) -> ParsedQuery:
     """Read a query (docs/search.md, "How a query is read"). `typing`: the last word may be
-    unfinished (suggestions as you type)."""
+    unfinished (suggestions as you type).
+
+    With the `versions` a search has read, the reading is kept by this process's dictionary
+    under the vocabulary's token (search.dictionary.index_changed): the same query again
+    costs no segmentation, no vocabulary lookup and no spelling search until the words or
+    the index change. Callers must not change what it returns."""
     found = dictionary.current(versions=versions)
+    if versions is None:
+        return _read(query, typing, found)
+    return found.remember((query, typing, versions.index), lambda: _read(query, typing, found))
+
+
+def _read(query: str, typing: bool, found: dictionary.Dictionary) -> ParsedQuery:
     pieces = pieces_of(query, found.analyzer)
     reader = _Reader(query, reading.read(pieces, typing=typing), found)
     misspelt = []

@@ -63,8 +63,19 @@ def write_search_counts() -> int:
         rows = [(q, day, *counts) for (q, day), counts in _pending.items()]
         _pending.clear()
         _last_write = time.monotonic()
+    write_rows(rows)
+    return len(rows)
+
+
+def write_rows(rows) -> None:
+    """Add (query, day, searches, zero results, last searched) rows to the stored counts."""
     if not rows:
-        return 0
+        return
+    # In key order: every process then locks the rows it shares with another in the same
+    # order. In the order each first searched them, two processes writing at once could
+    # each hold a row the other wanted: PostgreSQL broke the deadlock by failing one of
+    # the statements, and with it the search that was writing (a 503).
+    rows = sorted(rows, key=lambda row: (row[0], row[1]))
     table = connection.ops.quote_name(SearchQueryDay._meta.db_table)
     # One statement for any number of queries; adding to the stored counts keeps other
     # processes' counts. PostgreSQL and SQLite (3.24+) share this upsert syntax.
@@ -93,7 +104,6 @@ def write_search_counts() -> int:
         ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-    return len(rows)
 
 
 def forget_pending_counts() -> None:

@@ -50,31 +50,30 @@ def result_key(*, query: str, params, page: int, per_page: int, version: int | N
 
 
 def cached_result_page(
-    *, query: str, params, page: int, per_page: int, compute, version: int | None = None
+    *,
+    query: str,
+    params,
+    page: int,
+    per_page: int,
+    compute,
+    finish=None,
+    version: int | None = None,
 ):
-    """The cached page for these arguments, else `compute()`'s, cached for next time. The
-    page's `cache_key` is set, so callers can keep what they make of it beside it.
+    """The cached page for these arguments, else `compute()`'s, cached for next time.
+    `finish(page)`, when given, runs on a computed page before it is cached (the caller's
+    rendering of it, kept in the same entry: one read on a hit, one write on a miss).
     `version`: the shop version the caller has read (else read here)."""
     seconds = cache_seconds()
     if seconds <= 0:
-        return compute()
+        found = compute()
+        if finish is not None:
+            finish(found)
+        return found
     key = result_key(query=query, params=params, page=page, per_page=per_page, version=version)
     found = cache.get(key)
     if found is None:
         found = compute()
-        found.cache_key = key
+        if finish is not None:
+            finish(found)
         cache.set(key, found, seconds)
     return found
-
-
-def cached_text(*, result_page, name: str, render) -> str:
-    """Text made from a result page (its HTML), kept as long as the page: `render()` runs
-    once per cached page, or every time when the page was not cached."""
-    if not result_page.cache_key:
-        return render()
-    key = f"{result_page.cache_key}:{name}"
-    made = cache.get(key)
-    if made is None:
-        made = render()
-        cache.set(key, made, cache_seconds())
-    return made

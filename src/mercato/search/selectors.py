@@ -48,7 +48,8 @@ class SearchPage:
     suggestions: list = field(default_factory=list)  # did you mean: [{text, qs}]
     notice: str = ""
     price_note: str = ""  # how the query's price words ordered the list
-    cache_key: str = ""  # where search.resultcache keeps this page ("" when not cached)
+    # What the caller made of the page (the shop's listing HTML), cached with it.
+    rendered: str = ""
 
     version: int = 0  # the shop version it was found at (cards are cached per version)
 
@@ -152,10 +153,13 @@ def with_category_hints(loose: ParsedQuery) -> ParsedQuery:
     return replace(loose, boosts=[*loose.boosts, *hints]) if hints else loose
 
 
-def search_products(*, query: str, params=None, page=1, per_page: int = PER_PAGE) -> SearchPage:
+def search_products(
+    *, query: str, params=None, page=1, per_page: int = PER_PAGE, render=None
+) -> SearchPage:
     """A page of on-sale products for a customer's query, with facets and the notices to
     show (query shortened, spelling corrected, only some words matched). `params` are the
-    URL's filter and sort parameters, as on a category page (catalog.facets).
+    URL's filter and sort parameters, as on a category page (catalog.facets). `render(page)`
+    (the shop's listing HTML) is kept in the page's `rendered` and cached with it.
 
     Pages are cached per query, filters, sort, page and catalogue version (search.resultcache):
     popular queries are served from the cache until a product, price, stock state, synonym or
@@ -178,7 +182,10 @@ def search_products(*, query: str, params=None, page=1, per_page: int = PER_PAGE
         per_page=per_page,
         version=versions.shop,
         compute=lambda: _find(result_page, params=params, per_page=per_page, versions=versions),
+        finish=None if render is None else lambda found: setattr(found, "rendered", render(found)),
     )
+    if render is not None and not found.rendered:  # cached by a caller that rendered none
+        found.rendered = render(found)
     found.notice = result_page.notice
     return found
 

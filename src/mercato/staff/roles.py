@@ -122,6 +122,7 @@ DEPARTMENTS = [
             *CATALOG_EDIT,
             "catalog.change_price",
             "catalog.view_cost_price",
+            "orders.view_margin",
             "catalog.manage_merchandising",
             "inventory.view_stock",
             "search.manage_search",
@@ -146,6 +147,7 @@ DEPARTMENTS = [
         [
             *CATALOG_READ,
             "catalog.view_cost_price",
+            "orders.view_margin",
             "catalog.export_products",
             "payments.view_payment",
             "payments.refund_payment",
@@ -240,6 +242,8 @@ ROLES = {
             "inventory.change_warehouseprovince",
             # Cycle-count variances above MERCATO_COUNT_APPROVAL_VALUE.
             "inventory.approve_count",
+            # The margin report (毛利报表), with finance and operations.
+            "orders.view_margin",
             "core.view_auditlog",
         ],
     ),

@@ -3,14 +3,14 @@
 Two levels, both under the shop version (catalog/shopcache.py), which services bump when
 a product, price, stock state or home slot changes:
 
-- `cached`: a page's body (everything but the header with its log-in links) as a dict of
-  strings, rendered once per (page, parameters, language, province) and version, shared
-  by every visitor;
-- `whole_page` / `keep_whole_page`: the finished HTML of a page as a visitor without a
-  session sees it (`shareable`): no log-in, no guest cart, no message waiting. Served as
-  it is, with nothing rendered, no session read and no CSRF token made, except where the
-  page holds a form that posts (the product page's add-to-cart, marked with CSRF_SLOT),
-  which gets this visitor's token.
+- a page's body (everything but the header with its log-in links) as a dict of strings,
+  rendered once per (page, parameters, language, province) and version, shared by every
+  visitor (`cached`, or `Lookup` with the whole page);
+- the whole page (`Lookup.html`, kept by `Lookup.keep`): the finished HTML of a page as a
+  visitor without a session sees it (`shareable`): no log-in, no guest cart, no message
+  waiting. Served as it is, with nothing rendered, no session read and no CSRF token made,
+  except where the page holds a form that posts (the product page's add-to-cart, marked
+  with CSRF_SLOT), which gets this visitor's token.
 """
 
 import hashlib
@@ -20,10 +20,12 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
+from django.utils.autoreload import file_changed
 from django.utils.cache import patch_vary_headers
 from django.utils.html import conditional_escape
 from django.utils.translation import get_language
@@ -70,14 +72,28 @@ def shareable(request) -> bool:
     )
 
 
-def whole_page(request, parts: tuple) -> HttpResponse | None:
-    """The cached page for a `shareable` visitor, or None."""
-    html = cache.get(_key(request, "sfp", (*parts, request.get_full_path())))
-    return None if html is None else page_response(request, html)
+class Lookup:
+    """A shop page's two cache entries, read in one round trip: the whole page (`html`,
+    for a `shareable` visitor) and its body (`body`); None where the cache has nothing.
+    `keep` writes what was made, again in one round trip (a page that is not in the cache
+    took four, a quarter of its cache and database calls)."""
 
+    def __init__(self, request, parts: tuple, shared: bool):
+        self.body_key = _key(request, "sf", parts)
+        self.page_key = _key(request, "sfp", (*parts, request.get_full_path())) if shared else ""
+        if shared:
+            found = cache.get_many([self.page_key, self.body_key])
+            self.html, self.body = found.get(self.page_key), found.get(self.body_key)
+        else:
+            self.html, self.body = None, cache.get(self.body_key)
+        self._kept_body = self.body is not None
 
-def keep_whole_page(request, parts: tuple, html: str) -> None:
-    cache.set(_key(request, "sfp", (*parts, request.get_full_path())), html, page_seconds())
+    def keep(self, *, body: dict, html: str | None = None) -> None:
+        """Keep the body (unless it came from the cache) and, for a shared page, its HTML."""
+        entries = {} if self._kept_body else {self.body_key: body}
+        if html is not None and self.page_key:
+            entries[self.page_key] = html
+        cache.set_many(entries, page_seconds())
 
 
 def page_response(request, html: str, status: int = 200) -> HttpResponse:
@@ -90,38 +106,53 @@ def page_response(request, html: str, status: int = 200) -> HttpResponse:
     return response
 
 
-# The page around a body (storefront/page.html: head, header, footer, chat) is the same for
-# every visitor without a session but for its title, meta, body and the language switch's
-# "next": rendered once per process and language with slots in their places, and filled
-# with those four by joining strings. It was about a third of an uncached page's template
-# time. Private-use characters mark the slots: no shop text holds them.
-_SLOT = re.compile("\ue000(title|meta|path|body)\ue000")
+# A page around its per-request parts (storefront/page.html around a body: head, header,
+# footer, chat; the search page around its results) is the same for every visitor without a
+# session but for those parts: rendered once per process, template, language and URL prefix
+# with slots in their places, then filled by joining strings. The product page's frame was
+# about a third of an uncached page's template time. Private-use characters mark the slots:
+# no shop text holds them, and what fills a slot is never read as one.
+_SLOT = re.compile("\ue000(\\w+)\ue000")
 _shells: dict[tuple, list[str]] = {}
+
+
+def slot(name: str) -> str:
+    """Where `fill` puts the value of `name`."""
+    return f"\ue000{name}\ue000"
+
+
+def shell(template: str, context, request=None) -> list[str]:
+    """`template` rendered with `context()` (slot() where a value goes), kept per process,
+    template, language and URL prefix, cut at its slots: [text, name, text, name, ..., text]."""
+    key = (template, get_language(), get_script_prefix())
+    found = _shells.get(key)
+    if found is None:
+        html = render_to_string(template, context(), request)
+        found = _shells[key] = _SLOT.split(html)
+    return found
+
+
+def fill(parts: list[str], values: dict) -> str:
+    """A shell's parts with each slot's value put in, in one pass."""
+    return "".join(part if i % 2 == 0 else values[part] for i, part in enumerate(parts))
+
+
+@receiver(setting_changed)  # a test changed a setting a page may show (static files, languages)
+@receiver(file_changed)  # the development server: a template edited
+def _forget_shells(**kwargs) -> None:
+    _shells.clear()
 
 
 class _PathSlot:
     """Stands in for the request where the template asks for the page's path."""
 
     def get_full_path(self) -> str:
-        return "\ue000path\ue000"
+        return slot("path")
 
 
-def _shell(request) -> list[str]:
-    """page.html cut at its slots: [text, slot name, text, slot name, ..., text]."""
-    key = (get_language(), get_script_prefix())
-    found = _shells.get(key)
-    if found is None:
-        slots = {name: f"\ue000{name}\ue000" for name in ("title", "meta", "body")}
-        html = render_to_string("storefront/page.html", {**slots, "request": _PathSlot()}, request)
-        found = _shells[key] = _SLOT.split(html)
-    return found
-
-
-def _forget_shells(**kwargs) -> None:
-    _shells.clear()  # a test changed a setting the page may show (static files, languages)
-
-
-setting_changed.connect(_forget_shells, dispatch_uid="storefront-pagecache-shells")
+def _page_slots() -> dict:
+    return {"title": slot("title"), "meta": slot("meta"), "body": slot("body"),
+            "request": _PathSlot()}  # fmt: skip
 
 
 def shop_page_html(request, data: dict) -> str:
@@ -135,5 +166,4 @@ def shop_page_html(request, data: dict) -> str:
         "body": data["body"],
         "path": conditional_escape(request.get_full_path()),
     }
-    parts = _shell(request)
-    return "".join(part if i % 2 == 0 else values[part] for i, part in enumerate(parts))
+    return fill(shell("storefront/page.html", _page_slots, request), values)

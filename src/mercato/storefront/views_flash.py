@@ -14,7 +14,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from mercato.checkout.flash_buy import buy_flash_item, login_required
+from mercato.checkout.flash_buy import buy_flash_item, early_answer, login_required
+from mercato.core.middleware import answers_early
 from mercato.promotions import flash, selectors
 
 
@@ -74,3 +75,10 @@ def flash_buy(request, item_id: int):
         key=request.POST.get("key", ""),
     )
     return JsonResponse(answer.body, status=answer.status)
+
+
+@answers_early("storefront:flash_buy")
+def flash_buy_early(request, item_id: int):
+    """flash_buy's refusals that need no session (checkout.flash_buy.early_answer)."""
+    answer = early_answer(request, item_id=item_id, token=request.POST.get("token", ""))
+    return JsonResponse(answer.body, status=answer.status) if answer else None

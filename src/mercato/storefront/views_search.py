@@ -6,34 +6,27 @@ lists folded after the first values), the sorts and pages; the related products 
 list is followed by; and, when nothing is found, what to try instead.
 """
 
-import re
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, get_script_prefix, reverse
-from django.utils.autoreload import file_changed
+from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from mercato.catalog import selectors as catalog_selectors
 from mercato.search import querylog, selectors
 from mercato.search.listing import filters_active
-from mercato.search.resultcache import cached_text
 
 from . import pagecache
 from .card_data import card_rows_with_stock
 from .cards import card_html, product_url_maker
-from .pagecache import CSRF_SLOT
 from .search_listing import listing_html
 
 # The sort keys of catalog.facets.SORTS; on the search page 综合 means relevance.
@@ -127,60 +120,31 @@ def listing_context(request, result) -> dict:
     }
 
 
-def _listing_html(request, result) -> str:
-    """Results, facets, sorting, pages and related products: the same for everyone who
-    searched this, so kept beside the cached result page."""
-    html = cached_text(
-        result_page=result,
-        name="html",
-        render=lambda: listing_html(**listing_context(request, result)),
-    )
-    return mark_safe(html)  # noqa: S308 - escaped by search_listing
-
-
 # The page around the results, as every visitor without a session sees it (the header's
 # log-in links, the language form), with slots for what changes per request: the query,
-# the path, the results, the CSRF token. It depends on nothing that changes while a process
-# runs (templates, translations, URLs, static files' names): rendered once per language and
-# URL prefix, and again after a test changed a setting or a developer a file.
-QUERY_SLOT, PATH_SLOT = "\ue000query\ue000", "\ue000path\ue000"
-RESULTS_SLOT = "\ue000results\ue000"
-_SLOTS = re.compile("|".join(map(re.escape, (QUERY_SLOT, PATH_SLOT, RESULTS_SLOT, CSRF_SLOT))))
-_shells: dict[tuple[str, str], str] = {}
-
-
-@receiver(setting_changed)
-@receiver(file_changed)  # the development server: a template edited
-def _forget_shells(**kwargs) -> None:
-    _shells.clear()
-
-
-def _shell() -> str:
-    key = (get_language(), get_script_prefix())
-    shell = _shells.get(key)
-    if shell is None:
-        # No request: what the context processors give a visitor without a session.
-        context = {
-            "query": QUERY_SLOT,
-            "results": RESULTS_SLOT,
-            "request": {"get_full_path": PATH_SLOT},
-            "user": AnonymousUser(),
-            "csrf_token": CSRF_SLOT,
-        }
-        shell = _shells[key] = render_to_string("storefront/search.html", context)
-    return shell
+# the path, the results, the CSRF token (pagecache.shell: once per language and URL prefix).
+def _search_slots() -> dict:
+    # No request: what the context processors give a visitor without a session.
+    return {
+        "query": pagecache.slot("query"),
+        "results": pagecache.slot("results"),
+        "request": {"get_full_path": pagecache.slot("path")},
+        "user": AnonymousUser(),
+        "csrf_token": pagecache.slot("csrf"),
+    }
 
 
 def _shared_page(request, result, results: str):
-    """The search page of a visitor without a session: the shell with the query, the path
-    and the results put in, in one pass (so nothing the shopper typed is read as a slot)."""
+    """The search page of a visitor without a session: the shell with the query, the path,
+    the results and the CSRF token put in."""
     values = {
-        QUERY_SLOT: escape(result.query),
-        PATH_SLOT: escape(request.get_full_path()),
-        RESULTS_SLOT: results,
-        CSRF_SLOT: get_token(request),
+        "query": escape(result.query),
+        "path": escape(request.get_full_path()),
+        "results": results,
+        "csrf": get_token(request),
     }
-    response = HttpResponse(_SLOTS.sub(lambda m: values[m.group()], _shell()))
+    html = pagecache.fill(pagecache.shell("storefront/search.html", _search_slots), values)
+    response = HttpResponse(html)
     patch_vary_headers(response, ("Cookie",))  # a visitor with a session sees their header
     return response
 
@@ -188,14 +152,19 @@ def _shared_page(request, result, results: str):
 @require_GET
 def search_page(request):
     query = request.GET.get("q", "")
+    # The listing (results, facets, sorts, pages, related products) is the same for
+    # everyone who searched this: rendered with the result page and cached beside it.
     result = selectors.search_products(
-        query=query, params=request.GET, page=request.GET.get("page", 1)
+        query=query,
+        params=request.GET,
+        page=request.GET.get("page", 1),
+        render=lambda found: listing_html(**listing_context(request, found)),
     )
     if result.query and result.page == 1 and not filters_active(request.GET):
         querylog.record_search(query=result.query, total=result.total)
     context = {
         "result": result,
-        "listing": _listing_html(request, result) if result.query else "",
+        "listing": mark_safe(result.rendered),  # noqa: S308 - escaped by search_listing
         "hot_searches": querylog.hot_searches() if result.total == 0 else [],
     }
     results = render_to_string("storefront/search/_results.html", context)

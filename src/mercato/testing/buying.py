@@ -30,3 +30,26 @@ def cart_with(customer, *lines):
 
 def new_key() -> str:
     return uuid.uuid4().hex
+
+
+def flash_item(sku, warehouse, *, starts_at, quantity):
+    """A flash sale of `sku` at ¥99.00 (`quantity` units, one per customer, from
+    `starts_at` for an hour), made an hour before the start; the item, its gate forgotten."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    import time_machine
+
+    from mercato.promotions import flash
+
+    stock(sku, warehouse, 10)
+    with time_machine.travel(starts_at - timedelta(hours=1), tick=False):
+        sale = flash.create_flash_sale(
+            name="双十二秒杀",
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=1),
+            items=[flash.ItemSpec(sku.pk, Decimal("99.00"), quantity, per_customer_limit=1)],
+        )
+    found = sale.items.get()
+    flash.forget(found.pk)
+    return found

@@ -140,6 +140,7 @@ def priced_line(*, sku=None, unit_price="99.00", quantity=1, discount_share="0.0
         unit_price=Decimal(unit_price),
         quantity=quantity,
         discount_share=Decimal(discount_share),
+        unit_cost=sku.cost_price,
     )
 
 

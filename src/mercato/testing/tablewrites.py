@@ -35,9 +35,11 @@ _PLUMBING = ("django.db.backends.", "django.db.utils", "contextlib", __name__)
 _RUNS_CALLERS_SQL = {("mercato.core.db", "execute_together")}
 # Helpers that write model instances they are given, as the ORM's bulk_create does: not
 # judged, as the ORM is not (the model names its table; demo seeds through them).
-# mercato.core.compiled runs statements the ORM built (once) from a caller's queryset.
+# mercato.core.compiled runs statements the ORM built (once) from a caller's queryset;
+# core.db.count_together counts querysets the owning apps' selectors built.
 _WRITES_MODELS = {
     ("mercato.core.db", "insert_rows"),
+    ("mercato.core.db", "count_together"),
     ("mercato.catalog.bulk", "insert_objects"),
     ("mercato.core.compiled", "rows"),
 }

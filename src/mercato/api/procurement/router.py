@@ -3,10 +3,10 @@ one with its performance), /api/staff/procurement/purchase-orders (list, one, cr
 draft, submit, approve). The same selectors and services as the back office; bank account
 numbers masked without procurement.view_bank_details."""
 
-from django.core.paginator import Paginator
 from ninja import Query, Router, Status
 
 from mercato.api.auth import staff_auth
+from mercato.api.listing import check_choice, page_of
 from mercato.api.schemas import PathId, responses
 from mercato.catalog.models import Sku
 from mercato.core.errors import NotFound, ValidationFailed
@@ -45,14 +45,10 @@ def list_suppliers(
     request, q: str = Query("", max_length=60), page: int = Query(1, ge=1, le=10_000)
 ):  # fmt: skip
     require_perm(request.auth, "procurement.view_supplier")
-    paginator = Paginator(selectors.supplier_rows(q=q.strip()), PAGE_SIZE)
-    current = paginator.get_page(page)
-    return {
-        "count": paginator.count,
-        "page": current.number,
-        "pages": paginator.num_pages,
-        "results": [_supplier(request.auth, s) for s in current.object_list],
-    }
+    return page_of(
+        selectors.supplier_rows(q=q.strip()), page=page, per_page=PAGE_SIZE,
+        row=lambda s: _supplier(request.auth, s),
+    )  # fmt: skip
 
 
 @router.get(
@@ -125,16 +121,10 @@ def list_orders(
     request, status: str = Query("", max_length=20), page: int = Query(1, ge=1, le=10_000)
 ):  # fmt: skip
     require_perm(request.auth, "procurement.view_purchaseorder")
-    if status and status not in POStatus.values:
-        raise ValidationFailed({"status": ["Choose one of: " + ", ".join(POStatus.values)]})
-    paginator = Paginator(selectors.order_rows(status=status), PAGE_SIZE)
-    current = paginator.get_page(page)
-    return {
-        "count": paginator.count,
-        "page": current.number,
-        "pages": paginator.num_pages,
-        "results": [_order_row(o) for o in current.object_list],
-    }
+    check_choice("status", status, POStatus)
+    return page_of(
+        selectors.order_rows(status=status), page=page, per_page=PAGE_SIZE, row=_order_row
+    )
 
 
 @router.get(

@@ -6,11 +6,11 @@ price — the ranking appears after the deadline."""
 import datetime
 from decimal import Decimal
 
-from django.core.paginator import Paginator
 from django.db.models import Count
 from ninja import Field, Query, Router, Schema, Status
 
 from mercato.api.auth import staff_auth
+from mercato.api.listing import check_choice, page_of
 from mercato.api.schemas import Id, PathId, Text, responses
 from mercato.catalog.models import Sku
 from mercato.core.errors import NotFound, ValidationFailed
@@ -192,19 +192,11 @@ def list_tenders(
     request, status: str = Query("", max_length=20), page: int = Query(1, ge=1, le=10_000)
 ):  # fmt: skip
     require_perm(request.auth, VIEW)
-    if status and status not in TenderStatus.values:
-        raise ValidationFailed({"status": ["Choose one of: " + ", ".join(TenderStatus.values)]})
+    check_choice("status", status, TenderStatus)
     rows = Tender.objects.annotate(bid_total=Count("bids")).order_by("-id")
     if status:
         rows = rows.filter(status=status)
-    paginator = Paginator(rows, PAGE_SIZE)
-    current = paginator.get_page(page)
-    return {
-        "count": paginator.count,
-        "page": current.number,
-        "pages": paginator.num_pages,
-        "results": [_row(t, t.bid_total) for t in current.object_list],
-    }
+    return page_of(rows, page=page, per_page=PAGE_SIZE, row=lambda t: _row(t, t.bid_total))
 
 
 @router.get(

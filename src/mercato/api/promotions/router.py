@@ -9,8 +9,9 @@ from decimal import Decimal
 from ninja import Query, Router, Schema
 
 from mercato.api.auth import staff_auth
+from mercato.api.listing import check_choice
 from mercato.api.schemas import responses
-from mercato.core.errors import NotFound, ValidationFailed
+from mercato.core.errors import NotFound
 from mercato.core.permissions import require_perm
 from mercato.orders.promotion_results import Figures, promotion_results
 from mercato.promotions.models import Kind, Promotion, Status
@@ -83,13 +84,11 @@ def _figures(f: Figures) -> dict:
 def list_promotions(request, filters: Query[PromotionFilterIn]):
     require_perm(request.auth, VIEW)
     rows = Promotion.objects.order_by("-starts_at", "-pk")
+    check_choice("status", filters.status, Status)
+    check_choice("kind", filters.kind, Kind)
     if filters.status:
-        if filters.status not in Status.values:
-            raise ValidationFailed({"status": ["Choose one of: " + ", ".join(Status.values)]})
         rows = rows.filter(status=filters.status)
     if filters.kind:
-        if filters.kind not in Kind.values:
-            raise ValidationFailed({"kind": ["Choose one of: " + ", ".join(Kind.values)]})
         rows = rows.filter(kind=filters.kind)
     return list(rows[:LISTED])
 

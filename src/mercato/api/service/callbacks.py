@@ -6,10 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from django.core.paginator import Paginator
 from ninja import Field, Query, Router, Schema
 
 from mercato.api.auth import staff_auth
+from mercato.api.listing import check_choice, page_of
 from mercato.api.schemas import Text, responses
 from mercato.core import masking
 from mercato.core.errors import ValidationFailed
@@ -82,20 +82,12 @@ def list_callbacks(
 ):  # fmt: skip
     require_perm(request.auth, "service.view_callback")
     data = {k: v for k, v in filters.dict().items() if v}
-    for name, choices in (("status", CallbackStatus), ("kind", CallbackKind)):
-        if name in data and data[name] not in choices.values:
-            raise ValidationFailed({name: ["Choose one of: " + ", ".join(choices.values)]})
+    check_choice("status", data.get("status", ""), CallbackStatus)
+    check_choice("kind", data.get("kind", ""), CallbackKind)
     if data.get("agent") not in (None, "none") and not data["agent"].isdigit():
         raise ValidationFailed({"agent": ["A user id, or none."]})
     rows = callbacks.callback_list(user=request.auth, filters=data).select_related("follow_up")
-    paginator = Paginator(rows, PAGE_SIZE)
-    current = paginator.get_page(page)
-    return {
-        "count": paginator.count,
-        "page": current.number,
-        "pages": paginator.num_pages,
-        "results": [_callback(request.auth, c) for c in current.object_list],
-    }
+    return page_of(rows, page=page, per_page=PAGE_SIZE, row=lambda c: _callback(request.auth, c))
 
 
 @router.post(

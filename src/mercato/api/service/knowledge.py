@@ -9,6 +9,7 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema, Status
 
 from mercato.api.auth import staff_auth
+from mercato.api.listing import check_choice
 from mercato.api.schemas import Text, responses
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
@@ -98,8 +99,7 @@ def _detail(user, article_id: int) -> dict:
 @router.get("/articles", response=responses(ArticleListOut), summary="Search the knowledge base")
 def list_articles(request, filters: Query[ArticleFilterIn]):
     require_perm(request.auth, READ)
-    if filters.status and filters.status not in ArticleStatus.values:
-        raise ValidationFailed({"status": ["Choose one of: " + ", ".join(ArticleStatus.values)]})
+    check_choice("status", filters.status, ArticleStatus)
     found = knowledge.article_list(
         user=request.auth, query=filters.q, category_id=filters.category, status=filters.status
     )

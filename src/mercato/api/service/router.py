@@ -7,6 +7,7 @@ from django.utils import timezone
 from ninja import Query, Router, Status
 
 from mercato.api.auth import staff_auth
+from mercato.api.listing import check_choice
 from mercato.api.schemas import responses
 from mercato.core import masking
 from mercato.core.errors import NotFound, ValidationFailed
@@ -39,8 +40,7 @@ CHOICES = {
 def _filters(filters: TicketFilterIn) -> dict:
     data = {k: v for k, v in filters.dict().items() if v not in (None, "", False)}
     for name, choices in CHOICES.items():
-        if name in data and data[name] not in choices.values:
-            raise ValidationFailed({name: ["Choose one of: " + ", ".join(choices.values)]})
+        check_choice(name, data.get(name, ""), choices)
     assignee = data.get("assignee")
     if assignee and assignee != "none" and not assignee.isdigit():
         raise ValidationFailed({"assignee": ["A user id, or none."]})

@@ -210,3 +210,35 @@ def test_a_read_that_failed_starts_no_new_generation(settings, monkeypatch):
     cache._state.down_until = 0
     assert cache.get("page") == "cached"
     cache.clear()
+
+
+@pytest.mark.redis
+def test_incr_counts_an_existing_key_in_one_round_trip_and_never_makes_one(settings):
+    """What rate limits rely on: incr adds to a counter add() made, keeping its expiry,
+    and a missing (expired) key is ValueError, not a new counter that never expires."""
+    import os
+    import uuid
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "mercato.core.cache.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    client = cache._cache.get_client(write=True)
+    with pytest.raises(ValueError):
+        cache.incr("hits")
+    assert "hits" not in cache
+    assert cache.add("hits", 1, 60)
+    sent = []
+    execute = client.execute_command
+    client.execute_command = lambda *args, **kw: sent.append(args[0]) or execute(*args, **kw)
+    try:
+        assert cache.incr("hits", 2) == 3
+    finally:
+        del client.execute_command
+    assert sent == ["EVALSHA"]
+    assert cache.get("hits") == 3
+    assert 0 < client.ttl(cache.make_key("hits")) <= 60
+    cache.clear()

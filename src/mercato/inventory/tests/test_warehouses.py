@@ -3,7 +3,6 @@ import pytest
 from mercato.core.errors import PermissionDeniedError, ValidationFailed
 from mercato.core.regions import mainland_provinces
 from mercato.inventory.models import Warehouse
-from mercato.inventory.selectors import warehouses_serving
 from mercato.inventory.services import create_warehouse, set_served_provinces
 
 ADDRESS = {"province": "四川省", "city": "成都市", "district": "双流区", "address": "物联大道200号"}
@@ -15,25 +14,6 @@ def test_mainland_has_31_province_level_regions():
     assert len(provinces) == 31
     assert {"北京市", "广西壮族自治区", "新疆维吾尔自治区", "重庆市"} <= set(provinces)
     assert "香港特别行政区" not in provinces
-
-
-@pytest.mark.django_db
-def test_warehouses_serving_a_province_come_in_priority_order():
-    """Allocation sees the warehouses that serve a province, preferred first."""
-    far = create_warehouse(
-        actor=None, code="XA01", name="西安仓", provinces=["四川省"], priority=30, **ADDRESS
-    )
-    near = create_warehouse(
-        actor=None,
-        code="CD01",
-        name="成都仓",
-        provinces=["四川省", "重庆市"],
-        priority=10,
-        **ADDRESS,
-    )
-    assert list(warehouses_serving(province="四川省")) == [near, far]
-    assert list(warehouses_serving(province="重庆市")) == [near]
-    assert list(warehouses_serving(province="广东省")) == []
 
 
 @pytest.mark.django_db

@@ -44,3 +44,7 @@ def test_performance_is_computed_from_receipts(supplier, buyer, warehouse, make_
     assert (result.receipts, result.on_time, result.on_time_rate) == (2, 1, Decimal("0.5000"))
     assert (result.received, result.rejected, result.reject_rate) == (100, 8, Decimal("0.0800"))
     assert result.price_vs_market == Decimal("0.0219")
+    # Read for several suppliers at once, each supplier's figures are the same.
+    both = selectors.supplier_performances(supplier_ids=[supplier.pk, other.pk])
+    assert both[supplier.pk] == result
+    assert both[other.pk].receipts == 0 and both[other.pk].price_vs_market is None

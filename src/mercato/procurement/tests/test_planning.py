@@ -6,8 +6,9 @@ import math
 
 import pytest
 import time_machine
+from django.urls import reverse
 
-from mercato.core.errors import ValidationFailed
+from mercato.core.errors import Conflict, ValidationFailed
 from mercato.inventory.services import receive_stock
 from mercato.procurement import forecast, planning, purchase_lists, suppliers
 from mercato.procurement.models import (
@@ -198,3 +199,31 @@ def test_convert_is_refused_whole_when_a_sku_has_no_supplier(warehouse, supplier
     assert PurchaseListLine.objects.filter(purchase_order__isnull=False).count() == 0
     purchase_list.refresh_from_db()
     assert purchase_list.status == PurchaseListStatus.DRAFT
+
+
+@pytest.mark.django_db
+def test_a_list_stuck_generating_after_a_worker_crash_is_computed_again(
+    warehouse, supplier, buyer, sku, at_today, django_capture_on_commit_callbacks, client
+):
+    """The task never ran (its worker died): refused while it may still be working, then
+    after 10 minutes without progress the list is retried from the page and ends a draft
+    with its line; a run that finishes after another leaves the first one's lines."""
+    sell(sku, SALES)
+    price(supplier, sku, "12.00")
+    created = purchase_lists.start_generation(actor=buyer)  # the on-commit task is lost
+    with pytest.raises(Conflict):
+        purchase_lists.retry_generation(actor=buyer, purchase_list_id=created.pk)
+    later = created.updated_at + datetime.timedelta(minutes=11)
+    client.force_login(buyer)
+    url = reverse("backoffice:purchase_list_detail", args=[created.pk])
+    with time_machine.travel(later, tick=False):
+        assert 'id="retry-generation"' in client.get(url).content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("backoffice:purchase_list_retry", args=[created.pk]))
+    assert response.status_code == 302
+    purchase_list = PurchaseList.objects.get(pk=created.pk)
+    assert purchase_list.status == PurchaseListStatus.DRAFT and purchase_list.lines.count() == 1
+    again = purchase_lists.generate_suggestions(purchase_list_id=created.pk)  # a late twin
+    assert again.status == PurchaseListStatus.DRAFT and again.lines.count() == 1
+    with pytest.raises(Conflict):  # it has its suggestions: nothing to retry
+        purchase_lists.retry_generation(actor=buyer, purchase_list_id=created.pk)

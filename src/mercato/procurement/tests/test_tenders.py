@@ -251,6 +251,16 @@ def test_scores_match_the_hand_computed_case(three_bids, tender):
     ]
 
 
+def test_ranking_reads_all_suppliers_performance_at_once(
+    three_bids, tender, django_assert_num_queries
+):
+    """The bids, their lines, every bidder's receipts (one query for all suppliers), the
+    tender's lines: four queries for three suppliers, as for one."""
+    with time_machine.travel(AFTER, tick=False), django_assert_num_queries(4):
+        [(_line, rows)] = tender_award.ranking(tender)
+    assert len(rows) == 3
+
+
 def test_supplier_score_from_performance():
     perf = selectors.Performance(
         receipts=4, on_time=3, on_time_rate=Decimal("0.75"), received=100, rejected=2,

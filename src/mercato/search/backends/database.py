@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from mercato.catalog.models import Brand, Category, Product, ProductPopularity
 
+from .. import dictionary
 from ..documents import Document, build_documents, term_counts
 from ..facets import Hit
 from ..models import SearchDocument, SearchTerm
@@ -90,6 +91,7 @@ class DatabaseBackend:
                 )
                 self.write_text_index(documents, removed)
                 write_terms(term_counts(documents), full=full)
+                dictionary.index_changed()
             written += len(documents)
         return written
 
@@ -107,6 +109,7 @@ class DatabaseBackend:
             SearchDocument.objects.all().delete()
             SearchTerm.objects.all().delete()
             self.clear_text_index()
+            dictionary.index_changed()
 
     # -- reading ----------------------------------------------------------------------------
 

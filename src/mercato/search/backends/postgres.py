@@ -42,9 +42,13 @@ class PostgresBackend(DatabaseBackend):
 
     def match(self, query: ParsedQuery, *, limit: int, exclude=()) -> list[Hit]:
         """One statement whatever the query: the score's arms go in as arrays (group,
-        tsquery, value) and each group counts its best arm, so PostgreSQL prepares the
-        statement once and plans it no more (it spent longer planning than running the
-        CASE expressions of other queries)."""
+        tsquery, value), so PostgreSQL prepares the statement once and plans it no more (it
+        spent longer planning than running the CASE expressions of other queries).
+
+        The matches are found once (`m`, through the GIN index) and scored in one pass over
+        matches x arms, each group counting its best arm: a subquery per matching row, as
+        before, set up two aggregates for every row (2 of the 3.5 ms of a 130-match query).
+        """
         expression = self.dialect.match(query)
         if not expression or limit <= 0:
             return []
@@ -54,17 +58,21 @@ class PostgresBackend(DatabaseBackend):
                 groups.append(index)
                 expressions.append(arm_expression)
                 values.append(value)
-        columns, joins = self.listed("d.product_id")
+        columns, joins = self.listed("m.product_id", "m")
         sql = (
-            f"SELECT {columns}, (SELECT COALESCE(sum(best), 0) FROM (SELECT max(a.v) AS best "  # noqa: S608
-            "FROM unnest(%s::int[], %s::tsquery[], %s::float8[]) AS a(g, q, v) "
-            "WHERE d.vector @@ a.q GROUP BY a.g) AS s) AS score "
-            f"FROM {quote(SearchDocument)} d {joins} "
-            "WHERE d.vector @@ %s::tsquery AND p.status = %s "
-            "AND NOT (d.product_id = ANY(%s)) "
-            "ORDER BY score DESC, COALESCE(pp.units_sold, 0) DESC, d.product_id DESC LIMIT %s"
+            "WITH m AS MATERIALIZED (SELECT d.product_id, d.spec_values, d.vector "  # noqa: S608
+            f"FROM {quote(SearchDocument)} d "
+            "WHERE d.vector @@ %s::tsquery AND NOT (d.product_id = ANY(%s))), "
+            "s AS (SELECT x.product_id, sum(x.best) AS score FROM (SELECT m.product_id, "
+            "max(a.v) AS best FROM m, unnest(%s::int[], %s::tsquery[], %s::float8[]) "
+            "AS a(g, q, v) WHERE m.vector @@ a.q GROUP BY m.product_id, a.g) AS x "
+            "GROUP BY x.product_id) "
+            f"SELECT {columns}, COALESCE(s.score, 0) AS score "
+            f"FROM m LEFT JOIN s ON s.product_id = m.product_id {joins} "
+            "WHERE p.status = %s "
+            "ORDER BY score DESC, COALESCE(pp.units_sold, 0) DESC, m.product_id DESC LIMIT %s"
         )
-        params = [groups, expressions, values, expression, ProductStatus.ON_SALE, list(exclude)]
+        params = [expression, list(exclude), groups, expressions, values, ProductStatus.ON_SALE]
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, limit])
             return [Hit(*row) for row in cursor.fetchall()]

@@ -1,6 +1,6 @@
 """A visitor without a session gets the search page from a shell rendered once per
-language (storefront.views_search): the same page, byte for byte, as the one rendered for
-them in full, with their own query, path and CSRF token."""
+language (storefront.views_search, pagecache.shell): the same page, byte for byte, as the
+one rendered for them in full, with their own query, path and CSRF token."""
 
 import re
 
@@ -52,9 +52,9 @@ def test_each_visitor_gets_their_own_token(shop):
 
 def test_an_edited_template_shows_without_a_restart(shop, tmp_path):
     """The development server: a file changed, the next page has a fresh shell."""
-    from mercato.storefront import views_search
+    from mercato.storefront import pagecache
 
     Client().get("/search/", {"q": "手机"})
-    assert views_search._shells
+    assert pagecache._shells
     file_changed.send(sender=None, file_path=tmp_path / "base.html")
-    assert not views_search._shells
+    assert not pagecache._shells
