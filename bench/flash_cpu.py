@@ -11,7 +11,6 @@ sessions, the raised rate limits).
 Prints the CPU (time.process_time) and queries per purchase and the CPU per sold-out answer.
 """
 
-import io
 import json
 import os
 import sys
@@ -26,6 +25,7 @@ SOLD_OUT_REQUESTS = 2000
 
 def main() -> None:
     import flash_bench
+    from request_profile import environ_for
 
     buyers, units = (int(a) for a in (sys.argv[1:] + ["300", "100"])[:2])
     out = Path(tempfile.mkdtemp(prefix="mercato-flash-cpu-"))
@@ -41,20 +41,10 @@ def main() -> None:
     def post(i: int) -> str:
         session, csrf, token = lines[i % len(lines)]
         body = f"token={token}&key=cpu-{i}".encode()
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": f"/flash/item/{item_id}/buy/",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "80",
-            "HTTP_HOST": "127.0.0.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body),
-            "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": "application/x-www-form-urlencoded",
-            "HTTP_COOKIE": f"sessionid={session}; csrftoken={csrf}",
-            "HTTP_X_CSRFTOKEN": csrf,
-        }
+        environ = environ_for(
+            f"/flash/item/{item_id}/buy/", f"sessionid={session}; csrftoken={csrf}", "POST", body
+        )
+        environ["HTTP_X_CSRFTOKEN"] = csrf
         status = []
         b"".join(app(environ, lambda s, _h: status.append(s)))
         return status[0]
