@@ -32,7 +32,8 @@ from mercato.promotions import selectors as promotion_selectors
 from mercato.reviews.selectors import product_feedback
 
 from . import pagecache, product_html, seo
-from .cards import product_url_maker, rows_html, slug_url_maker
+from .cards import rows_html
+from .markup import product_url_maker, slug_url_maker
 from .pagecache import cached
 
 PAGE_SIZE = 24
