@@ -1,10 +1,11 @@
-"""The product page's body and meta tags as HTML, written in Python.
+"""The product page's body as HTML, written in Python (its meta tags: seo.meta_html).
 
 An uncached product page (the long tail: a product seen a few times a day, or any page
 after a price or stock change bumps the shop version) spent about 40 % of its CPU time in
 the template language rendering `partials/product_body.html` and `partials/meta.html`:
 some 130 nodes, 26 `{% translate %}` tags and their escaping. This writes the same markup
-with string joins. The templates stay as the readable reference:
+with string joins (shared helpers: storefront.markup). The templates stay as the readable
+reference:
 storefront/tests/test_product_html.py checks that both give the same HTML, byte for byte,
 in both languages (with and without a province, a chosen SKU, images, reviews, questions).
 
@@ -209,27 +210,3 @@ def body_html(context: dict) -> str:
         + f"\n{related_block}\n"
         f'<script src="{route_url("storefront/product.js")}" defer></script>\n'
     )  # fmt: skip
-
-
-def meta_html(m: dict) -> str:
-    """partials/meta.html for the meta dict `m` (seo's)."""
-    keywords = f'<meta name="keywords" content="{e(m["keywords"])}">' if m.get("keywords") else ""
-    noindex = '<meta name="robots" content="noindex,follow">' if m.get("noindex") else ""
-    image = f'<meta property="og:image" content="{e(m["image"])}">' if m.get("image") else ""
-    blocks = "".join(
-        f'<script type="application/ld+json">{block}</script>\n' for block in m.get("json_ld", ())
-    )
-    canonical, description = e(m.get("canonical", "")), e(m.get("description", ""))
-    return (
-        f'<meta name="description" content="{description}">\n'
-        f"{keywords}\n"
-        f'<link rel="canonical" href="{canonical}">\n'
-        f"{noindex}\n"
-        '<meta property="og:site_name" content="Mercato">\n'
-        f'<meta property="og:type" content="{e(m.get("og_type") or "website")}">\n'
-        f'<meta property="og:title" content="{e(m.get("title", ""))}">\n'
-        f'<meta property="og:description" content="{description}">\n'
-        f'<meta property="og:url" content="{canonical}">\n'
-        f"{image}\n"
-        f"{blocks}\n"
-    )
