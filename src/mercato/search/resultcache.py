@@ -50,30 +50,16 @@ def result_key(*, query: str, params, page: int, per_page: int, version: int | N
 
 
 def cached_result_page(
-    *,
-    query: str,
-    params,
-    page: int,
-    per_page: int,
-    compute,
-    finish=None,
-    version: int | None = None,
+    *, query: str, params, page: int, per_page: int, compute, version: int | None = None
 ):
     """The cached page for these arguments, else `compute()`'s, cached for next time.
-    `finish(page)`, when given, runs on a computed page before it is cached (the caller's
-    rendering of it, kept in the same entry: one read on a hit, one write on a miss).
     `version`: the shop version the caller has read (else read here)."""
     seconds = cache_seconds()
     if seconds <= 0:
-        found = compute()
-        if finish is not None:
-            finish(found)
-        return found
+        return compute()
     key = result_key(query=query, params=params, page=page, per_page=per_page, version=version)
     found = cache.get(key)
     if found is None:
         found = compute()
-        if finish is not None:
-            finish(found)
         cache.set(key, found, seconds)
     return found

@@ -175,14 +175,22 @@ def search_products(
     if not cleaned:
         return result_page
     versions = dictionary.read_versions()
+
+    def compute() -> SearchPage:
+        # The caller's rendering is made before the page is cached, so it is kept in the
+        # same entry: one read on a hit, one write on a miss.
+        found = _find(result_page, params=params, per_page=per_page, versions=versions)
+        if render is not None:
+            found.rendered = render(found)
+        return found
+
     found = cached_result_page(
         query=cleaned,
         params=params,
         page=result_page.page,
         per_page=per_page,
         version=versions.shop,
-        compute=lambda: _find(result_page, params=params, per_page=per_page, versions=versions),
-        finish=None if render is None else lambda found: setattr(found, "rendered", render(found)),
+        compute=compute,
     )
     if render is not None and not found.rendered:  # cached by a caller that rendered none
         found.rendered = render(found)

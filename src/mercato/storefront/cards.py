@@ -8,45 +8,13 @@ readable reference: storefront/tests/test_cards.py checks both give the same HTM
 """
 
 from functools import lru_cache
-from html import escape
 
-from django.core.signals import setting_changed
-from django.urls import get_script_prefix, reverse
-from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
 
 from mercato.catalog.models import ProductImage
 from mercato.catalog.thumbs import thumb_url
 
-# A slug never needs quoting (the routes' converter is <slug:slug>), so a product's or a
-# category's URL is the reversed pattern with the slug put in: reverse() once per route,
-# script prefix and process instead of once per card or crumb.
-_SLUG = "--slug--"
-_patterns: dict[tuple[str, str], tuple[str, str]] = {}
-
-
-def slug_url_maker(name: str):
-    """A function slug → the URL of route `name` (one taking a slug) for the current prefix."""
-    key = (name, get_script_prefix())
-    found = _patterns.get(key)
-    if found is None:
-        before, after = reverse(name, args=[_SLUG]).split(_SLUG)
-        found = _patterns[key] = (before, after)
-    before, after = found
-    return lambda slug: f"{before}{slug}{after}"
-
-
-def product_url_maker():
-    """A function slug → the product page's URL."""
-    return slug_url_maker("storefront:product")
-
-
-def _forget_patterns(**kwargs) -> None:
-    _patterns.clear()  # a test changed the URLconf
-
-
-setting_changed.connect(_forget_patterns, dispatch_uid="storefront-cards-patterns")
+from .markup import e, product_url_maker, word
 
 
 @lru_cache(maxsize=20_000)
@@ -55,33 +23,33 @@ def _medium_thumb(name: str) -> str:
     the alias's options alone (catalog.thumbs), so it is worked out once per image and
     process. An unsaved image without a file: the alias names its model, nothing is read."""
     field = ProductImage._meta.get_field("image")
-    return escape(thumb_url(field.attr_class(ProductImage(), field, name), "medium"))
+    return e(thumb_url(field.attr_class(ProductImage(), field, name), "medium"))
 
 
 def card_html(
     *, slug: str, name: str, min_price, max_price, image: str | None, sold_out: bool, url=None
 ) -> SafeString:
     """The card of a product (catalog.selectors.card_rows gives the values; `image` is the
-    first image's name, None without one). Every value is a plain string (the database's,
-    gettext's, localize's), escaped with html.escape as Django's escape() does, without its
-    lazy-string checks: they were a tenth of an uncached search's CPU time."""
+    first image's name, None without one). Every value is escaped by markup.e, as Django's
+    escape() does, without its lazy-string checks: they were a tenth of an uncached
+    search's CPU time."""
     url = url or product_url_maker()
     if image is not None:
         thumb = _medium_thumb(image) if image else ""
         picture = f'<img src="{thumb}" alt="" width="360" height="360" loading="lazy">'
     else:
-        initial = escape(name[:1])
+        initial = e(name[:1])
         picture = f'<span class="noimg" aria-hidden="true">{initial}</span>'
-    up = f"<small>{escape(gettext('up'))}</small>" if max_price > min_price else ""
+    up = f"<small>{word('up')}</small>" if max_price > min_price else ""
     stock = ""
     if sold_out:
-        stock = f'<span class="card-stock out">{escape(gettext("Out of stock"))}</span>'
-    href = escape(url(slug))
+        stock = f'<span class="card-stock out">{word("Out of stock")}</span>'
+    href = e(url(slug))
     return mark_safe(  # noqa: S308 - every value escaped above
         f'<li class="card">\n  <a href="{href}" hx-boost="false">\n'
         f"    {picture}\n"
-        f'    <span class="card-name">{escape(name)}</span>\n  </a>\n'
-        f'  <span class="price">¥{escape(localize(min_price))}{up}</span>\n'
+        f'    <span class="card-name">{e(name)}</span>\n  </a>\n'
+        f'  <span class="price">¥{e(min_price)}{up}</span>\n'
         f"  {stock}\n</li>\n"
     )
 

@@ -51,17 +51,6 @@ def _key(request, prefix: str, parts: tuple) -> str:
     return f"{prefix}:{version(request)}:{digest}"
 
 
-def cached(request, parts: tuple, build) -> dict:
-    """`build()` → dict of strings, cached under `parts` + language + shop version."""
-    key = _key(request, "sf", parts)
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    value = build()
-    cache.set(key, value, page_seconds())
-    return value
-
-
 def shareable(request) -> bool:
     """True when the visitor sees what every visitor without a session sees."""
     cookies = request.COOKIES
@@ -86,14 +75,23 @@ class Lookup:
             self.html, self.body = found.get(self.page_key), found.get(self.body_key)
         else:
             self.html, self.body = None, cache.get(self.body_key)
-        self._kept_body = self.body is not None
 
     def keep(self, *, body: dict, html: str | None = None) -> None:
         """Keep the body (unless it came from the cache) and, for a shared page, its HTML."""
-        entries = {} if self._kept_body else {self.body_key: body}
+        entries = {} if self.body is not None else {self.body_key: body}
         if html is not None and self.page_key:
             entries[self.page_key] = html
         cache.set_many(entries, page_seconds())
+
+
+def cached(request, parts: tuple, build) -> dict:
+    """`build()` → dict of strings, cached under `parts` + language + shop version."""
+    found = Lookup(request, parts, shared=False)
+    if found.body is not None:
+        return found.body
+    value = build()
+    found.keep(body=value)
+    return value
 
 
 def page_response(request, html: str, status: int = 200) -> HttpResponse:

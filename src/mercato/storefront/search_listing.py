@@ -8,10 +8,9 @@ _summary.html) stays as the readable reference, and storefront/tests/test_search
 checks both give the same HTML for every kind of result page.
 """
 
-from django.urls import reverse
-from django.utils.html import conditional_escape as esc
 from django.utils.translation import gettext, ngettext
 
+from .markup import e, slug_url_maker, word
 from .templatetags.search_listing import facet_links
 
 CURRENT = ' aria-current="true" class="on"'
@@ -22,7 +21,7 @@ def _facets(facets, *, filtered: bool, clear_url: str) -> str:
         return "\n"
     clear = ""
     if filtered:
-        link = f'<a href="{esc(clear_url)}">{gettext("clear all")}</a>'
+        link = f'<a href="{e(clear_url)}">{word("clear all")}</a>'
         clear = f'<p class="clear-filters">{link}</p>'
     sections = []
     for f in facets:
@@ -35,22 +34,22 @@ def _facets(facets, *, filtered: bool, clear_url: str) -> str:
                 f"      <ul>{facet_links(f['more'])}</ul>\n    </details>"
             )
         sections.append(
-            f'<section class="facet" data-facet="{esc(f["key"])}">\n'
-            f"    <h2>{esc(f['label'])}</h2>\n"
+            f'<section class="facet" data-facet="{e(f["key"])}">\n'
+            f"    <h2>{e(f['label'])}</h2>\n"
             f"    <ul>{facet_links(f['shown'])}</ul>\n"
             f"    {more}\n  </section>"
         )
     return (
-        f'\n<aside class="facets" aria-label="{gettext("Filters")}">\n  \n'
+        f'\n<aside class="facets" aria-label="{word("Filters")}">\n  \n'
         f"  <details open data-fold-small><summary "
-        f'data-active-label="{gettext("Filters, {n} active")}">{gettext("Filters")} '
+        f'data-active-label="{word("Filters, {n} active")}">{word("Filters")} '
         f'<span class="filter-count" data-filter-count hidden></span></summary>\n'
         f"  {clear}\n  {''.join(sections)}\n  </details>\n</aside>\n\n"
     )
 
 
 def _words(words) -> str:
-    return esc("、").join(esc(w) for w in words)
+    return e("、").join(e(w) for w in words)
 
 
 def _summary(result) -> str:
@@ -58,24 +57,24 @@ def _summary(result) -> str:
     found = ngettext("%(n)s product for “%(q)s”", "%(n)s products for “%(q)s”", n)
     out = [
         '<p class="search-summary" data-announce data-focus-target>'
-        f"{found % {'n': n, 'q': esc(result.query)}}</p>\n"
+        f"{found % {'n': n, 'q': e(result.query)}}</p>\n"
     ]
     if result.corrections:
         fixed = "、".join(
-            f'<strong>{esc(right)}</strong> <span class="muted">('
-            f"{gettext('you typed %(typed)s') % {'typed': esc(wrong)}})</span>"
+            f'<strong>{e(right)}</strong> <span class="muted">('
+            f"{gettext('you typed %(typed)s') % {'typed': e(wrong)}})</span>"
             for wrong, right in result.corrections.items()
         )
         out.append(
-            f'<p class="search-note" role="status">{gettext("Showing results for")} {fixed}</p>'
+            f'<p class="search-note" role="status">{word("Showing results for")} {fixed}</p>'
         )
     out.append("\n")
     if result.price_note:
-        out.append(f'<p class="search-note" role="status">{esc(result.price_note)}</p>')
+        out.append(f'<p class="search-note" role="status">{e(result.price_note)}</p>')
     out.append("\n")
     if result.loosened:
         text = gettext("No product matches every word of “%(q)s”: these match “%(words)s”.")
-        words = {"q": esc(result.query), "words": esc(result.kept_words)}
+        words = {"q": e(result.query), "words": e(result.kept_words)}
         out.append(f'<p class="search-note" role="status">{text % words}</p>')
     out.append("\n")
     if result.ignored:
@@ -88,24 +87,24 @@ def _summary(result) -> str:
 def _pager(result, *, page_links, prev_qs: str, next_qs: str) -> str:
     if result.pages <= 1:
         return ""
-    prev = f'<a rel="prev" href="?{esc(prev_qs)}">{gettext("Previous")}</a>' if prev_qs else ""
+    prev = f'<a rel="prev" href="?{e(prev_qs)}">{word("Previous")}</a>' if prev_qs else ""
     links = "".join(
         f'<span aria-current="page">{n}</span>'
         if n == result.page
-        else f'<a href="?{esc(qs)}">{n}</a>'
+        else f'<a href="?{e(qs)}">{n}</a>'
         for n, qs in page_links
     )
     of = gettext("Page %(page)s of %(pages)s") % {"page": result.page, "pages": result.pages}
-    after = f'<a rel="next" href="?{esc(next_qs)}">{gettext("Next")}</a>' if next_qs else ""
+    after = f'<a rel="next" href="?{e(next_qs)}">{word("Next")}</a>' if next_qs else ""
     return (
-        f'<nav class="pager" aria-label="{gettext("Pages")}">\n    {prev}\n    {links}\n'
+        f'<nav class="pager" aria-label="{word("Pages")}">\n    {prev}\n    {links}\n'
         f'    <span class="of">{of}</span>\n    {after}\n  </nav>'
     )
 
 
 def _results(result, *, cards, related, sorts, clear_url, page_links, prev_qs, next_qs) -> str:
     sort_links = "".join(
-        f'<a href="?{esc(qs)}" rel="nofollow"{CURRENT if on else ""}>{esc(label)}</a>'
+        f'<a href="?{e(qs)}" rel="nofollow"{CURRENT if on else ""}>{e(label)}</a>'
         for _key, label, qs, on in sorts
     )
     n = result.total
@@ -114,48 +113,44 @@ def _results(result, *, cards, related, sorts, clear_url, page_links, prev_qs, n
         shown = f'<ul class="cards">{"".join(cards)}</ul>\n  '
     else:
         shown = (
-            f'<p class="empty">{gettext("No product matches these filters.")} '
-            f'<a href="{esc(clear_url)}">{gettext("Clear the filters")}</a></p>'
+            f'<p class="empty">{word("No product matches these filters.")} '
+            f'<a href="{e(clear_url)}">{word("Clear the filters")}</a></p>'
         )
     more = ""
     if related:
         matching = gettext("Matching “%(words)s”, not every word you searched for.")
         more = (
             '<section class="related" aria-labelledby="related-title">\n'
-            f'    <h2 id="related-title">{gettext("Related products")}</h2>\n'
-            f'    <p class="muted">{matching % {"words": esc(result.kept_words)}}</p>\n'
+            f'    <h2 id="related-title">{word("Related products")}</h2>\n'
+            f'    <p class="muted">{matching % {"words": e(result.kept_words)}}</p>\n'
             f'    <ul class="cards">{"".join(related)}</ul>\n  </section>'
         )
     pager = _pager(result, page_links=page_links, prev_qs=prev_qs, next_qs=next_qs)
     return (
-        f'<section class="results" aria-label="{gettext("Search results")}">\n'
+        f'<section class="results" aria-label="{word("Search results")}">\n'
         f"  {_summary(result)}\n"
-        f'  <nav class="sorts" aria-label="{gettext("Sort")}">{sort_links}\n'
+        f'  <nav class="sorts" aria-label="{word("Sort")}">{sort_links}\n'
         f'    <span class="count">{count}</span></nav>\n'
         f"  {shown}\n  {pager}\n  {more}\n</section>\n"
     )
 
 
 def _nothing_found(result, *, top_categories) -> str:
-    title = gettext("Nothing found for “%(q)s”") % {"q": esc(result.query)}
+    title = gettext("Nothing found for “%(q)s”") % {"q": e(result.query)}
     ignored = ""
     if result.ignored:
         text = gettext("No product mentions %(words)s.")
         ignored = f"<p>{text % {'words': _words(result.ignored)}}</p>"
     tries = ""
     if result.suggestions:
-        links = "、".join(
-            f'<a href="?{esc(s["qs"])}">{esc(s["text"])}</a>' for s in result.suggestions
-        )
-        tries = f'<p class="did-you-mean">{gettext("Did you mean:")} {links}</p>'
+        links = "、".join(f'<a href="?{e(s["qs"])}">{e(s["text"])}</a>' for s in result.suggestions)
+        tries = f'<p class="did-you-mean">{word("Did you mean:")} {links}</p>'
     categories = ""
     if top_categories:
-        links = "".join(
-            f'<a href="{esc(reverse("storefront:category", args=[c.slug]))}">{esc(c.name)}</a>'
-            for c in top_categories
-        )
-        categories = f'<nav class="top-cats" aria-label="{gettext("Categories")}">{links}</nav>'
-    advice = gettext("Check the spelling, or try a shorter or more general word.")
+        url = slug_url_maker("storefront:category")
+        links = "".join(f'<a href="{e(url(c.slug))}">{e(c.name)}</a>' for c in top_categories)
+        categories = f'<nav class="top-cats" aria-label="{word("Categories")}">{links}</nav>'
+    advice = word("Check the spelling, or try a shorter or more general word.")
     return (
         f'\n<section class="no-results">\n  <h2>{title}</h2>\n  {ignored}\n  {tries}\n'
         f"  <p>{advice}</p>\n  {categories}\n</section>\n\n"

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from .markup import e
+
 SITE_NAME = "Mercato"
 
 
@@ -132,3 +134,28 @@ def category_meta(category, trail) -> dict:
         % {"name": " / ".join(names)},
         "keywords": category.seo_keywords or ",".join(reversed(names)),
     }
+
+
+def meta_html(m: dict) -> str:
+    """partials/meta.html for the meta dict `m`, written in Python for every shop page
+    (storefront/tests/test_product_html.py checks it against the template)."""
+    keywords = f'<meta name="keywords" content="{e(m["keywords"])}">' if m.get("keywords") else ""
+    noindex = '<meta name="robots" content="noindex,follow">' if m.get("noindex") else ""
+    image = f'<meta property="og:image" content="{e(m["image"])}">' if m.get("image") else ""
+    blocks = "".join(
+        f'<script type="application/ld+json">{block}</script>\n' for block in m.get("json_ld", ())
+    )
+    canonical, description = e(m.get("canonical", "")), e(m.get("description", ""))
+    return (
+        f'<meta name="description" content="{description}">\n'
+        f"{keywords}\n"
+        f'<link rel="canonical" href="{canonical}">\n'
+        f"{noindex}\n"
+        '<meta property="og:site_name" content="Mercato">\n'
+        f'<meta property="og:type" content="{e(m.get("og_type") or "website")}">\n'
+        f'<meta property="og:title" content="{e(m.get("title", ""))}">\n'
+        f'<meta property="og:description" content="{description}">\n'
+        f'<meta property="og:url" content="{canonical}">\n'
+        f"{image}\n"
+        f"{blocks}\n"
+    )

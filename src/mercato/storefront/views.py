@@ -32,7 +32,8 @@ from mercato.promotions import selectors as promotion_selectors
 from mercato.reviews.selectors import product_feedback
 
 from . import pagecache, product_html, seo
-from .cards import product_url_maker, rows_html, slug_url_maker
+from .cards import rows_html
+from .markup import product_url_maker, slug_url_maker
 from .pagecache import cached
 
 PAGE_SIZE = 24
@@ -105,7 +106,7 @@ def _build_home(request) -> dict:
         "json_ld": [seo.to_json_ld(seo.organization_ld(request))],
     }
     return {
-        "meta": render_to_string("storefront/partials/meta.html", {"m": meta}),
+        "meta": seo.meta_html(meta),
         "title": meta["title"],
         "body": render_to_string("storefront/partials/home_body.html", context),
     }
@@ -168,7 +169,7 @@ def _build_category(request, category) -> dict:
     results = render_to_string("storefront/partials/category_results.html", context)
     context["results"] = results
     return {
-        "meta": render_to_string("storefront/partials/meta.html", {"m": meta}),
+        "meta": seo.meta_html(meta),
         "title": meta["title"],
         "results": results,
         "body": render_to_string("storefront/partials/category_body.html", context),
@@ -323,11 +324,12 @@ def _build_product(request, slug: str, province: str, chosen: str) -> dict:
     parts = product_page_parts(request, slug, province, chosen)
     if parts.get("status") != 200:
         return parts
-    # Written in Python (product_html), as the templates partials/product_body.html and
-    # partials/meta.html would render them: the template language was 40 % of the CPU time.
+    # Written in Python (product_html, seo.meta_html), as the templates
+    # partials/product_body.html and partials/meta.html would render them: the template
+    # language was 40 % of the CPU time.
     return {
         "status": 200,
-        "meta": product_html.meta_html(parts["meta"]),
+        "meta": seo.meta_html(parts["meta"]),
         "title": parts["meta"]["title"],
         "body": product_html.body_html(parts["context"]),
     }

@@ -26,7 +26,8 @@ from mercato.search.listing import filters_active
 
 from . import pagecache
 from .card_data import card_rows_with_stock
-from .cards import card_html, product_url_maker
+from .cards import card_html
+from .markup import product_url_maker
 from .search_listing import listing_html
 
 # The sort keys of catalog.facets.SORTS; on the search page 综合 means relevance.

@@ -1,8 +1,10 @@
-"""The product page's body and meta tags written in Python (storefront.product_html) are
-exactly what the readable templates partials/product_body.html and partials/meta.html
-render from the same context, in both languages, for every kind of product page."""
+"""The product page's body and every shop page's meta tags written in Python
+(storefront.product_html, storefront.seo.meta_html) are exactly what the readable templates
+partials/product_body.html and partials/meta.html render from the same context, in both
+languages, for every kind of product page (and the home and category pages' meta)."""
 
 import pytest
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import translation
@@ -10,7 +12,7 @@ from django.utils import translation
 from mercato.catalog.models import Product, Sku
 from mercato.catalog.services import add_product_image
 from mercato.reviews import services as reviews
-from mercato.storefront import product_html
+from mercato.storefront import product_html, seo
 from mercato.storefront.views import product_page_parts
 from mercato.testing.service import png
 
@@ -43,7 +45,7 @@ def both(slug: str, province: str, chosen: str) -> tuple[str, str, str, str]:
     return (
         product_html.body_html(context),
         render_to_string("storefront/partials/product_body.html", context),
-        product_html.meta_html(meta),
+        seo.meta_html(meta),
         render_to_string("storefront/partials/meta.html", {"m": meta}),
     )
 
@@ -67,3 +69,26 @@ def test_the_python_product_page_is_the_template_page(varied, language):
              "180 g", "续航怎么样", 'class="in"', 'class="out"', "disabled", "checked"]  # fmt: skip
     for part in parts:
         assert part in page, part
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_python_meta_of_home_and_category_pages_is_the_template_meta(
+    varied, client, monkeypatch, language
+):
+    metas = []
+    written = seo.meta_html
+
+    def compared(m):
+        metas.append((m, written(m), render_to_string("storefront/partials/meta.html", {"m": m})))
+        return metas[-1][1]
+
+    monkeypatch.setattr(seo, "meta_html", compared)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    for url in ("/", "/c/shouji/", "/c/shouji/?sort=sales", "/c/shuma/?page=2"):
+        assert client.get(url).status_code == 200, url
+    assert len(metas) == 4
+    for m, html, expected in metas:
+        assert html == expected, m
+    # The branches the product pages do not take: no index, and a page without keywords.
+    assert any(m.get("noindex") for m, _, _ in metas)
+    assert any(not m.get("keywords") for m, _, _ in metas)

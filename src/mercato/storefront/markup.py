@@ -1,0 +1,85 @@
+"""What the shop's HTML written in Python (product_html, cards, search_listing) shares with
+the template language it stands in for: a value as `{{ value }}` writes it, a fixed word as
+`{% translate %}` does, and `{% url %}` / `{% static %}`, each worked out once per
+language or URL prefix and process where it can be.
+"""
+
+import html
+
+from django.core.signals import setting_changed
+from django.templatetags.static import static
+from django.urls import get_script_prefix, reverse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.translation import get_language, gettext, pgettext
+
+
+def e(value) -> str:
+    """A value as `{{ value }}` writes it: localized, then escaped (what conditional_escape
+    gives, without its lazy-string wrapper: about a hundred values a product page)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(value if type(value) is str else str(localize(value)))
+
+
+# The pages' fixed words, translated and escaped once per language and process: gettext
+# looks the language up in a context-local each time (25 of them a product page).
+_words: dict[str, dict[tuple[str, str], str]] = {}
+
+
+def word(message: str, context: str = "") -> str:
+    """`{% translate message %}` (`context`: `{% translate message context context %}`)."""
+    language = get_language()
+    found = _words.get(language)
+    if found is None:
+        found = _words[language] = {}
+    text = found.get((message, context))
+    if text is None:
+        translated = pgettext(context, message) if context else gettext(message)
+        text = found[(message, context)] = conditional_escape(translated)
+    return text
+
+
+# Per script prefix: the URL of a route without arguments (or a static file's), escaped,
+# and a route taking a slug as the text before and after it.
+_urls: dict[str, dict[str, str]] = {}
+_patterns: dict[tuple[str, str], tuple[str, str]] = {}
+_SLUG = "--slug--"
+
+
+def url(name: str) -> str:
+    """`{% url name %}` of a route without arguments (or `{% static name %}` for a name with
+    a dot), escaped, found once per script prefix and process."""
+    found = _urls.setdefault(get_script_prefix(), {})
+    made = found.get(name)
+    if made is None:
+        made = found[name] = conditional_escape(static(name) if "." in name else reverse(name))
+    return made
+
+
+def slug_url_maker(name: str):
+    """A function slug → the URL of route `name` (one taking a slug) for the current prefix.
+    A slug never needs quoting (the routes' converter is <slug:slug>), so the URL is the
+    reversed pattern with the slug put in: reverse() once per route, script prefix and
+    process instead of once per card or crumb."""
+    key = (name, get_script_prefix())
+    found = _patterns.get(key)
+    if found is None:
+        before, after = reverse(name, args=[_SLUG]).split(_SLUG)
+        found = _patterns[key] = (before, after)
+    before, after = found
+    return lambda slug: f"{before}{slug}{after}"
+
+
+def product_url_maker():
+    """A function slug → the product page's URL."""
+    return slug_url_maker("storefront:product")
+
+
+def _forget(**kwargs) -> None:
+    _words.clear()  # a test changed the languages or the URLs
+    _urls.clear()
+    _patterns.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="storefront-markup")
