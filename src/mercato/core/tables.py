@@ -1,5 +1,6 @@
 """Rows written as a CSV or XLSX file, for people who open them in Excel or WPS: the order
-console's export, the catalogue's export and the supply-chain KPI download."""
+console's export, the catalogue's export, the supply-chain KPI and margin downloads and the
+carriers' penalties."""
 
 import csv
 import io

@@ -15,7 +15,6 @@ Definitions (docs/fulfillment.md, "Delivery audit"):
 Rates are over shipped parcels, except on time (over delivered ones).
 """
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
+from mercato.core.tables import write_table
 
 from .models import Carrier, Penalty, PenaltyKind, PenaltyRule, Shipment, ShipmentComplaint
 from .models import ShipmentStatus as S
@@ -302,15 +302,13 @@ def export_penalties_csv(*, actor, since: date, until: date, carrier_id=None) ->
     """The penalties made in the period as CSV for finance (UTF-8 with BOM, so Excel
     opens the Chinese names): one row per parcel and rule, the carrier's total last."""
     require_perm(actor, "fulfillment.export_penalties")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["carrier", "waybill_no", "order", "province", "kind", "days_late", "amount", "at"]
-    )
-    totals: dict[str, Decimal] = {}
-    for p in penalties(since=since, until=until, carrier_id=carrier_id).iterator(chunk_size=2000):
-        writer.writerow(
-            [
+    header = ["carrier", "waybill_no", "order", "province", "kind", "days_late", "amount", "at"]
+
+    def rows():
+        totals: dict[str, Decimal] = {}
+        found = penalties(since=since, until=until, carrier_id=carrier_id)
+        for p in found.iterator(chunk_size=2000):
+            yield [
                 p.carrier.code,
                 p.shipment.waybill_no or "",
                 p.shipment.order.number,
@@ -320,11 +318,13 @@ def export_penalties_csv(*, actor, since: date, until: date, carrier_id=None) ->
                 f"{p.amount:.2f}",
                 timezone.localtime(p.created_at).strftime("%Y-%m-%d %H:%M"),
             ]
-        )
-        totals[p.carrier.code] = totals.get(p.carrier.code, Decimal(0)) + p.amount
-    for code, amount in sorted(totals.items()):
-        writer.writerow([code, "", "", "", "total", "", f"{amount:.2f}", ""])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+            totals[p.carrier.code] = totals.get(p.carrier.code, Decimal(0)) + p.amount
+        for code, amount in sorted(totals.items()):
+            yield [code, "", "", "", "total", "", f"{amount:.2f}", ""]
+
+    out = io.BytesIO()
+    write_table(out, fmt="csv", header=header, rows=rows(), sheet="penalties")
+    return out.getvalue()
 
 
 @transaction.atomic

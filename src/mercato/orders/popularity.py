@@ -17,10 +17,9 @@ from mercato.catalog.models import ProductPopularity
 from mercato.catalog.shopcache import bump_shop_version
 
 from .models import OrderLine, OrderStatus
+from .selectors import NOT_SOLD
 
-S = OrderStatus
-NOT_SOLD = (S.PENDING_PAYMENT, S.CANCELLED, S.CLOSED)
-SOLD_STATUSES = tuple(s for s in S.values if s not in NOT_SOLD)
+SOLD_STATUSES = tuple(s for s in OrderStatus.values if s not in NOT_SOLD)
 
 
 def window_days() -> int:

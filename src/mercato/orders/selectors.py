@@ -294,7 +294,8 @@ def daily_units(*, since, until, sku_ids=None, chunk: int = 200_000):
             yield frame
 
 
-# Orders that are not a sale: never paid, or cancelled or closed before shipping.
+# Orders that are not a sale: never paid, or cancelled or closed before shipping (the
+# margin report's and the popularity sort's).
 NOT_SOLD = (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, OrderStatus.CLOSED)
 
 

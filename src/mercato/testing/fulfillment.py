@@ -71,7 +71,7 @@ def make_shop(*, provinces=("四川省", "上海市")) -> dict:
     return warehouses
 
 
-def make_sku(*, price="39.90", weight_g=400, volume_cm3=1000, name=None, category=None):
+def make_sku(*, price="39.90", weight_g=400, volume_cm3=1000, name=None, category=None, cost=None):
     n = next(_seq)
     product = ProductFactory(
         category=category or make_category(slug=f"ful-{uuid.uuid4().hex[:8]}"),
@@ -84,7 +84,13 @@ def make_sku(*, price="39.90", weight_g=400, volume_cm3=1000, name=None, categor
         weight_g=weight_g,
         volume_cm3=volume_cm3,
         barcode=ean13(n + int(uuid.uuid4().int % 10_000_000) * 100),
+        **({"cost_price": Decimal(cost)} if cost is not None else {}),
     )
+
+
+def costed(price: str, cost: str, category: str = "手机"):
+    """A SKU at `price` with moving-average cost `cost`, in a new category `category`."""
+    return make_sku(price=price, cost=cost, category=make_category(name=category))
 
 
 def stock(sku, warehouse, units: int, bin_code: str | None = None):

@@ -15,19 +15,11 @@ from mercato.analytics import margins
 from mercato.orders.models import Order, OrderLine, OrderStatus
 from mercato.orders.services import cancel_order
 from mercato.payments.refunds import refund_payment
-from mercato.testing.factories import make_category
-from mercato.testing.fulfillment import at, make_customer, make_shop, make_sku, place, stock
+from mercato.testing.fulfillment import at, costed, make_customer, make_shop, place, stock
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 SHANGHAI = at("上海市", "上海市", "浦东新区", "世纪大道1号")
-
-
-def costed(price: str, cost: str, category: str):
-    sku = make_sku(price=price, category=make_category(name=category, slug=f"m-{price}"))
-    sku.cost_price = D(cost)
-    sku.save(update_fields=["cost_price"])
-    return sku
 
 
 @pytest.fixture

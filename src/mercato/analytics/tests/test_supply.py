@@ -11,13 +11,12 @@ from mercato.orders.models import Order, OrderEvent
 from mercato.orders.services import cancel_order
 from mercato.procurement import receiving
 from mercato.procurement.models import PurchaseOrder
-from mercato.testing.factories import make_category
 from mercato.testing.fulfillment import (
     carriers,
+    costed,
     deliver,
     make_customer,
     make_shop,
-    make_sku,
     place,
     stock,
 )
@@ -26,13 +25,6 @@ from mercato.testing.stockcontrol import ship_units
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-def costed(price: str, cost: str, category: str = "手机"):
-    sku = make_sku(price=price, category=make_category(name=category, slug=f"k-{price}"))
-    sku.cost_price = D(cost)
-    sku.save(update_fields=["cost_price"])
-    return sku
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ everywhere, the same answer as a number that does not exist. Guests reach their 
 the token of the signed link placement gave them: /api/orders/guest/{token}.
 """
 
-from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from mercato.aftersales.completion import confirm_receipt
 from mercato.api.auth import shopper_auth, shopper_customer
+from mercato.api.listing import page_of
 from mercato.api.schemas import responses
 from mercato.cart.models import Cart
 from mercato.cart.selectors import find_cart
@@ -325,15 +325,10 @@ def list_orders(request, params: Query[PageIn]):
     customer = shopper_customer(request)
     if customer is None:
         raise LoginRequired(_("Log in to see your orders."))
-    page = Paginator(selectors.orders_for_customer(customer=customer), PAGE_SIZE).get_page(
-        params.page
-    )
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "results": [_summary(order) for order in page.object_list],
-    }
+    return page_of(
+        selectors.orders_for_customer(customer=customer), page=params.page, per_page=PAGE_SIZE,
+        row=_summary,
+    )  # fmt: skip
 
 
 @router.get("/guest/{token}", response=responses(OrderOut), summary="A guest's order")
