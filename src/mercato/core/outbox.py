@@ -12,6 +12,9 @@ Delivery is at least once (the fast path and the relay can both send a message w
 delete was lost): every task sent this way loads its rows by id and re-checks, as
 services do, so a second run changes nothing.
 
+A message due long after the commit may skip the fast path (`message(by_relay=True)`):
+the relay sends it on its next run, and the request spends nothing on the broker.
+
 A countdown becomes an absolute `eta` when the row is written: a message relayed an hour
 late runs at the time it was meant to, or at once when that has passed.
 """
@@ -43,9 +46,16 @@ def _setting(name: str, default):
     return getattr(settings, name, default)
 
 
-def message(task, *, args=(), kwargs=None, countdown: float | None = None, eta=None):
+def message(
+    task, *, args=(), kwargs=None, countdown: float | None = None, eta=None, by_relay=False
+):
     """An unsaved OutboxMessage for `task` (a Celery task or its name): for a caller that
-    writes it with its own rows (placement's one round trip), then calls after_commit()."""
+    writes it with its own rows (placement's one round trip), then calls after_commit().
+
+    `by_relay`: no fast path; the relay sends it on its next run (beat: every 10 s). For a
+    message due long after the commit (placement's cancel timer, due in half an hour),
+    so the request that commits spends nothing on the broker; the caller does not call
+    after_commit()."""
     now = timezone.now()
     if countdown is not None:
         eta = now + timedelta(seconds=countdown)
@@ -55,7 +65,7 @@ def message(task, *, args=(), kwargs=None, countdown: float | None = None, eta=N
         kwargs=dict(kwargs or {}),
         eta=eta,
         created_at=now,
-        next_attempt_at=now + timedelta(seconds=FAST_PATH_SECONDS),
+        next_attempt_at=now if by_relay else now + timedelta(seconds=FAST_PATH_SECONDS),
     )
 
 

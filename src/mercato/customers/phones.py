@@ -1,5 +1,7 @@
 """Mainland China mobile numbers, checked with phonenumbers (Google's libphonenumber data)."""
 
+from functools import lru_cache
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,9 @@ MOBILE_TYPES = {
 }
 
 
+# Remembered per process: placement checks the same number twice (the address, then the
+# order's field) and a member's number again at every order; parsing costs ~0.2 ms.
+@lru_cache(maxsize=4096)
 def normalize_cn_mobile(value: str) -> str | None:
     """'+86 138-1234-5678' → '13812345678'; None when it is not a valid CN mobile number."""
     text = str(value or "").strip()

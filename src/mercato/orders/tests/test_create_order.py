@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from mercato.core import outbox
 from mercato.core.errors import ValidationFailed
 from mercato.core.models import OutboxMessage
 from mercato.orders import services
@@ -84,25 +85,28 @@ def test_an_unpaid_order_is_due_after_the_configured_minutes(settings):
     assert order.expires_at - order.placed_at == timedelta(minutes=45)
 
 
-def test_the_auto_cancel_is_written_with_the_order_and_sent_after_commit(
+def test_the_auto_cancel_is_written_with_the_order_and_left_to_the_relay(
     settings, django_capture_on_commit_callbacks
 ):
-    """The auto-cancel timer is an outbox row written in the order's transaction; after the
-    commit it goes to the broker, due at the deadline plus the grace a last-second payment
-    gets, and the row is deleted."""
+    """The auto-cancel timer is an outbox row written in the order's transaction; nothing
+    is sent at the commit (the request spends nothing on the broker): the relay's next run
+    sends it, due at the deadline plus the grace a last-second payment gets, and deletes
+    the row."""
     settings.MERCATO_UNPAID_ORDER_MINUTES = 30
     settings.MERCATO_UNPAID_ORDER_GRACE_SECONDS = 60
     with mock.patch("mercato.orders.tasks.cancel_unpaid_order_task.apply_async") as queued:
-        with django_capture_on_commit_callbacks() as callbacks:
+        with django_capture_on_commit_callbacks(execute=True):
             order = make_order()
         row = OutboxMessage.objects.get(task="mercato.orders.tasks.cancel_unpaid_order_task")
         due = order.placed_at + timedelta(minutes=31)
         assert row.args == [order.pk]
         assert row.eta == order.expires_at + timedelta(seconds=60) == due
-        queued.assert_not_called()  # nothing leaves before the commit
-        for callback in callbacks:
-            callback()
-    queued.assert_called_once_with(args=[order.pk], kwargs={}, retry=False, eta=due)
+        assert row.next_attempt_at <= timezone.now()  # due for the relay's next run
+        queued.assert_not_called()  # not at the commit
+        assert outbox.relay_outbox() == 1
+    queued.assert_called_once_with(
+        args=[order.pk], kwargs={}, retry=True, eta=due, retry_policy=mock.ANY
+    )
     assert not OutboxMessage.objects.filter(pk=row.pk).exists()
 
 
