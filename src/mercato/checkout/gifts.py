@@ -11,7 +11,7 @@ left out and the order places without it; the quote says so.
 from mercato.catalog.models import Sku
 from mercato.core.compiled import CompiledQuery
 from mercato.core.money import ZERO
-from mercato.inventory.allocation import OutOfStock, plan_with_snapshot
+from mercato.inventory.allocation import OutOfStock, plan_with_snapshot, read_stock, sku_labels
 from mercato.inventory.selectors import available_sku_ids
 from mercato.orders.services import PricedLine
 from mercato.promotions.gifts import Gift
@@ -21,19 +21,22 @@ def split_by_stock(*, wanted, gifts, province: str):
     """(parcels for `wanted` with the gifts in stock, gifts in stock, gifts out of stock,
     the stock snapshot those parcels were planned on: placement reserves on it):
     the gifts are planned together with the bought lines (`wanted`: [(sku id, quantity)]),
-    so a gift never takes the units a bought line needs. One stock query; when a gift is
-    short, plan_parcels' labels of the short SKUs and a second stock query. OutOfStock when
-    the bought lines themselves are short."""
+    so a gift never takes the units a bought line needs. One stock query: a gift short is
+    left out and the rest planned again on the same snapshot. OutOfStock, naming the SKUs,
+    when the bought lines themselves are short."""
     kept, out = list(gifts), []
+    snapshot = read_stock(sku_ids=[*(sku_id for sku_id, _q in wanted), *(g.sku_id for g in kept)])
     while True:
         lines = [*wanted, *((g.sku_id, g.quantity) for g in kept)]
         try:
-            parcels, snapshot = plan_with_snapshot(lines=lines, province=province)
+            parcels, snapshot = plan_with_snapshot(
+                lines=lines, province=province, snapshot=snapshot, name_short=False
+            )
             return parcels, kept, out, snapshot
         except OutOfStock as exc:
             short = set(exc.sku_ids)
-            if not kept or not short & {g.sku_id for g in kept}:
-                raise
+            if not short & {g.sku_id for g in kept}:
+                raise OutOfStock(sku_ids=exc.sku_ids, labels=sku_labels(exc.sku_ids)) from None
             out += [g for g in kept if g.sku_id in short]
             kept = [g for g in kept if g.sku_id not in short]
 

@@ -304,33 +304,54 @@ def _placeholders(values) -> str:
 class StockSnapshot:
     """What stock_snapshot read, for which SKUs in which warehouses: a caller that planned
     on it (checkout's gift check) hands it to reserve_stock_for_new_reference, whose first
-    plan then reads no stock again."""
+    plan then reads no stock and no warehouses again."""
 
     sku_ids: frozenset[int]
-    warehouse_ids: tuple[int, ...]
+    warehouses: tuple[WarehouseInfo, ...]  # the active ones, as load_warehouses gave them
     rows: dict[tuple[int, int], tuple[int, int]]  # as stock_snapshot returns them
 
+    @property
+    def warehouse_ids(self) -> tuple[int, ...]:
+        return tuple(w.id for w in self.warehouses)
+
     def covers(self, sku_ids, warehouse_ids) -> bool:
-        return self.sku_ids == frozenset(sku_ids) and self.warehouse_ids == tuple(warehouse_ids)
+        """Read for these SKUs (or more: the rows of the others are not looked at) in
+        these warehouses."""
+        return frozenset(sku_ids) <= self.sku_ids and self.warehouse_ids == tuple(warehouse_ids)
 
 
-def plan_with_snapshot(*, lines, province: str) -> tuple[list[Parcel], StockSnapshot]:
-    """plan_parcels, and the snapshot it planned on."""
+def read_stock(*, sku_ids) -> StockSnapshot:
+    """The units free of `sku_ids` in the active warehouses, read without locks (one
+    query; the warehouses from the cache)."""
+    sku_ids = list(dict.fromkeys(sku_ids))
+    warehouses = tuple(load_warehouses())
+    rows = stock_snapshot(sku_ids, [w.id for w in warehouses])
+    return StockSnapshot(frozenset(sku_ids), warehouses, rows)
+
+
+def plan_with_snapshot(
+    *, lines, province: str, snapshot: StockSnapshot | None = None, name_short: bool = True
+) -> tuple[list[Parcel], StockSnapshot]:
+    """plan_parcels, and the snapshot it planned on.
+
+    `snapshot`: one read_stock gave for these SKUs or more, planned on instead of reading
+    again (checkout's gift check plans on one snapshot until the gifts short are left
+    out). `name_short=False`: an OutOfStock names the SKUs by id, without the query for
+    their codes, for a caller that decides itself what a shortage means."""
     wanted = merge_lines(lines)
     province = check_province(province)
-    warehouses = load_warehouses()
-    sku_ids, warehouse_ids = list(wanted), [w.id for w in warehouses]
-    snapshot = StockSnapshot(
-        frozenset(sku_ids), tuple(warehouse_ids), stock_snapshot(sku_ids, warehouse_ids)
-    )
+    if snapshot is None or not frozenset(wanted) <= snapshot.sku_ids:
+        snapshot = read_stock(sku_ids=list(wanted))
     try:
         parcels = plan_allocation(
             lines=wanted.items(),
             province=province,
-            warehouses=warehouses,
+            warehouses=snapshot.warehouses,
             available={key: free for key, (_pk, free) in snapshot.rows.items()},
         )
     except OutOfStock as exc:
+        if not name_short:
+            raise
         raise OutOfStock(sku_ids=exc.sku_ids, labels=sku_labels(exc.sku_ids)) from None
     return parcels, snapshot
 

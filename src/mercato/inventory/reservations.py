@@ -192,7 +192,8 @@ def reserve_stock_for_new_reference(
     reference = _reference(reference)
     wanted = merge_lines(lines)
     province = check_province(province)
-    warehouses = load_warehouses()
+    # The gift check's snapshot carries the warehouses it was read for: no second read.
+    warehouses = list(snapshot.warehouses) if snapshot is not None else load_warehouses()
     if not lock_all:
         candidates = _candidates(wanted, warehouses)
         if snapshot is not None and snapshot.covers(*candidates):
