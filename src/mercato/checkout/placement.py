@@ -43,6 +43,7 @@ from mercato.orders.services import (
     DeliveryAddress,
     Invoice,
     PricedLine,
+    next_id_value,
     next_number_value,
     order_number,
     write_order_record,
@@ -610,19 +611,24 @@ def _cart_lock(customer_id, session_key, cart_id, key):
     placed = placed_with_key(customer_id=customer_id, stored_key=key).values("id")[:1]
     return (
         carts_to_lock(customer_id=customer_id, session_key=session_key, cart_id=cart_id)
-        .annotate(placed_id=Subquery(placed), number_value=next_number_value())
-        .values_list("id", "placed_id", "number_value")[:1]
+        .annotate(
+            placed_id=Subquery(placed), number_value=next_number_value(), order_id=next_id_value()
+        )
+        .values_list("id", "placed_id", "number_value", "order_id")[:1]
     )
 
 
 CART_LOCK = CompiledQuery("checkout.cart_lock", _cart_lock)
 
 
-def _lock_cart(*, cart_id, customer, session_key: str, key: str) -> tuple[int, int | None, str]:
+def _lock_cart(
+    *, cart_id, customer, session_key: str, key: str
+) -> tuple[int, int | None, str, int | None]:
     """(cart id, id of the order this customer already placed with `key` or None, the new
-    order's number on PostgreSQL or ""), the cart row locked until the transaction ends:
-    one query for all three, the cart's lookup (cart.selectors) with orders' key check and
-    number (orders.selectors, orders.services) as columns of it.
+    order's number on PostgreSQL or "", the new order's id on PostgreSQL or None), the
+    cart row locked until the transaction ends: one query for all four, the cart's lookup
+    (cart.selectors) with orders' key check, number and id (orders.selectors,
+    orders.services) as columns of it.
 
     The cart row lock makes a double submit of this cart wait for the first one to
     commit; the second then finds the first order by its key instead of an empty cart or
@@ -640,8 +646,9 @@ def _lock_cart(*, cart_id, customer, session_key: str, key: str) -> tuple[int, i
         if cart_id is not None:
             raise NotFound(_("This cart no longer exists."), field="cart")
         raise ValidationFailed({"cart": [_("Your cart is empty.")]})
-    ((cart_id, placed_id, number_value),) = rows
-    return cart_id, placed_id, order_number(number_value) if number_value is not None else ""
+    ((cart_id, placed_id, number_value, order_id),) = rows
+    number = order_number(number_value) if number_value is not None else ""
+    return cart_id, placed_id, number, order_id
 
 
 def _price_with_uses(
@@ -724,7 +731,7 @@ def _place(
     points: int,
 ) -> Placement:
     # 1. The cart, locked, and an order placed before with the same key.
-    cart_id, placed_id, number = _lock_cart(
+    cart_id, placed_id, number, order_id = _lock_cart(
         cart_id=cart_id, customer=customer, session_key=session_key, key=idempotency_key
     )
     if placed_id is not None:
@@ -779,6 +786,7 @@ def _place(
         idempotency_key=idempotency_key,
         actor=actor,
         number=number,
+        order_id=order_id,
         channel=channel,
         client_ip=client_ip,
     )

@@ -53,13 +53,15 @@ def insert_statement(objs) -> tuple[str, list]:
 
     What bulk_create does, written out for order placement's hot path, where bulk_create's
     query compiler cost more Python time than the statement took in the database. Every
-    concrete field but a generated primary key is written (a UUID key made in Python is;
-    auto_now and auto_now_add fields get their time as save() would give it); no signals
-    are sent, as with bulk_create. (catalog.bulk.insert_objects is the one for imports of
+    concrete field but a generated primary key is written (a UUID key made in Python is,
+    and so is a generated one the caller took from its sequence and set on every
+    instance; auto_now and auto_now_add fields get their time as save() would give it);
+    no signals are sent, as with bulk_create. (catalog.bulk.insert_objects is the one for imports of
     many rows.)
     """
     meta = objs[0]._meta
-    fields = [f for f in meta.concrete_fields if not (f is meta.pk and f.db_returning)]
+    generated = meta.pk.db_returning and any(obj.pk is None for obj in objs)
+    fields = [f for f in meta.concrete_fields if not (f is meta.pk and generated)]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
