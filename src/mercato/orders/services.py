@@ -8,6 +8,7 @@ each sees what the one before did.
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import timedelta
 from decimal import Decimal
 
@@ -259,12 +260,7 @@ def create_order_record(*, idempotency_key: str = "", customer: Customer | None,
 # validators, Django's messages. The rest it computes itself or has checked already (the
 # amounts, the payment method), so placement does not validate 35 fields each time.
 CALLER_FIELDS = {
-    "recipient",
-    "mobile",
-    "province",
-    "city",
-    "district",
-    "detail",
+    *(f.name for f in dataclass_fields(DeliveryAddress)),  # the order keeps the address as is
     "invoice_type",
     "invoice_title",
     "invoice_tax_id",

@@ -249,8 +249,9 @@ def test_guest_places_and_reads_the_order_by_its_token(client, phone):
 
 
 # PostgreSQL takes the order's number and id from sequences in one query (the order then
-# goes in one statement with its lines); SQLite bumps a counter row and reads it back. The reservation reads a snapshot, then the stock step locks only
-# the planned rows (inventory.stockstep); the warehouse list comes from the cache after the first
+# goes in one statement with its lines); SQLite bumps a counter row and reads it back.
+# The reservation reads a snapshot, then the stock step locks only the planned rows
+# (inventory.stockstep); the warehouse list comes from the cache after the first
 # placement. The order and the reservation are written inside placement's transaction
 # with no savepoints of their own and no second look-up of the key or the reference.
 PLACEMENT_QUERIES = {"postgresql": 10, "sqlite": 18}

@@ -154,8 +154,8 @@ def test_placement_with_promotions_running_query_budget(
     whether they ordered before; their uses of limited promotions; the gift's stock check
     (its snapshot is what the reservation plans on); the per-customer use claimed; the
     gift SKU; the order, its lines, event and timer (one statement); the redemptions; the
-    placed cart lines removed; the stock step. SQLite runs the order's statements one by one and counts its
-    order number in a row."""
+    placed cart lines removed; the stock step. SQLite runs the order's statements one by
+    one and counts its order number in a row."""
     make_promotion(
         Kind.AMOUNT_OFF, name="新人立减", amount="8.00", target="new", per_customer_limit=1
     )
