@@ -56,8 +56,8 @@ def insert_statement(objs) -> tuple[str, list]:
     concrete field but a generated primary key is written (a UUID key made in Python is,
     and so is a generated one the caller took from its sequence and set on every
     instance; auto_now and auto_now_add fields get their time as save() would give it);
-    no signals are sent, as with bulk_create. (catalog.bulk.insert_objects is the one for imports of
-    many rows.)
+    no signals are sent, as with bulk_create. (catalog.bulk.insert_objects is the one for
+    imports of many rows.)
     """
     meta = objs[0]._meta
     generated = meta.pk.db_returning and any(obj.pk is None for obj in objs)
