@@ -11,16 +11,16 @@ Spec facets belong to the results: a spec is offered when at least a third of th
 (a search for 手机 offers 存储容量, not a watch's 表盘尺寸).
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
 
 from mercato.catalog import facets as catalog_facets
 from mercato.catalog.models import Product
+from mercato.core import querystring
 
 CATEGORY_PARAM = "cat"
 SPEC_SHARE = 1 / 3  # a category holding this share of the results offers its specs
@@ -65,12 +65,12 @@ class Toggles:
         self.pairs = [
             (k, v) for k in keys if k != "page" for v in catalog_facets.getlist(params, k)
         ]
-        self.base = urlencode(self.pairs)
+        self.base = querystring.urlencode(self.pairs)
 
     def __call__(self, key: str, value: str) -> str:
         if (key, value) in self.pairs:
-            return urlencode([p for p in self.pairs if p != (key, value)])
-        added = urlencode([(key, value)])
+            return querystring.urlencode([p for p in self.pairs if p != (key, value)])
+        added = querystring.urlencode([(key, value)])
         return f"{self.base}&{added}" if self.base else added
 
 
@@ -173,14 +173,13 @@ def _spec_facets(hits: list[Hit], sel, params, toggle) -> list:
     catalog.facets: products per value, the most common specs and values first."""
     if len(hits) < 2 and not sel.specs:
         return []
-    counts: dict[str, Counter] = {}
+    counts: dict[str, Counter] = defaultdict(Counter)
     having: Counter = Counter()
     for hit in hits:
         pairs = hit.specs()
-        for name in {name for name, _value in pairs}:
-            having[name] += 1
+        having.update({name for name, _value in pairs})
         for name, value in pairs:
-            counts.setdefault(name, Counter())[value] += 1
+            counts[name][value] += 1
     offered = {n for n, k in having.items() if k >= SPEC_SHARE * len(hits)} | set(sel.specs)
     if sel.specs:  # values must be on one SKU: the database counts
         products = Product.objects.filter(pk__in=[h.id for h in hits])
