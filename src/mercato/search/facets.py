@@ -11,25 +11,28 @@ Spec facets belong to the results: a spec is offered when at least a third of th
 (a search for 手机 offers 存储容量, not a watch's 表盘尺寸).
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from urllib.parse import urlencode
+from typing import NamedTuple
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from mercato.catalog import facets as catalog_facets
 from mercato.catalog.models import Product
+from mercato.core import querystring
 
 CATEGORY_PARAM = "cat"
 SPEC_SHARE = 1 / 3  # a category holding this share of the results offers its specs
 SORT_KEYS = ("", "sales", "price_asc", "price_desc", "new")
 
 
-@dataclass(frozen=True)
-class Hit:
-    """A matched product as the listing needs it."""
+class Hit(NamedTuple):
+    """A matched product as the listing needs it. A named tuple, not a frozen dataclass:
+    a search makes one for each of up to a thousand matches, and the dataclass's
+    __init__ (a setattr per field) took ten times as long as a tuple."""
 
     id: int
     brand_slug: str | None
@@ -65,12 +68,12 @@ class Toggles:
         self.pairs = [
             (k, v) for k in keys if k != "page" for v in catalog_facets.getlist(params, k)
         ]
-        self.base = urlencode(self.pairs)
+        self.base = querystring.urlencode(self.pairs)
 
     def __call__(self, key: str, value: str) -> str:
         if (key, value) in self.pairs:
-            return urlencode([p for p in self.pairs if p != (key, value)])
-        added = urlencode([(key, value)])
+            return querystring.urlencode([p for p in self.pairs if p != (key, value)])
+        added = querystring.urlencode([(key, value)])
         return f"{self.base}&{added}" if self.base else added
 
 
@@ -173,14 +176,13 @@ def _spec_facets(hits: list[Hit], sel, params, toggle) -> list:
     catalog.facets: products per value, the most common specs and values first."""
     if len(hits) < 2 and not sel.specs:
         return []
-    counts: dict[str, Counter] = {}
+    counts: dict[str, Counter] = defaultdict(Counter)
     having: Counter = Counter()
     for hit in hits:
         pairs = hit.specs()
-        for name in {name for name, _value in pairs}:
-            having[name] += 1
+        having.update({name for name, _value in pairs})
         for name, value in pairs:
-            counts.setdefault(name, Counter())[value] += 1
+            counts[name][value] += 1
     offered = {n for n, k in having.items() if k >= SPEC_SHARE * len(hits)} | set(sel.specs)
     if sel.specs:  # values must be on one SKU: the database counts
         products = Product.objects.filter(pk__in=[h.id for h in hits])
@@ -207,12 +209,37 @@ def _spec_facets(hits: list[Hit], sel, params, toggle) -> list:
     return facets
 
 
+# Listings worked out lately, per process, by everything they follow from (below).
+_listings: dict[tuple, Listing] = {}
+_LISTINGS_KEPT = 500  # a few megabytes: facets of a few hundred queries
+
+
 def list_hits(*, hits: list[Hit], params, sort: str, page: int, per_page: int) -> Listing:
     """The page of `hits` (ranked best first) that `params` filter and `sort` orders, with
-    the facets of every match (each facet counted with the other facets' filters)."""
+    the facets of every match (each facet counted with the other facets' filters).
+
+    Without spec filters a listing follows from the matches (as the database returned them:
+    ids, brands, categories, prices, sales, specs), the filter pairs, the sort, the page
+    and the language (labels) alone, so it is kept per process under all of them: the shop
+    version, which keeps result pages in the cache, moves with every change to any product,
+    while a query's matches seldom change; counting facets again was a tenth of an uncached
+    search. Spec filters read the SKUs: those listings are worked out every time."""
     sel = catalog_facets.parse_params(params)
-    cats = categories_chosen(params)
     toggle = Toggles(params)
+    if sel.specs:
+        return _listing(hits, params, sel, toggle, sort=sort, page=page, per_page=per_page)
+    key = (tuple(hits), tuple(toggle.pairs), sort, page, per_page, get_language())
+    found = _listings.get(key)
+    if found is None:
+        if len(_listings) >= _LISTINGS_KEPT:
+            _listings.clear()
+        found = _listing(hits, params, sel, toggle, sort=sort, page=page, per_page=per_page)
+        _listings[key] = found
+    return found
+
+
+def _listing(hits, params, sel, toggle, *, sort: str, page: int, per_page: int) -> Listing:
+    cats = categories_chosen(params)
     spec_ids = None
     if sel.specs and hits:
         spec_ids = set(

@@ -6,37 +6,42 @@ lists folded after the first values), the sorts and pages; the related products 
 list is followed by; and, when nothing is found, what to try instead.
 """
 
+from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.signals import setting_changed
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, gettext_noop
 from django.views.decorators.http import require_GET
 
 from mercato.catalog import selectors as catalog_selectors
+from mercato.core import querystring
 from mercato.search import querylog, selectors
 from mercato.search.listing import filters_active
 
 from . import pagecache
 from .card_data import card_rows_with_stock
 from .cards import card_html
-from .markup import product_url_maker
+from .markup import word
 from .search_listing import listing_html
 
-# The sort keys of catalog.facets.SORTS; on the search page 综合 means relevance.
+# The sort keys of catalog.facets.SORTS; on the search page 综合 means relevance. The
+# labels are translated by markup.word (once per language and process).
 SORT_LABELS = [
-    ("", _("Relevance")),
-    ("sales", _("Sales")),
-    ("price_asc", _("Price ↑")),
-    ("price_desc", _("Price ↓")),
-    ("new", _("New")),
+    ("", gettext_noop("Relevance")),
+    ("sales", gettext_noop("Sales")),
+    ("price_asc", gettext_noop("Price ↑")),
+    ("price_desc", gettext_noop("Price ↓")),
+    ("new", gettext_noop("New")),
 ]
 FACET_VALUES = 8  # values shown before "more"
 PAGE_LINKS = 2  # page numbers shown either side of the current one
@@ -59,7 +64,7 @@ def _pairs(params, *, without=("page",)) -> list[tuple[str, str]]:
 def _qs(pairs, **override) -> str:
     pairs = [(k, v) for k, v in pairs if k not in override]
     pairs += [(k, v) for k, v in override.items() if v not in ("", None)]
-    return urlencode(pairs)
+    return querystring.urlencode(pairs)
 
 
 def _folded(facets) -> list[dict]:
@@ -79,14 +84,52 @@ def _pages(current: int, last: int) -> list[int]:
     return list(range(first, final + 1))
 
 
+@lru_cache(maxsize=10_000)
+def _card(language, prefix, slug, name, min_price: str, max_price: str, image, sold_out) -> str:
+    """card_html's card, kept per process. A card follows from its row, the language and
+    the URL prefix alone (those two only key it: card_html reads the active ones), and the
+    same few hundred products fill most searches' pages: writing their cards afresh was a
+    tenth of an uncached search. The rows are read from the database every search, so a
+    changed name, price, image or stock state is another card. Prices come as their
+    digits: 1.5 and 1.50 are equal Decimals but are written differently."""
+    return card_html(
+        slug=slug,
+        name=name,
+        min_price=Decimal(min_price),
+        max_price=Decimal(max_price),
+        image=image,
+        sold_out=sold_out,
+    )
+
+
+def _forget_cards(**kwargs) -> None:
+    _card.cache_clear()  # a test changed the languages, formats, URLs or thumbnails
+
+
+setting_changed.connect(_forget_cards, dispatch_uid="storefront-search-cards")
+
+
 def _cards(ids, *, also=()) -> tuple[list[str], list[str]]:
     """The cards of `ids` and of `also` as HTML (image, name, price, from-price, stock
-    state), each in order, in one statement for both lists. Not cached one by one: the
-    listing they are part of is kept beside its cached result page, and any change to a
-    product, price or stock state moves the shop version both are kept under."""
+    state), each in order, in one statement for both lists. Not cached in the shared
+    cache one by one: the listing they are part of is kept beside its cached result page,
+    and any change to a product, price or stock state moves the shop version both are
+    kept under."""
     rows = card_rows_with_stock([*ids, *also])
-    url = product_url_maker()
-    html = {pk: card_html(**row, url=url) for pk, row in rows.items()}
+    language, prefix = get_language(), get_script_prefix()
+    html = {
+        pk: _card(
+            language,
+            prefix,
+            row["slug"],
+            row["name"],
+            str(row["min_price"]),
+            str(row["max_price"]),
+            row["image"],
+            row["sold_out"],
+        )
+        for pk, row in rows.items()
+    }
 
     def in_order(pks):
         return [html[pk] for pk in pks if pk in html]
@@ -107,7 +150,8 @@ def listing_context(request, result) -> dict:
         "facets": _folded(result.facets),
         "filtered": filters_active(params),
         "sorts": [
-            (key, label, _qs(base, sort=key), key == result.sort) for key, label in SORT_LABELS
+            (key, word(label), _qs(base, sort=key), key == result.sort)
+            for key, label in SORT_LABELS
         ],
         "clear_url": "?" + _qs([("q", result.query)], sort=result.sort),
         "page_links": [
