@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def refresh_planner_statistics() -> None:
@@ -48,6 +48,16 @@ def sql_names(model, *fields: str) -> tuple[str, ...]:
     return quote(model._meta.db_table), *(quote(model._meta.get_field(f).column) for f in fields)
 
 
+def _insert_values(obj) -> tuple[str, list[str], list]:
+    """(quoted table, quoted columns, values) of an unsaved instance, as insert_statement
+    writes them."""
+    meta = obj._meta
+    fields = [f for f in meta.concrete_fields if not (f is meta.pk and f.db_returning)]
+    quote = connection.ops.quote_name
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    return quote(meta.db_table), [quote(f.column) for f in fields], values
+
+
 def insert_statement(objs) -> tuple[str, list]:
     """(sql, params) of one INSERT … VALUES of unsaved instances of one model.
 
@@ -58,14 +68,12 @@ def insert_statement(objs) -> tuple[str, list]:
     are sent, as with bulk_create. (catalog.bulk.insert_objects is the one for imports of
     many rows.)
     """
-    meta = objs[0]._meta
-    fields = [f for f in meta.concrete_fields if not (f is meta.pk and f.db_returning)]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    rows = [_insert_values(obj) for obj in objs]
+    table, columns, _values = rows[0]
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    params = [value for _table, _columns, values in rows for value in values]
     values = ", ".join([row] * len(objs))
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}", params  # noqa: S608
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}", params  # noqa: S608
 
 
 def insert_rows(objs) -> None:
@@ -78,9 +86,63 @@ def insert_rows(objs) -> None:
         cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(pk.column)}", params)
         # PostgreSQL and SQLite return the rows of a multi-row VALUES in their order.
         for obj, (value,) in zip(objs, cursor.fetchall(), strict=True):
-            setattr(obj, pk.attname, value)
-            obj._state.adding = False
-            obj._state.db = "default"
+            _saved(obj, value)
+
+
+def _saved(obj, pk) -> None:
+    setattr(obj, obj._meta.pk.attname, pk)
+    obj._state.adding = False
+    obj._state.db = "default"
+
+
+def insert_after(first: tuple[str, list], parent, child, *, link: str) -> bool:
+    """Run `first`, an INSERT that may write nothing (… ON CONFLICT DO NOTHING), and only
+    if it wrote its row, INSERT the unsaved `parent` and then the unsaved `child`, whose
+    foreign key `link` is to `parent`: all three or nothing. Returns whether they were
+    written (the primary keys of both set, and the child's `link`).
+
+    On PostgreSQL this is one statement (WITH s0 AS (first RETURNING 1), s1 AS (INSERT
+    parent SELECT … FROM s0 RETURNING id) INSERT child SELECT s1.id, … FROM s1): a
+    statement is atomic by itself, so outside a transaction it needs no BEGIN and COMMIT
+    either, one round trip where there were five (a new guest's session, cart and line).
+    Elsewhere three statements in a transaction."""
+    link_field = child._meta.get_field(link)
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(*first)
+                if cursor.rowcount != 1:
+                    return False
+            insert_rows([parent])
+            setattr(child, link, parent)
+            insert_rows([child])
+        return True
+    quote = connection.ops.quote_name
+    first_sql, first_params = first
+    parent_pk, child_pk = quote(parent._meta.pk.column), quote(child._meta.pk.column)
+    parent_table, parent_columns, parent_values = _insert_values(parent)
+    child_table, child_columns, child_values = _insert_values(child)
+    link_column = quote(link_field.column)
+    at = child_columns.index(link_column)
+    del child_values[at]
+    picks = ["%s"] * len(child_columns)
+    picks[at] = f"s1.{parent_pk}"
+    sql = (
+        f"WITH s0 AS ({first_sql} RETURNING 1), "  # noqa: S608 - names from _meta
+        f"s1 AS (INSERT INTO {parent_table} ({', '.join(parent_columns)}) "
+        f"SELECT {', '.join(['%s'] * len(parent_columns))} FROM s0 RETURNING {parent_pk}) "
+        f"INSERT INTO {child_table} ({', '.join(child_columns)}) "
+        f"SELECT {', '.join(picks)} FROM s1 RETURNING {child_pk}, {link_column}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*first_params, *parent_values, *child_values])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    _saved(parent, row[1])
+    setattr(child, link, parent)
+    _saved(child, row[0])
+    return True
 
 
 def execute_together(statements: list[tuple[str, list]]) -> int:

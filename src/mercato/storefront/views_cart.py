@@ -6,8 +6,6 @@ mini-cart swapped out of band. Bad input answers 400 with the problem named and 
 changed; a line of another cart is a 404.
 """
 
-from functools import partial
-
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
@@ -272,11 +270,6 @@ def _back(request, sku_id: str) -> str:
     return f"{target}?sku={sku_id}" if sku_id.isdigit() else target
 
 
-def _new_session(request) -> str:
-    request.session.save()
-    return request.session.session_key
-
-
 @require_POST
 def add(request):
     """Put the chosen SKU in the cart: `sku` (or spec values), `quantity` (default 1)."""
@@ -286,9 +279,9 @@ def add(request):
         quantity = request.POST.get("quantity", "1")
         if request.session.session_key is None:
             # A new guest (a member always has a session): the session, the cart and its
-            # first line in one transaction, the session written once the add is accepted.
+            # first line written together, the session once the add is accepted.
             services.start_guest_cart(
-                make_session=partial(_new_session, request), sku_id=sku_id, quantity=quantity
+                create_session=request.session.create_with, sku_id=sku_id, quantity=quantity
             )
         else:
             # A guest's first add creates the cart; a refused add leaves no empty cart behind.
