@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db import connection, transaction
 
@@ -48,14 +49,22 @@ def sql_names(model, *fields: str) -> tuple[str, ...]:
     return quote(model._meta.db_table), *(quote(model._meta.get_field(f).column) for f in fields)
 
 
-def _insert_values(obj) -> tuple[str, list[str], list]:
+@lru_cache(maxsize=256)
+def _insert_columns(model, vendor: str) -> tuple[str, tuple[str, ...], tuple]:
+    """(quoted table, quoted columns, fields) that insert_statement writes for `model`:
+    every concrete field but a generated primary key. Built once per model and engine."""
+    meta = model._meta
+    fields = tuple(f for f in meta.concrete_fields if not (f is meta.pk and f.db_returning))
+    quote = connection.ops.quote_name
+    return quote(meta.db_table), tuple(quote(f.column) for f in fields), fields
+
+
+def _insert_values(obj) -> tuple[str, tuple[str, ...], list]:
     """(quoted table, quoted columns, values) of an unsaved instance, as insert_statement
     writes them."""
-    meta = obj._meta
-    fields = [f for f in meta.concrete_fields if not (f is meta.pk and f.db_returning)]
-    quote = connection.ops.quote_name
+    table, columns, fields = _insert_columns(type(obj), connection.vendor)
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    return quote(meta.db_table), [quote(f.column) for f in fields], values
+    return table, columns, values
 
 
 def insert_statement(objs) -> tuple[str, list]:
@@ -68,10 +77,9 @@ def insert_statement(objs) -> tuple[str, list]:
     are sent, as with bulk_create. (catalog.bulk.insert_objects is the one for imports of
     many rows.)
     """
-    rows = [_insert_values(obj) for obj in objs]
-    table, columns, _values = rows[0]
+    table, columns, fields = _insert_columns(type(objs[0]), connection.vendor)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    params = [value for _table, _columns, values in rows for value in values]
     values = ", ".join([row] * len(objs))
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}", params  # noqa: S608
 
@@ -106,7 +114,6 @@ def insert_after(first: tuple[str, list], parent, child, *, link: str) -> bool:
     statement is atomic by itself, so outside a transaction it needs no BEGIN and COMMIT
     either, one round trip where there were five (a new guest's session, cart and line).
     Elsewhere three statements in a transaction."""
-    link_field = child._meta.get_field(link)
     if connection.vendor != "postgresql":
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -117,23 +124,11 @@ def insert_after(first: tuple[str, list], parent, child, *, link: str) -> bool:
             setattr(child, link, parent)
             insert_rows([child])
         return True
-    quote = connection.ops.quote_name
     first_sql, first_params = first
-    parent_pk, child_pk = quote(parent._meta.pk.column), quote(child._meta.pk.column)
-    parent_table, parent_columns, parent_values = _insert_values(parent)
-    child_table, child_columns, child_values = _insert_values(child)
-    link_column = quote(link_field.column)
-    at = child_columns.index(link_column)
-    del child_values[at]
-    picks = ["%s"] * len(child_columns)
-    picks[at] = f"s1.{parent_pk}"
-    sql = (
-        f"WITH s0 AS ({first_sql} RETURNING 1), "  # noqa: S608 - names from _meta
-        f"s1 AS (INSERT INTO {parent_table} ({', '.join(parent_columns)}) "
-        f"SELECT {', '.join(['%s'] * len(parent_columns))} FROM s0 RETURNING {parent_pk}) "
-        f"INSERT INTO {child_table} ({', '.join(child_columns)}) "
-        f"SELECT {', '.join(picks)} FROM s1 RETURNING {child_pk}, {link_column}"
-    )
+    sql, at = _chained_insert(first_sql, type(parent), type(child), link)
+    _table, _columns, parent_values = _insert_values(parent)
+    _table, _columns, child_values = _insert_values(child)
+    del child_values[at]  # the parent's new id, from s1
     with connection.cursor() as cursor:
         cursor.execute(sql, [*first_params, *parent_values, *child_values])
         row = cursor.fetchone()
@@ -143,6 +138,28 @@ def insert_after(first: tuple[str, list], parent, child, *, link: str) -> bool:
     setattr(child, link, parent)
     _saved(child, row[0])
     return True
+
+
+@lru_cache(maxsize=16)
+def _chained_insert(first_sql: str, parent, child, link: str) -> tuple[str, int]:
+    """insert_after's statement on PostgreSQL, and the position of the child's link among
+    its columns (its value comes from s1, not from a parameter). Built once per shape."""
+    quote = connection.ops.quote_name
+    parent_pk, child_pk = quote(parent._meta.pk.column), quote(child._meta.pk.column)
+    parent_table, parent_columns, _fields = _insert_columns(parent, "postgresql")
+    child_table, child_columns, _fields = _insert_columns(child, "postgresql")
+    link_column = quote(child._meta.get_field(link).column)
+    at = child_columns.index(link_column)
+    picks = ["%s"] * len(child_columns)
+    picks[at] = f"s1.{parent_pk}"
+    sql = (
+        f"WITH s0 AS ({first_sql} RETURNING 1), "  # noqa: S608 - names from _meta
+        f"s1 AS (INSERT INTO {parent_table} ({', '.join(parent_columns)}) "
+        f"SELECT {', '.join(['%s'] * len(parent_columns))} FROM s0 RETURNING {parent_pk}) "
+        f"INSERT INTO {child_table} ({', '.join(child_columns)}) "
+        f"SELECT {', '.join(picks)} FROM s1 RETURNING {child_pk}, {link_column}"
+    )
+    return sql, at
 
 
 def execute_together(statements: list[tuple[str, list]]) -> int:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import prefetch_related_objects
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -295,7 +295,9 @@ def add(request):
             messages.error(request, error)
         else:
             messages.success(request, _("Added to your cart."))
-        return redirect(_back(request, sku_id))
+        # A URL, not a view name: redirect() would try it with reverse() first (an
+        # exception raised and caught on every add, and a 500 for a `next` without "/").
+        return HttpResponseRedirect(_back(request, sku_id))
     summary = _summary(cart_for_request(request), images=False) if not error else None
     context = {"error": error, "mini": _mini_context(summary), "oob": not error}
     return render(request, "storefront/cart/_added.html", context, status=400 if error else 200)
