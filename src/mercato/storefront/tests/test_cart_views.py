@@ -71,6 +71,22 @@ def test_spec_values_sent_without_javascript_choose_the_sku(client, black, white
     assert lines_of(client) == {white.pk: 1}
 
 
+@pytest.mark.parametrize(
+    "next_url, location",
+    [
+        ("/p/x/", "/p/x/?sku={sku}"),
+        ("x", "x?sku={sku}"),  # relative, no "/": was tried as a view name, a 500
+        ("https://evil.example/", "/cart/"),
+        ("", "/cart/"),
+    ],
+)
+def test_a_plain_add_goes_back_where_it_came_from(client, black, next_url, location):
+    response = client.post("/cart/add/", {"sku": black.pk, "quantity": 1, "next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == location.format(sku=black.pk)
+    assert lines_of(client) == {black.pk: 1}
+
+
 def test_a_spec_combination_that_does_not_exist_is_refused(client, phone_shop, black):
     data = {"sku": black.pk, "颜色": "紫色", "存储容量": "256GB", "quantity": 1, "next": "/"}
     response = client.post("/cart/add/", data, **HTMX)
