@@ -143,7 +143,7 @@ def main() -> None:
             print(f"    {sql[:200]}")
         if profiler:
             stats = pstats.Stats(profiler)
-            stats.sort_stats("cumulative").print_stats(45)
+            stats.sort_stats("cumulative").print_stats(int(os.environ.get("PROFILE_LINES", 45)))
             stats.sort_stats("tottime").print_stats(25)
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from mercato.catalog.models import ProductStatus, Sku
 from mercato.core.compiled import CompiledQuery
-from mercato.core.db import insert_rows
+from mercato.core.db import insert_after
 from mercato.core.errors import DomainError, NotFound
 
 from .models import Cart, CartLimit, CartLine, CartPurpose
@@ -140,25 +140,29 @@ def add_to_cart(*, cart: Cart, sku_id, quantity) -> CartLine:
     return line
 
 
-@transaction.atomic
-def start_guest_cart(*, make_session, sku_id, quantity) -> CartLine:
-    """A new visitor's first add: the SKU is checked, then `make_session()` writes the
-    visitor's session (the session store's, not this app's table) and gives its key, and
-    the guest cart of that key is written with this one line: one transaction, so the
-    session, the cart and its line commit together. No cart can exist for a key the
-    session store has just made, so nothing is looked up or locked. A refused add writes
-    nothing, the session included."""
+def start_guest_cart(*, create_session, sku_id, quantity) -> CartLine:
+    """A new visitor's first add: the SKU is checked, then the visitor's session and the
+    guest cart of its key with this one line are written together.
+
+    `create_session(write)` makes the session (the session store's `create_with`: it
+    draws the key and hands `write` its row's INSERT, the session store's own statement
+    on its own table), and `write` writes that row, the cart and its line all or nothing
+    (core.db.insert_after): one statement on PostgreSQL, with no transaction around it.
+    No cart can exist for a key the session store has just drawn, so nothing is looked up
+    or locked. A refused add writes nothing, the session included."""
     quantity = _clean_quantity(quantity)
     sku = _sellable_sku(sku_id)
     _check_within_limit(quantity=quantity, limit=sku.max_quantity)
-    session_key = make_session()
-    if not session_key:
-        raise DomainError(_("A guest cart needs a session."), field="session_key")
-    cart = Cart(customer=None, session_key=session_key)
-    insert_rows([cart])  # written out (core.db): the ORM's INSERT cost more than it took
-    # The customer is adding from a page that shows the current price.
-    line = CartLine(cart=cart, sku_id=sku.pk, quantity=quantity, price_seen=sku.list_price)
-    insert_rows([line])
+    line = None
+
+    def write(session_key: str, session_row: tuple[str, list]) -> bool:
+        nonlocal line
+        cart = Cart(customer=None, session_key=session_key)
+        # The customer is adding from a page that shows the current price.
+        line = CartLine(cart=cart, sku_id=sku.pk, quantity=quantity, price_seen=sku.list_price)
+        return insert_after(session_row, cart, line, link="cart")
+
+    create_session(write)
     return line
 
 

@@ -3,8 +3,9 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import lru_cache
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def refresh_planner_statistics() -> None:
@@ -48,6 +49,29 @@ def sql_names(model, *fields: str) -> tuple[str, ...]:
     return quote(model._meta.db_table), *(quote(model._meta.get_field(f).column) for f in fields)
 
 
+@lru_cache(maxsize=256)
+def _insert_columns(
+    model, vendor: str, with_key: bool = False
+) -> tuple[str, tuple[str, ...], tuple]:
+    """(quoted table, quoted columns, fields) that insert_statement writes for `model`:
+    every concrete field but a generated primary key, unless `with_key` (the caller took
+    the key from its sequence). Built once per model, engine and key choice."""
+    meta = model._meta
+    fields = tuple(
+        f for f in meta.concrete_fields if with_key or not (f is meta.pk and f.db_returning)
+    )
+    quote = connection.ops.quote_name
+    return quote(meta.db_table), tuple(quote(f.column) for f in fields), fields
+
+
+def _insert_values(obj) -> tuple[str, tuple[str, ...], list]:
+    """(quoted table, quoted columns, values) of an unsaved instance, as insert_statement
+    writes them."""
+    table, columns, fields = _insert_columns(type(obj), connection.vendor)
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    return table, columns, values
+
+
 def insert_statement(objs) -> tuple[str, list]:
     """(sql, params) of one INSERT … VALUES of unsaved instances of one model.
 
@@ -60,14 +84,12 @@ def insert_statement(objs) -> tuple[str, list]:
     imports of many rows.)
     """
     meta = objs[0]._meta
-    generated = meta.pk.db_returning and any(obj.pk is None for obj in objs)
-    fields = [f for f in meta.concrete_fields if not (f is meta.pk and generated)]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with_key = not (meta.pk.db_returning and any(obj.pk is None for obj in objs))
+    table, columns, fields = _insert_columns(type(objs[0]), connection.vendor, with_key)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     values = ", ".join([row] * len(objs))
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}", params  # noqa: S608
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}", params  # noqa: S608
 
 
 def insert_rows(objs) -> None:
@@ -80,9 +102,72 @@ def insert_rows(objs) -> None:
         cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(pk.column)}", params)
         # PostgreSQL and SQLite return the rows of a multi-row VALUES in their order.
         for obj, (value,) in zip(objs, cursor.fetchall(), strict=True):
-            setattr(obj, pk.attname, value)
-            obj._state.adding = False
-            obj._state.db = "default"
+            _saved(obj, value)
+
+
+def _saved(obj, pk) -> None:
+    setattr(obj, obj._meta.pk.attname, pk)
+    obj._state.adding = False
+    obj._state.db = "default"
+
+
+def insert_after(first: tuple[str, list], parent, child, *, link: str) -> bool:
+    """Run `first`, an INSERT that may write nothing (… ON CONFLICT DO NOTHING), and only
+    if it wrote its row, INSERT the unsaved `parent` and then the unsaved `child`, whose
+    foreign key `link` is to `parent`: all three or nothing. Returns whether they were
+    written (the primary keys of both set, and the child's `link`).
+
+    On PostgreSQL this is one statement (WITH s0 AS (first RETURNING 1), s1 AS (INSERT
+    parent SELECT … FROM s0 RETURNING id) INSERT child SELECT s1.id, … FROM s1): a
+    statement is atomic by itself, so outside a transaction it needs no BEGIN and COMMIT
+    either, one round trip where there were five (a new guest's session, cart and line).
+    Elsewhere three statements in a transaction."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(*first)
+                if cursor.rowcount != 1:
+                    return False
+            insert_rows([parent])
+            setattr(child, link, parent)
+            insert_rows([child])
+        return True
+    first_sql, first_params = first
+    sql, at = _chained_insert(first_sql, type(parent), type(child), link)
+    _table, _columns, parent_values = _insert_values(parent)
+    _table, _columns, child_values = _insert_values(child)
+    del child_values[at]  # the parent's new id, from s1
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*first_params, *parent_values, *child_values])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    _saved(parent, row[1])
+    setattr(child, link, parent)
+    _saved(child, row[0])
+    return True
+
+
+@lru_cache(maxsize=16)
+def _chained_insert(first_sql: str, parent, child, link: str) -> tuple[str, int]:
+    """insert_after's statement on PostgreSQL, and the position of the child's link among
+    its columns (its value comes from s1, not from a parameter). Built once per shape."""
+    quote = connection.ops.quote_name
+    parent_pk, child_pk = quote(parent._meta.pk.column), quote(child._meta.pk.column)
+    parent_table, parent_columns, _fields = _insert_columns(parent, "postgresql")
+    child_table, child_columns, _fields = _insert_columns(child, "postgresql")
+    link_column = quote(child._meta.get_field(link).column)
+    at = child_columns.index(link_column)
+    picks = ["%s"] * len(child_columns)
+    picks[at] = f"s1.{parent_pk}"
+    sql = (
+        f"WITH s0 AS ({first_sql} RETURNING 1), "  # noqa: S608 - names from _meta
+        f"s1 AS (INSERT INTO {parent_table} ({', '.join(parent_columns)}) "
+        f"SELECT {', '.join(['%s'] * len(parent_columns))} FROM s0 RETURNING {parent_pk}) "
+        f"INSERT INTO {child_table} ({', '.join(child_columns)}) "
+        f"SELECT {', '.join(picks)} FROM s1 RETURNING {child_pk}, {link_column}"
+    )
+    return sql, at
 
 
 def execute_together(statements: list[tuple[str, list]]) -> int:

@@ -66,8 +66,8 @@ class SessionStore(cached_db.SessionStore):
         return super(cached_db.SessionStore, self).exists(session_key)
 
     def _get_new_session_key(self):
-        # No look-up first: save(must_create=True) refuses a key in use (CreateError) and
-        # create() then draws another, so asking the cache and the database whether each
+        # No look-up first: the INSERT skips a key in use and create_with() then draws
+        # another, so asking the cache and the database whether each
         # new key exists (Django's way) only cost a query per new visitor.
         return new_session_key()
 
@@ -75,35 +75,55 @@ class SessionStore(cached_db.SessionStore):
         return self.serializer().dumps(self._get_session(no_load=True))
 
     def create(self):
-        super().create()
-        # create() wrote the session and marks it modified, so that the response sets its
-        # cookie; the middleware's save() at the end of the request would write the same
-        # data again. What was written is kept to tell whether anything changed since.
+        self.create_with(self._write)
+
+    def create_with(self, write) -> None:
+        """create(), the new row written by `write(session_key, statement)`: the INSERT of
+        the row (statement: sql and params), which skips a key in use, written by the
+        caller, maybe together with its own rows (a new guest's first add writes its cart
+        in the same statement: cart.services.start_guest_cart). `write` returns whether the
+        row was written; when not (the key was in use), another key is drawn."""
+        while True:
+            self._session_key = self._get_new_session_key()
+            if write(self._session_key, self._insert_statement()):
+                break
+        self.modified = True  # so that the response sets the cookie
+        self._copy_into_cache()
+        # The middleware's save() at the end of the request would write the same data
+        # again: what was written is kept to tell whether anything changed since.
         self._created_as = self._serialized()
 
-    def _insert(self) -> None:
-        """The new session's row (save(must_create=True)): one INSERT written out (core.db)
-        that skips a key in use (ON CONFLICT DO NOTHING: CreateError, and create() draws
-        another). No transaction or savepoint of its own: Django's ORM save in
-        transaction.atomic cost a COMMIT round trip (or two savepoint statements inside a
-        caller's transaction) for every new visitor, and a refused key no longer breaks the
-        caller's transaction."""
+    def _insert_statement(self) -> tuple[str, list]:
+        """The new session's row: one INSERT written out (core.db) that skips a key in use
+        (ON CONFLICT DO NOTHING). No transaction or savepoint of its own: Django's ORM save
+        in transaction.atomic cost a COMMIT round trip (or two savepoint statements inside
+        a caller's transaction) for every new visitor, and a refused key no longer breaks
+        the caller's transaction."""
         row = self.create_model_instance(self._get_session(no_load=True))
         sql, params = insert_statement([row])
+        return f"{sql} ON CONFLICT DO NOTHING", params
+
+    @staticmethod
+    def _write(session_key, statement) -> bool:
         with connection.cursor() as cursor:
-            cursor.execute(f"{sql} ON CONFLICT DO NOTHING", params)
-            if cursor.rowcount != 1:
-                raise CreateError
+            cursor.execute(*statement)
+            return cursor.rowcount == 1
+
+    def _copy_into_cache(self) -> None:
+        # Copied at once, also inside a caller's transaction (a new guest's first add): if
+        # that rolls back, the request ends in a 500, whose response sets no session
+        # cookie, so nobody ever asks for the copy. Not left to the first read: the page
+        # a new guest's add redirects to reads the session, and a miss there costs a
+        # query and this same cache write.
+        self._cache_call("set", self.cache_key, self._session, self.get_expiry_age())
 
     def save(self, must_create=False):
         if self.session_key is None:
             return self.create()  # which saves (and copies into the cache) once
         if must_create:
-            self._insert()
-            # Copied at once, also inside a caller's transaction (a new guest's first add):
-            # if that rolls back, the request ends in a 500, whose response sets no session
-            # cookie, so nobody ever asks for the copy.
-            self._cache_call("set", self.cache_key, self._session, self.get_expiry_age())
+            if not self._write(self.session_key, self._insert_statement()):
+                raise CreateError
+            self._copy_into_cache()
             return
         if self._created_as is not None:
             if self._serialized() == self._created_as:

@@ -6,13 +6,11 @@ mini-cart swapped out of band. Bad input answers 400 with the problem named and 
 changed; a line of another cart is a 404.
 """
 
-from functools import partial
-
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import prefetch_related_objects
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -272,11 +270,6 @@ def _back(request, sku_id: str) -> str:
     return f"{target}?sku={sku_id}" if sku_id.isdigit() else target
 
 
-def _new_session(request) -> str:
-    request.session.save()
-    return request.session.session_key
-
-
 @require_POST
 def add(request):
     """Put the chosen SKU in the cart: `sku` (or spec values), `quantity` (default 1)."""
@@ -286,9 +279,9 @@ def add(request):
         quantity = request.POST.get("quantity", "1")
         if request.session.session_key is None:
             # A new guest (a member always has a session): the session, the cart and its
-            # first line in one transaction, the session written once the add is accepted.
+            # first line written together, the session once the add is accepted.
             services.start_guest_cart(
-                make_session=partial(_new_session, request), sku_id=sku_id, quantity=quantity
+                create_session=request.session.create_with, sku_id=sku_id, quantity=quantity
             )
         else:
             # A guest's first add creates the cart; a refused add leaves no empty cart behind.
@@ -302,7 +295,9 @@ def add(request):
             messages.error(request, error)
         else:
             messages.success(request, _("Added to your cart."))
-        return redirect(_back(request, sku_id))
+        # A URL, not a view name: redirect() would try it with reverse() first (an
+        # exception raised and caught on every add, and a 500 for a `next` without "/").
+        return HttpResponseRedirect(_back(request, sku_id))
     summary = _summary(cart_for_request(request), images=False) if not error else None
     context = {"error": error, "mini": _mini_context(summary), "oob": not error}
     return render(request, "storefront/cart/_added.html", context, status=400 if error else 200)

@@ -32,7 +32,9 @@ NAMED = re.compile(r'\b(?:FROM|JOIN|INTO|UPDATE)\s+(?:ONLY\s+)?"?(\w+)"?', re.I)
 # Frames between the app's `cursor.execute` and this wrapper, and helpers that run the
 # statements their caller built (judged as the caller's).
 _PLUMBING = ("django.db.backends.", "django.db.utils", "contextlib", __name__)
-_RUNS_CALLERS_SQL = {("mercato.core.db", "execute_together")}
+# (core.db.insert_after runs the caller's statement with the model instances it was given:
+# a new guest's session row and the cart's own rows, judged as the cart's.)
+_RUNS_CALLERS_SQL = {("mercato.core.db", "execute_together"), ("mercato.core.db", "insert_after")}
 # Helpers that write model instances they are given, as the ORM's bulk_create does: not
 # judged, as the ORM is not (the model names its table; demo seeds through them).
 # mercato.core.compiled runs statements the ORM built (once) from a caller's queryset;

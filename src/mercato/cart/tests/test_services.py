@@ -1,5 +1,7 @@
 """Cart services: adding, changing, removing, selecting, limits, merging on log-in."""
 
+import contextlib
+
 import pytest
 
 from mercato.cart.models import Cart, CartLine
@@ -193,3 +195,47 @@ def test_a_member_cart_is_never_merged_as_a_guest_cart(customer, sku):
     cart = merge_carts(guest_cart=other, customer=customer)
     assert lines(cart) == {}
     assert lines(other) == {sku.pk: 1}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("in_transaction", [False, True])
+def test_a_new_guests_cart_is_written_with_its_session_under_a_free_key(sku, in_transaction):
+    """start_guest_cart writes the session, the cart and its line together: when the key
+    drawn first is in use, none of them is written for it, and the next key gets all
+    three; the session already under that key is left as it was."""
+    from unittest import mock
+
+    from django.contrib.sessions.models import Session
+    from django.db import transaction
+
+    from mercato.cart.services import start_guest_cart
+    from mercato.core import sessions
+
+    first = sessions.SessionStore()
+    first["who"] = "first"
+    first.create()
+    taken, fresh = first.session_key, sessions.new_session_key()
+    store = sessions.SessionStore()
+    with mock.patch.object(sessions, "new_session_key", side_effect=[taken, fresh]):
+        with transaction.atomic() if in_transaction else contextlib.nullcontext():
+            line = start_guest_cart(create_session=store.create_with, sku_id=sku.pk, quantity=2)
+    assert store.session_key == fresh and store.modified
+    assert Session.objects.filter(session_key__in=[taken, fresh]).count() == 2
+    assert sessions.SessionStore(session_key=taken).load() == {"who": "first"}
+    cart = Cart.objects.get()
+    assert (cart.session_key, cart.customer_id) == (fresh, None)
+    assert line.cart_id == cart.pk and line.pk is not None
+    assert list(CartLine.objects.values_list("cart_id", "sku_id", "quantity", "price_seen")) == [
+        (cart.pk, sku.pk, 2, sku.list_price)
+    ]
+
+
+def test_a_refused_first_add_writes_no_session(sku):
+    from mercato.cart.services import start_guest_cart
+    from mercato.core.sessions import SessionStore
+
+    store = SessionStore()
+    with pytest.raises(DomainError):
+        start_guest_cart(create_session=store.create_with, sku_id=sku.pk, quantity="0")
+    assert store.session_key is None
+    assert not Cart.objects.exists()
