@@ -14,6 +14,7 @@ from .models import (
     Category,
     Product,
     ProductImage,
+    ProductPopularity,
     ProductSlugHistory,
     ProductStatus,
     RemovedProduct,
@@ -167,35 +168,47 @@ def is_removed(*, slug: str) -> bool:
 
 def related_products(*, product: Product, limit: int = 6) -> QuerySet[Product]:
     """Other products on sale in the same category, best sellers first (for card_rows)."""
+    # The sales figure as a subquery, not a join: PostgreSQL then looks up the category's
+    # few products' rows by key instead of hashing the whole table (a join: 0.22 ms of its
+    # CPU per uncached product page, the subquery 0.12). The same order, NULLs included.
+    units = ProductPopularity.objects.filter(product_id=OuterRef("pk")).values("units_sold")
     return (
         products_on_sale()
         .filter(category_id=product.category_id)
         .exclude(pk=product.pk)
-        .order_by("-popularity__units_sold", "-published_at", "-pk")[:limit]
+        .order_by(Subquery(units).desc(), "-published_at", "-pk")[:limit]
     )
 
 
 # The product page, uncached (storefront.views._build_product): its rows read by statements
 # compiled once per process (core.compiled) into plain objects. Building the querysets,
 # the prefetches and the model instances was about half of an uncached page's CPU time.
-_PAGE_PRODUCT = CompiledQuery(
-    "catalog.page_product",
-    lambda slug: products_on_sale()
-    .filter(slug=slug)
-    .values(
-        "id", "code", "name", "subtitle", "slug", "description", "min_price", "max_price",
-        "seo_title", "seo_keywords", "seo_description", "brand_id", "brand__name",
-        "category_id", "category__path", "category__depth", "category__name", "category__slug",
-    )[:1],
-)  # fmt: skip
-_PAGE_SKUS = CompiledQuery(
-    "catalog.page_skus",
-    lambda product_id: (
+# The product's and the SKUs' statements are compiled by storefront.page_data, with the
+# rating (reviews) and the stock state (inventory) in them as subqueries.
+def page_product_values(*, slug: str) -> QuerySet:
+    """The values of a product on sale that its page shows, with its brand's and category's
+    (product_page_of takes the row)."""
+    return (
+        products_on_sale()
+        .filter(slug=slug)
+        .values(
+            "id", "code", "name", "subtitle", "slug", "description", "min_price", "max_price",
+            "seo_title", "seo_keywords", "seo_description", "brand_id", "brand__name",
+            "category_id", "category__path", "category__depth", "category__name",
+            "category__slug",
+        )[:1]
+    )  # fmt: skip
+
+
+def page_sku_values(*, product_id: int) -> QuerySet:
+    """The values of a product's active SKUs that its page shows, by id."""
+    return (
         Sku.objects.filter(product_id=product_id, is_active=True)
         .order_by("id")
         .values("id", "code", "specs", "list_price", "weight_g")
-    ),
-)
+    )
+
+
 _PAGE_IMAGES = CompiledQuery(
     "catalog.page_images",
     lambda product_id: (
@@ -229,12 +242,10 @@ class ProductPage:
     images: list[SimpleNamespace]
 
 
-def product_page(*, slug: str) -> ProductPage | None:
-    """A product on sale with its brand, category, active SKUs and images (three queries)."""
-    rows = _PAGE_PRODUCT.rows(slug=slug)
-    if not rows:
-        return None
-    row = rows[0]
+def product_page_of(*, row: dict, sku_rows: list[dict]) -> ProductPage:
+    """The page's product from page_product_values()' row and page_sku_values()' rows (the
+    SKUs' other keys kept as attributes), with its images (one query)."""
+    row = dict(row)
     category = Category(
         pk=row.pop("category_id"),
         path=row.pop("category__path"),
@@ -249,7 +260,7 @@ def product_page(*, slug: str) -> ProductPage | None:
         category_id=category.pk,
         brand=SimpleNamespace(name=brand_name) if row["brand_id"] else None,
     )
-    skus = [SimpleNamespace(**s, pk=s["id"]) for s in _PAGE_SKUS.rows(product_id=product.pk)]
+    skus = [SimpleNamespace(**s, pk=s["id"]) for s in sku_rows]
     field = ProductImage._meta.get_field("image")
     owner = ProductImage(product_id=product.pk)  # the field files' instance (thumbnail names)
     images = [

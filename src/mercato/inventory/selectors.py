@@ -17,8 +17,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from mercato.core.compiled import CompiledQuery
-
 from .models import Reservation, Stock, StockMovement, Warehouse
 
 
@@ -36,26 +34,16 @@ def available_sku_ids(*, sku_ids, province: str | None) -> set[int]:
     return set(stocks.order_by().values_list("sku_id", flat=True).distinct())
 
 
-def _available_of_product(product_id, province):
-    stocks = Stock.objects.filter(
-        sku__product_id=product_id,
-        sku__is_active=True,
-        warehouse__is_active=True,
-        on_hand__gt=F("reserved"),
-    )
+def sku_has_stock(*, province: str | None, sku=None) -> Exists:
+    """available_sku_ids()' test for one SKU, as an expression of a Sku queryset (`sku`:
+    the outer SKU, OuterRef("pk") by default): stock to sell (on hand beyond reservations)
+    in an active warehouse, with a province one that serves it. The uncached product page
+    asks it with its SKUs' row (storefront.page_data)."""
+    sku = OuterRef("pk") if sku is None else sku
+    stocks = Stock.objects.filter(sku=sku, warehouse__is_active=True, on_hand__gt=F("reserved"))
     if province is not None:
         stocks = stocks.filter(warehouse__served__province=province)
-    return stocks.order_by().values_list("sku_id").distinct()
-
-
-# Compiled once (mercato.core.compiled): the uncached product page asks on every render.
-_AVAILABLE_OF_PRODUCT = CompiledQuery("inventory.available_of_product", _available_of_product)
-
-
-def available_skus_of_product(*, product_id: int, province: str | None) -> set[int]:
-    """available_sku_ids() of a product's active SKUs, in one query."""
-    rows = _AVAILABLE_OF_PRODUCT.rows(product_id=product_id, province=province or None)
-    return {sku_id for (sku_id,) in rows}
+    return Exists(stocks)
 
 
 def products_in_stock(*, product_ids) -> set[int]:

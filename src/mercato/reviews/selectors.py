@@ -4,7 +4,7 @@ queues. Each is a fixed number of queries, whatever the number of rows."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from mercato.core.compiled import CompiledQuery
 
@@ -59,13 +59,38 @@ class Feedback:
     questions: list = field(default_factory=list)
 
 
+def rating_columns(product=None) -> dict[str, Subquery]:
+    """The rating row's review_count, star_total and question_count as subqueries of a
+    Product queryset (`product`: the outer product, OuterRef("pk") by default), each None
+    for a product without a row: the product page reads them with its product's row
+    (storefront.page_data) instead of in a query of their own."""
+    product = OuterRef("pk") if product is None else product
+    rating = ProductRating.objects.filter(product_id=product)
+    return {
+        name: Subquery(rating.values(name)[:1])
+        for name in ("review_count", "star_total", "question_count")
+    }
+
+
 def product_feedback(*, product_id: int, reviews: int = 5, questions: int = 5) -> Feedback:
     """The rating row (one query), and only when there are some, the newest published
     reviews and questions (two queries each)."""
     rows = _RATING.rows(product_id=product_id)
-    if not rows:
+    return feedback_of(
+        product_id=product_id, rating=rows[0] if rows else None, reviews=reviews,
+        questions=questions,
+    )  # fmt: skip
+
+
+def feedback_of(
+    *, product_id: int, rating: dict | None, reviews: int = 5, questions: int = 5
+) -> Feedback:
+    """product_feedback() from the rating row already read (`rating`: its review_count,
+    star_total and question_count, as rating_columns() gives them; None or all None without
+    a row): only the reviews and questions are read, when there are some."""
+    if rating is None or rating["review_count"] is None:
         return Feedback()
-    rating = ProductRating(product_id=product_id, **rows[0])  # for its `average`
+    rating = ProductRating(product_id=product_id, **rating)  # for its `average`
     found = Feedback(rating.review_count, rating.average, rating.question_count)
     if rating.review_count:
         found.reviews = list(published_reviews(product_id=product_id)[:reviews])

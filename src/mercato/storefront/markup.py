@@ -5,7 +5,6 @@ language or URL prefix and process where it can be.
 """
 
 import html
-from decimal import Decimal
 
 from django.core.signals import setting_changed
 from django.templatetags.static import static
@@ -13,6 +12,13 @@ from django.urls import get_script_prefix, reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.translation import get_language, gettext, pgettext
+
+# Values that are not strings (prices, sizes), localized and escaped once per language and
+# process: Django's localize() of a Decimal is 10-20 µs (its formats and number_format), and
+# an uncached product page writes about ten (its price and its related cards'). Keyed by the
+# value's text, so that 1.0 and 1.00 stay apart.
+_LOCALIZED_MAX = 20_000
+_localized: dict[tuple, str] = {}
 
 
 def e(value) -> str:
@@ -22,28 +28,12 @@ def e(value) -> str:
         return html.escape(value)
     if hasattr(value, "__html__"):
         return value.__html__()
-    if type(value) is Decimal:
-        return _decimal(value)
-    return html.escape(str(localize(value)))
-
-
-# Decimals (prices) as localize() writes them, escaped, per language and process:
-# number_format looks up a handful of formats each time (a fifth of a search page's cards'
-# time). Keyed by the digits as written, not the number: 1.5 and 1.50 are equal but are
-# written differently.
-_decimals: dict[str, dict[str, str]] = {}
-_DECIMALS_KEPT = 20_000  # a process's memory stays flat whatever prices it writes
-
-
-def _decimal(value: Decimal) -> str:
-    language = get_language()
-    found = _decimals.get(language)
-    if found is None or len(found) >= _DECIMALS_KEPT:
-        found = _decimals[language] = {}
-    key = str(value)
-    text = found.get(key)
+    key = (type(value), str(value), get_language())
+    text = _localized.get(key)
     if text is None:
-        text = found[key] = html.escape(str(localize(value)))
+        if len(_localized) >= _LOCALIZED_MAX:
+            _localized.clear()
+        text = _localized[key] = html.escape(str(localize(value)))
     return text
 
 
@@ -103,7 +93,7 @@ def product_url_maker():
 
 def _forget(**kwargs) -> None:
     _words.clear()  # a test changed the languages, the formats or the URLs
-    _decimals.clear()
+    _localized.clear()
     _urls.clear()
     _patterns.clear()
 

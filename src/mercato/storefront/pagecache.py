@@ -1,16 +1,16 @@
-"""The shop's page caches, keyed by the catalogue's version counter.
+"""The shop's page cache, keyed by the catalogue's version counter.
 
-Two levels, both under the shop version (catalog/shopcache.py), which services bump when
-a product, price, stock state or home slot changes:
+A page's body (everything but the header with its log-in links) as a dict of strings,
+rendered once per (page, parameters, language, province) and shop version (catalog/
+shopcache.py, which services bump when a product, price, stock state or home slot changes),
+shared by every visitor (`cached`). A visitor without a session (`shareable`: no log-in, no
+guest cart, no message waiting) gets it inside the page's frame, rendered once per process
+with slots and filled by joining strings (`shop_page_html`): nothing rendered, no session
+read and no CSRF token made, except where the page holds a form that posts (the product
+page's add-to-cart, marked with CSRF_SLOT), which gets this visitor's token.
 
-- a page's body (everything but the header with its log-in links) as a dict of strings,
-  rendered once per (page, parameters, language, province) and version, shared by every
-  visitor (`cached`, or `Lookup` with the whole page);
-- the whole page (`Lookup.html`, kept by `Lookup.keep`): the finished HTML of a page as a
-  visitor without a session sees it (`shareable`): no log-in, no guest cart, no message
-  waiting. Served as it is, with nothing rendered, no session read and no CSRF token made,
-  except where the page holds a form that posts (the product page's add-to-cart, marked
-  with CSRF_SLOT), which gets this visitor's token.
+The whole page is not kept beside its body: filling the frame costs less than reading and
+writing a second copy of the page (docs/performance.md, "Uncached product pages, third pass").
 """
 
 import hashlib
@@ -61,36 +61,13 @@ def shareable(request) -> bool:
     )
 
 
-class Lookup:
-    """A shop page's two cache entries, read in one round trip: the whole page (`html`,
-    for a `shareable` visitor) and its body (`body`); None where the cache has nothing.
-    `keep` writes what was made, again in one round trip (a page that is not in the cache
-    took four, a quarter of its cache and database calls)."""
-
-    def __init__(self, request, parts: tuple, shared: bool):
-        self.body_key = _key(request, "sf", parts)
-        self.page_key = _key(request, "sfp", (*parts, request.get_full_path())) if shared else ""
-        if shared:
-            found = cache.get_many([self.page_key, self.body_key])
-            self.html, self.body = found.get(self.page_key), found.get(self.body_key)
-        else:
-            self.html, self.body = None, cache.get(self.body_key)
-
-    def keep(self, *, body: dict, html: str | None = None) -> None:
-        """Keep the body (unless it came from the cache) and, for a shared page, its HTML."""
-        entries = {} if self.body is not None else {self.body_key: body}
-        if html is not None and self.page_key:
-            entries[self.page_key] = html
-        cache.set_many(entries, page_seconds())
-
-
 def cached(request, parts: tuple, build) -> dict:
     """`build()` → dict of strings, cached under `parts` + language + shop version."""
-    found = Lookup(request, parts, shared=False)
-    if found.body is not None:
-        return found.body
-    value = build()
-    found.keep(body=value)
+    key = _key(request, "sf", parts)
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, page_seconds())
     return value
 
 

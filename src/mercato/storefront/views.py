@@ -2,7 +2,8 @@
 
 Each page's body is built by a `_build_*` function and cached (pagecache.py); the view
 around it renders the header per request for a visitor with a session (log-in state, a
-log-out form), and serves a visitor without one the whole page from the cache.
+log-out form), and puts it in the page's frame, made once per process, for a visitor
+without one.
 """
 
 from functools import lru_cache
@@ -27,13 +28,13 @@ from mercato.catalog import selectors
 from mercato.catalog.facets import SORTS, facets_for, filter_products, parse_params, sort_products
 from mercato.catalog.services.merchandising import live_slots
 from mercato.core.regions import mainland_provinces
-from mercato.inventory.selectors import available_skus_of_product
 from mercato.promotions import selectors as promotion_selectors
-from mercato.reviews.selectors import product_feedback
+from mercato.reviews.selectors import feedback_of
 
 from . import pagecache, product_html, seo
 from .cards import rows_html
 from .markup import product_url_maker, slug_url_maker
+from .page_data import product_page_data
 from .pagecache import cached
 
 PAGE_SIZE = 24
@@ -57,28 +58,18 @@ def _page(request, template: str, data: dict, status: int = 200):
 
 
 def _shop_page(request, parts: tuple, build):
-    """A shop page (storefront/page.html around a cached body): for a visitor without a
-    session, the whole page from the cache, rendered once per version. `build()` gives the
-    body's dict; a "status" of 404 or 410 or a "redirect" in it answers so instead."""
-    parts = (*parts, _province(request))
-    found = pagecache.Lookup(request, parts, pagecache.shareable(request))
-    if found.html is not None:
-        return pagecache.page_response(request, found.html)
-    data = found.body
-    if data is None:
-        data = build()
-    if data.get("status", 200) != 200 or "redirect" in data:
-        found.keep(body=data)
+    """A shop page (storefront/page.html around a cached body). `build()` gives the body's
+    dict; a "status" of 404 or 410 or a "redirect" in it answers so instead."""
+    province = _province(request)
+    data = cached(request, (*parts, province), build)
     if "redirect" in data:
         return HttpResponsePermanentRedirect(data["redirect"])
     if data.get("status") == 410:
         return _page(request, "storefront/410.html", {}, status=410)
     if data.get("status") == 404:
         raise Http404(data.get("reason", ""))
-    context = {**data, "province": _province(request), "provinces": mainland_provinces()}
-    html = pagecache.shop_page_html(request, context)
-    found.keep(body=data, html=html)
-    return pagecache.page_response(request, html)
+    context = {**data, "province": province, "provinces": mainland_provinces()}
+    return pagecache.page_response(request, pagecache.shop_page_html(request, context))
 
 
 # Home -----------------------------------------------------------------------------------
@@ -246,16 +237,16 @@ def _province_options(province: str) -> SafeString:
 def product_page_parts(request, slug: str, province: str, chosen: str) -> dict:
     """The product page's parts: {"status": 200, "context": the body's, "meta": the meta
     tags'}, or the 404, 410 or redirect `_shop_page` answers with."""
-    page = selectors.product_page(slug=slug)
-    if page is None:
+    data = product_page_data(slug=slug, province=province)
+    if data is None:
         if selectors.is_removed(slug=slug):
             return {"status": 410}
         moved = selectors.moved_product_slug(slug=slug)
         if moved:
             return {"redirect": reverse("storefront:product", args=[moved])}
         return {"status": 404, "reason": _("No such product")}
+    page, available = data.page, data.available
     product, skus, images = page.product, page.skus, page.images
-    available = available_skus_of_product(product_id=product.pk, province=province)
     trail = selectors.category_trail_rows(category=page.category)
     selected = next((s for s in skus if str(s.pk) == chosen), None) or next(
         (s for s in skus if s.pk in available), skus[0] if skus else None
@@ -263,8 +254,8 @@ def product_page_parts(request, slug: str, province: str, chosen: str) -> dict:
     path = product_url_maker()(product.slug)
     canonical = request.build_absolute_uri(path)
     image_urls = [i.image.url for i in images]
-    # Rating, newest reviews and questions: one query, two more for each kind it has.
-    feedback = product_feedback(product_id=product.pk)
+    # Newest reviews and questions: two queries for each kind the rating row counts.
+    feedback = feedback_of(product_id=product.pk, rating=data.rating)
     sku_map = [
         {
             "id": s.pk,
