@@ -77,7 +77,7 @@ def log(message: str) -> None:
 @dataclass
 class Target:
     """One measured request stream. Add one to `targets()` to have it measured, reported as
-    a share of its floor and drawn; `goal` is issue 12's share to reach (None: reported)."""
+    a share of its floor and drawn; `goal` is the share issue 11 or 12 asks for (None: reported)."""
 
     name: str
     label: str
@@ -121,9 +121,10 @@ def targets(ctx: dict) -> list[Target]:
         Target("categories", f"categories, {len(ctx['categories'])} with a facet rotating",
                "/c/<each category>/?brand=…", ctx["categories"], mode="paths", bump=True),
         Target("search", "search, two words (result cache)", ctx["search"]),
-        # The search helper's own rotating target (issue 11) replaces or joins this one.
+        # Issue 11: uncached search over 100+ distinct queries at 0.30 of the floor.
         Target("searches", f"search, {len(ctx['searches'])} queries rotating",
-               "/search/?q=<each query>", ctx["searches"], mode="paths", bump=True),
+               "/search/?q=<each query>", ctx["searches"], mode="paths", bump=True,
+               goal=0.30),
     ]  # fmt: skip
     buying = []
     if stock:
