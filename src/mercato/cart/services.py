@@ -58,7 +58,12 @@ class _SellableSku:
 def _sku_for_cart(sku_id: int):
     limit = CartLimit.objects.filter(sku_id=OuterRef("pk")).values("max_per_order")[:1]
     return Sku.objects.filter(pk=sku_id).values(
-        "list_price", "is_active", product_status=F("product__status"), limit=Subquery(limit)
+        "list_price",
+        "is_active",
+        "product_id",
+        "specs",
+        product_status=F("product__status"),
+        limit=Subquery(limit),
     )
 
 
@@ -66,20 +71,31 @@ def _sku_for_cart(sku_id: int):
 SKU_FOR_CART = CompiledQuery("cart.sku_for_cart", _sku_for_cart)
 
 
-def _sellable_sku(sku_id) -> _SellableSku:
-    """The SKU with its price and purchase limit if it can be bought now, else a
-    DomainError naming `sku`. One query."""
+def read_sku(sku_id) -> dict | None:
+    """The SKU as an add reads it (price, sale state, purchase limit, product and specs), or
+    None when there is none. One query: the product page's add resolves the chosen spec
+    values from the same row that it then hands to the add (`sku_row=`), so the add does not
+    read it again."""
     try:
         pk = int(sku_id)
     except (TypeError, ValueError):
         pk = 0
     rows = SKU_FOR_CART.rows(sku_id=pk) if 0 < pk < 2**63 else []
-    if not rows:
+    return rows[0] if rows else None
+
+
+def _sellable_sku(sku_id, row: dict | None = None) -> _SellableSku:
+    """The SKU with its price and purchase limit if it can be bought now, else a
+    DomainError naming `sku`. One query, none when the caller hands in read_sku's row."""
+    if row is None:
+        row = read_sku(sku_id)
+    if row is None:
         raise DomainError(_("This item does not exist."), field="sku")
-    (row,) = rows
     if not row["is_active"] or row["product_status"] != ProductStatus.ON_SALE:
         raise DomainError(_("This item is not on sale."), field="sku")
-    return _SellableSku(pk=pk, list_price=row["list_price"], max_quantity=_capped(row["limit"]))
+    return _SellableSku(
+        pk=int(sku_id), list_price=row["list_price"], max_quantity=_capped(row["limit"])
+    )
 
 
 def _lock(cart: Cart) -> Cart:
@@ -122,10 +138,11 @@ def get_or_create_cart(*, customer=None, session_key: str | None = None) -> Cart
 
 
 @transaction.atomic
-def add_to_cart(*, cart: Cart, sku_id, quantity) -> CartLine:
-    """Put `quantity` units of a SKU in the cart, on top of those already there."""
+def add_to_cart(*, cart: Cart, sku_id, quantity, sku_row: dict | None = None) -> CartLine:
+    """Put `quantity` units of a SKU in the cart, on top of those already there. `sku_row`:
+    read_sku(sku_id)'s row when the caller has read it."""
     quantity = _clean_quantity(quantity)
-    sku = _sellable_sku(sku_id)
+    sku = _sellable_sku(sku_id, sku_row)
     cart = _lock(cart)
     line = CartLine.objects.filter(cart=cart, sku_id=sku.pk).first()
     total = quantity + (line.quantity if line else 0)
@@ -140,7 +157,7 @@ def add_to_cart(*, cart: Cart, sku_id, quantity) -> CartLine:
     return line
 
 
-def start_guest_cart(*, create_session, sku_id, quantity) -> CartLine:
+def start_guest_cart(*, create_session, sku_id, quantity, sku_row: dict | None = None) -> CartLine:
     """A new visitor's first add: the SKU is checked, then the visitor's session and the
     guest cart of its key with this one line are written together.
 
@@ -149,9 +166,10 @@ def start_guest_cart(*, create_session, sku_id, quantity) -> CartLine:
     on its own table), and `write` writes that row, the cart and its line all or nothing
     (core.db.insert_after): one statement on PostgreSQL, with no transaction around it.
     No cart can exist for a key the session store has just drawn, so nothing is looked up
-    or locked. A refused add writes nothing, the session included."""
+    or locked. A refused add writes nothing, the session included. `sku_row`: read_sku(sku_id)'s
+    row when the caller has read it."""
     quantity = _clean_quantity(quantity)
-    sku = _sellable_sku(sku_id)
+    sku = _sellable_sku(sku_id, sku_row)
     _check_within_limit(quantity=quantity, limit=sku.max_quantity)
     line = None
 

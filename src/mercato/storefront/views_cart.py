@@ -25,7 +25,6 @@ from mercato.catalog.models import Sku
 from mercato.catalog.selectors import first_images
 from mercato.checkout.gifts import gifts_to_show
 from mercato.checkout.placement import shopper_for
-from mercato.core.compiled import CompiledQuery
 from mercato.core.errors import DomainError, NotFound
 from mercato.customers.models import Customer
 from mercato.promotions import engine as promotion_engine
@@ -234,31 +233,24 @@ def acknowledge(request):
 
 
 # Adding from the product page -----------------------------------------------------------
-# Compiled once (mercato.core.compiled): every add from the product page reads it.
-SKU_SPECS = CompiledQuery(
-    "storefront.sku_specs",
-    lambda sku_id: Sku.objects.filter(pk=sku_id).values("product_id", "specs"),
-)
-
-
-def _chosen_sku_id(data) -> str:
+def _chosen_sku(data) -> tuple[str, dict | None]:
     """The SKU the shopper chose: the spec values sent with the form when they name one SKU of
     the product (without JavaScript the hidden `sku` field is the one the page opened with),
-    else the `sku` field."""
+    else the `sku` field; with cart.services.read_sku's row of it when that is the one read
+    (the `sku` field's SKU), which the add then does not read again."""
     raw = str(data.get("sku", "")).strip()
     if not raw.isdigit() or len(raw) > 18:
-        return raw
-    rows = SKU_SPECS.rows(sku_id=int(raw))
-    sku = rows[0] if rows else None
+        return raw, None
+    sku = services.read_sku(raw)
     if sku is None or not sku["specs"]:
-        return raw
+        return raw, sku
     names = list(sku["specs"])
     chosen = {name: data.get(name) for name in names}
     if None in chosen.values():
-        return raw
+        return raw, sku
     for pk, specs in Sku.objects.filter(product_id=sku["product_id"]).values_list("pk", "specs"):
         if all(str(specs.get(n)) == chosen[n] for n in names):
-            return str(pk)
+            return str(pk), sku if str(pk) == raw else None
     raise DomainError(_("This combination of options does not exist."), field="sku")
 
 
@@ -275,19 +267,22 @@ def add(request):
     """Put the chosen SKU in the cart: `sku` (or spec values), `quantity` (default 1)."""
     sku_id, error = str(request.POST.get("sku", "")), ""
     try:
-        sku_id = _chosen_sku_id(request.POST)
+        sku_id, sku_row = _chosen_sku(request.POST)
         quantity = request.POST.get("quantity", "1")
         if request.session.session_key is None:
             # A new guest (a member always has a session): the session, the cart and its
             # first line written together, the session once the add is accepted.
             services.start_guest_cart(
-                create_session=request.session.create_with, sku_id=sku_id, quantity=quantity
+                create_session=request.session.create_with,
+                sku_id=sku_id,
+                quantity=quantity,
+                sku_row=sku_row,
             )
         else:
             # A guest's first add creates the cart; a refused add leaves no empty cart behind.
             with transaction.atomic():
                 cart = cart_for_request(request, create=True)
-                services.add_to_cart(cart=cart, sku_id=sku_id, quantity=quantity)
+                services.add_to_cart(cart=cart, sku_id=sku_id, quantity=quantity, sku_row=sku_row)
     except DomainError as exc:
         error = exc.message
     if not request.htmx:

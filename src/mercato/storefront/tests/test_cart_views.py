@@ -71,6 +71,26 @@ def test_spec_values_sent_without_javascript_choose_the_sku(client, black, white
     assert lines_of(client) == {white.pk: 1}
 
 
+def test_spec_values_naming_another_sku_check_that_sku(client, black, white):
+    """The row read for the hidden field's SKU is not the chosen SKU's: the chosen one is
+    read and checked itself (here it is off sale, the hidden field's is not)."""
+    white.is_active = False
+    white.save(update_fields=["is_active"])
+    data = {"sku": black.pk, "颜色": "白色", "存储容量": "256GB", "quantity": 1, "next": "/p/x/"}
+    response = client.post("/cart/add/", data, **HTMX)
+    assert response.status_code == 400
+    assert lines_of(client) == {}
+
+
+def test_spec_values_naming_the_sent_sku_add_it(client, black, django_assert_num_queries):
+    """The real form sends the spec values of the SKU in its hidden field: the SKU is read
+    once (its specs and its sale state), then the product's SKUs to match the values."""
+    data = {"sku": black.pk, "quantity": 1, "next": "/p/x/", **black.specs}
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 7):
+        client.post("/cart/add/", data)
+    assert lines_of(client) == {black.pk: 1}
+
+
 @pytest.mark.parametrize(
     "next_url, location",
     [
@@ -350,13 +370,13 @@ def test_guest_query_budgets_do_not_grow_with_lines(
 
 
 def test_a_new_guests_first_add_query_budget(client, black, django_assert_num_queries):
-    """A visitor without a session: the SKU's specs, the SKU with its purchase limit, then
-    the session (no look-up of the new key first, no second write at the end of the
+    """A visitor without a session: the SKU with its purchase limit and specs (one read for
+    both the chosen spec values and the add), then the session (no look-up of the new key first, no second write at the end of the
     request), the cart and its line, written without a look-up or a lock, all or nothing:
     on PostgreSQL one statement with no transaction around it (core.db.insert_after),
     elsewhere three in a transaction (inside the test's, a savepoint: 2 statements more).
     Exact, so a new query is a decision."""
-    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 7):
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 6):
         response = add(client, black, 2)
     assert response.status_code == 302
     assert lines_of(client) == {black.pk: 2}
