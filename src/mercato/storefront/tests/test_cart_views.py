@@ -371,11 +371,11 @@ def test_guest_query_budgets_do_not_grow_with_lines(
 
 def test_a_new_guests_first_add_query_budget(client, black, django_assert_num_queries):
     """A visitor without a session: the SKU with its purchase limit and specs (one read for
-    both the chosen spec values and the add), then the session (no look-up of the new key first, no second write at the end of the
-    request), the cart and its line, written without a look-up or a lock, all or nothing:
-    on PostgreSQL one statement with no transaction around it (core.db.insert_after),
-    elsewhere three in a transaction (inside the test's, a savepoint: 2 statements more).
-    Exact, so a new query is a decision."""
+    both the chosen spec values and the add), then the session (no look-up of the new key
+    first, no second write at the end of the request), the cart and its line, written
+    without a look-up or a lock, all or nothing: on PostgreSQL one statement with no
+    transaction around it (core.db.insert_after), elsewhere three in a transaction (inside
+    the test's, a savepoint: 2 statements more). Exact, so a new query is a decision."""
     with django_assert_num_queries(2 if connection.vendor == "postgresql" else 6):
         response = add(client, black, 2)
     assert response.status_code == 302
