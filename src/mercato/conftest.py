@@ -197,17 +197,23 @@ def _mercato_celery_stays_current():
 @pytest.fixture
 def redis_cache(settings):
     """The real Redis server as the cache, under a key prefix no other test shares."""
+    prefix = f"test-{uuid.uuid4().hex}"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
-            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            "KEY_PREFIX": prefix,
         }
     }
     from django.core.cache import cache
 
     yield cache
-    cache.clear()
+    # Only this test's keys: cache.clear() is FLUSHDB, which would empty the database under
+    # a test running at the same time in another xdist worker (its rate-limit counts, say).
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture
