@@ -25,6 +25,7 @@ from django.utils import timezone
 from honcho.environ import parse as parse_env_file
 from websockets.sync.client import connect as ws_connect
 
+from mercato.core.models import OutboxMessage
 from mercato.orders.models import Order, OrderStatus
 from mercato.testing.factories import make_order
 
@@ -138,41 +139,54 @@ def place_order_on_the_web_side(state, *, minutes: int) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+def timers_waiting(state) -> int:
+    """Payment timers written to the outbox (core.outbox) and not yet sent to the broker."""
+    task = "mercato.orders.tasks.cancel_unpaid_order_task"
+    if connection.vendor == "sqlite":
+        with sqlite3.connect(state["dir"] / "mercato.sqlite3") as db:
+            row = db.execute("SELECT COUNT(*) FROM core_outboxmessage WHERE task = ?", [task])
+            return row.fetchone()[0]
+    return OutboxMessage.objects.filter(task=task).count()
+
+
 def test_demo_cancels_expired_unpaid_orders_through_worker_and_beat(state):
-    """The demo's worker cancels an order when its payment timer fires; an expired order
-    whose timer was lost stays unpaid while no beat runs, and beat's sweep cancels it."""
-    # given: an unpaid order past its deadline whose timer is gone (it ran in-process,
-    # before the deadline, and did nothing)
+    """An order's payment timer is written to the outbox with the order and sent to the
+    worker by beat's relay, not at placement; the worker cancels the order when it fires,
+    and beat's sweep cancels an expired order whose timer was lost."""
+    # given: an unpaid order past its deadline whose timer is gone
     lost = make_order()
     Order.objects.filter(pk=lost.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
+    OutboxMessage.objects.all().delete()
     hand_over(state)
-    # and an order placed on the web side with a payment deadline of 0 minutes
+    # and an order placed on the web side with a payment deadline of 0 minutes: its timer
+    # waits in the outbox, nothing is sent to the broker by the placement
     timed = place_order_on_the_web_side(state, minutes=0)
     assert status(state, timed) == OrderStatus.PENDING_PAYMENT
-    assert list((state["dir"] / "broker" / "messages").iterdir()), "the timer is queued"
+    assert timers_waiting(state) == 1, "the timer is written with the order"
+    broker = state["dir"] / "broker" / "messages"
+    assert not (broker.exists() and list(broker.iterdir())), "nothing sent at placement"
 
-    # when the worker runs alone, its timer cancels the first; nothing sweeps the other
+    # when the worker and beat run: beat's relay sends the timer, the worker cancels the
+    # order when it fires, and beat's sweep cancels the order whose timer was lost
     worker = Processes(state, "worker")
+    beat = Processes(state, "beat")
     try:
+        beat.wait_until(lambda: timers_waiting(state) == 0, "beat's relay did not send the timer")
         worker.wait_until(
             lambda: status(state, timed) == OrderStatus.CANCELLED,
-            "the worker did not cancel the order when its timer fired",
+            "the order was not cancelled when its timer fired",
         )
-        assert status(state, lost.number) == OrderStatus.PENDING_PAYMENT
-
-        # when beat starts beside it, beat's sweep cancels the order whose timer was lost
-        beat = Processes(state, "beat")
-        try:
-            beat.wait_until(
-                lambda: status(state, lost.number) == OrderStatus.CANCELLED,
-                "beat's sweep did not cancel the expired order",
-            )
-        finally:
-            beat.stop()
+        beat.wait_until(
+            lambda: status(state, lost.number) == OrderStatus.CANCELLED,
+            "beat's sweep did not cancel the expired order",
+        )
     finally:
+        beat.stop()
         worker.stop()
-    assert "sweep" in beat.log.read_text()
-    assert "sweep_expired_orders_task" in worker.log.read_text()
+    assert "relay" in beat.log.read_text() and "sweep" in beat.log.read_text()
+    worked = worker.log.read_text()
+    assert "cancel_unpaid_order_task" in worked, "the timer reached the worker"
+    assert "sweep_expired_orders_task" in worked
 
 
 def test_make_demo_starts_web_chat_worker_and_beat_with_the_demo_env():
