@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from mercato.catalog.models import ProductStatus, Sku
 from mercato.core.compiled import CompiledQuery
-from mercato.core.db import insert_after
+from mercato.core.db import Statement, insert_after
 from mercato.core.errors import DomainError, NotFound
 
 from .models import Cart, CartLimit, CartLine, CartPurpose
@@ -209,9 +209,21 @@ def remove_lines(*, cart_id: int, line_ids) -> int:
     """Take lines out of the cart: those checkout just placed as an order. Returns how many
     went. Inside the caller's transaction without a savepoint of its own (placement's hot
     path; its cart row lock is held), and without touching the cart's `updated_at`."""
+    statement = remove_lines_statement(cart_id=cart_id, line_ids=line_ids)
+    if statement is None:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
+        return cursor.rowcount
+
+
+def remove_lines_statement(*, cart_id: int, line_ids) -> Statement | None:
+    """remove_lines' DELETE, for the caller to run in its own round trip
+    (core.db.execute_together: placement sends it with the order's rows); None when there
+    is nothing to remove."""
     ids = [int(pk) for pk in line_ids]
     if not ids:
-        return 0
+        return None
     # Written out: the ORM's delete (its collector, then the statement) cost more Python
     # than the statement took. Cart lines have no dependants and send no signals.
     quote = connection.ops.quote_name
@@ -221,13 +233,12 @@ def remove_lines(*, cart_id: int, line_ids) -> int:
         quote(meta.get_field("cart").column),
         quote(meta.pk.column),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {table} WHERE {cart} = %s"  # noqa: S608
-            f" AND {pk} IN ({', '.join(['%s'] * len(ids))})",
-            [cart_id, *ids],
-        )
-        return cursor.rowcount
+    return Statement(
+        f"DELETE FROM {table} WHERE {cart} = %s"  # noqa: S608
+        f" AND {pk} IN ({', '.join(['%s'] * len(ids))})",
+        [cart_id, *ids],
+        __name__,
+    )
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from mercato.cart.selectors import carts_to_lock, selected_lines
-from mercato.cart.services import remove_lines
+from mercato.cart.services import remove_lines_statement
 from mercato.core.compiled import CompiledQuery
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.money import ZERO, spread_discount, to_fen
@@ -55,7 +55,7 @@ from mercato.promotions import engine as promotion_engine
 from mercato.promotions.coupons import CouponError, find_coupon, redeem_coupon, refusal, terms_of
 from mercato.promotions.gifts import Gift, gifts_for
 from mercato.promotions.selectors import customer_uses, running_offers
-from mercato.promotions.services import UsedUp, claim_uses, record_redemptions
+from mercato.promotions.services import UsedUp, claim_uses, redemptions_statement
 
 from .gifts import gift_lines, split_by_stock
 from .services import (
@@ -789,11 +789,17 @@ def _place(
         order_id=order_id,
         channel=channel,
         client_ip=client_ip,
-    )
-    record_redemptions(
-        applied=(*priced.applied, *priced.gifts),
-        customer_id=customer.pk if customer is not None else None,
-        order_number=order.number,
+        # The redemptions (promotions' table) and the placed lines leaving the cart (the
+        # cart's; unselected and off-sale lines stay), each statement built by its app's
+        # service, go in the order's round trip.
+        also=lambda order: (
+            redemptions_statement(
+                applied=(*priced.applied, *priced.gifts),
+                customer_id=customer.pk if customer is not None else None,
+                order_number=order.number,
+            ),
+            remove_lines_statement(cart_id=cart_id, line_ids=[line.id for line in cart_lines]),
+        ),
     )
     if priced.coupon is not None:
         # The coupon's use, counted by a conditional UPDATE: a coupon used by another order
@@ -808,8 +814,6 @@ def _place(
         # Spent under the customer's row lock (customers.points.spend): points another
         # order spent since they were read raise DomainError and this placement rolls back.
         spend_points(customer_id=customer.pk, points=priced.points_used, order_number=order.number)
-    # The placed lines leave the cart (cart's own service); unselected and off-sale lines stay.
-    remove_lines(cart_id=cart_id, line_ids=[line.id for line in cart_lines])
     if payment_method == COD:
         create_cod_payment(order=order)
     # 4. Stock last: its row locks are held until commit, so everything else is written

@@ -4,8 +4,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.db import connection, transaction
+
+
+class Statement(NamedTuple):
+    """A statement another app's service built for its own tables, to run in the caller's
+    round trip (execute_together): `module` is the builder's `__name__`, the app whose
+    SQL it is (mercato.testing.tablewrites judges each part by it)."""
+
+    sql: str
+    params: list
+    module: str
 
 
 def refresh_planner_statistics() -> None:
@@ -170,7 +181,7 @@ def _chained_insert(first_sql: str, parent, child, link: str) -> tuple[str, int]
     return sql, at
 
 
-def execute_together(statements: list[tuple[str, list]]) -> int:
+def execute_together(statements: list[tuple[str, list] | Statement]) -> int:
     """Run statements that change data independently of each other; returns the last
     one's row count.
 
@@ -178,16 +189,18 @@ def execute_together(statements: list[tuple[str, list]]) -> int:
     trip instead of one each: placement writes its rows this way. They all see the
     database as it was before any of them, so none may need another's rows (an INSERT of
     lines needs its order's id, which a RETURNING gave earlier). Elsewhere, one by one.
+    A (sql, params) pair is the caller's SQL; a Statement is the SQL of the app that
+    built it (another app's service, writing its own table in the caller's round trip).
     """
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            for sql, params in statements:
-                cursor.execute(sql, params)
+            for statement in statements:
+                cursor.execute(statement[0], statement[1])
             return cursor.rowcount
-        *first, (last_sql, last_params) = statements
-        parts = [f"s{i} AS ({sql})" for i, (sql, _params) in enumerate(first)]
-        sql = f"WITH {', '.join(parts)} {last_sql}" if parts else last_sql
-        cursor.execute(sql, [value for _sql, params in statements for value in params])
+        *first, last = statements
+        parts = [f"s{i} AS ({statement[0]})" for i, statement in enumerate(first)]
+        sql = f"WITH {', '.join(parts)} {last[0]}" if parts else last[0]
+        cursor.execute(sql, [value for statement in statements for value in statement[1]])
         return cursor.rowcount
 
 

@@ -6,7 +6,7 @@ each sees what the one before did.
 """
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import timedelta
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from mercato.core import outbox
-from mercato.core.db import execute_together, insert_rows, insert_statement
+from mercato.core.db import Statement, execute_together, insert_rows, insert_statement
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.models import User
 from mercato.core.permissions import require_perm
@@ -291,6 +291,7 @@ def write_order_record(
     client_ip: str | None = None,
     pay_minutes: int | None = None,
     order_id: int | None = None,
+    also: Callable[[Order], Iterable[Statement | None]] | None = None,
 ) -> Order:
     """The order, its lines and its first event, inside the caller's transaction.
 
@@ -299,7 +300,10 @@ def write_order_record(
     service); `client_ip`: the buyer's address (review counts orders per IP);
     `pay_minutes`: a deadline shorter than MERCATO_UNPAID_ORDER_MINUTES (flash sales).
     `order_id`: one next_id_value() gave (checkout, with the cart's lock): the order goes
-    in the same statement as its lines, one round trip fewer.
+    in the same statement as its lines, one round trip fewer. `also(order)`: other apps'
+    statements (core.db.Statement, each built by the app whose table it writes) that need
+    nothing of the order's rows but its number, sent in the same round trip (checkout: the
+    promotions' redemptions and the placed cart lines' removal).
 
     For checkout's placement, which already looked the idempotency key up under the cart's
     row lock: no look-up and no savepoint here (a concurrent repeat of the key from another
@@ -387,6 +391,8 @@ def write_order_record(
             by_relay=True,
         )
         statements.append(insert_statement([timer]))
+    if also is not None:
+        statements += [statement for statement in also(order) if statement is not None]
     execute_together(statements)
     return order
 

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from mercato.core.db import insert_rows, sql_names
+from mercato.core.db import Statement, insert_rows, insert_statement, sql_names
 from mercato.core.errors import ValidationFailed
 from mercato.core.regions import mainland_provinces
 
@@ -492,15 +492,29 @@ def record_redemptions(*, applied, customer_id: int | None, order_number: str) -
     """A Redemption row per applied promotion (engine.AppliedOffer): one statement."""
     if applied:
         # Written out (core.db): bulk_create's compiler cost more than the statement took.
-        insert_rows(
-            [
-                Redemption(
-                    promotion_id=item.id,
-                    order_number=order_number,
-                    customer_id=customer_id,
-                    discount=item.discount,
-                    shipping_off=item.shipping_off,
-                )
-                for item in applied
-            ]
+        insert_rows(_redemptions(applied, customer_id, order_number))
+
+
+def redemptions_statement(
+    *, applied, customer_id: int | None, order_number: str
+) -> Statement | None:
+    """record_redemptions' INSERT, for the caller to run in its own round trip
+    (core.db.execute_together: placement sends it with the order's rows); None when no
+    promotion applied."""
+    if not applied:
+        return None
+    sql, params = insert_statement(_redemptions(applied, customer_id, order_number))
+    return Statement(sql, params, __name__)
+
+
+def _redemptions(applied, customer_id: int | None, order_number: str) -> list[Redemption]:
+    return [
+        Redemption(
+            promotion_id=item.id,
+            order_number=order_number,
+            customer_id=customer_id,
+            discount=item.discount,
+            shipping_off=item.shipping_off,
         )
+        for item in applied
+    ]

@@ -150,21 +150,42 @@ def _text(sql) -> str:
         return str(sql)
 
 
+def _parts(frame, text: str, module: str) -> list[tuple[str, str]]:
+    """(sql, module whose SQL it is) of each statement `text` is made of: the parts of
+    core.db.execute_together, a core.db.Statement judged as the module that built it (an
+    app's service writing its own table in another app's round trip), a plain
+    (sql, params) as the caller's; else the statement itself, as `module`'s."""
+    from mercato.core.db import Statement
+
+    while frame is not None:
+        if (frame.f_globals.get("__name__"), frame.f_code.co_name) == (
+            "mercato.core.db",
+            "execute_together",
+        ):
+            run = frame.f_locals
+            # One by one (SQLite): the part being run; else all of them, in one statement.
+            parts = [run["statement"]] if "statement" in run else run["statements"]
+            return [(_text(s[0]), s.module if isinstance(s, Statement) else module) for s in parts]
+        frame = frame.f_back
+    return [(text, module)]
+
+
 def check_writes(execute, sql, params, many, context):
     """A connection.execute_wrappers entry: record foreign writes, then run the statement."""
     text = _text(sql)
     if NAMED.search(text):
         module, line = _caller_module(sys._getframe(1))
-        found = []
-        if tables := foreign_writes(text, module=module):
-            found.append(f"writes {', '.join(sorted(set(tables)))} (call that app's services)")
-        elif tables := foreign_reads(text, module=module):
-            found.append(f"reads {', '.join(sorted(set(tables)))} (call that app's selectors)")
-        if found:
-            with _lock:
-                _found.append(
-                    f"{module}:{line} {found[0]}, another app's table: {text.strip()[:200]}"
-                )
+        for part, owner in _parts(sys._getframe(1), text, module):
+            found = []
+            if tables := foreign_writes(part, module=owner):
+                found.append(f"writes {', '.join(sorted(set(tables)))} (call that app's services)")
+            elif tables := foreign_reads(part, module=owner):
+                found.append(f"reads {', '.join(sorted(set(tables)))} (call that app's selectors)")
+            if found:
+                with _lock:
+                    _found.append(
+                        f"{owner}:{line} {found[0]}, another app's table: {part.strip()[:200]}"
+                    )
     return execute(sql, params, many, context)
 
 

@@ -142,16 +142,16 @@ def test_placement_needs_the_csrf_token(customer, phone):
 
 def test_placement_query_budget(client, member, phone, make_sku, shop, django_assert_num_queries):
     """The benchmark's path: a member's pre-filled cart of 3 lines, a saved address. The
-    count is exact so a new query is a decision, not an accident. On PostgreSQL, 10: the
+    count is exact so a new query is a decision, not an accident. On PostgreSQL, 9: the
     shopper (user with customer) and the address (the session is cached); in place_order,
     within a savepoint (2), the cart lock with the key check and the order's number and
     id, the lines with the shipping rate, the order, its lines, event and expiry timer
-    (one statement), the
-    placed cart lines removed (cart.services.remove_lines: the cart's table is the cart
-    app's to write), the stock snapshot, and stock rows locked, ledger rows and
-    reservations (one statement). SQLite runs each of those statements
-    on its own, takes its order number from a counter row and writes the expiry timer's
-    outbox row (core.outbox) in a statement of its own."""
+    with the placed cart lines removed (one statement; the DELETE built by
+    cart.services.remove_lines_statement: the cart's table is the cart app's to write),
+    the stock snapshot, and stock rows locked, ledger rows and reservations (one
+    statement). SQLite runs each of those statements on its own, takes its order number
+    from a counter row and writes the expiry timer's outbox row (core.outbox) in a
+    statement of its own."""
     address = add_address(actor=None, customer_id=member.pk, **ADDRESS)
     skus = [phone]
     for n in range(2):
@@ -254,7 +254,7 @@ def test_guest_places_and_reads_the_order_by_its_token(client, phone):
 # (inventory.stockstep); the warehouse list comes from the cache after the first
 # placement. The order and the reservation are written inside placement's transaction
 # with no savepoints of their own and no second look-up of the key or the reference.
-PLACEMENT_QUERIES = {"postgresql": 10, "sqlite": 18}
+PLACEMENT_QUERIES = {"postgresql": 9, "sqlite": 18}
 
 
 def refund(order, finance, refund_no, amount):

@@ -174,6 +174,25 @@ def test_a_raw_write_to_another_apps_table_is_named():
     assert tablewrites.foreign_writes(lock, module="mercato.checkout.placement") == []
 
 
+@pytest.mark.django_db
+def test_statements_run_together_are_judged_as_the_apps_that_built_them():
+    """core.db.execute_together sends other apps' statements in the caller's round trip
+    (placement: the cart's DELETE with the order's rows): a core.db.Statement is judged as
+    the module that built it, a plain (sql, params) as the caller's."""
+    from mercato.cart.models import CartLine
+    from mercato.core.db import Statement, execute_together
+
+    delete = f'DELETE FROM "{CartLine._meta.db_table}" WHERE "id" = %s'  # noqa: S608
+    runner = {"__name__": "mercato.orders.services", "execute_together": execute_together}
+    exec("def run(statements):\n    return execute_together(statements)\n", runner)  # noqa: S102
+    tablewrites.take_found()
+    runner["run"]([Statement(delete, [0], "mercato.cart.services")] * 2)
+    assert tablewrites.take_found() == []
+    runner["run"]([Statement(delete, [0], "mercato.cart.services"), (delete, [0])])
+    (found,) = tablewrites.take_found()
+    assert found.startswith("mercato.orders.services:") and "writes cart_cartline" in found
+
+
 def test_a_raw_read_of_another_apps_table_is_named():
     """Reads too: placement's old statements (checkout reading the cart's lines with the
     catalogue's SKUs, and the cart row with orders' key check) are named; the same tables
