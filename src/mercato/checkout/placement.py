@@ -15,7 +15,8 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
@@ -54,7 +55,7 @@ from mercato.promotions import coupon_pricing
 from mercato.promotions import engine as promotion_engine
 from mercato.promotions.coupons import CouponError, find_coupon, redeem_coupon, refusal, terms_of
 from mercato.promotions.gifts import Gift, gifts_for
-from mercato.promotions.selectors import customer_uses, running_offers
+from mercato.promotions.selectors import customer_uses, running_offers, uses_of_customer
 from mercato.promotions.services import UsedUp, claim_uses, redemptions_statement
 
 from .gifts import gift_lines, split_by_stock
@@ -162,6 +163,12 @@ def _lines_with_rate(cart_id: int, province: str):
         "member_points": F("cart__customer__points_balance"),
         "member_ordered": Exists(orders_of(customer_id=OuterRef("cart__customer_id"))),
     }
+    if connection.vendor == "postgresql":
+        # And their uses of promotions limited per customer (promotions.selectors), as two
+        # arrays in promotion order: one statement fewer than reading them on their own.
+        uses = uses_of_customer(customer_id=OuterRef("cart__customer_id"))
+        member_columns["member_use_ids"] = ArraySubquery(uses.values("promotion_id"))
+        member_columns["member_use_counts"] = ArraySubquery(uses.values("used"))
     return selected_lines(cart_id=cart_id).annotate(
         **scope_columns, **rate_columns, **member_columns
     )
@@ -170,24 +177,32 @@ def _lines_with_rate(cart_id: int, province: str):
 # Compiled once (mercato.core.compiled): building it cost more than running it.
 LINES_WITH_RATE = CompiledQuery("checkout.lines_with_rate", _lines_with_rate)
 RATE_COLUMNS = tuple(f"rate_{name}" for name in RATE_FIELDS)
-MEMBER_COLUMNS = ("member_tier", "member_points", "member_ordered")
+MEMBER_COLUMNS = (
+    "member_tier", "member_points", "member_ordered", "member_use_ids", "member_use_counts"
+)  # fmt: skip
 
 
 def _selected_lines(cart_id: int, *, province: str) -> tuple[list[SelectedLine], tuple, tuple]:
     """The cart's selected lines that can be bought now (cart.selectors.selected_lines), in
     the order they were added, the shipping rate row for `province` and the cart's member
-    (tier code, points balance, whether they placed an order before; "", 0, False for a
-    guest). One query."""
+    (tier code, points balance, whether they placed an order before, their (promotion id,
+    used) pairs of promotions limited per customer or None where not read (SQLite); "", 0,
+    False, [] for a guest). One query."""
     rows = LINES_WITH_RATE.rows(cart_id=cart_id, province=province)
     if not rows:
         raise ValidationFailed({"lines": [_("Select at least one item on sale to check out.")]})
     skip = (*RATE_COLUMNS, *MEMBER_COLUMNS)
     lines = [SelectedLine(**{k: row[k] for k in row if k not in skip}) for row in rows]
     first = rows[0]
+    uses = None
+    if "member_use_ids" in first:
+        ids, counts = first["member_use_ids"] or (), first["member_use_counts"] or ()
+        uses = list(zip(ids, counts, strict=True))
     member = (
         first["member_tier"] or "",
         first["member_points"] or 0,
         bool(first["member_ordered"]),
+        uses,
     )
     return lines, tuple(rows[0][name] for name in RATE_COLUMNS), member
 
@@ -220,11 +235,13 @@ def shopper_for(
     offers,
     tier_code: str = "",
     ordered_before: bool | None = None,
+    uses=None,
 ) -> promotion_engine.Shopper:
     """Who is buying, as promotions judge it (the cart page asks too). Queries only what
-    the running offers need and the caller did not read (`ordered_before`, as checkout's
-    lines query gives it): whether the customer ordered before (offers for new customers)
-    and their past uses (offers limited per customer); none when no offer asks."""
+    the running offers need and the caller did not read (`ordered_before` and `uses`, as
+    checkout's lines query gives them): whether the customer ordered before (offers for
+    new customers) and their past uses (offers limited per customer); none when no offer
+    asks."""
     is_new, used = False, {}
     if customer_id is not None and offers:
         if any(o.target == promotion_engine.NEW_CUSTOMERS for o in offers):
@@ -233,7 +250,7 @@ def shopper_for(
             is_new = not ordered_before
         limited = [o.id for o in offers if o.per_customer_limit is not None]
         if limited:
-            used = customer_uses(customer_id=customer_id, promotion_ids=limited)
+            used = customer_uses(customer_id=customer_id, promotion_ids=limited, read=uses)
     return promotion_engine.Shopper(
         customer_id=customer_id,
         is_new=is_new,
@@ -375,7 +392,9 @@ def quote_checkout(
     last three cached between requests; one more each for offers to new customers or
     limited per customer).
     """
-    cart_lines, rate, (tier_code, balance, ordered) = _selected_lines(cart.pk, province=province)
+    cart_lines, rate, (tier_code, balance, ordered, uses) = _selected_lines(
+        cart.pk, province=province
+    )
     _check_limits(cart_lines)
     try:
         # First: it checks the province, so a wrong one is named before the missing rate.
@@ -392,6 +411,7 @@ def quote_checkout(
         offers=offers,
         tier_code=tier_code,
         ordered_before=ordered,
+        uses=uses,
     )
     wanted = _points_wanted(points)
     coupon_error, terms = "", None
@@ -661,6 +681,7 @@ def _price_with_uses(
     coupon=None,
     points: int = 0,
     ordered_before: bool | None = None,
+    uses=None,
 ) -> _Priced:
     """_price with the running promotions, each use claimed (promotions.services.claim_uses:
     a conditional UPDATE, so no limit is passed whatever the concurrency). A promotion
@@ -679,6 +700,7 @@ def _price_with_uses(
         offers=offers,
         tier_code=tier_code,
         ordered_before=ordered_before,
+        uses=uses,
     )
     while True:
         priced = _price(
@@ -740,7 +762,7 @@ def _place(
 
     # 2. Prices, weight and fee from the database as they are now.
     try:
-        cart_lines, rate, (_tier, _points, ordered) = _selected_lines(
+        cart_lines, rate, (_tier, _points, ordered, uses) = _selected_lines(
             cart_id, province=address.province
         )
     except ValidationFailed:
@@ -762,6 +784,7 @@ def _place(
         coupon=coupon,
         points=points,
         ordered_before=ordered,
+        uses=uses,
     )
     totals = priced.totals
     if expected_total is not None and expected_total != totals.total:

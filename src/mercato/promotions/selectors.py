@@ -118,24 +118,30 @@ def category_paths(*, offers, category_ids) -> dict[int, str]:
     return _paths_of(category_ids)
 
 
+def uses_of_customer(*, customer_id):
+    """The customer's CustomerUse rows (one per limited promotion they ever had), in
+    promotion order: a query, or a subquery of a caller's (`customer_id` an OuterRef:
+    checkout's lines query reads them as two arrays on PostgreSQL)."""
+    return CustomerUse.objects.filter(customer_id=customer_id).order_by("promotion_id")
+
+
 # Compiled once (mercato.core.compiled): read at every placement while a promotion limited
-# per customer runs. All the customer's rows: one per limited promotion they ever had.
+# per customer runs, unless the caller's query read them (checkout on PostgreSQL).
 USES_OF_CUSTOMER = CompiledQuery(
     "promotions.uses_of_customer",
-    lambda customer_id: CustomerUse.objects.filter(customer_id=customer_id).values_list(
+    lambda customer_id: uses_of_customer(customer_id=customer_id).values_list(
         "promotion_id", "used"
     ),
 )
 
 
-def customer_uses(*, customer_id: int, promotion_ids) -> dict[int, int]:
-    """How many times the customer had each of the promotions: one query."""
+def customer_uses(*, customer_id: int, promotion_ids, read=None) -> dict[int, int]:
+    """How many times the customer had each of the promotions: one query, none when the
+    caller `read` the customer's (promotion id, used) pairs already (uses_of_customer)."""
     wanted = set(promotion_ids)
-    return {
-        promotion_id: used
-        for promotion_id, used in USES_OF_CUSTOMER.rows(customer_id=customer_id)
-        if promotion_id in wanted
-    }
+    if read is None:
+        read = USES_OF_CUSTOMER.rows(customer_id=customer_id)
+    return {promotion_id: used for promotion_id, used in read if promotion_id in wanted}
 
 
 # Coupons -----------------------------------------------------------------------------------
