@@ -91,11 +91,23 @@ def product_url_maker():
     return slug_url_maker("storefront:product")
 
 
+# Other modules' memos of HTML written with these (storefront.cards' kept cards): cleared
+# with this module's.
+_also_forget: list = []
+
+
+def forget_with(clear) -> None:
+    """Call `clear()` whenever this module's memos are forgotten."""
+    _also_forget.append(clear)
+
+
 def _forget(**kwargs) -> None:
     _words.clear()  # a test changed the languages, the formats or the URLs
     _localized.clear()
     _urls.clear()
     _patterns.clear()
+    for clear in _also_forget:
+        clear()
 
 
 setting_changed.connect(_forget, dispatch_uid="storefront-markup")
