@@ -55,6 +55,24 @@ def word(message: str, context: str = "") -> str:
     return text
 
 
+def words():
+    """word() for the current language, the language looked up once: a function message,
+    context="" → the translated, escaped text (a product page's body writes some 27)."""
+    language = get_language()
+    found = _words.get(language)
+    if found is None:
+        found = _words[language] = {}
+
+    def word_here(message: str, context: str = "") -> str:
+        text = found.get((message, context))
+        if text is None:
+            translated = pgettext(context, message) if context else gettext(message)
+            text = found[(message, context)] = conditional_escape(translated)
+        return text
+
+    return word_here
+
+
 # Per script prefix: the URL of a route without arguments (or a static file's), escaped,
 # and a route taking a slug as the text before and after it.
 _urls: dict[str, dict[str, str]] = {}
