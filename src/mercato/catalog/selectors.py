@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject, Substr
 
 from mercato.core.compiled import CompiledQuery
 
@@ -118,10 +119,43 @@ _TRAIL = CompiledQuery(
 )
 
 
-def category_trail_rows(*, category: Category) -> list[Category]:
+# The ancestors a product page's own statement brings along (trail_columns): enough for a
+# category up to this many levels below the top; a deeper one reads its trail on its own.
+TRAIL_COLUMNS = 3
+
+
+def trail_columns() -> dict[str, Subquery]:
+    """The ancestors of a Product queryset's category at depths 1 to TRAIL_COLUMNS, each as a
+    subquery giving {"id", "name", "slug"} (JSONObject): the product page reads its trail
+    with its product's row (category_trail_rows(ancestors=...)) instead of in a statement
+    of its own. A level at or below the category's own depth gives the category itself
+    or nothing; category_trail_rows() takes only the levels above it."""
+    step = Category.steplen
+    return {
+        f"trail_{depth}": Subquery(
+            Category.objects.filter(
+                path=Substr(OuterRef("category__path"), 1, step * depth)
+            ).values(found=JSONObject(id="id", name="name", slug="slug"))[:1]
+        )
+        for depth in range(1, TRAIL_COLUMNS + 1)
+    }
+
+
+def category_trail_rows(*, category: Category, ancestors: list | None = None) -> list[Category]:
     """category_trail() as unsaved categories with the id, path, depth, name and slug (one
-    query a _TRAIL_SLOTS levels)."""
+    query a _TRAIL_SLOTS levels). `ancestors`: trail_columns()' values in depth order, as
+    read with the product: no query when they reach the category's parent."""
     paths = _ancestor_paths(category)
+    if ancestors is not None and len(paths) <= len(ancestors):
+        found = ancestors[: len(paths)]
+        if all(found):  # each ancestor's row was there (None: the tree moved meanwhile)
+            return [
+                *(
+                    Category(id=a["id"], path=p, depth=depth, name=a["name"], slug=a["slug"])
+                    for depth, (p, a) in enumerate(zip(paths, found, strict=True), start=1)
+                ),
+                category,
+            ]
     found = []
     for start in range(0, len(paths), _TRAIL_SLOTS):
         chunk = paths[start : start + _TRAIL_SLOTS]
@@ -217,6 +251,22 @@ _PAGE_IMAGES = CompiledQuery(
         .values("image", "alt", "width", "height")
     ),
 )
+# The images a product page's own statement brings along (image_columns); a product with
+# this many or more reads them in a statement of their own.
+IMAGE_COLUMNS = 6
+
+
+def image_columns() -> dict[str, Subquery]:
+    """A Product queryset's first IMAGE_COLUMNS images in position order, each as a subquery
+    giving {"image", "alt", "width", "height"} (JSONObject), None past the last: the product
+    page reads its images with its product's row (product_page_of(images=...))."""
+    images = ProductImage.objects.filter(product_id=OuterRef("pk")).order_by("position", "id")
+    found = JSONObject(image="image", alt="alt", width="width", height="height")
+    return {
+        f"image_{i}": Subquery(images.values(found=found)[i : i + 1]) for i in range(IMAGE_COLUMNS)
+    }
+
+
 RELATED_LIMIT = 6
 _RELATED_CARDS = CompiledQuery(
     "catalog.related_cards",
@@ -242,9 +292,11 @@ class ProductPage:
     images: list[SimpleNamespace]
 
 
-def product_page_of(*, row: dict, sku_rows: list[dict]) -> ProductPage:
+def product_page_of(*, row: dict, sku_rows: list[dict], images: list | None = None) -> ProductPage:
     """The page's product from page_product_values()' row and page_sku_values()' rows (the
-    SKUs' other keys kept as attributes), with its images (one query)."""
+    SKUs' other keys kept as attributes), with its images: `images`, image_columns()' values
+    in order, as read with the product, or one query when they are not given or may not be
+    all (the last column filled)."""
     row = dict(row)
     category = Category(
         pk=row.pop("category_id"),
@@ -263,9 +315,12 @@ def product_page_of(*, row: dict, sku_rows: list[dict]) -> ProductPage:
     skus = [SimpleNamespace(**s, pk=s["id"]) for s in sku_rows]
     field = ProductImage._meta.get_field("image")
     owner = ProductImage(product_id=product.pk)  # the field files' instance (thumbnail names)
+    if images is None or images[-1] is not None:
+        images = _PAGE_IMAGES.rows(product_id=product.pk)
     images = [
         SimpleNamespace(**{**i, "image": field.attr_class(owner, field, i["image"])})
-        for i in _PAGE_IMAGES.rows(product_id=product.pk)
+        for i in images
+        if i is not None
     ]
     return ProductPage(product=product, category=category, skus=skus, images=images)
 

@@ -55,6 +55,24 @@ def word(message: str, context: str = "") -> str:
     return text
 
 
+def words():
+    """word() for the current language, the language looked up once: a function message,
+    context="" → the translated, escaped text (a product page's body writes some 27)."""
+    language = get_language()
+    found = _words.get(language)
+    if found is None:
+        found = _words[language] = {}
+
+    def word_here(message: str, context: str = "") -> str:
+        text = found.get((message, context))
+        if text is None:
+            translated = pgettext(context, message) if context else gettext(message)
+            text = found[(message, context)] = conditional_escape(translated)
+        return text
+
+    return word_here
+
+
 # Per script prefix: the URL of a route without arguments (or a static file's), escaped,
 # and a route taking a slug as the text before and after it.
 _urls: dict[str, dict[str, str]] = {}
@@ -91,11 +109,23 @@ def product_url_maker():
     return slug_url_maker("storefront:product")
 
 
+# Other modules' memos of HTML written with these (storefront.cards' kept cards): cleared
+# with this module's.
+_also_forget: list = []
+
+
+def forget_with(clear) -> None:
+    """Call `clear()` whenever this module's memos are forgotten."""
+    _also_forget.append(clear)
+
+
 def _forget(**kwargs) -> None:
     _words.clear()  # a test changed the languages, the formats or the URLs
     _localized.clear()
     _urls.clear()
     _patterns.clear()
+    for clear in _also_forget:
+        clear()
 
 
 setting_changed.connect(_forget, dispatch_uid="storefront-markup")

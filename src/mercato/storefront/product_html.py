@@ -18,12 +18,13 @@ from django.utils.translation import gettext
 
 from mercato.catalog.thumbs import thumb_url
 
-from .markup import e, slug_url_maker, word
+from .markup import e, slug_url_maker, words
 from .markup import url as route_url
 
 
 def _crumbs_html(crumbs, current) -> str:
     """partials/crumbs.html."""
+    word = words()  # the language looked up once
     links = "".join(f'<li><a href="{e(url)}">{e(name)}</a></li>' for name, url in crumbs)
     here = f'<li aria-current="page">{e(current)}</li>' if current else ""
     label = word("Breadcrumbs", "shop")
@@ -68,6 +69,7 @@ def _options_html(options) -> str:
 
 
 def _spec_rows_html(product, options, selected) -> str:
+    word = words()  # the language looked up once
     brand = ""
     if product.brand:
         brand = f"<tr><th>{word('Brand')}</th><td>{e(product.brand.name)}</td></tr>"
@@ -91,6 +93,7 @@ def _spec_rows_html(product, options, selected) -> str:
 def _feedback_html(context) -> str:
     """partials/product_feedback.html: written here when the product has neither reviews nor
     questions (most products), else rendered by the template (their own partials)."""
+    word = words()  # the language looked up once
     feedback, product = context["feedback"], context["product"]
     if feedback.review_count or feedback.questions:
         return render_to_string("storefront/partials/product_feedback.html", context)
@@ -126,6 +129,7 @@ def _feedback_html(context) -> str:
 
 def body_html(context: dict) -> str:
     """partials/product_body.html for `context` (views._build_product's)."""
+    word = words()  # the language looked up once
     product, selected = context["product"], context["selected"]
     images, options, available = context["images"], context["options"], context["available"]
     path, province = e(context["path"]), context["province"]

@@ -247,7 +247,7 @@ def product_page_parts(request, slug: str, province: str, chosen: str) -> dict:
         return {"status": 404, "reason": _("No such product")}
     page, available = data.page, data.available
     product, skus, images = page.product, page.skus, page.images
-    trail = selectors.category_trail_rows(category=page.category)
+    trail = data.trail
     selected = next((s for s in skus if str(s.pk) == chosen), None) or next(
         (s for s in skus if s.pk in available), skus[0] if skus else None
     )

@@ -6,12 +6,9 @@ lists folded after the first values), the sorts and pages; the related products 
 list is followed by; and, when nothing is found, what to try instead.
 """
 
-from decimal import Decimal
-from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.signals import setting_changed
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -30,7 +27,7 @@ from mercato.search.listing import filters_active
 
 from . import pagecache
 from .card_data import card_rows_with_stock
-from .cards import card_html
+from .cards import kept_card_html
 from .markup import word
 from .search_listing import listing_html
 
@@ -84,31 +81,6 @@ def _pages(current: int, last: int) -> list[int]:
     return list(range(first, final + 1))
 
 
-@lru_cache(maxsize=10_000)
-def _card(language, prefix, slug, name, min_price: str, max_price: str, image, sold_out) -> str:
-    """card_html's card, kept per process. A card follows from its row, the language and
-    the URL prefix alone (those two only key it: card_html reads the active ones), and the
-    same few hundred products fill most searches' pages: writing their cards afresh was a
-    tenth of an uncached search. The rows are read from the database every search, so a
-    changed name, price, image or stock state is another card. Prices come as their
-    digits: 1.5 and 1.50 are equal Decimals but are written differently."""
-    return card_html(
-        slug=slug,
-        name=name,
-        min_price=Decimal(min_price),
-        max_price=Decimal(max_price),
-        image=image,
-        sold_out=sold_out,
-    )
-
-
-def _forget_cards(**kwargs) -> None:
-    _card.cache_clear()  # a test changed the languages, formats, URLs or thumbnails
-
-
-setting_changed.connect(_forget_cards, dispatch_uid="storefront-search-cards")
-
-
 def _cards(ids, *, also=()) -> tuple[list[str], list[str]]:
     """The cards of `ids` and of `also` as HTML (image, name, price, from-price, stock
     state), each in order, in one statement for both lists. Not cached in the shared
@@ -118,7 +90,7 @@ def _cards(ids, *, also=()) -> tuple[list[str], list[str]]:
     rows = card_rows_with_stock([*ids, *also])
     language, prefix = get_language(), get_script_prefix()
     html = {
-        pk: _card(
+        pk: kept_card_html(
             language,
             prefix,
             row["slug"],
