@@ -64,6 +64,20 @@ def _insert_columns(
     return quote(meta.db_table), tuple(quote(f.column) for f in fields), fields
 
 
+@lru_cache(maxsize=64)
+def _single_row_insert(model, vendor: str) -> tuple[str, tuple[str, ...]]:
+    table, columns, fields = _insert_columns(model, vendor)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608, E501
+    return sql, tuple(f.attname for f in fields)
+
+
+def single_row_insert(model) -> tuple[str, tuple[str, ...]]:
+    """(INSERT … VALUES (%s, …) of one row of `model`, the attnames of its values in
+    order): insert_statement's columns, for a caller that has the values ready for the
+    database (no instance, no field preparation). Built once per model and engine."""
+    return _single_row_insert(model, connection.vendor)
+
+
 def _insert_values(obj) -> tuple[str, tuple[str, ...], list]:
     """(quoted table, quoted columns, values) of an unsaved instance, as insert_statement
     writes them."""
