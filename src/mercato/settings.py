@@ -91,7 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "mercato.core.middleware.HtmxMiddleware",  # django-htmx's, reading META
     "mercato.core.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -175,6 +175,8 @@ else:
     }
 # In the database, read through the cache; working on when the cache is down (core.sessions).
 SESSION_ENGINE = "mercato.core.sessions"
+# Django's cookie-then-session storage, its cookie signed once a second (core.messages).
+MESSAGE_STORAGE = "mercato.core.messages.FallbackStorage"
 
 # Live chat (service/consumers.py): the channel layer carries a conversation's messages
 # between the server processes its shopper and agent are connected to. Redis in production;

@@ -23,8 +23,11 @@ class Cart(models.Model):
         related_name="carts",
         verbose_name=_("customer"),
     )
-    # A guest's cart is found by the session key; a member's by the customer.
-    session_key = models.CharField(_("session key"), max_length=40, blank=True, db_index=True)
+    # A guest's cart is found by the session key; a member's by the customer. No index of
+    # its own: every look-up by key is a guest's (customer IS NULL), which the unique
+    # cart_one_per_guest_session serves; two more index entries per new guest's cart cost
+    # PostgreSQL's writes without a query that used them.
+    session_key = models.CharField(_("session key"), max_length=40, blank=True)
     purpose = models.CharField(
         _("purpose"), max_length=10, choices=CartPurpose.choices, default=CartPurpose.SHOP
     )
@@ -56,7 +59,8 @@ class Cart(models.Model):
 
 
 class CartLine(models.Model):
-    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    # No index of its own: cartline_one_per_sku (cart, sku) starts with the cart.
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines", db_index=False)
     sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="cart_lines")
     quantity = models.PositiveIntegerField(_("quantity"))
     selected = models.BooleanField(_("selected for checkout"), default=True)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 
 class Statement(NamedTuple):
@@ -75,12 +75,34 @@ def _insert_columns(
     return quote(meta.db_table), tuple(quote(f.column) for f in fields), fields
 
 
+@lru_cache(maxsize=64)
+def _single_row_insert(model, vendor: str) -> tuple[str, tuple[str, ...]]:
+    table, columns, fields = _insert_columns(model, vendor)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608, E501
+    return sql, tuple(f.attname for f in fields)
+
+
+def single_row_insert(model) -> tuple[str, tuple[str, ...]]:
+    """(INSERT … VALUES (%s, …) of one row of `model`, the attnames of its values in
+    order): insert_statement's columns, for a caller that has the values ready for the
+    database (no instance, no field preparation). Built once per model and engine."""
+    return _single_row_insert(model, connection.vendor)
+
+
 def _insert_values(obj) -> tuple[str, tuple[str, ...], list]:
     """(quoted table, quoted columns, values) of an unsaved instance, as insert_statement
     writes them."""
-    table, columns, fields = _insert_columns(type(obj), connection.vendor)
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    db = _default_connection()
+    table, columns, fields = _insert_columns(type(obj), db.vendor)
+    values = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
     return table, columns, values
+
+
+def _default_connection():
+    """The default database's connection itself, not django.db.connection: that proxy
+    looks the connection up (asgiref's Local) on every attribute read, and a field
+    preparing its value reads `connection.ops` and more, nine fields a cart and line."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 def insert_statement(objs) -> tuple[str, list]:
@@ -96,8 +118,9 @@ def insert_statement(objs) -> tuple[str, list]:
     """
     meta = objs[0]._meta
     with_key = not (meta.pk.db_returning and any(obj.pk is None for obj in objs))
-    table, columns, fields = _insert_columns(type(objs[0]), connection.vendor, with_key)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    db = _default_connection()
+    table, columns, fields = _insert_columns(type(objs[0]), db.vendor, with_key)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     values = ", ".join([row] * len(objs))
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}", params  # noqa: S608

@@ -2,12 +2,15 @@ import re
 import uuid
 from collections.abc import Callable
 from functools import lru_cache
+from urllib.parse import unquote
 
 import csp.constants
 import csp.middleware
+import django_htmx.middleware
 from csp.middleware import CheckableLazyObject
 from csp.utils import build_policy
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse
@@ -15,6 +18,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.urls import Resolver404, resolve
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from .logging import request_id_var, request_var
 
@@ -28,7 +32,9 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
+        # META, not request.headers: that builds a dict of every header (HtmxMiddleware
+        # below reads META too).
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = rid
         token = request_id_var.set(rid)
@@ -60,6 +66,42 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
 
     def process_request(self, request):
         activate_chosen_language(request)
+
+    def process_response(self, request, response):
+        urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
+        if is_language_prefix_patterns_used(urlconf)[0]:
+            return super().process_response(request, response)
+        # What LocaleMiddleware does without i18n_patterns (Mercato's URLs have none),
+        # without looking for a language in the path first.
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+class _HtmxDetails(django_htmx.middleware.HtmxDetails):
+    def _get_header_value(self, name: str) -> str | None:
+        # As django-htmx's, from META (HX-Request is HTTP_HX_REQUEST).
+        meta, key = self.request.META, "HTTP_" + name.upper().replace("-", "_")
+        value = meta.get(key) or None
+        if value and meta.get(f"{key}_URI_AUTOENCODED") == "true":
+            value = unquote(value)
+        return value
+
+
+class HtmxMiddleware(django_htmx.middleware.HtmxMiddleware):
+    """django-htmx's middleware, its request.htmx reading the HX- headers from
+    request.META: django-htmx reads request.headers, a dict of every header built on
+    first use, for the one or two it asks for (every POST view asks `request.htmx`)."""
+
+    def __call__(self, request):
+        if self.async_mode:
+            return self.__acall__(request)
+        request.htmx = _HtmxDetails(request)
+        return self.get_response(request)
+
+    async def __acall__(self, request):
+        request.htmx = _HtmxDetails(request)
+        return await self.get_response(request)
 
 
 # Early answers: view name ("namespace:name") -> function(request, **url kwargs) giving an
