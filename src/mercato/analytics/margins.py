@@ -20,7 +20,7 @@ How a sold line is costed (docs/finance.md, "Margin report"):
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 
 from mercato.aftersales import selectors as returns
+from mercato.core.days import days_bounds
 from mercato.inventory import selectors as stock
 from mercato.orders import selectors as orders
 from mercato.payments import selectors as payments
@@ -89,13 +90,6 @@ class MarginReport:
     uncosted: list[Row]  # SKUs with units that have no cost
 
 
-def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """[since, until) of the local days start..end inclusive."""
-    tz = timezone.get_current_timezone()
-    since = datetime.combine(start, time.min, tzinfo=tz)
-    return since, datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
-
-
 def check_range(start: date | None, end: date | None) -> dict[str, str]:
     """Errors of a date range by field name: both needed, start not after end, at most
     MAX_DAYS days. Empty when it is fine."""
@@ -150,7 +144,7 @@ def _shares(figures: Figures, weights: list[int]) -> list[Figures]:
 def margin_report(*, start: date, end: date) -> MarginReport:
     """The report over the local days start..end inclusive, in four queries: the sold
     lines, their refunds, their resaleable returns and their warehouses."""
-    since, until = period_bounds(start, end)
+    since, until = days_bounds(start, end)
     lines = orders.sold_lines(since=since, until=until)
     refunded, back, split = {}, {}, {}
     if lines:  # the other three read the same lines and orders through subqueries

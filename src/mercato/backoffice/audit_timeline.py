@@ -12,16 +12,16 @@ costs the same number of queries whatever the number of entries.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.db.models import CharField, F, QuerySet, Value
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mercato.core.days import day_start
 from mercato.core.masking import text_for
 from mercato.inventory import selectors as inventory_selectors
 from mercato.orders import selectors as order_selectors
@@ -89,16 +89,12 @@ def _parts(criteria: Criteria) -> list[tuple[str, QuerySet, str]]:
         if criteria.actor:
             queryset = queryset.filter(actor__username__iexact=criteria.actor.strip())
         if criteria.since:
-            queryset = queryset.filter(**{f"{when}__gte": _day_start(criteria.since)})
+            queryset = queryset.filter(**{f"{when}__gte": day_start(criteria.since)})
         if criteria.until:
-            end = _day_start(criteria.until + timedelta(days=1))
+            end = day_start(criteria.until + timedelta(days=1))
             queryset = queryset.filter(**{f"{when}__lt": end})
         narrowed.append((code, queryset, when))
     return narrowed
-
-
-def _day_start(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _rows(code: str, queryset: QuerySet, when: str) -> QuerySet:

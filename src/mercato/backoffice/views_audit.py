@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .access import staff_view
 from .audit_timeline import KINDS, Criteria, Timeline
+from .forms_range import DateRangeForm
 
 PAGE_SIZE = 50
 
@@ -25,7 +26,9 @@ def _kind_choices():
     ]
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(DateRangeForm):
+    field_order = ["kind", "actor", "reference"]  # then From and Until
+
     kind = forms.ChoiceField(label=_("What"), required=False)
     actor = forms.CharField(label=_("Actor (username)"), required=False, max_length=150)
     reference = forms.CharField(
@@ -33,12 +36,6 @@ class AuditFilterForm(forms.Form):
         required=False,
         max_length=64,
         help_text=_("A number or code, or an object id"),
-    )
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args, **kwargs):

@@ -4,7 +4,6 @@ penalty rules and penalties (CSV for finance), and the remittance files finance 
 with what matched, was short-paid, missing or unexpected."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
@@ -33,6 +32,7 @@ from mercato.fulfillment.selectors import queue_counts
 
 from .access import forbidden, staff_view
 from .charts import line_chart
+from .forms_range import DateRangeForm
 from .messages_i18n import add_errors_to_form, message_of
 
 AUDIT = "fulfillment.view_delivery_audit"
@@ -43,27 +43,15 @@ PAGE_SIZE = 50
 MAX_DAYS = 366
 
 
-class PeriodForm(forms.Form):
-    since = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+class PeriodForm(DateRangeForm):
     carrier = forms.ModelChoiceField(
         label=gettext_lazy("Carrier"), queryset=Carrier.objects.all(), required=False,
         empty_label=gettext_lazy("Every carrier"),
     )  # fmt: skip
 
     def period(self, default_days: int = 84):
-        today = timezone.localdate()
-        data = self.cleaned_data if self.is_valid() else {}
-        until = data.get("until") or today
-        since = data.get("since") or until - timedelta(days=default_days - 1)
-        if since > until:
-            since, until = until, since
-        since = max(since, until - timedelta(days=MAX_DAYS))
-        return since, until, data.get("carrier")
+        since, until = self.dates(default_days=default_days, max_days=MAX_DAYS)
+        return since, until, self.cleaned_data.get("carrier") if self.is_valid() else None
 
 
 def on_time_chart(scores, carriers: dict) -> dict | None:

@@ -21,6 +21,7 @@ from mercato.service.models import QA_RUBRIC, QaReview, QaStatus
 
 from .access import staff_view
 from .charts import line_chart
+from .forms_range import DateRangeForm
 from .messages_i18n import add_errors_to_form
 from .views_service import agents
 
@@ -145,13 +146,7 @@ def qa_review(request, review_id: int):
 
 
 # KPIs --------------------------------------------------------------------------------------
-class KpiForm(forms.Form):
-    since = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+class KpiForm(DateRangeForm):
     period = forms.ChoiceField(
         label=gettext_lazy("Per"), required=False,
         choices=[(kpis.DAY, pgettext_lazy("kpi period", "day")),
@@ -160,12 +155,10 @@ class KpiForm(forms.Form):
 
     def values(self):
         data = self.cleaned_data if self.is_valid() else {}
-        until = data.get("until") or timezone.localdate()
         period = data.get("period") or kpis.WEEK
-        since = data.get("since") or until - timedelta(days=83 if period == kpis.WEEK else 13)
-        if since > until:
-            since, until = until, since
-        return max(since, until - timedelta(days=MAX_DAYS)), until, period
+        default_days = 84 if period == kpis.WEEK else 14
+        since, until = self.dates(default_days=default_days, max_days=MAX_DAYS)
+        return since, until, period
 
 
 # The figures drawn, each a chart: (attribute of kpis.Figures, title, y suffix).

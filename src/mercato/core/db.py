@@ -89,11 +89,11 @@ def single_row_insert(model) -> tuple[str, tuple[str, ...]]:
     return _single_row_insert(model, connection.vendor)
 
 
-def _insert_values(obj) -> tuple[str, tuple[str, ...], list]:
+def _insert_values(obj, with_key: bool = False) -> tuple[str, tuple[str, ...], list]:
     """(quoted table, quoted columns, values) of an unsaved instance, as insert_statement
-    writes them."""
+    writes them (`with_key`: as _insert_columns)."""
     db = _default_connection()
-    table, columns, fields = _insert_columns(type(obj), db.vendor)
+    table, columns, fields = _insert_columns(type(obj), db.vendor, with_key)
     values = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
     return table, columns, values
 
@@ -118,9 +118,9 @@ def insert_statement(objs) -> tuple[str, list]:
     """
     meta = objs[0]._meta
     with_key = not (meta.pk.db_returning and any(obj.pk is None for obj in objs))
-    db = _default_connection()
-    table, columns, fields = _insert_columns(type(objs[0]), db.vendor, with_key)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
+    rows = [_insert_values(obj, with_key) for obj in objs]
+    table, columns, _values = rows[0]
+    params = [param for _table, _columns, row_params in rows for param in row_params]
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     values = ", ".join([row] * len(objs))
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}", params  # noqa: S608

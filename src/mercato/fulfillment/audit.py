@@ -17,7 +17,7 @@ Rates are over shipped parcels, except on time (over delivered ones).
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
@@ -26,6 +26,7 @@ from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mercato.core.days import days_bounds
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
 from mercato.core.tables import write_table
@@ -106,9 +107,7 @@ def scorecard(
     """Scores of the parcels shipped from `since` to `until` (both included, local days),
     per carrier, and per province and/or ISO week when asked. One aggregate query for the
     parcels and one for the complaints, whatever the number of parcels."""
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(since, datetime.min.time(), tzinfo=tz)
-    end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    start, end = days_bounds(since, until)
 
     def grouped(queryset, to_parcel: str):
         """The rows of parcels shipped in the period (reached through `to_parcel`) and the
@@ -287,9 +286,7 @@ def save_penalty_rule(
 
 
 def penalties(*, since: date, until: date, carrier_id: int | None = None):
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(since, datetime.min.time(), tzinfo=tz)
-    end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    start, end = days_bounds(since, until)
     rows = Penalty.objects.filter(created_at__gte=start, created_at__lt=end).select_related(
         "carrier", "shipment__order"
     )

@@ -10,15 +10,15 @@ counting a million rows exactly costs more than the page itself.
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import django_filters
 from django import forms
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from mercato.core.days import day_start
 from mercato.core.errors import NotFound
 from mercato.customers.phones import normalize_cn_mobile
 from mercato.inventory.models import Reservation, Warehouse
@@ -64,10 +64,6 @@ def search_text(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
         ids += Payment.objects.filter(number=text.upper()).values_list("order_id")
         return queryset.filter(pk__in=[pk for (pk,) in ids])
     return queryset.filter(recipient=text)
-
-
-def _day_start(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class OrderConsoleFilter(django_filters.FilterSet):
@@ -125,10 +121,10 @@ class OrderConsoleFilter(django_filters.FilterSet):
         return queryset.filter(on_hold=value == "yes")
 
     def placed_from_day(self, queryset, name, value):
-        return queryset.filter(placed_at__gte=_day_start(value))
+        return queryset.filter(placed_at__gte=day_start(value))
 
     def placed_to_day(self, queryset, name, value):
-        return queryset.filter(placed_at__lt=_day_start(value + timedelta(days=1)))
+        return queryset.filter(placed_at__lt=day_start(value + timedelta(days=1)))
 
 
 # The columns of the list and of the export: nothing else is read.

@@ -29,6 +29,7 @@ from django.db.models import F, Min, Sum
 from django.utils import timezone
 from scipy.stats import norm
 
+from mercato.core.days import day_start
 from mercato.inventory.models import Stock, Warehouse
 from mercato.orders.selectors import daily_units
 
@@ -107,8 +108,7 @@ def sales_history(*, warehouses, today, sku_ids=None, days=HISTORY_DAYS):
     column yesterday. Built column-wise (pandas/numpy): a year of a large assortment is
     millions of (SKU, province, day) rows."""
     first = serving_warehouse(warehouses)
-    zone = timezone.get_current_timezone()
-    until = datetime.datetime.combine(today, datetime.time(), tzinfo=zone)
+    until = day_start(today)
     since = until - datetime.timedelta(days=days)
     day0 = pd.Timestamp(today - datetime.timedelta(days=days))
     parts = []

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mercato.catalog.services.merchandising import create_home_slot
+from mercato.core.days import day_start
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
 
@@ -286,7 +287,7 @@ def schedule_home_slot(*, actor, task_id: int, starts_on: datetime.date) -> Reso
         raise ValidationFailed({"kind": [_("Only a home-page resource is scheduled as a slot")]})
     if not isinstance(starts_on, datetime.date):
         raise ValidationFailed({"starts_on": [_("Give the first day")]})
-    start = timezone.make_aware(datetime.datetime.combine(starts_on, datetime.time()))
+    start = day_start(starts_on)
     fields = {
         "title": task.supplier.name[:80],
         "subtitle": (task.terms or f"招标 {task.tender.number}")[:160],

@@ -15,8 +15,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import NamedTuple
 
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -209,11 +211,6 @@ def _spec_facets(hits: list[Hit], sel, params, toggle) -> list:
     return facets
 
 
-# Listings worked out lately, per process, by everything they follow from (below).
-_listings: dict[tuple, Listing] = {}
-_LISTINGS_KEPT = 500  # a few megabytes: facets of a few hundred queries
-
-
 def list_hits(*, hits: list[Hit], params, sort: str, page: int, per_page: int) -> Listing:
     """The page of `hits` (ranked best first) that `params` filter and `sort` orders, with
     the facets of every match (each facet counted with the other facets' filters).
@@ -228,14 +225,22 @@ def list_hits(*, hits: list[Hit], params, sort: str, page: int, per_page: int) -
     toggle = Toggles(params)
     if sel.specs:
         return _listing(hits, params, sel, toggle, sort=sort, page=page, per_page=per_page)
-    key = (tuple(hits), tuple(toggle.pairs), sort, page, per_page, get_language())
-    found = _listings.get(key)
-    if found is None:
-        if len(_listings) >= _LISTINGS_KEPT:
-            _listings.clear()
-        found = _listing(hits, params, sel, toggle, sort=sort, page=page, per_page=per_page)
-        _listings[key] = found
-    return found
+    return _kept_listing(tuple(hits), tuple(toggle.pairs), sort, page, per_page, get_language())
+
+
+# A few megabytes: the facets of a few hundred queries.
+@lru_cache(maxsize=500)
+def _kept_listing(
+    hits: tuple[Hit, ...], pairs: tuple, sort: str, page: int, per_page: int, language: str
+) -> Listing:
+    """A listing without spec filters, kept under everything it follows from (`language`
+    only keys it: the labels are gettext's). The filter pairs are the parameters as
+    Toggles cleaned them (without `page`), all that such a listing reads of them."""
+    params = MultiValueDict()
+    for key, value in pairs:
+        params.appendlist(key, value)
+    sel = catalog_facets.parse_params(params)
+    return _listing(hits, params, sel, Toggles(params), sort=sort, page=page, per_page=per_page)
 
 
 def _listing(hits, params, sel, toggle, *, sort: str, page: int, per_page: int) -> Listing:

@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
+from mercato.core.days import days_bounds
 from mercato.orders.models import OrderChannel, OrderEvent
 
 from .models import (
@@ -41,7 +42,7 @@ from .models import (
     TicketEvent,
     TicketStatus,
 )
-from .qa import day_start, monday
+from .qa import monday
 
 DAY, WEEK = "day", "week"
 TEAM = None  # the agent key of the team's figures
@@ -121,7 +122,7 @@ def agent_kpis(*, since: date, until: date, period: str = DAY, now=None) -> Repo
     """The figures of every agent with a contact, a completed callback or a phone order in
     the range (and the team's), per bucket and for the whole range."""
     now = now or timezone.now()
-    start, end = day_start(since), day_start(until + timedelta(days=1))
+    start, end = days_bounds(since, until)
     first = monday(since) if period == WEEK else since
     step = 7 if period == WEEK else 1
     buckets = [first + timedelta(days=i) for i in range(0, (until - first).days + 1, step)]

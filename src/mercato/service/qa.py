@@ -15,13 +15,14 @@ a contact passes with MERCATO_QA_PASS_MARK (80) points of 100. Scoring needs
 
 import math
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mercato.core.days import day_start
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
 
@@ -42,11 +43,6 @@ def pass_mark() -> int:
 
 def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
-
-
-def day_start(day: date) -> datetime:
-    """The first moment of a local day, aware."""
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def week_contacts(week: date) -> dict[int, list[int]]:
