@@ -250,7 +250,17 @@ def test_the_demos_pages_open_their_chat_sockets_on_the_chat_process(state):
             except OSError:
                 return False
 
+        def chat_listens() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", base + 100), timeout=2).close()
+                return True
+            except OSError:
+                return False
+
         processes.wait_until(answers, "the web process did not answer")
+        # The chat process starts on its own: under load it can still be importing when
+        # web answers, and the socket's connect below does not retry a refused connection.
+        processes.wait_until(chat_listens, "the chat process did not listen")
         page = urllib.request.urlopen(f"{shop}/", timeout=10)  # noqa: S310
         body = page.read().decode()
         assert f'data-socket="{chat_url}/ws/chat/"' in body
