@@ -42,12 +42,14 @@ def e(value) -> str:
 _words: dict[str, dict[tuple[str, str], str]] = {}
 
 
-def word(message: str, context: str = "") -> str:
-    """`{% translate message %}` (`context`: `{% translate message context context %}`)."""
-    language = get_language()
+def _words_of(language: str) -> dict[tuple[str, str], str]:
     found = _words.get(language)
     if found is None:
         found = _words[language] = {}
+    return found
+
+
+def _word_in(found: dict, message: str, context: str) -> str:
     text = found.get((message, context))
     if text is None:
         translated = pgettext(context, message) if context else gettext(message)
@@ -55,22 +57,16 @@ def word(message: str, context: str = "") -> str:
     return text
 
 
+def word(message: str, context: str = "") -> str:
+    """`{% translate message %}` (`context`: `{% translate message context context %}`)."""
+    return _word_in(_words_of(get_language()), message, context)
+
+
 def words():
     """word() for the current language, the language looked up once: a function message,
     context="" → the translated, escaped text (a product page's body writes some 27)."""
-    language = get_language()
-    found = _words.get(language)
-    if found is None:
-        found = _words[language] = {}
-
-    def word_here(message: str, context: str = "") -> str:
-        text = found.get((message, context))
-        if text is None:
-            translated = pgettext(context, message) if context else gettext(message)
-            text = found[(message, context)] = conditional_escape(translated)
-        return text
-
-    return word_here
+    found = _words_of(get_language())
+    return lambda message, context="": _word_in(found, message, context)
 
 
 # Per script prefix: the URL of a route without arguments (or a static file's), escaped,
