@@ -205,22 +205,11 @@ def remove_line(*, cart: Cart, line_id) -> None:
 
 
 @transaction.atomic(savepoint=False)
-def remove_lines(*, cart_id: int, line_ids) -> int:
-    """Take lines out of the cart: those checkout just placed as an order. Returns how many
-    went. Inside the caller's transaction without a savepoint of its own (placement's hot
-    path; its cart row lock is held), and without touching the cart's `updated_at`."""
-    statement = remove_lines_statement(cart_id=cart_id, line_ids=line_ids)
-    if statement is None:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, statement.params)
-        return cursor.rowcount
-
-
 def remove_lines_statement(*, cart_id: int, line_ids) -> Statement | None:
-    """remove_lines' DELETE, for the caller to run in its own round trip
-    (core.db.execute_together: placement sends it with the order's rows); None when there
-    is nothing to remove."""
+    """The DELETE taking lines out of the cart: those checkout just placed as an order,
+    for the caller to run in its own round trip (core.db.execute_together: placement sends
+    it with the order's rows, inside its transaction, its cart row lock held; the cart's
+    `updated_at` untouched); None when there is nothing to remove."""
     ids = [int(pk) for pk in line_ids]
     if not ids:
         return None

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from mercato.core.db import Statement, insert_rows, insert_statement, sql_names
+from mercato.core.db import Statement, insert_statement, sql_names
 from mercato.core.errors import ValidationFailed
 from mercato.core.regions import mainland_provinces
 
@@ -460,7 +460,7 @@ def claim_uses(*, applied, offers, customer_id: int | None) -> None:
     a limit are not counted here: their row would become a lock every placement waits on
     (Redemption rows record every use). Raises UsedUp naming the promotions that had no use
     left, after giving back the uses this call counted (no savepoint: placement's hot path);
-    the caller prices again without them. record_redemptions writes what each took off,
+    the caller prices again without them. redemptions_statement writes what each took off,
     once the order has its number."""
     offers_by_id = {o.id: o for o in offers}
     limited = [
@@ -488,17 +488,11 @@ def claim_uses(*, applied, offers, customer_id: int | None) -> None:
         raise UsedUp(short)
 
 
-def record_redemptions(*, applied, customer_id: int | None, order_number: str) -> None:
-    """A Redemption row per applied promotion (engine.AppliedOffer): one statement."""
-    if applied:
-        # Written out (core.db): bulk_create's compiler cost more than the statement took.
-        insert_rows(_redemptions(applied, customer_id, order_number))
-
-
 def redemptions_statement(
     *, applied, customer_id: int | None, order_number: str
 ) -> Statement | None:
-    """record_redemptions' INSERT, for the caller to run in its own round trip
+    """The INSERT of a Redemption row per applied promotion (engine.AppliedOffer), for the
+    caller to run in its own round trip
     (core.db.execute_together: placement sends it with the order's rows); None when no
     promotion applied."""
     if not applied:
