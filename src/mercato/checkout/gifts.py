@@ -11,21 +11,26 @@ left out and the order places without it; the quote says so.
 from mercato.catalog.models import Sku
 from mercato.core.compiled import CompiledQuery
 from mercato.core.money import ZERO
+from mercato.core.versioned import UNREAD
 from mercato.inventory.allocation import OutOfStock, plan_with_snapshot, read_stock, sku_labels
 from mercato.inventory.selectors import available_sku_ids
 from mercato.orders.services import PricedLine
 from mercato.promotions.gifts import Gift
 
 
-def split_by_stock(*, wanted, gifts, province: str):
+def split_by_stock(*, wanted, gifts, province: str, warehouses_version=UNREAD):
     """(parcels for `wanted` with the gifts in stock, gifts in stock, gifts out of stock,
     the stock snapshot those parcels were planned on: placement reserves on it):
     the gifts are planned together with the bought lines (`wanted`: [(sku id, quantity)]),
     so a gift never takes the units a bought line needs. One stock query: a gift short is
     left out and the rest planned again on the same snapshot. OutOfStock, naming the SKUs,
-    when the bought lines themselves are short."""
+    when the bought lines themselves are short. `warehouses_version`: as
+    inventory.allocation.read_stock takes it."""
     kept, out = list(gifts), []
-    snapshot = read_stock(sku_ids=[*(sku_id for sku_id, _q in wanted), *(g.sku_id for g in kept)])
+    snapshot = read_stock(
+        sku_ids=[*(sku_id for sku_id, _q in wanted), *(g.sku_id for g in kept)],
+        warehouses_version=warehouses_version,
+    )
     while True:
         lines = [*wanted, *((g.sku_id, g.quantity) for g in kept)]
         try:

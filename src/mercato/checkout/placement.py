@@ -25,11 +25,18 @@ from mercato.cart.services import remove_lines_statement
 from mercato.core.compiled import CompiledQuery
 from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.money import ZERO, spread_discount, to_fen
+from mercato.core.versioned import UNREAD
 from mercato.customers.points import money_for, usable_points
 from mercato.customers.points import spend as spend_points
 from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.customers.tiers import tier_named
-from mercato.inventory.allocation import OutOfStock, Parcel, StockSnapshot, plan_parcels
+from mercato.inventory.allocation import (
+    OutOfStock,
+    Parcel,
+    StockSnapshot,
+    plan_parcels,
+    warehouses_version,
+)
 from mercato.inventory.reservations import PlanOutdated, reserve_stock_for_new_reference
 from mercato.orders.models import InvoiceType, Order
 from mercato.orders.selectors import (
@@ -55,7 +62,12 @@ from mercato.promotions import coupon_pricing
 from mercato.promotions import engine as promotion_engine
 from mercato.promotions.coupons import CouponError, find_coupon, redeem_coupon, refusal, terms_of
 from mercato.promotions.gifts import Gift, gifts_for
-from mercato.promotions.selectors import customer_uses, running_offers, uses_of_customer
+from mercato.promotions.selectors import (
+    customer_uses,
+    offers_version,
+    running_offers,
+    uses_of_customer,
+)
 from mercato.promotions.services import UsedUp, claim_uses, redemptions_statement
 
 from .gifts import gift_lines, split_by_stock
@@ -169,8 +181,14 @@ def _lines_with_rate(cart_id: int, province: str):
         uses = uses_of_customer(customer_id=OuterRef("cart__customer_id"))
         member_columns["member_use_ids"] = ArraySubquery(uses.values("promotion_id"))
         member_columns["member_use_counts"] = ArraySubquery(uses.values("used"))
+    # The versions of the running promotions and of the warehouse list: placement uses the
+    # lists its process kept under them (core.versioned), without a cache call.
+    version_columns = {
+        "offers_version": offers_version(),
+        "warehouses_version": warehouses_version(),
+    }
     return selected_lines(cart_id=cart_id).annotate(
-        **scope_columns, **rate_columns, **member_columns
+        **scope_columns, **rate_columns, **member_columns, **version_columns
     )
 
 
@@ -180,18 +198,30 @@ RATE_COLUMNS = tuple(f"rate_{name}" for name in RATE_FIELDS)
 MEMBER_COLUMNS = (
     "member_tier", "member_points", "member_ordered", "member_use_ids", "member_use_counts"
 )  # fmt: skip
+VERSION_COLUMNS = ("offers_version", "warehouses_version")
 
 
-def _selected_lines(cart_id: int, *, province: str) -> tuple[list[SelectedLine], tuple, tuple]:
+@dataclass(frozen=True)
+class Versions:
+    """The versions of the lists placement keeps per process, as its lines query read them."""
+
+    offers: int | None = UNREAD  # promotions.selectors.running_offers(version=...)
+    warehouses: int | None = UNREAD  # inventory.allocation.load_warehouses(version=...)
+
+
+def _selected_lines(
+    cart_id: int, *, province: str
+) -> tuple[list[SelectedLine], tuple, tuple, Versions]:
     """The cart's selected lines that can be bought now (cart.selectors.selected_lines), in
-    the order they were added, the shipping rate row for `province` and the cart's member
+    the order they were added, the shipping rate row for `province`, the cart's member
     (tier code, points balance, whether they placed an order before, their (promotion id,
     used) pairs of promotions limited per customer or None where not read (SQLite); "", 0,
-    False, [] for a guest). One query."""
+    False, [] for a guest) and the versions of the running promotions and the warehouse
+    list (Versions). One query."""
     rows = LINES_WITH_RATE.rows(cart_id=cart_id, province=province)
     if not rows:
         raise ValidationFailed({"lines": [_("Select at least one item on sale to check out.")]})
-    skip = (*RATE_COLUMNS, *MEMBER_COLUMNS)
+    skip = (*RATE_COLUMNS, *MEMBER_COLUMNS, *VERSION_COLUMNS)
     lines = [SelectedLine(**{k: row[k] for k in row if k not in skip}) for row in rows]
     first = rows[0]
     uses = None
@@ -204,7 +234,8 @@ def _selected_lines(cart_id: int, *, province: str) -> tuple[list[SelectedLine],
         bool(first["member_ordered"]),
         uses,
     )
-    return lines, tuple(rows[0][name] for name in RATE_COLUMNS), member
+    versions = Versions(offers=first["offers_version"], warehouses=first["warehouses_version"])
+    return lines, tuple(first[name] for name in RATE_COLUMNS), member, versions
 
 
 def _check_limits(cart_lines: list[SelectedLine]) -> None:
@@ -392,7 +423,7 @@ def quote_checkout(
     last three cached between requests; one more each for offers to new customers or
     limited per customer).
     """
-    cart_lines, rate, (tier_code, balance, ordered, uses) = _selected_lines(
+    cart_lines, rate, (tier_code, balance, ordered, uses), _version = _selected_lines(
         cart.pk, province=province
     )
     _check_limits(cart_lines)
@@ -682,15 +713,17 @@ def _price_with_uses(
     points: int = 0,
     ordered_before: bool | None = None,
     uses=None,
+    versions: Versions = Versions(),
 ) -> _Priced:
-    """_price with the running promotions, each use claimed (promotions.services.claim_uses:
+    """_price with the running promotions (those this process kept, when of `versions`:
+    promotions.selectors.running_offers), each use claimed (promotions.services.claim_uses:
     a conditional UPDATE, so no limit is passed whatever the concurrency). A promotion
     that ran out since it was read is left out and the cart priced again; the customer's
     expected total then no longer matches and they are shown the new one. No query when
     the promotions are cached and none applies. A `coupon` that cannot be used on these
     lines raises CouponError."""
     customer_id = customer.pk if customer is not None else None
-    offers = running_offers(channel=channel)
+    offers = running_offers(channel=channel, version=versions.offers)
     tier_code = customer.tier if customer is not None else ""
     balance = customer.points_balance if customer is not None else 0
     shopper = shopper_for(
@@ -720,7 +753,10 @@ def _price_with_uses(
             raise ValidationFailed({"points": [refused]})
         if priced.gifts:  # the gifts out of stock are left out (promotions.gifts)
             _parcels, gifts, _out, snapshot = split_by_stock(
-                wanted=priced.wanted, gifts=priced.gifts, province=province
+                wanted=priced.wanted,
+                gifts=priced.gifts,
+                province=province,
+                warehouses_version=versions.warehouses,
             )
             priced = dataclasses.replace(priced, gifts=tuple(gifts), stock=snapshot)
         try:
@@ -762,7 +798,7 @@ def _place(
 
     # 2. Prices, weight and fee from the database as they are now.
     try:
-        cart_lines, rate, (_tier, _points, ordered, uses) = _selected_lines(
+        cart_lines, rate, (_tier, _points, ordered, uses), versions = _selected_lines(
             cart_id, province=address.province
         )
     except ValidationFailed:
@@ -785,6 +821,7 @@ def _place(
         points=points,
         ordered_before=ordered,
         uses=uses,
+        versions=versions,
     )
     totals = priced.totals
     if expected_total is not None and expected_total != totals.total:
@@ -851,6 +888,7 @@ def _place(
             actor=actor,
             lock_all=lock_all,
             snapshot=priced.stock,
+            warehouses_version=versions.warehouses,
         )
     except OutOfStock as exc:
         raise _sold_out(exc, cart_lines) from None

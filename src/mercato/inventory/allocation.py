@@ -29,7 +29,9 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from mercato.catalog.shopcache import named_version, renew_named_version
 from mercato.core.errors import DomainError, ValidationFailed
+from mercato.core.versioned import UNREAD, KeptUnderVersion
 
 # Capital of each mainland province-level region (latitude, longitude), cpca's spelling.
 CAPITALS: dict[str, tuple[float, float]] = {
@@ -212,16 +214,33 @@ def _plan_greedy(wanted, candidates, available) -> list[Parcel]:
 
 WAREHOUSES_CACHE_KEY = "inventory:active-warehouses"
 WAREHOUSES_CACHE_SECONDS = 300  # a safety net: every change forgets the list at once
+WAREHOUSES_VERSION = "warehouses"  # catalog.shopcache's named version of the list
 
 
-def load_warehouses() -> list[WarehouseInfo]:
+def warehouses_version():
+    """An ORM expression for the warehouse list's version (NULL before the first change),
+    for a caller that reads it in one of its own queries and hands it to load_warehouses
+    (checkout: a column of the cart lines' query)."""
+    return named_version(WAREHOUSES_VERSION)
+
+
+_KEPT = KeptUnderVersion(WAREHOUSES_CACHE_SECONDS)
+
+
+def load_warehouses(*, version=UNREAD) -> list[WarehouseInfo]:
     """Active warehouses with the provinces they serve.
 
     Read on every placement and quote but changed rarely, so the list is kept in the
     cache; every save or delete of a warehouse or a served province forgets it
     (forget_warehouses, connected in apps.py, and called by the services that write in
-    bulk). Two queries when it is not cached.
+    bulk). Two queries when it is not cached. `version`: the list's version as the
+    caller's query read it (warehouses_version): while this process kept the list under
+    it, no cache call either (core.versioned).
     """
+    return _KEPT.get(version, _cached_warehouses)
+
+
+def _cached_warehouses() -> list[WarehouseInfo]:
     cached = cache.get(WAREHOUSES_CACHE_KEY)
     if cached is not None:
         return cached
@@ -246,7 +265,9 @@ def load_warehouses() -> list[WarehouseInfo]:
 
 def forget_warehouses(**_signal_kwargs) -> None:
     """Drop the cached warehouse list now and again at commit, so a request that read the
-    old rows while the change was uncommitted cannot leave a stale list behind."""
+    old rows while the change was uncommitted cannot leave a stale list behind, and renew
+    its version with the change (lists processes keep under the old one are not used)."""
+    renew_named_version(WAREHOUSES_VERSION)
     cache.delete(WAREHOUSES_CACHE_KEY)
     transaction.on_commit(lambda: cache.delete(WAREHOUSES_CACHE_KEY))
 
@@ -320,11 +341,12 @@ class StockSnapshot:
         return frozenset(sku_ids) <= self.sku_ids and self.warehouse_ids == tuple(warehouse_ids)
 
 
-def read_stock(*, sku_ids) -> StockSnapshot:
+def read_stock(*, sku_ids, warehouses_version=UNREAD) -> StockSnapshot:
     """The units free of `sku_ids` in the active warehouses, read without locks (one
-    query; the warehouses from the cache)."""
+    query; the warehouses from the cache, or as kept under `warehouses_version`:
+    load_warehouses)."""
     sku_ids = list(dict.fromkeys(sku_ids))
-    warehouses = tuple(load_warehouses())
+    warehouses = tuple(load_warehouses(version=warehouses_version))
     rows = stock_snapshot(sku_ids, [w.id for w in warehouses])
     return StockSnapshot(frozenset(sku_ids), warehouses, rows)
 

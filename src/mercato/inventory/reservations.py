@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mercato.core.errors import Conflict, NotFound, ValidationFailed
+from mercato.core.versioned import UNREAD
 
 from .allocation import (
     SNAPSHOT_FIELDS,
@@ -175,6 +176,7 @@ def reserve_stock_for_new_reference(
     actor=None,
     lock_all: bool = False,
     snapshot: StockSnapshot | None = None,
+    warehouses_version=UNREAD,
 ) -> list[Reservation]:
     """reserve_stock inside the caller's transaction, for a reference that cannot hold a
     reservation yet (checkout's placement: a new order number). No look-up of the
@@ -188,12 +190,17 @@ def reserve_stock_for_new_reference(
     what it sees. `snapshot`: what allocation.plan_with_snapshot read for these lines
     earlier in this transaction (checkout's gift check): the first plan is made on it
     instead of reading the stock again; the stock step's locked check decides as always.
+    `warehouses_version`: as allocation.load_warehouses takes it (checkout reads it).
     """
     reference = _reference(reference)
     wanted = merge_lines(lines)
     province = check_province(province)
     # The gift check's snapshot carries the warehouses it was read for: no second read.
-    warehouses = list(snapshot.warehouses) if snapshot is not None else load_warehouses()
+    warehouses = (
+        list(snapshot.warehouses)
+        if snapshot is not None
+        else load_warehouses(version=warehouses_version)
+    )
     if not lock_all:
         candidates = _candidates(wanted, warehouses)
         if snapshot is not None and snapshot.covers(*candidates):

@@ -6,6 +6,11 @@ categories' tree paths), none when it is. Every save or delete of a promotion fo
 (apps.py), as do the services; it also expires after OFFERS_CACHE_SECONDS as a safety net.
 The schedule is checked against the clock on every use (engine.is_eligible), so a cached
 promotion starts and ends on time.
+
+Placement also keeps the list in the process, under the promotions' version
+(`offers_version`, renewed in the transaction of every change that forgets the list): its
+lines query reads the version as a column, and while it is the one the process's list was
+kept under (and for at most OFFERS_CACHE_SECONDS), the list is used without a cache call.
 """
 
 from datetime import datetime
@@ -15,13 +20,16 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from mercato.catalog.shopcache import named_version, renew_named_version
 from mercato.core.compiled import CompiledQuery
+from mercato.core.versioned import UNREAD, KeptUnderVersion
 
 from . import engine
 from .models import CustomerUse, Promotion, Scope, Status
 
 OFFERS_CACHE_KEY = "promotions:running"
 OFFERS_CACHE_SECONDS = 300
+OFFERS_VERSION = "promotions"  # catalog.shopcache's named version of the running offers
 
 
 def offer_of(promotion: Promotion, category_paths: dict[int, str] | None = None) -> engine.Offer:
@@ -83,16 +91,36 @@ def load_offers(*, now: datetime | None = None) -> list[engine.Offer]:
     return [offer_of(p, paths) for p in rows]
 
 
-def running_offers(*, channel: str = "web", now: datetime | None = None) -> list[engine.Offer]:
-    """The promotions running now on `channel` (engine.Offer), from the cache when kept.
+def offers_version():
+    """An ORM expression for the promotions' version (NULL before the first change), for a
+    caller that reads it in one of its own queries and hands it to running_offers."""
+    return named_version(OFFERS_VERSION)
 
-    Uses left are as of the cached read: placement claims each use with a conditional
-    UPDATE (services.claim_uses), which is what guarantees the limit.
-    """
+
+_KEPT = KeptUnderVersion(OFFERS_CACHE_SECONDS)
+
+
+def _cached_offers() -> list[engine.Offer]:
     offers = cache.get(OFFERS_CACHE_KEY)
     if offers is None:
         offers = load_offers()
         cache.set(OFFERS_CACHE_KEY, offers, OFFERS_CACHE_SECONDS)
+    return offers
+
+
+def running_offers(
+    *, channel: str = "web", now: datetime | None = None, version=UNREAD
+) -> list[engine.Offer]:
+    """The promotions running now on `channel` (engine.Offer), from the cache when kept.
+
+    `version`: the promotions' version as the caller's query read it (offers_version):
+    while the list this process kept is of that version and younger than
+    OFFERS_CACHE_SECONDS, it is used without a cache call (core.versioned).
+
+    Uses left are as of the cached read: placement claims each use with a conditional
+    UPDATE (services.claim_uses), which is what guarantees the limit.
+    """
+    offers = _KEPT.get(version, _cached_offers)
     now = now or timezone.now()
     return [
         o
@@ -105,7 +133,9 @@ def running_offers(*, channel: str = "web", now: datetime | None = None) -> list
 
 def forget_offers(**_signal_kwargs) -> None:
     """Drop the cached promotions now and again at commit (a request that read the old rows
-    while the change was uncommitted cannot leave a stale list behind)."""
+    while the change was uncommitted cannot leave a stale list behind), and renew their
+    version with the change (the lists processes keep under the old one are not used)."""
+    renew_named_version(OFFERS_VERSION)
     cache.delete(OFFERS_CACHE_KEY)
     transaction.on_commit(lambda: cache.delete(OFFERS_CACHE_KEY))
 

@@ -240,3 +240,32 @@ def test_a_file_that_is_not_an_image_is_refused(ops_user):
         services.add_product_image(actor=ops_user, product_id=product.pk, upload=fake)
     assert exc.value.errors()[0]["field"] == "image"
     assert product.images.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_named_version_is_new_at_each_renewal_and_a_rolled_back_one_never_returns():
+    """Lists kept per process under a version (core.versioned) must never see a value
+    again: a counter bumped in a rolled-back transaction and bumped again would repeat."""
+    from django.db import transaction
+
+    from mercato.catalog.models import CacheVersion
+    from mercato.catalog.shopcache import renew_named_version
+
+    def read():
+        return CacheVersion.objects.filter(name="test-list").values_list("version", flat=True)[0]
+
+    seen = set()
+    for _ in range(3):
+        renew_named_version("test-list")
+        seen.add(read())
+    assert len(seen) == 3
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        renew_named_version("test-list")
+        undone = read()
+        raise Undo
+    renew_named_version("test-list")
+    assert read() not in {undone, *seen}

@@ -4,6 +4,7 @@ input and a crash half-way, each leaving the database as a customer would expect
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import translation
 from hypothesis import HealthCheck, given, settings
@@ -15,13 +16,16 @@ from mercato.catalog.models import Sku
 from mercato.checkout import placement
 from mercato.checkout.placement import place_order, quote_checkout
 from mercato.core.errors import DomainError, NotFound, ValidationFailed
-from mercato.inventory.allocation import OutOfStock
+from mercato.inventory.allocation import WAREHOUSES_CACHE_KEY, OutOfStock
 from mercato.inventory.models import Reservation, Stock, StockMovement
 from mercato.orders.models import InvoiceType, Order, OrderStatus
 from mercato.orders.services import Invoice
 from mercato.payments.models import Payment
+from mercato.promotions.selectors import OFFERS_CACHE_KEY
+from mercato.promotions.services import update_promotion
 from mercato.testing.buying import CHENGDU, cart_with, new_key, stock
 from mercato.testing.factories import make_customer, make_warehouse
+from mercato.testing.promotions import make_promotion
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -483,3 +487,28 @@ def test_a_guest_places_from_the_session_cart_and_a_repeat_finds_the_order(shop,
     assert first.order.customer_id is None and first.order.guest_token
     with pytest.raises(NotFound):
         place(cart_with(make_customer(), (sku, 1)), None)
+
+
+def test_placement_uses_the_lists_its_process_kept_while_their_versions_hold(
+    shop, make_sku, customer, monkeypatch
+):
+    """The running promotions and the warehouse list: read through the cache by the first
+    placement, then taken as this process kept them while the versions placement reads
+    in its lines query hold (core.versioned); a change of a promotion is priced at once."""
+    a = make_sku(price="200.00")
+    stock(a, shop["CD"], 10)
+    promotion = make_promotion(name="满300减40")
+    asked = []
+    cache_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *args: asked.append(key) or cache_get(key, *args))
+
+    first = place(cart_with(customer, (a, 2)), customer).order
+    assert first.discount_total == D("40.00")
+    assert {OFFERS_CACHE_KEY, WAREHOUSES_CACHE_KEY} <= set(asked)
+    asked.clear()
+    second = place(cart_with(customer, (a, 2)), customer).order
+    assert second.discount_total == D("40.00")
+    assert not {OFFERS_CACHE_KEY, WAREHOUSES_CACHE_KEY} & set(asked)
+    update_promotion(promotion_id=promotion.pk, tiers=[{"threshold": "300.00", "amount": "50.00"}])
+    third = place(cart_with(customer, (a, 2)), customer).order
+    assert third.discount_total == D("50.00")

@@ -398,3 +398,30 @@ def test_the_cached_warehouse_list_follows_every_change(
     cd.is_active = False
     cd.save()
     assert {w.code for w in load_warehouses()} == {"SH", "GZ"}
+
+
+def test_a_process_keeps_the_warehouse_list_under_the_version_placement_read(
+    shop, django_assert_num_queries
+):
+    """Placement reads the list's version in its lines query (warehouses_version); while
+    it holds, the list its process kept is used without a query or a cache call. Every
+    change of a warehouse renews it."""
+    from django.core.cache import cache
+
+    from mercato.inventory.allocation import load_warehouses, warehouses_version
+    from mercato.inventory.models import Warehouse
+
+    def version():
+        return Warehouse.objects.annotate(v=warehouses_version()).values_list("v", flat=True)[0]
+
+    cd, sh, a, b = shop
+    before = version()
+    assert {w.code for w in load_warehouses(version=before)} == {"CD", "SH"}
+    cache.clear()
+    with django_assert_num_queries(0):
+        assert {w.code for w in load_warehouses(version=before)} == {"CD", "SH"}
+    Warehouse.objects.filter(pk=cd.pk).update(is_active=False)  # no signal: not seen
+    assert {w.code for w in load_warehouses(version=before)} == {"CD", "SH"}
+    make_warehouse("GZ", "广东省")
+    assert version() != before
+    assert {w.code for w in load_warehouses(version=version())} == {"SH", "GZ"}

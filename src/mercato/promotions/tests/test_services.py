@@ -5,13 +5,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import IntegrityError
 from django.utils import timezone, translation
 
 from mercato.core.errors import ValidationFailed
 from mercato.promotions import engine
 from mercato.promotions.models import Kind, Promotion, PromotionEvent, Status
-from mercato.promotions.selectors import running_offers
+from mercato.promotions.selectors import offers_version, running_offers
 from mercato.promotions.services import change_status, update_promotion
 from mercato.testing.promotions import make_promotion
 
@@ -138,3 +139,33 @@ def test_running_offers_are_cached_and_follow_every_change(django_assert_num_que
     api_only = make_promotion(name="App 专享", channel="api")
     assert api_only.pk not in {o.id for o in running_offers(channel="web")}
     assert api_only.pk in {o.id for o in running_offers(channel="api")}
+
+
+def _offers_version():
+    """The promotions' version as placement's lines query reads it (a column)."""
+    return Promotion.objects.annotate(v=offers_version()).values_list("v", flat=True).first()
+
+
+def test_running_offers_are_kept_in_the_process_under_the_version_placement_read(
+    django_assert_num_queries,
+):
+    """Placement reads the promotions' version in its own query; while it holds, the list
+    its process kept is used: no query, no cache call. Every change renews the version."""
+    first = make_promotion(name="满300减40")
+    version = _offers_version()
+    assert version is not None
+    assert [o.name for o in running_offers(version=version)] == ["满300减40"]
+    cache.clear()  # not even the cache is asked
+    with django_assert_num_queries(0):
+        assert [o.name for o in running_offers(version=version)] == ["满300减40"]
+    # A row changed behind the services' and signals' back is not seen while it holds...
+    Promotion.objects.filter(pk=first.pk).update(name="改名")
+    assert [o.name for o in running_offers(version=version)] == ["满300减40"]
+    # ...by a caller that read the version; one that did not reads the cache, as before.
+    assert [o.name for o in running_offers()] == ["改名"]
+    make_promotion(name="第二个")
+    renewed = _offers_version()
+    assert renewed != version
+    assert {o.name for o in running_offers(version=renewed)} == {"改名", "第二个"}
+    change_status(promotion_id=first.pk, to_status=Status.ENDED)
+    assert [o.name for o in running_offers(version=_offers_version())] == ["第二个"]
