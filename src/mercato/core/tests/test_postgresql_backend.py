@@ -1,4 +1,5 @@
-"""mercato.core.postgresql: persistent connections health-checked after idleness only."""
+"""mercato.core.postgresql: persistent connections health-checked after idleness only;
+psycopg's conversion of a statement cached up to PARSE_CACHE_PARAMS parameters."""
 
 import pytest
 from django.db import connections
@@ -38,3 +39,20 @@ def test_a_connection_in_use_is_not_checked_again_but_an_idle_one_is(monkeypatch
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     assert connection.connection is not old
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_statement_of_a_hundred_parameters_is_converted_once():
+    """Placement's order statement has about 100 parameters: psycopg converts it (%s to
+    $n) once and takes it from its cache afterwards, as it does for short statements."""
+    from psycopg import _queries
+
+    sql = "SELECT " + ", ".join(["%s::int"] * 99)
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(range(99)))
+        before = _queries._query2pg.cache_info().hits
+        cursor.execute(sql, list(range(1, 100)))
+        assert cursor.fetchone()[98] == 99
+    assert _queries._query2pg.cache_info().hits == before + 1
