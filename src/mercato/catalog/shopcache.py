@@ -10,11 +10,9 @@ above 0, bumps are skipped and cached pages simply expire after that many second
 changed price is never served for longer than that.
 """
 
-import secrets
-
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Subquery
+from django.db import transaction
+from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
 from mercato.core.compiled import CompiledQuery
@@ -47,29 +45,6 @@ def shop_version() -> int:
     """The current version (one lookup by the unique name)."""
     rows = VERSION.rows(name=NAME)
     return rows[0][0] if rows else 0
-
-
-def named_version(name: str):
-    """An ORM expression for the version named `name` (NULL while it was never renewed), for
-    a caller that reads it as a column of one of its own queries: an app that keeps a list
-    per process (promotions' running offers) knows in that query whether the list is
-    still current, with no cache call of its own."""
-    return Subquery(CacheVersion.objects.filter(name=name).values("version")[:1])
-
-
-def renew_named_version(name: str) -> None:
-    """Give the version named `name` a new random value, in the caller's transaction: a
-    reader sees it together with the change it marks, and a rolled-back change leaves the
-    old value, so a value never comes back (a counter would: bumped in a transaction that
-    rolls back, then again, it names two different states)."""
-    value = secrets.randbits(62)
-    if CacheVersion.objects.filter(name=name).update(version=value):
-        return
-    try:
-        with transaction.atomic():  # savepoint: a concurrent first renewal may win
-            CacheVersion.objects.create(name=name, version=value)
-    except IntegrityError:
-        CacheVersion.objects.filter(name=name).update(version=value)
 
 
 def _bump() -> None:

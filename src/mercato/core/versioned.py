@@ -3,7 +3,7 @@
 Placement reads lists that change rarely (the running promotions, the active warehouses)
 on every order. They are kept in the cache, but a cache call is a round trip and an
 unpickling on the hot path. Each such list has a version in the database
-(catalog.shopcache's named versions, renewed in the transaction of every change), which
+(catalog.versions, renewed in the transaction of every change), which
 placement reads as a column of a query it sends anyway; while the version is the one a
 process kept its list under, the list is used as kept, no cache call. The list is still
 loaded through the cache when the version moves, and is kept at most `seconds` (the

@@ -29,7 +29,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from mercato.catalog.shopcache import named_version, renew_named_version
+from mercato.catalog.versions import named_version, renew_named_version
 from mercato.core.errors import DomainError, ValidationFailed
 from mercato.core.versioned import UNREAD, KeptUnderVersion
 
@@ -214,7 +214,7 @@ def _plan_greedy(wanted, candidates, available) -> list[Parcel]:
 
 WAREHOUSES_CACHE_KEY = "inventory:active-warehouses"
 WAREHOUSES_CACHE_SECONDS = 300  # a safety net: every change forgets the list at once
-WAREHOUSES_VERSION = "warehouses"  # catalog.shopcache's named version of the list
+WAREHOUSES_VERSION = "warehouses"  # catalog.versions' named version of the list
 
 
 def warehouses_version():

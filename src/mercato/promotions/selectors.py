@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from mercato.catalog.shopcache import named_version, renew_named_version
+from mercato.catalog.versions import named_version, renew_named_version
 from mercato.core.compiled import CompiledQuery
 from mercato.core.versioned import UNREAD, KeptUnderVersion
 
@@ -29,7 +29,7 @@ from .models import CustomerUse, Promotion, Scope, Status
 
 OFFERS_CACHE_KEY = "promotions:running"
 OFFERS_CACHE_SECONDS = 300
-OFFERS_VERSION = "promotions"  # catalog.shopcache's named version of the running offers
+OFFERS_VERSION = "promotions"  # catalog.versions' named version of the running offers
 
 
 def offer_of(promotion: Promotion, category_paths: dict[int, str] | None = None) -> engine.Offer:

@@ -249,7 +249,7 @@ def test_a_named_version_is_new_at_each_renewal_and_a_rolled_back_one_never_retu
     from django.db import transaction
 
     from mercato.catalog.models import CacheVersion
-    from mercato.catalog.shopcache import renew_named_version
+    from mercato.catalog.versions import renew_named_version
 
     def read():
         return CacheVersion.objects.filter(name="test-list").values_list("version", flat=True)[0]
