@@ -5,11 +5,12 @@ Pages put `shop_version()` in their cache keys; anything that changes what a pag
 after commit, so the next request renders afresh. The counter lives in the database so
 every server process sees the bump, whatever the cache backend.
 
-A second counter, the content version, moves with every bump but a stock state's: what
-a product page keeps of its product across shop-version bumps (its text, category trail
-and images: storefront.page_data's document) is keyed by it, so stock going in or out
-(the commonest bump of a busy shop) leaves those documents in place, and every other
-change (a product, category or image saved, a brand reindexed, a price, an import, a search
+A second counter, the content version, moves with every bump but a stock state's: what a
+product page keeps across shop-version bumps (its product's text, category trail and
+images, the related products' cards, which show no stock state: storefront.page_data's
+document) is keyed by it, so stock going in or out (the commonest bump of a busy shop)
+leaves those documents in place, and every other change (a product, category or image
+saved, a brand reindexed, a price, a sales order, a review, an import, a search
 dictionary change) invalidates them with the pages.
 
 MERCATO_SHOP_STALE_SECONDS (default 0) trades freshness for fewer re-renders: when it is

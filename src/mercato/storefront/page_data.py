@@ -11,7 +11,8 @@ images come with the product's row too (catalog.selectors.trail_columns, image_c
 "Uncached product pages, seventh session").
 
 What of it no stock state changes (the product's row but its prices and rating, and
-what the page writes of its category trail and images: views._fixed_parts) is a document
+what the page writes of its category trail and images and the related products' cards:
+views._fixed_parts) is a document
 the page keeps in the cache under the content version (catalog.shopcache), which a
 stock-state bump leaves: with the document, the product statement is not run; its
 prices, its rating and whether it is still on sale come with the SKUs' statement instead,

@@ -9,8 +9,8 @@ with slots and filled by joining strings (`shop_page_html`): nothing rendered, n
 read and no CSRF token made, except where the page holds a form that posts (the product
 page's add-to-cart, marked with CSRF_SLOT), which gets this visitor's token.
 
-A product page also keeps what it shows of its product that no stock state changes (its
-text, trail and images: storefront.page_data's document) under the content version
+A product page also keeps what it shows that no stock state changes (its product's text,
+trail and images, the related cards: storefront.page_data's document) under the content version
 (catalog.shopcache), read in the same round trip as the page (`cached_with_document`).
 
 The whole page is not kept beside its body: filling the frame costs less than reading and

@@ -241,10 +241,13 @@ def _province_options(province: str) -> SafeString:
 
 
 def _fixed_parts(request, product, trail, images) -> dict:
-    """What the product page shows of the product that no price, stock state or rating
-    changes, as written for it: kept in the product's document (page_data) with the rows
-    it is made from, so a page made with the document reads and writes none of it again.
-    The document is kept per language, like the page (the crumbs' label, the title)."""
+    """What the product page shows that no stock state changes, but for the product's own
+    prices and rating (read with its SKUs), as written: kept in the product's document
+    (page_data) with the row it is made from, under the content version, which every
+    other bump moves, so a page made with the document reads and writes none of it again.
+    The related products' cards are among it: they show no stock state, and their names,
+    prices, images and sales order move the content version (catalog.shopcache). The
+    document is kept per language, like the page (the crumbs' label, the title)."""
     path = product_url_maker()(product.slug)
     crumbs = _crumbs(trail)
     return {
@@ -257,6 +260,9 @@ def _fixed_parts(request, product, trail, images) -> dict:
         "meta": seo.product_meta(product, trail),
         "breadcrumb_ld": seo.to_json_ld(
             seo.breadcrumb_ld(request, [*crumbs, (product.name, path)])
+        ),
+        "related": rows_html(
+            selectors.related_card_rows(product_id=product.pk, category_id=product.category_id)
         ),
     }
 
@@ -313,9 +319,7 @@ def product_page_parts(
         "sku_map": sku_map,
         "province": province,
         "province_options": _province_options(province),
-        "related": rows_html(
-            selectors.related_card_rows(product_id=product.pk, category_id=product.category_id)
-        ),
+        "related": fixed["related"],
         "path": path,
         "feedback": feedback,
     }
