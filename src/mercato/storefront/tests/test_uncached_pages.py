@@ -297,8 +297,9 @@ def test_what_the_document_keeps_shows_its_edits_on_the_next_request(
     names = re.compile(r'<span class="card-name">([^<]+)</span>')
     assert names.findall(page()) == ["小米 手机 3", "华为 手机 2"]
 
-    def sold() -> None:  # what orders.popularity does with a day's sales
+    def sold() -> None:  # what orders.popularity does with a day's sales (both: no NULLs)
         ProductPopularity.objects.create(product=p2, units_sold=9)
+        ProductPopularity.objects.create(product=phone_shop["products"][2], units_sold=1)
         shopcache.bump_shop_version()
 
     edit(sold)
