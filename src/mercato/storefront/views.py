@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET
 
 from mercato.catalog import selectors
 from mercato.catalog.facets import SORTS, facets_for, filter_products, parse_params, sort_products
+from mercato.catalog.models import Product
 from mercato.catalog.services.merchandising import live_slots
 from mercato.core.regions import mainland_provinces
 from mercato.promotions import selectors as promotion_selectors
@@ -41,6 +42,7 @@ from .pagecache import cached
 PAGE_SIZE = 24
 PROVINCE_COOKIE = "province"
 PROVINCE_COOKIE_AGE = 365 * 24 * 3600
+SLUG_LENGTH = Product._meta.get_field("slug").max_length
 
 
 def _province(request) -> str:
@@ -370,11 +372,17 @@ def product(request, slug: str):
     province = _province(request)
     chosen = request.GET.get("sku", "")[:12]
     # The cached page serves every visitor; the add-to-cart form gets each one's CSRF token.
-    # What the page shows of the product but its prices, stock and rating is kept under
-    # the content version, which a stock-state bump leaves (page_data).
+    # What the page shows but the product's prices, stock and rating is kept under the
+    # content version, which a stock-state bump leaves (page_data). A slug longer than any
+    # product's has no document (nor a key too long for a cache).
+    parts = ("product", slug, chosen)
+    if len(slug) > SLUG_LENGTH:
+        return _shop_page(
+            request, parts, lambda: _build_product(request, slug, province, chosen, None)[0]
+        )
     return _shop_page(
         request,
-        ("product", slug, chosen),
+        parts,
         lambda document: _build_product(request, slug, province, chosen, document),
         document_key=f"pdoc:{pagecache.content_version(request)}:{get_language()}:{slug}",
     )

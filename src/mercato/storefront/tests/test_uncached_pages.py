@@ -3,6 +3,7 @@ filled in from a shell gives what the template renders; and every edit a shopper
 see (name, price, stock, a published review) is on the next request."""
 
 import re
+import warnings
 from urllib.parse import quote
 
 import pytest
@@ -355,3 +356,10 @@ def test_a_new_visitor_gets_a_csrf_token_django_accepts(client, phone_shop):
         {"sku": black.pk, "quantity": 1, "next": "/cart/", "csrfmiddlewaretoken": "x" * 64},
     )
     assert refused.status_code == 403
+
+
+def test_a_slug_longer_than_any_products_is_not_found_without_a_document(client, db):
+    """No document key for it (a key too long for a cache): the page answers 404."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # CacheKeyWarning: a key over 250 characters
+        assert client.get(f"/p/{'a' * 300}/").status_code == 404
