@@ -1,7 +1,7 @@
 """The fixed cost of a request, in-process: the WSGI application called directly.
 
     .venv/bin/python bench/request_profile.py [--project mercato|floor] [-n 400]
-        [--cookie "k=v; ..."] [--post FORM] [--profile] [--cold] PATH [PATH ...]
+        [--cookie "k=v; ..."] [--post FORM] [--profile] [--cold | --bump] PATH [PATH ...]
 
 Calls the project's WSGI application (gunicorn's entry point, middleware and all) for each
 PATH in turn, -n rounds, and prints per path the median and 10th percentile of the wall
@@ -90,6 +90,13 @@ def main() -> None:
         help="clear the cache before each request (untimed): every page, card and result "
         "is rendered afresh, as after a shop version bump",
     )
+    parser.add_argument(
+        "--bump",
+        action="store_true",
+        help="bump the shop version before each request (untimed), as bench/run.py's rotating "
+        "targets do: no page is in the page cache; what is kept under other keys stays (each "
+        "path is requested once, untimed, before the rounds)",
+    )
     args = parser.parse_args()
     if args.project == "floor":
         sys.path.insert(0, str(ROOT / "bench" / "minimal"))
@@ -101,6 +108,18 @@ def main() -> None:
     from django.core.cache import cache
     from django.db import connection
 
+    def backend_cpu() -> float | None:
+        """The PostgreSQL backend's CPU seconds so far (same machine only)."""
+        from orders_bench import backend_cpu_seconds
+
+        return backend_cpu_seconds(connection) if connection.vendor == "postgresql" else None
+
+    def bump() -> None:
+        with connection.cursor() as cursor:  # bench/run.py's Bumper
+            cursor.execute(
+                "UPDATE catalog_cacheversion SET version = version + 1 WHERE name = 'shop'"
+            )
+
     body = args.post.encode()
     token = dict(urllib.parse.parse_qsl(args.post)).get("csrfmiddlewaretoken")
     cookie = "; ".join(c for c in (args.cookie, token and f"csrftoken={token}") if c)
@@ -109,6 +128,9 @@ def main() -> None:
         rotation = Path(path[1:]).read_text().split() if path.startswith("@") else [path]
         for i in range(20):  # warm: imports, URL resolver, templates, prepared statements
             call(app, rotation[-1 - i % len(rotation)], cookie, body)
+        if args.bump:  # each path once: what outlives a bump is kept, as in a long run
+            for each in rotation:
+                call(app, each, cookie, body)
         queries: list[str] = []
 
         def record(execute, sql, *rest, queries=queries):
@@ -117,14 +139,19 @@ def main() -> None:
 
         if args.cold:
             cache.clear()
+        if args.bump:
+            bump()
         with connection.execute_wrapper(record):
             status, size = call(app, rotation[-21 % len(rotation)], cookie, body)
+        backend = backend_cpu()
         wall, cpu = [], []
         # Thread CPU time: waiting for the database is not the cost looked for.
         profiler = cProfile.Profile(time.thread_time) if args.profile else None
         for i in range(args.n):
             if args.cold:
                 cache.clear()
+            if args.bump:
+                bump()
             w, c = time.perf_counter(), time.thread_time()
             if profiler:
                 profiler.enable()
@@ -133,11 +160,18 @@ def main() -> None:
                 profiler.disable()
             cpu.append(time.thread_time() - c)
             wall.append(time.perf_counter() - w)
+        backend = backend_cpu() - backend if backend is not None else None
         q = statistics.quantiles
         print(
             f"{path}: {status}, {size} bytes, {len(queries)} queries; wall median "
             f"{statistics.median(wall) * 1000:.3f} ms (p10 {q(wall, n=10)[0] * 1000:.3f}); "
             f"CPU median {statistics.median(cpu) * 1000:.3f} ms (p10 {q(cpu, n=10)[0] * 1000:.3f})"
+            + (
+                ""
+                if backend is None
+                else f"; PostgreSQL backend CPU {backend / args.n * 1000:.3f} ms a request "
+                "(untimed bumps included)"
+            )
         )
         for sql in queries:
             print(f"    {sql[:200]}")

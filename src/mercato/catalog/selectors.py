@@ -234,6 +234,19 @@ def page_product_values(*, slug: str) -> QuerySet:
     )  # fmt: skip
 
 
+# What a product page keeps of its product across stock-state bumps (storefront.page_data's
+# document, under catalog.shopcache's content version): page_product_values() but its
+# prices, read with the SKUs instead (page_price_columns).
+PAGE_PRICE_FIELDS = ("min_price", "max_price")
+
+
+def page_price_columns(*, product_id: int) -> dict[str, Subquery]:
+    """The product's min_price and max_price as subqueries of a Sku queryset (any, the
+    product's SKUs: the same values on each row), each None unless the product is on sale."""
+    product = products_on_sale().filter(pk=product_id)
+    return {f"product_{name}": Subquery(product.values(name)[:1]) for name in PAGE_PRICE_FIELDS}
+
+
 def page_sku_values(*, product_id: int) -> QuerySet:
     """The values of a product's active SKUs that its page shows, by id."""
     return (
@@ -287,7 +300,7 @@ class ProductPage:
     (product.brand: None or .name; sku.pk; image.image: the image's field file)."""
 
     product: SimpleNamespace
-    category: Category
+    category: Category | None  # None: not read (storefront.page_data, its kept document)
     skus: list[SimpleNamespace]
     images: list[SimpleNamespace]
 

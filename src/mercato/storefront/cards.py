@@ -83,17 +83,21 @@ def kept_card_html(
 markup.forget_with(kept_card_html.cache_clear)
 
 
+def kept_card_of(row: dict, sold_out: bool, language: str, prefix: str) -> SafeString:
+    """kept_card_html's card of a card row (catalog.selectors.card_rows' keys: slug, name,
+    min_price, max_price, image), in `language` under the URL `prefix` (the active ones:
+    get_language(), get_script_prefix(), looked up once per list by the caller)."""
+    return kept_card_html(
+        language, prefix, row["slug"], row["name"], str(row["min_price"]),
+        str(row["max_price"]), row["image"], sold_out,
+    )  # fmt: skip
+
+
 def rows_html(rows: dict) -> SafeString:
     """The cards of catalog.selectors.card_rows' rows, in order (none sold out: for lists
     that do not show the stock state), each kept per process (kept_card_html)."""
     language, prefix = get_language(), get_script_prefix()
-    cards = (
-        kept_card_html(
-            language, prefix, row["slug"], row["name"], str(row["min_price"]),
-            str(row["max_price"]), row["image"], False,
-        )
-        for row in rows.values()
-    )  # fmt: skip
+    cards = (kept_card_of(row, False, language, prefix) for row in rows.values())
     return mark_safe("".join(cards))  # noqa: S308 - each card escaped
 
 

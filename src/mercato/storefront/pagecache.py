@@ -9,12 +9,17 @@ with slots and filled by joining strings (`shop_page_html`): nothing rendered, n
 read and no CSRF token made, except where the page holds a form that posts (the product
 page's add-to-cart, marked with CSRF_SLOT), which gets this visitor's token.
 
+A product page also keeps what it shows that no stock state changes (its product's text,
+trail and images, the related cards: storefront.page_data's document) under the content version
+(catalog.shopcache), read in the same round trip as the page (`cached_with_document`).
+
 The whole page is not kept beside its body: filling the frame costs less than reading and
 writing a second copy of the page (docs/performance.md, "Uncached product pages, third pass").
 """
 
 import hashlib
 import re
+import secrets
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -22,7 +27,7 @@ from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils.autoreload import file_changed
@@ -30,19 +35,29 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import conditional_escape
 from django.utils.translation import get_language
 
-from mercato.catalog.shopcache import page_seconds, shop_version
+from mercato.catalog.shopcache import page_seconds, shop_versions
 
 CSRF_SLOT = "__csrf_token__"  # where a cached page's form takes the visitor's CSRF token
-_VERSION = "_mercato_shop_version"
+_VERSION = "_mercato_shop_versions"
+
+
+def versions(request) -> tuple[int, int]:
+    """The shop version and the content version, read once per request (one statement)."""
+    found = getattr(request, _VERSION, None)
+    if found is None:
+        found = shop_versions()
+        setattr(request, _VERSION, found)
+    return found
 
 
 def version(request) -> int:
     """The shop version, read once per request."""
-    found = getattr(request, _VERSION, None)
-    if found is None:
-        found = shop_version()
-        setattr(request, _VERSION, found)
-    return found
+    return versions(request)[0]
+
+
+def content_version(request) -> int:
+    """The content version (catalog.shopcache), read with the shop version."""
+    return versions(request)[1]
 
 
 def _key(request, prefix: str, parts: tuple) -> str:
@@ -71,10 +86,62 @@ def cached(request, parts: tuple, build) -> dict:
     return value
 
 
+def cached_with_document(request, parts: tuple, document_key: str, build) -> dict:
+    """cached() for a page that also keeps a document under `document_key` (a key that
+    carries its own version, content_version()): both read in one round trip; on a miss
+    `build(document or None)` → (the page's dict, a document to keep or None)."""
+    key = _key(request, "sf", parts)
+    found = cache.get_many([key, document_key])
+    value = found.get(key)
+    if value is None:
+        value, document = build(found.get(document_key))
+        if document is None:
+            cache.set(key, value, page_seconds())
+        else:
+            cache.set_many({key: value, document_key: document}, page_seconds())
+    return value
+
+
+_CHARS = CSRF_ALLOWED_CHARS
+_INDEX = {c: i for i, c in enumerate(_CHARS)}
+# Random bytes to characters: each of the 4 × 62 bytes below 248 to one of the 62 (b % 62,
+# four bytes each: uniform), the 8 above dropped (a byte is drawn again for them).
+_UNBIASED = 256 - 256 % len(_CHARS)
+_TO_CHARS = bytes(ord(_CHARS[b % len(_CHARS)]) if b < _UNBIASED else 0 for b in range(256))
+_DROPPED = bytes(range(_UNBIASED, 256))
+
+
+def _random_chars(n: int) -> str:
+    """n characters of CSRF_ALLOWED_CHARS, uniformly from the system's CSPRNG (as Django's
+    get_random_string, which makes a secrets.choice() call per character: 64 of them a
+    token, some 0.1 ms of a new visitor's page)."""
+    out = b""
+    while len(out) < n:
+        out += secrets.token_bytes(n + 4).translate(_TO_CHARS, _DROPPED)
+    return out[:n].decode("ascii")
+
+
+def csrf_token(request) -> str:
+    """django.middleware.csrf.get_token(request), the same token and cookie: the secret
+    kept in request.META (a new one for a new visitor), masked with a fresh mask."""
+    meta = request.META
+    secret = meta.get("CSRF_COOKIE")
+    if secret is None:
+        secret = meta["CSRF_COOKIE"] = _random_chars(CSRF_SECRET_LENGTH)
+    # Sent in the response either way (a kept cookie's expiry renewed), as get_token does.
+    meta["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    mask = _random_chars(CSRF_SECRET_LENGTH)
+    index, size = _INDEX, len(_CHARS)
+    cipher = "".join(
+        [_CHARS[(index[x] + index[y]) % size] for x, y in zip(secret, mask, strict=True)]
+    )
+    return mask + cipher
+
+
 def page_response(request, html: str, status: int = 200) -> HttpResponse:
     """The HTML as a response, with this visitor's CSRF token in the page's form, if any."""
     if CSRF_SLOT in html:
-        html = html.replace(CSRF_SLOT, get_token(request))
+        html = html.replace(CSRF_SLOT, csrf_token(request))
     response = HttpResponse(html, status=status)
     # What the page shows depends on the language, province and session cookies.
     patch_vary_headers(response, ("Cookie",))

@@ -9,7 +9,9 @@ reference:
 storefront/tests/test_product_html.py checks that both give the same HTML, byte for byte,
 in both languages (with and without a province, a chosen SKU, images, reviews, questions).
 
-`body_html` takes the context `views._build_product` builds for the template.
+`body_html` takes the context `views._build_product` builds for the template, with the
+crumbs and the gallery written (crumbs_html, gallery_html: kept in the product's
+document, views._fixed_parts).
 """
 
 from django.template.loader import render_to_string
@@ -22,7 +24,7 @@ from .markup import e, slug_url_maker, words
 from .markup import url as route_url
 
 
-def _crumbs_html(crumbs, current) -> str:
+def crumbs_html(crumbs, current) -> str:
     """partials/crumbs.html."""
     word = words()  # the language looked up once
     links = "".join(f'<li><a href="{e(url)}">{e(name)}</a></li>' for name, url in crumbs)
@@ -31,7 +33,7 @@ def _crumbs_html(crumbs, current) -> str:
     return f'<nav class="crumbs" aria-label="{label}"><ol>\n  {links}\n  {here}\n</ol></nav>\n'
 
 
-def _gallery_html(product, images) -> str:
+def gallery_html(product, images) -> str:
     if not images:
         return f'<span class="noimg big" aria-hidden="true">{e(product.name[:1])}</span>'
     first = images[0]
@@ -131,7 +133,7 @@ def body_html(context: dict) -> str:
     """partials/product_body.html for `context` (views._build_product's)."""
     word = words()  # the language looked up once
     product, selected = context["product"], context["selected"]
-    images, options, available = context["images"], context["options"], context["available"]
+    options, available = context["options"], context["available"]
     path, province = e(context["path"]), context["province"]
     has_stock = selected is not None and selected.pk in available
     subtitle = f'<p class="muted">{e(product.subtitle)}</p>' if product.subtitle else ""
@@ -160,9 +162,9 @@ def body_html(context: dict) -> str:
         )
     return (
         "\n"
-        + _crumbs_html(context["crumbs"], product.name)
+        + context["crumbs_html"]
         + '\n<article class="product">\n  <div class="gallery">\n    '
-        + _gallery_html(product, images)
+        + context["gallery_html"]
         + "\n  </div>\n"
         '  <div class="buy">\n'
         f"    <h1>{e(product.name)}</h1>\n"

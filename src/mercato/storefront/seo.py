@@ -51,7 +51,8 @@ def organization_ld(request) -> dict:
     }
 
 
-def product_ld(request, *, product, skus, available_ids, image_urls, canonical) -> dict:
+def product_ld(*, product, skus, available_ids, image_uris, canonical) -> dict:
+    """A Product's JSON-LD; `image_uris` and `canonical` absolute."""
     currency = settings.MERCATO_CURRENCY
     offers = [
         {
@@ -73,7 +74,7 @@ def product_ld(request, *, product, skus, available_ids, image_urls, canonical) 
         "description": describe(product),
         "sku": product.code,
         "url": canonical,
-        "image": [request.build_absolute_uri(u) for u in image_urls],
+        "image": list(image_uris),
         "offers": offers[0] if len(offers) == 1 else offers,
     }
     if product.brand_id:

@@ -21,11 +21,13 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import conditional_escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from mercato.catalog import selectors
 from mercato.catalog.facets import SORTS, facets_for, filter_products, parse_params, sort_products
+from mercato.catalog.models import Product
 from mercato.catalog.services.merchandising import live_slots
 from mercato.core.regions import mainland_provinces
 from mercato.promotions import selectors as promotion_selectors
@@ -40,6 +42,7 @@ from .pagecache import cached
 PAGE_SIZE = 24
 PROVINCE_COOKIE = "province"
 PROVINCE_COOKIE_AGE = 365 * 24 * 3600
+SLUG_LENGTH = Product._meta.get_field("slug").max_length
 
 
 def _province(request) -> str:
@@ -57,11 +60,16 @@ def _page(request, template: str, data: dict, status: int = 200):
     )
 
 
-def _shop_page(request, parts: tuple, build):
+def _shop_page(request, parts: tuple, build, document_key: str = ""):
     """A shop page (storefront/page.html around a cached body). `build()` gives the body's
-    dict; a "status" of 404 or 410 or a "redirect" in it answers so instead."""
+    dict; a "status" of 404 or 410 or a "redirect" in it answers so instead. With a
+    `document_key`, `build(document or None)` gives (the dict, a document to keep or None)
+    (pagecache.cached_with_document)."""
     province = _province(request)
-    data = cached(request, (*parts, province), build)
+    if document_key:
+        data = pagecache.cached_with_document(request, (*parts, province), document_key, build)
+    else:
+        data = cached(request, (*parts, province), build)
     if "redirect" in data:
         return HttpResponsePermanentRedirect(data["redirect"])
     if data.get("status") == 410:
@@ -234,26 +242,58 @@ def _province_options(province: str) -> SafeString:
     return mark_safe("".join(options))  # noqa: S308 - the names escaped
 
 
-def product_page_parts(request, slug: str, province: str, chosen: str) -> dict:
+def _fixed_parts(request, product, trail, images) -> dict:
+    """What the product page shows that no stock state changes, but for the product's own
+    prices and rating (read with its SKUs), as written: kept in the product's document
+    (page_data) with the row it is made from, under the content version, which every
+    other bump moves, so a page made with the document reads and writes none of it again.
+    The related products' cards are among it: they show no stock state, and their names,
+    prices, images and sales order move the content version (catalog.shopcache). The
+    document is kept per language, like the page (the crumbs' label, the title)."""
+    path = product_url_maker()(product.slug)
+    crumbs = _crumbs(trail)
+    return {
+        "path": path,
+        "canonical": request.build_absolute_uri(path),
+        "image_uris": [request.build_absolute_uri(i.image.url) for i in images],
+        "crumbs": crumbs,
+        "crumbs_html": product_html.crumbs_html(crumbs, product.name),
+        "gallery_html": product_html.gallery_html(product, images),
+        "meta": seo.product_meta(product, trail),
+        "breadcrumb_ld": seo.to_json_ld(
+            seo.breadcrumb_ld(request, [*crumbs, (product.name, path)])
+        ),
+        "related": rows_html(
+            selectors.related_card_rows(product_id=product.pk, category_id=product.category_id)
+        ),
+    }
+
+
+def product_page_parts(
+    request, slug: str, province: str, chosen: str, document: dict | None = None
+) -> dict:
     """The product page's parts: {"status": 200, "context": the body's, "meta": the meta
-    tags'}, or the 404, 410 or redirect `_shop_page` answers with."""
-    data = product_page_data(slug=slug, province=province)
-    if data is None:
+    tags', "document": what to keep of the product (page_data; None: `document` was
+    used)}, or the 404, 410 or redirect `_shop_page` answers with."""
+    found = product_page_data(slug=slug, province=province, document=document)
+    if found is None:
         if selectors.is_removed(slug=slug):
             return {"status": 410}
         moved = selectors.moved_product_slug(slug=slug)
         if moved:
             return {"redirect": reverse("storefront:product", args=[moved])}
         return {"status": 404, "reason": _("No such product")}
+    data, keep = found
     page, available = data.page, data.available
-    product, skus, images = page.product, page.skus, page.images
-    trail = data.trail
+    product, skus = page.product, page.skus
+    if keep is None:  # the kept document's (page_data: no trail or images read)
+        fixed = document["fixed"]
+    else:
+        fixed = keep["fixed"] = _fixed_parts(request, product, data.trail, page.images)
+    path, canonical, image_uris = fixed["path"], fixed["canonical"], fixed["image_uris"]
     selected = next((s for s in skus if str(s.pk) == chosen), None) or next(
         (s for s in skus if s.pk in available), skus[0] if skus else None
     )
-    path = product_url_maker()(product.slug)
-    canonical = request.build_absolute_uri(path)
-    image_urls = [i.image.url for i in images]
     # Newest reviews and questions: two queries for each kind the rating row counts.
     feedback = feedback_of(product_id=product.pk, rating=data.rating)
     sku_map = [
@@ -266,12 +306,13 @@ def product_page_parts(request, slug: str, province: str, chosen: str) -> dict:
         }
         for s in skus
     ]
-    crumbs = _crumbs(trail)
     context = {
         "product": product,
-        "trail": trail,
-        "crumbs": crumbs,
-        "images": images,
+        "trail": data.trail,
+        "crumbs": fixed["crumbs"],
+        "crumbs_html": fixed["crumbs_html"],
+        "images": page.images,
+        "gallery_html": fixed["gallery_html"],
         "skus": skus,
         "selected": selected,
         "available": available,
@@ -280,50 +321,50 @@ def product_page_parts(request, slug: str, province: str, chosen: str) -> dict:
         "sku_map": sku_map,
         "province": province,
         "province_options": _province_options(province),
-        "related": rows_html(
-            selectors.related_card_rows(product_id=product.pk, category_id=product.category_id)
-        ),
+        "related": fixed["related"],
         "path": path,
         "feedback": feedback,
     }
-    meta = seo.product_meta(product, trail)
-    meta.update(
-        canonical=canonical,
-        og_type="product",
-        image=request.build_absolute_uri(image_urls[0]) if image_urls else "",
-        json_ld=[
+    meta = {
+        **fixed["meta"],
+        "canonical": canonical,
+        "og_type": "product",
+        "image": image_uris[0] if image_uris else "",
+        "json_ld": [
             seo.to_json_ld(
                 seo.add_rating(
                     seo.product_ld(
-                        request,
                         product=product,
                         skus=skus,
                         available_ids=available,
-                        image_urls=image_urls,
+                        image_uris=image_uris,
                         canonical=canonical,
                     ),
                     feedback,
                 )
             ),
-            seo.to_json_ld(seo.breadcrumb_ld(request, [*crumbs, (product.name, path)])),
+            fixed["breadcrumb_ld"],
         ],
-    )
-    return {"status": 200, "context": context, "meta": meta}
+    }
+    return {"status": 200, "context": context, "meta": meta, "document": keep}
 
 
-def _build_product(request, slug: str, province: str, chosen: str) -> dict:
-    parts = product_page_parts(request, slug, province, chosen)
+def _build_product(
+    request, slug: str, province: str, chosen: str, document: dict | None
+) -> tuple[dict, dict | None]:
+    parts = product_page_parts(request, slug, province, chosen, document)
     if parts.get("status") != 200:
-        return parts
+        return parts, None
     # Written in Python (product_html, seo.meta_html), as the templates
     # partials/product_body.html and partials/meta.html would render them: the template
     # language was 40 % of the CPU time.
-    return {
+    page = {
         "status": 200,
         "meta": seo.meta_html(parts["meta"]),
         "title": parts["meta"]["title"],
         "body": product_html.body_html(parts["context"]),
     }
+    return page, parts["document"]
 
 
 @require_GET
@@ -331,10 +372,19 @@ def product(request, slug: str):
     province = _province(request)
     chosen = request.GET.get("sku", "")[:12]
     # The cached page serves every visitor; the add-to-cart form gets each one's CSRF token.
+    # What the page shows but the product's prices, stock and rating is kept under the
+    # content version, which a stock-state bump leaves (page_data). A slug longer than any
+    # product's has no document (nor a key too long for a cache).
+    parts = ("product", slug, chosen)
+    if len(slug) > SLUG_LENGTH:
+        return _shop_page(
+            request, parts, lambda: _build_product(request, slug, province, chosen, None)[0]
+        )
     return _shop_page(
         request,
-        ("product", slug, chosen),
-        lambda: _build_product(request, slug, province, chosen),
+        parts,
+        lambda document: _build_product(request, slug, province, chosen, document),
+        document_key=f"pdoc:{pagecache.content_version(request)}:{get_language()}:{slug}",
     )
 
 

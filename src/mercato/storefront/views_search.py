@@ -27,7 +27,7 @@ from mercato.search.listing import filters_active
 
 from . import pagecache
 from .card_data import card_rows_with_stock
-from .cards import kept_card_html
+from .cards import kept_card_of
 from .markup import word
 from .search_listing import listing_html
 
@@ -89,19 +89,7 @@ def _cards(ids, *, also=()) -> tuple[list[str], list[str]]:
     kept under."""
     rows = card_rows_with_stock([*ids, *also])
     language, prefix = get_language(), get_script_prefix()
-    html = {
-        pk: kept_card_html(
-            language,
-            prefix,
-            row["slug"],
-            row["name"],
-            str(row["min_price"]),
-            str(row["max_price"]),
-            row["image"],
-            row["sold_out"],
-        )
-        for pk, row in rows.items()
-    }
+    html = {pk: kept_card_of(row, row["sold_out"], language, prefix) for pk, row in rows.items()}
 
     def in_order(pks):
         return [html[pk] for pk in pks if pk in html]

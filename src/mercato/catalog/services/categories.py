@@ -6,6 +6,7 @@ from mercato.core.errors import NotFound, ValidationFailed
 from mercato.core.permissions import require_perm
 
 from ..models import Brand, Category, SpecAttribute
+from ..shopcache import bump_shop_version
 from ..text import unique_slug
 from ._common import full_clean_or_fail
 
@@ -76,6 +77,8 @@ def move_category(*, actor, category_id: int, target_id: int, position: str) -> 
             target,
             pos=position,
         )
+    # The tree's paths are rewritten without a save: the subtree's products' trails changed.
+    bump_shop_version()
     category.refresh_from_db()
     return category
 
