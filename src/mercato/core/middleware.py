@@ -281,13 +281,15 @@ class CSPMiddleware(csp.middleware.CSPMiddleware):
     every response. It only differs when a view overrides the policy (csp's decorators mark
     the response) or a page uses a nonce; those responses go the library's way."""
 
-    _OVERRIDES = tuple(f"_csp_{kind}{ro}" for kind in ("config", "update", "replace")
-                       for ro in ("", "_ro"))  # fmt: skip
+    # What csp's decorators set on a response; any of them (even None) on this response:
+    # the library's way.
+    _OVERRIDES = frozenset(f"_csp_{kind}{ro}" for kind in ("config", "update", "replace")
+                           for ro in ("", "_ro"))  # fmt: skip
 
     def process_response(self, request, response):
         if (
             getattr(request, "_csp_nonce", None) is not None
-            or any(getattr(response, name, None) is not None for name in self._OVERRIDES)
+            or not self._OVERRIDES.isdisjoint(vars(response))
             or (settings.DEBUG and response.status_code in (404, 500))
         ):
             return super().process_response(request, response)

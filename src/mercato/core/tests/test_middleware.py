@@ -7,6 +7,8 @@ import re
 
 import pytest
 from axes.middleware import AxesMiddleware as LibraryAxesMiddleware
+from csp import decorators as csp_decorators
+from csp.middleware import CSPMiddleware as LibraryCSPMiddleware
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 from django.contrib.sessions.backends import cached_db
 from django.core.cache import caches
@@ -33,7 +35,8 @@ def answers(client, requests) -> list:
     out = []
     for method, path, extra in requests:
         response = getattr(client, method)(path, **extra)
-        headers = {k: v for k, v in response.items() if k != "X-Request-ID"}
+        # All but the random request id and never_cache's Expires (this second).
+        headers = {k: v for k, v in response.items() if k not in ("X-Request-ID", "Expires")}
         cookies = sorted(
             # The attributes (not the random value, nor the expiry's second).
             (name, {k: v for k, v in morsel.items() if v and k != "expires"})
@@ -154,3 +157,22 @@ def test_a_session_store_starts_as_djangos_and_finds_the_cache_when_used(setting
     assert "_cache" not in vars(ours)  # not looked up for a request that never reads it
     assert {k: v for k, v in vars(django).items() if k != "_cache"} == vars(ours)
     assert ours._cache is caches[settings.SESSION_CACHE_ALIAS] is django._cache
+
+
+@pytest.mark.parametrize(
+    "decorate",
+    [
+        lambda view: view,
+        csp_decorators.csp_update({"img-src": ["https://img.example"]}),
+        csp_decorators.csp_replace({"script-src": ["'none'"]}),
+        csp_decorators.csp_exempt(),
+    ],
+)
+def test_the_policy_header_as_django_csp_writes_it(decorate):
+    """The fixed policy on a plain response; a view's own (csp's decorators) the library's."""
+    view = decorate(lambda request: HttpResponse())
+    headers = []
+    for cls in (middleware.CSPMiddleware, LibraryCSPMiddleware):
+        request = RequestFactory().get("/")
+        headers.append(cls(view)(request).get("Content-Security-Policy"))
+    assert headers[0] == headers[1]
