@@ -1,15 +1,18 @@
 """The fixed cost of a request, in-process: the WSGI application called directly.
 
     .venv/bin/python bench/request_profile.py [--project mercato|floor] [-n 400]
-        [--cookie "k=v; ..."] [--post FORM] [--profile] [--cold | --bump] PATH [PATH ...]
+        [--cookie "k=v; ..."] [--post FORM] [--profile] [--calls] [--cold | --bump]
+        PATH [PATH ...]
 
 Calls the project's WSGI application (gunicorn's entry point, middleware and all) for each
 PATH in turn, -n rounds, and prints per path the median and 10th percentile of the wall
 time and of this thread's CPU time, and the queries of one request. `--project floor` runs
 the minimal floor project (bench/minimal) instead of Mercato; `--profile` adds cProfile's
-heaviest functions. `--post FORM` POSTs that url-encoded form instead of a GET, its
-csrfmiddlewaretoken sent as the CSRF cookie too: without --cookie every request is a new
-visitor (a new guest's add to cart: sku=…&quantity=1&next=…&csrfmiddlewaretoken=…).
+heaviest functions; `--calls` prints the Python function calls per request instead of
+timing (cProfile's count: the same on every run, whatever the machine's load).
+`--post FORM` POSTs that url-encoded form instead of a GET, its csrfmiddlewaretoken sent
+as the CSRF cookie too: without --cookie every request is a new visitor (a new guest's
+add to cart: sku=…&quantity=1&next=…&csrfmiddlewaretoken=…).
 Needs DATABASE_URL (the bench database) and, for Mercato's bare views,
 MERCATO_BENCH_VIEWS=1. Timers in-process are steadier than requests/s on a shared machine.
 """
@@ -85,6 +88,9 @@ def main() -> None:
     )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
+        "--calls", action="store_true", help="Python function calls per request, not timings"
+    )
+    parser.add_argument(
         "--cold",
         action="store_true",
         help="clear the cache before each request (untimed): every page, card and result "
@@ -143,6 +149,15 @@ def main() -> None:
             bump()
         with connection.execute_wrapper(record):
             status, size = call(app, rotation[-21 % len(rotation)], cookie, body)
+        if args.calls:
+            counter = cProfile.Profile()
+            counter.enable()
+            for i in range(args.n):
+                call(app, rotation[i % len(rotation)], cookie, body)
+            counter.disable()
+            calls = pstats.Stats(counter).total_calls / args.n
+            print(f"{path}: {status}, {size} bytes, {len(queries)} queries; {calls:,.1f} calls")
+            continue
         backend = backend_cpu()
         wall, cpu = [], []
         # Thread CPU time: waiting for the database is not the cost looked for.

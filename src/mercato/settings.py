@@ -78,22 +78,25 @@ INSTALLED_APPS = [
     "mercato.demo",
 ]
 
+# Django's and the libraries' middleware; those from core.middleware are the same classes
+# with what they did on every request that gave the same result each time done once
+# (docs/performance.md, "The fixed cost of a request").
 MIDDLEWARE = [
     "mercato.core.middleware.RequestIdMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    "mercato.core.middleware.SecurityMiddleware",  # Django's SecurityMiddleware
     # Before sessions and the user: the flash sale's sold-out answer (core.middleware).
     "mercato.core.middleware.EarlyAnswerMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "mercato.core.middleware.ChosenLanguageMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "mercato.core.middleware.CommonMiddleware",  # Django's CommonMiddleware
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "mercato.core.middleware.MessageMiddleware",  # Django's MessageMiddleware
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "mercato.core.middleware.HtmxMiddleware",  # django-htmx's, reading META
-    "mercato.core.middleware.CSPMiddleware",
-    "axes.middleware.AxesMiddleware",
+    "mercato.core.middleware.CSPMiddleware",  # django-csp's
+    "mercato.core.middleware.AxesMiddleware",  # django-axes'
 ]
 
 ROOT_URLCONF = "mercato.urls"
@@ -400,6 +403,9 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "mercato.backoffice.views.lockout_response"  # our log-in page says why
 AXES_CLIENT_STR_CALLABLE = "mercato.customers.privacy.axes_client_str"  # no phone in logs
 AXES_CLIENT_IP_CALLABLE = "mercato.core.http.client_ip"  # the same client IP as everywhere
+# axes looks for its middleware by its dotted path; MIDDLEWARE has axes' class by another
+# (core.middleware.AxesMiddleware, a subclass; core/tests/test_middleware.py checks it).
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
 # The client's IP (mercato.core.http.client_ip, docs/operator.md "Web server"): the proxies
 # in front of gunicorn, one entry per hop (an address or a network), the nearest last. Only

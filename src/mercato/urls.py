@@ -6,6 +6,7 @@ from django.views.static import serve
 from mercato.api.api import api
 from mercato.backoffice.views_tenders import tender_bid
 from mercato.core import views as core_views
+from mercato.core.resolving import remembering
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -33,3 +34,7 @@ if settings.BENCH_VIEWS:
     from mercato.demo import bench_views
 
     urlpatterns += bench_views.urlpatterns
+
+# One resolver holds them all and remembers each path's match: Django walked every include
+# before the shop's for every request (core/resolving.py).
+urlpatterns = remembering(urlpatterns)

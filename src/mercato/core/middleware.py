@@ -1,28 +1,39 @@
+import os
 import re
-import uuid
 from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import unquote
 
+import axes.middleware
 import csp.constants
 import csp.middleware
 import django_htmx.middleware
+from asgiref.sync import iscoroutinefunction
 from csp.middleware import CheckableLazyObject
 from csp.utils import build_policy
 from django.conf import settings
 from django.conf.urls.i18n import is_language_prefix_patterns_used
+from django.contrib.messages import middleware as messages_middleware
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse
+from django.http.request import split_domain_port, validate_host
+from django.middleware import common, security
 from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.module_loading import import_string
 
 from .logging import request_id_var, request_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def new_request_id() -> str:
+    """32 hex digits, 128 random bits (what uuid4().hex gave, in one call instead of ten)."""
+    return os.urandom(16).hex()
 
 
 class RequestIdMiddleware:
@@ -34,8 +45,8 @@ class RequestIdMiddleware:
     def __call__(self, request):
         # META, not request.headers: that builds a dict of every header (HtmxMiddleware
         # below reads META too).
-        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        incoming = request.META.get("HTTP_X_REQUEST_ID")
+        rid = incoming if incoming and _SAFE_ID.match(incoming) else new_request_id()
         request.request_id = rid
         token = request_id_var.set(rid)
         request_token = request_var.set(request)  # log lines name the client IP (logging.py)
@@ -52,13 +63,15 @@ def activate_chosen_language(request) -> None:
     """The UI language is the one the visitor chose (the language cookie set by /language/
     or /i18n/setlang/), else Simplified Chinese. The browser's Accept-Language is not
     used: Mercato serves a Chinese shop first, and English is a choice, not a guess."""
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
     try:
         language = translation.get_supported_language_variant(chosen) if chosen else None
     except LookupError:
         language = None
-    translation.activate(language or settings.LANGUAGE_CODE)
-    request.LANGUAGE_CODE = translation.get_language()
+    language = language or settings.LANGUAGE_CODE
+    translation.activate(language)
+    # What get_language() then gives (the code, lower case): asking it is a dozen calls.
+    request.LANGUAGE_CODE = translation.to_language(language)
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):
@@ -72,9 +85,90 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
         if is_language_prefix_patterns_used(urlconf)[0]:
             return super().process_response(request, response)
         # What LocaleMiddleware does without i18n_patterns (Mercato's URLs have none),
-        # without looking for a language in the path first.
-        patch_vary_headers(response, ("Accept-Language",))
-        response.headers.setdefault("Content-Language", translation.get_language())
+        # without looking for a language in the path first; a response with no Vary yet
+        # (most) gets the header without patch_vary_headers parsing it.
+        if "Vary" in response.headers:
+            patch_vary_headers(response, ("Accept-Language",))
+        else:
+            response.headers["Vary"] = "Accept-Language"
+        if "Content-Language" not in response.headers:
+            # The language active now: a view may have switched it.
+            response.headers["Content-Language"] = translation.get_language()
+        return response
+
+
+class SecurityMiddleware(security.SecurityMiddleware):
+    """Django's, its Referrer-Policy value split and stripped once, not per response."""
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        if isinstance(self.referrer_policy, str):
+            self.referrer_policy = tuple(v.strip() for v in self.referrer_policy.split(","))
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, with the Host check remembered per Host value.
+
+    Django's process_request validates the Host against ALLOWED_HOSTS (request.get_host(),
+    40 calls) on every request only to refuse a bad one (DisallowedHost, answered 400) and
+    for PREPEND_WWW. Here the verdict for each Host value is remembered: an allowed Host
+    costs a dictionary look-up; a refused one goes through request.get_host(), which raises
+    as before. With PREPEND_WWW or DISALLOWED_USER_AGENTS set, Django's code runs."""
+
+    def process_request(self, request):
+        if (
+            settings.PREPEND_WWW
+            or settings.DISALLOWED_USER_AGENTS
+            or not _host_allowed(request._get_raw_host())
+        ):
+            return super().process_request(request)  # a refused Host: DisallowedHost
+        return None
+
+
+@lru_cache(maxsize=256)
+def _host_allowed(host: str) -> bool:
+    """HttpRequest.get_host()'s verdict on a raw Host value (Django 5.2)."""
+    allowed_hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed_hosts:
+        allowed_hosts = [".localhost", "127.0.0.1", "[::1]"]
+    domain, _port = split_domain_port(host)
+    return bool(domain and validate_host(domain, allowed_hosts))
+
+
+@receiver(setting_changed)
+def _forget_hosts(*, setting, **kwargs):
+    if setting in ("ALLOWED_HOSTS", "DEBUG", "USE_X_FORWARDED_HOST", "USE_X_FORWARDED_PORT"):
+        _host_allowed.cache_clear()
+
+
+class MessageMiddleware(messages_middleware.MessageMiddleware):
+    """Django's, the storage class imported once per MESSAGE_STORAGE value, not per request."""
+
+    def process_request(self, request):
+        request._messages = _message_storage(settings.MESSAGE_STORAGE)(request)
+
+
+@lru_cache(maxsize=4)
+def _message_storage(path: str):
+    return import_string(path)
+
+
+class AxesMiddleware(axes.middleware.AxesMiddleware):
+    """django-axes' middleware, deciding sync or async once, as Django does for its own:
+    axes asked asgiref whether the middleware was a coroutine function on every request
+    (about 20 calls) to pick the same branch each time."""
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self._async = iscoroutinefunction(self)
+
+    def __call__(self, request):
+        if self._async:
+            return self.__acall__(request)
+        response = self.get_response(request)
+        if settings.AXES_ENABLED and getattr(request, "axes_locked_out", None):
+            credentials = getattr(request, "axes_credentials", None)
+            response = axes.middleware.get_lockout_response(request, response, credentials)
         return response
 
 
@@ -187,13 +281,15 @@ class CSPMiddleware(csp.middleware.CSPMiddleware):
     every response. It only differs when a view overrides the policy (csp's decorators mark
     the response) or a page uses a nonce; those responses go the library's way."""
 
-    _OVERRIDES = tuple(f"_csp_{kind}{ro}" for kind in ("config", "update", "replace")
-                       for ro in ("", "_ro"))  # fmt: skip
+    # What csp's decorators set on a response; any of them (even None) on this response:
+    # the library's way.
+    _OVERRIDES = frozenset(f"_csp_{kind}{ro}" for kind in ("config", "update", "replace")
+                           for ro in ("", "_ro"))  # fmt: skip
 
     def process_response(self, request, response):
         if (
             getattr(request, "_csp_nonce", None) is not None
-            or any(getattr(response, name, None) is not None for name in self._OVERRIDES)
+            or not self._OVERRIDES.isdisjoint(vars(response))
             or (settings.DEBUG and response.status_code in (404, 500))
         ):
             return super().process_response(request, response)

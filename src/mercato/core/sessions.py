@@ -11,43 +11,54 @@ Redis: mercato.core.cache.RedisCache starts a new cache generation when that hap
 """
 
 import logging
-import os
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
+from django.core.cache import caches
 from django.db import connection
+from django.utils.functional import cached_property
+from django.utils.module_loading import import_string
 
 from .db import single_row_insert
+from .random_strings import random_string
 from .signatures import signed_this_second
 
 logger = logging.getLogger(__name__)
 
 
 KEY_LENGTH = 32
-# Random bytes below the largest multiple of the alphabet's size (36: 252) map uniformly
-# onto it (byte % 36); the bytes above are dropped.
-_USABLE = 256 - 256 % len(VALID_KEY_CHARS)
-_TO_CHAR = bytes(ord(VALID_KEY_CHARS[b % len(VALID_KEY_CHARS)]) for b in range(256))
-_DROPPED = bytes(range(_USABLE, 256))
 
 
 def new_session_key() -> str:
     """32 characters drawn uniformly from Django's session key alphabet, as
-    get_random_string(32, VALID_KEY_CHARS) does, from the system's random source: bytes
-    mapped onto the alphabet in C (bytes.translate), each above the last multiple of its
-    size dropped. get_random_string made one draw per character (32 calls into
-    os.urandom), a cost every new visitor paid; a big integer cut into 32 digits in Python
-    was a third of that."""
-    key = b""
-    while len(key) < KEY_LENGTH:  # 40 bytes keep 32 but once in about 10**7 draws
-        key += os.urandom(40).translate(_TO_CHAR, _DROPPED)
-    return key[:KEY_LENGTH].decode()
+    get_random_string(32, VALID_KEY_CHARS) does, in one draw (core.random_strings)."""
+    return random_string(KEY_LENGTH, VALID_KEY_CHARS)
+
+
+@lru_cache(maxsize=4)
+def _serializer(path: str):
+    return import_string(path)
 
 
 class SessionStore(cached_db.SessionStore):
     # What create() wrote, serialized; None when this store did not create its session.
     _created_as: bytes | None = None
+
+    def __init__(self, session_key=None):
+        # SessionBase.__init__ (Django 5.2) without its two look-ups per request, as most
+        # requests never read their session: the serializer is imported once per
+        # SESSION_SERIALIZER value, and the cache (cached_db set it here) is found when the
+        # session is first read or written (_cache below). 27 calls per request were 8.
+        self._session_key = session_key
+        self.accessed = False
+        self.modified = False
+        self.serializer = _serializer(settings.SESSION_SERIALIZER)
+
+    @cached_property
+    def _cache(self):
+        return caches[settings.SESSION_CACHE_ALIAS]
 
     def _cache_call(self, name: str, *args, default=None):
         try:

@@ -11,7 +11,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from mercato.catalog.bulk import any_of
-from mercato.core.db import planned_for_each_value
+from mercato.core.db import count_together, planned_for_each_value
 from mercato.core.pagination import COUNT_CAP, CappedPaginator, ListedPaginator
 from mercato.customers.models import Customer
 from mercato.customers.phones import normalize_cn_mobile
@@ -209,13 +209,15 @@ def agent_counts(*, user, now=None) -> dict[str, int]:
     callbacks_due = Callback.objects.filter(
         agent=user, status=CallbackStatus.DUE, due_date__lte=timezone.localdate(now)
     )
-    return {
-        "mine": mine.count(),
-        "unassigned": unassigned.count(),
-        "breached": breached.count(),
-        "chats_waiting": Conversation.objects.filter(status=ConversationStatus.WAITING).count(),
-        "callbacks_due": callbacks_due.count(),
-    }
+    return count_together(  # one statement
+        {
+            "mine": mine,
+            "unassigned": unassigned,
+            "breached": breached,
+            "chats_waiting": Conversation.objects.filter(status=ConversationStatus.WAITING),
+            "callbacks_due": callbacks_due,
+        }
+    )
 
 
 def team_board(*, now=None) -> list[dict]:

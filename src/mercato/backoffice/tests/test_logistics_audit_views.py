@@ -134,7 +134,9 @@ def test_home_shows_the_queues_the_user_works_on(
     place(customer, (sku, 1), address=dataclasses.replace(ADDRESS, recipient="收货人"))
     review_paid_orders()  # held: a placeholder name
     client.force_login(parcels["worker"])
-    with django_assert_max_num_queries(12):
+    # 12 allowed before, 11 made; the order-processing queues' counts are one statement
+    # now (fulfillment.selectors.queue_counts: 3 before).
+    with django_assert_max_num_queries(9):
         page = client.get(reverse("backoffice:home"))
     queues = {q.code: q.count for q in page.context["queues"]}
     assert queues["to_review"] == 1 and queues["late"] == 1
