@@ -6,7 +6,6 @@ the owner's permissions, so a token can never do more than the person who made i
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
@@ -16,6 +15,7 @@ from ninja.utils import check_csrf
 from mercato.cart.models import Cart
 from mercato.cart.selectors import find_cart
 from mercato.cart.services import get_or_create_cart
+from mercato.core.csrf import get_token
 from mercato.staff.services import user_for_token
 
 

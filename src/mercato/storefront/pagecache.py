@@ -19,7 +19,6 @@ writing a second copy of the page (docs/performance.md, "Uncached product pages,
 
 import hashlib
 import re
-import secrets
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -27,7 +26,6 @@ from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpResponse
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils.autoreload import file_changed
@@ -36,6 +34,7 @@ from django.utils.html import conditional_escape
 from django.utils.translation import get_language
 
 from mercato.catalog.shopcache import page_seconds, shop_versions
+from mercato.core.csrf import get_token
 
 CSRF_SLOT = "__csrf_token__"  # where a cached page's form takes the visitor's CSRF token
 _VERSION = "_mercato_shop_versions"
@@ -102,46 +101,10 @@ def cached_with_document(request, parts: tuple, document_key: str, build) -> dic
     return value
 
 
-_CHARS = CSRF_ALLOWED_CHARS
-_INDEX = {c: i for i, c in enumerate(_CHARS)}
-# Random bytes to characters: each of the 4 × 62 bytes below 248 to one of the 62 (b % 62,
-# four bytes each: uniform), the 8 above dropped (a byte is drawn again for them).
-_UNBIASED = 256 - 256 % len(_CHARS)
-_TO_CHARS = bytes(ord(_CHARS[b % len(_CHARS)]) if b < _UNBIASED else 0 for b in range(256))
-_DROPPED = bytes(range(_UNBIASED, 256))
-
-
-def _random_chars(n: int) -> str:
-    """n characters of CSRF_ALLOWED_CHARS, uniformly from the system's CSPRNG (as Django's
-    get_random_string, which makes a secrets.choice() call per character: 64 of them a
-    token, some 0.1 ms of a new visitor's page)."""
-    out = b""
-    while len(out) < n:
-        out += secrets.token_bytes(n + 4).translate(_TO_CHARS, _DROPPED)
-    return out[:n].decode("ascii")
-
-
-def csrf_token(request) -> str:
-    """django.middleware.csrf.get_token(request), the same token and cookie: the secret
-    kept in request.META (a new one for a new visitor), masked with a fresh mask."""
-    meta = request.META
-    secret = meta.get("CSRF_COOKIE")
-    if secret is None:
-        secret = meta["CSRF_COOKIE"] = _random_chars(CSRF_SECRET_LENGTH)
-    # Sent in the response either way (a kept cookie's expiry renewed), as get_token does.
-    meta["CSRF_COOKIE_NEEDS_UPDATE"] = True
-    mask = _random_chars(CSRF_SECRET_LENGTH)
-    index, size = _INDEX, len(_CHARS)
-    cipher = "".join(
-        [_CHARS[(index[x] + index[y]) % size] for x, y in zip(secret, mask, strict=True)]
-    )
-    return mask + cipher
-
-
 def page_response(request, html: str, status: int = 200) -> HttpResponse:
     """The HTML as a response, with this visitor's CSRF token in the page's form, if any."""
     if CSRF_SLOT in html:
-        html = html.replace(CSRF_SLOT, csrf_token(request))
+        html = html.replace(CSRF_SLOT, get_token(request))
     response = HttpResponse(html, status=status)
     # What the page shows depends on the language, province and session cookies.
     patch_vary_headers(response, ("Cookie",))

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, get_script_prefix, reverse
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from mercato.catalog import selectors as catalog_selectors
 from mercato.core import querystring
+from mercato.core.csrf import get_token
 from mercato.search import querylog, selectors
 from mercato.search.listing import filters_active
 

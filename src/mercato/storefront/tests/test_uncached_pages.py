@@ -328,7 +328,7 @@ def test_a_product_taken_off_sale_is_gone_with_its_document_kept(
 
 
 def test_a_new_visitor_gets_a_csrf_token_django_accepts(client, phone_shop):
-    """pagecache.csrf_token: the page's form token masks the cookie's secret, as Django's
+    """core.csrf.get_token: the page's form token masks the cookie's secret, as Django's
     get_token does, and an add to cart with it passes the CSRF check; a visitor with a
     cookie keeps its secret."""
     client = Client(enforce_csrf_checks=True)
