@@ -65,8 +65,13 @@ WRK_THREADS = 2
 DEMO_USER, DEMO_PASSWORD = "ops", "mercato-demo"
 SECRET = "bench-only-secret-key-not-for-production-0123456789"
 # Rotating shop targets: the shop's page-cache version is bumped this often during the run,
-# as a busy shop's price and stock changes do, so practically every request renders its page.
+# as a busy shop's stock changes do, so practically every request renders its page.
 BUMP_SECONDS = 1.0
+# What a bump moves (catalog.shopcache): a stock state going in or out moves the shop version
+# alone, so product pages keep their products' documents; any other change (a price, a
+# product's text, an image, a category) moves the content version too, and the documents go.
+STOCK_BUMP = ("shop",)
+CONTENT_BUMP = ("shop", "content")
 
 
 def log(message: str) -> None:
@@ -88,7 +93,8 @@ class Target:
     floor: str = "read"  # the share is of the minimal "read" or "write" floor
     goal: float | None = None
     login: bool = False  # the back-office session cookie of DEMO_USER
-    bump: bool = False  # the shop's cache version bumped every BUMP_SECONDS (no cache hits)
+    # The versions bumped every BUMP_SECONDS (STOCK_BUMP or CONTENT_BUMP; none: cache hits)
+    bump: tuple[str, ...] = ()
     expect: tuple[int, ...] = (200,)  # what the probe request must answer
     group: str = "shop"  # floors | shop | buying | back office: the table's sections
 
@@ -116,14 +122,19 @@ def targets(ctx: dict) -> list[Target]:
         Target("product", "product page, one URL (page cache)", ctx["product"], goal=0.70),
         Target("products", f"product pages, all {len(ctx['products']):,} on sale rotating",
                "/p/<each on-sale product>/", ctx["products"], mode="paths", goal=0.40,
-               bump=True),
+               bump=STOCK_BUMP),
+        # The same with every bump a price change's: no product's document survives a second.
+        Target("products_content",
+               f"product pages, all {len(ctx['products']):,} rotating, documents rebuilt too",
+               "/p/<each on-sale product>/", ctx["products"], mode="paths",
+               bump=CONTENT_BUMP),
         Target("category", "category, two facets (page cache)", ctx["category"], goal=0.50),
         Target("categories", f"categories, {len(ctx['categories'])} with a facet rotating",
-               "/c/<each category>/?brand=…", ctx["categories"], mode="paths", bump=True),
+               "/c/<each category>/?brand=…", ctx["categories"], mode="paths", bump=STOCK_BUMP),
         Target("search", "search, two words (result cache)", ctx["search"]),
         # Issue 11: uncached search over 100+ distinct queries at 0.30 of the floor.
         Target("searches", f"search, {len(ctx['searches'])} queries rotating",
-               "/search/?q=<each query>", ctx["searches"], mode="paths", bump=True,
+               "/search/?q=<each query>", ctx["searches"], mode="paths", bump=STOCK_BUMP,
                goal=0.30),
     ]  # fmt: skip
     buying = []
@@ -211,19 +222,24 @@ def shop_urls(env: dict) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def bump_shop_version() -> None:
-    """What a price or stock change does (catalog.shopcache): every cached page is stale."""
-    import psycopg
+# catalog.shopcache's bump, one statement per version (a version's row may not exist yet).
+BUMP_SQL = (
+    "INSERT INTO catalog_cacheversion (name, version) VALUES (%s, 1) "
+    "ON CONFLICT (name) DO UPDATE SET version = catalog_cacheversion.version + 1"
+)
 
-    with psycopg.connect(f"{PG_SERVER}/{DATABASE}", autocommit=True) as conn:
-        conn.execute("UPDATE catalog_cacheversion SET version = version + 1 WHERE name = 'shop'")
+
+def bump_versions(conn, names: tuple[str, ...]) -> None:
+    for name in names:
+        conn.execute(BUMP_SQL, (name,))
 
 
 class Bumper(threading.Thread):
-    """Bumps the shop's cache version every BUMP_SECONDS until stopped."""
+    """Bumps `names` (the shop's cache versions) every BUMP_SECONDS until stopped."""
 
-    def __init__(self):
+    def __init__(self, names: tuple[str, ...]):
         super().__init__(daemon=True)
+        self.names = names
         self.stopped = threading.Event()
         self.bumps = 0
 
@@ -231,10 +247,9 @@ class Bumper(threading.Thread):
         import psycopg
 
         with psycopg.connect(f"{PG_SERVER}/{DATABASE}", autocommit=True) as conn:
+            bump_versions(conn, self.names)
             while not self.stopped.wait(BUMP_SECONDS):
-                conn.execute(
-                    "UPDATE catalog_cacheversion SET version = version + 1 WHERE name = 'shop'"
-                )
+                bump_versions(conn, self.names)
                 self.bumps += 1
 
 
@@ -396,8 +411,7 @@ def measure(t: Target, args, ctx: dict, work: Path, cookie: str) -> dict:
         offset += warm.get("rounds_used", 0) * WRK_THREADS
     bumper = None
     if t.bump:
-        bump_shop_version()
-        bumper = Bumper()
+        bumper = Bumper(t.bump)
         bumper.start()
     try:
         result = once(args.duration, offset)
@@ -557,9 +571,13 @@ def web_section(result: dict) -> str:
         "its two runs), reads by the one-row read and writes (placement) by the hot-row "
         "UPDATE. Rotating targets request a different URL each time, round the whole list; "
         f"during them the shop's cache version is bumped every {BUMP_SECONDS:g} s (as a "
-        "busy shop's price and stock changes do), so practically every request renders its "
-        "page: they measure pages that are not in the page cache. Single URLs are page-cache "
-        "hits after the first request. Raw figures: `bench/results/latest.json`.",
+        "busy shop's stock changes do), so practically every request renders its page: they "
+        "measure pages that are not in the page cache. A stock change leaves what a product "
+        "page keeps of its product (its document: text, trail, images, related cards) and the "
+        'warm-up fills those; the row "documents rebuilt too" bumps the content version as '
+        "well, as a price or text change does, so nothing of the page is kept. Single URLs "
+        "are page-cache hits after the first request. Raw figures: "
+        "`bench/results/latest.json`.",
     ]
     if weight:
         lines += [
