@@ -204,7 +204,6 @@ def remove_line(*, cart: Cart, line_id) -> None:
     _touch(cart)
 
 
-@transaction.atomic(savepoint=False)
 def remove_lines_statement(*, cart_id: int, line_ids) -> Statement | None:
     """The DELETE taking lines out of the cart: those checkout just placed as an order,
     for the caller to run in its own round trip (core.db.execute_together: placement sends
