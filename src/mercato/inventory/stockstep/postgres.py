@@ -40,7 +40,13 @@ def _insert_from_u(model, values: dict[str, sql.Composable]) -> sql.Composed:
 
 
 @cache
-def _statement() -> str:
+def _statement(rows: int) -> str:
+    """The statement for `rows` planned rows: the rows go in as a VALUES list of that size
+    (parameters id0, sku0, warehouse0, quantity0, id1, ...), so the plan PostgreSQL makes
+    once for the prepared statement counts the rows it will get. With arrays (unnest and
+    = ANY) the prepared statement's generic plan assumed 100 rows, cost more than a plan for
+    the 3 of an order, and PostgreSQL planned the statement again on every placement
+    (pg_prepared_statements: 35 custom plans in 35 runs, none generic)."""
     s = {name: _column(Stock, name) for name in ("id", "on_hand", "reserved", "updated_at")}
     now = sql.Placeholder("now")
     u = sql.SQL  # columns of `u`, named below
@@ -72,13 +78,18 @@ def _statement() -> str:
             "status": sql.Placeholder("status"),
         },
     )
+    want = sql.SQL(", ").join(
+        sql.SQL("({}::bigint, {}::bigint, {}::bigint, {}::integer)").format(
+            *(sql.Placeholder(f"{name}{i}") for name in ("id", "sku", "warehouse", "quantity"))
+        )
+        for i in range(rows)
+    )
     statement = sql.SQL(
         """
-WITH locked AS (
-    SELECT {id} FROM {stock} WHERE {id} = ANY(%(ids)s) ORDER BY {id} FOR UPDATE
-), want (id, sku_id, warehouse_id, quantity) AS (
-    SELECT * FROM unnest(%(ids)s::bigint[], %(skus)s::bigint[], %(warehouses)s::bigint[],
-                         %(quantities)s::integer[])
+WITH want (id, sku_id, warehouse_id, quantity) AS (
+    VALUES {want}
+), locked AS (
+    SELECT {id} FROM {stock} WHERE {id} IN (SELECT id FROM want) ORDER BY {id} FOR UPDATE
 ), u AS (
     UPDATE {stock} s SET {reserved} = s.{reserved} + w.quantity, {updated_at} = {now}
     FROM want w
@@ -89,7 +100,14 @@ WITH locked AS (
 ), ledger AS ({ledger}), held AS ({held})
 SELECT u.id, u.on_hand, u.reserved, u.quantity FROM u
 """
-    ).format(stock=sql.Identifier(Stock._meta.db_table), now=now, ledger=ledger, held=held, **s)
+    ).format(
+        stock=sql.Identifier(Stock._meta.db_table),
+        now=now,
+        want=want,
+        ledger=ledger,
+        held=held,
+        **s,
+    )
     return statement.as_string(connection.connection)
 
 
@@ -98,16 +116,20 @@ class PostgresStockStep:
         self, planned: list[Planned], *, reference: str, actor=None
     ) -> list[Reservation]:
         planned = sorted(planned)
-        ids, skus, warehouses, quantities = (list(col) for col in zip(*planned, strict=True))
         now = timezone.now()
+        rows = {}
+        for i, (stock_id, sku_id, warehouse_id, quantity) in enumerate(planned):
+            rows |= {
+                f"id{i}": stock_id,
+                f"sku{i}": sku_id,
+                f"warehouse{i}": warehouse_id,
+                f"quantity{i}": quantity,
+            }
         with connection.cursor() as cursor:
             cursor.execute(
-                _statement(),
+                _statement(len(planned)),
                 {
-                    "ids": ids,
-                    "skus": skus,
-                    "warehouses": warehouses,
-                    "quantities": quantities,
+                    **rows,
                     "now": now,
                     "reason": StockMovement.Reason.RESERVATION,
                     "reference": reference,
