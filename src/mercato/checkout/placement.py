@@ -28,6 +28,13 @@ from mercato.core.money import ZERO, spread_discount, to_fen
 from mercato.core.versioned import UNREAD
 from mercato.customers.points import money_for, usable_points
 from mercato.customers.points import spend as spend_points
+from mercato.customers.selectors import (
+    ADDRESS_FIELDS,
+    SAVED_ADDRESS_COLUMNS,
+    SavedAddress,
+    address_fields,
+    saved_address_columns,
+)
 from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.customers.tiers import tier_named
 from mercato.inventory.allocation import (
@@ -585,7 +592,7 @@ def place_order(
     customer,
     cart=None,
     session_key: str = "",
-    address: DeliveryAddress,
+    address: DeliveryAddress | SavedAddress,
     payment_method: str,
     idempotency_key: str,
     invoice: Invoice | None = None,
@@ -612,6 +619,12 @@ def place_order(
     to take off as money (积分抵现), at most the cap and the balance (ValidationFailed on
     "points" otherwise); they are spent in the placement's transaction under the customer's
     row lock, so two orders never spend the same points.
+
+    `address` is the delivery address given, or one of the customer's saved addresses
+    (customers.selectors.SavedAddress): its fields are read with the cart's lock, in the
+    same statement, and checked as a given one is. Another customer's or a missing saved
+    address raises NotFound on "address_id", before anything else is looked at: also
+    before the order a repeated key placed (as when the caller read the address first).
     """
     if cart is not None:
         session_key = cart.session_key
@@ -622,7 +635,7 @@ def place_order(
         "idempotency_key": stored_idempotency_key(
             customer=customer, key=key, session_key=session_key or ""
         ),
-        "address": clean_address(address),
+        "address": _check_address_reference(address, customer),
         "invoice": _clean_invoice(invoice),
         "note": (note or "").strip(),
         "expected_total": _check_expected_total(expected_total),
@@ -657,29 +670,54 @@ def place_order(
         return Placement(order=first, created=False)
 
 
-def _cart_lock(customer_id, session_key, cart_id, key):
-    """The cart (cart.selectors.carts_to_lock) with orders' key check and number as columns."""
+def _no_such_address() -> NotFound:
+    # Another customer's address looks like no address at all.
+    return NotFound(_("No such address."), field="address_id")
+
+
+def _check_address_reference(
+    address: DeliveryAddress | SavedAddress, customer
+) -> DeliveryAddress | SavedAddress:
+    """A given address cleaned (clean_address); a saved one as it is, after the checks that
+    need no query: a guest has none, and none is another customer's."""
+    if not isinstance(address, SavedAddress):
+        return clean_address(address)
+    if customer is None or customer.pk != address.customer_id or not address.in_range:
+        raise _no_such_address()
+    return address
+
+
+def _cart_lock(customer_id, session_key, cart_id, key, address_id):
+    """The cart (cart.selectors.carts_to_lock) with orders' key check and number as columns,
+    and the fields of the customer's saved address `address_id` (customers.selectors) when
+    one is named."""
     placed = placed_with_key(customer_id=customer_id, stored_key=key).values("id")[:1]
-    return (
-        carts_to_lock(customer_id=customer_id, session_key=session_key, cart_id=cart_id)
-        .annotate(
-            placed_id=Subquery(placed), number_value=next_number_value(), order_id=next_id_value()
+    carts = carts_to_lock(customer_id=customer_id, session_key=session_key, cart_id=cart_id)
+    columns = ("id", "placed_id", "number_value", "order_id")
+    if address_id is not None:
+        carts = carts.annotate(
+            **saved_address_columns(customer_id=customer_id, address_id=address_id)
         )
-        .values_list("id", "placed_id", "number_value", "order_id")[:1]
-    )
+        columns += SAVED_ADDRESS_COLUMNS
+    return carts.annotate(
+        placed_id=Subquery(placed), number_value=next_number_value(), order_id=next_id_value()
+    ).values_list(*columns)[:1]
 
 
 CART_LOCK = CompiledQuery("checkout.cart_lock", _cart_lock)
 
 
 def _lock_cart(
-    *, cart_id, customer, session_key: str, key: str
-) -> tuple[int, int | None, str, int | None]:
+    *, cart_id, customer, session_key: str, key: str, address: DeliveryAddress | SavedAddress
+) -> tuple[int, int | None, str, int | None, DeliveryAddress]:
     """(cart id, id of the order this customer already placed with `key` or None, the new
-    order's number on PostgreSQL or "", the new order's id on PostgreSQL or None), the
-    cart row locked until the transaction ends: one query for all four, the cart's lookup
-    (cart.selectors) with orders' key check, number and id (orders.selectors,
-    orders.services) as columns of it.
+    order's number on PostgreSQL or "", the new order's id on PostgreSQL or None, the
+    delivery address), the cart row locked until the transaction ends: one query for all,
+    the cart's lookup (cart.selectors) with orders' key check, number and id
+    (orders.selectors, orders.services) and a saved address's fields (customers.selectors)
+    as columns of it. A saved address is checked here (clean_address: nothing is written
+    yet, so its error rolls back nothing); NotFound on "address_id" when it is not the
+    customer's, whatever else is wrong.
 
     The cart row lock makes a double submit of this cart wait for the first one to
     commit; the second then finds the first order by its key instead of an empty cart or
@@ -687,19 +725,29 @@ def _lock_cart(
     which skips the values of placements that end in an error, as it does after rollbacks.
     """
     customer_id = customer.pk if customer is not None else None
+    saved = isinstance(address, SavedAddress)
     rows = CART_LOCK.rows(
         customer_id=customer_id,
         session_key=session_key if customer_id is None else None,
         cart_id=cart_id,
         key=key,
+        address_id=address.address_id if saved else None,
     )
     if not rows:
+        # No cart: the address is named first all the same, as when it was read before the
+        # lock. This look-up runs only on this error path.
+        if saved and address_fields(customer_id=customer_id, address_id=address.address_id) is None:
+            raise _no_such_address()
         if cart_id is not None:
             raise NotFound(_("This cart no longer exists."), field="cart")
         raise ValidationFailed({"cart": [_("Your cart is empty.")]})
-    ((cart_id, placed_id, number_value, order_id),) = rows
+    ((cart_id, placed_id, number_value, order_id, *fields),) = rows
+    if saved:
+        if fields[0] is None:  # recipient: a saved address always has one
+            raise _no_such_address()
+        address = clean_address(DeliveryAddress(**dict(zip(ADDRESS_FIELDS, fields, strict=True))))
     number = order_number(number_value) if number_value is not None else ""
-    return cart_id, placed_id, number, order_id
+    return cart_id, placed_id, number, order_id, address
 
 
 def _price_with_uses(
@@ -777,7 +825,7 @@ def _place(
     session_key: str,
     payment_method: str,
     idempotency_key: str,
-    address: DeliveryAddress,
+    address: DeliveryAddress | SavedAddress,
     invoice: Invoice,
     note: str,
     expected_total: Decimal | None,
@@ -789,8 +837,12 @@ def _place(
     points: int,
 ) -> Placement:
     # 1. The cart, locked, and an order placed before with the same key.
-    cart_id, placed_id, number, order_id = _lock_cart(
-        cart_id=cart_id, customer=customer, session_key=session_key, key=idempotency_key
+    cart_id, placed_id, number, order_id, address = _lock_cart(
+        cart_id=cart_id,
+        customer=customer,
+        session_key=session_key,
+        key=idempotency_key,
+        address=address,
     )
     if placed_id is not None:
         first = order_for_stored_key(customer=customer, stored_key=idempotency_key)

@@ -1,8 +1,9 @@
 """Read queries for customers: regions for the address form, a customer's addresses."""
 
+from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
 from mercato.core.compiled import CompiledQuery
 from mercato.core.regions import mainland_districts, mainland_provinces
@@ -51,6 +52,32 @@ def address_fields(*, customer_id: int, address_id: int) -> dict | None:
         return None
     rows = ADDRESS_OF_CUSTOMER.rows(customer_id=customer_id, address_id=address_id)
     return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class SavedAddress:
+    """A customer's saved address named by id, its fields read where it is used: checkout
+    reads them as columns of its cart lock's statement (saved_address_columns), one round
+    trip fewer than reading them first (address_fields)."""
+
+    customer_id: int
+    address_id: int
+
+    @property
+    def in_range(self) -> bool:
+        """False for an id no row can have (PostgreSQL's bigint would refuse it)."""
+        return 0 < self.address_id < 2**63
+
+
+SAVED_ADDRESS_COLUMNS = tuple(f"address_{name}" for name in ADDRESS_FIELDS)
+
+
+def saved_address_columns(*, customer_id, address_id) -> dict[str, Subquery]:
+    """The delivery fields of one of the customer's saved addresses as columns for another
+    app's statement, named address_<field> (SAVED_ADDRESS_COLUMNS): all NULL when it is
+    not theirs (or does not exist). The arguments may be OuterRef()s or values."""
+    address = Address.objects.filter(customer_id=customer_id, pk=address_id)
+    return {f"address_{name}": Subquery(address.values(name)[:1]) for name in ADDRESS_FIELDS}
 
 
 def points_spent_on(*, order_number: str) -> int:

@@ -20,7 +20,7 @@ from mercato.checkout.placement import place_order, quote_checkout
 from mercato.checkout.services import INVOICE_COMPANY, INVOICE_PERSONAL, validate_invoice
 from mercato.core.errors import DomainError, NotFound, ValidationFailed
 from mercato.core.http import client_ip
-from mercato.customers.selectors import address_fields
+from mercato.customers.selectors import SavedAddress, address_fields
 from mercato.customers.services import check_region, validate_cn_mobile
 from mercato.inventory.selectors import reservations_for
 from mercato.orders import selectors
@@ -90,6 +90,17 @@ def _delivery_address(customer, payload: QuoteIn) -> DeliveryAddress:
     except ValidationFailed as exc:
         raise _prefixed(exc, "address") from None
     return DeliveryAddress(**{k: data[k].strip() for k in ADDRESS_FIELDS})
+
+
+def _placement_address(customer, payload: PlaceIn) -> DeliveryAddress | SavedAddress:
+    """As _delivery_address, but a saved address by reference: place_order reads its fields
+    with the cart's lock, in the same statement (one round trip fewer), and answers 404 on
+    "address_id" as _delivery_address does when it is not the member's."""
+    if payload.address_id is not None:
+        if customer is None:  # a guest has no saved addresses
+            raise NotFound(_("No such address."), field="address_id")
+        return SavedAddress(customer_id=customer.pk, address_id=payload.address_id)
+    return _delivery_address(customer, payload)
 
 
 def _invoice(payload: PlaceIn) -> Invoice | None:
@@ -308,7 +319,7 @@ def place(request, payload: PlaceIn):
     placement = place_order(
         customer=customer,
         session_key=request.session.session_key,
-        address=_delivery_address(customer, payload),
+        address=_placement_address(customer, payload),
         payment_method=payload.payment_method,
         idempotency_key=payload.idempotency_key,
         invoice=_invoice(payload),

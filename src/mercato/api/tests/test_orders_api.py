@@ -10,7 +10,7 @@ from django.test import Client
 
 from mercato.cart.services import add_to_cart, get_or_create_cart
 from mercato.checkout.placement import place_order
-from mercato.customers.services import add_address
+from mercato.customers.services import add_address, delete_address
 from mercato.orders.models import Order, OrderStatus
 from mercato.payments.models import Payment
 from mercato.payments.refunds import refund_payment
@@ -140,13 +140,93 @@ def test_placement_needs_the_csrf_token(customer, phone):
     assert Order.objects.count() == 0
 
 
+def test_place_by_saved_address_ships_there(client, member, phone):
+    """The member's saved address, named by id, is the order's delivery address."""
+    mine = add_address(actor=None, customer_id=member.pk, **ADDRESS | {"detail": " 春熙路 1 号 "})
+    cart_with(member, (phone, 1))
+    placed = body_of(post(client, "", placing(address=None, address_id=mine.pk)), 201)
+    order = Order.objects.get(number=placed["number"])
+    assert (order.recipient, order.mobile, order.district) == (
+        CHENGDU.recipient,
+        CHENGDU.mobile,
+        CHENGDU.district,
+    )
+    assert order.detail == "春熙路 1 号"  # cleaned as a given address is
+
+
+@pytest.mark.parametrize("whose", ["another customer's", "deleted", "never was"])
+def test_place_by_an_address_not_theirs_is_404_on_address_id(client, member, phone, whose):
+    """Another customer's address looks like no address at all: 404 on "address_id",
+    nothing placed, the cart as it was; also when the cart is empty (the address is named
+    first, as when it was read before the cart)."""
+    other = make_customer()
+    address_id = {
+        "another customer's": lambda: add_address(actor=None, customer_id=other.pk, **ADDRESS).pk,
+        "deleted": lambda: _deleted_address(member),
+        "never was": lambda: 2**62,
+    }[whose]()
+    cart = cart_with(member, (phone, 1))
+    for _ in ("with a cart", "with an empty cart"):
+        body = assert_error_format(
+            post(client, "", placing(address=None, address_id=address_id)), 404
+        )
+        assert fields_of(body) == {"address_id"} and body["detail"] == "没有这个地址。"
+        assert Order.objects.count() == 0
+        cart.lines.all().delete()
+
+
+def _deleted_address(customer):
+    address = add_address(actor=None, customer_id=customer.pk, **ADDRESS)
+    delete_address(actor=None, customer_id=customer.pk, address_id=address.pk)
+    return address.pk
+
+
+def test_place_by_saved_address_as_a_guest_is_404(client, phone):
+    session = client.session
+    add_to_cart(
+        cart=get_or_create_cart(session_key=session.session_key), sku_id=phone.pk, quantity=1
+    )
+    theirs = add_address(actor=None, customer_id=make_customer().pk, **ADDRESS)
+    body = assert_error_format(post(client, "", placing(address=None, address_id=theirs.pk)), 404)
+    assert fields_of(body) == {"address_id"} and Order.objects.count() == 0
+
+
+def test_an_empty_cart_with_a_saved_address_is_named_on_cart(client, member):
+    mine = add_address(actor=None, customer_id=member.pk, **ADDRESS)
+    body = assert_error_format(post(client, "", placing(address=None, address_id=mine.pk)), 422)
+    assert fields_of(body) == {"cart"}
+
+
+def test_a_saved_address_no_longer_valid_is_named_and_nothing_is_written(client, member, phone):
+    """A saved address is checked as a given one is (inside the placement's transaction,
+    before anything is written)."""
+    mine = add_address(actor=None, customer_id=member.pk, **ADDRESS)
+    type(mine).objects.filter(pk=mine.pk).update(mobile="12345")  # saved before a rule changed
+    cart_with(member, (phone, 1))
+    body = assert_error_format(post(client, "", placing(address=None, address_id=mine.pk)), 422)
+    assert fields_of(body) == {"mobile"} and Order.objects.count() == 0
+
+
+def test_a_repeated_key_with_a_deleted_saved_address_is_still_404(client, member, phone):
+    """As when the address was read before the cart: a repeat of the key whose saved
+    address was deleted since is 404 on "address_id" (the first order stays placed)."""
+    mine = add_address(actor=None, customer_id=member.pk, **ADDRESS)
+    cart_with(member, (phone, 1))
+    payload = placing(address=None, address_id=mine.pk)
+    body_of(post(client, "", payload), 201)
+    body_of(post(client, "", payload), 200)
+    delete_address(actor=None, customer_id=member.pk, address_id=mine.pk)
+    assert_error_format(post(client, "", payload), 404)
+    assert Order.objects.count() == 1
+
+
 def test_placement_query_budget(client, member, phone, make_sku, shop, django_assert_num_queries):
     """The benchmark's path: a member's pre-filled cart of 3 lines, a saved address. The
-    count is exact so a new query is a decision, not an accident. On PostgreSQL, 9: the
-    shopper (user with customer) and the address (the session is cached); in place_order,
-    within a savepoint (2), the cart lock with the key check and the order's number and
-    id, the lines with the shipping rate, the order, its lines, event and expiry timer
-    with the placed cart lines removed (one statement; the DELETE built by
+    count is exact so a new query is a decision, not an accident. On PostgreSQL, 8: the
+    shopper (user with customer; the session is cached); in place_order, within a
+    savepoint (2), the cart lock with the key check, the order's number and id and the
+    saved address's fields, the lines with the shipping rate, the order, its lines, event
+    and expiry timer with the placed cart lines removed (one statement; the DELETE built by
     cart.services.remove_lines_statement: the cart's table is the cart app's to write),
     the stock snapshot, and stock rows locked, ledger rows and reservations (one
     statement). SQLite runs each of those statements on its own, takes its order number
@@ -162,8 +242,11 @@ def test_placement_query_budget(client, member, phone, make_sku, shop, django_as
     cart_with(member, (phone, 1))
     body_of(post(client, "", payload | {"idempotency_key": new_key()}), 201)  # the day's first
     cart_with(member, *((sku, 1) for sku in skus))
-    with django_assert_num_queries(PLACEMENT_QUERIES[connection.vendor]):
+    with django_assert_num_queries(PLACEMENT_QUERIES[connection.vendor]) as captured:
         body_of(post(client, "", payload | {"idempotency_key": new_key()}), 201)
+    # The saved address is read in the cart lock's statement, not on its own.
+    reads = [q["sql"] for q in captured.captured_queries if '"customers_address"' in q["sql"]]
+    assert len(reads) == 1 and '"cart_cart"' in reads[0]
 
 
 # Reading, paying, cancelling ----------------------------------------------------------------------
@@ -254,7 +337,7 @@ def test_guest_places_and_reads_the_order_by_its_token(client, phone):
 # (inventory.stockstep); the warehouse list comes from the cache after the first
 # placement. The order and the reservation are written inside placement's transaction
 # with no savepoints of their own and no second look-up of the key or the reference.
-PLACEMENT_QUERIES = {"postgresql": 9, "sqlite": 18}
+PLACEMENT_QUERIES = {"postgresql": 8, "sqlite": 17}
 
 
 def refund(order, finance, refund_no, amount):
