@@ -341,6 +341,46 @@ class StockSnapshot:
         return frozenset(sku_ids) <= self.sku_ids and self.warehouse_ids == tuple(warehouse_ids)
 
 
+def stock_column(*, sku_id):
+    """The stock of one SKU (`sku_id`: an OuterRef into the caller's query) in every
+    warehouse, as one column of [stock id, warehouse id, units free] triples: for a caller
+    that reads them with its own rows instead of in a query of their own (PostgreSQL:
+    checkout's lines query); snapshot_of_columns keeps the active warehouses' rows.
+
+    The rows are those stock_snapshot reads, found by the same index ((sku, warehouse)
+    is unique) for one SKU at a time: the statement's plan does not depend on the values
+    (no IN list), so a prepared one fits every cart."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.contrib.postgres.fields import ArrayField
+    from django.db.models import BigIntegerField, F, Func
+
+    from .models import Stock
+
+    triple = Func(
+        F("id"),
+        F("warehouse_id"),
+        F("on_hand") - F("reserved"),
+        template="ARRAY[%(expressions)s]",
+        output_field=ArrayField(BigIntegerField()),
+    )
+    return ArraySubquery(Stock.objects.filter(sku_id=sku_id).order_by().values(row=triple))
+
+
+def snapshot_of_columns(*, stock_by_sku: dict, warehouses_version=UNREAD) -> StockSnapshot:
+    """The StockSnapshot of the SKUs in `stock_by_sku` ({sku id: what stock_column read})
+    in the active warehouses (load_warehouses, as kept under `warehouses_version`): what
+    read_stock would have read, without its query."""
+    warehouses = tuple(load_warehouses(version=warehouses_version))
+    active = {w.id for w in warehouses}
+    rows = {
+        (sku_id, warehouse_id): (pk, free)
+        for sku_id, triples in stock_by_sku.items()
+        for pk, warehouse_id, free in triples or ()
+        if warehouse_id in active
+    }
+    return StockSnapshot(frozenset(stock_by_sku), warehouses, rows)
+
+
 def read_stock(*, sku_ids, warehouses_version=UNREAD) -> StockSnapshot:
     """The units free of `sku_ids` in the active warehouses, read without locks (one
     query; the warehouses from the cache, or as kept under `warehouses_version`:

@@ -222,14 +222,15 @@ def test_a_repeated_key_with_a_deleted_saved_address_is_still_404(client, member
 
 def test_placement_query_budget(client, member, phone, make_sku, shop, django_assert_num_queries):
     """The benchmark's path: a member's pre-filled cart of 3 lines, a saved address. The
-    count is exact so a new query is a decision, not an accident. On PostgreSQL, 8: the
+    count is exact so a new query is a decision, not an accident. On PostgreSQL, 7: the
     shopper (user with customer; the session is cached); in place_order, within a
     savepoint (2), the cart lock with the key check, the order's number and id and the
-    saved address's fields, the lines with the shipping rate, the order, its lines, event
+    saved address's fields, the lines with the shipping rate and their SKUs' stock (what
+    the stock step plans on), the order, its lines, event
     and expiry timer with the placed cart lines removed (one statement; the DELETE built by
     cart.services.remove_lines_statement: the cart's table is the cart app's to write),
-    the stock snapshot, and stock rows locked, ledger rows and reservations (one
-    statement). SQLite runs each of those statements on its own, takes its order number
+    and stock rows locked, ledger rows and reservations (one statement). SQLite runs each
+    of those statements on its own, reads the stock to plan on, takes its order number
     from a counter row and writes the expiry timer's outbox row (core.outbox) in a
     statement of its own."""
     address = add_address(actor=None, customer_id=member.pk, **ADDRESS)
@@ -247,6 +248,11 @@ def test_placement_query_budget(client, member, phone, make_sku, shop, django_as
     # The saved address is read in the cart lock's statement, not on its own.
     reads = [q["sql"] for q in captured.captured_queries if '"customers_address"' in q["sql"]]
     assert len(reads) == 1 and '"cart_cart"' in reads[0]
+    if connection.vendor == "postgresql":
+        # And the stock planned on in the lines' statement, not on its own.
+        sqls = [q["sql"] for q in captured.captured_queries]
+        stock_reads = [q for q in sqls if q.startswith("SELECT") and '"inventory_stock"' in q]
+        assert len(stock_reads) == 1 and '"cart_cartline"' in stock_reads[0]
 
 
 # Reading, paying, cancelling ----------------------------------------------------------------------
@@ -337,7 +343,7 @@ def test_guest_places_and_reads_the_order_by_its_token(client, phone):
 # (inventory.stockstep); the warehouse list comes from the cache after the first
 # placement. The order and the reservation are written inside placement's transaction
 # with no savepoints of their own and no second look-up of the key or the reference.
-PLACEMENT_QUERIES = {"postgresql": 8, "sqlite": 17}
+PLACEMENT_QUERIES = {"postgresql": 7, "sqlite": 17}
 
 
 def refund(order, finance, refund_no, amount):

@@ -218,3 +218,45 @@ def test_any_plan_fills_the_order_exactly_in_the_fewest_parcels(lines, available
     assert planned == wanted
     assert len({p.warehouse.id for p in parcels}) == len(parcels)
     assert len(parcels) == fewest_warehouses(wanted, available, ALL)
+
+
+@pytest.mark.postgres
+def test_the_stock_read_as_a_column_is_the_snapshot_read_on_its_own(db):
+    """stock_column in another query (checkout's lines), kept to the active warehouses by
+    snapshot_of_columns, is what read_stock reads: a closed warehouse's units are not
+    planned on, a SKU with no stock row has none."""
+    from django.db.models import OuterRef
+
+    from mercato.catalog.models import Sku
+    from mercato.inventory.allocation import read_stock, snapshot_of_columns, stock_column
+    from mercato.inventory.models import Warehouse
+    from mercato.inventory.services import create_warehouse, receive_stock
+    from mercato.testing.factories import SkuFactory
+
+    address = {"city": "成都市", "district": "双流区", "address": "物联大道200号"}
+    warehouses = [
+        create_warehouse(
+            actor=None, code=code, name=code, provinces=[province], province=province, **address
+        )
+        for code, province in (("CD01", "四川省"), ("SH01", "上海市"), ("GZ01", "广东省"))
+    ]
+    a, b, none = SkuFactory(), SkuFactory(), SkuFactory()
+    for n, warehouse in enumerate(warehouses, 1):
+        receive_stock(actor=None, sku_id=a.pk, warehouse_id=warehouse.pk, quantity=n)
+    receive_stock(actor=None, sku_id=b.pk, warehouse_id=warehouses[1].pk, quantity=4)
+    closed = Warehouse.objects.get(pk=warehouses[2].pk)
+    closed.is_active = False
+    closed.save()  # forgets the cached warehouse list (inventory.apps)
+    sku_ids = [a.pk, b.pk, none.pk]
+    columns = dict(
+        Sku.objects.filter(pk__in=sku_ids)
+        .annotate(stock=stock_column(sku_id=OuterRef("pk")))
+        .values_list("pk", "stock")
+    )
+    snapshot = snapshot_of_columns(stock_by_sku=columns)
+    assert snapshot == read_stock(sku_ids=sku_ids)
+    assert {key: free for key, (_pk, free) in snapshot.rows.items()} == {
+        (a.pk, warehouses[0].pk): 1,
+        (a.pk, warehouses[1].pk): 2,
+        (b.pk, warehouses[1].pk): 4,
+    }
