@@ -18,19 +18,19 @@ from mercato.orders.services import PricedLine
 from mercato.promotions.gifts import Gift
 
 
-def split_by_stock(*, wanted, gifts, province: str, warehouses_version=UNREAD):
+def split_by_stock(*, wanted, gifts, province: str, warehouses_version=UNREAD, snapshot=None):
     """(parcels for `wanted` with the gifts in stock, gifts in stock, gifts out of stock,
     the stock snapshot those parcels were planned on: placement reserves on it):
     the gifts are planned together with the bought lines (`wanted`: [(sku id, quantity)]),
     so a gift never takes the units a bought line needs. One stock query: a gift short is
     left out and the rest planned again on the same snapshot. OutOfStock, naming the SKUs,
     when the bought lines themselves are short. `warehouses_version`: as
-    inventory.allocation.read_stock takes it."""
+    inventory.allocation.read_stock takes it. `snapshot`: the stock as the caller read it
+    (checkout's lines query, with the gift SKUs'); read again only when it lacks a SKU."""
     kept, out = list(gifts), []
-    snapshot = read_stock(
-        sku_ids=[*(sku_id for sku_id, _q in wanted), *(g.sku_id for g in kept)],
-        warehouses_version=warehouses_version,
-    )
+    sku_ids = [*(sku_id for sku_id, _q in wanted), *(g.sku_id for g in kept)]
+    if snapshot is None or not frozenset(sku_ids) <= snapshot.sku_ids:
+        snapshot = read_stock(sku_ids=sku_ids, warehouses_version=warehouses_version)
     while True:
         lines = [*wanted, *((g.sku_id, g.quantity) for g in kept)]
         try:

@@ -73,6 +73,7 @@ from mercato.promotions.coupons import CouponError, find_coupon, redeem_coupon, 
 from mercato.promotions.gifts import Gift, gifts_for
 from mercato.promotions.selectors import (
     customer_uses,
+    gift_sku_ids,
     offers_version,
     running_offers,
     uses_of_customer,
@@ -192,8 +193,12 @@ def _lines_with_rate(cart_id: int, province: str):
         member_columns["member_use_counts"] = ArraySubquery(uses.values("used"))
         # And the stock of each line's SKU in every warehouse (inventory.allocation): what
         # the quote and the reservation plan on, one statement fewer than reading it on
-        # its own (SQLite still does).
+        # its own (SQLite still does); and the stock of the gifts active promotions give
+        # (promotions.selectors), so an earned gift's stock check reads none either.
+        gift_skus = gift_sku_ids()
         member_columns[STOCK_COLUMN] = stock_column(sku_id=OuterRef("sku_id"))
+        member_columns[GIFT_SKUS_COLUMN] = ArraySubquery(gift_skus)
+        member_columns[GIFT_STOCK_COLUMN] = stock_column(sku_ids=gift_skus)
     # The versions of the running promotions and of the warehouse list: placement uses the
     # lists its process kept under them (core.versioned), without a cache call.
     version_columns = {
@@ -205,7 +210,7 @@ def _lines_with_rate(cart_id: int, province: str):
     )
 
 
-STOCK_COLUMN = "sku_stock"
+STOCK_COLUMN, GIFT_SKUS_COLUMN, GIFT_STOCK_COLUMN = "sku_stock", "gift_sku_ids", "gift_stock"
 # Compiled once (mercato.core.compiled): building it cost more than running it.
 LINES_WITH_RATE = CompiledQuery("checkout.lines_with_rate", _lines_with_rate)
 RATE_COLUMNS = tuple(f"rate_{name}" for name in RATE_FIELDS)
@@ -231,13 +236,17 @@ def _selected_lines(
     (tier code, points balance, whether they placed an order before, their (promotion id,
     used) pairs of promotions limited per customer or None where not read (SQLite); "", 0,
     False, [] for a guest) and the versions of the running promotions and the warehouse
-    list (Versions), and on PostgreSQL the stock of the lines' SKUs in the active
-    warehouses (inventory.allocation.StockSnapshot; None on SQLite: read when planned).
+    list (Versions), and on PostgreSQL the stock of the lines' SKUs and of the active gift
+    promotions' in the active warehouses (inventory.allocation.StockSnapshot; None on
+    SQLite: read when planned).
     One query."""
     rows = LINES_WITH_RATE.rows(cart_id=cart_id, province=province)
     if not rows:
         raise ValidationFailed({"lines": [_("Select at least one item on sale to check out.")]})
-    skip = (*RATE_COLUMNS, *MEMBER_COLUMNS, *VERSION_COLUMNS, STOCK_COLUMN)
+    skip = (
+        *RATE_COLUMNS, *MEMBER_COLUMNS, *VERSION_COLUMNS,
+        STOCK_COLUMN, GIFT_SKUS_COLUMN, GIFT_STOCK_COLUMN,
+    )  # fmt: skip
     lines = [SelectedLine(**{k: row[k] for k in row if k not in skip}) for row in rows]
     first = rows[0]
     uses = None
@@ -254,7 +263,8 @@ def _selected_lines(
     stock = None
     if STOCK_COLUMN in first:
         stock = snapshot_of_columns(
-            stock_by_sku={row["sku_id"]: row[STOCK_COLUMN] for row in rows},
+            sku_ids=[*(row["sku_id"] for row in rows), *(first[GIFT_SKUS_COLUMN] or ())],
+            columns=[*(row[STOCK_COLUMN] for row in rows), first[GIFT_STOCK_COLUMN]],
             warehouses_version=versions.warehouses,
         )
     return lines, tuple(first[name] for name in RATE_COLUMNS), member, versions, stock
@@ -490,9 +500,9 @@ def quote_checkout(
         coupon_error = _coupon_refusal(priced.coupon_refused).message
         priced = price()
     gifts_out = ()
-    if priced.gifts:  # one more stock query, only when the cart earns a gift
+    if priced.gifts:  # on SQLite one more stock query, only when the cart earns a gift
         parcels, gifts, gifts_out, _snapshot = split_by_stock(
-            wanted=priced.wanted, gifts=priced.gifts, province=province
+            wanted=priced.wanted, gifts=priced.gifts, province=province, snapshot=stock
         )
         priced = dataclasses.replace(priced, gifts=tuple(gifts))
     return CheckoutQuote(
@@ -780,6 +790,7 @@ def _price_with_uses(
     ordered_before: bool | None = None,
     uses=None,
     versions: Versions = Versions(),
+    stock: StockSnapshot | None = None,
 ) -> _Priced:
     """_price with the running promotions (those this process kept, when of `versions`:
     promotions.selectors.running_offers), each use claimed (promotions.services.claim_uses:
@@ -787,7 +798,8 @@ def _price_with_uses(
     that ran out since it was read is left out and the cart priced again; the customer's
     expected total then no longer matches and they are shown the new one. No query when
     the promotions are cached and none applies. A `coupon` that cannot be used on these
-    lines raises CouponError."""
+    lines raises CouponError. `stock`: what the lines query read (PostgreSQL), planned on
+    when a gift is earned."""
     customer_id = customer.pk if customer is not None else None
     offers = running_offers(channel=channel, version=versions.offers)
     tier_code = customer.tier if customer is not None else ""
@@ -823,6 +835,7 @@ def _price_with_uses(
                 gifts=priced.gifts,
                 province=province,
                 warehouses_version=versions.warehouses,
+                snapshot=stock,
             )
             priced = dataclasses.replace(priced, gifts=tuple(gifts), stock=snapshot)
         try:
@@ -892,6 +905,7 @@ def _place(
         ordered_before=ordered,
         uses=uses,
         versions=versions,
+        stock=stock,
     )
     totals = priced.totals
     if expected_total is not None and expected_total != totals.total:
@@ -957,8 +971,7 @@ def _place(
             reference=order.number,
             actor=actor,
             lock_all=lock_all,
-            # What the gift check planned on (a gift's SKU is never among the lines, so it
-            # read the stock of all: promotions.gifts), else the stock the lines query read
+            # What the gift check planned on, else the stock the lines query read
             # (PostgreSQL; None on SQLite: reserve reads it). A moment old either way: the
             # stock step checks it under the rows' locks (PlanOutdated otherwise).
             snapshot=priced.stock if priced.stock is not None else stock,

@@ -341,44 +341,51 @@ class StockSnapshot:
         return frozenset(sku_ids) <= self.sku_ids and self.warehouse_ids == tuple(warehouse_ids)
 
 
-def stock_column(*, sku_id):
-    """The stock of one SKU (`sku_id`: an OuterRef into the caller's query) in every
-    warehouse, as one column of [stock id, warehouse id, units free] triples: for a caller
-    that reads them with its own rows instead of in a query of their own (PostgreSQL:
-    checkout's lines query); snapshot_of_columns keeps the active warehouses' rows.
+def stock_column(*, sku_id=None, sku_ids=None):
+    """The stock of one SKU (`sku_id`: an OuterRef into the caller's query) or of several
+    (`sku_ids`: a subquery of ids) in every warehouse, as one column of [stock id, sku id,
+    warehouse id, units free] rows: for a caller that reads them with its own rows instead
+    of in a query of their own (PostgreSQL: checkout's lines query); snapshot_of_columns
+    keeps the active warehouses' rows.
 
-    The rows are those stock_snapshot reads, found by the same index ((sku, warehouse)
-    is unique) for one SKU at a time: the statement's plan does not depend on the values
-    (no IN list), so a prepared one fits every cart."""
+    The rows are those stock_snapshot reads, found by the same index ((sku, warehouse) is
+    unique) without an IN list of values: the statement's plan does not depend on them,
+    so a prepared one fits every cart (stock_snapshot is planned per IN list)."""
     from django.contrib.postgres.expressions import ArraySubquery
     from django.contrib.postgres.fields import ArrayField
     from django.db.models import BigIntegerField, F, Func
 
     from .models import Stock
 
-    triple = Func(
+    row = Func(
         F("id"),
+        F("sku_id"),
         F("warehouse_id"),
         F("on_hand") - F("reserved"),
         template="ARRAY[%(expressions)s]",
         output_field=ArrayField(BigIntegerField()),
     )
-    return ArraySubquery(Stock.objects.filter(sku_id=sku_id).order_by().values(row=triple))
+    stocks = (
+        Stock.objects.filter(sku_id=sku_id)
+        if sku_ids is None
+        else Stock.objects.filter(sku_id__in=sku_ids)
+    )
+    return ArraySubquery(stocks.order_by().values(row=row))
 
 
-def snapshot_of_columns(*, stock_by_sku: dict, warehouses_version=UNREAD) -> StockSnapshot:
-    """The StockSnapshot of the SKUs in `stock_by_sku` ({sku id: what stock_column read})
-    in the active warehouses (load_warehouses, as kept under `warehouses_version`): what
-    read_stock would have read, without its query."""
+def snapshot_of_columns(*, sku_ids, columns, warehouses_version=UNREAD) -> StockSnapshot:
+    """The StockSnapshot of `sku_ids` in the active warehouses (load_warehouses, as kept
+    under `warehouses_version`) from `columns`, what stock_column read for them (one list
+    of rows each): what read_stock would have read, without its query."""
     warehouses = tuple(load_warehouses(version=warehouses_version))
     active = {w.id for w in warehouses}
     rows = {
         (sku_id, warehouse_id): (pk, free)
-        for sku_id, triples in stock_by_sku.items()
-        for pk, warehouse_id, free in triples or ()
+        for column in columns
+        for pk, sku_id, warehouse_id, free in column or ()
         if warehouse_id in active
     }
-    return StockSnapshot(frozenset(stock_by_sku), warehouses, rows)
+    return StockSnapshot(frozenset(sku_ids), warehouses, rows)
 
 
 def read_stock(*, sku_ids, warehouses_version=UNREAD) -> StockSnapshot:

@@ -155,6 +155,15 @@ def uses_of_customer(*, customer_id):
     return CustomerUse.objects.filter(customer_id=customer_id).order_by("promotion_id")
 
 
+def gift_sku_ids():
+    """The SKUs the active gift promotions give (those running among them: more is
+    harmless), as a subquery of ids for a caller's query (checkout's lines query reads
+    their stock with the lines' on PostgreSQL, so an earned gift's check reads none)."""
+    return Promotion.objects.filter(
+        kind=engine.GIFT, status=Status.ACTIVE, get_sku_id__isnull=False
+    ).values("get_sku_id")
+
+
 # Compiled once (mercato.core.compiled): read at every placement while a promotion limited
 # per customer runs, unless the caller's query read them (checkout on PostgreSQL).
 USES_OF_CUSTOMER = CompiledQuery(

@@ -222,7 +222,8 @@ def test_any_plan_fills_the_order_exactly_in_the_fewest_parcels(lines, available
 
 @pytest.mark.postgres
 def test_the_stock_read_as_a_column_is_the_snapshot_read_on_its_own(db):
-    """stock_column in another query (checkout's lines), kept to the active warehouses by
+    """stock_column in another query (checkout's lines), of one SKU or several, kept to the
+    active warehouses by
     snapshot_of_columns, is what read_stock reads: a closed warehouse's units are not
     planned on, a SKU with no stock row has none."""
     from django.db.models import OuterRef
@@ -253,8 +254,14 @@ def test_the_stock_read_as_a_column_is_the_snapshot_read_on_its_own(db):
         .annotate(stock=stock_column(sku_id=OuterRef("pk")))
         .values_list("pk", "stock")
     )
-    snapshot = snapshot_of_columns(stock_by_sku=columns)
+    snapshot = snapshot_of_columns(sku_ids=sku_ids, columns=columns.values())
     assert snapshot == read_stock(sku_ids=sku_ids)
+    # Several SKUs' stock in one column: the same.
+    ids = Sku.objects.filter(pk__in=sku_ids).values("pk")
+    ((column,),) = (
+        Sku.objects.filter(pk=a.pk).annotate(stock=stock_column(sku_ids=ids)).values_list("stock")
+    )
+    assert snapshot_of_columns(sku_ids=sku_ids, columns=[column]) == snapshot
     assert {key: free for key, (_pk, free) in snapshot.rows.items()} == {
         (a.pk, warehouses[0].pk): 1,
         (a.pk, warehouses[1].pk): 2,
