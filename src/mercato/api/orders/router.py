@@ -331,7 +331,14 @@ def place(request, payload: PlaceIn):
         coupon_code=payload.coupon_code,
         points=payload.points,
     )
-    return Status(201 if placement.created else 200, _placed(request, placement.order))
+    # A PlacedOut, not the dict: ninja validates a dict against the response model on every
+    # placement only to dump the same values again (18 us of CPU; 5 us to dump an instance,
+    # which ninja does without validating it, to the same body). Every value of _placed is
+    # already of its field's type (str, datetime, None), which
+    # test_the_placement_answer_is_what_validating_it_gives checks for a member and a guest.
+    # The response model, and so the OpenAPI document, stay as declared.
+    answer = PlacedOut.model_construct(**_placed(request, placement.order))
+    return Status(201 if placement.created else 200, answer)
 
 
 @router.get("", response=responses(OrderPageOut), summary="The member's orders, newest first")

@@ -6,8 +6,11 @@ import json
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 
+from mercato.api.api import api
+from mercato.api.orders.router import _placed
+from mercato.api.orders.schemas import PlacedOut
 from mercato.cart.services import add_to_cart, get_or_create_cart
 from mercato.checkout.placement import place_order
 from mercato.customers.services import add_address, delete_address
@@ -94,6 +97,38 @@ def test_place_answers_201_and_a_repeat_of_the_key_200_with_the_same_order(clien
     assert first["number"] == again["number"] and Order.objects.count() == 1
     assert first["status"] == "pending_payment" and first["total"] == "2999.00"
     assert first["guest_link"] is None
+
+
+def _validated_body(response) -> bytes:
+    """The body ninja gives when it validates _placed's dict against PlacedOut (the way
+    router.place answered before it returned a PlacedOut built without validation)."""
+    order = Order.objects.get(number=json.loads(response.content)["number"])
+    data = _placed(RequestFactory().get("/"), order)
+    validated = PlacedOut.model_validate(data)
+    assert [type(v) for v in validated.model_dump().values()] == [
+        type(v) for v in PlacedOut.model_construct(**data).model_dump().values()
+    ]
+    return api.renderer.render(None, validated.model_dump(), response_status=201).encode()
+
+
+def test_the_placement_answer_is_what_validating_it_gives(client, member, phone):
+    """The placement answer (a PlacedOut built without validation) is byte for byte the
+    body of validating its values against the response model, for a member and a guest,
+    and a repeat of the key gives it again."""
+    cart_with(member, (phone, 1))
+    payload = placing(expected_total="2999.00")
+    placed = post(client, "", payload)
+    assert placed.status_code == 201 and placed.content == _validated_body(placed)
+    again = post(client, "", payload)
+    assert again.status_code == 200 and again.content == placed.content
+
+    guest = Client()
+    add_to_cart(
+        cart=get_or_create_cart(session_key=guest.session.session_key), sku_id=phone.pk, quantity=1
+    )
+    placed = post(guest, "", placing())
+    assert placed.status_code == 201 and json.loads(placed.content)["guest_token"]
+    assert placed.content == _validated_body(placed)
 
 
 def test_a_changed_total_is_refused_naming_expected_total(client, member, phone):
