@@ -50,23 +50,37 @@ def message(
     task, *, args=(), kwargs=None, countdown: float | None = None, eta=None, by_relay=False
 ):
     """An unsaved OutboxMessage for `task` (a Celery task or its name): for a caller that
-    writes it with its own rows (placement's one round trip), then calls after_commit().
+    writes it with its own rows, then calls after_commit().
 
     `by_relay`: no fast path; the relay sends it on its next run (beat: every 10 s). For a
     message due long after the commit (placement's cancel timer, due in half an hour),
     so the request that commits spends nothing on the broker; the caller does not call
     after_commit()."""
+    return OutboxMessage(
+        **message_values(
+            task, args=args, kwargs=kwargs, countdown=countdown, eta=eta, by_relay=by_relay
+        )
+    )
+
+
+def message_values(
+    task, *, args=(), kwargs=None, countdown: float | None = None, eta=None, by_relay=False
+) -> dict:
+    """message()'s row as {attname: value}, without the instance: for a caller that
+    writes it with core.db.insert_values_statement and needs nothing of it after
+    (placement's cancel timer, by_relay: the relay sends it). The key is the field's
+    default (a new UUID) when the row is written."""
     now = timezone.now()
     if countdown is not None:
         eta = now + timedelta(seconds=countdown)
-    return OutboxMessage(
-        task=task if isinstance(task, str) else task.name,
-        args=list(args),
-        kwargs=dict(kwargs or {}),
-        eta=eta,
-        created_at=now,
-        next_attempt_at=now if by_relay else now + timedelta(seconds=FAST_PATH_SECONDS),
-    )
+    return {
+        "task": task if isinstance(task, str) else task.name,
+        "args": list(args),
+        "kwargs": dict(kwargs or {}),
+        "eta": eta,
+        "created_at": now,
+        "next_attempt_at": now if by_relay else now + timedelta(seconds=FAST_PATH_SECONDS),
+    }
 
 
 def enqueue(task, *, args=(), kwargs=None, countdown: float | None = None, eta=None):

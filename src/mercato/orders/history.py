@@ -30,7 +30,7 @@ def import_past_orders(*, orders: list[PastOrder]) -> int:
     for past in orders:
         lines_total = sum((ln.unit_price * ln.quantity for ln in past.lines), Decimal("0.00"))
         discount = sum((ln.discount_share for ln in past.lines), Decimal("0.00"))
-        order_lines = _check_amounts(
+        line_values = _check_amounts(
             lines=past.lines, lines_total=lines_total, shipping_fee=Decimal("0.00"),
             discount_total=discount, total=lines_total - discount,
         )  # fmt: skip
@@ -54,7 +54,7 @@ def import_past_orders(*, orders: list[PastOrder]) -> int:
                 paid_at=past.placed_at,
             )  # fmt: skip
         )
-        lines.append(order_lines)
+        lines.append([OrderLine(**values) for values in line_values])
     Order.objects.bulk_create(rows, batch_size=500)
     for order, order_lines in zip(rows, lines, strict=True):
         for line in order_lines:

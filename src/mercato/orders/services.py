@@ -21,9 +21,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from mercato.core import outbox
-from mercato.core.db import Statement, execute_together, insert_rows, insert_statement
+from mercato.core.db import (
+    Statement,
+    execute_together,
+    insert_rows,
+    insert_statement,
+    insert_values_statement,
+)
 from mercato.core.errors import NotFound, ValidationFailed
-from mercato.core.models import User
+from mercato.core.models import OutboxMessage, User
 from mercato.core.permissions import require_perm
 from mercato.customers.models import Customer
 from mercato.customers.points import return_for_orders as return_points
@@ -106,8 +112,9 @@ def _check_amounts(
     shipping_fee: Decimal,
     discount_total: Decimal,
     total: Decimal,
-) -> list[OrderLine]:
-    """Unsaved OrderLines, after checking that everything adds up to the fen."""
+) -> list[dict]:
+    """The order lines' values ({attname: value}, all but the order's key), after checking
+    that everything adds up to the fen."""
     if not lines:
         raise ValidationFailed({"lines": [_("An order needs at least one line.")]})
     amounts = {
@@ -117,6 +124,7 @@ def _check_amounts(
         "total": _money(total, name="total"),
     }
     order_lines = []
+    lines_sum = discounts_sum = 0
     for i, line in enumerate(lines):
         unit_price = _money(line.unit_price, name=f"lines.{i}.unit_price")
         share = _money(line.discount_share, name=f"lines.{i}.discount_share")
@@ -128,23 +136,25 @@ def _check_amounts(
             raise ValidationFailed(
                 {f"lines.{i}.discount_share": [_("A line's discount exceeds the line.")]}
             )
+        lines_sum += line_total
+        discounts_sum += share
         order_lines.append(
-            OrderLine(
-                product_id=line.product_id,
-                sku_id=line.sku_id,
-                product_name=line.product_name,
-                sku_code=line.sku_code,
-                specs=line.specs,
-                unit_price=unit_price,
-                quantity=qty,
-                line_total=line_total,
-                discount_share=share,
-                unit_cost=line.unit_cost,
-            )
+            {
+                "product_id": line.product_id,
+                "sku_id": line.sku_id,
+                "product_name": line.product_name,
+                "sku_code": line.sku_code,
+                "specs": line.specs,
+                "unit_price": unit_price,
+                "quantity": qty,
+                "line_total": line_total,
+                "discount_share": share,
+                "unit_cost": line.unit_cost,
+            }
         )
-    if sum(ol.line_total for ol in order_lines) != amounts["lines_total"]:
+    if lines_sum != amounts["lines_total"]:
         raise ValidationFailed({"lines_total": [_("The lines do not add up to this total.")]})
-    if sum(ol.discount_share for ol in order_lines) != amounts["discount_total"]:
+    if discounts_sum != amounts["discount_total"]:
         raise ValidationFailed(
             {"discount_total": [_("The lines' discounts do not add up to this total.")]}
         )
@@ -374,23 +384,28 @@ def write_order_record(
         order._state.adding = False
         order._state.db = "default"
         statements.append(insert_statement([order]))
+    # Lines, event and timer from their values: no instance of them is needed after.
     for line in order_lines:
-        line.order = order
-    event = OrderEvent(order=order, from_status="", to_status=order.status, actor=actor)
-    statements += [insert_statement(order_lines), insert_statement([event])]
+        line["order_id"] = order.pk
+    event = {"order_id": order.pk, "from_status": "", "to_status": order.status}
+    event["actor_id"] = actor.pk if actor is not None else None
+    statements += [
+        insert_values_statement(OrderLine, order_lines),
+        insert_values_statement(OrderEvent, [event]),
+    ]
     if not cod:
         # The cancel timer goes into the outbox with the order (core.outbox) and the relay
         # sends it on its next run (beat, every 10 s): it is due in half an hour, so the
         # request does not wait on the broker for it. The expiry sweep cancels the order
         # at its deadline even if the timer never runs. Due after the grace the deadline
         # gets (expiry_grace).
-        timer = outbox.message(
+        timer = outbox.message_values(
             cancel_unpaid_order_task,
             args=[order.pk],
             eta=order.expires_at + expiry_grace(),
             by_relay=True,
         )
-        statements.append(insert_statement([timer]))
+        statements.append(insert_values_statement(OutboxMessage, [timer]))
     if also is not None:
         statements += [statement for statement in also(order) if statement is not None]
     execute_together(statements)

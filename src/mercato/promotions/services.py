@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from mercato.core.db import Statement, insert_statement, sql_names
+from mercato.core.db import Statement, insert_values_statement, sql_names
 from mercato.core.errors import ValidationFailed
 from mercato.core.regions import mainland_provinces
 
@@ -497,18 +497,22 @@ def redemptions_statement(
     promotion applied."""
     if not applied:
         return None
-    sql, params = insert_statement(_redemptions(applied, customer_id, order_number))
+    sql, params = insert_values_statement(
+        Redemption, _redemptions(applied, customer_id, order_number)
+    )
     return Statement(sql, params, __name__)
 
 
-def _redemptions(applied, customer_id: int | None, order_number: str) -> list[Redemption]:
+def _redemptions(applied, customer_id: int | None, order_number: str) -> list[dict]:
+    """The Redemption rows' values ({attname: value}): written from the values, no
+    instance made (core.db.insert_values_statement)."""
     return [
-        Redemption(
-            promotion_id=item.id,
-            order_number=order_number,
-            customer_id=customer_id,
-            discount=item.discount,
-            shipping_off=item.shipping_off,
-        )
+        {
+            "promotion_id": item.id,
+            "order_number": order_number,
+            "customer_id": customer_id,
+            "discount": item.discount,
+            "shipping_off": item.shipping_off,
+        }
         for item in applied
     ]

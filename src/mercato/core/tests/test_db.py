@@ -1,18 +1,25 @@
 """mercato.core.db: planner statistics, and the written-out statements of hot paths."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from mercato.catalog.models import Brand
 from mercato.core.db import (
+    _insert_plan,
+    _prepared,
     db_decimal,
     execute_together,
     insert_rows,
     insert_statement,
     refresh_planner_statistics,
 )
+from mercato.core.models import OutboxMessage
+from mercato.inventory.models import Reservation, StockMovement
+from mercato.orders.models import Order, OrderEvent, OrderLine
+from mercato.promotions.models import Redemption
 from mercato.testing.factories import SkuFactory
 
 
@@ -67,3 +74,50 @@ def test_execute_together_runs_every_statement_and_answers_the_last_ones_row_cou
 )
 def test_db_decimal_gives_the_fields_scale_whatever_the_engine_returned(stored, expected):
     assert str(db_decimal(stored)) == expected
+
+
+# Samples of each Python type insert_statement prepares without the field's calls.
+_SAMPLES = {
+    str: ["", "张三 x"],
+    int: [0, 7, 2**40],
+    bool: [True, False],
+    Decimal: [Decimal("12.30"), Decimal("0"), Decimal("-1.5")],
+    datetime: [datetime(2026, 12, 5, 11, 30, 0, 123456, tzinfo=UTC)],
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime:RuntimeWarning")
+@pytest.mark.parametrize(
+    "model",
+    [Order, OrderLine, OrderEvent, OutboxMessage, Redemption, StockMovement, Reservation, Brand],
+    ids=lambda model: model.__name__,
+)
+def test_each_column_is_prepared_as_its_field_prepares_it(model):
+    """For every column of the rows placement writes, a value the plan writes without
+    the field's calls (of each type it takes so, and None) comes out as the field's
+    get_db_prep_save gives it: equal and of the same type; a value of another type (a
+    naive datetime, a NaN, a lazy string) goes through the field."""
+    from django.utils.functional import lazystr
+
+    db = connections[DEFAULT_DB_ALIAS]
+    _head, _row, plan = _insert_plan(model, db.vendor, True)
+    fast = 0
+    for column in plan:
+        if not column.types:
+            continue  # always prepared by the field itself
+        fast += 1
+        samples = [value for t in column.types for value in _SAMPLES[t]]
+        if column.field.null:
+            samples.append(None)
+        others = [datetime(2026, 12, 5, 11, 30), Decimal("NaN"), lazystr("放门口")]
+        for value in samples + others:
+            try:
+                expected = column.field.get_db_prep_save(value, db)
+            except Exception as exc:  # noqa: BLE001 - the plan must refuse it the same way
+                with pytest.raises(type(exc)):
+                    _prepared(column, value, db)
+                continue
+            got = _prepared(column, value, db)
+            assert (type(got), got) == (type(expected), expected), (column.field, value)
+    assert fast >= len(plan) // 2  # most columns skip the field's calls
