@@ -88,18 +88,12 @@ def _insert_columns(
     return quote(meta.db_table), tuple(quote(f.column) for f in fields), fields
 
 
-@lru_cache(maxsize=64)
-def _single_row_insert(model, vendor: str) -> tuple[str, tuple[str, ...]]:
-    table, columns, fields = _insert_columns(model, vendor)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608, E501
-    return sql, tuple(f.attname for f in fields)
-
-
 def single_row_insert(model) -> tuple[str, tuple[str, ...]]:
     """(INSERT … VALUES (%s, …) of one row of `model`, the attnames of its values in
     order): insert_statement's columns, for a caller that has the values ready for the
     database (no instance, no field preparation). Built once per model and engine."""
-    return _single_row_insert(model, connection.vendor)
+    head, row, plan = _insert_plan(model, connection.vendor)
+    return head + row, tuple(column.attname for column in plan)
 
 
 class _Column(NamedTuple):
@@ -210,11 +204,6 @@ def _prepare_all(plan: tuple, values: list, db) -> list:
         else:
             prepared.append(column.field.get_db_prep_save(value, db))
     return prepared
-
-
-def _prepared(column: _Column, value, db):
-    """One value of `column`, as _prepare_all gives it."""
-    return _prepare_all((column,), [value], db)[0]
 
 
 def _insert_values(obj, with_key: bool = False) -> tuple[str, tuple[str, ...], list]:

@@ -48,7 +48,7 @@ ADDRESS_OF_CUSTOMER = CompiledQuery(
 def address_fields(*, customer_id: int, address_id: int) -> dict | None:
     """The delivery fields of one of the customer's saved addresses; None when it is not
     theirs (or does not exist)."""
-    if not 0 < address_id < 2**63:  # no such row, and PostgreSQL's bigint would refuse it
+    if not SavedAddress(customer_id, address_id).in_range:  # no row has such an id
         return None
     rows = ADDRESS_OF_CUSTOMER.rows(customer_id=customer_id, address_id=address_id)
     return rows[0] if rows else None

@@ -9,7 +9,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from mercato.catalog.models import Brand
 from mercato.core.db import (
     _insert_plan,
-    _prepared,
+    _prepare_all,
     db_decimal,
     execute_together,
     insert_rows,
@@ -116,8 +116,8 @@ def test_each_column_is_prepared_as_its_field_prepares_it(model):
                 expected = column.field.get_db_prep_save(value, db)
             except Exception as exc:  # noqa: BLE001 - the plan must refuse it the same way
                 with pytest.raises(type(exc)):
-                    _prepared(column, value, db)
+                    _prepare_all((column,), [value], db)[0]
                 continue
-            got = _prepared(column, value, db)
+            got = _prepare_all((column,), [value], db)[0]
             assert (type(got), got) == (type(expected), expected), (column.field, value)
     assert fast >= len(plan) // 2  # most columns skip the field's calls
