@@ -29,7 +29,7 @@ def split_by_stock(*, wanted, gifts, province: str, warehouses_version=UNREAD, s
     (checkout's lines query, with the gift SKUs'); read again only when it lacks a SKU."""
     kept, out = list(gifts), []
     sku_ids = [*(sku_id for sku_id, _q in wanted), *(g.sku_id for g in kept)]
-    if snapshot is None or not frozenset(sku_ids) <= snapshot.sku_ids:
+    if snapshot is None or not snapshot.has(sku_ids):
         snapshot = read_stock(sku_ids=sku_ids, warehouses_version=warehouses_version)
     while True:
         lines = [*wanted, *((g.sku_id, g.quantity) for g in kept)]

@@ -335,10 +335,13 @@ class StockSnapshot:
     def warehouse_ids(self) -> tuple[int, ...]:
         return tuple(w.id for w in self.warehouses)
 
+    def has(self, sku_ids) -> bool:
+        """Read for these SKUs (or more: the rows of the others are not looked at)."""
+        return frozenset(sku_ids) <= self.sku_ids
+
     def covers(self, sku_ids, warehouse_ids) -> bool:
-        """Read for these SKUs (or more: the rows of the others are not looked at) in
-        these warehouses."""
-        return frozenset(sku_ids) <= self.sku_ids and self.warehouse_ids == tuple(warehouse_ids)
+        """Read for these SKUs (or more) in these warehouses."""
+        return self.has(sku_ids) and self.warehouse_ids == tuple(warehouse_ids)
 
 
 def stock_column(*, sku_id=None, sku_ids=None):
@@ -409,7 +412,7 @@ def plan_with_snapshot(
     their codes, for a caller that decides itself what a shortage means."""
     wanted = merge_lines(lines)
     province = check_province(province)
-    if snapshot is None or not frozenset(wanted) <= snapshot.sku_ids:
+    if snapshot is None or not snapshot.has(wanted):
         snapshot = read_stock(sku_ids=list(wanted))
     try:
         parcels = plan_allocation(
