@@ -73,12 +73,19 @@ from mercato.promotions.coupons import CouponError, find_coupon, redeem_coupon, 
 from mercato.promotions.gifts import Gift, gifts_for
 from mercato.promotions.selectors import (
     customer_uses,
+    forget_offers,
     gift_sku_ids,
     offers_version,
     running_offers,
     uses_of_customer,
 )
-from mercato.promotions.services import UsedUp, claim_uses, redemptions_statement
+from mercato.promotions.services import (
+    CustomerClaims,
+    UsedUp,
+    claim_uses,
+    customer_claims,
+    redemptions_statement,
+)
 
 from .gifts import gift_lines, split_by_stock
 from .services import (
@@ -682,13 +689,26 @@ def place_order(
         actor=actor,
         **request,
     )
+    lock_all, spent = False, frozenset()
     try:
-        try:
-            return place(lock_all=False)
-        except PlanOutdated:
-            # Another buyer took units the stock plan chose (inventory.reservations); this
-            # try was rolled back whole, locks included: place again, planning on locked rows.
-            return place(lock_all=True)
+        while True:
+            try:
+                return place(lock_all=lock_all, spent=spent)
+            except PlanOutdated:
+                if lock_all:
+                    raise
+                # Another buyer took units the stock plan chose (inventory.reservations);
+                # this try was rolled back whole, locks included: place again, planning on
+                # locked rows.
+                lock_all = True
+            except UsedUp as exc:
+                # Another order took a limited promotion's last use (or the customer's)
+                # since it was read; this try was rolled back whole, the order and the
+                # uses it claimed with it. Place again without it: those named are left
+                # out, and the customer's uses are read anew (they only grow, so each try
+                # leaves out at least one more promotion). The cached counts were behind.
+                forget_offers()
+                spent |= exc.promotion_ids
     except IntegrityError:
         # The same key won the order's unique constraint in another cart or session a
         # moment ago; everything this request wrote was rolled back with the exception.
@@ -791,17 +811,21 @@ def _price_with_uses(
     uses=None,
     versions: Versions = Versions(),
     stock: StockSnapshot | None = None,
-) -> _Priced:
+    spent: frozenset[int] = frozenset(),
+) -> tuple[_Priced, CustomerClaims | None]:
     """_price with the running promotions (those this process kept, when of `versions`:
-    promotions.selectors.running_offers), each use claimed (promotions.services.claim_uses:
-    a conditional UPDATE, so no limit is passed whatever the concurrency). A promotion
-    that ran out since it was read is left out and the cart priced again; the customer's
-    expected total then no longer matches and they are shown the new one. No query when
-    the promotions are cached and none applies. A `coupon` that cannot be used on these
-    lines raises CouponError. `stock`: what the lines query read (PostgreSQL), planned on
-    when a gift is earned."""
+    promotions.selectors.running_offers) but those `spent` (promotions.services.UsedUp),
+    the uses of those with a usage limit claimed (promotions.services.claim_uses: a
+    conditional UPDATE, so no limit is passed whatever the concurrency; UsedUp otherwise,
+    and place_order places again), and the statement claiming the uses of those limited
+    per customer, which _place sends with the order (promotions.services.customer_claims).
+    No query when the promotions are cached and none applies. A `coupon` that cannot be
+    used on these lines raises CouponError. `stock`: what the lines query read
+    (PostgreSQL), planned on when a gift is earned."""
     customer_id = customer.pk if customer is not None else None
     offers = running_offers(channel=channel, version=versions.offers)
+    if spent:
+        offers = [o for o in offers if o.id not in spent]
     tier_code = customer.tier if customer is not None else ""
     balance = customer.points_balance if customer is not None else 0
     shopper = shopper_for(
@@ -813,39 +837,33 @@ def _price_with_uses(
         ordered_before=ordered_before,
         uses=uses,
     )
-    while True:
-        priced = _price(
-            cart_lines,
+    priced = _price(
+        cart_lines,
+        province=province,
+        rate=rate,
+        offers=offers,
+        shopper=shopper,
+        coupon=coupon,
+        points_wanted=points,
+        points_balance=balance,
+    )
+    if priced.coupon_refused is not None:
+        raise _coupon_refusal(priced.coupon_refused)
+    refused = _points_refusal(points, priced)
+    if refused:
+        raise ValidationFailed({"points": [refused]})
+    if priced.gifts:  # the gifts out of stock are left out (promotions.gifts)
+        _parcels, gifts, _out, snapshot = split_by_stock(
+            wanted=priced.wanted,
+            gifts=priced.gifts,
             province=province,
-            rate=rate,
-            offers=offers,
-            shopper=shopper,
-            coupon=coupon,
-            points_wanted=points,
-            points_balance=balance,
+            warehouses_version=versions.warehouses,
+            snapshot=stock,
         )
-        if priced.coupon_refused is not None:
-            raise _coupon_refusal(priced.coupon_refused)
-        refused = _points_refusal(points, priced)
-        if refused:
-            raise ValidationFailed({"points": [refused]})
-        if priced.gifts:  # the gifts out of stock are left out (promotions.gifts)
-            _parcels, gifts, _out, snapshot = split_by_stock(
-                wanted=priced.wanted,
-                gifts=priced.gifts,
-                province=province,
-                warehouses_version=versions.warehouses,
-                snapshot=stock,
-            )
-            priced = dataclasses.replace(priced, gifts=tuple(gifts), stock=snapshot)
-        try:
-            claim_uses(
-                applied=(*priced.applied, *priced.gifts), offers=offers, customer_id=customer_id
-            )
-        except UsedUp as exc:
-            offers = [o for o in offers if o.id not in exc.promotion_ids]
-            continue
-        return priced
+        priced = dataclasses.replace(priced, gifts=tuple(gifts), stock=snapshot)
+    applied = (*priced.applied, *priced.gifts)
+    claim_uses(applied=applied, offers=offers)
+    return priced, customer_claims(applied=applied, offers=offers, customer_id=customer_id)
 
 
 @transaction.atomic
@@ -866,6 +884,7 @@ def _place(
     client_ip: str,
     coupon_code: str,
     points: int,
+    spent: frozenset[int],
 ) -> Placement:
     # 1. The cart, locked, and an order placed before with the same key.
     cart_id, placed_id, number, order_id, address = _lock_cart(
@@ -894,7 +913,7 @@ def _place(
         return Placement(order=first, created=False)
     _check_limits(cart_lines)
     coupon = _coupon_terms(coupon_code, customer.pk if customer is not None else None)
-    priced = _price_with_uses(
+    priced, claims = _price_with_uses(
         cart_lines,
         customer=customer,
         province=address.province,
@@ -906,6 +925,7 @@ def _place(
         uses=uses,
         versions=versions,
         stock=stock,
+        spent=spent,
     )
     totals = priced.totals
     if expected_total is not None and expected_total != totals.total:
@@ -944,6 +964,10 @@ def _place(
             ),
             remove_lines_statement(cart_id=cart_id, line_ids=[line.id for line in cart_lines]),
         ),
+        # The customer's uses of promotions limited per customer, claimed last in the same
+        # round trip: a use another order of theirs took since it was read raises UsedUp,
+        # and this placement rolls back whole (place_order places again without it).
+        checked=claims,
     )
     if priced.coupon is not None:
         # The coupon's use, counted by a conditional UPDATE: a coupon used by another order

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -282,6 +283,17 @@ CALLER_FIELDS = {
 _COMPUTED_FIELDS = [f.name for f in Order._meta.concrete_fields if f.name not in CALLER_FIELDS]
 
 
+class CheckedStatement(Protocol):
+    """Another app's statement whose row count that app checks (checkout: the promotions'
+    uses per customer, promotions.services.CustomerClaims): write_order_record sends it
+    last in the order's round trip (core.db.execute_together returns the last one's row
+    count) and calls `check` with the count, which raises when the statement fell short."""
+
+    statement: Statement
+
+    def check(self, rowcount: int) -> None: ...
+
+
 def write_order_record(
     *,
     customer: Customer | None,
@@ -302,6 +314,7 @@ def write_order_record(
     pay_minutes: int | None = None,
     order_id: int | None = None,
     also: Callable[[Order], Iterable[Statement | None]] | None = None,
+    checked: CheckedStatement | None = None,
 ) -> Order:
     """The order, its lines and its first event, inside the caller's transaction.
 
@@ -313,7 +326,10 @@ def write_order_record(
     in the same statement as its lines, one round trip fewer. `also(order)`: other apps'
     statements (core.db.Statement, each built by the app whose table it writes) that need
     nothing of the order's rows but its number, sent in the same round trip (checkout: the
-    promotions' redemptions and the placed cart lines' removal).
+    promotions' redemptions and the placed cart lines' removal). `checked`: a statement
+    sent after them in the same round trip, then checked by its count (CheckedStatement:
+    an error it raises leaves the order written, so the caller's transaction must roll
+    back).
 
     For checkout's placement, which already looked the idempotency key up under the cart's
     row lock: no look-up and no savepoint here (a concurrent repeat of the key from another
@@ -408,7 +424,10 @@ def write_order_record(
         statements.append(insert_values_statement(OutboxMessage, [timer]))
     if also is not None:
         statements += [statement for statement in also(order) if statement is not None]
-    execute_together(statements)
+    if checked is None:
+        execute_together(statements)
+    else:
+        checked.check(execute_together([*statements, checked.statement]))
     return order
 
 

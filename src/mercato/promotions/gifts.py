@@ -23,7 +23,8 @@ from . import engine
 @dataclass(frozen=True)
 class Gift:
     """One gift the cart earns. `id`, `discount` and `shipping_off` make it count as a use
-    of its promotion like an engine.AppliedOffer (services.claim_uses, redemptions_statement)."""
+    of its promotion like an engine.AppliedOffer (services.claim_uses, customer_claims,
+    redemptions_statement)."""
 
     id: int  # the promotion's
     name: str

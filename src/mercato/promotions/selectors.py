@@ -118,7 +118,7 @@ def running_offers(
     OFFERS_CACHE_SECONDS, it is used without a cache call (core.versioned).
 
     Uses left are as of the cached read: placement claims each use with a conditional
-    UPDATE (services.claim_uses), which is what guarantees the limit.
+    statement (services.claim_uses, customer_claims), which is what guarantees the limit.
     """
     offers = _KEPT.get(version, _cached_offers)
     now = now or timezone.now()

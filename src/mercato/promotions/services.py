@@ -6,9 +6,9 @@ Bad input raises ValidationFailed naming the field, and nothing is written.
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from mercato.core.db import Statement, insert_values_statement, sql_names
@@ -26,7 +26,6 @@ from .models import (
     Status,
     Target,
 )
-from .selectors import forget_offers
 
 FIELDS = (
     "name", "kind", "scope", "scope_ids", "percent", "amount", "tiers", "min_amount",
@@ -406,9 +405,12 @@ def change_status(*, promotion_id: int, to_status: str, actor=None, note: str = 
 
 
 class UsedUp(Exception):
-    """Some promotions had no use left for this order: price again without them."""
+    """A promotion applied to this order had no use left: the placement's transaction rolls
+    back whole and places again without it (checkout.placement.place_order).
+    `promotion_ids`: those known to have none left, to leave out; the other promotions'
+    uses are read anew."""
 
-    def __init__(self, promotion_ids):
+    def __init__(self, promotion_ids=()):
         super().__init__(sorted(promotion_ids))
         self.promotion_ids = frozenset(promotion_ids)
 
@@ -425,67 +427,74 @@ def _claim_total(promotion_id: int) -> bool:
         return cursor.rowcount == 1
 
 
-def _claim_customer(promotion_id: int, customer_id: int, limit: int) -> bool:
-    """One of the customer's uses of a promotion, if they have one left: the customer's row
-    made at their first use, or counted up while under the limit, in one statement."""
-    if limit < 1:
-        return False
-    table, promotion, customer, used = sql_names(CustomerUse, "promotion", "customer", "used")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({promotion}, {customer}, {used}) VALUES (%s, %s, 1)"  # noqa: S608
-            f" ON CONFLICT ({promotion}, {customer}) DO UPDATE SET {used} = {table}.{used} + 1"
-            f" WHERE {table}.{used} < %s RETURNING {used}",
-            [promotion_id, customer_id, limit],
-        )
-        return cursor.fetchone() is not None
-
-
-def _give_back(claimed: list[tuple[str, int]], customer_id: int | None) -> None:
-    """Undo the uses this transaction counted (its own rows, still locked by it)."""
-    for kind, promotion_id in claimed:
-        if kind == "total":
-            Promotion.objects.filter(pk=promotion_id).update(used=F("used") - 1)
-        else:
-            CustomerUse.objects.filter(promotion_id=promotion_id, customer_id=customer_id).update(
-                used=F("used") - 1
-            )
-
-
-def claim_uses(*, applied, offers, customer_id: int | None) -> None:
-    """Count one use of each applied promotion (engine.AppliedOffer) that has a limit, within
-    the caller's transaction, all or none: a conditional UPDATE per limited promotion (...
-    WHERE used < usage_limit) and per customer (CustomerUse, made or counted up WHERE used <
-    per_customer_limit), so no limit is passed whatever the concurrency. Promotions without
-    a limit are not counted here: their row would become a lock every placement waits on
-    (Redemption rows record every use). Raises UsedUp naming the promotions that had no use
-    left, after giving back the uses this call counted (no savepoint: placement's hot path);
-    the caller prices again without them. redemptions_statement writes what each took off,
-    once the order has its number."""
+def _limited(applied, offers, *, limit: str) -> list:
+    """The offers of `applied` (engine.AppliedOffer) whose `limit` is set, in promotion
+    order: the order their rows are locked in, so two placements never wait on each other
+    in a circle."""
     offers_by_id = {o.id: o for o in offers}
-    limited = [
-        offer
-        for item in applied
-        if (offer := offers_by_id[item.id]).usage_limit is not None
-        or (offer.per_customer_limit is not None and customer_id is not None)
-    ]
-    short: set[int] = set()
-    claimed: list[tuple[str, int]] = []
-    for offer in limited:
-        if offer.usage_limit is not None:
-            if not _claim_total(offer.id):
-                short.add(offer.id)
-                continue
-            claimed.append(("total", offer.id))
-        if offer.per_customer_limit is not None and customer_id is not None:
-            if not _claim_customer(offer.id, customer_id, offer.per_customer_limit):
-                short.add(offer.id)
-                continue
-            claimed.append(("customer", offer.id))
-    if short:
-        _give_back(claimed, customer_id)
-        forget_offers()  # the cached counts were behind
+    chosen = (offers_by_id[pk] for pk in sorted({item.id for item in applied}))
+    return [offer for offer in chosen if getattr(offer, limit) is not None]
+
+
+def claim_uses(*, applied, offers) -> None:
+    """Count one use of each applied promotion (engine.AppliedOffer) with a usage limit,
+    within the caller's transaction: a conditional UPDATE each (... WHERE used <
+    usage_limit), so no limit is passed whatever the concurrency. Promotions without a
+    limit are not counted: their row would become a lock every placement waits on
+    (Redemption rows record every use); uses per customer are claimed with the order
+    (customer_claims). Raises UsedUp naming the promotions that had no use left, and the
+    caller's transaction must then roll back whole (no use is given back here: no
+    savepoint on placement's hot path)."""
+    limited = _limited(applied, offers, limit="usage_limit")
+    if short := {offer.id for offer in limited if not _claim_total(offer.id)}:
         raise UsedUp(short)
+
+
+class CustomerClaims(NamedTuple):
+    """The statement claiming one use per customer of each of `promotion_ids`, for the
+    caller to send last in its own round trip (core.db.execute_together returns its row
+    count), and `check`ed with that count."""
+
+    statement: Statement
+    promotion_ids: frozenset[int]
+
+    def check(self, rowcount: int) -> None:
+        """UsedUp when a use was not claimed: the customer had none left, an order of theirs
+        having taken it since their uses were read. The caller's transaction must roll back
+        whole (the other uses were claimed, the order written). Which promotion it was the
+        count does not say: placing again reads the customer's uses anew, and uses only
+        grow, so the spent one is left out."""
+        if rowcount != len(self.promotion_ids):
+            raise UsedUp()
+
+
+def customer_claims(*, applied, offers, customer_id: int | None) -> CustomerClaims | None:
+    """One use of each applied promotion (engine.AppliedOffer) limited per customer, all in
+    one statement: the customer's CustomerUse row made at their first use, or counted up
+    while under the limit (INSERT … ON CONFLICT DO UPDATE … WHERE used < limit; a row
+    another transaction is writing is waited for and judged as it committed), so no limit
+    is passed whatever the concurrency. Its row count is the uses claimed
+    (CustomerClaims.check). None when no such promotion applied (a guest is never given
+    one: engine.is_eligible)."""
+    if customer_id is None:
+        return None
+    limited = _limited(applied, offers, limit="per_customer_limit")
+    if not limited:
+        return None
+    ids = frozenset(o.id for o in limited)
+    if spent := {o.id for o in limited if o.per_customer_limit < 1}:
+        raise UsedUp(spent)  # no use to claim (the engine never applies such a promotion)
+    table, promotion, customer, used = sql_names(CustomerUse, "promotion", "customer", "used")
+    rows = ", ".join(["(%s, %s, 1)"] * len(limited))
+    limits = " ".join(["WHEN %s THEN %s"] * len(limited))
+    sql = (
+        f"INSERT INTO {table} ({promotion}, {customer}, {used}) VALUES {rows}"  # noqa: S608
+        f" ON CONFLICT ({promotion}, {customer}) DO UPDATE SET {used} = {table}.{used} + 1"
+        f" WHERE {table}.{used} < CASE {table}.{promotion} {limits} END"
+    )
+    params = [value for o in limited for value in (o.id, customer_id)]
+    params += [value for o in limited for value in (o.id, o.per_customer_limit)]
+    return CustomerClaims(Statement(sql, params, __name__), ids)
 
 
 def redemptions_statement(

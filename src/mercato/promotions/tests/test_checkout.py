@@ -115,6 +115,38 @@ def test_a_per_customer_limit_holds_across_orders(shop, make_sku, customer):
     assert CustomerUse.objects.get().used == 1
 
 
+def test_a_customers_use_claimed_since_the_read_leaves_the_promotion_out(
+    shop, make_sku, customer, monkeypatch
+):
+    """The customer's last use of a once-per-customer promotion is gone by the time the
+    order claims it (their uses are read as none: an order of theirs took it since): the
+    claim sent with the order's rows counts no use, the try is rolled back whole, and the
+    order is placed again, at the full price. (PostgreSQL interleaves real orders:
+    test_races.py.)"""
+    from mercato.checkout import placement
+
+    promotion = make_promotion(
+        Kind.PERCENT_OFF, name="新品 9 折", percent="10", per_customer_limit=1
+    )
+    sku = make_sku(price="100.00")
+    stock(sku, shop["CD"], 5)
+    first = place(cart_with(customer, (sku, 1)), customer)
+    real, reads = placement.customer_uses, []
+
+    def read_before_the_first_order(**kwargs):
+        reads.append(kwargs)
+        return {} if len(reads) == 1 else real(**kwargs)
+
+    monkeypatch.setattr(placement, "customer_uses", read_before_the_first_order)
+    second = place(cart_with(customer, (sku, 1)), customer)
+
+    assert len(reads) == 2  # placed twice
+    assert (first.discount_total, second.discount_total) == (D("10.00"), D("0.00"))
+    assert Order.objects.count() == 2
+    assert list(Redemption.objects.values_list("order_number", flat=True)) == [first.number]
+    assert CustomerUse.objects.get(promotion=promotion).used == 1
+
+
 def test_a_new_customers_promotion_is_for_the_first_order_only(shop, make_sku, customer):
     make_promotion(Kind.AMOUNT_OFF, name="新人立减", amount="8.00", target="new")
     sku = make_sku(price="100.00")
