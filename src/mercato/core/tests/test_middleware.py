@@ -9,6 +9,7 @@ import pytest
 from axes.middleware import AxesMiddleware as LibraryAxesMiddleware
 from csp import decorators as csp_decorators
 from csp.middleware import CSPMiddleware as LibraryCSPMiddleware
+from django.contrib import messages
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 from django.contrib.sessions.backends import cached_db
 from django.core.cache import caches
@@ -17,6 +18,7 @@ from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.middleware.security import SecurityMiddleware as DjangoSecurityMiddleware
 from django.test import Client, RequestFactory
 from django.utils import translation
+from django.utils.functional import empty
 from django.utils.module_loading import import_string
 
 from mercato.core import middleware
@@ -128,11 +130,52 @@ def test_the_message_storage_follows_the_setting(settings):
     request = RequestFactory().get("/")
     request.session = SessionStore()
     middleware.MessageMiddleware(lambda r: HttpResponse()).process_request(request)
-    assert type(request._messages).__module__ == "mercato.core.messages"
+    # __class__, not type(): ours is made when first used (a lazy object until then).
+    assert request._messages.__class__.__module__ == "mercato.core.messages"
     settings.MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
     for cls in (middleware.MessageMiddleware, DjangoMessageMiddleware):
         cls(lambda r: HttpResponse()).process_request(request)
-        assert type(request._messages).__name__ == "SessionStorage"
+        assert request._messages.__class__.__name__ == "SessionStorage"
+
+
+def _messages_cookie(view) -> tuple[str | None, str | None]:
+    """The messages cookie after `view` under ours and under Django's MessageMiddleware."""
+    values = []
+    for cls in (middleware.MessageMiddleware, DjangoMessageMiddleware):
+        request = RequestFactory().get("/")
+        request.session = SessionStore()
+        response = cls(view)(request)
+        morsel = response.cookies.get("messages")
+        values.append(morsel.value.split(":")[0] if morsel else None)  # the payload, unsigned
+    return tuple(values)
+
+
+def test_a_request_that_uses_no_message_builds_no_storage_and_stores_nothing():
+    seen = []
+
+    def view(request):
+        # Ours: a SimpleLazyObject, its `_wrapped` `empty` until used (Django's: none).
+        seen.append(getattr(request._messages, "_wrapped", None))
+        return HttpResponse()
+
+    assert _messages_cookie(view) == (None, None)
+    assert seen[0] is empty
+
+
+def test_messages_added_or_read_are_stored_as_by_django():
+    def add(request):
+        messages.success(request, "已加入购物车。")
+        return HttpResponse()
+
+    ours, django = _messages_cookie(add)
+    assert ours == django and ours is not None
+
+    def read(request):
+        request.COOKIES["messages"] = "bad"  # a tampered cookie: read, found invalid
+        list(messages.get_messages(request))
+        return HttpResponse()
+
+    assert _messages_cookie(read) == (None, None)
 
 
 def test_axes_decides_sync_or_async_once():
