@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
-from mercato.api.schemas import Id, Text
+from mercato.api.schemas import BodyIn, Id, Text
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
@@ -20,7 +20,7 @@ class AddressIn(Schema):
     detail: Annotated[Text, Field(min_length=1, max_length=200)]
 
 
-class QuoteIn(Schema):
+class QuoteIn(BodyIn):
     """Where the order would go: a saved address of the member, or an address."""
 
     address_id: Id | None = None
