@@ -225,6 +225,11 @@ MEMBER_COLUMNS = (
     "member_tier", "member_points", "member_ordered", "member_use_ids", "member_use_counts"
 )  # fmt: skip
 VERSION_COLUMNS = ("offers_version", "warehouses_version")
+# The lines query's columns that are not a SelectedLine's (the same on every row).
+_NOT_LINE_COLUMNS = frozenset(
+    (*RATE_COLUMNS, *MEMBER_COLUMNS, *VERSION_COLUMNS, STOCK_COLUMN, GIFT_SKUS_COLUMN,
+     GIFT_STOCK_COLUMN)
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -250,11 +255,7 @@ def _selected_lines(
     rows = LINES_WITH_RATE.rows(cart_id=cart_id, province=province)
     if not rows:
         raise ValidationFailed({"lines": [_("Select at least one item on sale to check out.")]})
-    skip = (
-        *RATE_COLUMNS, *MEMBER_COLUMNS, *VERSION_COLUMNS,
-        STOCK_COLUMN, GIFT_SKUS_COLUMN, GIFT_STOCK_COLUMN,
-    )  # fmt: skip
-    lines = [SelectedLine(**{k: row[k] for k in row if k not in skip}) for row in rows]
+    lines = [SelectedLine(**{k: row[k] for k in row if k not in _NOT_LINE_COLUMNS}) for row in rows]
     first = rows[0]
     uses = None
     if "member_use_ids" in first:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Protocol
 
 from django.conf import settings
@@ -337,8 +338,6 @@ def write_order_record(
     lines add up to `lines_total` to the fen, discount shares to `discount_total`, and
     total = lines + shipping − discounts.
     """
-    from .tasks import cancel_unpaid_order_task
-
     order_lines = _check_amounts(
         lines=lines,
         lines_total=lines_total,
@@ -416,7 +415,7 @@ def write_order_record(
         # at its deadline even if the timer never runs. Due after the grace the deadline
         # gets (expiry_grace).
         timer = outbox.message_values(
-            cancel_unpaid_order_task,
+            _cancel_task_name(),
             args=[order.pk],
             eta=order.expires_at + expiry_grace(),
             by_relay=True,
@@ -429,6 +428,15 @@ def write_order_record(
     else:
         checked.check(execute_together([*statements, checked.statement]))
     return order
+
+
+@lru_cache(maxsize=1)
+def _cancel_task_name() -> str:
+    """The cancel timer's task name, looked up once: the task is a Celery proxy, which
+    finds the current app's task again on every attribute read (twice a placement)."""
+    from .tasks import cancel_unpaid_order_task  # tasks imports this module
+
+    return cancel_unpaid_order_task.name
 
 
 def _locked(order_id: int) -> Order:
